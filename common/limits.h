@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * limits: every cap of rackdepot in one place. Exceeding one returns
+ * ERR_LIMIT (or the specific code the API documents). Plain constants.
+ */
+#ifndef COMMON_LIMITS_H
+#define COMMON_LIMITS_H
+
+/* Artifact configs: at most this many hashes, and this many body bytes. */
+#define LIMIT_CONFIG_ARTIFACTS 65536
+#define LIMIT_CONFIG_BODY (8u * 1024 * 1024)
+/* Any other JSON request body (copy-from-depot, registration, ...). */
+#define LIMIT_JSON_BODY (64u * 1024)
+/* Default cap on an artifact body (DESIGN.md section 2). */
+#define LIMIT_ARTIFACT_BODY_DEFAULT (2ull * 1024 * 1024 * 1024)
+/* Request header block size, and idle connection timeout in seconds. */
+#define LIMIT_HTTP_HEADERS (16u * 1024)
+#define LIMIT_HTTP_IDLE_SECS 60
+/* Repository zip upload cap (DESIGN.md 4.1). */
+#define LIMIT_REPO_ZIP (4ull * 1024 * 1024 * 1024)
+/* TUF metadata file size and root rotation chain length. */
+#define LIMIT_TUF_METADATA (1u * 1024 * 1024)
+#define LIMIT_TUF_ROOT_CHAIN 1024
+/* Sleds in one rack and artifacts in one repository. */
+#define LIMIT_SLEDS_PER_RACK 1024
+#define LIMIT_ARTIFACTS_PER_REPO 4096
+/* Log line size; longer lines are truncated. */
+#define LIMIT_LOG_LINE 4096
+
+#endif
