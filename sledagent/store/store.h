@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * store: the sledagent's artifact store over two datasets (DESIGN.md
+ * section 3). It owns the datasets (health, free space, quota), the ledgered
+ * ArtifactConfig, the in-memory inventory (which verified copies exist on
+ * which dataset, which writes are in progress), the streaming verified
+ * writer, the delete reconciler with trash/, and the scrubber.
+ *
+ * Threading: every function here is called on the agent's loop thread.
+ * Blocking work (disk, fsync, hashing, directory walks) runs on worker
+ * threads; its results come back as callbacks on the loop thread. The one
+ * exception is store_open(), which may block (it runs before serving).
+ *
+ * This header is the contract between the storage layer (sledagent/store/)
+ * and the HTTP layer (sledagent/*.c).
+ */
+#ifndef SLEDAGENT_STORE_STORE_H
+#define SLEDAGENT_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/artifact_config.h"
+#include "common/sha256.h"
+
+struct buf;
+struct err;
+struct evbuffer;
+struct event_base;
+struct store;
+struct store_write;
+
+/* The two M.2-style datasets, by index. */
+enum store_dataset { STORE_DATASET_A = 0, STORE_DATASET_B = 1, STORE_DATASETS = 2 };
+
+struct store_opts {
+    const char *dataset[STORE_DATASETS]; /* directory paths; one may be NULL */
+    uint64_t max_body_bytes;       /* per-artifact cap (413 above) */
+    uint64_t quota_bytes;          /* per dataset, 0 = no quota */
+    uint64_t reserve_bytes;        /* free space kept back on each dataset */
+    unsigned trash_retention_secs; /* default 86400 */
+    unsigned max_writes;           /* concurrent writes (PUT + copy), 429 above */
+    uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off */
+    unsigned scrub_interval_secs;  /* pause between full scrub passes */
+};
+
+/*
+ * Open the store: create missing tmp/ and trash/, purge tmp/, read both
+ * ledgers (highest valid generation wins; a corrupt copy is reported and
+ * never read as "no config"; if every present ledger is corrupt, the store
+ * opens with config_state CORRUPT and refuses config-dependent requests
+ * with 503 until an operator fixes it or a newer config is pushed), scan
+ * artifact files into the inventory, run the delete reconciler once and
+ * start the scrubber. A missing dataset directory is degraded mode, not an
+ * error, unless both are missing (still opens: every request gets 503).
+ * May block. Returns 0, ERR_NOMEM, ERR_IO, ERR_INVAL (bad options).
+ */
+int store_open(struct store **out, struct event_base *base,
+               const struct store_opts *opts, struct err *err);
+
+/*
+ * Stop the scrubber and reconciler, wait for in-flight writes to finish
+ * their current step (a finished write is renamed; an unfinished one leaves
+ * only its tmp/ file), and free. NULL is a no-op. Blocks.
+ */
+void store_close(struct store *st);
+
+/* Number of healthy datasets now (0..2). */
+unsigned store_datasets(const struct store *st);
+
+/*
+ * Copy the current config into *out (caller releases it).
+ * ERR_NOTFOUND: no config yet; ERR_UNAVAIL: no dataset or ledgers corrupt.
+ */
+int store_config_get(const struct store *st, struct artifact_config *out,
+                     struct err *err);
+
+typedef void (*store_done_fn)(int rc, const struct err *err, void *arg);
+
+/*
+ * Accept cfg if its generation is higher than the current one, or equal
+ * with the same set (no-op, cb called with 0). Otherwise returns
+ * ERR_CONFLICT with error_code "CONFIG_GENERATION" at once. ERR_UNAVAIL
+ * without a dataset. On 0, the ledger is written (temp, fsync, rename, dir
+ * fsync) on both datasets in the background and cb(rc, err, arg) runs on
+ * the loop when durable on at least one; the in-memory config changes only
+ * then, and the delete reconciler starts. Config puts are serialised.
+ */
+int store_config_put(struct store *st, const struct artifact_config *cfg,
+                     store_done_fn cb, void *arg, struct err *err);
+
+/*
+ * Build the ArtifactListResponse: {"generation", "list": {hex: count},
+ * "datasets": n, "in_progress": [hex...]}. Only artifacts of the current
+ * config with a verified copy appear. ERR_INVAL (400) with no config,
+ * ERR_UNAVAIL with no dataset. *out is a new reference. Memory only.
+ */
+int store_list(const struct store *st, json_t **out, struct err *err);
+
+/*
+ * Start a verified write of artifact h for generation `generation`.
+ * expected_len is the Content-Length (or the source's length for a copy),
+ * or -1 if unknown. Checks, in order: dataset (ERR_UNAVAIL), config
+ * present (ERR_INVAL), generation == current (ERR_CONFLICT), h in config
+ * (ERR_INVAL), expected_len <= max_body_bytes (ERR_TOOBIG), free space and
+ * quota on at least one healthy dataset (ERR_NOSPACE), concurrent writes
+ * < max_writes (ERR_BUSY). On success a temp file is open on each healthy
+ * dataset. Returns 0 and *out, or the code with err set.
+ */
+int store_write_begin(struct store *st, struct store_write **out,
+                      const struct sha256 *h, uint64_t generation,
+                      int64_t expected_len, struct err *err);
+
+/*
+ * Called with pause=true when the write's backlog passed its high
+ * watermark (stop reading the source) and pause=false once it drained
+ * below the low watermark (resume). Runs on the loop thread.
+ */
+typedef void (*store_flow_fn)(bool pause, void *arg);
+void store_write_set_flow(struct store_write *w, store_flow_fn fn, void *arg);
+
+/*
+ * Move all bytes of data (emptied) into the write's backlog; a worker
+ * hashes and writes them to every dataset. Never blocks. Returns 0, or
+ * ERR_TOOBIG when the total passes max_body_bytes or expected_len (the
+ * write is then failed; call store_write_abort).
+ */
+int store_write_data(struct store_write *w, struct evbuffer *data);
+
+typedef void (*store_write_done_fn)(int rc, const struct err *err,
+                                    unsigned datasets,
+                                    unsigned successful_writes, void *arg);
+
+/*
+ * The source ended: finish in the background (write the rest, fsync,
+ * compare the hash, rename into place, fsync the directory on each
+ * dataset) and call cb on the loop. rc is 0 if at least one dataset now
+ * holds a verified copy; ERR_VERIFY if the hash differs (nothing kept);
+ * ERR_INVAL if fewer bytes than expected_len arrived; ERR_IO if every
+ * dataset failed. The store_write is freed after cb returns.
+ */
+void store_write_finish(struct store_write *w, store_write_done_fn cb,
+                        void *arg);
+
+/*
+ * Abandon the write (client gone, source failed): temp files removed in
+ * the background, nothing renamed. The store_write is freed; no callback.
+ */
+void store_write_abort(struct store_write *w);
+
+/*
+ * Open a verified copy of h for reading (depot GET): *fd_out (caller
+ * closes) and *size_out. ERR_NOTFOUND if no dataset holds a verified copy.
+ * A quick open(2) and fstat(2) on the loop thread.
+ */
+int store_open_artifact(struct store *st, const struct sha256 *h,
+                        int *fd_out, uint64_t *size_out, struct err *err);
+
+/* Append Prometheus text lines for the store's metrics to out. */
+int store_metrics(const struct store *st, struct buf *out);
+
+/* Test hook: run one full scrub pass now; cb when it finished. */
+void store__scrub_now(struct store *st, store_done_fn cb, void *arg);
+
+#endif
