@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * pg: PostgreSQL for integration tests. pg_start() starts one private
+ * server per test binary (replicator/db/pgembed.h), or, when
+ * $RACKDEPOT_TEST_DB holds a libpq URL, uses that server instead;
+ * pg_create_db() gives every test its own database so tests are
+ * independent; pg_stop() stops the private server and removes its
+ * directory (or drops the databases created on the external server).
+ * Test main thread only.
+ */
+#ifndef TESTS_SUPPORT_PG_H
+#define TESTS_SUPPORT_PG_H
+
+struct err;
+struct pg;
+
+/* Start (or attach). Errors: see pgembed_start; ERR_DB for the external
+ * server. */
+int pg_start(struct pg **out, struct err *err);
+
+/*
+ * Create a database whose name starts with prefix ([a-z0-9_], made unique
+ * by the harness) and return its libpq conninfo in *out (mem_free it).
+ * Errors: ERR_INVAL, ERR_DB, ERR_NOMEM.
+ */
+int pg_create_db(char **out, struct pg *h, const char *prefix,
+                 struct err *err);
+
+/* Stop/detach and free. NULL is a no-op. */
+void pg_stop(struct pg *h);
+
+#endif
