@@ -12,7 +12,7 @@
  * exception is store_open(), which may block (it runs before serving).
  *
  * This header is the contract between the storage layer (sledagent/store/)
- * and the HTTP layer (sledagent/*.c).
+ * and the HTTP layer (the .c files of sledagent/).
  */
 #ifndef SLEDAGENT_STORE_STORE_H
 #define SLEDAGENT_STORE_STORE_H
@@ -43,8 +43,12 @@ struct store_opts {
     uint64_t reserve_bytes;        /* free space kept back on each dataset */
     unsigned trash_retention_secs; /* default 86400 */
     unsigned max_writes;           /* concurrent writes (PUT + copy), 429 above */
-    uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off */
-    unsigned scrub_interval_secs;  /* pause between full scrub passes */
+    uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off
+                                      (no start-up pass either) */
+    unsigned scrub_interval_secs;  /* pause between full scrub passes,
+                                      0 = default 3600 */
+    /* 0 in max_body_bytes, trash_retention_secs or max_writes means the
+     * default: LIMIT_ARTIFACT_BODY_DEFAULT, 86400, 8. */
 };
 
 /*
@@ -52,7 +56,8 @@ struct store_opts {
  * ledgers (highest valid generation wins; a corrupt copy is reported and
  * never read as "no config"; if every present ledger is corrupt, the store
  * opens with config_state CORRUPT and refuses config-dependent requests
- * with 503 until an operator fixes it or a newer config is pushed), scan
+ * with 503, config puts included, until an operator repairs or removes the
+ * ledger files and restarts: no generation is ever guessed), scan
  * artifact files into the inventory, run the delete reconciler once and
  * start the scrubber. A missing dataset directory is degraded mode, not an
  * error, unless both are missing (still opens: every request gets 503).
@@ -62,9 +67,12 @@ int store_open(struct store **out, struct event_base *base,
                const struct store_opts *opts, struct err *err);
 
 /*
- * Stop the scrubber and reconciler, wait for in-flight writes to finish
- * their current step (a finished write is renamed; an unfinished one leaves
- * only its tmp/ file), and free. NULL is a no-op. Blocks.
+ * Stop the scrubber and reconciler, settle every live write and free.
+ * A write whose store_write_finish() was called completes (renamed if
+ * verified) and its callback runs, inside store_close; a write not yet
+ * finished is dropped (temp files removed, no callback) and its
+ * store_write pointer becomes invalid. Queued config puts get
+ * ERR_UNAVAIL. NULL is a no-op. Blocks.
  */
 void store_close(struct store *st);
 
@@ -83,8 +91,10 @@ typedef void (*store_done_fn)(int rc, const struct err *err, void *arg);
 /*
  * Accept cfg if its generation is higher than the current one, or equal
  * with the same set (no-op, cb called with 0). Otherwise returns
- * ERR_CONFLICT with error_code "CONFIG_GENERATION" at once. ERR_UNAVAIL
- * without a dataset. On 0, the ledger is written (temp, fsync, rename, dir
+ * ERR_CONFLICT with error_code "CONFIG_GENERATION" at once (when a put is
+ * already being written, the check is made when this one's turn comes and
+ * its result goes to cb). ERR_UNAVAIL without a dataset or with every
+ * ledger corrupt. cb is never called from inside this function. On 0, the ledger is written (temp, fsync, rename, dir
  * fsync) on both datasets in the background and cb(rc, err, arg) runs on
  * the loop when durable on at least one; the in-memory config changes only
  * then, and the delete reconciler starts. Config puts are serialised.
@@ -107,8 +117,11 @@ int store_list(const struct store *st, json_t **out, struct err *err);
  * present (ERR_INVAL), generation == current (ERR_CONFLICT), h in config
  * (ERR_INVAL), expected_len <= max_body_bytes (ERR_TOOBIG), free space and
  * quota on at least one healthy dataset (ERR_NOSPACE), concurrent writes
- * < max_writes (ERR_BUSY). On success a temp file is open on each healthy
- * dataset. Returns 0 and *out, or the code with err set.
+ * < max_writes (ERR_BUSY). On success the expected bytes are reserved on
+ * every healthy dataset that can take them (free space minus reserve,
+ * quota counting stored, trash and reserved bytes; trash is purged oldest
+ * first when that makes room); a worker creates the temp files there on
+ * the first data. Returns 0 and *out, or the code with err set.
  */
 int store_write_begin(struct store *st, struct store_write **out,
                       const struct sha256 *h, uint64_t generation,

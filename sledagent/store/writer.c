@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * writer: the streaming verified write of one artifact (store_write_*).
+ *
+ * The loop thread moves evbuffer chains into the write's backlog (no copy,
+ * under w->mu) and never touches the disk. A task on st->wq_write drains
+ * the backlog in batches: it hashes each batch once and writev()s it to a
+ * temp file (tmp/<hex>.<random>.tmp, O_EXCL|O_CLOEXEC) on every dataset
+ * chosen at begin, starting write-back early with sync_file_range so the
+ * final fsync is short. At most one task per write runs at a time; when
+ * the backlog is empty the task returns and its completion (loop) decides
+ * whether to resubmit, resume the source (flow control: pause above
+ * STORE_WRITE_HIGH_WATER, resume at or below STORE_WRITE_LOW_WATER) or
+ * complete the write. Finishing: fsync each temp file, compare the hash,
+ * rename to <dataset>/<hex>, fsync the directory. A temp file is never
+ * renamed unless its whole content hashed to the name, so nothing partial
+ * ever appears under a final name, and concurrent writers of one hash
+ * (each with its own temp file) cannot corrupt each other (omicron #7796):
+ * a later rename replaces identical bytes. A dataset failing mid-write is
+ * dropped from the write (and marked unhealthy if it is gone).
+ */
+#include "sledagent/store/store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/workq.h"
+
+#define SYNC_WINDOW (8ull * 1024 * 1024)
+#define WRITER_IOV 256
+
+struct store_write {
+    struct store_write *next, *prev; /* st->writes (loop thread) */
+    struct store *st;
+    struct sha256 h;
+    char hex[SHA256_HEX_LEN + 1];
+    int64_t expected;
+    /* loop thread */
+    store_flow_fn flow;
+    void *flow_arg;
+    bool paused, task_running, finish_req, aborted, toobig;
+    store_write_done_fn cb;
+    void *cb_arg;
+    uint64_t received;
+    uint64_t reserve[STORE_DATASETS];
+    bool use[STORE_DATASETS], purge[STORE_DATASETS];
+    /* shared with the worker, under mu */
+    pthread_mutex_t mu;
+    struct evbuffer *backlog;
+    size_t backlog_len;
+    bool stop, stop_toobig, finish_flag, short_body, paused_shared;
+    /* worker side (one task at a time) */
+    bool started;
+    struct sha256_ctx sha;
+    struct evbuffer *work;
+    int fd[STORE_DATASETS];
+    char *tmp[STORE_DATASETS];
+    bool active[STORE_DATASETS];
+    uint64_t written, synced_to, prev_sync;
+    /* result, written by the worker before finalized is set */
+    bool finalized;
+    int rc;
+    int reason;
+    struct err err;
+    unsigned datasets, successful;
+};
+
+static void drop_dataset(struct store_write *w, int d, int e, const char *op)
+{
+    if (w->fd[d] >= 0)
+        close(w->fd[d]);
+    w->fd[d] = -1;
+    if (w->tmp[d])
+        unlink(w->tmp[d]);
+    w->active[d] = false;
+    log_warn("store_write_dataset_dropped", "{s:s, s:s, s:s, s:s}", "sha256",
+             w->hex, "dataset", w->st->ds[d].root, "op", op, "error",
+             strerror(e));
+    if (e != ENOSPC && e != EDQUOT)
+        dataset_io_error(w->st, d, e, op);
+}
+
+static unsigned active_count(const struct store_write *w)
+{
+    unsigned n = 0;
+
+    for (int d = 0; d < STORE_DATASETS; d++)
+        n += w->active[d];
+    return n;
+}
+
+static void cleanup_files(struct store_write *w)
+{
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        if (w->fd[d] >= 0)
+            close(w->fd[d]);
+        w->fd[d] = -1;
+        if (w->tmp[d])
+            unlink(w->tmp[d]);
+        w->active[d] = false;
+    }
+}
+
+static void set_result(struct store_write *w, int reason, int rc)
+{
+    w->rc = rc;
+    w->reason = reason;
+    w->finalized = true;
+}
+
+static void start(struct store_write *w)
+{
+    struct store *st = w->st;
+
+    w->started = true;
+    if (sha256_init(&w->sha) < 0) {
+        err_set(&w->err, ERR_NOMEM, "sha256: out of memory");
+        set_result(w, WFAIL_OTHER, ERR_NOMEM);
+        return;
+    }
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        if (!w->use[d])
+            continue;
+        if (w->purge[d])
+            trash_purge_for_space(st, d, w->reserve[d]);
+        w->tmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
+        if (!w->tmp[d])
+            continue;
+        w->fd[d] = open(w->tmp[d], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        0644);
+        if (w->fd[d] < 0) {
+            int e = errno;
+
+            mem_free(w->tmp[d]);
+            w->tmp[d] = NULL;
+            drop_dataset(w, d, e, "create temp");
+            continue;
+        }
+        w->active[d] = true;
+        if (w->expected > 0)
+            posix_fadvise(w->fd[d], 0, w->expected, POSIX_FADV_SEQUENTIAL);
+    }
+}
+
+static int write_iov(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        while (n > 0 && (size_t)k >= iov->iov_len) {
+            k -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + k;
+            iov->iov_len -= (size_t)k;
+        }
+    }
+    return 0;
+}
+
+/* Start write-back of the new window; wait for and drop the older one. */
+static void sync_progress(struct store_write *w)
+{
+    if (w->written - w->synced_to < SYNC_WINDOW)
+        return;
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        if (!w->active[d])
+            continue;
+        sync_file_range(w->fd[d], (off64_t)w->synced_to,
+                        (off64_t)(w->written - w->synced_to),
+                        SYNC_FILE_RANGE_WRITE);
+        if (w->synced_to > w->prev_sync) {
+            sync_file_range(w->fd[d], (off64_t)w->prev_sync,
+                            (off64_t)(w->synced_to - w->prev_sync),
+                            SYNC_FILE_RANGE_WAIT_BEFORE |
+                                SYNC_FILE_RANGE_WRITE |
+                                SYNC_FILE_RANGE_WAIT_AFTER);
+            posix_fadvise(w->fd[d], (off_t)w->prev_sync,
+                          (off_t)(w->synced_to - w->prev_sync),
+                          POSIX_FADV_DONTNEED);
+        }
+    }
+    w->prev_sync = w->synced_to;
+    w->synced_to = w->written;
+}
+
+/* Hash and write everything in w->work, then empty it. */
+static void process(struct store_write *w)
+{
+    struct iovec iov[WRITER_IOV], copy[WRITER_IOV];
+
+    while (evbuffer_get_length(w->work) > 0) {
+        int n = evbuffer_peek(w->work, -1, NULL, iov, WRITER_IOV);
+        size_t len = 0;
+
+        if (n > WRITER_IOV)
+            n = WRITER_IOV;
+        for (int i = 0; i < n; i++) {
+            len += iov[i].iov_len;
+            if (!w->finalized)
+                sha256_update(&w->sha, iov[i].iov_base, iov[i].iov_len);
+        }
+        for (int d = 0; d < STORE_DATASETS && !w->finalized; d++) {
+            int e;
+
+            if (!w->active[d])
+                continue;
+            memcpy(copy, iov, sizeof(iov[0]) * (size_t)n);
+            e = write_iov(w->fd[d], copy, n);
+            if (e < 0)
+                drop_dataset(w, d, -e, "write");
+        }
+        evbuffer_drain(w->work, len);
+        w->written += len;
+    }
+    if (!w->finalized && active_count(w) == 0) {
+        err_set(&w->err, ERR_IO, "every dataset failed while writing %s",
+                w->hex);
+        set_result(w, WFAIL_IO, ERR_IO);
+        cleanup_files(w);
+    }
+    if (!w->finalized)
+        sync_progress(w);
+}
+
+static void finalize(struct store_write *w, bool short_body)
+{
+    struct store *st = w->st;
+    struct sha256 got;
+    char ghex[SHA256_HEX_LEN + 1];
+
+    if (w->finalized)
+        return;
+    if (short_body) {
+        err_set(&w->err, ERR_INVAL, "body ended after %llu of %lld bytes",
+                (unsigned long long)w->written, (long long)w->expected);
+        set_result(w, WFAIL_SHORT, ERR_INVAL);
+        goto out;
+    }
+    for (int d = 0; d < STORE_DATASETS; d++)
+        if (w->active[d] && fsync(w->fd[d]) < 0)
+            drop_dataset(w, d, errno, "fsync");
+    if (sha256_final(&w->sha, &got) < 0) {
+        err_set(&w->err, ERR_INTERNAL, "sha256 failed");
+        set_result(w, WFAIL_OTHER, ERR_INTERNAL);
+        goto out;
+    }
+    if (!sha256_eq(&got, &w->h)) {
+        sha256_to_hex(ghex, &got);
+        err_set(&w->err, ERR_VERIFY, "body sha256 %s does not match %s",
+                ghex, w->hex);
+        set_result(w, WFAIL_VERIFY, ERR_VERIFY);
+        goto out;
+    }
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        char *final;
+        int e;
+        uint64_t fb = 0;
+
+        if (!w->active[d])
+            continue;
+        close(w->fd[d]);
+        w->fd[d] = -1;
+        final = dataset_path(st->ds[d].root, w->hex);
+        if (!final || rename(w->tmp[d], final) < 0) {
+            e = final ? errno : ENOMEM;
+            mem_free(final);
+            drop_dataset(w, d, e, "rename");
+            continue;
+        }
+        mem_free(final);
+        mem_free(w->tmp[d]);
+        w->tmp[d] = NULL;
+        w->active[d] = false;
+        e = dataset_fsync_dir(st->ds[d].root);
+        if (e < 0) {
+            drop_dataset(w, d, -e, "fsync dir");
+            continue;
+        }
+        w->successful++;
+        dataset_statfs(&fb, &st->ds[d]);
+        pthread_mutex_lock(&st->mu);
+        if (inventory_set_locked(st, &w->h, d, w->written, true) < 0)
+            log_error("store_inventory_nomem", "{s:s}", "sha256", w->hex);
+        if (fb)
+            st->ds[d].free_bytes = fb;
+        pthread_mutex_unlock(&st->mu);
+    }
+    if (w->successful == 0) {
+        err_set(&w->err, ERR_IO, "no dataset could store %s", w->hex);
+        set_result(w, WFAIL_IO, ERR_IO);
+        goto out;
+    }
+    set_result(w, 0, 0);
+    log_info("store_artifact_written", "{s:s, s:I, s:i}", "sha256", w->hex,
+             "bytes", (json_int_t)w->written, "copies", (int)w->successful);
+out:
+    cleanup_files(w);
+    w->datasets = store_datasets(st);
+}
+
+/* Worker: drain the backlog; finalize or clean up when told to. */
+static void write_task(void *arg)
+{
+    struct store_write *w = arg;
+
+    if (!w->started)
+        start(w);
+    for (;;) {
+        size_t n;
+        bool fin, short_body;
+
+        pthread_mutex_lock(&w->mu);
+        if (w->stop) {
+            pthread_mutex_unlock(&w->mu);
+            if (!w->finalized && w->stop_toobig) {
+                err_set(&w->err, ERR_TOOBIG, "body over its %llu-byte cap",
+                        (unsigned long long)(w->expected >= 0
+                                                 ? (uint64_t)w->expected
+                                                 : w->st->opts.max_body_bytes));
+                set_result(w, WFAIL_TOOBIG, ERR_TOOBIG);
+            } else if (!w->finalized) {
+                err_set(&w->err, ERR_IO, "write of %s abandoned", w->hex);
+                set_result(w, WFAIL_ABORT, ERR_IO);
+            }
+            cleanup_files(w);
+            return;
+        }
+        n = w->backlog_len < STORE_WRITE_BATCH ? w->backlog_len
+                                               : STORE_WRITE_BATCH;
+        if (n == 0) {
+            fin = w->finish_flag;
+            short_body = w->short_body;
+            pthread_mutex_unlock(&w->mu);
+            if (fin)
+                finalize(w, short_body);
+            return;
+        }
+        if (w->paused_shared && w->backlog_len <= STORE_WRITE_LOW_WATER) {
+            /* let the loop resume the source while we keep going later */
+            pthread_mutex_unlock(&w->mu);
+            return;
+        }
+        evbuffer_remove_buffer(w->backlog, w->work, n);
+        w->backlog_len -= n;
+        pthread_mutex_unlock(&w->mu);
+        process(w);
+    }
+}
+
+static void write_done(void *arg);
+
+static void kick(struct store_write *w)
+{
+    if (w->task_running || w->st->stopping)
+        return;
+    if (workq_submit(w->st->wq_write, write_task, write_done, w) == 0)
+        w->task_running = true;
+    /* on ERR_NOMEM the next data, finish or abort call retries */
+}
+
+static void complete(struct store_write *w)
+{
+    struct store *st = w->st;
+    bool wanted;
+
+    pthread_mutex_lock(&st->mu);
+    for (int d = 0; d < STORE_DATASETS; d++)
+        st->ds[d].reserved -= w->reserve[d];
+    if (w->rc == 0) {
+        st->ctr.writes_ok++;
+        st->ctr.bytes_written += w->written * w->successful;
+    } else {
+        st->ctr.writes_failed[w->aborted ? WFAIL_ABORT : w->reason]++;
+    }
+    wanted = st->cfg_state == STORE_CONFIG_OK &&
+             artifact_config_contains(&st->cfg, &w->h);
+    pthread_mutex_unlock(&st->mu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        st->writes = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    st->nwrites--;
+    if (!w->aborted && w->rc != 0)
+        log_warn("store_write_failed", "{s:s, s:s}", "sha256", w->hex,
+                 "error", w->err.msg);
+    if (!w->aborted && w->cb)
+        w->cb(w->rc, w->rc ? &w->err : NULL, w->datasets, w->successful,
+              w->cb_arg);
+    if (w->rc == 0 && !wanted && !st->stopping)
+        reconcile_kick(st); /* the config moved on while we wrote */
+    sha256_release(&w->sha);
+    evbuffer_free(w->backlog);
+    evbuffer_free(w->work);
+    for (int d = 0; d < STORE_DATASETS; d++)
+        mem_free(w->tmp[d]);
+    pthread_mutex_destroy(&w->mu);
+    mem_free(w);
+}
+
+static void write_done(void *arg)
+{
+    struct store_write *w = arg;
+    bool more, low;
+
+    w->task_running = false;
+    if (w->finalized) {
+        complete(w);
+        return;
+    }
+    if (w->st->stopping)
+        return; /* writer_close_all settles it */
+    pthread_mutex_lock(&w->mu);
+    more = w->backlog_len > 0 || w->finish_flag || w->stop;
+    low = w->backlog_len <= STORE_WRITE_LOW_WATER;
+    if (w->paused && low)
+        w->paused_shared = false;
+    pthread_mutex_unlock(&w->mu);
+    if (w->paused && low) {
+        w->paused = false;
+        if (w->flow)
+            w->flow(false, w->flow_arg);
+    }
+    if (more)
+        kick(w);
+}
+
+/* ---- loop-thread API ---------------------------------------------------- */
+
+static int check_space_locked(struct store *st, struct store_write *w,
+                              uint64_t need)
+{
+    unsigned ok = 0;
+
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        struct dataset *ds = &st->ds[d];
+        uint64_t used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
+        uint64_t avail = ds->free_bytes > st->opts.reserve_bytes + ds->reserved
+                             ? ds->free_bytes - st->opts.reserve_bytes -
+                                   ds->reserved
+                             : 0;
+        bool fits = true, purge = false;
+
+        if (!ds->healthy)
+            continue;
+        if (st->opts.quota_bytes && used + need > st->opts.quota_bytes) {
+            if (used - ds->trash_bytes + need <= st->opts.quota_bytes)
+                purge = true;
+            else
+                fits = false;
+        }
+        if (avail < need) {
+            if (avail + ds->trash_bytes >= need)
+                purge = true;
+            else
+                fits = false;
+        }
+        if (!fits)
+            continue;
+        w->use[d] = true;
+        w->purge[d] = purge;
+        w->reserve[d] = need;
+        ok++;
+    }
+    return ok ? 0 : -1;
+}
+
+int store_write_begin(struct store *st, struct store_write **out,
+                      const struct sha256 *h, uint64_t generation,
+                      int64_t expected_len, struct err *err)
+{
+    struct store_write *w = NULL;
+    char hex[SHA256_HEX_LEN + 1];
+    uint64_t need = expected_len > 0 ? (uint64_t)expected_len : 0;
+    unsigned healthy = 0;
+    int rc = 0;
+
+    *out = NULL;
+    sha256_to_hex(hex, h);
+    w = mem_calloc(1, sizeof(*w));
+    if (w) {
+        w->backlog = evbuffer_new();
+        w->work = evbuffer_new();
+    }
+    if (!w || !w->backlog || !w->work) {
+        rc = err_set(err, ERR_NOMEM, "store: out of memory");
+        goto fail;
+    }
+    pthread_mutex_lock(&st->mu);
+    for (int d = 0; d < STORE_DATASETS; d++)
+        healthy += st->ds[d].healthy;
+    if (!healthy)
+        rc = err_set(err, ERR_UNAVAIL, "no dataset available");
+    else if (st->cfg_state == STORE_CONFIG_CORRUPT)
+        rc = err_set(err, ERR_UNAVAIL,
+                     "ledger corrupt on every dataset; operator repair "
+                     "needed");
+    else if (st->cfg_state == STORE_CONFIG_NONE)
+        rc = err_set(err, ERR_INVAL, "no artifact config yet");
+    else if (generation != st->cfg.generation)
+        rc = err_set(err, ERR_CONFLICT,
+                     "generation %llu is not the current %llu",
+                     (unsigned long long)generation,
+                     (unsigned long long)st->cfg.generation);
+    else if (!artifact_config_contains(&st->cfg, h))
+        rc = err_set(err, ERR_INVAL, "artifact %s is not in generation %llu",
+                     hex, (unsigned long long)generation);
+    else if (expected_len >= 0 &&
+             (uint64_t)expected_len > st->opts.max_body_bytes)
+        rc = err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
+                     (long long)expected_len,
+                     (unsigned long long)st->opts.max_body_bytes);
+    else if (check_space_locked(st, w, need) < 0)
+        rc = err_set(err, ERR_NOSPACE,
+                     "no dataset has %llu bytes of free space and quota",
+                     (unsigned long long)need);
+    else if (st->nwrites >= st->opts.max_writes)
+        rc = err_set(err, ERR_BUSY, "%u writes in flight", st->nwrites);
+    if (rc == 0)
+        for (int d = 0; d < STORE_DATASETS; d++)
+            st->ds[d].reserved += w->reserve[d];
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0)
+        goto fail;
+    pthread_mutex_init(&w->mu, NULL);
+    w->st = st;
+    w->h = *h;
+    memcpy(w->hex, hex, sizeof(hex));
+    w->expected = expected_len;
+    for (int d = 0; d < STORE_DATASETS; d++)
+        w->fd[d] = -1;
+    w->next = st->writes;
+    if (st->writes)
+        st->writes->prev = w;
+    st->writes = w;
+    st->nwrites++;
+    *out = w;
+    return 0;
+fail:
+    if (w) {
+        if (w->backlog)
+            evbuffer_free(w->backlog);
+        if (w->work)
+            evbuffer_free(w->work);
+        mem_free(w);
+    }
+    return rc;
+}
+
+void store_write_set_flow(struct store_write *w, store_flow_fn fn, void *arg)
+{
+    w->flow = fn;
+    w->flow_arg = arg;
+}
+
+int store_write_data(struct store_write *w, struct evbuffer *data)
+{
+    size_t n = evbuffer_get_length(data);
+    bool high;
+
+    if (w->toobig || w->aborted || w->finish_req) {
+        evbuffer_drain(data, n);
+        return w->toobig ? ERR_TOOBIG : 0;
+    }
+    w->received += n;
+    if (w->received > w->st->opts.max_body_bytes ||
+        (w->expected >= 0 && w->received > (uint64_t)w->expected)) {
+        w->toobig = true;
+        evbuffer_drain(data, n);
+        return ERR_TOOBIG;
+    }
+    pthread_mutex_lock(&w->mu);
+    evbuffer_add_buffer(w->backlog, data);
+    w->backlog_len += n;
+    high = w->backlog_len > STORE_WRITE_HIGH_WATER;
+    if (high)
+        w->paused_shared = true;
+    pthread_mutex_unlock(&w->mu);
+    kick(w);
+    if (high && !w->paused) {
+        w->paused = true;
+        if (w->flow)
+            w->flow(true, w->flow_arg);
+    }
+    return 0;
+}
+
+void store_write_finish(struct store_write *w, store_write_done_fn cb,
+                        void *arg)
+{
+    w->cb = cb;
+    w->cb_arg = arg;
+    w->finish_req = true;
+    pthread_mutex_lock(&w->mu);
+    if (w->toobig) {
+        /* report the cap rather than a hash mismatch */
+        w->stop = true;
+        w->stop_toobig = true;
+    }
+    w->finish_flag = true;
+    w->short_body = w->expected >= 0 && w->received < (uint64_t)w->expected;
+    pthread_mutex_unlock(&w->mu);
+    kick(w);
+}
+
+void store_write_abort(struct store_write *w)
+{
+    if (w->aborted)
+        return;
+    w->aborted = true;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_mutex_unlock(&w->mu);
+    kick(w);
+}
+
+int writer_list_in_progress(const struct store *st, json_t *arr)
+{
+    for (const struct store_write *w = st->writes; w; w = w->next) {
+        bool dup = false;
+        size_t i;
+        json_t *v;
+
+        if (w->aborted || w->finish_req)
+            continue;
+        json_array_foreach(arr, i, v)
+            if (!strcmp(json_string_value(v), w->hex))
+                dup = true;
+        if (!dup && json_array_append_new(arr, json_string(w->hex)) < 0)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
+void writer_close_all(struct store *st)
+{
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        pthread_mutex_lock(&w->mu);
+        if (!w->finish_flag) {
+            w->stop = true;
+            w->aborted = true; /* the caller gets no callback */
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    workq_free(st->wq_write); /* completions of finished writes run here */
+    st->wq_write = NULL;
+    while (st->writes) {
+        struct store_write *w = st->writes;
+
+        write_task(w); /* finalizes a finished write, else cleans up */
+        if (!w->finalized) {
+            err_set(&w->err, ERR_UNAVAIL, "store closing");
+            set_result(w, WFAIL_ABORT, ERR_UNAVAIL);
+        }
+        complete(w);
+    }
+}
