@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * httpd: a small HTTP/1.1 server over libevent bufferevents, shared by the
+ * sledagent's two listeners and the replicator API. Why not evhttp: in
+ * libevent 2.1.12 (Debian 12) evhttp reads a server request's whole body
+ * into memory before any user callback runs; evhttp_set_newreqcb(), the
+ * hook that would let us attach header and chunk callbacks to server
+ * requests, only exists from 2.2. Artifacts are up to 2 GiB, so we parse
+ * requests ourselves (request line, headers, Content-Length bodies; no
+ * pipelining, no chunked request bodies) and get:
+ *  - a request context (struct httpd_req) with a random 16-hex request id,
+ *    sent as `x-request-id` on every response;
+ *  - routing at header time (on_headers), before any body byte is read, so
+ *    a rejected request gets its JSON error without its body being read or
+ *    stored (the reply closes the connection);
+ *  - streaming request bodies: chunks go to a callback as they arrive, with
+ *    pause/resume of the socket for backpressure;
+ *  - bounded buffered bodies for JSON requests (default LIMIT_JSON_BODY);
+ *  - JSON replies and errors {"request_id","error_code"?,"message"} mapped
+ *    from struct err by err_http_status(); strict query and path helpers;
+ *  - zero-copy file replies (evbuffer file segments, sent with sendfile),
+ *    idle timeouts, and an optional shared rate-limit group.
+ * Every request gets exactly one reply: the reply functions are no-ops once
+ * a reply was sent or the client is gone.
+ *
+ * Threading: loop thread only (the event_base given to httpd_new).
+ */
+#ifndef COMMON_HTTPD_H
+#define COMMON_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct buf;
+struct err;
+struct evbuffer;
+struct event_base;
+struct ev_token_bucket_cfg;
+struct bufferevent_rate_limit_group;
+struct httpd;
+struct httpd_req;
+struct sha256;
+
+#define HTTPD_REQUEST_ID_LEN 16
+
+enum httpd_method {
+    HTTPD_GET = 1, HTTPD_HEAD, HTTPD_PUT, HTTPD_POST, HTTPD_DELETE,
+    HTTPD_OTHER
+};
+
+/*
+ * Server callbacks. on_headers runs once the request line and headers are
+ * in: it may reject (httpd_req_reject), choose a streamed body
+ * (httpd_req_stream) or a buffered body cap (httpd_req_body_cap); with no
+ * choice the body is buffered up to LIMIT_JSON_BODY. on_request runs once
+ * the body is complete (at once after a reject, then with the reply
+ * already sent): it replies now or later.
+ */
+struct httpd_ops {
+    void (*on_headers)(struct httpd_req *r, void *arg);
+    void (*on_request)(struct httpd_req *r, void *arg);
+};
+
+/* Streamed body: data_fn consumes all of data (it is drained after). A
+ * negative return stops the stream and replies with err. abort_fn runs if
+ * the client goes away before the body was complete. */
+typedef int (*httpd_data_fn)(struct httpd_req *r, struct evbuffer *data,
+                             struct err *err, void *arg);
+typedef void (*httpd_abort_fn)(struct httpd_req *r, void *arg);
+
+struct httpd_opts {
+    const char *host;          /* bind address */
+    uint16_t port;             /* 0 picks a free port */
+    const char *name;          /* for logs and metrics ("api", "depot") */
+    uint64_t max_body_bytes;   /* cap of streamed bodies (413 above) */
+    unsigned idle_secs;        /* idle timeout, LIMIT_HTTP_IDLE_SECS if 0 */
+    struct bufferevent_rate_limit_group *rate_group; /* may be NULL */
+};
+
+/*
+ * Bind and start serving (one listener). Returns 0, ERR_NOMEM, or
+ * ERR_IO (bind failed, err says why).
+ */
+int httpd_new(struct httpd **out, struct event_base *base,
+              const struct httpd_opts *opts, const struct httpd_ops *ops,
+              void *arg, struct err *err);
+
+/* The bound port (useful with port 0). */
+uint16_t httpd_port(const struct httpd *h);
+
+/*
+ * Stop accepting and close every connection: pending requests get their
+ * abort_fn. NULL is a no-op.
+ */
+void httpd_free(struct httpd *h);
+
+/* Stop accepting new connections (shutdown); existing ones continue. */
+void httpd_stop_accepting(struct httpd *h);
+
+/* ---- request accessors (valid while the request lives) ---- */
+enum httpd_method httpd_req_method(const struct httpd_req *r);
+const char *httpd_req_method_name(const struct httpd_req *r);
+/* Raw (not percent-decoded) path and query; query may be NULL. */
+const char *httpd_req_path(const struct httpd_req *r);
+const char *httpd_req_query(const struct httpd_req *r);
+const char *httpd_req_id(const struct httpd_req *r);
+/* Input header or NULL. */
+const char *httpd_req_header(const struct httpd_req *r, const char *name);
+/* Content-Length: 0 and *out, ERR_NOTFOUND when absent, ERR_INVAL bad. */
+int httpd_req_content_length(const struct httpd_req *r, uint64_t *out);
+/* The buffered body (NUL-terminated copy is not made): data and length. */
+const char *httpd_req_body(struct httpd_req *r, size_t *len);
+/* Whether the client is still there and no reply was sent. */
+bool httpd_req_open(const struct httpd_req *r);
+/* Per-request handler data, and the label a handler sets for metrics. */
+void httpd_req_set_data(struct httpd_req *r, void *data);
+void *httpd_req_data(const struct httpd_req *r);
+void httpd_req_set_route(struct httpd_req *r, const char *route);
+const char *httpd_req_route(const struct httpd_req *r);
+
+/* ---- lifetime: handlers replying later hold a reference ---- */
+void httpd_req_ref(struct httpd_req *r);
+void httpd_req_unref(struct httpd_req *r);
+
+/* ---- body choices, from on_headers only ---- */
+/* Reject now (err's code picks the status); body headers are dropped, the
+ * connection closes after the reply. */
+void httpd_req_reject(struct httpd_req *r, const struct err *err);
+void httpd_req_body_cap(struct httpd_req *r, size_t cap);
+void httpd_req_stream(struct httpd_req *r, httpd_data_fn data_fn,
+                      httpd_abort_fn abort_fn, void *arg);
+/* Pause (true) or resume reading the request body (backpressure). */
+void httpd_req_pause_read(struct httpd_req *r, bool pause);
+
+/* ---- replies: exactly one per request; no-ops afterwards ---- */
+/* Add an output header before the reply. */
+void httpd_req_add_header(struct httpd_req *r, const char *name,
+                          const char *value);
+/* 2xx/other JSON reply; v may be NULL for an empty body (e.g. 204). Does
+ * not steal v. */
+void httpd_reply_json(struct httpd_req *r, int status, const json_t *v);
+/* JSON error from err (status from err_http_status(err->code)); adds
+ * Retry-After: 1 for 429. */
+void httpd_reply_err(struct httpd_req *r, const struct err *err);
+/* Error with an explicit status (404/405 ...). */
+void httpd_reply_error(struct httpd_req *r, int status, const char *code,
+                       const char *msg);
+/* Raw body (copied) with a content type. */
+void httpd_reply_data(struct httpd_req *r, int status, const char *ctype,
+                      const void *data, size_t len);
+/* Send an evbuffer (its content is moved; file segments stay zero-copy). */
+void httpd_reply_evbuffer(struct httpd_req *r, int status, const char *ctype,
+                          struct evbuffer *body);
+/* Callback after each reply: metrics hook (route, status, body bytes). */
+typedef void (*httpd_reply_hook)(const struct httpd_req *r, int status,
+                                 void *arg);
+void httpd_set_reply_hook(struct httpd *h, httpd_reply_hook fn, void *arg);
+
+/* ---- pure helpers (any thread) ---- */
+/* 16 random lowercase hex chars + NUL. */
+void httpd_request_id(char out[HTTPD_REQUEST_ID_LEN + 1]);
+/* New error object {"request_id","error_code"?,"message"}; NULL on NOMEM. */
+json_t *httpd_error_json(const char *request_id, const char *error_code,
+                         const char *message);
+/* Reason phrase for a status. */
+const char *httpd_reason(int status);
+/*
+ * Strict query: exactly "generation=N" (N per parse_u64, at most
+ * INT64_MAX). NULL, empty, other keys, repeats -> ERR_INVAL with err set.
+ */
+int httpd_query_generation(uint64_t *out, const char *query, struct err *err);
+/*
+ * If path starts with prefix, set *rest to what follows and return true.
+ */
+bool httpd_path_prefix(const char **rest, const char *path,
+                       const char *prefix);
+/*
+ * Take the next path segment of exactly 64 lowercase hex chars from *p
+ * (advancing *p past it) into out. ERR_INVAL otherwise, err says why.
+ */
+int httpd_path_sha256(struct sha256 *out, const char **p, struct err *err);
+
+#endif

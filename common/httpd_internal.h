@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * httpd_internal: the server, connection and request records shared by
+ * httpd.c (replies and helpers) and httpd_stream.c (connections, parsing,
+ * bodies). Loop thread only.
+ */
+#ifndef COMMON_HTTPD_INTERNAL_H
+#define COMMON_HTTPD_INTERNAL_H
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/httpd.h"
+
+struct bufferevent;
+struct event;
+struct evconnlistener;
+struct httpd_conn;
+
+enum body_mode { BODY_BUFFER = 0, BODY_STREAM, BODY_REJECTED };
+
+#define HTTPD_MAX_HEADERS 64
+
+struct httpd_req {
+    struct httpd *h;
+    struct httpd_conn *conn;  /* NULL once the client is gone */
+    unsigned refs;
+    bool dispatched;          /* on_request ran (user owns the reply) */
+    bool replied;
+    bool body_done;
+    bool paused;
+    bool head;                /* HEAD: no body in the reply */
+    bool http10;
+    enum httpd_method method;
+    enum body_mode mode;
+    size_t body_cap;
+    uint64_t body_len;        /* Content-Length, 0 when absent */
+    uint64_t body_seen;
+    struct evbuffer *body;    /* buffered body, or the chunk being handed */
+    httpd_data_fn data_fn;
+    httpd_abort_fn abort_fn;
+    void *stream_arg;
+    struct err reject;
+    void *data;
+    const char *route;
+    char *head_text;          /* request line and headers, NULs inserted */
+    const char *method_name;
+    const char *path;
+    const char *query;
+    unsigned nhdr;
+    const char *hname[HTTPD_MAX_HEADERS];
+    const char *hval[HTTPD_MAX_HEADERS];
+    struct buf out_headers;   /* extra "Name: value\r\n" lines */
+    char id[HTTPD_REQUEST_ID_LEN + 1];
+};
+
+struct httpd {
+    struct event_base *base;
+    struct evconnlistener *lev;
+    struct httpd_ops ops;
+    void *arg;
+    httpd_reply_hook hook;
+    void *hook_arg;
+    struct httpd_conn *conns;
+    struct bufferevent_rate_limit_group *rate_group;
+    unsigned idle_secs;
+    uint64_t max_body;
+    uint16_t port;
+    char name[16];
+};
+
+/* Send the reply of r on its connection (httpd_stream.c). Takes body's
+ * content; body may be NULL. */
+void httpd__send(struct httpd_req *r, int status, const char *ctype,
+                 struct evbuffer *body);
+
+#endif
