@@ -101,8 +101,9 @@ int tuf_meta_count_sigs(const struct tuf_meta *m,
 /*
  * Check that m is signed by a threshold of root's keys for role.
  * Returns 0; ERR_VERIFY ("FILE: signature threshold not met (K of T valid
- * signatures)", with " from the ROLE keys of root vN" when checked against
- * another root); ERR_NOMEM.
+ * signatures)"; for a root checked against the previous root's keys,
+ * "FILE: signature threshold not met by the root keys of root vN (...)");
+ * ERR_NOMEM.
  */
 int tuf_meta_check_sigs(const struct tuf_meta *m,
                         const struct tuf_meta_root *root, enum tuf_role role,

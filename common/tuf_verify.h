@@ -28,9 +28,13 @@ struct tuf_policy {
     /* With no trust roots given, trust metadata/1.root.json of the repo
      * itself (tests, demo, technician flows only). */
     bool trust_repo_root;
+    /* Interop only (sigstore vectors): accept targets metadata with
+     * non-empty delegations without verifying the delegated roles; only
+     * the top-level targets are ever exposed. Off: such repos are refused. */
+    bool ignore_delegations;
 };
 
-#define TUF_POLICY_INIT {false, 0, true, false, false}
+#define TUF_POLICY_INIT {false, 0, true, false, false, false}
 
 /* A trusted root.json document (bytes borrowed for the call). */
 struct tuf_trust_root {
