@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * api: the replicator's HTTP API (DESIGN.md 4.1): repository upload
+ * (api_repo.c), list and prune, trust roots. Requests are parsed on the
+ * loop thread; database work, hashing, disk writes and verification run on
+ * the worker pool (common/workq.h), never on the loop. Loop thread only.
+ */
+#ifndef REPLICATOR_API_H
+#define REPLICATOR_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct api;
+struct config;
+struct err;
+struct event_base;
+struct staging;
+
+/*
+ * Bind the API on cfg's listen address and start the worker pool. cfg and
+ * st are borrowed and must outlive the api. Returns 0, ERR_IO (bind),
+ * ERR_INVAL (address), ERR_NOMEM, ERR_INTERNAL (threads).
+ */
+int api_new(struct api **out, struct event_base *base, const struct config *cfg,
+            struct staging *st, struct err *err);
+
+/* The bound port. */
+uint16_t api_port(const struct api *a);
+
+/* Begin shutdown: stop accepting; new uploads are refused with 503. */
+void api_shutdown(struct api *a);
+
+/* Whether no worker task is queued or running. */
+bool api_idle(const struct api *a);
+
+/* Finish pending work, close connections, free. NULL is a no-op. */
+void api_free(struct api *a);
+
+#endif

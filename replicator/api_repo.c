@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * api_repo: PUT /v1/system/update/repositories?file_name=X. The body is
+ * streamed to staging/uploads/<random>.zip with constant memory: the loop
+ * moves received bytes into `pending`; one worker task at a time takes
+ * them (`inflight`), hashes and writes them; reading from the socket pauses
+ * while more than UPLOAD_PENDING_MAX bytes wait. At the end a worker
+ * fsyncs, finishes the sha256 and runs ingest_zip(). The upload file is
+ * always removed afterwards; a client that disconnects mid-body leaves
+ * nothing behind and nothing recorded. Loop thread, plus the worker
+ * functions marked as such.
+ */
+#include "replicator/api_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "common/err.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/sha256.h"
+#include "common/workq.h"
+#include "replicator/apisrv.h"
+#include "replicator/config.h"
+#include "replicator/ingest.h"
+#include "replicator/staging.h"
+
+#define UPLOAD_PENDING_MAX (8u * 1024 * 1024)
+#define UPLOAD_FILE_NAME_MAX 255
+
+struct upload {
+    struct api *api;
+    struct apisrv_req *req;   /* NULL once replied */
+    struct upload *prev, *next;
+    int fd;
+    char *path;
+    char *file_name;
+    struct sha256_ctx sha;
+    struct sha256 digest;
+    struct evbuffer *pending;  /* loop side */
+    struct evbuffer *inflight; /* worker side while writing */
+    uint64_t received;
+    bool writing;              /* a worker task owns inflight */
+    bool ended;                /* whole body received */
+    bool aborted;              /* client went away */
+    bool paused;
+    int rc;                    /* first failure, 0 if none */
+    struct err err;
+    json_t *result;
+};
+
+static void upload_free(struct upload *u)
+{
+    struct api *a = u->api;
+
+    if (u->prev)
+        u->prev->next = u->next;
+    else if (a->uploads == u)
+        a->uploads = u->next;
+    if (u->next)
+        u->next->prev = u->prev;
+    if (u->fd >= 0)
+        close(u->fd);
+    if (u->path)
+        unlink(u->path); /* the zip itself is never kept */
+    sha256_release(&u->sha);
+    if (u->pending)
+        evbuffer_free(u->pending);
+    if (u->inflight)
+        evbuffer_free(u->inflight);
+    json_decref(u->result);
+    mem_free(u->path);
+    mem_free(u->file_name);
+    mem_free(u);
+}
+
+static void fail(struct upload *u, int rc, const char *msg)
+{
+    if (u->rc == 0)
+        u->rc = err_set(&u->err, rc, "%s", msg);
+}
+
+/* Reply (if the client is still owed one) and free. */
+static void finish(struct upload *u)
+{
+    if (u->req && u->rc < 0)
+        apisrv_reply_err(u->req, u->rc, &u->err);
+    else if (u->req)
+        apisrv_reply_json(u->req, 200, u->result);
+    u->req = NULL;
+    upload_free(u);
+}
+
+static void write_work(void *arg) /* worker */
+{
+    struct upload *u = arg;
+    struct evbuffer_iovec vec[16];
+
+    while (evbuffer_get_length(u->inflight) > 0 && u->rc == 0) {
+        int n = evbuffer_peek(u->inflight, -1, NULL, vec, 16);
+        size_t done = 0;
+
+        for (int i = 0; i < n && i < 16 && u->rc == 0; i++) {
+            const char *p = vec[i].iov_base;
+            size_t len = vec[i].iov_len;
+
+            if (sha256_update(&u->sha, p, len) < 0)
+                u->rc = err_set(&u->err, ERR_INTERNAL, "sha256 failed");
+            while (len > 0 && u->rc == 0) {
+                ssize_t w = write(u->fd, p, len);
+
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0) {
+                    u->rc = err_set(&u->err, errno == ENOSPC ? ERR_NOSPACE
+                                                             : ERR_IO,
+                                    "staging upload: %s", strerror(errno));
+                    break;
+                }
+                p += w;
+                len -= (size_t)w;
+            }
+            done += vec[i].iov_len;
+        }
+        evbuffer_drain(u->inflight, done);
+    }
+    evbuffer_drain(u->inflight, evbuffer_get_length(u->inflight));
+}
+
+static void ingest_work(void *arg) /* worker */
+{
+    struct upload *u = arg;
+    struct ingest_opts o;
+
+    if (fsync(u->fd) < 0) {
+        u->rc = err_set(&u->err, ERR_IO, "fsync upload: %s", strerror(errno));
+        return;
+    }
+    if (sha256_final(&u->sha, &u->digest) < 0) {
+        u->rc = err_set(&u->err, ERR_INTERNAL, "sha256 failed");
+        return;
+    }
+    o.conninfo = u->api->cfg->db;
+    o.staging = u->api->staging;
+    o.blindly_trust_repo_root = u->api->cfg->blindly_trust_repo_root;
+    u->rc = ingest_zip(&u->result, &o, u->path, &u->digest, u->file_name,
+                       &u->err);
+    if (u->rc < 0)
+        log_info("repo_refused", "{s:s, s:s, s:s}", "file_name", u->file_name,
+                 "error", err_name(u->rc), "message", u->err.msg);
+}
+
+static void ingest_done(void *arg)
+{
+    finish(arg);
+}
+
+static void kick(struct upload *u);
+
+static void write_done(void *arg)
+{
+    struct upload *u = arg;
+
+    u->writing = false;
+    if (u->aborted) {
+        upload_free(u); /* reply goes to a gone client: just frees req */
+        return;
+    }
+    if (u->paused && evbuffer_get_length(u->pending) < UPLOAD_PENDING_MAX / 2) {
+        u->paused = false;
+        kick(u);
+        apisrv_req_resume(u->req); /* may call data/end synchronously */
+        return;
+    }
+    kick(u);
+}
+
+/* Start the next step: write pending bytes, or ingest after the end. */
+static void kick(struct upload *u)
+{
+    if (u->writing)
+        return;
+    if (u->api->stopping && u->rc == 0)
+        fail(u, ERR_UNAVAIL, "the replicator is shutting down");
+    if (u->rc == 0 && evbuffer_get_length(u->pending) > 0) {
+        evbuffer_add_buffer(u->inflight, u->pending);
+        u->writing = true;
+        if (workq_submit(u->api->wq, write_work, write_done, u) < 0) {
+            u->writing = false;
+            fail(u, ERR_NOMEM, "out of memory");
+        }
+        return;
+    }
+    if (!u->ended)
+        return;
+    if (u->rc == 0) {
+        u->writing = true;
+        if (workq_submit(u->api->wq, ingest_work, ingest_done, u) == 0)
+            return;
+        u->writing = false;
+        fail(u, ERR_NOMEM, "out of memory");
+    }
+    finish(u);
+}
+
+static void on_data(struct apisrv_req *req, struct evbuffer *in, void *arg)
+{
+    struct upload *u = arg;
+    size_t n = evbuffer_get_length(in);
+
+    u->received += n;
+    if (u->rc < 0) {
+        evbuffer_drain(in, n); /* keep reading to answer at the end */
+        return;
+    }
+    evbuffer_add_buffer(u->pending, in);
+    if (evbuffer_get_length(u->pending) >= UPLOAD_PENDING_MAX && !u->paused) {
+        u->paused = true;
+        apisrv_req_pause(req);
+    }
+    kick(u);
+}
+
+static void on_end(struct apisrv_req *req, void *arg)
+{
+    struct upload *u = arg;
+
+    (void)req;
+    u->ended = true;
+    kick(u);
+}
+
+static void on_abort(struct apisrv_req *req, void *arg)
+{
+    struct upload *u = arg;
+
+    (void)req;
+    log_info("upload_aborted", "{s:s, s:I}", "file_name", u->file_name,
+             "received", (json_int_t)u->received);
+    u->aborted = true;
+    fail(u, ERR_IO, "client disconnected");
+    apisrv_reply_err(u->req, u->rc, &u->err); /* frees the gone request */
+    u->req = NULL;
+    if (!u->writing)
+        upload_free(u);
+}
+
+static const struct apisrv_stream_ops upload_ops = {on_data, on_end, on_abort};
+
+static bool file_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > UPLOAD_FILE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+void api_repo_upload(struct api *a, struct apisrv_req *req)
+{
+    const char *file_name = apisrv_req_query(req, "file_name");
+    int64_t cl = apisrv_req_content_length(req);
+    struct upload *u = NULL;
+    struct err err = ERR_INIT;
+    int rc;
+
+    if (!file_name || !file_name_ok(file_name)) {
+        apisrv_reply_error(req, 400, NULL,
+                           "query parameter file_name is required (1 to 255 "
+                           "printable bytes)");
+        return;
+    }
+    if (cl < 0) {
+        apisrv_reply_error(req, 411, NULL, "Content-Length is required");
+        return;
+    }
+    if ((uint64_t)cl > LIMIT_REPO_ZIP) {
+        char msg[128];
+
+        snprintf(msg, sizeof(msg),
+                 "repository zip of %lld bytes is over the %llu byte limit",
+                 (long long)cl, (unsigned long long)LIMIT_REPO_ZIP);
+        apisrv_reply_error(req, 413, NULL, msg);
+        return;
+    }
+    u = mem_calloc(1, sizeof(*u));
+    if (!u) {
+        apisrv_reply_error(req, 500, NULL, "out of memory");
+        return;
+    }
+    u->api = a;
+    u->req = req;
+    u->fd = -1;
+    u->next = a->uploads;
+    if (a->uploads)
+        a->uploads->prev = u;
+    a->uploads = u;
+    u->pending = evbuffer_new();
+    u->inflight = evbuffer_new();
+    u->file_name = mem_strdup(file_name);
+    if (!u->pending || !u->inflight || !u->file_name ||
+        sha256_init(&u->sha) < 0) {
+        rc = err_set(&err, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    rc = staging_tmp_path(&u->path, a->staging, "uploads", ".zip", &err);
+    if (rc < 0)
+        goto fail;
+    /* opening a new file in a local directory does not block for long */
+    u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (u->fd < 0) {
+        rc = err_set(&err, ERR_IO, "staging upload: %s", strerror(errno));
+        goto fail;
+    }
+    if (a->cfg->blindly_trust_repo_root)
+        log_warn("blindly_trusting_repo_root", "{s:s, s:s}", "file_name",
+                 file_name, "message",
+                 "uploads are verified against their own root.json "
+                 "(--blindly-trust-repo-root): tests and demos only");
+    log_info("upload_started", "{s:s, s:I}", "file_name", file_name, "length",
+             (json_int_t)cl);
+    apisrv_req_stream_body(req, &upload_ops, u);
+    return;
+fail:
+    apisrv_reply_err(req, rc, &err);
+    u->req = NULL;
+    upload_free(u);
+}
+
+void api_repo_free_all(struct api *a)
+{
+    while (a->uploads) {
+        struct upload *u = a->uploads;
+
+        if (u->req)
+            apisrv_reply_error(u->req, 503, NULL,
+                               "the replicator is shutting down");
+        upload_free(u);
+    }
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * config: flags and config file of `replicator serve` (see config.h).
+ * Main thread.
+ */
+#include "replicator/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/limits.h"
+#include "common/mem.h"
+#include "common/parse.h"
+
+const char config_usage[] =
+    "usage: replicator serve --db URL --staging DIR [--listen ADDR:PORT]\n"
+    "           [--config FILE] [--period SECONDS] [--no-periodic]\n"
+    "           [--min-sled-replication N] [--port-file FILE]\n"
+    "           [--workers N] [--blindly-trust-repo-root]\n"
+    "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
+    "  --port-file writes {\"api\": PORT} once bound.\n"
+    "  --blindly-trust-repo-root verifies uploads against their own root\n"
+    "  (tests and demos only; never on a real rack).\n";
+
+static int set_str(char **dst, const char *v, struct err *err)
+{
+    char *s = mem_strdup(v);
+
+    if (!s)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    mem_free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int set_listen(struct config *c, const char *v, struct err *err)
+{
+    char host[256];
+    uint16_t port;
+
+    if (parse_hostport(host, sizeof(host), &port, v) < 0)
+        return err_set(err, ERR_INVAL, "--listen %s: expected ADDR:PORT", v);
+    c->listen_port = port;
+    return set_str(&c->listen_host, host[0] ? host : "0.0.0.0", err);
+}
+
+static int load_file(struct config *c, const char *path, struct err *err)
+{
+    FILE *f = fopen(path, "re");
+    char *data = NULL;
+    size_t len;
+    json_t *j = NULL, *v;
+    uint64_t n;
+    int rc = 0;
+
+    if (!f)
+        return err_set(err, ERR_IO, "config file %s: cannot open", path);
+    data = mem_alloc(LIMIT_JSON_BODY + 1);
+    if (!data) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    len = fread(data, 1, LIMIT_JSON_BODY + 1, f);
+    j = jsonu_loadb(data, len, LIMIT_JSON_BODY, err);
+    if (!j || !json_is_object(j)) {
+        rc = err_set(err, ERR_INVAL, "config file %s: %s", path,
+                     j ? "not a JSON object" : err->msg);
+        goto out;
+    }
+    if (jsonu_str(j, "db") && (rc = set_str(&c->db, jsonu_str(j, "db"), err)))
+        goto out;
+    if (jsonu_str(j, "staging") &&
+        (rc = set_str(&c->staging, jsonu_str(j, "staging"), err)))
+        goto out;
+    if (jsonu_str(j, "listen") &&
+        (rc = set_listen(c, jsonu_str(j, "listen"), err)))
+        goto out;
+    if (jsonu_str(j, "port_file") &&
+        (rc = set_str(&c->port_file, jsonu_str(j, "port_file"), err)))
+        goto out;
+    if ((v = json_object_get(j, "period_secs")) && jsonu_u64(&n, v) == 0)
+        c->period_secs = n;
+    if ((v = json_object_get(j, "periodic")) && json_is_boolean(v))
+        c->periodic = json_is_true(v);
+    if ((v = json_object_get(j, "min_sled_replication")) &&
+        jsonu_u64(&n, v) == 0 && n >= 1 && n <= LIMIT_SLEDS_PER_RACK)
+        c->min_sled_replication = n;
+    if ((v = json_object_get(j, "workers")) && jsonu_u64(&n, v) == 0 &&
+        n >= 1 && n <= 64)
+        c->workers = (unsigned)n;
+out:
+    json_decref(j);
+    mem_free(data);
+    fclose(f);
+    return rc;
+}
+
+int config_parse(struct config *c, int argc, char **argv, struct err *err)
+{
+    uint64_t n;
+    int rc = 0;
+
+    memset(c, 0, sizeof(*c));
+    c->listen_port = CONFIG_DEFAULT_PORT;
+    c->period_secs = 300;
+    c->periodic = true;
+    c->min_sled_replication = 3;
+    c->workers = 4;
+    if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
+        return ERR_NOMEM;
+    /* the config file first, so flags override it */
+    for (int i = 1; i < argc - 1; i++)
+        if (!strcmp(argv[i], "--config")) {
+            rc = load_file(c, argv[i + 1], err);
+            if (rc < 0)
+                return rc;
+        }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(config_usage, stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--no-periodic")) {
+            c->periodic = false;
+            continue;
+        }
+        if (!strcmp(a, "--blindly-trust-repo-root")) {
+            c->blindly_trust_repo_root = true;
+            continue;
+        }
+        if (!v)
+            return err_set(err, ERR_INVAL, "%s: unknown flag or missing value",
+                           a);
+        i++;
+        if (!strcmp(a, "--db"))
+            rc = set_str(&c->db, v, err);
+        else if (!strcmp(a, "--staging"))
+            rc = set_str(&c->staging, v, err);
+        else if (!strcmp(a, "--listen"))
+            rc = set_listen(c, v, err);
+        else if (!strcmp(a, "--port-file"))
+            rc = set_str(&c->port_file, v, err);
+        else if (!strcmp(a, "--config"))
+            rc = 0;
+        else if (!strcmp(a, "--period"))
+            rc = parse_u64_range(&c->period_secs, v, 1, 86400 * 365) < 0
+                     ? err_set(err, ERR_INVAL, "--period %s: not a number of "
+                               "seconds", v) : 0;
+        else if (!strcmp(a, "--min-sled-replication")) {
+            rc = parse_u64_range(&n, v, 1, LIMIT_SLEDS_PER_RACK) < 0
+                     ? err_set(err, ERR_INVAL, "--min-sled-replication %s: "
+                               "expected 1..%u", v, LIMIT_SLEDS_PER_RACK) : 0;
+            c->min_sled_replication = n;
+        } else if (!strcmp(a, "--workers")) {
+            rc = parse_u64_range(&n, v, 1, 64) < 0
+                     ? err_set(err, ERR_INVAL, "--workers %s: expected 1..64",
+                               v) : 0;
+            c->workers = (unsigned)n;
+        } else
+            rc = err_set(err, ERR_INVAL, "%s: unknown flag", a);
+        if (rc < 0)
+            return rc;
+    }
+    if (!c->db)
+        return err_set(err, ERR_INVAL, "--db URL is required");
+    if (!c->staging)
+        return err_set(err, ERR_INVAL, "--staging DIR is required");
+    return 0;
+}
+
+void config_release(struct config *c)
+{
+    mem_free(c->db);
+    mem_free(c->staging);
+    mem_free(c->listen_host);
+    mem_free(c->port_file);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * config: `replicator serve` settings from flags and an optional JSON
+ * config file ({"db", "staging", "listen", "period_secs", "periodic",
+ * "min_sled_replication", "port_file", "workers"}); flags win over the
+ * file. Plain value owned by main. Main thread.
+ */
+#ifndef REPLICATOR_CONFIG_H
+#define REPLICATOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct err;
+
+struct config {
+    char *db;                  /* libpq conninfo (required) */
+    char *staging;             /* staging directory (required) */
+    char *listen_host;         /* default 127.0.0.1 */
+    uint16_t listen_port;      /* default 12221; 0 picks a port */
+    char *port_file;           /* NULL: none */
+    uint64_t period_secs;      /* reconciliation period, default 300 */
+    bool periodic;             /* --no-periodic clears it */
+    uint64_t min_sled_replication; /* default 3 */
+    unsigned workers;          /* worker threads, default 4 */
+    bool blindly_trust_repo_root;
+};
+
+#define CONFIG_DEFAULT_PORT 12221
+
+/*
+ * Parse `serve` arguments (argv[0] is "serve"). Returns 0, ERR_INVAL (usage
+ * error, err says which flag), ERR_IO (config file unreadable), ERR_NOMEM.
+ * On --help prints usage to stdout and returns 1.
+ */
+int config_parse(struct config *out, int argc, char **argv, struct err *err);
+
+void config_release(struct config *c);
+
+/* Usage text of `replicator serve`. */
+extern const char config_usage[];
+
+#endif

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * ingest: verify, extract, record, hand over (see ingest.h). Order matters
+ * (seed 003): the database transaction commits before staging_commit
+ * writes the manifest that hands the files to replication; a failure at any
+ * step before leaves nothing staged. Worker thread; one database
+ * connection per call.
+ */
+#include "replicator/ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/tuf_artifacts.h"
+#include "common/tuf_meta.h"
+#include "common/tuf_repo.h"
+#include "common/tuf_target.h"
+#include "common/tuf_verify.h"
+#include "common/zipread.h"
+#include "replicator/db/db.h"
+#include "replicator/db/repo_db.h"
+#include "replicator/db/trust_db.h"
+#include "replicator/staging.h"
+#include "replicator/zipsource.h"
+
+struct sink {
+    int fd;
+    const char *path;
+};
+
+static int sink_write(const void *data, size_t n, void *arg)
+{
+    struct sink *s = arg;
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t w = write(s->fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return ERR_IO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Verification failures are bad repository contents: always a 400. */
+static int as_bad_repo(int rc, struct err *err)
+{
+    if (rc == ERR_NOTFOUND || rc == ERR_LIMIT || rc == ERR_CONFLICT) {
+        if (err)
+            err->code = ERR_INVAL;
+        return ERR_INVAL;
+    }
+    return rc;
+}
+
+/* Stream one target into dir/<sha256 hex>, checking length and hashes. */
+static int extract_one(const struct tuf_provider *p, const struct tuf_repo *r,
+                       const struct tuf_artifact *a, const char *dir,
+                       struct err *err)
+{
+    struct buf path = BUF_INIT, dst = BUF_INIT;
+    char hex[SHA256_HEX_LEN + 1];
+    struct sink s = {-1, NULL};
+    int rc = tuf_repo_path(&path, r, a->target, err);
+
+    if (rc < 0)
+        goto out;
+    sha256_to_hex(hex, &a->target->sha256);
+    if (buf_printf(&dst, "%s/%s", dir, hex) < 0) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (access(dst.data, F_OK) == 0)
+        goto out; /* two artifacts with one target: extracted once */
+    s.fd = open(dst.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    s.path = dst.data;
+    if (s.fd < 0) {
+        rc = err_set(err, ERR_IO, "open %s: %s", dst.data, strerror(errno));
+        goto out;
+    }
+    rc = tuf_target_read(p, path.data, a->target, sink_write, &s, err);
+    if (rc == ERR_IO && err && !err->msg[0])
+        err_set(err, ERR_IO, "write %s: %s", dst.data, strerror(errno));
+    if (rc < 0)
+        goto out;
+    if (fsync(s.fd) < 0)
+        rc = err_set(err, ERR_IO, "fsync %s: %s", dst.data, strerror(errno));
+out:
+    if (s.fd >= 0)
+        close(s.fd);
+    buf_release(&path);
+    buf_release(&dst);
+    return rc;
+}
+
+static json_t *result_json(const struct tuf_artifacts *arts,
+                           const struct repo_db_insert_result *ins,
+                           const struct sha256 *archive, const char *file_name,
+                           int64_t valid_until)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    json_t *o, *arr = json_array();
+
+    sha256_to_hex(hex, archive);
+    o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:s}", "system_version",
+                  tuf_artifacts_system_version(arts), "sha256", hex,
+                  "file_name", file_name, "valid_until", (json_int_t)valid_until,
+                  "generation", (json_int_t)ins->generation, "already_existed",
+                  ins->existed, "repo_id", ins->repo_id);
+    if (!o || !arr)
+        goto fail;
+    for (size_t i = 0; i < tuf_artifacts_count(arts); i++) {
+        const struct tuf_artifact *a = tuf_artifacts_get(arts, i);
+
+        sha256_to_hex(hex, &a->target->sha256);
+        if (json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", a->name,
+                               "version", a->version, "kind",
+                               a->kind ? a->kind : "", "sha256", hex, "length",
+                               (json_int_t)a->target->length)))
+            goto fail;
+    }
+    if (json_object_set_new(o, "artifacts", arr) == 0)
+        return o;
+    arr = NULL;
+fail:
+    json_decref(arr);
+    json_decref(o);
+    return NULL;
+}
+
+static int load_roots(struct trust_db_list *roots, struct tuf_trust_root **out,
+                      const struct ingest_opts *o, struct err *err)
+{
+    struct db *db = NULL;
+    int rc = db_open(&db, o->conninfo, err);
+
+    *out = NULL;
+    if (rc < 0)
+        goto out;
+    rc = trust_db_list(roots, db, err);
+    if (rc < 0)
+        goto out;
+    if (roots->count == 0 && !o->blindly_trust_repo_root) {
+        rc = err_set(err, ERR_INVAL,
+                     "no trust roots are configured: add the repository's "
+                     "root with `replicator trust-root add ROOT.json`");
+        goto out;
+    }
+    *out = mem_calloc(roots->count + 1, sizeof(**out));
+    if (!*out) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < roots->count; i++) {
+        (*out)[i].data = roots->roots[i].root_json;
+        (*out)[i].len = strlen(roots->roots[i].root_json);
+    }
+out:
+    db_close(db);
+    return rc;
+}
+
+static int record(struct repo_db_insert_result *ins, const struct ingest_opts *o,
+                  const struct tuf_repo *repo, const struct tuf_artifacts *arts,
+                  const struct sha256 *archive, const char *file_name,
+                  struct err *err)
+{
+    size_t n = tuf_artifacts_count(arts);
+    struct repo_db_artifact *v = mem_calloc(n + 1, sizeof(*v));
+    char **tags = mem_calloc(n + 1, sizeof(*tags));
+    struct repo_db_new nr;
+    struct db *db = NULL;
+    int rc = 0;
+
+    if (!v || !tags) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct tuf_artifact *a = tuf_artifacts_get(arts, i);
+
+        v[i].sha256 = a->target->sha256;
+        v[i].length = a->target->length;
+        v[i].name = a->name;
+        v[i].version = a->version;
+        v[i].kind = a->kind ? a->kind : "";
+        if (a->tags) {
+            tags[i] = jsonu_dumps(a->tags);
+            if (!tags[i]) {
+                rc = err_set(err, ERR_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+        v[i].tags_json = tags[i];
+    }
+    memset(&nr, 0, sizeof(nr));
+    nr.system_version = tuf_artifacts_system_version(arts);
+    nr.archive_sha256 = *archive;
+    nr.file_name = file_name;
+    nr.valid_until = tuf_repo_valid_until(repo);
+    nr.targets_role_version = tuf_repo_targets_version(repo);
+    nr.nartifacts = n;
+    nr.artifacts = v;
+    rc = db_open(&db, o->conninfo, err);
+    if (rc == 0)
+        rc = repo_db_insert(ins, db, &nr, err);
+out:
+    db_close(db);
+    for (size_t i = 0; tags && i < n; i++)
+        mem_free(tags[i]);
+    mem_free(tags);
+    mem_free(v);
+    return rc;
+}
+
+static int hand_over(const struct ingest_opts *o,
+                     const struct repo_db_insert_result *ins,
+                     const struct tuf_artifacts *arts,
+                     const struct sha256 *archive, const char *dir,
+                     struct err *err)
+{
+    struct staging_repo m;
+    size_t n = tuf_artifacts_count(arts);
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    snprintf(m.repo_id, sizeof(m.repo_id), "%s", ins->repo_id);
+    m.system_version = (char *)tuf_artifacts_system_version(arts);
+    m.archive_sha256 = *archive;
+    m.nartifacts = n;
+    m.artifacts = mem_calloc(n + 1, sizeof(*m.artifacts));
+    if (!m.artifacts)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const struct tuf_artifact *a = tuf_artifacts_get(arts, i);
+
+        m.artifacts[i].name = (char *)a->name;
+        m.artifacts[i].version = (char *)a->version;
+        m.artifacts[i].kind = (char *)(a->kind ? a->kind : "");
+        m.artifacts[i].sha256 = a->target->sha256;
+        m.artifacts[i].length = a->target->length;
+    }
+    rc = staging_commit(o->staging, &m, dir, err);
+    mem_free(m.artifacts); /* strings are borrowed from arts */
+    return rc;
+}
+
+int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
+               const struct sha256 *archive, const char *file_name,
+               struct err *err)
+{
+    struct trust_db_list roots = TRUST_DB_LIST_INIT;
+    struct tuf_trust_root *tr = NULL;
+    struct zipread *zr = NULL;
+    struct zipsource *zs = NULL;
+    struct tuf_repo *repo = NULL;
+    struct tuf_artifacts *arts = NULL;
+    struct tuf_policy pol = TUF_POLICY_INIT;
+    struct tuf_provider p;
+    struct repo_db_insert_result ins;
+    char *dir = NULL;
+    bool dir_made = false;
+    int rc;
+
+    *out = NULL;
+    memset(&ins, 0, sizeof(ins));
+    rc = load_roots(&roots, &tr, o, err);
+    if (rc < 0)
+        goto out;
+    if (o->blindly_trust_repo_root)
+        log_warn("blindly_trusting_repo_root",
+                 "{s:s}", "message",
+                 "--blindly-trust-repo-root: this upload is verified against "
+                 "its own root, not an operator trust root");
+    rc = zipread_open(&zr, zip_path, err);
+    if (rc < 0) {
+        rc = as_bad_repo(rc == ERR_VERIFY ? ERR_VERIFY : rc, err);
+        goto out;
+    }
+    rc = zipsource_new(&zs, zr, err);
+    if (rc < 0)
+        goto out;
+    p = zipsource_provider(zs);
+    pol.now = (int64_t)time(NULL);
+    pol.trust_repo_root = o->blindly_trust_repo_root && roots.count == 0;
+    rc = tuf_verify_repo(&repo, &p, tr, roots.count, &pol, err);
+    if (rc < 0) {
+        rc = as_bad_repo(rc, err);
+        goto out;
+    }
+    rc = tuf_artifacts_load(&arts, repo, &p, err);
+    if (rc < 0) {
+        rc = as_bad_repo(rc, err);
+        goto out;
+    }
+    rc = staging_tmp_path(&dir, o->staging, "incoming", "", err);
+    if (rc < 0)
+        goto out;
+    if (mkdir(dir, 0750) < 0) {
+        rc = err_set(err, ERR_IO, "mkdir %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    dir_made = true;
+    for (size_t i = 0; i < tuf_artifacts_count(arts); i++) {
+        rc = extract_one(&p, repo, tuf_artifacts_get(arts, i), dir, err);
+        if (rc < 0) {
+            rc = as_bad_repo(rc, err);
+            goto out;
+        }
+    }
+    rc = record(&ins, o, repo, arts, archive, file_name, err);
+    if (rc < 0)
+        goto out;
+    /* committed: only now may replication see the files */
+    rc = hand_over(o, &ins, arts, archive, dir, err);
+    if (rc < 0) {
+        log_error("staging_failed", "{s:s, s:s}", "repo_id", ins.repo_id,
+                  "error", err ? err->msg : "");
+        goto out;
+    }
+    dir_made = false; /* moved under repos/ */
+    *out = result_json(arts, &ins, archive, file_name,
+                       tuf_repo_valid_until(repo));
+    if (!*out)
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+    log_info("repo_ingested", "{s:s, s:s, s:b, s:I, s:b}", "system_version",
+             tuf_artifacts_system_version(arts), "repo_id", ins.repo_id,
+             "already_existed", ins.existed, "generation",
+             (json_int_t)ins.generation, "bumped", ins.bumped);
+out:
+    if (dir_made)
+        staging_rmrf(dir);
+    mem_free(dir);
+    tuf_artifacts_free(arts);
+    tuf_repo_free(repo);
+    zipsource_free(zs);
+    zipread_free(zr);
+    mem_free(tr);
+    trust_db_list_release(&roots);
+    return rc;
+}
+
+int ingest_check_root(const char *root_json, size_t len, struct err *err)
+{
+    struct tuf_meta *m = NULL;
+    struct tuf_meta_root *root = NULL;
+    int rc = tuf_meta_parse(&m, "root.json", root_json, len, TUF_ROLE_ROOT,
+                            false, err);
+
+    if (rc < 0)
+        goto out;
+    rc = tuf_meta_root_new(&root, m, true, err);
+    m = NULL;
+    if (rc < 0)
+        goto out;
+    rc = tuf_meta_check_sigs(root->meta, root, TUF_ROLE_ROOT, err);
+out:
+    tuf_meta_free(m);
+    tuf_meta_root_free(root);
+    return rc;
+}

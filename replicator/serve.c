@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * serve: the `replicator serve` process (see serve.h). The schema check
+ * runs before the loop starts (a blocking call is fine there); afterwards
+ * every database call runs on the API's workers. Main (loop) thread.
+ */
+#include "replicator/serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "replicator/api.h"
+#include "replicator/config.h"
+#include "replicator/db/db.h"
+#include "replicator/staging.h"
+
+#define SERVE_DRAIN_TICK_MS 50
+#define SERVE_DRAIN_MAX_TICKS 600 /* 30 s for in-flight work at shutdown */
+
+struct serve {
+    struct event_base *base;
+    struct api *api;
+    struct event *tick;
+    unsigned ticks;
+};
+
+static int write_port_file(const char *path, unsigned port, struct err *err)
+{
+    struct buf tmp = BUF_INIT;
+    char text[64];
+    int fd = -1, rc = 0, n = snprintf(text, sizeof(text), "{\"api\": %u}\n",
+                                      port);
+
+    if (buf_printf(&tmp, "%s.tmp", path) < 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
+        rc = err_set(err, ERR_IO, "port file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp.data, path) < 0)
+        rc = err_set(err, ERR_IO, "port file %s: %s", path, strerror(errno));
+out:
+    if (fd >= 0)
+        close(fd);
+    buf_release(&tmp);
+    return rc;
+}
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct serve *s = arg;
+
+    (void)fd;
+    (void)what;
+    if (api_idle(s->api) || ++s->ticks > SERVE_DRAIN_MAX_TICKS)
+        event_base_loopbreak(s->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct serve *s = arg;
+    struct timeval tv = {0, SERVE_DRAIN_TICK_MS * 1000};
+
+    (void)what;
+    log_info("shutdown", "{s:i}", "signal", (int)sig);
+    api_shutdown(s->api);
+    if (!s->tick) {
+        s->tick = event_new(s->base, -1, EV_PERSIST, drain_tick, s);
+        if (!s->tick || event_add(s->tick, &tv) < 0)
+            event_base_loopbreak(s->base);
+    }
+}
+
+static int check_schema(const char *conninfo, struct err *err)
+{
+    struct db *db = NULL;
+    int rc = db_open(&db, conninfo, err);
+
+    if (rc == 0)
+        rc = db_check_schema(db, err);
+    db_close(db);
+    return rc;
+}
+
+int serve_main(int argc, char **argv)
+{
+    struct config cfg;
+    struct err err = ERR_INIT;
+    struct staging *st = NULL;
+    struct serve s;
+    struct event *sigterm = NULL, *sigint = NULL;
+    int code = 1, rc;
+
+    memset(&s, 0, sizeof(s));
+    rc = config_parse(&cfg, argc, argv, &err);
+    if (rc == 1) {
+        config_release(&cfg);
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: %s\n%s", err.msg, config_usage);
+        config_release(&cfg);
+        return rc == ERR_INVAL ? 2 : 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (cfg.blindly_trust_repo_root)
+        log_warn("blindly_trusting_repo_root", "{s:s}", "message",
+                 "--blindly-trust-repo-root is set: uploads are verified "
+                 "against their own root.json, not the operator's trust "
+                 "roots. Tests and demos only; never on a real rack.");
+    rc = check_schema(cfg.db, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: database: %s\n", err.msg);
+        goto out;
+    }
+    rc = staging_open(&st, cfg.staging, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: staging: %s\n", err.msg);
+        goto out;
+    }
+    s.base = event_base_new();
+    if (!s.base) {
+        fprintf(stderr, "replicator serve: cannot create the event loop\n");
+        goto out;
+    }
+    rc = api_new(&s.api, s.base, &cfg, st, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        goto out;
+    }
+    sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
+    sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
+        evsignal_add(sigint, NULL) < 0) {
+        fprintf(stderr, "replicator serve: cannot install signal handlers\n");
+        goto out;
+    }
+    if (cfg.port_file &&
+        write_port_file(cfg.port_file, api_port(s.api), &err) < 0) {
+        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        goto out;
+    }
+    log_info("listening", "{s:s, s:i, s:s, s:I, s:b, s:I}", "host",
+             cfg.listen_host, "port", (int)api_port(s.api), "staging",
+             cfg.staging, "period_secs", (json_int_t)cfg.period_secs,
+             "periodic", cfg.periodic, "min_sled_replication",
+             (json_int_t)cfg.min_sled_replication);
+    event_base_dispatch(s.base);
+    code = 0;
+out:
+    api_free(s.api);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (s.tick)
+        event_free(s.tick);
+    if (s.base)
+        event_base_free(s.base);
+    staging_free(st);
+    config_release(&cfg);
+    return code;
+}
