@@ -16,6 +16,9 @@ struct err;
 /* Current generation (>= 1). Errors: ERR_DB, ERR_INTERNAL (row missing). */
 int gen_db_get(uint64_t *out, struct db *db, struct err *err);
 
+/* As gen_db_get, inside a caller's transaction (db_txn body). */
+int gen_db_get_locked(uint64_t *out, struct db *db, struct err *err);
+
 /*
  * Inside a transaction (db_txn body): set generation = old + 1 where it is
  * still old (compare-and-swap); *out gets old + 1. Errors: ERR_CONFLICT
