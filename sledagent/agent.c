@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agent: the sledagent service (see agent.h): routing and handlers of the
+ * agent API and the depot, metrics, the shared rate limit and the
+ * registration timer. Loop thread only.
+ */
+#include "sledagent/agent.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "common/artifact_config.h"
+#include "common/buf.h"
+#include "common/curlev.h"
+#include "common/err.h"
+#include "common/httpd.h"
+#include "common/jsonutil.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/parse.h"
+#include "common/sha256.h"
+#include "sledagent/copy.h"
+#include "sledagent/range.h"
+
+#define MAX_COUNTERS 128
+
+struct counter {
+    const char *route;
+    int status;
+    uint64_t n;
+};
+
+struct agent {
+    struct event_base *base;
+    struct agent_opts opts;
+    struct store *st;
+    struct httpd *api, *depot;
+    struct curlev *cv;
+    struct copies *copies;
+    struct ev_token_bucket_cfg *rate_cfg;
+    struct bufferevent_rate_limit_group *rate_group;
+    struct event *reg_timer;
+    CURL *reg_easy;
+    struct curl_slist *reg_hdrs;
+    char *reg_body;
+    struct counter counters[MAX_COUNTERS];
+    unsigned ncounters;
+    uint64_t depot_bytes;
+    uint64_t rejected;
+};
+
+/* A PUT /artifacts/{sha256} in progress. */
+struct put {
+    struct agent *a;
+    struct httpd_req *r;
+    struct store_write *w;
+    uint64_t bytes;
+    char hex[SHA256_HEX_LEN + 1];
+};
+
+static void count(struct agent *a, const char *route, int status)
+{
+    for (unsigned i = 0; i < a->ncounters; i++) {
+        if (a->counters[i].status == status &&
+            strcmp(a->counters[i].route, route) == 0) {
+            a->counters[i].n++;
+            return;
+        }
+    }
+    if (a->ncounters < MAX_COUNTERS)
+        a->counters[a->ncounters++] = (struct counter){route, status, 1};
+}
+
+static void on_reply(const struct httpd_req *r, int status, void *arg)
+{
+    struct agent *a = arg;
+
+    count(a, httpd_req_route(r), status);
+    if (status >= 400) {
+        a->rejected++;
+        log_info("request_rejected", "{s:s, s:s, s:s, s:i}", "request_id",
+                 httpd_req_id(r), "method", httpd_req_method_name(r), "path",
+                 httpd_req_path(r), "status", status);
+    }
+}
+
+/* ---- PUT /artifacts/{sha256} ---- */
+
+static int put_data(struct httpd_req *r, struct evbuffer *data,
+                    struct err *err, void *arg)
+{
+    struct put *p = arg;
+    size_t n = evbuffer_get_length(data);
+    int rc;
+
+    (void)r;
+    rc = store_write_data(p->w, data);
+    if (rc < 0) {
+        store_write_abort(p->w);
+        p->w = NULL;
+        httpd_req_set_data(p->r, NULL);
+        mem_free(p);
+        return err_set(err, ERR_TOOBIG, "body longer than its "
+                       "Content-Length or the cap");
+    }
+    p->bytes += n;
+    return 0;
+}
+
+static void put_abort(struct httpd_req *r, void *arg)
+{
+    struct put *p = arg;
+
+    (void)r;
+    log_info("artifact_put_aborted", "{s:s, s:I}", "sha256", p->hex,
+             "bytes", (json_int_t)p->bytes);
+    store_write_abort(p->w);
+    mem_free(p);
+}
+
+static void put_flow(bool pause, void *arg)
+{
+    struct put *p = arg;
+
+    httpd_req_pause_read(p->r, pause);
+}
+
+static void put_done(int rc, const struct err *err, unsigned datasets,
+                     unsigned successful, void *arg)
+{
+    struct put *p = arg;
+    json_t *v;
+
+    if (rc < 0) {
+        log_info("artifact_put_failed", "{s:s, s:I, s:s}", "sha256", p->hex,
+                 "bytes", (json_int_t)p->bytes, "error",
+                 err ? err->msg : "");
+        httpd_reply_err(p->r, err);
+    } else {
+        log_info("artifact_written", "{s:s, s:I, s:i, s:i}", "sha256", p->hex,
+                 "bytes", (json_int_t)p->bytes, "datasets", (int)datasets,
+                 "successful_writes", (int)successful);
+        v = json_pack("{s:i, s:i}", "datasets", (int)datasets,
+                      "successful_writes", (int)successful);
+        httpd_reply_json(p->r, 200, v);
+        json_decref(v);
+    }
+    httpd_req_unref(p->r);
+    mem_free(p);
+}
+
+static void put_headers(struct agent *a, struct httpd_req *r,
+                        const struct sha256 *h)
+{
+    struct err err = ERR_INIT;
+    struct put *p = NULL;
+    uint64_t gen, len;
+
+    if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+        goto reject;
+    if (httpd_req_content_length(r, &len) < 0) {
+        err_set(&err, ERR_INVAL, "Content-Length is required");
+        goto reject;
+    }
+    p = mem_calloc(1, sizeof(*p));
+    if (!p) {
+        err_set(&err, ERR_NOMEM, "out of memory");
+        goto reject;
+    }
+    if (store_write_begin(a->st, &p->w, h, gen, (int64_t)len, &err) < 0)
+        goto reject;
+    p->a = a;
+    p->r = r;
+    sha256_to_hex(p->hex, h);
+    store_write_set_flow(p->w, put_flow, p);
+    httpd_req_set_data(r, p);
+    httpd_req_stream(r, put_data, put_abort, p);
+    log_info("artifact_put_started", "{s:s, s:I, s:I, s:s}", "sha256", p->hex,
+             "generation", (json_int_t)gen, "content_length",
+             (json_int_t)len, "request_id", httpd_req_id(r));
+    return;
+reject:
+    mem_free(p);
+    httpd_req_reject(r, &err);
+}
+
+/* ---- routing of the agent API ---- */
+
+enum api_route { R_NONE, R_CONFIG, R_LIST, R_PUT, R_COPY, R_COPIES,
+                 R_METRICS };
+
+static const char *route_names[] = {"other", "artifacts_config",
+                                    "artifacts", "artifact_put",
+                                    "copy_from_depot", "copies", "metrics"};
+
+static enum api_route api_route_of(const char *path)
+{
+    if (strcmp(path, "/artifacts-config") == 0)
+        return R_CONFIG;
+    if (strcmp(path, "/artifacts") == 0)
+        return R_LIST;
+    if (strcmp(path, "/copies") == 0)
+        return R_COPIES;
+    if (strcmp(path, "/metrics") == 0)
+        return R_METRICS;
+    return R_NONE;
+}
+
+static void api_headers(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    const char *path = httpd_req_path(r), *rest;
+    enum httpd_method m = httpd_req_method(r);
+    enum api_route route = api_route_of(path);
+    struct err err = ERR_INIT;
+    struct sha256 h;
+    uint64_t gen;
+
+    if (route == R_CONFIG && m == HTTPD_PUT)
+        httpd_req_body_cap(r, LIMIT_CONFIG_BODY);
+    if (route != R_NONE) {
+        httpd_req_set_route(r, route_names[route]);
+        return;
+    }
+    if (!httpd_path_prefix(&rest, path, "/artifacts/"))
+        return; /* 404 in api_request */
+    if (httpd_path_sha256(&h, &rest, &err) < 0) {
+        httpd_req_reject(r, &err);
+        return;
+    }
+    if (*rest == '\0') {
+        httpd_req_set_route(r, route_names[R_PUT]);
+        if (m == HTTPD_PUT)
+            put_headers(a, r, &h);
+    } else if (strcmp(rest, "/copy-from-depot") == 0) {
+        httpd_req_set_route(r, route_names[R_COPY]);
+        if (m == HTTPD_POST &&
+            httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+            httpd_req_reject(r, &err);
+    }
+}
+
+static void reply_config_get(struct agent *a, struct httpd_req *r)
+{
+    struct artifact_config cfg = ARTIFACT_CONFIG_INIT;
+    struct err err = ERR_INIT;
+    json_t *v;
+
+    if (store_config_get(a->st, &cfg, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
+    v = artifact_config_to_json(&cfg);
+    if (v)
+        httpd_reply_json(r, 200, v);
+    else
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    json_decref(v);
+    artifact_config_release(&cfg);
+}
+
+static void config_put_done(int rc, const struct err *err, void *arg)
+{
+    struct httpd_req *r = arg;
+
+    if (rc < 0)
+        httpd_reply_err(r, err);
+    else
+        httpd_reply_json(r, 204, NULL);
+    httpd_req_unref(r);
+}
+
+static void reply_config_put(struct agent *a, struct httpd_req *r)
+{
+    struct artifact_config cfg = ARTIFACT_CONFIG_INIT;
+    struct err err = ERR_INIT;
+    const char *body;
+    size_t len;
+
+    body = httpd_req_body(r, &len);
+    if (artifact_config_parse(&cfg, body, len, &err) < 0) {
+        if (err.code == ERR_LIMIT)
+            err.code = ERR_INVAL;
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    httpd_req_ref(r);
+    if (store_config_put(a->st, &cfg, config_put_done, r, &err) < 0) {
+        httpd_req_unref(r);
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    log_info("config_put", "{s:I, s:I, s:s}", "generation",
+             (json_int_t)cfg.generation, "artifacts", (json_int_t)cfg.count,
+             "request_id", httpd_req_id(r));
+out:
+    artifact_config_release(&cfg);
+}
+
+/* depot_base_url must be exactly http://HOST:PORT (optional final /). */
+static int parse_depot_url(char *out, size_t cap, const json_t *body,
+                           struct err *err)
+{
+    const char *url;
+    char hostport[200], host[160];
+    uint16_t port;
+    size_t n;
+
+    if (!json_is_object(body) || json_object_size(body) != 1 ||
+        !(url = jsonu_str(body, "depot_base_url")))
+        return err_set(err, ERR_INVAL, "body must be {\"depot_base_url\": "
+                       "\"http://host:port\"}");
+    if (strncmp(url, "http://", 7) != 0)
+        return err_set(err, ERR_INVAL, "depot_base_url must start with "
+                       "http://");
+    n = strlen(url + 7);
+    if (n && url[7 + n - 1] == '/')
+        n--;
+    if (n == 0 || n >= sizeof(hostport))
+        return err_set(err, ERR_INVAL, "depot_base_url: bad host:port");
+    memcpy(hostport, url + 7, n);
+    hostport[n] = '\0';
+    if (strpbrk(hostport, "/?#@ ") ||
+        parse_hostport(host, sizeof(host), &port, hostport) < 0 ||
+        !host[0] || port == 0)
+        return err_set(err, ERR_INVAL, "depot_base_url must be "
+                       "http://host:port");
+    snprintf(out, cap, "http://%s", hostport);
+    return 0;
+}
+
+static void reply_copy(struct agent *a, struct httpd_req *r)
+{
+    struct err err = ERR_INIT;
+    struct store_write *w = NULL;
+    json_t *body = NULL;
+    const char *data, *rest;
+    char base[220];
+    struct sha256 h;
+    uint64_t gen;
+    size_t len;
+
+    httpd_path_prefix(&rest, httpd_req_path(r), "/artifacts/");
+    httpd_path_sha256(&h, &rest, &err);
+    httpd_query_generation(&gen, httpd_req_query(r), &err);
+    data = httpd_req_body(r, &len);
+    body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
+    if (!body || parse_depot_url(base, sizeof(base), body, &err) < 0 ||
+        store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
+        if (!err.code)
+            err_set(&err, ERR_INVAL, "bad body");
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    if (copies_start(a->copies, r, w, &h, gen, base) < 0)
+        httpd_reply_error(r, 500, NULL, "cannot start the copy");
+out:
+    json_decref(body);
+}
+
+static void reply_text(struct httpd_req *r, struct agent *a)
+{
+    struct buf b = BUF_INIT;
+    int rc = store_metrics(a->st, &b);
+
+    rc = rc < 0 ? rc : copies_metrics(a->copies, &b);
+    rc = rc < 0 ? rc : buf_puts(&b, "# TYPE sledagent_http_requests_total "
+                                    "counter\n");
+    for (unsigned i = 0; rc >= 0 && i < a->ncounters; i++)
+        rc = buf_printf(&b, "sledagent_http_requests_total{endpoint=\"%s\","
+                        "status=\"%d\"} %llu\n", a->counters[i].route,
+                        a->counters[i].status,
+                        (unsigned long long)a->counters[i].n);
+    rc = rc < 0 ? rc : buf_printf(&b,
+                                  "# TYPE sledagent_depot_bytes_total counter\n"
+                                  "sledagent_depot_bytes_total %llu\n"
+                                  "# TYPE sledagent_rejected_requests_total "
+                                  "counter\n"
+                                  "sledagent_rejected_requests_total %llu\n",
+                                  (unsigned long long)a->depot_bytes,
+                                  (unsigned long long)a->rejected);
+    if (rc < 0)
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    else
+        httpd_reply_data(r, 200, "text/plain; version=0.0.4", b.data, b.len);
+    buf_release(&b);
+}
+
+static void method_not_allowed(struct httpd_req *r, const char *allow)
+{
+    httpd_req_add_header(r, "Allow", allow);
+    httpd_reply_error(r, 405, NULL, "method not allowed");
+}
+
+static void api_request(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    enum httpd_method m = httpd_req_method(r);
+    const char *route = httpd_req_route(r);
+    struct err err = ERR_INIT;
+    json_t *v;
+    struct put *p = httpd_req_data(r);
+
+    if (p) {
+        httpd_req_ref(r);
+        httpd_req_set_data(r, NULL);
+        store_write_finish(p->w, put_done, p);
+        return;
+    }
+    if (strcmp(route, "artifacts_config") == 0) {
+        if (m == HTTPD_GET)
+            reply_config_get(a, r);
+        else if (m == HTTPD_PUT)
+            reply_config_put(a, r);
+        else
+            method_not_allowed(r, "GET, PUT");
+    } else if (strcmp(route, "artifacts") == 0) {
+        if (m != HTTPD_GET) {
+            method_not_allowed(r, "GET");
+        } else if (store_list(a->st, &v, &err) < 0) {
+            httpd_reply_err(r, &err);
+        } else {
+            httpd_reply_json(r, 200, v);
+            json_decref(v);
+        }
+    } else if (strcmp(route, "artifact_put") == 0) {
+        method_not_allowed(r, "PUT");
+    } else if (strcmp(route, "copy_from_depot") == 0) {
+        if (m == HTTPD_POST)
+            reply_copy(a, r);
+        else
+            method_not_allowed(r, "POST");
+    } else if (strcmp(route, "copies") == 0) {
+        if (m != HTTPD_GET) {
+            method_not_allowed(r, "GET");
+        } else {
+            v = copies_json(a->copies);
+            httpd_reply_json(r, v ? 200 : 500, v);
+            json_decref(v);
+        }
+    } else if (strcmp(route, "metrics") == 0) {
+        if (m != HTTPD_GET)
+            method_not_allowed(r, "GET");
+        else
+            reply_text(r, a);
+    } else {
+        httpd_reply_error(r, 404, NULL, "no such endpoint");
+    }
+}
+
+/* ---- depot ---- */
+
+static void depot_headers(struct httpd_req *r, void *arg)
+{
+    const char *rest;
+    struct err err = ERR_INIT;
+    struct sha256 h;
+
+    (void)arg;
+    if (!httpd_path_prefix(&rest, httpd_req_path(r), "/artifact/sha256/"))
+        return;
+    httpd_req_set_route(r, "depot_get");
+    if (httpd_path_sha256(&h, &rest, &err) < 0 || *rest != '\0') {
+        if (!err.code)
+            err_set(&err, ERR_INVAL, "bad artifact path");
+        httpd_req_reject(r, &err);
+    }
+}
+
+static void depot_request(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct err err = ERR_INIT;
+    const char *rest;
+    struct sha256 h;
+    struct range rg;
+    struct evbuffer *b = NULL;
+    char cr[80];
+    uint64_t size;
+    int fd = -1;
+    enum range_result rr;
+
+    if (strcmp(httpd_req_route(r), "depot_get") != 0) {
+        httpd_reply_error(r, 404, NULL, "no such endpoint");
+        return;
+    }
+    if (httpd_req_method(r) != HTTPD_GET && httpd_req_method(r) != HTTPD_HEAD) {
+        method_not_allowed(r, "GET, HEAD");
+        return;
+    }
+    httpd_path_prefix(&rest, httpd_req_path(r), "/artifact/sha256/");
+    httpd_path_sha256(&h, &rest, &err);
+    if (store_open_artifact(a->st, &h, &fd, &size, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
+    httpd_req_add_header(r, "Accept-Ranges", "bytes");
+    rr = range_parse(&rg, httpd_req_header(r, "Range"), size);
+    if (rr == RANGE_UNSATISFIABLE) {
+        snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+        httpd_req_add_header(r, "Content-Range", cr);
+        httpd_reply_error(r, 416, NULL, "range not satisfiable");
+        close(fd);
+        return;
+    }
+    b = evbuffer_new();
+    /* evbuffer_add_file takes fd (closed when sent) and uses sendfile. */
+    if (!b || (rg.len > 0 && evbuffer_add_file(b, fd, (ev_off_t)rg.start,
+                                               (ev_off_t)rg.len) < 0)) {
+        close(fd);
+        httpd_reply_error(r, 500, NULL, "cannot queue the file");
+        goto out;
+    }
+    if (rg.len == 0)
+        close(fd);
+    if (rr == RANGE_PARTIAL) {
+        snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+                 (unsigned long long)rg.start,
+                 (unsigned long long)(rg.start + rg.len - 1),
+                 (unsigned long long)size);
+        httpd_req_add_header(r, "Content-Range", cr);
+    }
+    a->depot_bytes += httpd_req_method(r) == HTTPD_GET ? rg.len : 0;
+    httpd_reply_evbuffer(r, rr == RANGE_PARTIAL ? 206 : 200,
+                         "application/octet-stream", b);
+out:
+    if (b)
+        evbuffer_free(b);
+}
+
+/* ---- registration ---- */
+
+static void reg_schedule(struct agent *a, unsigned secs)
+{
+    struct timeval tv = {(time_t)secs, 0};
+
+    evtimer_add(a->reg_timer, &tv);
+}
+
+static void reg_done(CURL *easy, CURLcode res, void *arg)
+{
+    struct agent *a = arg;
+    long code = 0;
+
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (res != CURLE_OK || code < 200 || code > 299)
+        log_warn("registration_failed", "{s:s, s:s, s:i}", "replicator",
+                 a->opts.replicator_url, "error", curl_easy_strerror(res),
+                 "status", (int)code);
+    else
+        log_debug("registered", "{s:s}", "replicator", a->opts.replicator_url);
+    curl_easy_cleanup(easy);
+    a->reg_easy = NULL;
+    reg_schedule(a, 30);
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return sz * n;
+}
+
+static void reg_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct agent *a = arg;
+    char url[512];
+
+    (void)fd;
+    (void)what;
+    if (a->reg_easy)
+        return;
+    a->reg_easy = curl_easy_init();
+    if (!a->reg_easy) {
+        reg_schedule(a, 30);
+        return;
+    }
+    snprintf(url, sizeof(url), "%s/sled-agents/%s", a->opts.replicator_url,
+             a->opts.id);
+    curl_easy_setopt(a->reg_easy, CURLOPT_URL, url);
+    curl_easy_setopt(a->reg_easy, CURLOPT_CUSTOMREQUEST, "PUT");
+    curl_easy_setopt(a->reg_easy, CURLOPT_POSTFIELDS, a->reg_body);
+    curl_easy_setopt(a->reg_easy, CURLOPT_HTTPHEADER, a->reg_hdrs);
+    curl_easy_setopt(a->reg_easy, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(a->reg_easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(a->reg_easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(a->reg_easy, CURLOPT_TIMEOUT, 20L);
+    if (curlev_add(a->cv, a->reg_easy, reg_done, a) < 0) {
+        curl_easy_cleanup(a->reg_easy);
+        a->reg_easy = NULL;
+        reg_schedule(a, 30);
+    }
+}
+
+static int reg_start(struct agent *a)
+{
+    struct buf b = BUF_INIT;
+    const char *host = a->opts.advertise_host ? a->opts.advertise_host
+                                              : a->opts.api_host;
+    int rc;
+
+    rc = buf_printf(&b, strchr(host, ':')
+                            ? "{\"api_address\": \"[%s]:%u\", "
+                              "\"repo_depot_port\": %u}"
+                            : "{\"api_address\": \"%s:%u\", "
+                              "\"repo_depot_port\": %u}",
+                    host, (unsigned)httpd_port(a->api),
+                    (unsigned)httpd_port(a->depot));
+    if (rc < 0)
+        return rc;
+    a->reg_body = buf_take(&b);
+    a->reg_hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    a->reg_timer = evtimer_new(a->base, reg_fire, a);
+    if (!a->reg_hdrs || !a->reg_timer)
+        return ERR_NOMEM;
+    reg_schedule(a, 0);
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int agent_new(struct agent **out, struct event_base *base,
+              const struct agent_opts *opts, struct err *err)
+{
+    struct agent *a = mem_calloc(1, sizeof(*a));
+    struct httpd_ops api_ops = {api_headers, api_request};
+    struct httpd_ops depot_ops = {depot_headers, depot_request};
+    struct httpd_opts ho = {0};
+    struct copies_opts co = {0};
+    int rc;
+
+    *out = NULL;
+    if (!a)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    a->base = base;
+    a->opts = *opts;
+    if (opts->rate_limit) {
+        size_t rate = (size_t)opts->rate_limit;
+
+        a->rate_cfg = ev_token_bucket_cfg_new(rate, rate, rate, rate, NULL);
+        a->rate_group = a->rate_cfg
+                            ? bufferevent_rate_limit_group_new(base,
+                                                               a->rate_cfg)
+                            : NULL;
+        if (!a->rate_group) {
+            rc = err_set(err, ERR_NOMEM, "cannot create the rate limit");
+            goto out;
+        }
+    }
+    if ((rc = store_open(&a->st, base, &opts->store, err)) < 0)
+        goto out;
+    if ((rc = curlev_new(&a->cv, base)) < 0) {
+        err_set(err, rc, "cannot create the curl multi handle");
+        goto out;
+    }
+    co.connect_secs = opts->copy_connect_secs;
+    co.stall_secs = opts->copy_stall_secs;
+    /* Copies share the sled's budget only approximately: each transfer is
+     * capped at the whole rate (documented in docs/API.md). */
+    co.max_recv_bps = opts->rate_limit;
+    if ((rc = copies_new(&a->copies, a->cv, &co)) < 0) {
+        err_set(err, rc, "out of memory");
+        goto out;
+    }
+    ho.max_body_bytes = opts->store.max_body_bytes
+                            ? opts->store.max_body_bytes
+                            : LIMIT_ARTIFACT_BODY_DEFAULT;
+    ho.rate_group = a->rate_group;
+    ho.host = opts->api_host;
+    ho.port = opts->api_port;
+    ho.name = "api";
+    if ((rc = httpd_new(&a->api, base, &ho, &api_ops, a, err)) < 0)
+        goto out;
+    ho.host = opts->depot_host;
+    ho.port = opts->depot_port;
+    ho.name = "depot";
+    if ((rc = httpd_new(&a->depot, base, &ho, &depot_ops, a, err)) < 0)
+        goto out;
+    httpd_set_reply_hook(a->api, on_reply, a);
+    httpd_set_reply_hook(a->depot, on_reply, a);
+    log_info("listening", "{s:s, s:i, s:s, s:i}", "api_host", opts->api_host,
+             "api_port", (int)httpd_port(a->api), "depot_host",
+             opts->depot_host, "depot_port", (int)httpd_port(a->depot));
+    if (opts->replicator_url && (rc = reg_start(a)) < 0) {
+        err_set(err, rc, "out of memory");
+        goto out;
+    }
+    *out = a;
+    a = NULL;
+out:
+    agent_free(a);
+    return rc;
+}
+
+uint16_t agent_api_port(const struct agent *a)
+{
+    return httpd_port(a->api);
+}
+
+uint16_t agent_depot_port(const struct agent *a)
+{
+    return httpd_port(a->depot);
+}
+
+void agent_stop_accepting(struct agent *a)
+{
+    httpd_stop_accepting(a->api);
+    httpd_stop_accepting(a->depot);
+    if (a->reg_timer)
+        evtimer_del(a->reg_timer);
+}
+
+void agent_free(struct agent *a)
+{
+    if (!a)
+        return;
+    /* Order matters: connections (aborting unfinished uploads) and copies
+     * go before the store, whose close invalidates unfinished writes. */
+    httpd_free(a->api);
+    httpd_free(a->depot);
+    copies_cancel_all(a->copies);
+    if (a->reg_easy) {
+        curlev_remove(a->cv, a->reg_easy);
+        curl_easy_cleanup(a->reg_easy);
+    }
+    store_close(a->st);
+    copies_free(a->copies);
+    curlev_free(a->cv);
+    if (a->reg_timer)
+        event_free(a->reg_timer);
+    curl_slist_free_all(a->reg_hdrs);
+    mem_free(a->reg_body);
+    if (a->rate_group)
+        bufferevent_rate_limit_group_free(a->rate_group);
+    if (a->rate_cfg)
+        ev_token_bucket_cfg_free(a->rate_cfg);
+    mem_free(a);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agent: the sledagent service: the agent API listener and the depot
+ * listener (common/httpd) on one event_base, their handlers (DESIGN.md
+ * section 2) over the store (store/store.h), copy-from-depot (copy.c),
+ * metrics, the shared rate limit, and registration with the replicator.
+ * Loop thread only.
+ */
+#ifndef SLEDAGENT_AGENT_H
+#define SLEDAGENT_AGENT_H
+
+#include <stdint.h>
+
+#include "sledagent/store/store.h"
+
+struct agent;
+struct err;
+struct event_base;
+
+struct agent_opts {
+    const char *api_host;
+    uint16_t api_port;
+    const char *depot_host;
+    uint16_t depot_port;
+    struct store_opts store;
+    uint64_t rate_limit;          /* bytes/s for the whole sled, 0 = off */
+    unsigned copy_connect_secs;   /* copy connect timeout */
+    unsigned copy_stall_secs;     /* copy no-progress timeout */
+    const char *replicator_url;   /* NULL: no registration */
+    const char *id;               /* sled UUID */
+    const char *advertise_host;   /* address given to the replicator */
+};
+
+/*
+ * Open the store and start both listeners. Returns 0 or the first error
+ * (ERR_IO for a bind failure, store_open's codes), err set.
+ */
+int agent_new(struct agent **out, struct event_base *base,
+              const struct agent_opts *opts, struct err *err);
+
+uint16_t agent_api_port(const struct agent *a);
+uint16_t agent_depot_port(const struct agent *a);
+
+/* Shutdown step 1: stop accepting connections. */
+void agent_stop_accepting(struct agent *a);
+
+/*
+ * Close listeners and connections (unfinished uploads are aborted into
+ * tmp/ only), cancel copies, close the store, free. NULL is a no-op.
+ */
+void agent_free(struct agent *a);
+
+#endif

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * copy: copy-from-depot transfers and the GET /copies registry (see
+ * copy.h). Each copy owns one curl easy handle and one store write; data
+ * flows CURLOPT_WRITEFUNCTION -> store_write_data, with backpressure by
+ * CURL_WRITEFUNC_PAUSE and curlev_unpause from the store's flow callback.
+ * Loop thread only.
+ */
+#include "sledagent/copy.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+
+#include "common/buf.h"
+#include "common/curlev.h"
+#include "common/err.h"
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/sha256.h"
+#include "sledagent/store/store.h"
+
+enum copy_state { COPY_RUNNING, COPY_DONE, COPY_FAILED };
+static const char *state_names[] = {"running", "done", "failed"};
+
+struct copy {
+    struct copy *next;          /* registry, newest first */
+    struct copies *cs;
+    struct httpd_req *r;        /* until the 202/502 reply */
+    struct store_write *w;      /* until finish or abort */
+    CURL *easy;
+    struct evbuffer *chunk;
+    enum copy_state state;
+    bool answered;              /* source sent a 2xx header */
+    bool paused;
+    bool finishing;
+    uint64_t generation;
+    uint64_t bytes;
+    int64_t total;
+    char hex[SHA256_HEX_LEN + 1];
+    char source[128];
+    char url[256];
+    char error[ERR_MSG_MAX];
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+struct copies {
+    struct curlev *cv;
+    struct copies_opts opts;
+    struct copy *list;
+    uint64_t bytes_total;
+    uint64_t started, done, failed;
+};
+
+int copies_new(struct copies **out, struct curlev *cv,
+               const struct copies_opts *opts)
+{
+    struct copies *cs = mem_calloc(1, sizeof(*cs));
+
+    *out = NULL;
+    if (!cs)
+        return ERR_NOMEM;
+    cs->cv = cv;
+    cs->opts = *opts;
+    if (!cs->opts.connect_secs)
+        cs->opts.connect_secs = 15;
+    if (!cs->opts.stall_secs)
+        cs->opts.stall_secs = 60;
+    *out = cs;
+    return 0;
+}
+
+static void trim(struct copies *cs)
+{
+    unsigned kept = 0;
+    struct copy **pp = &cs->list;
+
+    while (*pp) {
+        struct copy *c = *pp;
+
+        if (c->state != COPY_RUNNING && ++kept > COPY_KEEP) {
+            *pp = c->next;
+            if (c->chunk)
+                evbuffer_free(c->chunk);
+            mem_free(c);
+            continue;
+        }
+        pp = &c->next;
+    }
+}
+
+static void reply(struct copy *c, int status, const char *msg)
+{
+    struct httpd_req *r = c->r;
+    json_t *v;
+
+    if (!r)
+        return;
+    c->r = NULL;
+    if (status == 202) {
+        v = json_object();
+        httpd_reply_json(r, 202, v);
+        json_decref(v);
+    } else {
+        httpd_reply_error(r, status, NULL, msg);
+    }
+    httpd_req_unref(r);
+}
+
+static void set_failed(struct copy *c, const char *msg)
+{
+    if (c->state != COPY_RUNNING)
+        return;
+    c->state = COPY_FAILED;
+    c->cs->failed++;
+    snprintf(c->error, sizeof(c->error), "%s", msg);
+    log_info("copy_failed", "{s:s, s:s, s:I, s:s}", "sha256", c->hex,
+             "source", c->source, "bytes", (json_int_t)c->bytes, "error",
+             c->error);
+    reply(c, 502, c->error);
+}
+
+static void on_flow(bool pause, void *arg)
+{
+    struct copy *c = arg;
+
+    c->paused = pause;
+    if (!pause && c->easy)
+        curlev_unpause(c->cs->cv, c->easy);
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+    struct copy *c = arg;
+    long code = 0;
+    curl_off_t len = -1;
+    char msg[200];
+
+    if (sz * n > 2 || (p[0] != '\r' && p[0] != '\n'))
+        return sz * n;
+    /* End of a header block. */
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code >= 100 && code < 200)
+        return sz * n;
+    if (code < 200 || code > 299) {
+        snprintf(msg, sizeof(msg), "source %.100s answered HTTP %ld for %.64s",
+                 c->source, code, c->hex);
+        set_failed(c, msg);
+        return 0; /* abort the transfer */
+    }
+    curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    c->total = len;
+    c->answered = true;
+    reply(c, 202, NULL);
+    return sz * n;
+}
+
+static size_t on_write(char *p, size_t sz, size_t n, void *arg)
+{
+    struct copy *c = arg;
+    size_t len = sz * n;
+
+    if (c->state != COPY_RUNNING || !c->w)
+        return 0;
+    if (c->paused)
+        return CURL_WRITEFUNC_PAUSE;
+    if (evbuffer_add(c->chunk, p, len) < 0) {
+        set_failed(c, "out of memory");
+        return 0;
+    }
+    if (store_write_data(c->w, c->chunk) < 0) {
+        set_failed(c, "source sent more bytes than allowed");
+        return 0;
+    }
+    c->bytes += len;
+    c->cs->bytes_total += len;
+    return len;
+}
+
+static void on_finished(int rc, const struct err *err, unsigned datasets,
+                        unsigned successful, void *arg)
+{
+    struct copy *c = arg;
+
+    c->w = NULL;
+    if (rc < 0) {
+        set_failed(c, err && err->msg[0] ? err->msg : err_name(rc));
+    } else if (c->state == COPY_RUNNING) {
+        c->state = COPY_DONE;
+        c->cs->done++;
+        log_info("copy_done", "{s:s, s:s, s:I, s:i, s:i}", "sha256", c->hex,
+                 "source", c->source, "bytes", (json_int_t)c->bytes,
+                 "datasets", (int)datasets, "successful_writes",
+                 (int)successful);
+    }
+    trim(c->cs);
+}
+
+static void on_done(CURL *easy, CURLcode res, void *arg)
+{
+    struct copy *c = arg;
+    char msg[ERR_MSG_MAX];
+
+    curl_easy_cleanup(easy);
+    c->easy = NULL;
+    if (res != CURLE_OK || c->state != COPY_RUNNING || !c->answered) {
+        if (c->state == COPY_RUNNING) {
+            snprintf(msg, sizeof(msg), "source %.100s unreachable or failed: %.180s",
+                     c->source, c->curl_err[0] ? c->curl_err
+                                               : curl_easy_strerror(res));
+            set_failed(c, msg);
+        }
+        if (c->w)
+            store_write_abort(c->w);
+        c->w = NULL;
+        trim(c->cs);
+        return;
+    }
+    c->finishing = true;
+    store_write_finish(c->w, on_finished, c);
+}
+
+int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
+                 const struct sha256 *h, uint64_t generation,
+                 const char *depot_base)
+{
+    struct copy *c = mem_calloc(1, sizeof(*c));
+    int rc = 0;
+
+    if (!c || !(c->chunk = evbuffer_new())) {
+        rc = ERR_NOMEM;
+        goto fail;
+    }
+    c->cs = cs;
+    c->w = w;
+    c->generation = generation;
+    c->total = -1;
+    sha256_to_hex(c->hex, h);
+    snprintf(c->source, sizeof(c->source), "%s", depot_base);
+    snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", depot_base,
+             c->hex);
+    c->easy = curl_easy_init();
+    if (!c->easy) {
+        rc = ERR_NOMEM;
+        goto fail;
+    }
+    curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT,
+                     (long)cs->opts.connect_secs);
+    /* No total timeout: large copies are slow, stalled ones are not. */
+    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME,
+                     (long)cs->opts.stall_secs);
+    if (cs->opts.max_recv_bps)
+        curl_easy_setopt(c->easy, CURLOPT_MAX_RECV_SPEED_LARGE,
+                         (curl_off_t)cs->opts.max_recv_bps);
+    store_write_set_flow(w, on_flow, c);
+    if ((rc = curlev_add(cs->cv, c->easy, on_done, c)) < 0)
+        goto fail;
+    if (r) {
+        httpd_req_ref(r);
+        c->r = r;
+    }
+    c->next = cs->list;
+    cs->list = c;
+    cs->started++;
+    log_info("copy_started", "{s:s, s:s, s:I}", "sha256", c->hex, "source",
+             c->source, "generation", (json_int_t)generation);
+    return 0;
+fail:
+    store_write_abort(w);
+    if (c) {
+        if (c->easy)
+            curl_easy_cleanup(c->easy);
+        if (c->chunk)
+            evbuffer_free(c->chunk);
+        mem_free(c);
+    }
+    return rc;
+}
+
+json_t *copies_json(const struct copies *cs)
+{
+    json_t *arr = json_array();
+
+    for (const struct copy *c = cs->list; arr && c; c = c->next) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "sha256",
+                              c->hex, "source", c->source, "state",
+                              state_names[c->state], "bytes",
+                              (json_int_t)c->bytes, "total",
+                              (json_int_t)c->total, "generation",
+                              (json_int_t)c->generation);
+
+        if (!o || (c->error[0] && json_object_set_new(
+                                      o, "error", json_string(c->error)) < 0) ||
+            json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+int copies_metrics(const struct copies *cs, struct buf *out)
+{
+    unsigned running = 0;
+
+    for (const struct copy *c = cs->list; c; c = c->next)
+        running += c->state == COPY_RUNNING;
+    return buf_printf(out,
+                      "# TYPE sledagent_copies gauge\n"
+                      "sledagent_copies{state=\"running\"} %u\n"
+                      "# TYPE sledagent_copies_total counter\n"
+                      "sledagent_copies_total{state=\"started\"} %llu\n"
+                      "sledagent_copies_total{state=\"done\"} %llu\n"
+                      "sledagent_copies_total{state=\"failed\"} %llu\n"
+                      "# TYPE sledagent_copy_bytes_total counter\n"
+                      "sledagent_copy_bytes_total %llu\n",
+                      running, (unsigned long long)cs->started,
+                      (unsigned long long)cs->done,
+                      (unsigned long long)cs->failed,
+                      (unsigned long long)cs->bytes_total);
+}
+
+void copies_cancel_all(struct copies *cs)
+{
+    for (struct copy *c = cs ? cs->list : NULL; c; c = c->next) {
+        if (c->easy) {
+            curlev_remove(cs->cv, c->easy);
+            curl_easy_cleanup(c->easy);
+            c->easy = NULL;
+            set_failed(c, "agent shutting down");
+            if (c->w && !c->finishing)
+                store_write_abort(c->w);
+            if (!c->finishing)
+                c->w = NULL;
+        }
+    }
+}
+
+void copies_free(struct copies *cs)
+{
+    if (!cs)
+        return;
+    while (cs->list) {
+        struct copy *c = cs->list;
+
+        cs->list = c->next;
+        if (c->chunk)
+            evbuffer_free(c->chunk);
+        if (c->r)
+            httpd_req_unref(c->r);
+        mem_free(c);
+    }
+    mem_free(cs);
+}
