@@ -1,3 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Tests of common/zipread and sim/tuf-mkrepo.
 rd_unit_test(test_zipread SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_zipread.c)
+rd_test(test_mkrepo LABELS integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_mkrepo.c
+  LIBS OpenSSL::Crypto TIMEOUT 300)
+add_dependencies(test_mkrepo tuf-mkrepo)
