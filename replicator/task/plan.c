@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * plan: turns one activation's collected state into requests and a status
+ * summary (see plan.h and docs/PLANNER.md). Four passes over the artifacts,
+ * each rebuilding a per-sled scratch view of one artifact from an index of
+ * the inventories by artifact:
+ *   0. validate, summarise (lost, at risk, per-repo completeness, staged
+ *      artifacts replicated enough), choose the artifact order;
+ *   1. PUT staged artifacts to (min_sled_replication - present) sleds;
+ *   2. COPY to every other missing sled in epidemic waves;
+ *   3. RECOPY to sleds holding fewer copies than healthy datasets.
+ * Requests are then grouped by wave (copies, then recopies) and their
+ * dependencies renumbered. Everything random comes from plan_rng seeded by
+ * the input seed. Pure: no I/O, no globals; any thread.
+ */
+#include "replicator/task/plan.h"
+
+#include <string.h>
+
+#include "common/err.h"
+#include "common/limits.h"
+#include "common/mem.h"
+#include "replicator/task/plan_rng.h"
+
+_Static_assert(LIMIT_SLEDS_PER_RACK <= 0x800, "sort_sources packs 11 bits");
+
+#define F_PROGRESS 1u /* a write of the current artifact is under way */
+#define F_PUT 2u      /* PUT target of the current artifact in this plan */
+
+/* A sled that can serve the current artifact from wave from_wave on. */
+struct src {
+    uint32_t sled;
+    int32_t dep;        /* request making it a holder, -1 if it is one */
+    uint32_t from_wave;
+    uint32_t incomplete; /* holds fewer copies than healthy datasets */
+    uint32_t load;      /* copies it serves in the plan (sort key) */
+    uint32_t rnd;       /* random tie-break */
+};
+
+struct ctx {
+    const struct plan_input *in;
+    const struct plan_limits *lim;
+    struct plan_rng rng;
+    struct plan *p;
+    size_t cap;
+    bool full;   /* max_requests reached */
+    size_t work; /* sled-artifact pairs short of copies: request bound */
+    /* inventories and writes under way, indexed by artifact (CSR) */
+    uint32_t *inv_off, *inv_sled;
+    uint8_t *inv_cnt;
+    uint32_t *prog_off, *prog_sled;
+    /* per sled: scratch for the current artifact, and plan-wide loads */
+    uint8_t *cnt, *flags;
+    uint32_t *load, *tload;
+    /* per artifact */
+    uint32_t *order, *present, *prog_ok;
+    uint32_t *put_first, *put_n, *copy_first, *copy_n;
+    int32_t *maxwave;
+    /* per artifact work lists, at most one entry per sled */
+    uint32_t *pend;
+    struct src *src, *src_tmp;
+    uint64_t *keys, *keys_tmp;
+};
+
+static void *calloc_n(size_t n, size_t size)
+{
+    /* Never ask for 0 bytes: a NULL would read as ERR_NOMEM. */
+    return mem_calloc(n ? n : 1, size);
+}
+
+static bool sled_ok(const struct ctx *c, uint32_t s)
+{
+    return c->in->sleds[s].state == PLAN_SLED_OK;
+}
+
+/* An OK sled with somewhere to write: can be a target and a source. */
+static bool sled_usable(const struct ctx *c, uint32_t s)
+{
+    return sled_ok(c, s) && c->in->sleds[s].healthy_datasets > 0;
+}
+
+static int check_input(const struct plan_input *in, struct err *err)
+{
+    const struct plan_limits *l = &in->limits;
+
+    if (in->n_sleds > LIMIT_SLEDS_PER_RACK)
+        return err_set(err, ERR_LIMIT, "plan: %zu sleds (limit %d)",
+                       in->n_sleds, LIMIT_SLEDS_PER_RACK);
+    if (in->n_artifacts > LIMIT_CONFIG_ARTIFACTS)
+        return err_set(err, ERR_LIMIT, "plan: %zu artifacts (limit %d)",
+                       in->n_artifacts, LIMIT_CONFIG_ARTIFACTS);
+    if (l->min_sled_replication == 0 || l->max_copies_per_source == 0)
+        return err_set(err, ERR_INVAL, "plan: min_sled_replication and "
+                       "max_copies_per_source must be >= 1");
+    if ((in->n_sleds && !in->sleds) || (in->n_artifacts && !in->artifacts) ||
+        (in->n_repos && !in->repos))
+        return err_set(err, ERR_INVAL, "plan: NULL array with a count");
+    for (size_t a = 0; a < in->n_artifacts; a++) {
+        const struct plan_artifact *art = &in->artifacts[a];
+
+        for (size_t i = 0; i < art->n_repos; i++)
+            if (art->repos[i] >= in->n_repos)
+                return err_set(err, ERR_INVAL, "plan: artifact %zu names "
+                               "repo %u of %zu", a, art->repos[i],
+                               in->n_repos);
+    }
+    for (size_t s = 0; s < in->n_sleds; s++) {
+        const struct plan_sled *sl = &in->sleds[s];
+
+        if ((unsigned)sl->state > PLAN_SLED_EXPUNGED ||
+            sl->healthy_datasets > PLAN_MAX_DATASETS)
+            return err_set(err, ERR_INVAL, "plan: sled %zu: bad state or "
+                           "dataset count", s);
+        for (size_t i = 0; i < sl->n_inventory; i++)
+            if (sl->inventory[i].artifact >= in->n_artifacts ||
+                sl->inventory[i].count > PLAN_MAX_DATASETS)
+                return err_set(err, ERR_INVAL, "plan: sled %zu: bad "
+                               "inventory entry %zu", s, i);
+        for (size_t i = 0; i < sl->n_in_progress; i++)
+            if (sl->in_progress[i] >= in->n_artifacts)
+                return err_set(err, ERR_INVAL, "plan: sled %zu: bad "
+                               "in-progress entry %zu", s, i);
+    }
+    return 0;
+}
+
+/* Build the by-artifact index of inventories (all but expunged sleds) and
+ * of writes under way (OK sleds). */
+static int build_index(struct ctx *c)
+{
+    const struct plan_input *in = c->in;
+    size_t na = in->n_artifacts, ninv = 0, nprog = 0;
+    uint32_t *cur = NULL;
+    int rc = ERR_NOMEM;
+
+    c->inv_off = calloc_n(na + 1, sizeof(*c->inv_off));
+    c->prog_off = calloc_n(na + 1, sizeof(*c->prog_off));
+    cur = calloc_n(na, sizeof(*cur));
+    if (!c->inv_off || !c->prog_off || !cur)
+        goto out;
+    for (size_t s = 0; s < in->n_sleds; s++) {
+        const struct plan_sled *sl = &in->sleds[s];
+
+        if (sl->state == PLAN_SLED_EXPUNGED)
+            continue;
+        for (size_t i = 0; i < sl->n_inventory; i++)
+            if (sl->inventory[i].count > 0) {
+                c->inv_off[sl->inventory[i].artifact + 1]++;
+                ninv++;
+            }
+        if (sl->state == PLAN_SLED_OK)
+            for (size_t i = 0; i < sl->n_in_progress; i++) {
+                c->prog_off[sl->in_progress[i] + 1]++;
+                nprog++;
+            }
+    }
+    for (size_t a = 0; a < na; a++) {
+        c->inv_off[a + 1] += c->inv_off[a];
+        c->prog_off[a + 1] += c->prog_off[a];
+    }
+    c->inv_sled = calloc_n(ninv, sizeof(*c->inv_sled));
+    c->inv_cnt = calloc_n(ninv, sizeof(*c->inv_cnt));
+    c->prog_sled = calloc_n(nprog, sizeof(*c->prog_sled));
+    if (!c->inv_sled || !c->inv_cnt || !c->prog_sled)
+        goto out;
+    memcpy(cur, c->inv_off, na * sizeof(*cur));
+    for (size_t s = 0; s < in->n_sleds; s++) {
+        const struct plan_sled *sl = &in->sleds[s];
+
+        if (sl->state == PLAN_SLED_EXPUNGED)
+            continue;
+        for (size_t i = 0; i < sl->n_inventory; i++) {
+            const struct plan_holding *h = &sl->inventory[i];
+
+            if (h->count == 0)
+                continue;
+            c->inv_sled[cur[h->artifact]] = (uint32_t)s;
+            c->inv_cnt[cur[h->artifact]++] = (uint8_t)h->count;
+        }
+    }
+    memcpy(cur, c->prog_off, na * sizeof(*cur));
+    for (size_t s = 0; s < in->n_sleds; s++) {
+        const struct plan_sled *sl = &in->sleds[s];
+
+        if (sl->state != PLAN_SLED_OK)
+            continue;
+        for (size_t i = 0; i < sl->n_in_progress; i++)
+            c->prog_sled[cur[sl->in_progress[i]]++] = (uint32_t)s;
+    }
+    rc = 0;
+out:
+    mem_free(cur);
+    return rc;
+}
+
+/* Fill the per-sled scratch for artifact a. Returns 0 or ERR_INVAL when a
+ * sled lists the artifact twice. */
+static int load_artifact(struct ctx *c, uint32_t a, struct err *err)
+{
+    for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
+        uint32_t s = c->inv_sled[i];
+
+        if (c->cnt[s])
+            return err_set(err, ERR_INVAL, "plan: sled %u lists artifact "
+                           "%u twice", s, a);
+        c->cnt[s] = c->inv_cnt[i];
+    }
+    for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
+        c->flags[c->prog_sled[i]] |= F_PROGRESS;
+    return 0;
+}
+
+static void unload_artifact(struct ctx *c, uint32_t a)
+{
+    for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++)
+        c->cnt[c->inv_sled[i]] = 0;
+    for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
+        c->flags[c->prog_sled[i]] = 0;
+}
+
+static int emit(int32_t *out, struct ctx *c, enum plan_kind kind,
+                uint32_t art, uint32_t target, int32_t source, int32_t dep,
+                uint32_t wave)
+{
+    struct plan *p = c->p;
+    struct plan_request *r;
+
+    if (p->n_reqs == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 256;
+        struct plan_request *n = mem_realloc(p->reqs, ncap * sizeof(*n));
+
+        if (!n)
+            return ERR_NOMEM;
+        p->reqs = n;
+        c->cap = ncap;
+    }
+    r = &p->reqs[p->n_reqs];
+    r->kind = kind;
+    r->artifact = art;
+    r->target = target;
+    r->source = source;
+    r->depends_on = dep;
+    r->wave = wave;
+    *out = (int32_t)p->n_reqs++;
+    c->tload[target]++;
+    if (source >= 0)
+        c->load[source]++;
+    if (kind != PLAN_RECOPY && (int32_t)wave > c->maxwave[art])
+        c->maxwave[art] = (int32_t)wave;
+    if (kind == PLAN_PUT)
+        p->summary.puts++;
+    else if (kind == PLAN_COPY)
+        p->summary.copies++;
+    else
+        p->summary.recopies++;
+    if (p->n_reqs >= c->lim->max_requests)
+        c->full = true;
+    return 0;
+}
+
+/*
+ * Sort src[0..n) by (load, incomplete, rnd) ascending: the key is packed in
+ * 64 bits with the position in the low bits (unique keys, so the result is
+ * deterministic) and sorted by LSD radix, 8 bits a pass. qsort with a
+ * comparator was 60% of the planner's time on a 1000-sled rack.
+ */
+static void sort_sources(struct ctx *c, size_t n)
+{
+    uint64_t *k = c->keys, *t = c->keys_tmp, *sw;
+    size_t cnt[256];
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t load = c->src[i].load < 0xffffff ? c->src[i].load : 0xffffff;
+
+        k[i] = load << 40 | (uint64_t)(c->src[i].incomplete != 0) << 39 |
+               (uint64_t)(c->src[i].rnd >> 4) << 11 | i;
+    }
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t sum = 0;
+
+        memset(cnt, 0, sizeof(cnt));
+        for (size_t i = 0; i < n; i++)
+            cnt[(k[i] >> shift) & 0xff]++;
+        if (cnt[(k[0] >> shift) & 0xff] == n)
+            continue; /* all equal in this byte */
+        for (size_t b = 0; b < 256; b++) {
+            size_t x = cnt[b];
+
+            cnt[b] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            t[cnt[(k[i] >> shift) & 0xff]++] = k[i];
+        sw = k;
+        k = t;
+        t = sw;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->src_tmp[i] = c->src[k[i] & 0x7ff];
+    memcpy(c->src, c->src_tmp, n * sizeof(*c->src));
+}
+
+/*
+ * Assign the pending sleds pend[0..*npend) of artifact art to the sources
+ * src[0..nsrc), wave by wave from `wave` on. In each wave the sources that
+ * hold the artifact by then are taken least loaded first and each serves at
+ * most max_copies_per_source targets, round-robin. With grow, a target
+ * becomes a source for the next wave (epidemic). Leaves the unserved
+ * sleds in pend[0..*npend) and counts in *dropped those that hit
+ * max_per_target. Returns 0 or ERR_NOMEM.
+ */
+static int spread(size_t *npend, size_t *dropped, struct ctx *c,
+                  enum plan_kind kind, uint32_t art, size_t nsrc,
+                  uint32_t wave, bool grow)
+{
+    const struct plan_limits *l = c->lim;
+    uint32_t *pend = c->pend;
+    struct src *src = c->src;
+    int rc = 0;
+
+    while (*npend > 0 && !c->full) {
+        size_t nact = 0;
+        uint32_t next_wave = UINT32_MAX;
+        bool progress = false;
+
+        for (size_t i = 0; i < nsrc; i++) {
+            if (src[i].from_wave > wave) {
+                if (src[i].from_wave < next_wave)
+                    next_wave = src[i].from_wave;
+            } else if (c->load[src[i].sled] < l->max_per_source) {
+                struct src t = src[nact];
+
+                src[nact] = src[i];
+                src[i] = t;
+                nact++;
+            }
+        }
+        if (nact == 0) {
+            if (next_wave == UINT32_MAX)
+                break;
+            wave = next_wave;
+            continue;
+        }
+        for (size_t i = 0; i < nact; i++) {
+            src[i].load = c->load[src[i].sled];
+            src[i].rnd = (uint32_t)plan_rng_next(&c->rng);
+        }
+        sort_sources(c, nact);
+        for (uint32_t round = 0; round < l->max_copies_per_source; round++) {
+            bool any = false;
+
+            for (size_t i = 0; i < nact && *npend > 0 && !c->full; i++) {
+                uint32_t sled = src[i].sled, t;
+                size_t j = 0;
+                int32_t idx;
+
+                if (c->load[sled] >= l->max_per_source)
+                    continue;
+                while (j < *npend) {
+                    t = pend[j];
+                    if (c->tload[t] >= l->max_per_target) {
+                        pend[j] = pend[--*npend];
+                        (*dropped)++;
+                    } else if (t == sled) {
+                        j++; /* a recopy never reads from its target */
+                    } else {
+                        break;
+                    }
+                }
+                if (j >= *npend)
+                    continue;
+                t = pend[j];
+                pend[j] = pend[--*npend];
+                rc = emit(&idx, c, kind, art, t, (int32_t)sled, src[i].dep,
+                          wave);
+                if (rc < 0)
+                    goto out;
+                any = progress = true;
+                if (grow)
+                    src[nsrc++] = (struct src){t, idx, wave + 1, 0, 0, 0};
+            }
+            if (!any)
+                break;
+        }
+        if (progress)
+            wave++;
+        else if (next_wave != UINT32_MAX)
+            wave = next_wave;
+        else
+            break;
+    }
+out:
+    return rc;
+}
+
+/* Pass 0: summary, and the artifact order (fewest holders first, random
+ * among equals) so scarce artifacts get the budget first. */
+static int pass_summary(struct ctx *c, struct err *err)
+{
+    const struct plan_input *in = c->in;
+    struct plan_summary *sm = &c->p->summary;
+    uint32_t min = c->lim->min_sled_replication;
+    size_t nusable = 0;
+    uint32_t *bucket = NULL;
+    int rc = 0;
+
+    for (uint32_t s = 0; s < in->n_sleds; s++) {
+        switch (in->sleds[s].state) {
+        case PLAN_SLED_OK:
+            sm->n_planned_sleds++;
+            nusable += sled_usable(c, s);
+            break;
+        case PLAN_SLED_UNREACHABLE:
+            sm->n_unreachable++;
+            break;
+        case PLAN_SLED_ISOLATED:
+            sm->isolated[sm->n_isolated++] = s;
+            break;
+        case PLAN_SLED_EXPUNGED:
+            sm->n_expunged++;
+            break;
+        }
+    }
+    for (uint32_t a = 0; a < in->n_artifacts; a++) {
+        const struct plan_artifact *art = &in->artifacts[a];
+        uint32_t present = 0, offline = 0, prog_ok = 0, usable_with = 0;
+        bool lost, at_risk, on_all, on_min;
+
+        rc = load_artifact(c, a, err);
+        if (rc < 0)
+            goto out;
+        for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
+            uint32_t s = c->inv_sled[i];
+
+            if (sled_ok(c, s)) {
+                present++;
+                usable_with += sled_usable(c, s);
+            } else {
+                offline++;
+            }
+        }
+        for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
+            prog_ok += c->cnt[c->prog_sled[i]] == 0;
+        for (uint32_t s = 0; s < in->n_sleds; s++)
+            c->work += sled_usable(c, s) && !c->flags[s] &&
+                       c->cnt[s] < in->sleds[s].healthy_datasets;
+        unload_artifact(c, a);
+        c->present[a] = present;
+        c->prog_ok[a] = prog_ok;
+        lost = !art->staged && present == 0 && offline == 0 && prog_ok == 0;
+        at_risk = !art->staged && present == 0 && !lost;
+        on_all = nusable > 0 && usable_with == nusable;
+        on_min = present >= min;
+        if (lost)
+            sm->lost[sm->n_lost++] = a;
+        if (at_risk)
+            sm->at_risk[sm->n_at_risk++] = a;
+        if (art->staged && on_min)
+            sm->staged_sufficient[sm->n_staged_sufficient++] = a;
+        for (size_t i = 0; i < art->n_repos; i++) {
+            struct plan_repo_status *rs = &sm->repos[art->repos[i]];
+
+            rs->artifacts++;
+            rs->on_all_sleds += on_all;
+            rs->on_min_sleds += on_min;
+            rs->lost += lost;
+            rs->at_risk += at_risk;
+        }
+    }
+    for (uint32_t r = 0; r < sm->n_repos; r++) {
+        struct plan_repo_status *rs = &sm->repos[r];
+
+        rs->sufficient = rs->on_min_sleds == rs->artifacts;
+        if (rs->lost)
+            sm->lost_repos[sm->n_lost_repos++] = r;
+    }
+    /* Shuffle, then a stable counting sort by present count. */
+    bucket = calloc_n(in->n_sleds + 2, sizeof(*bucket));
+    if (!bucket) {
+        rc = ERR_NOMEM;
+        goto out;
+    }
+    for (uint32_t a = 0; a < in->n_artifacts; a++)
+        c->pend[a] = a; /* pend is large enough: see plan_new */
+    plan_rng_shuffle(&c->rng, c->pend, in->n_artifacts);
+    for (uint32_t a = 0; a < in->n_artifacts; a++)
+        bucket[c->present[a] + 1]++;
+    for (size_t i = 1; i < in->n_sleds + 2; i++)
+        bucket[i] += bucket[i - 1];
+    for (uint32_t i = 0; i < in->n_artifacts; i++) {
+        uint32_t a = c->pend[i];
+
+        c->order[bucket[c->present[a]]++] = a;
+    }
+out:
+    mem_free(bucket);
+    return rc;
+}
+
+/* Size the request array once: at most one request per pair short of
+ * copies, and at most max_requests. */
+static int reserve(struct ctx *c)
+{
+    size_t n = c->work < c->lim->max_requests ? c->work : c->lim->max_requests;
+
+    if (n == 0)
+        return 0;
+    c->p->reqs = mem_calloc(n, sizeof(*c->p->reqs));
+    if (!c->p->reqs)
+        return ERR_NOMEM;
+    c->cap = n;
+    return 0;
+}
+
+/* Pass 1: PUT each staged artifact to min - present - writes-under-way
+ * random missing sleds (at least one when no sled holds it). */
+static int pass_put(struct ctx *c)
+{
+    const struct plan_input *in = c->in;
+    uint32_t min = c->lim->min_sled_replication;
+    int rc = 0;
+
+    for (size_t k = 0; k < in->n_artifacts; k++) {
+        uint32_t a = c->order[k], have = c->present[a] + c->prog_ok[a];
+        uint32_t need = have < min ? min - have : 0;
+        size_t n = 0;
+
+        /* With no holder yet, PUT at least once even if writes are under
+         * way, so the other sleds can copy in this activation. */
+        if (need == 0 && c->present[a] == 0)
+            need = 1;
+
+        c->put_first[a] = (uint32_t)c->p->n_reqs;
+        if (!in->artifacts[a].staged || need == 0)
+            continue;
+        (void)load_artifact(c, a, NULL); /* validated by pass 0 */
+        for (uint32_t s = 0; s < in->n_sleds; s++)
+            if (sled_usable(c, s) && !c->cnt[s] && !c->flags[s])
+                c->pend[n++] = s;
+        unload_artifact(c, a);
+        plan_rng_shuffle(&c->rng, c->pend, n);
+        for (size_t i = 0; i < n && need > 0; i++) {
+            int32_t idx;
+
+            if (c->full || c->p->summary.puts >= c->lim->max_puts)
+                break;
+            if (c->tload[c->pend[i]] >= c->lim->max_per_target)
+                continue;
+            rc = emit(&idx, c, PLAN_PUT, a, c->pend[i], -1, -1, 0);
+            if (rc < 0)
+                goto out;
+            need--;
+            c->put_n[a]++;
+        }
+    }
+out:
+    return rc;
+}
+
+/* Pass 2: COPY to every other missing sled, epidemic. */
+static int pass_copy(struct ctx *c)
+{
+    const struct plan_input *in = c->in;
+    const struct plan_request *reqs;
+    int rc = 0;
+
+    for (size_t k = 0; k < in->n_artifacts; k++) {
+        uint32_t a = c->order[k];
+        size_t npend = 0, nsrc = 0, dropped = 0;
+
+        c->copy_first[a] = (uint32_t)c->p->n_reqs;
+        reqs = c->p->reqs;
+        (void)load_artifact(c, a, NULL);
+        for (uint32_t i = 0; i < c->put_n[a]; i++) {
+            uint32_t r = c->put_first[a] + i;
+
+            c->flags[reqs[r].target] |= F_PUT;
+            c->src[nsrc++] = (struct src){reqs[r].target, (int32_t)r, 1,
+                                          0, 0, 0};
+        }
+        for (uint32_t s = 0; s < in->n_sleds; s++) {
+            if (!sled_usable(c, s))
+                continue;
+            if (c->cnt[s])
+                c->src[nsrc++] = (struct src){
+                    s, -1, 0, c->cnt[s] < in->sleds[s].healthy_datasets,
+                    0, 0};
+            else if (!c->flags[s])
+                c->pend[npend++] = s;
+        }
+        for (uint32_t i = 0; i < c->put_n[a]; i++)
+            c->flags[reqs[c->put_first[a] + i].target] = 0;
+        unload_artifact(c, a);
+        if (npend == 0)
+            continue;
+        if (nsrc == 0) {
+            /* Staged but every PUT was cut by a limit: deferred. Not
+             * staged: lost or at risk, reported by pass 0. */
+            if (in->artifacts[a].staged)
+                c->p->summary.requests_deferred += npend;
+            continue;
+        }
+        plan_rng_shuffle(&c->rng, c->pend, npend);
+        rc = spread(&npend, &dropped, c, PLAN_COPY, a, nsrc, 0, true);
+        if (rc < 0)
+            goto out;
+        c->copy_n[a] = (uint32_t)(c->p->n_reqs - c->copy_first[a]);
+        c->p->summary.requests_deferred += npend + dropped;
+    }
+out:
+    return rc;
+}
+
+/* Pass 3: RECOPY to sleds with 0 < count < healthy datasets, from any other
+ * holder, after this artifact's last wave. */
+static int pass_recopy(struct ctx *c)
+{
+    const struct plan_input *in = c->in;
+    int rc = 0;
+
+    for (size_t k = 0; k < in->n_artifacts; k++) {
+        uint32_t a = c->order[k];
+        const struct plan_request *reqs = c->p->reqs;
+        size_t npend = 0, nsrc = 0, dropped = 0, missing = 0;
+        uint32_t firsts[2] = {c->put_first[a], c->copy_first[a]};
+        uint32_t ns[2] = {c->put_n[a], c->copy_n[a]};
+
+        (void)load_artifact(c, a, NULL);
+        for (uint32_t s = 0; s < in->n_sleds; s++) {
+            if (!sled_usable(c, s))
+                continue;
+            if (!c->cnt[s]) {
+                missing += !c->flags[s];
+                continue;
+            }
+            c->src[nsrc++] = (struct src){
+                s, -1, 0, c->cnt[s] < in->sleds[s].healthy_datasets, 0, 0};
+            if (c->cnt[s] < in->sleds[s].healthy_datasets && !c->flags[s])
+                c->pend[npend++] = s;
+        }
+        unload_artifact(c, a);
+        if (npend == 0)
+            continue;
+        for (int g = 0; g < 2; g++)
+            for (uint32_t i = 0; i < ns[g]; i++) {
+                uint32_t r = firsts[g] + i;
+
+                c->src[nsrc++] = (struct src){reqs[r].target, (int32_t)r,
+                                              reqs[r].wave + 1, 0, 0, 0};
+            }
+        plan_rng_shuffle(&c->rng, c->pend, npend);
+        rc = spread(&npend, &dropped, c, PLAN_RECOPY, a, nsrc,
+                    (uint32_t)(c->maxwave[a] + 1), false);
+        if (rc < 0)
+            goto out;
+        /* The only holder, with no sled to copy to that could become a
+         * source, cannot be repaired: not a limit, so not deferred. */
+        for (size_t i = 0; i < npend; i++)
+            if (!(nsrc == 1 && c->src[0].sled == c->pend[i] && missing == 0))
+                dropped++;
+        c->p->summary.requests_deferred += dropped;
+    }
+out:
+    return rc;
+}
+
+/* Stable sort of reqs[lo, hi) by wave into out, recording old->new in map. */
+static int sort_section(struct ctx *c, struct plan_request *out,
+                        uint32_t *map, size_t lo, size_t hi)
+{
+    const struct plan_request *r = c->p->reqs;
+    uint32_t maxw = 0;
+    size_t *pos = NULL;
+
+    for (size_t i = lo; i < hi; i++)
+        if (r[i].wave > maxw)
+            maxw = r[i].wave;
+    pos = calloc_n((size_t)maxw + 2, sizeof(*pos));
+    if (!pos)
+        return ERR_NOMEM;
+    for (size_t i = lo; i < hi; i++)
+        pos[r[i].wave + 1]++;
+    pos[0] = lo;
+    for (size_t w = 1; w < (size_t)maxw + 2; w++)
+        pos[w] += pos[w - 1];
+    for (size_t i = lo; i < hi; i++) {
+        size_t j = pos[r[i].wave]++;
+
+        out[j] = r[i];
+        map[i] = (uint32_t)j;
+    }
+    mem_free(pos);
+    return 0;
+}
+
+/* PUTs first (as planned), then copies by wave, then recopies by wave. */
+static int order_requests(struct ctx *c)
+{
+    struct plan *p = c->p;
+    size_t nput = p->summary.puts, ncopy = p->summary.copies;
+    struct plan_request *out = NULL;
+    uint32_t *map = NULL;
+    int rc = ERR_NOMEM;
+
+    if (p->n_reqs == 0)
+        return 0;
+    out = calloc_n(p->n_reqs, sizeof(*out));
+    map = calloc_n(p->n_reqs, sizeof(*map));
+    if (!out || !map)
+        goto out;
+    for (size_t i = 0; i < nput; i++) {
+        out[i] = p->reqs[i];
+        map[i] = (uint32_t)i;
+    }
+    rc = sort_section(c, out, map, nput, nput + ncopy);
+    if (rc == 0)
+        rc = sort_section(c, out, map, nput + ncopy, p->n_reqs);
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        if (out[i].depends_on >= 0)
+            out[i].depends_on = (int32_t)map[out[i].depends_on];
+        if (out[i].wave + 1 > p->summary.waves)
+            p->summary.waves = out[i].wave + 1;
+    }
+    mem_free(p->reqs);
+    p->reqs = out;
+    out = NULL;
+    c->cap = p->n_reqs;
+out:
+    mem_free(out);
+    mem_free(map);
+    return rc;
+}
+
+static void ctx_release(struct ctx *c)
+{
+    void *v[] = {c->inv_off, c->inv_sled, c->inv_cnt, c->prog_off,
+                 c->prog_sled, c->cnt, c->flags, c->load, c->tload,
+                 c->order, c->present, c->prog_ok, c->put_first, c->put_n,
+                 c->copy_first, c->copy_n, c->maxwave, c->pend, c->src,
+                 c->src_tmp, c->keys, c->keys_tmp};
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        mem_free(v[i]);
+}
+
+static int ctx_alloc(struct ctx *c)
+{
+    size_t ns = c->in->n_sleds, na = c->in->n_artifacts;
+    struct plan_summary *sm = &c->p->summary;
+
+    c->cnt = calloc_n(ns, sizeof(*c->cnt));
+    c->flags = calloc_n(ns, sizeof(*c->flags));
+    c->load = calloc_n(ns, sizeof(*c->load));
+    c->tload = calloc_n(ns, sizeof(*c->tload));
+    c->order = calloc_n(na, sizeof(*c->order));
+    c->present = calloc_n(na, sizeof(*c->present));
+    c->prog_ok = calloc_n(na, sizeof(*c->prog_ok));
+    c->put_first = calloc_n(na, sizeof(*c->put_first));
+    c->put_n = calloc_n(na, sizeof(*c->put_n));
+    c->copy_first = calloc_n(na, sizeof(*c->copy_first));
+    c->copy_n = calloc_n(na, sizeof(*c->copy_n));
+    c->maxwave = calloc_n(na, sizeof(*c->maxwave));
+    /* pend holds sleds, and artifacts once in pass 0 */
+    c->pend = calloc_n(ns > na ? ns : na, sizeof(*c->pend));
+    c->src = calloc_n(ns, sizeof(*c->src));
+    c->src_tmp = calloc_n(ns, sizeof(*c->src_tmp));
+    c->keys = calloc_n(ns, sizeof(*c->keys));
+    c->keys_tmp = calloc_n(ns, sizeof(*c->keys_tmp));
+    sm->lost = calloc_n(na, sizeof(*sm->lost));
+    sm->at_risk = calloc_n(na, sizeof(*sm->at_risk));
+    sm->staged_sufficient = calloc_n(na, sizeof(*sm->staged_sufficient));
+    sm->lost_repos = calloc_n(c->in->n_repos, sizeof(*sm->lost_repos));
+    sm->isolated = calloc_n(ns, sizeof(*sm->isolated));
+    sm->repos = calloc_n(c->in->n_repos, sizeof(*sm->repos));
+    sm->n_repos = c->in->n_repos;
+    if (!c->cnt || !c->flags || !c->load || !c->tload || !c->order ||
+        !c->present || !c->prog_ok || !c->put_first || !c->put_n ||
+        !c->copy_first || !c->copy_n || !c->maxwave || !c->pend || !c->src ||
+        !c->src_tmp || !c->keys || !c->keys_tmp ||
+        !sm->lost || !sm->at_risk || !sm->staged_sufficient ||
+        !sm->lost_repos || !sm->isolated || !sm->repos)
+        return ERR_NOMEM;
+    for (size_t a = 0; a < na; a++)
+        c->maxwave[a] = -1;
+    return 0;
+}
+
+int plan_new(struct plan **out, const struct plan_input *in, struct err *err)
+{
+    struct ctx c;
+    struct plan *p = NULL;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    *out = NULL;
+    rc = check_input(in, err);
+    if (rc < 0)
+        return rc;
+    p = mem_calloc(1, sizeof(*p));
+    if (!p) {
+        rc = err_set(err, ERR_NOMEM, "plan: out of memory");
+        goto out;
+    }
+    p->generation = in->generation;
+    c.in = in;
+    c.lim = &in->limits;
+    c.p = p;
+    c.full = in->limits.max_requests == 0;
+    plan_rng_init(&c.rng, in->seed);
+    rc = ctx_alloc(&c);
+    if (rc == 0)
+        rc = build_index(&c);
+    if (rc < 0) {
+        rc = err_set(err, rc, "plan: out of memory");
+        goto out;
+    }
+    rc = pass_summary(&c, err);
+    if (rc == 0)
+        rc = reserve(&c);
+    if (rc == 0)
+        rc = pass_put(&c);
+    if (rc == 0)
+        rc = pass_copy(&c);
+    if (rc == 0)
+        rc = pass_recopy(&c);
+    if (rc == 0)
+        rc = order_requests(&c);
+    if (rc == ERR_NOMEM)
+        err_set(err, rc, "plan: out of memory");
+    if (rc < 0)
+        goto out;
+    *out = p;
+    p = NULL;
+out:
+    ctx_release(&c);
+    plan_free(p);
+    return rc;
+}
+
+void plan_free(struct plan *p)
+{
+    if (!p)
+        return;
+    mem_free(p->reqs);
+    mem_free(p->summary.lost);
+    mem_free(p->summary.lost_repos);
+    mem_free(p->summary.at_risk);
+    mem_free(p->summary.staged_sufficient);
+    mem_free(p->summary.isolated);
+    mem_free(p->summary.repos);
+    mem_free(p);
+}
+
+int plan_artifact_find(size_t *out, const struct plan_artifact *artifacts,
+                       size_t n, const struct sha256 *hash)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = sha256_cmp(&artifacts[mid].hash, hash);
+
+        if (c == 0) {
+            *out = mid;
+            return 0;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return ERR_NOTFOUND;
+}
+
+const char *plan_kind_name(enum plan_kind kind)
+{
+    switch (kind) {
+    case PLAN_PUT:
+        return "put";
+    case PLAN_COPY:
+        return "copy";
+    case PLAN_RECOPY:
+        return "recopy";
+    }
+    return "?";
+}

@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: MPL-2.0
+# Tests of replicator/task/plan (the Plan phase). The planner sources are
+# compiled in directly so these tests depend only on rackdepot_common.
+set(RD_PLAN_SOURCES
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan.c
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan_rng.c)
+rd_unit_test(test_plan SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan.c
+  ${RD_PLAN_SOURCES})
+rd_test(test_plan_property LABELS integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_plan_property.c
+  ${RD_PLAN_SOURCES} TIMEOUT 600)
