@@ -170,6 +170,7 @@ int tuf_artifacts_parse(struct tuf_artifacts **out, const struct tuf_repo *repo,
     struct err inner = ERR_INIT;
     struct tuf_artifacts *a = NULL;
     const json_t *items;
+    json_t *again = NULL;
     int rc = 0;
 
     *out = NULL;
@@ -183,6 +184,14 @@ int tuf_artifacts_parse(struct tuf_artifacts **out, const struct tuf_repo *repo,
     if (!a->doc) {
         rc = err_set(err, inner.code == ERR_TOOBIG ? ERR_LIMIT : inner.code,
                      "%s: %s", doc, inner.msg);
+        goto out;
+    }
+    /* jansson can silently drop a byte of a string when an allocation
+     * fails while parsing; this document is not re-checked by a signature
+     * after parsing, so parse it twice and require the same result. */
+    again = jsonu_loadb(data, len, LIMIT_TUF_METADATA, &inner);
+    if (!again || !json_equal(a->doc, again)) {
+        rc = err_set(err, ERR_NOMEM, "%s: out of memory while parsing", doc);
         goto out;
     }
     items = json_object_get(a->doc, "artifacts");
@@ -217,6 +226,7 @@ int tuf_artifacts_parse(struct tuf_artifacts **out, const struct tuf_repo *repo,
     *out = a;
     a = NULL;
 out:
+    json_decref(again);
     tuf_artifacts_free(a);
     return rc;
 }
