@@ -151,7 +151,7 @@ static void reconcile_task(void *arg)
     for (int d = 0; d < STORE_DATASETS; d++)
         if (store_ds_healthy(st, d))
             sweep(st, d);
-    for (size_t i = 0; i < cfg.count && !st->stopping; i++) {
+    for (size_t i = 0; i < cfg.count && !store_stopping(st); i++) {
         for (int d = 0; d < STORE_DATASETS; d++) {
             const struct inv_entry *e;
             bool want;
@@ -165,7 +165,7 @@ static void reconcile_task(void *arg)
                 restore(st, d, &cfg.hashes[i]);
         }
     }
-    if (!st->stopping)
+    if (!store_stopping(st))
         repair_missing(st);
     log_info("store_reconciled", "{s:I}", "generation",
              (json_int_t)cfg.generation);

@@ -89,6 +89,16 @@ int store_defer_done(struct store *st, store_done_fn cb, void *arg, int rc,
     return 0;
 }
 
+bool store_stopping(struct store *st)
+{
+    bool s;
+
+    pthread_mutex_lock(&st->mu);
+    s = st->stopping;
+    pthread_mutex_unlock(&st->mu);
+    return s;
+}
+
 bool store_ds_healthy(struct store *st, int d)
 {
     bool h;

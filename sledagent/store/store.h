@@ -178,4 +178,11 @@ int store_metrics(const struct store *st, struct buf *out);
 /* Test hook: run one full scrub pass now; cb when it finished. */
 void store__scrub_now(struct store *st, store_done_fn cb, void *arg);
 
+/*
+ * Test hook: purge trash entries older than the retention as if the time
+ * were `now` (seconds since the epoch), on the meta worker; cb when done.
+ */
+void store__purge_trash(struct store *st, int64_t now, store_done_fn cb,
+                        void *arg);
+
 #endif

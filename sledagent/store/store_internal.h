@@ -262,6 +262,8 @@ int scrub_start(struct store *st);
 
 /* --- store.c ------------------------------------------------------------- */
 
+/* Whether store_close has begun (takes st->mu; any thread). */
+bool store_stopping(struct store *st);
 /* Whether dataset d is healthy now (takes st->mu). */
 bool store_ds_healthy(struct store *st, int d);
 /* Defer cb(rc, err, arg) to the next loop iteration. Returns 0/ERR_NOMEM. */

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/workq.h"
 
 int trash_add_locked(struct store *st, int d, const struct sha256 *h,
                      uint64_t size, time_t mtime)
@@ -180,4 +181,46 @@ void trash_purge_for_space(struct store *st, int d, uint64_t need)
             return;
         purge_one(st, d, &h, "space");
     }
+}
+
+struct purge_req {
+    struct store *st;
+    time_t now;
+    store_done_fn cb;
+    void *arg;
+};
+
+static void purge_task(void *arg)
+{
+    struct purge_req *p = arg;
+
+    trash_purge_expired(p->st, p->now);
+}
+
+static void purge_done(void *arg)
+{
+    struct purge_req *p = arg;
+
+    p->cb(0, NULL, p->arg);
+    mem_free(p);
+}
+
+void store__purge_trash(struct store *st, int64_t now, store_done_fn cb,
+                        void *arg)
+{
+    struct purge_req *p = mem_calloc(1, sizeof(*p));
+    struct err e = ERR_INIT;
+
+    if (p) {
+        p->st = st;
+        p->now = (time_t)now;
+        p->cb = cb;
+        p->arg = arg;
+        if (workq_submit(st->wq_meta, purge_task, purge_done, p) == 0)
+            return;
+        mem_free(p);
+    }
+    err_set(&e, ERR_NOMEM, "trash: out of memory");
+    if (store_defer_done(st, cb, arg, ERR_NOMEM, &e) < 0)
+        cb(ERR_NOMEM, &e, arg);
 }

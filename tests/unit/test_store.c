@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -473,6 +474,85 @@ static void test_store__reconcile_at_startup(void **state)
     mem_free(orphan[1]);
 }
 
+static bool in_trash(struct fx *fx, int d, const struct sha256 *h)
+{
+    char hex[SHA256_HEX_LEN + 1], *t, *p;
+    bool e;
+
+    sha256_to_hex(hex, h);
+    t = testutil_join(fx->ds[d], "trash");
+    p = testutil_join(t, hex);
+    e = testutil_exists(p);
+    mem_free(t);
+    mem_free(p);
+    return e;
+}
+
+static bool trashed_both(struct fx *fx, void *arg)
+{
+    return in_trash(fx, 0, arg) && in_trash(fx, 1, arg);
+}
+
+static void test_store__trash_purged_for_space(void **state)
+{
+    struct fx *fx = *state;
+    struct sha256 h[2];
+    struct res r;
+    struct err err = ERR_INIT;
+    void *d0, *d1;
+
+    make_blob(&d0, &h[0], 9000, 91);
+    make_blob(&d1, &h[1], 15000, 92);
+    fx->opts.quota_bytes = 20000;
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, h, 2, &err), 0);
+    assert_int_equal(write_artifact(fx, &h[0], 1, d0, 9000, 1000, &r), 0);
+    assert_int_equal(put_config(fx, 2, &h[1], 1, &err), 0);
+    assert_true(wait_for(fx, trashed_both, &h[0], 5000));
+    /* 9000 in trash + 15000 > quota: the trash makes room, oldest first */
+    assert_int_equal(write_artifact(fx, &h[1], 2, d1, 15000, 5000, &r), 0);
+    assert_int_equal(r.successful, 2);
+    assert_false(in_trash(fx, 0, &h[0]));
+    assert_false(in_trash(fx, 1, &h[0]));
+    /* without trash to purge, the quota holds: 15000 + 15000 > 20000 */
+    mem_free(d0);
+    make_blob(&d0, &h[0], 15000, 93);
+    assert_int_equal(put_config(fx, 3, h, 2, &err), 0);
+    assert_int_equal(write_artifact(fx, &h[0], 3, d0, 15000, 5000, &r),
+                     ERR_NOSPACE);
+    mem_free(d0);
+    mem_free(d1);
+}
+
+static void test_store__trash_retention(void **state)
+{
+    struct fx *fx = *state;
+    struct sha256 h[2];
+    struct res r, pr = {0};
+    struct err err = ERR_INIT;
+    void *d0;
+
+    make_blob(&d0, &h[0], 3000, 94);
+    sha256_digest(&h[1], "keep", 4);
+    fx->opts.trash_retention_secs = 3600;
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, h, 2, &err), 0);
+    assert_int_equal(write_artifact(fx, &h[0], 1, d0, 3000, 1000, &r), 0);
+    assert_int_equal(put_config(fx, 2, &h[1], 1, &err), 0);
+    assert_true(wait_for(fx, trashed_both, &h[0], 5000));
+    /* within the retention: kept */
+    store__purge_trash(fx->st, (int64_t)time(NULL) + 3000, done_cb, &pr);
+    assert_true(wait_flag(fx, &pr.done, 5000));
+    assert_true(in_trash(fx, 0, &h[0]));
+    /* past it: purged from both datasets */
+    memset(&pr, 0, sizeof(pr));
+    store__purge_trash(fx->st, (int64_t)time(NULL) + 3700, done_cb, &pr);
+    assert_true(wait_flag(fx, &pr.done, 5000));
+    assert_false(in_trash(fx, 0, &h[0]));
+    assert_false(in_trash(fx, 1, &h[0]));
+    mem_free(d0);
+}
+
 /* ---- open and close ----------------------------------------------------- */
 
 static void test_store__tmp_purged_at_open(void **state)
@@ -571,6 +651,8 @@ int main(void)
         T(test_store__degraded_single_dataset),
         T(test_store__reconcile_trash_restore),
         T(test_store__reconcile_at_startup),
+        T(test_store__trash_purged_for_space),
+        T(test_store__trash_retention),
         T(test_store__tmp_purged_at_open),
         T(test_store__close_with_write_in_flight),
         T(test_store__metrics),
