@@ -106,6 +106,6 @@ void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
                      "\"%s\",\"event\":\"%s\",\"truncated\":true}\n",
                      ts, level_names[lvl], component, event);
     write_all(atomic_load(&out_fd), line, (size_t)n);
-    mem_free(fields); /* jansson allocates through mem_* (mem_init) */
+    mem_free(fields); /* jansson allocates with malloc; mem_free is free */
     json_decref(obj);
 }

@@ -3,7 +3,7 @@
  * mem: the only allocator entry points of rackdepot. Thin wrappers over the C
  * library that tests can make fail: mem__fail_after(n) makes the (n+1)th
  * allocation from now and, if persistent, every later one return NULL.
- * mem_init() also routes jansson's allocations through here. Thread-safe.
+ * jansson keeps the C library allocator (see mem_init()). Thread-safe.
  */
 #ifndef COMMON_MEM_H
 #define COMMON_MEM_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Route jansson through mem_*; call once at start of main() or a test. */
+/* Call once at start of main() or a test (pins jansson's allocator). */
 void mem_init(void);
 
 void *mem_alloc(size_t size);              /* NULL on failure */
