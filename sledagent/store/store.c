@@ -530,7 +530,20 @@ static void put_task(void *arg)
 {
     struct config_put *p = arg;
     struct store *st = p->st;
+    bool stale;
 
+    /* the probe (same thread) may have adopted a newer ledger since the
+     * check on the loop: never write a lower generation */
+    pthread_mutex_lock(&st->mu);
+    stale = st->cfg_state == STORE_CONFIG_OK &&
+            st->cfg.generation > p->cfg.generation;
+    pthread_mutex_unlock(&st->mu);
+    if (stale) {
+        err_set_coded(&p->err, ERR_CONFLICT, "CONFIG_GENERATION",
+                      "generation %llu is lower than the current one",
+                      (unsigned long long)p->cfg.generation);
+        return;
+    }
     for (int d = 0; d < STORE_DATASETS; d++) {
         struct err e = ERR_INIT;
 
@@ -556,6 +569,18 @@ static void put_done(void *arg)
     struct store *st = p->st;
     int rc = 0;
 
+    pthread_mutex_lock(&st->mu);
+    if (p->written > 0 && st->cfg_state == STORE_CONFIG_OK &&
+        st->cfg.generation > p->cfg.generation) {
+        /* a returning dataset brought a newer ledger meanwhile: never go
+         * back (its ledgers are rewritten by the probe) */
+        err_set_coded(&p->err, ERR_CONFLICT, "CONFIG_GENERATION",
+                      "generation %llu is lower than the current %llu",
+                      (unsigned long long)p->cfg.generation,
+                      (unsigned long long)st->cfg.generation);
+        p->written = 0;
+    }
+    pthread_mutex_unlock(&st->mu);
     if (p->written > 0) {
         pthread_mutex_lock(&st->mu);
         artifact_config_release(&st->cfg);
@@ -566,6 +591,8 @@ static void put_done(void *arg)
         log_info("store_config_committed", "{s:I, s:i}", "generation",
                  (json_int_t)st->cfg.generation, "ledgers", (int)p->written);
         reconcile_kick(st);
+    } else if (p->err.code == ERR_CONFLICT) {
+        rc = ERR_CONFLICT;
     } else {
         rc = ERR_IO;
         if (!p->err.code)

@@ -637,7 +637,7 @@ int writer_list_in_progress(const struct store *st, json_t *arr)
         size_t i;
         json_t *v;
 
-        if (w->aborted || w->finish_req)
+        if (w->aborted)
             continue;
         json_array_foreach(arr, i, v)
             if (!strcmp(json_string_value(v), w->hex))

@@ -343,6 +343,22 @@ static void test_store__list_shape(void **state)
                          json_object_get(list, "list"), hex)),
                      2);
     json_decref(list);
+    /* a write under way is listed in in_progress, not in list */
+    {
+        struct store_write *w = NULL;
+        json_t *ip;
+
+        assert_int_equal(store_write_begin(fx->st, &w, &h[1], 9, 10, &err),
+                         0);
+        assert_int_equal(store_list(fx->st, &list, &err), 0);
+        ip = json_object_get(list, "in_progress");
+        assert_int_equal(json_array_size(ip), 1);
+        sha256_to_hex(hex, &h[1]);
+        assert_string_equal(json_string_value(json_array_get(ip, 0)), hex);
+        assert_null(json_object_get(json_object_get(list, "list"), hex));
+        json_decref(list);
+        store_write_abort(w);
+    }
     mem_free(data);
 }
 
