@@ -648,17 +648,16 @@ static int pass_recopy(struct ctx *c)
                 c->src[nsrc++] = (struct src){reqs[r].target, (int32_t)r,
                                               reqs[r].wave + 1, 0, 0, 0};
             }
+        /* The only holder, with no sled to copy to that could become a
+         * source, cannot be repaired: not a limit, so not deferred. */
+        if (nsrc == 1 && missing == 0)
+            continue;
         plan_rng_shuffle(&c->rng, c->pend, npend);
         rc = spread(&npend, &dropped, c, PLAN_RECOPY, a, nsrc,
                     (uint32_t)(c->maxwave[a] + 1), false);
         if (rc < 0)
             goto out;
-        /* The only holder, with no sled to copy to that could become a
-         * source, cannot be repaired: not a limit, so not deferred. */
-        for (size_t i = 0; i < npend; i++)
-            if (!(nsrc == 1 && c->src[0].sled == c->pend[i] && missing == 0))
-                dropped++;
-        c->p->summary.requests_deferred += dropped;
+        c->p->summary.requests_deferred += npend + dropped;
     }
 out:
     return rc;

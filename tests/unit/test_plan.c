@@ -834,7 +834,6 @@ static void test_plan__property(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#ifndef TEST_PLAN_PROPERTY_ONLY
         cmocka_unit_test(test_plan__simple_replicate),
         cmocka_unit_test(test_plan__new_sled),
         cmocka_unit_test(test_plan__recopy),
@@ -849,7 +848,6 @@ int main(void)
         cmocka_unit_test(test_plan__bad_input),
         cmocka_unit_test(test_plan__nomem),
         cmocka_unit_test(test_plan__artifact_find),
-#endif
         cmocka_unit_test(test_plan__property),
     };
 
