@@ -425,6 +425,21 @@ static bool art_state(struct fx *fx, void *arg)
     return ok;
 }
 
+static bool listed_twice(struct fx *fx, void *arg)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    json_t *list = NULL;
+    bool ok;
+
+    sha256_to_hex(hex, arg);
+    if (store_list(fx->st, &list, NULL) < 0)
+        return false;
+    ok = json_integer_value(json_object_get(json_object_get(list, "list"),
+                                            hex)) == 2;
+    json_decref(list);
+    return ok;
+}
+
 static void test_store__reconcile_trash_restore(void **state)
 {
     struct fx *fx = *state;
@@ -434,7 +449,6 @@ static void test_store__reconcile_trash_restore(void **state)
     struct trash_probe p = {&h[1], false};
     json_t *list = NULL;
     void *d0, *d1;
-    char hex[SHA256_HEX_LEN + 1];
 
     make_blob(&d0, &h[0], 7000, 41);
     make_blob(&d1, &h[1], 9000, 42);
@@ -455,12 +469,8 @@ static void test_store__reconcile_trash_restore(void **state)
     assert_true(wait_for(fx, art_state, &p, 5000));
     assert_true(file_is(fx, 0, &h[1], d1, 9000));
     assert_true(file_is(fx, 1, &h[1], d1, 9000));
-    assert_int_equal(store_list(fx->st, &list, &err), 0);
-    sha256_to_hex(hex, &h[1]);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(list, "list"), hex)),
-                     2);
-    json_decref(list);
+    /* the inventory follows the rename */
+    assert_true(wait_for(fx, listed_twice, &h[1], 5000));
     mem_free(d0);
     mem_free(d1);
 }
@@ -506,7 +516,15 @@ static bool in_trash(struct fx *fx, int d, const struct sha256 *h)
 
 static bool trashed_both(struct fx *fx, void *arg)
 {
-    return in_trash(fx, 0, arg) && in_trash(fx, 1, arg);
+    struct buf b = BUF_INIT;
+    bool indexed;
+
+    /* on disk, and in the trash index (its bytes count for space) */
+    indexed = store_metrics(fx->st, &b) == 0 &&
+              !strstr(b.data, "trash_bytes{dataset=\"A\"} 0\n") &&
+              !strstr(b.data, "trash_bytes{dataset=\"B\"} 0\n");
+    buf_release(&b);
+    return indexed && in_trash(fx, 0, arg) && in_trash(fx, 1, arg);
 }
 
 static void test_store__trash_purged_for_space(void **state)
