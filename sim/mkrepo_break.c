@@ -66,6 +66,8 @@ static const struct variant variants[] = {
      "targets signed by a key that root does not list"},
     {MKREPO_BREAK_TRAVERSAL_ENTRY, "traversal-entry",
      "an extra entry named repo/targets/../../escape.json"},
+    {MKREPO_BREAK_ROOT_CHAIN_VERSION, "root-chain-version",
+     "adds 2.root.json (same key, validly signed) claiming version 3"},
 };
 
 #define NVARIANTS (sizeof(variants) / sizeof(variants[0]))

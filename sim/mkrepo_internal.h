@@ -50,6 +50,7 @@ enum mkrepo_break {
     MKREPO_BREAK_SNAPSHOT_HASH,
     MKREPO_BREAK_WRONG_KEY,
     MKREPO_BREAK_TRAVERSAL_ENTRY,
+    MKREPO_BREAK_ROOT_CHAIN_VERSION,
     MKREPO_BREAK__COUNT
 };
 
@@ -106,6 +107,7 @@ struct mkrepo {
     struct buf timestamp;
     struct buf snapshot;
     struct buf targets_json;
+    struct buf root2;             /* 2.root.json (root-chain-version) */
 };
 
 /* mkrepo_keys.c */

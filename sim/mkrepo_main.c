@@ -300,5 +300,6 @@ int main(int argc, char **argv)
     buf_release(&r.timestamp);
     buf_release(&r.snapshot);
     buf_release(&r.targets_json);
+    buf_release(&r.root2);
     return status;
 }

@@ -200,14 +200,13 @@ fail:
     return NULL;
 }
 
-static json_t *root_signed(const struct mkrepo *r, const char *keyid)
+static json_t *root_signed(const struct mkrepo *r, const char *keyid,
+                           json_int_t version)
 {
     json_t *s = json_pack("{s:s, s:s, s:b, s:I, s:s}", "_type", "root",
                           "spec_version", "1.0.0", "consistent_snapshot",
-                          r->o.consistent, "version",
-                          (json_int_t)(broken(r, MKREPO_BREAK_ROOT_VERSION) ? 2
-                                                                         : 1),
-                          "expires", r->o.expires);
+                          r->o.consistent, "version", version, "expires",
+                          r->o.expires);
     json_t *roles = json_object();
     static const char *const names[] = {"root", "snapshot", "targets",
                                         "timestamp"};
@@ -274,10 +273,18 @@ int mkrepo_meta_build(struct mkrepo *r, struct err *err)
     rc = finish_role(&r->timestamp, r, ts, ROLE_TIMESTAMP, keyid, err);
     if (rc < 0)
         goto out;
-    rt = root_signed(r, keyid);
+    rt = root_signed(r, keyid, broken(r, MKREPO_BREAK_ROOT_VERSION) ? 2 : 1);
     if (!rt)
         goto nomem;
     rc = finish_role(&r->root, r, rt, ROLE_ROOT, keyid, err);
+    if (rc < 0 || !broken(r, MKREPO_BREAK_ROOT_CHAIN_VERSION))
+        goto out;
+    /* The next root in the chain must claim exactly version 2. */
+    json_decref(rt);
+    rt = root_signed(r, keyid, 3);
+    if (!rt)
+        goto nomem;
+    rc = finish_role(&r->root2, r, rt, ROLE_ROOT, keyid, err);
     goto out;
 nomem:
     rc = err_set(err, ERR_NOMEM, "out of memory building metadata");

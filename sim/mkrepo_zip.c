@@ -84,6 +84,8 @@ static int add_metadata(zip_t *za, const struct mkrepo *r, struct err *err)
     }
     if (rc == 0)
         rc = add_buf(za, "repo/metadata/1.root.json", &r->root, d, err);
+    if (rc == 0 && broken(r, MKREPO_BREAK_ROOT_CHAIN_VERSION))
+        rc = add_buf(za, "repo/metadata/2.root.json", &r->root2, d, err);
     if (rc == 0 && broken(r, MKREPO_BREAK_DUPLICATE_ENTRY))
         rc = add_buf(za, DUP_PLACEHOLDER, &r->timestamp, d, err);
     buf_release(&name);

@@ -7,3 +7,10 @@ rd_test(test_mkrepo LABELS integration
 if(TARGET tuf-mkrepo)
   add_dependencies(test_mkrepo tuf-mkrepo)
 endif()
+# Round trip through the TUF verifier (common/tuf_*) over zipread.
+rd_test(test_mkrepo_verify LABELS integration
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_mkrepo_verify.c
+  TIMEOUT 300)
+if(TARGET tuf-mkrepo)
+  add_dependencies(test_mkrepo_verify tuf-mkrepo)
+endif()

@@ -474,6 +474,18 @@ static void check_repo(struct check *c, const char *zip, const char *sysver,
     check_sigs(c, root, root, D_SIG_ROOT);
     if (version_of(root) != 1)
         flag(c, D_V_ROOT, "root version");
+    {
+        /* A next root, if any, must claim exactly version 2. */
+        json_t *r2 = load(zr, "repo/metadata/2.root.json", true, &xraw);
+
+        if (r2) {
+            check_sigs(c, root, r2, D_SIG_ROOT);
+            check_sigs(c, r2, r2, D_SIG_ROOT);
+            if (version_of(r2) != 2)
+                flag(c, D_V_ROOT, "2.root.json version");
+        }
+        json_decref(r2);
+    }
     ts = load(zr, "repo/metadata/timestamp.json", true, &xraw);
     if (!ts) {
         flag(c, D_ENTRY_DUP, "timestamp.json unreadable");
@@ -733,6 +745,7 @@ static const struct variant variants[] = {
     {"snapshot-hash", {D_TS_META}, 1, NULL},
     {"wrong-key", {D_SIG_UNKNOWN_KEY}, 1, NULL},
     {"traversal-entry", {D_ENTRY_NAME}, 1, "'..' segment"},
+    {"root-chain-version", {D_V_ROOT}, 1, "2.root.json version"},
 };
 
 static void run_variants(struct fx *f, const char *cs)
