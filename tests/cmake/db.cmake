@@ -2,10 +2,6 @@
 # Tests of replicator/db (owner: db). Integration tests start a private
 # PostgreSQL per binary through tests/support/pg.c (or use $RACKDEPOT_TEST_DB).
 if(TARGET replicator_db)
-  # tests/support/pg.c is a thin layer over replicator/db/pgembed.c.
-  if(TARGET rd_testsupport)
-    target_link_libraries(rd_testsupport PUBLIC replicator_db)
-  endif()
   rd_unit_test(test_db_embed
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_db_embed.c LIBS replicator_db)
   foreach(t test_db_migrate test_db_repo test_db_access)
