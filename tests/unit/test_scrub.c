@@ -146,6 +146,47 @@ static void test_scrub__both_corrupt_not_served(void **state)
     mem_free(data);
 }
 
+struct repaired {
+    const struct sha256 *h;
+    const void *data;
+    size_t len;
+};
+
+static bool is_repaired(struct fx *fx, void *arg)
+{
+    struct repaired *r = arg;
+
+    return file_is(fx, 1, r->h, r->data, r->len) &&
+           has_metric(fx, "sledagent_store_scrub_repaired_total 1\n");
+}
+
+static void test_scrub__startup_pass(void **state)
+{
+    struct fx *fx = *state;
+    struct sha256 h;
+    struct res r;
+    struct err err = ERR_INIT;
+    void *data;
+    size_t len = 64000;
+    struct repaired rep = {&h, NULL, len};
+
+    make_blob(&data, &h, len, 74);
+    rep.data = data;
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(write_artifact(fx, &h, 1, data, len, 64000, &r), 0);
+    store_close(fx->st);
+    fx->st = NULL;
+    /* corrupted while the agent was down, same size */
+    corrupt(fx, 1, &h, 100);
+    fx->opts.scrub_bytes_per_sec = 64u << 20;
+    fx_open(fx);
+    /* no store__scrub_now: the start-up pass finds and repairs it */
+    assert_true(wait_for(fx, is_repaired, &rep, 5000));
+    assert_int_equal(quarantine_count(fx, 1), 1);
+    mem_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +194,7 @@ int main(void)
         T(test_scrub__corrupt_copy_repaired),
         T(test_scrub__one_dataset_only_copied),
         T(test_scrub__both_corrupt_not_served),
+        T(test_scrub__startup_pass),
 #undef T
     };
 
