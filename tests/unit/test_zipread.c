@@ -495,6 +495,42 @@ static void test_zipread__not_a_zip(void **state)
     assert_non_null(strstr(e.msg, "No such file"));
 }
 
+static void test_zipread__zip64(void **state)
+{
+    struct fx *f = *state;
+    struct zipread *zr = NULL;
+    struct err e = ERR_INIT;
+    struct buf b = BUF_INIT;
+    char name[32];
+    int zerr = 0;
+    zip_t *za = zip_open(f->path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    uint8_t tail[20];
+    struct stat st;
+
+    /* 65536 entries (over 16 bits) force the zip64 EOCD records. */
+    assert_non_null(za);
+    for (unsigned i = 0; i < 0x10000; i++) {
+        zip_source_t *src = zip_source_buffer(za, A, i == 77 ? sizeof(A) : 0,
+                                              0);
+        zip_int64_t idx;
+
+        snprintf(name, sizeof(name), "repo/e%u", i);
+        idx = zip_file_add(za, name, src, 0);
+        assert_true(idx >= 0);
+        zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+    }
+    assert_int_equal(zip_close(za), 0);
+    assert_int_equal(stat(f->path, &st), 0);
+    pread_at(f->path, (uint64_t)st.st_size - 22 - 20, tail, 4);
+    assert_memory_equal(tail, "PK\x06\x07", 4);
+    assert_int_equal(zipread_open(&zr, f->path, &e), 0);
+    assert_int_equal(zipread_count(zr), 0x10000);
+    assert_int_equal(zipread_read_all(&b, zr, "repo/e77", 100, &e), 0);
+    assert_string_equal(b.data, A);
+    zipread_free(zr);
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +561,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_zipread__not_a_zip, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_zipread__zip64, setup, teardown),
     };
 
     mem_init();
