@@ -1,62 +1,63 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * api: routing and the small endpoints of the replicator API (see api.h):
+ * api: the replicator API on common/httpd (see api.h): routing at header
+ * time, the job runner every small endpoint uses, and these endpoints:
+ *   PUT    /v1/system/update/repositories?file_name=X   (api_repo.c)
  *   GET    /v1/system/update/repositories
  *   POST   /v1/system/update/repositories/{version}/prune
- *   GET    /v1/system/update/trust-roots
- *   POST   /v1/system/update/trust-roots          (body: root.json)
- *   DELETE /v1/system/update/trust-roots/{id}
- * Each runs as a job: parsed on the loop, one database connection and
- * transaction on a worker, the reply from the completion on the loop.
+ *   GET    /v1/system/update/staged       (read-only view of staging)
+ *   GET|POST /v1/system/update/trust-roots, DELETE .../{id} (api_trust.c)
+ * A job is parsed on the loop, runs on a worker with its own database
+ * connection and transaction, and replies from its completion on the loop.
+ * Loop thread, except the job functions (worker).
  */
 #include "replicator/api.h"
 #include "replicator/api_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "common/err.h"
-#include "common/jsonutil.h"
+#include "common/httpd.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/urlquery.h"
 #include "common/workq.h"
-#include "replicator/apisrv.h"
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
-#include "replicator/db/trust_db.h"
-#include "replicator/ingest.h"
+#include "replicator/staging.h"
 
-#define PREFIX_REPOS "/v1/system/update/repositories"
-#define PREFIX_TRUST "/v1/system/update/trust-roots"
-
-struct job;
-typedef int (*job_fn)(json_t **out, struct job *j, struct db *db,
-                      struct err *err);
+#define PREFIX_UPDATE "/v1/system/update/"
+#define PATH_REPOS PREFIX_UPDATE "repositories"
+#define PATH_TRUST PREFIX_UPDATE "trust-roots"
+#define PATH_STAGED PREFIX_UPDATE "staged"
+#define SEGMENT_MAX 256
 
 struct job {
     struct api *api;
-    struct apisrv_req *req;
-    job_fn fn;
-    char *arg;      /* version, id or body */
+    struct httpd_req *req;
+    api_job_fn fn;
+    bool needs_db;
+    char *arg;
     size_t arglen;
-    int status;     /* success status */
+    int status;
     json_t *result;
     int rc;
     struct err err;
 };
 
-static void job_work(void *p)
+static void job_work(void *p) /* worker */
 {
     struct job *j = p;
     struct db *db = NULL;
 
-    j->rc = db_open(&db, j->api->cfg->db, &j->err);
+    if (j->needs_db)
+        j->rc = db_open(&db, j->api->cfg->db, &j->err);
     if (j->rc == 0)
-        j->rc = j->fn(&j->result, j, db, &j->err);
+        j->rc = j->fn(&j->result, j->api, db, j->arg, j->arglen, &j->err);
     db_close(db);
 }
 
@@ -65,33 +66,37 @@ static void job_done(void *p)
     struct job *j = p;
 
     if (j->rc < 0)
-        apisrv_reply_err(j->req, j->rc, &j->err);
+        httpd_reply_err(j->req, &j->err);
     else
-        apisrv_reply_json(j->req, j->status, j->result);
+        httpd_reply_json(j->req, j->status, j->result);
+    httpd_req_unref(j->req);
     json_decref(j->result);
     mem_free(j->arg);
     mem_free(j);
 }
 
-static void job_start(struct api *a, struct apisrv_req *req, job_fn fn,
-                      const char *arg, size_t arglen, int status)
+void api_job_start(struct api *a, struct httpd_req *r, api_job_fn fn,
+                   bool needs_db, const char *arg, size_t arglen, int status)
 {
     struct job *j = mem_calloc(1, sizeof(*j));
 
     if (!j || (arg && !(j->arg = mem_strndup(arg, arglen)))) {
         mem_free(j);
-        apisrv_reply_error(req, 500, NULL, "out of memory");
+        httpd_reply_error(r, 500, NULL, "out of memory");
         return;
     }
     j->api = a;
-    j->req = req;
+    j->req = r;
     j->fn = fn;
+    j->needs_db = needs_db;
     j->arglen = arglen;
     j->status = status;
+    httpd_req_ref(r);
     if (workq_submit(a->wq, job_work, job_done, j) < 0) {
+        httpd_req_unref(r);
         mem_free(j->arg);
         mem_free(j);
-        apisrv_reply_error(req, 500, NULL, "out of memory");
+        httpd_reply_error(r, 500, NULL, "out of memory");
     }
 }
 
@@ -109,13 +114,16 @@ static json_t *repo_json(const struct repo_db_repo *r)
                      (json_int_t)r->artifact_count);
 }
 
-static int do_list(json_t **out, struct job *j, struct db *db, struct err *err)
+static int do_list(json_t **out, struct api *a, struct db *db,
+                   const char *arg, size_t arglen, struct err *err)
 {
     struct repo_db_list l = REPO_DB_LIST_INIT;
     json_t *arr = json_array();
     int rc = repo_db_list(&l, db, err);
 
-    (void)j;
+    (void)a;
+    (void)arg;
+    (void)arglen;
     if (rc < 0)
         goto out;
     for (size_t i = 0; arr && i < l.count; i++)
@@ -130,159 +138,171 @@ out:
     return rc;
 }
 
-static int do_prune(json_t **out, struct job *j, struct db *db, struct err *err)
+static int do_prune(json_t **out, struct api *a, struct db *db,
+                    const char *arg, size_t arglen, struct err *err)
 {
     struct repo_db_insert_result r;
     int rc;
 
+    (void)a;
+    (void)arglen;
     memset(&r, 0, sizeof(r));
-    rc = repo_db_prune(&r, db, j->arg, err);
+    rc = repo_db_prune(&r, db, arg, err);
     if (rc < 0)
         return rc;
-    log_info("repo_pruned", "{s:s, s:I, s:b}", "system_version", j->arg,
+    log_info("repo_pruned", "{s:s, s:I, s:b}", "system_version", arg,
              "generation", (json_int_t)r.generation, "bumped", r.bumped);
-    *out = json_pack("{s:s, s:s, s:b, s:I, s:b}", "system_version", j->arg,
+    *out = json_pack("{s:s, s:s, s:b, s:I, s:b}", "system_version", arg,
                      "repo_id", r.repo_id, "pruned", 1, "generation",
                      (json_int_t)r.generation, "generation_bumped", r.bumped);
     return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 }
 
-static int do_trust_list(json_t **out, struct job *j, struct db *db,
-                         struct err *err)
+static json_t *staged_json(const struct staging_repo *s)
 {
-    struct trust_db_list l = TRUST_DB_LIST_INIT;
-    json_t *arr = json_array();
-    int rc = trust_db_list(&l, db, err);
+    char hex[SHA256_HEX_LEN + 1];
+    json_t *arts = json_array(), *v;
 
-    (void)j;
+    for (size_t i = 0; arts && i < s->nartifacts; i++) {
+        const struct staging_artifact *t = &s->artifacts[i];
+
+        sha256_to_hex(hex, &t->sha256);
+        if (json_array_append_new(
+                arts, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "name",
+                                t->name, "version", t->version, "kind",
+                                t->kind, "sha256", hex, "length",
+                                (json_int_t)t->length, "path", t->path)) < 0)
+            break;
+    }
+    sha256_to_hex(hex, &s->archive_sha256);
+    v = json_pack("{s:s, s:s, s:s, s:O}", "repo_id", s->repo_id,
+                  "system_version", s->system_version, "archive_sha256", hex,
+                  "artifacts", arts);
+    json_decref(arts);
+    return v;
+}
+
+static int do_staged(json_t **out, struct api *a, struct db *db,
+                     const char *arg, size_t arglen, struct err *err)
+{
+    struct staging_repo *repos = NULL;
+    size_t count = 0;
+    json_t *arr = json_array();
+    int rc = staging_list(&repos, &count, a->staging, err);
+
+    (void)db;
+    (void)arg;
+    (void)arglen;
     if (rc < 0)
         goto out;
-    for (size_t i = 0; arr && i < l.count; i++) {
-        json_t *doc = json_loads(l.roots[i].root_json, 0, NULL);
-
-        json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:o*}", "id", l.roots[i].id,
-                           "time_created", (json_int_t)l.roots[i].time_created,
-                           "root_role", doc));
-    }
-    *out = json_pack("{s:O}", "trust_roots", arr);
+    for (size_t i = 0; arr && i < count; i++)
+        if (json_array_append_new(arr, staged_json(&repos[i])) < 0)
+            break;
+    *out = json_pack("{s:O}", "staged", arr);
     if (!*out)
         rc = err_set(err, ERR_NOMEM, "out of memory");
 out:
     json_decref(arr);
-    trust_db_list_release(&l);
+    staging_list_free(repos, count);
     return rc;
 }
 
-static int do_trust_add(json_t **out, struct job *j, struct db *db,
-                        struct err *err)
-{
-    char id[DB_UUID_STR];
-    int rc = ingest_check_root(j->arg, j->arglen, err);
-
-    if (rc < 0) {
-        if (err)
-            err->code = ERR_INVAL;
-        return ERR_INVAL;
-    }
-    rc = trust_db_add(id, db, j->arg, err);
-    if (rc < 0)
-        return rc;
-    log_info("trust_root_added", "{s:s}", "id", id);
-    *out = json_pack("{s:s}", "id", id);
-    return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
-}
-
-static int do_trust_remove(json_t **out, struct job *j, struct db *db,
-                           struct err *err)
-{
-    int rc = trust_db_remove(db, j->arg, err);
-
-    if (rc < 0)
-        return rc;
-    log_info("trust_root_removed", "{s:s}", "id", j->arg);
-    *out = json_pack("{s:s, s:b}", "id", j->arg, "removed", 1);
-    return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
-}
-
-static void trust_body(struct apisrv_req *req, const char *body, size_t len,
-                       void *arg)
-{
-    job_start(arg, req, do_trust_add, body, len, 201);
-}
-
-/* "{rest}" has exactly one non-empty segment followed by suffix. */
-static bool one_segment(char *seg, size_t cap, const char *rest,
-                        const char *suffix)
+/* "/{seg}{suffix}" with one non-empty, percent-decoded segment. */
+static int one_segment(char *seg, size_t cap, const char *rest,
+                       const char *suffix, struct err *err)
 {
     size_t sl = strlen(suffix), n = strlen(rest);
 
     if (rest[0] != '/' || n <= 1 + sl || strcmp(rest + n - sl, suffix) != 0)
-        return false;
+        return err_set(err, ERR_NOTFOUND, "no such endpoint");
     n = n - 1 - sl;
-    if (n >= cap || memchr(rest + 1, '/', n))
-        return false;
-    memcpy(seg, rest + 1, n);
-    seg[n] = '\0';
-    return true;
+    if (memchr(rest + 1, '/', n))
+        return err_set(err, ERR_NOTFOUND, "no such endpoint");
+    return urlquery_decode(seg, cap, rest + 1, n, false, err);
 }
 
-static void handle(struct apisrv_req *req, void *arg)
+static void method_not_allowed(struct httpd_req *r, const char *allow)
+{
+    httpd_req_add_header(r, "Allow", allow);
+    httpd_reply_error(r, 405, NULL, "method not allowed");
+}
+
+static void on_headers(struct httpd_req *r, void *arg)
 {
     struct api *a = arg;
-    const char *m = apisrv_req_method(req);
-    const char *path = apisrv_req_path(req);
-    char seg[256];
+    const char *path = httpd_req_path(r);
+    enum httpd_method m = httpd_req_method(r);
+    struct err err = ERR_INIT;
 
     if (a->stopping) {
-        apisrv_reply_error(req, 503, NULL, "the replicator is shutting down");
+        err_set(&err, ERR_UNAVAIL, "the replicator is shutting down");
+        httpd_req_reject(r, &err);
         return;
     }
-    if (!strcmp(path, PREFIX_REPOS)) {
-        if (!strcmp(m, "PUT"))
-            api_repo_upload(a, req);
-        else if (!strcmp(m, "GET"))
-            job_start(a, req, do_list, NULL, 0, 200);
+    if (!strcmp(path, PATH_REPOS)) {
+        httpd_req_set_route(r, "repositories");
+        if (m == HTTPD_PUT)
+            api_repo_headers(a, r);
+    } else if (!strcmp(path, PATH_TRUST)) {
+        httpd_req_set_route(r, "trust_roots");
+        if (m == HTTPD_POST)
+            httpd_req_body_cap(r, LIMIT_TUF_METADATA);
+    } else if (!strncmp(path, PATH_TRUST "/", strlen(PATH_TRUST) + 1)) {
+        httpd_req_set_route(r, "trust_root");
+    } else if (!strncmp(path, PATH_REPOS "/", strlen(PATH_REPOS) + 1)) {
+        httpd_req_set_route(r, "repository");
+    } else if (!strcmp(path, PATH_STAGED)) {
+        httpd_req_set_route(r, "staged");
+    }
+}
+
+static void on_request(struct httpd_req *r, void *arg)
+{
+    struct api *a = arg;
+    const char *route = httpd_req_route(r);
+    const char *path = httpd_req_path(r);
+    enum httpd_method m = httpd_req_method(r);
+    struct err err = ERR_INIT;
+    char seg[SEGMENT_MAX];
+
+    if (httpd_req_data(r)) {
+        api_repo_request(a, r);
+    } else if (!strcmp(route, "repositories")) {
+        if (m == HTTPD_GET)
+            api_job_start(a, r, do_list, true, NULL, 0, 200);
         else
-            apisrv_reply_error(req, 405, NULL, "method not allowed");
-        return;
-    }
-    if (!strncmp(path, PREFIX_REPOS "/", strlen(PREFIX_REPOS) + 1) &&
-        one_segment(seg, sizeof(seg), path + strlen(PREFIX_REPOS), "/prune")) {
-        if (!strcmp(m, "POST"))
-            job_start(a, req, do_prune, seg, strlen(seg), 200);
+            method_not_allowed(r, "GET, PUT");
+    } else if (!strcmp(route, "repository")) {
+        if (one_segment(seg, sizeof(seg), path + strlen(PATH_REPOS),
+                        "/prune", &err) < 0)
+            httpd_reply_err(r, &err);
+        else if (m != HTTPD_POST)
+            method_not_allowed(r, "POST");
         else
-            apisrv_reply_error(req, 405, NULL, "method not allowed");
-        return;
-    }
-    if (!strcmp(path, PREFIX_TRUST)) {
-        if (!strcmp(m, "GET"))
-            job_start(a, req, do_trust_list, NULL, 0, 200);
-        else if (!strcmp(m, "POST"))
-            apisrv_req_read_body(req, LIMIT_TUF_METADATA, trust_body, a);
+            api_job_start(a, r, do_prune, true, seg, strlen(seg), 200);
+    } else if (!strcmp(route, "trust_roots")) {
+        api_trust_request(a, r, NULL);
+    } else if (!strcmp(route, "trust_root")) {
+        if (one_segment(seg, sizeof(seg), path + strlen(PATH_TRUST), "",
+                        &err) < 0)
+            httpd_reply_err(r, &err);
         else
-            apisrv_reply_error(req, 405, NULL, "method not allowed");
-        return;
+            api_trust_request(a, r, seg);
+    } else if (!strcmp(route, "staged")) {
+        if (m == HTTPD_GET)
+            api_job_start(a, r, do_staged, false, NULL, 0, 200);
+        else
+            method_not_allowed(r, "GET");
+    } else {
+        httpd_reply_error(r, 404, NULL, "no such endpoint");
     }
-    if (!strncmp(path, PREFIX_TRUST "/", strlen(PREFIX_TRUST) + 1) &&
-        one_segment(seg, sizeof(seg), path + strlen(PREFIX_TRUST), "")) {
-        if (!strcmp(m, "DELETE")) {
-            if (!db_uuid_valid(seg))
-                apisrv_reply_error(req, 400, NULL,
-                                   "trust root id is not a UUID");
-            else
-                job_start(a, req, do_trust_remove, seg, strlen(seg), 200);
-        } else {
-            apisrv_reply_error(req, 405, NULL, "method not allowed");
-        }
-        return;
-    }
-    apisrv_reply_error(req, 404, NULL, "no such endpoint");
 }
 
 int api_new(struct api **out, struct event_base *base, const struct config *cfg,
             struct staging *st, struct err *err)
 {
+    static const struct httpd_ops ops = {on_headers, on_request};
+    struct httpd_opts opts;
     struct api *a = mem_calloc(1, sizeof(*a));
     int rc;
 
@@ -297,8 +317,12 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
         err_set(err, rc, "cannot start worker threads");
         goto out;
     }
-    rc = apisrv_new(&a->srv, base, cfg->listen_host, cfg->listen_port, handle,
-                    a, err);
+    memset(&opts, 0, sizeof(opts));
+    opts.host = cfg->listen_host;
+    opts.port = cfg->listen_port;
+    opts.name = "api";
+    opts.max_body_bytes = cfg->max_upload_bytes;
+    rc = httpd_new(&a->srv, base, &opts, &ops, a, err);
     if (rc < 0)
         goto out;
     *out = a;
@@ -310,13 +334,13 @@ out:
 
 uint16_t api_port(const struct api *a)
 {
-    return apisrv_port(a->srv);
+    return httpd_port(a->srv);
 }
 
 void api_shutdown(struct api *a)
 {
     a->stopping = true;
-    apisrv_stop_listening(a->srv);
+    httpd_stop_accepting(a->srv);
 }
 
 bool api_idle(const struct api *a)
@@ -329,9 +353,13 @@ void api_free(struct api *a)
     if (!a)
         return;
     a->stopping = true;
-    workq_free(a->wq); /* completions reply to their requests */
+    /* Close connections first: uploads still receiving get their abort
+     * callback; requests held by jobs stay alive (replies become no-ops)
+     * until the jobs' completions run in workq_free. */
+    httpd_free(a->srv);
+    a->srv = NULL;
+    workq_free(a->wq);
     a->wq = NULL;
     api_repo_free_all(a);
-    apisrv_free(a->srv);
     mem_free(a);
 }

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * api_internal: the api record shared by api.c (routing, list, prune,
- * trust roots) and api_repo.c (streamed uploads). Loop thread only.
+ * api_internal: the api record and the job runner shared by api.c
+ * (routing, list, prune, staged), api_trust.c (trust roots) and
+ * api_repo.c (streamed uploads). Loop thread only, except job functions
+ * (worker).
  */
 #ifndef REPLICATOR_API_INTERNAL_H
 #define REPLICATOR_API_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
 
 #include "replicator/api.h"
 
-struct apisrv;
-struct apisrv_req;
+struct db;
+struct err;
+struct httpd;
+struct httpd_req;
 struct upload;
 struct workq;
 
@@ -19,16 +26,48 @@ struct api {
     struct event_base *base;
     const struct config *cfg;
     struct staging *staging;
-    struct apisrv *srv;
+    struct httpd *srv;
     struct workq *wq;
     bool stopping;
     struct upload *uploads; /* live uploads, for shutdown */
 };
 
-/* Handle PUT /v1/system/update/repositories (replies on every path). */
-void api_repo_upload(struct api *a, struct apisrv_req *req);
+/*
+ * A job's work, on a worker thread with one database connection (db is
+ * NULL for jobs started with needs_db false). arg/arglen are the job's
+ * copied argument. Sets *out (new reference) on success; returns 0 or an
+ * ERR_* code with err set.
+ */
+typedef int (*api_job_fn)(json_t **out, struct api *a, struct db *db,
+                          const char *arg, size_t arglen, struct err *err);
+
+/*
+ * Run fn on a worker and reply from its result on the loop: status with
+ * the JSON on success, the error otherwise. arg (arglen bytes, may be
+ * NULL) is copied. Holds a reference on r until the reply. Replies 500 on
+ * ERR_NOMEM. Loop thread.
+ */
+void api_job_start(struct api *a, struct httpd_req *r, api_job_fn fn,
+                   bool needs_db, const char *arg, size_t arglen, int status);
+
+/*
+ * Header-time handling of PUT /v1/system/update/repositories: validates
+ * file_name and Content-Length (rejecting at once), then streams the body
+ * to staging. Loop thread (on_headers).
+ */
+void api_repo_headers(struct api *a, struct httpd_req *r);
+
+/* The body of an upload is complete: hash, verify, record, reply. */
+void api_repo_request(struct api *a, struct httpd_req *r);
 
 /* Free uploads still alive at shutdown (their files are removed). */
 void api_repo_free_all(struct api *a);
+
+/*
+ * Trust-root endpoints (api_trust.c): GET and POST on
+ * /v1/system/update/trust-roots, DELETE .../trust-roots/{id} where id is
+ * the decoded last segment (NULL for the collection). Reply on every path.
+ */
+void api_trust_request(struct api *a, struct httpd_req *r, const char *id);
 
 #endif

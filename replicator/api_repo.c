@@ -7,7 +7,10 @@
  * while more than UPLOAD_PENDING_MAX bytes wait. At the end a worker
  * fsyncs, finishes the sha256 and runs ingest_zip(). The upload file is
  * always removed afterwards; a client that disconnects mid-body leaves
- * nothing behind and nothing recorded. Loop thread, plus the worker
+ * nothing behind and nothing recorded. Served by common/httpd: the
+ * request is routed at header time (api_repo_headers), body chunks arrive
+ * in on_data, the end in api_repo_request. The upload holds a reference
+ * on its request until it replied. Loop thread, plus the worker
  * functions marked as such.
  */
 #include "replicator/api_internal.h"
@@ -21,12 +24,13 @@
 #include <event2/buffer.h>
 
 #include "common/err.h"
+#include "common/httpd.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "common/urlquery.h"
 #include "common/workq.h"
-#include "replicator/apisrv.h"
 #include "replicator/config.h"
 #include "replicator/ingest.h"
 #include "replicator/staging.h"
@@ -36,7 +40,7 @@
 
 struct upload {
     struct api *api;
-    struct apisrv_req *req;   /* NULL once replied */
+    struct httpd_req *req;    /* referenced; NULL once replied */
     struct upload *prev, *next;
     int fd;
     char *path;
@@ -48,7 +52,7 @@ struct upload {
     uint64_t received;
     bool writing;              /* a worker task owns inflight */
     bool ended;                /* whole body received */
-    bool aborted;              /* client went away */
+    bool aborted;              /* client went away or body stopped */
     bool paused;
     int rc;                    /* first failure, 0 if none */
     struct err err;
@@ -65,6 +69,10 @@ static void upload_free(struct upload *u)
         a->uploads = u->next;
     if (u->next)
         u->next->prev = u->prev;
+    if (u->req) {
+        httpd_req_set_data(u->req, NULL);
+        httpd_req_unref(u->req);
+    }
     if (u->fd >= 0)
         close(u->fd);
     if (u->path)
@@ -89,11 +97,10 @@ static void fail(struct upload *u, int rc, const char *msg)
 /* Reply (if the client is still owed one) and free. */
 static void finish(struct upload *u)
 {
-    if (u->req && u->rc < 0)
-        apisrv_reply_err(u->req, u->rc, &u->err);
-    else if (u->req)
-        apisrv_reply_json(u->req, 200, u->result);
-    u->req = NULL;
+    if (u->rc < 0)
+        httpd_reply_err(u->req, &u->err);
+    else
+        httpd_reply_json(u->req, 200, u->result);
     upload_free(u);
 }
 
@@ -169,14 +176,12 @@ static void write_done(void *arg)
 
     u->writing = false;
     if (u->aborted) {
-        upload_free(u); /* reply goes to a gone client: just frees req */
+        upload_free(u); /* nobody to answer */
         return;
     }
     if (u->paused && evbuffer_get_length(u->pending) < UPLOAD_PENDING_MAX / 2) {
         u->paused = false;
-        kick(u);
-        apisrv_req_resume(u->req); /* may call data/end synchronously */
-        return;
+        httpd_req_pause_read(u->req, false); /* resumes from the loop */
     }
     kick(u);
 }
@@ -209,34 +214,34 @@ static void kick(struct upload *u)
     finish(u);
 }
 
-static void on_data(struct apisrv_req *req, struct evbuffer *in, void *arg)
+static int on_data(struct httpd_req *req, struct evbuffer *in,
+                   struct err *err, void *arg)
 {
     struct upload *u = arg;
     size_t n = evbuffer_get_length(in);
 
     u->received += n;
+    if (u->rc == 0 && u->api->stopping)
+        fail(u, ERR_UNAVAIL, "the replicator is shutting down");
     if (u->rc < 0) {
-        evbuffer_drain(in, n); /* keep reading to answer at the end */
-        return;
+        /* Stop reading: httpd replies with err and closes. */
+        *err = u->err;
+        u->aborted = true;
+        if (!u->writing)
+            upload_free(u);
+        return u->rc;
     }
-    evbuffer_add_buffer(u->pending, in);
+    if (evbuffer_add_buffer(u->pending, in) < 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
     if (evbuffer_get_length(u->pending) >= UPLOAD_PENDING_MAX && !u->paused) {
         u->paused = true;
-        apisrv_req_pause(req);
+        httpd_req_pause_read(req, true);
     }
     kick(u);
+    return 0;
 }
 
-static void on_end(struct apisrv_req *req, void *arg)
-{
-    struct upload *u = arg;
-
-    (void)req;
-    u->ended = true;
-    kick(u);
-}
-
-static void on_abort(struct apisrv_req *req, void *arg)
+static void on_abort(struct httpd_req *req, void *arg)
 {
     struct upload *u = arg;
 
@@ -245,13 +250,18 @@ static void on_abort(struct apisrv_req *req, void *arg)
              "received", (json_int_t)u->received);
     u->aborted = true;
     fail(u, ERR_IO, "client disconnected");
-    apisrv_reply_err(u->req, u->rc, &u->err); /* frees the gone request */
-    u->req = NULL;
     if (!u->writing)
         upload_free(u);
 }
 
-static const struct apisrv_stream_ops upload_ops = {on_data, on_end, on_abort};
+void api_repo_request(struct api *a, struct httpd_req *r)
+{
+    struct upload *u = httpd_req_data(r);
+
+    (void)a;
+    u->ended = true;
+    kick(u);
+}
 
 static bool file_name_ok(const char *s)
 {
@@ -265,40 +275,38 @@ static bool file_name_ok(const char *s)
     return true;
 }
 
-void api_repo_upload(struct api *a, struct apisrv_req *req)
+void api_repo_headers(struct api *a, struct httpd_req *req)
 {
-    const char *file_name = apisrv_req_query(req, "file_name");
-    int64_t cl = apisrv_req_content_length(req);
+    char file_name[UPLOAD_FILE_NAME_MAX + 1];
     struct upload *u = NULL;
     struct err err = ERR_INIT;
+    uint64_t cl = 0;
     int rc;
 
-    if (!file_name || !file_name_ok(file_name)) {
-        apisrv_reply_error(req, 400, NULL,
-                           "query parameter file_name is required (1 to 255 "
-                           "printable bytes)");
-        return;
+    rc = urlquery_get(file_name, sizeof(file_name), httpd_req_query(req),
+                      "file_name", &err);
+    if (rc < 0 || !file_name_ok(file_name)) {
+        err_set(&err, ERR_INVAL, "query parameter file_name is required "
+                "(1 to %d printable bytes)", UPLOAD_FILE_NAME_MAX);
+        goto reject;
     }
-    if (cl < 0) {
-        apisrv_reply_error(req, 411, NULL, "Content-Length is required");
-        return;
+    if (httpd_req_content_length(req, &cl) < 0) {
+        err_set(&err, ERR_INVAL, "Content-Length is required");
+        goto reject;
     }
-    if ((uint64_t)cl > LIMIT_REPO_ZIP) {
-        char msg[128];
-
-        snprintf(msg, sizeof(msg),
-                 "repository zip of %lld bytes is over the %llu byte limit",
-                 (long long)cl, (unsigned long long)LIMIT_REPO_ZIP);
-        apisrv_reply_error(req, 413, NULL, msg);
-        return;
+    if (cl > a->cfg->max_upload_bytes) {
+        err_set(&err, ERR_TOOBIG, "repository zip of %llu bytes is over the "
+                "%llu-byte limit of this replicator (--max-upload-bytes)",
+                (unsigned long long)cl,
+                (unsigned long long)a->cfg->max_upload_bytes);
+        goto reject;
     }
     u = mem_calloc(1, sizeof(*u));
     if (!u) {
-        apisrv_reply_error(req, 500, NULL, "out of memory");
-        return;
+        err_set(&err, ERR_NOMEM, "out of memory");
+        goto reject;
     }
     u->api = a;
-    u->req = req;
     u->fd = -1;
     u->next = a->uploads;
     if (a->uploads)
@@ -309,7 +317,7 @@ void api_repo_upload(struct api *a, struct apisrv_req *req)
     u->file_name = mem_strdup(file_name);
     if (!u->pending || !u->inflight || !u->file_name ||
         sha256_init(&u->sha) < 0) {
-        rc = err_set(&err, ERR_NOMEM, "out of memory");
+        err_set(&err, ERR_NOMEM, "out of memory");
         goto fail;
     }
     rc = staging_tmp_path(&u->path, a->staging, "uploads", ".zip", &err);
@@ -318,7 +326,7 @@ void api_repo_upload(struct api *a, struct apisrv_req *req)
     /* opening a new file in a local directory does not block for long */
     u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (u->fd < 0) {
-        rc = err_set(&err, ERR_IO, "staging upload: %s", strerror(errno));
+        err_set(&err, ERR_IO, "staging upload: %s", strerror(errno));
         goto fail;
     }
     if (a->cfg->blindly_trust_repo_root)
@@ -326,14 +334,21 @@ void api_repo_upload(struct api *a, struct apisrv_req *req)
                  file_name, "message",
                  "uploads are verified against their own root.json "
                  "(--blindly-trust-repo-root): tests and demos only");
-    log_info("upload_started", "{s:s, s:I}", "file_name", file_name, "length",
-             (json_int_t)cl);
-    apisrv_req_stream_body(req, &upload_ops, u);
+    log_info("upload_started", "{s:s, s:I, s:s}", "file_name", file_name,
+             "length", (json_int_t)cl, "request_id", httpd_req_id(req));
+    httpd_req_ref(req);
+    u->req = req;
+    httpd_req_set_data(req, u);
+    if (cl == 0) {
+        u->ended = true; /* api_repo_request runs at once */
+        return;
+    }
+    httpd_req_stream(req, on_data, on_abort, u);
     return;
 fail:
-    apisrv_reply_err(req, rc, &err);
-    u->req = NULL;
     upload_free(u);
+reject:
+    httpd_req_reject(req, &err);
 }
 
 void api_repo_free_all(struct api *a)
@@ -341,9 +356,8 @@ void api_repo_free_all(struct api *a)
     while (a->uploads) {
         struct upload *u = a->uploads;
 
-        if (u->req)
-            apisrv_reply_error(u->req, 503, NULL,
-                               "the replicator is shutting down");
+        httpd_reply_error(u->req, 503, NULL,
+                          "the replicator is shutting down");
         upload_free(u);
     }
 }

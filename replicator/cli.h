@@ -1,21 +1,66 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * cli: the client commands of the `replicator` tool (repo upload|list|
- * prune, trust-root add|list|remove) over libcurl (blocking easy handles:
- * a command-line tool has no event loop). Exit codes: 0 ok, 1 the
- * operation failed (the server's message), 2 usage error. Main thread.
+ * cli: the `replicator` command line: global flags (--url, --json,
+ * --help), dispatch to `serve` (serve.c), `db` (db/db_cli.c) and the
+ * client commands (cli_repo.c, cli_trust.c), and the HTTP helpers those
+ * share over libcurl (blocking easy handles: a command-line tool has no
+ * event loop). Exit codes: 0 ok, 1 the operation failed (the message
+ * says why), 2 usage error. With --json, stdout holds exactly one JSON
+ * document: the server's reply on success, {"status", "message",
+ * "request_id"?, "error_code"?} on failure. Main thread.
  */
 #ifndef REPLICATOR_CLI_H
 #define REPLICATOR_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct err;
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILED 1
+#define CLI_EXIT_USAGE 2
 
 struct cli {
     const char *url;  /* base URL, no trailing slash needed */
     bool json;        /* --json output */
 };
 
-/* argv[0] is "repo" or "trust-root". Returns the exit code. */
+/* Human rendering of a successful reply (stdout). */
+typedef void (*cli_human_fn)(const json_t *reply);
+
+/* The whole tool: argv[0] is the program. Returns the exit code. */
+int cli_main(int argc, char **argv);
+
+/*
+ * One request to c->url + path: body (a NUL-terminated JSON string) or
+ * upload (upload_len bytes streamed from the file, with progress on
+ * stderr) or neither. *status and *out (parsed JSON reply or NULL; new
+ * reference) on success. Returns 0, ERR_IO (transport failure, err says
+ * why) or ERR_NOMEM.
+ */
+int cli_request(long *status, json_t **out, const struct cli *c,
+                const char *method, const char *path, const char *body,
+                FILE *upload, uint64_t upload_len, struct err *err);
+
+/*
+ * Print the outcome of a request (rc and err from cli_request) as text or
+ * --json and return the exit code (0 or 1).
+ */
+int cli_report(const struct cli *c, long status, const json_t *reply, int rc,
+               const struct err *err, cli_human_fn human);
+
+/* cli_request without a body, then cli_report. Returns the exit code. */
+int cli_simple(const struct cli *c, const char *method, const char *path,
+               const char *body, cli_human_fn human);
+
+/* Whether argv holds --help or -h. */
+bool cli_wants_help(int argc, char **argv);
+
+/* `repo ...` and `trust-root ...`: argv[0] is the command. Exit code. */
 int cli_repo_main(const struct cli *c, int argc, char **argv);
 int cli_trust_main(const struct cli *c, int argc, char **argv);
 

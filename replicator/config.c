@@ -20,9 +20,17 @@ const char config_usage[] =
     "usage: replicator serve --db URL --staging DIR [--listen ADDR:PORT]\n"
     "           [--config FILE] [--period SECONDS] [--no-periodic]\n"
     "           [--min-sled-replication N] [--port-file FILE]\n"
-    "           [--workers N] [--blindly-trust-repo-root]\n"
+    "           [--workers N] [--max-upload-bytes N]\n"
+    "           [--blindly-trust-repo-root]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
+    "  --period is the reconciliation period in seconds (default 300);\n"
+    "  --no-periodic runs it only when activated by hand.\n"
+    "  --min-sled-replication N: staged files are kept until every\n"
+    "  artifact is on N sleds (default 3).\n"
+    "  --workers N: worker threads for disk and database work (default 4).\n"
+    "  --max-upload-bytes N: largest repository zip accepted (default\n"
+    "  4 GiB); larger uploads get 413 before any byte is stored.\n"
     "  --blindly-trust-repo-root verifies uploads against their own root\n"
     "  (tests and demos only; never on a real rack).\n";
 
@@ -92,6 +100,9 @@ static int load_file(struct config *c, const char *path, struct err *err)
     if ((v = json_object_get(j, "workers")) && jsonu_u64(&n, v) == 0 &&
         n >= 1 && n <= 64)
         c->workers = (unsigned)n;
+    if ((v = json_object_get(j, "max_upload_bytes")) &&
+        jsonu_u64(&n, v) == 0 && n >= 1 && n <= LIMIT_REPO_ZIP)
+        c->max_upload_bytes = n;
 out:
     json_decref(j);
     mem_free(data);
@@ -110,6 +121,7 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->periodic = true;
     c->min_sled_replication = 3;
     c->workers = 4;
+    c->max_upload_bytes = LIMIT_REPO_ZIP;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */
@@ -163,6 +175,11 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
                      ? err_set(err, ERR_INVAL, "--workers %s: expected 1..64",
                                v) : 0;
             c->workers = (unsigned)n;
+        } else if (!strcmp(a, "--max-upload-bytes")) {
+            rc = parse_u64_range(&c->max_upload_bytes, v, 1, LIMIT_REPO_ZIP) < 0
+                     ? err_set(err, ERR_INVAL, "--max-upload-bytes %s: "
+                               "expected 1..%llu", v,
+                               (unsigned long long)LIMIT_REPO_ZIP) : 0;
         } else
             rc = err_set(err, ERR_INVAL, "%s: unknown flag", a);
         if (rc < 0)

@@ -2,7 +2,8 @@
 /*
  * config: `replicator serve` settings from flags and an optional JSON
  * config file ({"db", "staging", "listen", "period_secs", "periodic",
- * "min_sled_replication", "port_file", "workers"}); flags win over the
+ * "min_sled_replication", "port_file", "workers",
+ * "max_upload_bytes"}); flags win over the
  * file. Plain value owned by main. Main thread.
  */
 #ifndef REPLICATOR_CONFIG_H
@@ -23,6 +24,8 @@ struct config {
     bool periodic;             /* --no-periodic clears it */
     uint64_t min_sled_replication; /* default 3 */
     unsigned workers;          /* worker threads, default 4 */
+    uint64_t max_upload_bytes; /* repository zip cap (413 above),
+                                  default LIMIT_REPO_ZIP */
     bool blindly_trust_repo_root;
 };
 
