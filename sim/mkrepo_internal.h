@@ -110,7 +110,12 @@ struct mkrepo {
     struct buf root2;             /* 2.root.json (root-chain-version) */
 };
 
-/* mkrepo_keys.c */
+/*
+ * mkrepo_keys.c. generate/load fill *out (release it with
+ * mkrepo_keys_release, also after an error): 0, ERR_IO (load: unreadable),
+ * ERR_INVAL (load: not an ed25519 PKCS#8 PEM key), ERR_INTERNAL (OpenSSL),
+ * ERR_NOMEM. save writes PKCS#8 PEM: 0 or ERR_IO.
+ */
 int mkrepo_keys_generate(struct mkrepo_key *out, struct err *err);
 int mkrepo_keys_load(struct mkrepo_key *out, const char *path,
                      struct err *err);
@@ -118,12 +123,18 @@ int mkrepo_keys_save(const struct mkrepo_key *k, const char *path,
                      struct err *err);
 /* The key object {"keytype","scheme","keyval"} (new reference or NULL). */
 json_t *mkrepo_keys_json(const struct mkrepo_key *k);
-/* Append the hex ed25519 signature of msg to out. */
+/* Append the hex ed25519 signature of msg to out: 0, ERR_INTERNAL, ERR_NOMEM. */
 int mkrepo_keys_sign(struct buf *out, const struct mkrepo_key *k,
                      const void *msg, size_t len, struct err *err);
+/* Free the key (safe on an unused one). */
 void mkrepo_keys_release(struct mkrepo_key *k);
 
-/* mkrepo_artifacts.c */
+/*
+ * mkrepo_artifacts.c. from_dir/random append r->o's artifacts to
+ * r->targets (hashed; random ones are temp files under r->tmpdir that
+ * mkrepo_artifacts_release unlinks). All return 0, ERR_IO, ERR_INVAL
+ * (from_dir: no regular file) or ERR_NOMEM.
+ */
 int mkrepo_artifacts_from_dir(struct mkrepo *r, struct err *err);
 int mkrepo_artifacts_random(struct mkrepo *r, struct err *err);
 /* Write the artifacts document and add it as the last target. */
@@ -138,13 +149,21 @@ int mkrepo_artifacts_add(struct mkrepo *r, const char *name, const char *path,
                          struct err *err);
 void mkrepo_artifacts_release(struct mkrepo *r);
 
-/* mkrepo_meta.c: build and sign root, targets, snapshot, timestamp. */
+/*
+ * mkrepo_meta.c: build and sign targets, snapshot, timestamp and root into
+ * r->targets_json, r->snapshot, r->timestamp, r->root (and r->root2),
+ * applying the metadata-level breaks. 0, ERR_INTERNAL or ERR_NOMEM.
+ */
 int mkrepo_meta_build(struct mkrepo *r, struct err *err);
 
-/* mkrepo_zip.c: write r as a zip to r->o.out (temp file, then rename). */
+/*
+ * mkrepo_zip.c: write r as a zip to r->o.out (temp file beside it, zip-level
+ * breaks, fsync, rename). 0, ERR_IO, ERR_INVAL (a break that cannot apply)
+ * or ERR_NOMEM; on error --out is untouched and the temp file removed.
+ */
 int mkrepo_zip_write(struct mkrepo *r, struct err *err);
 
-/* mkrepo_break.c */
+/* mkrepo_break.c: parse gives 0 or ERR_INVAL (unknown variant). */
 int mkrepo_break_parse(enum mkrepo_break *out, const char *name,
                        struct err *err);
 const char *mkrepo_break_name(enum mkrepo_break b);

@@ -122,6 +122,11 @@ static int add_targets(zip_t *za, const struct mkrepo *r, char **flipped,
             break;
         }
         if (victim && broken(r, MKREPO_BREAK_WRONG_HASH)) {
+            if (t->length == 0) {
+                rc = err_set(err, ERR_INVAL,
+                             "wrong-hash: target %s is empty", t->name);
+                break;
+            }
             rc = mkrepo_artifacts_flipped_copy(flipped, r, t->path,
                                                t->length / 2, err);
             if (rc < 0)
