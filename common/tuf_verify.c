@@ -8,6 +8,7 @@
 #include "common/tuf_verify.h"
 
 #include <stdio.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -238,9 +239,14 @@ static int check_delegations(const struct tuf_meta *m,
                    m->file, first ? first : "?");
 }
 
+/*
+ * Verify the repository from one starting root. repo_root: the root is the
+ * repository's own metadata/1.root.json (blind trust), whose file name
+ * promises version 1.
+ */
 static int verify_one(struct tuf_repo **out, const struct vctx *vin,
-                      const char *rootfile, const char *data, size_t len,
-                      struct err *err)
+                      const char *rootfile, bool repo_root, const char *data,
+                      size_t len, struct err *err)
 {
     struct vctx v = *vin;
     struct tuf_meta_root *root = NULL;
@@ -256,6 +262,10 @@ static int verify_one(struct tuf_repo **out, const struct vctx *vin,
     }
     v.repo->valid_until = INT64_MAX;
     rc = load_root(&root, &v, rootfile, data, len, err);
+    if (rc == 0 && repo_root && root->meta->version != 1)
+        rc = err_set(err, ERR_VERIFY,
+                     "%s: version is %" PRIu64 ", expected exactly 1",
+                     rootfile, root->meta->version);
     if (rc == 0)
         rc = tuf_meta_check_sigs(root->meta, root, TUF_ROLE_ROOT, err);
     if (rc == 0)
@@ -317,7 +327,7 @@ int tuf_verify_repo(struct tuf_repo **out, const struct tuf_provider *p,
     if (nroots == 0) {
         rc = read_meta(&own, &v, "1.root.json", err);
         if (rc == 0)
-            rc = verify_one(out, &v, "1.root.json",
+            rc = verify_one(out, &v, "1.root.json", true,
                             own.data ? own.data : "", own.len, err);
         goto out;
     }
@@ -326,8 +336,9 @@ int tuf_verify_repo(struct tuf_repo **out, const struct tuf_provider *p,
 
         err_clear(&inner);
         snprintf(name, sizeof(name), "trusted root %zu", i + 1);
-        rc = verify_one(out, &v, name, roots[i].data ? roots[i].data : "",
-                        roots[i].len, &inner);
+        rc = verify_one(out, &v, name, false,
+                        roots[i].data ? roots[i].data : "", roots[i].len,
+                        &inner);
         /* Only a verification failure moves on to the next root. */
         if (rc != ERR_VERIFY)
             break;

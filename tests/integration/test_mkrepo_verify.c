@@ -246,10 +246,9 @@ static const struct variant variants[] = {
     {"missing-target", "no entry"},
     {"snapshot-version", "version"},
     {"targets-version", "version"},
-    /* root-version (1.root.json claims 2) is not listed: the verifier
-     * accepts it, even trusting the repo's own root, because an initial
-     * trusted root's version is not tied to its file name (reported to
-     * the verifier's owner). root-chain-version tests the chain rule. */
+    /* root-version (1.root.json claims 2) is refused only when the repo's
+     * own root is trusted (test_mkrepo_verify__root_version): an operator's
+     * trusted root may carry any version. */
     {"root-chain-version", "version"},
     {"keyid-mismatch", "keyid"},
     {"delegations", "delegat"},
@@ -287,12 +286,36 @@ static void test_mkrepo_verify__break_variants(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Blind trust reads metadata/1.root.json, whose name promises version 1. */
+static void test_mkrepo_verify__root_version(void **state)
+{
+    struct fx *f = *state;
+
+    for (int cs = 0; cs < 2; cs++) {
+        struct err e = ERR_INIT;
+        size_t nart = 0;
+
+        assert_int_equal(mkrepo(f->zip, f->root, cs ? "on" : "off", "v1",
+                                "root-version"),
+                         0);
+        assert_int_equal(load_repo(f->zip, f->root, true, &nart, &e),
+                         ERR_VERIFY);
+        assert_non_null(strstr(e.msg, "1.root.json: version is 2, expected "
+                                      "exactly 1"));
+        /* The same root registered by an operator is accepted. */
+        err_clear(&e);
+        assert_int_equal(load_repo(f->zip, f->root, false, &nart, &e), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mkrepo_verify__valid, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mkrepo_verify__break_variants,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mkrepo_verify__root_version,
                                         setup, teardown),
     };
 
