@@ -124,6 +124,8 @@ void tuf_time_format(char out[TUF_TIME_STR_LEN], int64_t t)
                                                     : "9999-12-31T23:59:59Z");
         return;
     }
-    snprintf(out, TUF_TIME_STR_LEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m,
-             d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+    /* m <= 12 and d <= 31; "% 100" only tells the compiler they fit. */
+    snprintf(out, TUF_TIME_STR_LEN, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y,
+             m % 100u, d % 100u, (int)(rem / 3600), (int)(rem / 60 % 60),
+             (int)(rem % 60));
 }
