@@ -363,6 +363,71 @@ static void test_agent_put__over_quota_507(void **state)
     f->passed = true;
 }
 
+static const char *const args_reserve[] = {"--reserve-bytes",
+                                           "1000000000000000000", NULL};
+
+static void test_agent_put__reserve_507(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct art x;
+    const char *cfg[1];
+
+    /* No dataset has 10^18 bytes free beyond the reserve: nothing fits. */
+    art_make(&x, 1024);
+    cfg[0] = x.hex;
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
+                                            &r), 507);
+    assert_error_shape(&r);
+    assert_absent(f->a, x.hex);
+    assert_tmp_empty_soon(f->a);
+    assert_int_equal(agentproc_count(f->a, x.hex), 0);
+    http_client_resp_release(&r);
+    art_free(&x);
+    f->passed = true;
+}
+
+struct healthy_arg {
+    struct agentproc *a;
+    const char *hex;
+};
+
+/* Whether GET /artifacts lists hex in "in_progress" (-1: no answer). */
+static int in_progress(struct agentproc *a, const char *hex)
+{
+    json_t *v = NULL;
+    json_t *e;
+    size_t i;
+    int found = 0;
+
+    if (agentproc_list(a, &v) != 200 || !v) {
+        json_decref(v);
+        return -1;
+    }
+    json_array_foreach(json_object_get(v, "in_progress"), i, e) {
+        if (json_is_string(e) && !strcmp(json_string_value(e), hex))
+            found = 1;
+    }
+    json_decref(v);
+    return found;
+}
+
+static bool busy_with(void *arg)
+{
+    struct healthy_arg *h = arg;
+
+    return in_progress(h->a, h->hex) == 1;
+}
+
+/* The agent answers and reports no write of hex in progress. */
+static bool idle_for(void *arg)
+{
+    struct healthy_arg *h = arg;
+
+    return in_progress(h->a, h->hex) == 0;
+}
+
 /* A generated body that stalls after `hold_at` bytes until released. */
 struct slow_body {
     uint64_t seed;
@@ -449,6 +514,16 @@ static void test_agent_put__busy_429(void **state)
     req.gen_arg = &s;
     req.content_length = s.len;
     assert_int_equal(http_client_start(&job, &req), 0);
+    /* Wait until the agent lists the slow write as in progress. */
+    {
+        struct healthy_arg h = {f->a, slow_hex};
+
+        if (!testutil_wait_for(busy_with, &h, 20000)) {
+            s.abort_now = 1;
+            http_client_join(job, &r);
+            fail_msg("slow PUT never in progress (its status %ld)", r.status);
+        }
+    }
 
     /* While the slow write holds the only slot, another write is 429. */
     deadline = testutil_now_ms() + 20000;
@@ -497,33 +572,6 @@ static void raw_head(struct buf *b, const char *hex, uint64_t gen,
                                 "Content-Length: %llu\r\n\r\n", hex,
                                 (unsigned long long)gen,
                                 (unsigned long long)content_length), 0);
-}
-
-struct healthy_arg {
-    struct agentproc *a;
-    const char *hex;
-};
-
-/* The agent answers and reports no write of hex in progress. */
-static bool idle_for(void *arg)
-{
-    struct healthy_arg *h = arg;
-    json_t *v = NULL;
-    json_t *ip, *e;
-    size_t i;
-    bool busy = false;
-
-    if (agentproc_list(h->a, &v) != 200 || !v) {
-        json_decref(v);
-        return false;
-    }
-    ip = json_object_get(v, "in_progress");
-    json_array_foreach(ip, i, e) {
-        if (json_is_string(e) && !strcmp(json_string_value(e), h->hex))
-            busy = true;
-    }
-    json_decref(v);
-    return !busy;
 }
 
 static void test_agent_put__short_body_then_close(void **state)
@@ -695,6 +743,7 @@ int main(void)
         T(test_agent_put__bad_hash_400),
         TA(test_agent_put__over_body_cap_413, args_small_cap),
         TA(test_agent_put__over_quota_507, args_quota),
+        TA(test_agent_put__reserve_507, args_reserve),
         TA(test_agent_put__busy_429, args_one_write),
         T(test_agent_put__short_body_then_close),
         T(test_agent_put__body_longer_than_length),
