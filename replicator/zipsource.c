@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -95,6 +96,24 @@ int zipsource_new(struct zipsource **out, struct zipread *zr, struct err *err)
     *out = NULL;
     if (!zs)
         return err_set(err, ERR_NOMEM, "out of memory");
+    /* Nothing is extracted by entry name, but an archive carrying a
+     * traversal name was built to attack some reader: refuse it whole. */
+    for (size_t i = 0; i < zipread_count(zr); i++) {
+        const struct zipread_entry *e = zipread_entry_at(zr, i);
+        char name[1024];
+        size_t n = strlen(e->name);
+        struct err why = ERR_INIT;
+
+        if (e->directory && n > 0 && e->name[n - 1] == '/')
+            n--;
+        if (n >= sizeof(name) ||
+            (snprintf(name, sizeof(name), "%.*s", (int)n, e->name),
+             zipread_check_name(name, &why) < 0)) {
+            mem_free(zs);
+            return err_set(err, ERR_VERIFY, "zip entry %.200s: unsafe name "
+                           "(%s)", e->name, why.msg[0] ? why.msg : "too long");
+        }
+    }
     zs->zr = zr;
     *out = zs;
     return 0;

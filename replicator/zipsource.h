@@ -16,7 +16,9 @@ struct zipsource;
 
 /*
  * Wrap zr (borrowed: it must outlive the zipsource and every stream).
- * *out owns the wrapper (zipsource_free). Returns 0 or ERR_NOMEM.
+ * *out owns the wrapper (zipsource_free). Returns 0, ERR_VERIFY (an entry
+ * name is unsafe: absolute, "..", "." or empty segment, backslash) or
+ * ERR_NOMEM.
  */
 int zipsource_new(struct zipsource **out, struct zipread *zr, struct err *err);
 
