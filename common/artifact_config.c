@@ -17,6 +17,8 @@ static int hash_cmp(const void *a, const void *b)
 
 static int sort_unique(struct sha256 *h, size_t n, struct err *err)
 {
+    if (n < 2)
+        return 0; /* qsort(NULL, 0, ...) is undefined behaviour */
     qsort(h, n, sizeof(*h), hash_cmp);
     for (size_t i = 1; i < n; i++) {
         if (sha256_eq(&h[i - 1], &h[i])) {

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * Pending fault tests of the sledagent: correct per DESIGN.md but failing
- * on the current agent (see the report / docs). Registered only with
- * -DRD_PENDING_TESTS=ON; move each into its proper file once it passes.
+ * Start-up fault tests of the sledagent with its default flags:
  * - startup_rehash: DESIGN.md section 3 says stored files are re-hashed
- *   "at start-up and then continuously at a bounded rate"; the agent's
- *   --scrub-rate defaults to 0 (off), so a copy corrupted while the agent
- *   was down is never found with the default flags.
+ *   "at start-up and then continuously at a bounded rate", so a copy
+ *   corrupted while the agent was down is found and repaired at start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,7 +124,7 @@ static bool both_good(void *arg)
     return list_is(l);
 }
 
-static void test_agent_pending_fault__startup_rehash(void **state)
+static void test_agent_startup__startup_rehash(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct list_arg l;
@@ -173,7 +170,7 @@ static void test_agent_pending_fault__startup_rehash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_pending_fault__startup_rehash),
+        T(test_agent_startup__startup_rehash),
     };
 
     mem_init();
