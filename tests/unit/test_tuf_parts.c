@@ -272,10 +272,10 @@ static int parse_text(const char *text, enum tuf_role role, struct err *e)
 static void test_tuf_meta__structure(void **state)
 {
     struct err e = ERR_INIT;
-    const char *base =
-        "{\"signatures\":[],\"signed\":{\"_type\":\"timestamp\","
-        "\"spec_version\":\"%s\",\"version\":%s,\"expires\":"
-        "\"2030-01-01T00:00:00Z\",\"meta\":{}}}";
+#define base                                                              \
+    "{\"signatures\":[],\"signed\":{\"_type\":\"timestamp\","                 \
+    "\"spec_version\":\"%s\",\"version\":%s,\"expires\":"                     \
+    "\"2030-01-01T00:00:00Z\",\"meta\":{}}}"
     char text[512];
 
     (void)state;
@@ -309,6 +309,7 @@ static void test_tuf_meta__structure(void **state)
                                "\"signed\" and array \"signatures\")");
 }
 
+#undef base
 static void test_tuf_meta__threshold_zero(void **state)
 {
     size_t len = 0;
