@@ -4,7 +4,10 @@
  * on a private PostgreSQL, driven by the `replicator` CLI: no trust root is
  * a 400 naming the remedy; the real tufaceous zip is accepted against its
  * own root with its 14 artifacts staged under their sha256 and a manifest;
- * a re-upload is idempotent. Skips when the shared TUF vectors are absent.
+ * a re-upload is idempotent (skips when the shared TUF vectors are
+ * absent); and, with a tuf-mkrepo repository, the CLI's exit codes (0 ok,
+ * 1 failed, 2 usage), --help, and the --json shape of repo upload/list/
+ * prune and trust-root add/list/remove, on success and on failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,10 +153,218 @@ static void test_ingest__tufaceous_zip(void **state)
     mem_free(slog);
 }
 
+/* The single JSON document on stdout (the log also holds stderr lines). */
+static json_t *json_in(const char *out)
+{
+    const char *brace = out ? strchr(out, '{') : NULL;
+
+    return brace ? json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+}
+
+static void has_keys(const json_t *j, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        if (!json_object_get(j, *keys))
+            fprintf(stderr, "missing key %s\n", *keys);
+        assert_non_null(json_object_get(j, *keys));
+    }
+}
+
+static void test_ingest__cli_json(void **state)
+{
+    static const char *const up_keys[] = {
+        "system_version", "sha256", "file_name", "valid_until", "generation",
+        "already_existed", "repo_id", "artifacts", NULL};
+    static const char *const art_keys[] = {"name", "version", "kind",
+                                           "sha256", "length", NULL};
+    static const char *const list_keys[] = {
+        "id", "system_version", "sha256", "file_name", "valid_until",
+        "time_created", "pruned", "failed", "artifact_count", NULL};
+    static const char *const prune_keys[] = {
+        "system_version", "repo_id", "pruned", "generation",
+        "generation_bumped", NULL};
+    struct err err = ERR_INIT;
+    struct pg *pg = NULL;
+    struct proc *srv = NULL;
+    char *dir = NULL, *conninfo = NULL, *bin, *mk, *zip, *root, *key, *portf;
+    char *staging, *slog, *out = NULL, url[64], id[64];
+    json_t *pj = NULL, *j;
+    int code;
+
+    (void)state;
+    assert_int_equal(testutil_tmpdir(&dir, "ingcli"), 0);
+    bin = proc_bin_path("replicator");
+    mk = proc_bin_path("tuf-mkrepo");
+    zip = testutil_join(dir, "cli.zip");
+    root = testutil_join(dir, "root.json");
+    key = testutil_join(dir, "key.pem");
+    {
+        char *argv[] = {mk, "--out", zip, "--system-version", "3.1.0",
+                        "--random", "2:1000", "--generate-key", key,
+                        "--print-root", root, NULL};
+
+        assert_int_equal(proc_run(&code, mk, argv, NULL, 60000), 0);
+        assert_int_equal(code, 0);
+    }
+    /* usage and help need no server */
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "--help", NULL,
+                             NULL, NULL), 0);
+    assert_non_null(strstr(out, "Exit codes: 0 success"));
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "repo",
+                             "--help", NULL, NULL), 0);
+    assert_non_null(strstr(out, "repo prune VERSION"));
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "trust-root",
+                             "--help", NULL, NULL), 0);
+    assert_non_null(strstr(out, "trust-root remove ID"));
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "--bogus", NULL,
+                             NULL, NULL), 2);
+    assert_non_null(strstr(out, "unknown flag --bogus"));
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "trust-root",
+                             "add", NULL, NULL), 2);
+    mem_free(out);
+    /* unreachable server: 1, and --json says status 0 */
+    assert_int_equal(run_cli(&out, dir, "http://127.0.0.1:1", "--json", "repo",
+                             "list", NULL), 1);
+    j = json_in(out);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "status")), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")),
+                           "127.0.0.1:1"));
+    json_decref(j);
+    mem_free(out);
+
+    assert_int_equal(pg_start(&pg, &err), 0);
+    assert_int_equal(pg_create_db(&conninfo, pg, "ingcli", &err), 0);
+    {
+        char *argv[] = {bin, "db", "migrate", "--db", conninfo, NULL};
+
+        assert_int_equal(proc_run(&code, bin, argv, NULL, 60000), 0);
+        assert_int_equal(code, 0);
+    }
+    portf = testutil_join(dir, "port.json");
+    staging = testutil_join(dir, "staging");
+    slog = testutil_join(dir, "serve.log");
+    {
+        char *argv[] = {bin, "serve", "--db", conninfo, "--staging", staging,
+                        "--listen", "127.0.0.1:0", "--port-file", portf,
+                        "--no-periodic", NULL};
+
+        assert_int_equal(proc_spawn(&srv, bin, argv, NULL, slog), 0);
+    }
+    assert_int_equal(proc_wait_port_file(&pj, portf, srv, 30000), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%lld",
+             (long long)json_integer_value(json_object_get(pj, "api")));
+
+    /* trust-root add / list */
+    assert_int_equal(run_cli(&out, dir, url, "--json", "trust-root", "add",
+                             root), 0);
+    j = json_in(out);
+    assert_non_null(j);
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "id")));
+    assert_int_equal(strlen(id), 36);
+    json_decref(j);
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, url, "--json", "trust-root", "list",
+                             NULL), 0);
+    j = json_in(out);
+    assert_int_equal(json_array_size(json_object_get(j, "trust_roots")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(j, "trust_roots"),
+                                           0), "id")), id);
+    assert_true(json_is_object(json_object_get(
+        json_array_get(json_object_get(j, "trust_roots"), 0), "root_role")));
+    json_decref(j);
+    mem_free(out);
+    /* a file that is not a root: 400, exit 1 */
+    assert_int_equal(run_cli(&out, dir, url, "trust-root", "add", slog, NULL),
+                     1);
+    assert_non_null(strstr(out, "error 400"));
+    mem_free(out);
+
+    /* repo upload / list / prune */
+    assert_int_equal(run_cli(&out, dir, url, "--json", "repo", "upload", zip),
+                     0);
+    j = json_in(out);
+    assert_non_null(j);
+    has_keys(j, up_keys);
+    assert_string_equal(json_string_value(json_object_get(j, "file_name")),
+                        "cli.zip");
+    assert_int_equal(json_array_size(json_object_get(j, "artifacts")), 2);
+    has_keys(json_array_get(json_object_get(j, "artifacts"), 0), art_keys);
+    json_decref(j);
+    mem_free(out);
+    /* plain output of upload: progress lines (not a terminal) + summary */
+    assert_int_equal(run_cli(&out, dir, url, "repo", "upload", zip, NULL), 0);
+    assert_non_null(strstr(out, "upload: "));
+    assert_non_null(strstr(out, "(100%)"));
+    assert_non_null(strstr(out, "system version 3.1.0"));
+    assert_non_null(strstr(out, "already existed"));
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, url, "--json", "repo", "list", NULL),
+                     0);
+    j = json_in(out);
+    assert_int_equal(json_array_size(json_object_get(j, "repositories")), 1);
+    has_keys(json_array_get(json_object_get(j, "repositories"), 0),
+             list_keys);
+    json_decref(j);
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, url, "--json", "repo", "prune",
+                             "3.1.0"), 0);
+    j = json_in(out);
+    has_keys(j, prune_keys);
+    assert_true(json_is_true(json_object_get(j, "generation_bumped")));
+    json_decref(j);
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, url, "--json", "repo", "prune",
+                             "0.0.404"), 1);
+    j = json_in(out);
+    assert_int_equal(json_integer_value(json_object_get(j, "status")), 404);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")),
+                           "0.0.404"));
+    assert_non_null(json_object_get(j, "request_id"));
+    json_decref(j);
+    mem_free(out);
+
+    /* trust-root remove */
+    assert_int_equal(run_cli(&out, dir, url, "--json", "trust-root", "remove",
+                             id), 0);
+    j = json_in(out);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), id);
+    assert_true(json_is_true(json_object_get(j, "removed")));
+    json_decref(j);
+    mem_free(out);
+    assert_int_equal(run_cli(&out, dir, url, "trust-root", "remove",
+                             "not-a-uuid", NULL), 1);
+    assert_non_null(strstr(out, "error 400: trust root id is not a UUID"));
+    mem_free(out);
+
+    assert_int_equal(proc_stop(srv, 20000), 0);
+    assert_int_equal(proc_exit_code(srv), 0);
+    proc_free(srv);
+    json_decref(pj);
+    pg_stop(pg);
+    testutil_rmrf(dir);
+    mem_free(dir);
+    mem_free(conninfo);
+    mem_free(bin);
+    mem_free(mk);
+    mem_free(zip);
+    mem_free(root);
+    mem_free(key);
+    mem_free(portf);
+    mem_free(staging);
+    mem_free(slog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest__tufaceous_zip),
+        cmocka_unit_test(test_ingest__cli_json),
     };
 
     mem_init();
