@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * collect: sled inventory collection and the plan input (see collect.h).
+ * Parsing and building are pure; collect_start/collect_free run on the
+ * task's loop thread.
+ */
+#include "replicator/task/collect.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/parse.h"
+#include "replicator/db/sled_db.h"
+#include "replicator/db/wanted_db.h"
+#include "replicator/staging.h"
+#include "replicator/task/sledreq.h"
+#include "replicator/task/status.h"
+
+enum { STEP_CONFIG = 0, STEP_LIST, STEP_LEDGER, STEP_DONE };
+
+struct collect {
+    struct collect_opts o;
+    struct collect_sled *sleds;
+    size_t n, left;
+    collect_done_fn done;
+    void *arg;
+};
+
+void collect_sled_release(struct collect_sled *s)
+{
+    sledreq_free(s->req);
+    s->req = NULL;
+    mem_free(s->inventory);
+    mem_free(s->in_progress);
+    s->inventory = NULL;
+    s->in_progress = NULL;
+    s->n_inventory = s->n_in_progress = 0;
+}
+
+void collect_sleds_free(struct collect_sled *sleds, size_t n)
+{
+    for (size_t i = 0; sleds && i < n; i++)
+        collect_sled_release(&sleds[i]);
+    mem_free(sleds);
+}
+
+int collect_sleds_from_db(struct collect_sled **out,
+                          const struct sled_db_list *l, struct err *err)
+{
+    struct collect_sled *s = mem_calloc(l->count ? l->count : 1, sizeof(*s));
+    char host[128];
+    uint16_t port;
+    int rc = 0;
+
+    *out = NULL;
+    if (!s)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < l->count; i++) {
+        const struct sled_db_sled *d = &l->sleds[i];
+        bool v6;
+
+        if (parse_hostport(host, sizeof(host), &port, d->api_address) < 0 ||
+            !host[0] || !port || !d->repo_depot_port) {
+            rc = err_set(err, ERR_INVAL, "sled %s: bad api_address %s", d->id,
+                         d->api_address);
+            goto out;
+        }
+        v6 = strchr(host, ':') != NULL;
+        snprintf(s[i].id, sizeof(s[i].id), "%s", d->id);
+        snprintf(s[i].api_url, sizeof(s[i].api_url), "http://%s%s%s:%u",
+                 v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
+        snprintf(s[i].depot_url, sizeof(s[i].depot_url), "http://%s%s%s:%u",
+                 v6 ? "[" : "", host, v6 ? "]" : "",
+                 (unsigned)d->repo_depot_port);
+    }
+    *out = s;
+    s = NULL;
+out:
+    mem_free(s);
+    return rc;
+}
+
+static void log_bogus(const struct collect_sled *s, const char *what,
+                      const char *key)
+{
+    char shown[80];
+
+    /* Keep the log line bounded: a bogus key can be anything. */
+    snprintf(shown, sizeof(shown), "%s", key);
+    log_info("sled_bogus_hash", "{s:s, s:s, s:s}", "sled", s->id, "problem",
+             what, "entry", shown);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+int collect_parse_list(struct collect_sled *s, const json_t *list,
+                       uint64_t G, const struct plan_artifact *arts, size_t n,
+                       struct err *err)
+{
+    const json_t *l, *v, *ip;
+    const char *key;
+    uint64_t gen, cnt, ds = PLAN_MAX_DATASETS;
+    size_t idx, k = 0;
+    struct sha256 h;
+
+    mem_free(s->inventory);
+    mem_free(s->in_progress);
+    s->inventory = NULL;
+    s->in_progress = NULL;
+    s->n_inventory = s->n_in_progress = 0;
+    s->bogus = 0;
+    if (!json_is_object(list) ||
+        jsonu_u64(&gen, json_object_get(list, "generation")) < 0 ||
+        !json_is_object(l = json_object_get(list, "list")))
+        return err_set(err, ERR_INVAL, "sled %s: malformed artifact list",
+                       s->id);
+    s->generation = gen;
+    if (gen > G)
+        return err_set_coded(err, ERR_CONFLICT, "CONFIG_GENERATION",
+                             "sled %s lists generation %" PRIu64
+                             ", ahead of %" PRIu64, s->id, gen, G);
+    if (gen < G)
+        return err_set(err, ERR_INVAL,
+                       "sled %s lists generation %" PRIu64 ", behind %" PRIu64,
+                       s->id, gen, G);
+    v = json_object_get(list, "datasets");
+    if (v && (jsonu_u64(&ds, v) < 0 || ds > PLAN_MAX_DATASETS)) {
+        log_bogus(s, "bad dataset count", "datasets");
+        ds = PLAN_MAX_DATASETS;
+    }
+    s->datasets = (uint32_t)ds;
+    if (json_object_size(l)) {
+        s->inventory = mem_calloc(json_object_size(l), sizeof(*s->inventory));
+        if (!s->inventory)
+            return err_set(err, ERR_NOMEM, "out of memory");
+    }
+    json_object_foreach((json_t *)l, key, v) {
+        if (strlen(key) != SHA256_HEX_LEN || sha256_from_hex(&h, key) < 0) {
+            log_bogus(s, "malformed hash", key);
+            s->bogus++;
+            continue;
+        }
+        if (plan_artifact_find(&idx, arts, n, &h) < 0) {
+            log_bogus(s, "hash not in the wanted set", key);
+            s->bogus++;
+            continue;
+        }
+        if (jsonu_u64(&cnt, v) < 0 || cnt == 0 || cnt > PLAN_MAX_DATASETS) {
+            log_bogus(s, "bad count", key);
+            s->bogus++;
+            continue;
+        }
+        s->inventory[k].artifact = (uint32_t)idx;
+        s->inventory[k].count = (uint32_t)cnt;
+        k++;
+    }
+    s->n_inventory = k;
+    ip = json_object_get(list, "in_progress");
+    if (json_is_array(ip) && json_array_size(ip)) {
+        size_t i, m = 0;
+
+        s->in_progress = mem_calloc(json_array_size(ip), sizeof(uint32_t));
+        if (!s->in_progress)
+            return err_set(err, ERR_NOMEM, "out of memory");
+        json_array_foreach(ip, i, v) {
+            const char *hx = json_string_value(v);
+
+            if (!hx || sha256_from_hex(&h, hx) < 0) {
+                log_bogus(s, "malformed in_progress hash", hx ? hx : "?");
+                s->bogus++;
+                continue;
+            }
+            if (plan_artifact_find(&idx, arts, n, &h) < 0)
+                continue; /* a write of another generation: not ours */
+            s->in_progress[m++] = (uint32_t)idx;
+        }
+        qsort(s->in_progress, m, sizeof(uint32_t), cmp_u32);
+        /* unique */
+        for (size_t a = 0, b = 0; a < m; a++)
+            if (!b || s->in_progress[b - 1] != s->in_progress[a])
+                s->in_progress[b++] = s->in_progress[a], s->n_in_progress = b;
+    }
+    return 0;
+}
+
+/* ---- plan input ---- */
+
+void collect_input_release(struct collect_input *ci)
+{
+    mem_free(ci->arts);
+    mem_free(ci->art_repos);
+    mem_free(ci->repos);
+    mem_free(ci->repo_names);
+    mem_free(ci->sleds);
+    mem_free(ci->staged_path);
+    memset(ci, 0, sizeof(*ci));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int find_repo(char **names, size_t n, const char *name)
+{
+    char **p = bsearch(&name, names, n, sizeof(char *), cmp_str);
+
+    return p ? (int)(p - names) : -1;
+}
+
+int collect_build(struct collect_input *out, const struct wanted_db *w,
+                  const struct staging_repo *staged, size_t n_staged,
+                  const struct collect_sled *sleds, size_t n_sleds,
+                  const struct plan_limits *limits, uint64_t seed,
+                  struct err *err)
+{
+    size_t nlinks = 0, nnames = 0, k = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < w->count; i++)
+        nlinks += w->artifacts[i].nrepos;
+    out->arts = mem_calloc(w->count + 1, sizeof(*out->arts));
+    out->staged_path = mem_calloc(w->count + 1, sizeof(char *));
+    out->art_repos = mem_calloc(nlinks + 1, sizeof(uint32_t));
+    out->repo_names = mem_calloc(nlinks + 1, sizeof(char *));
+    out->repos = mem_calloc(nlinks + 1, sizeof(*out->repos));
+    out->sleds = mem_calloc(n_sleds + 1, sizeof(*out->sleds));
+    if (!out->arts || !out->staged_path || !out->art_repos ||
+        !out->repo_names || !out->repos || !out->sleds) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* repository names: sorted unique system versions */
+    for (size_t i = 0; i < w->count; i++)
+        for (size_t j = 0; j < w->artifacts[i].nrepos; j++)
+            out->repo_names[nnames++] = w->artifacts[i].repos[j];
+    qsort(out->repo_names, nnames, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < nnames; i++)
+        if (!k || strcmp(out->repo_names[k - 1], out->repo_names[i]))
+            out->repo_names[k++] = out->repo_names[i];
+    nnames = k;
+    for (size_t i = 0; i < nnames; i++)
+        out->repos[i].name = out->repo_names[i];
+    k = 0;
+    for (size_t i = 0; i < w->count; i++) {
+        const struct wanted_db_artifact *a = &w->artifacts[i];
+        struct plan_artifact *p = &out->arts[i];
+
+        p->hash = a->sha256;
+        p->length = a->length;
+        p->repos = &out->art_repos[k];
+        for (size_t j = 0; j < a->nrepos; j++) {
+            int r = find_repo(out->repo_names, nnames, a->repos[j]);
+
+            if (r >= 0)
+                out->art_repos[k + p->n_repos++] = (uint32_t)r;
+        }
+        k += p->n_repos;
+        for (size_t s = 0; s < n_staged && !p->staged; s++)
+            for (size_t j = 0; j < staged[s].nartifacts; j++) {
+                const struct staging_artifact *t = &staged[s].artifacts[j];
+
+                if (sha256_eq(&t->sha256, &a->sha256) &&
+                    t->length == a->length && t->path) {
+                    p->staged = true;
+                    out->staged_path[i] = t->path;
+                    break;
+                }
+            }
+    }
+    for (size_t i = 0; i < n_sleds; i++) {
+        const struct collect_sled *c = &sleds[i];
+        struct plan_sled *p = &out->sleds[i];
+
+        p->id = c->id;
+        p->healthy_datasets = c->datasets;
+        switch (c->state) {
+        case COLLECT_OK:
+            p->state = PLAN_SLED_OK;
+            p->inventory = c->inventory;
+            p->n_inventory = c->n_inventory;
+            p->in_progress = c->in_progress;
+            p->n_in_progress = c->n_in_progress;
+            break;
+        case COLLECT_ISOLATED:
+            p->state = PLAN_SLED_ISOLATED;
+            p->healthy_datasets = 0;
+            break;
+        default:
+            p->state = PLAN_SLED_UNREACHABLE;
+            p->healthy_datasets = 0;
+            break;
+        }
+    }
+    out->in.generation = w->generation;
+    out->in.artifacts = out->arts;
+    out->in.n_artifacts = w->count;
+    out->in.repos = out->repos;
+    out->in.n_repos = nnames;
+    out->in.sleds = out->sleds;
+    out->in.n_sleds = n_sleds;
+    out->in.limits = *limits;
+    out->in.seed = seed;
+out:
+    if (rc < 0)
+        collect_input_release(out);
+    return rc;
+}
+
+/* ---- concurrent config push and list ---- */
+
+static void sled_step(struct collect_sled *s);
+
+static void record(struct collect *c, struct collect_sled *s,
+                   enum status_op op, const char *error)
+{
+    struct status_entry e;
+
+    status_entry_set(&e, status_now_ms(), s->id, op, NULL, NULL,
+                     c->o.generation, error);
+    status_record(c->o.ring, c->o.counters, &e);
+}
+
+static void finish(struct collect_sled *s, enum collect_sled_state st,
+                   const char *error)
+{
+    struct collect *c = s->owner;
+
+    s->state = st;
+    s->step = STEP_DONE;
+    if (error && error != s->error)
+        snprintf(s->error, sizeof(s->error), "%s", error);
+    if (st != COLLECT_OK)
+        log_info("sled_collect", "{s:s, s:s, s:s}", "sled", s->id, "state",
+                 st == COLLECT_ISOLATED ? "isolated" : "unreachable", "error",
+                 s->error);
+    if (--c->left == 0)
+        c->done(c, c->arg);
+}
+
+static void on_reply(struct sledreq *q, void *arg)
+{
+    struct collect_sled *s = arg;
+    struct collect *c = s->owner;
+    long status = sledreq_status(q);
+    struct err err = ERR_INIT;
+    json_t *j = NULL;
+    uint64_t g;
+    int rc;
+
+    switch (s->step) {
+    case STEP_CONFIG:
+        if (status == 204 || status == 200) {
+            record(c, s, STATUS_OP_PUT_CONFIG, NULL);
+            s->step = STEP_LIST;
+            sled_step(s);
+            return;
+        }
+        record(c, s, STATUS_OP_PUT_CONFIG, sledreq_error(q));
+        snprintf(s->error, sizeof(s->error), "config: %s", sledreq_error(q));
+        if (status == 409) {
+            /* Learn the sled's ledger generation for the report. */
+            s->state = COLLECT_ISOLATED;
+            s->step = STEP_LEDGER;
+            sled_step(s);
+            return;
+        }
+        finish(s, COLLECT_UNREACHABLE, NULL);
+        return;
+    case STEP_LIST:
+        j = status == 200 ? sledreq_json(q) : NULL;
+        if (!j) {
+            record(c, s, STATUS_OP_LIST,
+                   status == 200 ? "unparsable list" : sledreq_error(q));
+            snprintf(s->error, sizeof(s->error), "list: %s",
+                     status == 200 ? "unparsable list" : sledreq_error(q));
+            finish(s, COLLECT_UNREACHABLE, NULL);
+            return;
+        }
+        rc = collect_parse_list(s, j, c->o.generation, c->o.arts, c->o.n_arts,
+                                &err);
+        json_decref(j);
+        record(c, s, STATUS_OP_LIST, rc < 0 ? err.msg : NULL);
+        if (rc < 0) {
+            snprintf(s->error, sizeof(s->error), "list: %s", err.msg);
+            finish(s, rc == ERR_CONFLICT ? COLLECT_ISOLATED
+                                         : COLLECT_UNREACHABLE, NULL);
+            return;
+        }
+        finish(s, COLLECT_OK, NULL);
+        return;
+    case STEP_LEDGER:
+        j = status == 200 ? sledreq_json(q) : NULL;
+        if (j && jsonu_u64(&g, json_object_get(j, "generation")) == 0)
+            s->generation = g;
+        json_decref(j);
+        finish(s, COLLECT_ISOLATED, NULL);
+        return;
+    default:
+        return;
+    }
+}
+
+static void sled_step(struct collect_sled *s)
+{
+    struct collect *c = s->owner;
+    struct sledreq_opts o;
+    struct buf url = BUF_INIT;
+    const char *path = "/artifacts";
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.connect_secs = c->o.connect_secs;
+    o.stall_secs = c->o.stall_secs;
+    o.method = "GET";
+    if (s->step == STEP_CONFIG) {
+        o.method = "PUT";
+        o.json_body = c->o.config_body;
+        path = "/artifacts-config";
+    } else if (s->step == STEP_LEDGER) {
+        path = "/artifacts-config";
+    }
+    sledreq_free(s->req);
+    s->req = NULL;
+    if (buf_printf(&url, "%s%s", s->api_url, path) < 0) {
+        finish(s, s->state == COLLECT_ISOLATED ? COLLECT_ISOLATED
+                                               : COLLECT_UNREACHABLE,
+               "out of memory");
+        return;
+    }
+    o.url = url.data;
+    log_info("sled_request", "{s:s, s:s, s:s, s:I}", "sled", s->id, "method",
+             o.method, "url", url.data, "generation",
+             (json_int_t)c->o.generation);
+    rc = sledreq_start(&s->req, c->o.cv, &o, on_reply, s);
+    buf_release(&url);
+    if (rc < 0) {
+        if (s->step == STEP_CONFIG)
+            record(c, s, STATUS_OP_PUT_CONFIG, "cannot start request");
+        else if (s->step == STEP_LIST)
+            record(c, s, STATUS_OP_LIST, "cannot start request");
+        finish(s, s->state == COLLECT_ISOLATED ? COLLECT_ISOLATED
+                                               : COLLECT_UNREACHABLE,
+               "cannot start request");
+    }
+}
+
+int collect_start(struct collect **out, const struct collect_opts *o,
+                  struct collect_sled *sleds, size_t n, collect_done_fn done,
+                  void *arg)
+{
+    struct collect *c = mem_calloc(1, sizeof(*c));
+
+    *out = NULL;
+    if (!c)
+        return ERR_NOMEM;
+    c->o = *o;
+    c->sleds = sleds;
+    c->n = n;
+    c->left = n + 1; /* +1 until every sled was started */
+    c->done = done;
+    c->arg = arg;
+    *out = c;
+    for (size_t i = 0; i < n; i++) {
+        sleds[i].owner = c;
+        sleds[i].state = COLLECT_PENDING;
+        sleds[i].error[0] = '\0';
+        sleds[i].step = o->config_body ? STEP_CONFIG : STEP_LIST;
+        sled_step(&sleds[i]);
+    }
+    if (--c->left == 0)
+        done(c, arg);
+    return 0;
+}
+
+void collect_free(struct collect *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        sledreq_free(c->sleds[i].req);
+        c->sleds[i].req = NULL;
+    }
+    mem_free(c);
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * collect: the Collect phase of the reconciliation task (DESIGN.md 4.2
+ * point 1), after the database snapshot (read by the task on a worker):
+ *  - collect_sleds_from_db(): in-service sleds -> API and depot URLs;
+ *  - collect_run(): on the loop, concurrently for every sled, PUT
+ *    /artifacts-config {G, wanted} then GET /artifacts (or only the list
+ *    when the generation is held), with connect and no-progress timeouts.
+ *    A 409 on config, or a list at a generation ahead of G, isolates the
+ *    sled (its ledger generation is then read for the report); any other
+ *    failure makes it unreachable; every other sled keeps going;
+ *  - collect_parse_list(): one list -> inventory indices into the wanted
+ *    set; every malformed or unwanted hash is logged (info), never
+ *    swallowed, and never counted;
+ *  - collect_build(): wanted set + staged repos + sleds -> plan_input.
+ * The parse and build functions are pure (unit-tested); collect_run is
+ * loop thread only.
+ */
+#ifndef REPLICATOR_TASK_COLLECT_H
+#define REPLICATOR_TASK_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "replicator/task/plan.h"
+
+struct curlev;
+struct err;
+struct sled_db_list;
+struct sledreq;
+struct staging_repo;
+struct status_counters;
+struct status_ring;
+struct wanted_db;
+
+#define COLLECT_ID_MAX 40
+#define COLLECT_URL_MAX 160
+#define COLLECT_ERROR_MAX 200
+
+enum collect_sled_state {
+    COLLECT_PENDING = 0,   /* not asked yet / in flight */
+    COLLECT_OK,            /* accepted config G (or held) and listed */
+    COLLECT_UNREACHABLE,   /* config or list failed */
+    COLLECT_ISOLATED,      /* 409 on config or generation ahead of G */
+};
+
+struct collect_sled {
+    char id[COLLECT_ID_MAX];
+    char api_url[COLLECT_URL_MAX];   /* "http://host:port" */
+    char depot_url[COLLECT_URL_MAX]; /* "http://host:depot_port" */
+    enum collect_sled_state state;
+    uint64_t generation;   /* listed generation; ledger gen when isolated
+                              (0 unknown) */
+    uint32_t datasets;     /* healthy datasets reported by the list */
+    struct plan_holding *inventory; /* owned */
+    size_t n_inventory;
+    uint32_t *in_progress;           /* owned */
+    size_t n_in_progress;
+    size_t bogus;          /* malformed or unwanted entries in the list */
+    char error[COLLECT_ERROR_MAX];
+    /* in flight (collect_run only) */
+    struct sledreq *req;
+    int step;
+    struct collect *owner;
+};
+
+/* Free what s owns (not s). */
+void collect_sled_release(struct collect_sled *s);
+
+/*
+ * Fill sleds[0..l->count) from the sled table (ids, URLs; state PENDING).
+ * *out is a new array (collect_sleds_free). Returns 0, ERR_NOMEM, ERR_INVAL
+ * (an unparsable api_address: the message names the sled).
+ */
+int collect_sleds_from_db(struct collect_sled **out,
+                          const struct sled_db_list *l, struct err *err);
+
+void collect_sleds_free(struct collect_sled *sleds, size_t n);
+
+/*
+ * Read one GET /artifacts answer of sled s at generation G against the
+ * wanted set arts[0..n) (sorted by sha256). On success s->inventory,
+ * in_progress, datasets, generation are set and 0 is returned. Bogus
+ * entries (bad hash, unwanted hash, count not 1..PLAN_MAX_DATASETS) are
+ * logged at info and counted in s->bogus. Errors: ERR_CONFLICT (listed
+ * generation ahead of G: isolate), ERR_INVAL (not a list, generation
+ * behind G), ERR_NOMEM.
+ */
+int collect_parse_list(struct collect_sled *s, const json_t *list,
+                       uint64_t G, const struct plan_artifact *arts, size_t n,
+                       struct err *err);
+
+/* What collect_build produces (all owned; collect_input_release). */
+struct collect_input {
+    struct plan_input in;
+    struct plan_artifact *arts;
+    uint32_t *art_repos;       /* flattened repo indices */
+    struct plan_repo *repos;
+    char **repo_names;         /* sorted system versions */
+    struct plan_sled *sleds;
+    const char **staged_path;  /* per artifact: staged file or NULL */
+};
+
+void collect_input_release(struct collect_input *ci);
+
+/*
+ * Build the planner input: wanted set w (artifacts and their repos), the
+ * staged repos (an artifact is staged when some staged repo holds a file
+ * of that sha256 and length), the collected sleds (OK/UNREACHABLE/
+ * ISOLATED map to the plan states), limits and seed. Borrows w, staged
+ * and sleds for the life of *out. Returns 0, ERR_NOMEM.
+ */
+int collect_build(struct collect_input *out, const struct wanted_db *w,
+                  const struct staging_repo *staged, size_t n_staged,
+                  const struct collect_sled *sleds, size_t n_sleds,
+                  const struct plan_limits *limits, uint64_t seed,
+                  struct err *err);
+
+/* ---- the concurrent config push and list (loop thread) ---- */
+
+struct collect;
+typedef void (*collect_done_fn)(struct collect *c, void *arg);
+
+struct collect_opts {
+    struct curlev *cv;
+    uint64_t generation;        /* G */
+    const char *config_body;    /* {"generation": G, "artifacts": [...]};
+                                   NULL: do not push (held), list only */
+    const struct plan_artifact *arts; /* wanted set, sorted */
+    size_t n_arts;
+    long connect_secs, stall_secs;
+    struct status_ring *ring;       /* requests recorded here */
+    struct status_counters *counters;
+};
+
+/*
+ * Start collecting from sleds[0..n) (borrowed until done; their state and
+ * inventories are filled). done(c, arg) runs once on the loop when every
+ * sled is finished (at once if n is 0... from a zero timer-free call: it
+ * runs before collect_start returns). Returns 0 or ERR_NOMEM.
+ */
+int collect_start(struct collect **out, const struct collect_opts *o,
+                  struct collect_sled *sleds, size_t n, collect_done_fn done,
+                  void *arg);
+
+/* Cancel requests still running (no done call) and free. NULL no-op. */
+void collect_free(struct collect *c);
+
+#endif

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * execute: the request scheduler of one activation (see execute.h). Each
+ * request is a small state machine (waiting -> running -> [polling] ->
+ * ok | failed | skipped, with busy back-off); targets own the GET /copies
+ * poller. Loop thread only.
+ */
+#include "replicator/task/execute.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "replicator/task/collect.h"
+#include "replicator/task/plan.h"
+#include "replicator/task/sledreq.h"
+#include "replicator/task/status.h"
+
+#define EXEC_BUSY_MAX_SECS 5
+
+enum xstate { X_WAITING = 0, X_RUNNING, X_POLLING, X_BACKOFF, X_OK,
+              X_FAILED, X_SKIPPED };
+
+struct xreq {
+    struct execute *e;
+    size_t idx;
+    enum xstate state;
+    struct sledreq *q;
+    struct event *timer;     /* busy back-off */
+    unsigned busy;
+    uint64_t last_bytes;
+    int64_t last_progress_ms;
+};
+
+struct xtarget {
+    struct execute *e;
+    size_t idx;
+    unsigned writes;        /* running or polling requests writing here */
+    unsigned reads;         /* copies reading from here */
+    unsigned polling;
+    struct sledreq *poll;
+    struct event *timer;
+};
+
+struct execute {
+    struct execute_opts o;
+    struct xreq *reqs;
+    struct xtarget *targets;
+    size_t n, n_targets, ended;
+    unsigned inflight;
+    struct execute_result res;
+    execute_done_fn done;
+    void *arg;
+    bool finished;
+    bool pumping;
+};
+
+static void pump(struct execute *e);
+
+static const struct plan_request *preq(const struct xreq *x)
+{
+    return &x->e->o.plan->reqs[x->idx];
+}
+
+static enum status_op op_of(const struct plan_request *r)
+{
+    return r->kind == PLAN_PUT ? STATUS_OP_PUT
+           : r->kind == PLAN_COPY ? STATUS_OP_COPY
+                                  : STATUS_OP_RECOPY;
+}
+
+static void release_slots(struct xreq *x)
+{
+    struct execute *e = x->e;
+    const struct plan_request *r = preq(x);
+
+    e->inflight--;
+    e->targets[r->target].writes--;
+    if (r->source >= 0)
+        e->targets[r->source].reads--;
+}
+
+static void end(struct xreq *x, enum xstate st, const char *error)
+{
+    struct execute *e = x->e;
+    const struct plan_request *r = preq(x);
+    const struct collect_sled *t = &e->o.sleds[r->target];
+    struct status_entry se;
+    char hex[SHA256_HEX_LEN + 1];
+    bool held = x->state == X_RUNNING || x->state == X_POLLING;
+
+    if (x->state == X_POLLING)
+        e->targets[r->target].polling--;
+    if (held)
+        release_slots(x);
+    x->state = st;
+    sledreq_free(x->q);
+    x->q = NULL;
+    e->ended++;
+    if (st == X_OK)
+        e->res.ok++;
+    else if (st == X_FAILED)
+        e->res.failed++;
+    else
+        e->res.skipped++;
+    if (st != X_SKIPPED) {
+        status_entry_set(&se, status_now_ms(), t->id, op_of(r),
+                         &e->o.ci->arts[r->artifact].hash,
+                         r->source >= 0 ? e->o.sleds[r->source].id : NULL,
+                         e->o.plan->generation, st == X_OK ? NULL : error);
+        status_record(e->o.ring, e->o.counters, &se);
+        sha256_to_hex(hex, &e->o.ci->arts[r->artifact].hash);
+        log_info("sled_request_done", "{s:s, s:s, s:s, s:s, s:s}", "sled",
+                 t->id, "operation", status_op_name(op_of(r)), "hash", hex,
+                 "result", st == X_OK ? "ok" : "failed", "error",
+                 error ? error : "");
+    }
+}
+
+/* ---- copy completion: one GET /copies poller per target ---- */
+
+static void poll_fire(evutil_socket_t fd, short what, void *arg);
+
+static void poll_schedule(struct xtarget *t)
+{
+    long ms = t->e->o.copy_poll_ms > 0 ? t->e->o.copy_poll_ms : 200;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+    if (!t->timer)
+        t->timer = evtimer_new(t->e->o.base, poll_fire, t);
+    if (t->timer)
+        evtimer_add(t->timer, &tv);
+}
+
+static void poll_update(struct xtarget *t, const json_t *arr)
+{
+    struct execute *e = t->e;
+    int64_t now = status_now_ms();
+    long stall = e->o.copy_stall_secs > 0 ? e->o.copy_stall_secs : 60;
+
+    for (size_t i = 0; i < e->n; i++) {
+        struct xreq *x = &e->reqs[i];
+        const struct plan_request *r = preq(x);
+        char hex[SHA256_HEX_LEN + 1];
+        const json_t *v, *found = NULL;
+        const char *st, *src, *msg;
+        uint64_t bytes = 0, g = 0;
+        size_t k;
+
+        if (x->state != X_POLLING || r->target != t->idx)
+            continue;
+        sha256_to_hex(hex, &e->o.ci->arts[r->artifact].hash);
+        src = e->o.sleds[r->source].depot_url;
+        /* newest first: the first matching entry is this copy */
+        json_array_foreach(arr, k, v) {
+            const char *h = jsonu_str(v, "sha256"), *s = jsonu_str(v, "source");
+
+            if (h && !strcmp(h, hex) && s && strstr(s, src) == s &&
+                jsonu_u64(&g, json_object_get(v, "generation")) == 0 &&
+                g == e->o.plan->generation) {
+                found = v;
+                break;
+            }
+        }
+        st = found ? jsonu_str(found, "state") : NULL;
+        if (st && !strcmp(st, "done")) {
+            end(x, X_OK, NULL);
+            continue;
+        }
+        if (st && !strcmp(st, "failed")) {
+            msg = jsonu_str(found, "error");
+            end(x, X_FAILED, msg ? msg : "copy failed on the target");
+            continue;
+        }
+        if (found)
+            jsonu_u64(&bytes, json_object_get(found, "bytes"));
+        if (bytes != x->last_bytes) {
+            x->last_bytes = bytes;
+            x->last_progress_ms = now;
+        } else if (now - x->last_progress_ms > stall * 1000) {
+            end(x, X_FAILED, "copy made no progress");
+        }
+    }
+}
+
+static void poll_done(struct sledreq *q, void *arg)
+{
+    struct xtarget *t = arg;
+    json_t *j = sledreq_status(q) == 200 ? sledreq_json(q) : NULL;
+
+    /* A failed poll (NULL: no entries) still counts towards the
+     * no-progress bound. */
+    if (!json_is_array(j)) {
+        json_decref(j);
+        j = NULL;
+    }
+    poll_update(t, j);
+    json_decref(j);
+    sledreq_free(t->poll);
+    t->poll = NULL;
+    if (t->polling)
+        poll_schedule(t);
+    pump(t->e);
+}
+
+static void poll_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct xtarget *t = arg;
+    struct sledreq_opts o;
+    struct buf url = BUF_INIT;
+
+    (void)fd;
+    (void)what;
+    if (t->poll || !t->polling)
+        return;
+    memset(&o, 0, sizeof(o));
+    o.method = "GET";
+    o.connect_secs = t->e->o.connect_secs;
+    o.stall_secs = t->e->o.stall_secs;
+    if (buf_printf(&url, "%s/copies", t->e->o.sleds[t->idx].api_url) < 0 ||
+        (o.url = url.data, sledreq_start(&t->poll, t->e->o.cv, &o, poll_done,
+                                         t) < 0))
+        poll_schedule(t);
+    buf_release(&url);
+}
+
+/* ---- sending ---- */
+
+static void send_req(struct xreq *x);
+
+static void busy_fire(evutil_socket_t fd, short what, void *arg)
+{
+    struct xreq *x = arg;
+
+    (void)fd;
+    (void)what;
+    x->state = X_WAITING;
+    pump(x->e);
+}
+
+static void on_reply(struct sledreq *q, void *arg)
+{
+    struct xreq *x = arg;
+    struct execute *e = x->e;
+    const struct plan_request *r = preq(x);
+    long status = sledreq_status(q);
+    struct xtarget *t = &e->targets[r->target];
+
+    if (status == 429 && x->busy < e->o.max_busy_retries) {
+        unsigned secs = sledreq_retry_after(q);
+        long ms;
+        struct timeval tv;
+
+        secs = secs == 0 ? 1 : secs > EXEC_BUSY_MAX_SECS ? EXEC_BUSY_MAX_SECS
+                                                          : secs;
+        ms = (long)secs * 1000 + (long)(random() % 250);
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+        release_slots(x);
+        sledreq_free(x->q);
+        x->q = NULL;
+        x->busy++;
+        e->res.busy_retries++;
+        x->state = X_BACKOFF;
+        log_info("sled_busy", "{s:s, s:i, s:i}", "sled",
+                 e->o.sleds[r->target].id, "retry_after_ms", (int)ms,
+                 "attempt", (int)x->busy);
+        if (!x->timer)
+            x->timer = evtimer_new(e->o.base, busy_fire, x);
+        if (!x->timer || evtimer_add(x->timer, &tv) < 0)
+            end(x, X_FAILED, "cannot arm the back-off timer");
+        pump(e);
+        return;
+    }
+    if (status >= 200 && status <= 299) {
+        if (r->kind == PLAN_PUT) {
+            end(x, X_OK, NULL);
+        } else {
+            sledreq_free(x->q);
+            x->q = NULL;
+            x->state = X_POLLING;
+            x->last_bytes = 0;
+            x->last_progress_ms = status_now_ms();
+            if (t->polling++ == 0)
+                poll_schedule(t);
+        }
+    } else {
+        end(x, X_FAILED, sledreq_error(q));
+    }
+    pump(e);
+}
+
+static void send_req(struct xreq *x)
+{
+    struct execute *e = x->e;
+    const struct plan_request *r = preq(x);
+    const struct plan_artifact *a = &e->o.ci->arts[r->artifact];
+    const struct collect_sled *t = &e->o.sleds[r->target];
+    struct sledreq_opts o;
+    struct buf url = BUF_INIT, body = BUF_INIT;
+    char hex[SHA256_HEX_LEN + 1];
+    int rc;
+
+    sha256_to_hex(hex, &a->hash);
+    memset(&o, 0, sizeof(o));
+    o.connect_secs = e->o.connect_secs;
+    o.stall_secs = e->o.stall_secs;
+    x->state = X_RUNNING;
+    e->inflight++;
+    e->targets[r->target].writes++;
+    if (r->source >= 0)
+        e->targets[r->source].reads++;
+    if (r->kind == PLAN_PUT) {
+        o.method = "PUT";
+        o.upload_path = e->o.ci->staged_path[r->artifact];
+        o.upload_len = a->length;
+        rc = buf_printf(&url, "%s/artifacts/%s?generation=%" PRIu64,
+                        t->api_url, hex, e->o.plan->generation);
+        if (!o.upload_path) {
+            end(x, X_FAILED, "artifact is not staged");
+            goto out;
+        }
+    } else {
+        o.method = "POST";
+        rc = buf_printf(&url,
+                        "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
+                        t->api_url, hex, e->o.plan->generation);
+        if (rc == 0)
+            rc = buf_printf(&body, "{\"depot_base_url\": \"%s\"}",
+                            e->o.sleds[r->source].depot_url);
+        o.json_body = body.data;
+    }
+    if (rc < 0) {
+        end(x, X_FAILED, "out of memory");
+        goto out;
+    }
+    o.url = url.data;
+    log_info("sled_request", "{s:s, s:s, s:s, s:s, s:I, s:s}", "sled", t->id,
+             "operation", status_op_name(op_of(r)), "hash", hex, "source",
+             r->source >= 0 ? e->o.sleds[r->source].id : "",
+             "generation", (json_int_t)e->o.plan->generation, "url",
+             url.data);
+    rc = sledreq_start(&x->q, e->o.cv, &o, on_reply, x);
+    if (rc < 0)
+        end(x, X_FAILED, rc == ERR_IO ? "cannot read the staged file"
+                                      : "cannot start request");
+out:
+    buf_release(&url);
+    buf_release(&body);
+}
+
+static void pump(struct execute *e)
+{
+    if (e->pumping || e->finished)
+        return;
+    e->pumping = true;
+    for (size_t i = 0; i < e->n && e->inflight < e->o.max_inflight; i++) {
+        struct xreq *x = &e->reqs[i];
+        const struct plan_request *r = preq(x);
+
+        if (x->state != X_WAITING)
+            continue;
+        if (r->depends_on >= 0) {
+            enum xstate d = e->reqs[r->depends_on].state;
+
+            if (d == X_FAILED || d == X_SKIPPED) {
+                end(x, X_SKIPPED, NULL);
+                continue;
+            }
+            if (d != X_OK)
+                continue;
+        }
+        if (e->targets[r->target].writes >= e->o.max_per_target)
+            continue;
+        if (r->source >= 0 &&
+            e->targets[r->source].reads >= e->o.max_per_source)
+            continue;
+        send_req(x);
+    }
+    /* skips may unblock nothing else; finish when everything ended */
+    e->pumping = false;
+    if (e->ended == e->n && !e->finished) {
+        e->finished = true;
+        e->done(e, e->arg);
+    }
+}
+
+int execute_start(struct execute **out, const struct execute_opts *o,
+                  execute_done_fn done, void *arg)
+{
+    struct execute *e = mem_calloc(1, sizeof(*e));
+
+    *out = NULL;
+    if (!e)
+        return ERR_NOMEM;
+    e->o = *o;
+    if (!e->o.max_inflight)
+        e->o.max_inflight = 1;
+    if (!e->o.max_per_target)
+        e->o.max_per_target = 1;
+    if (!e->o.max_per_source)
+        e->o.max_per_source = 1;
+    e->n = o->plan->n_reqs;
+    e->n_targets = o->ci->in.n_sleds;
+    e->reqs = mem_calloc(e->n + 1, sizeof(*e->reqs));
+    e->targets = mem_calloc(e->n_targets + 1, sizeof(*e->targets));
+    if (!e->reqs || !e->targets) {
+        execute_free(e);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        e->reqs[i].e = e;
+        e->reqs[i].idx = i;
+    }
+    for (size_t i = 0; i < e->n_targets; i++) {
+        e->targets[i].e = e;
+        e->targets[i].idx = i;
+    }
+    e->done = done;
+    e->arg = arg;
+    *out = e;
+    pump(e);
+    return 0;
+}
+
+void execute_result(const struct execute *e, struct execute_result *out)
+{
+    *out = e->res;
+}
+
+void execute_free(struct execute *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n; i++) {
+        sledreq_free(e->reqs[i].q);
+        if (e->reqs[i].timer)
+            event_free(e->reqs[i].timer);
+    }
+    for (size_t i = 0; i < e->n_targets; i++) {
+        sledreq_free(e->targets[i].poll);
+        if (e->targets[i].timer)
+            event_free(e->targets[i].timer);
+    }
+    mem_free(e->reqs);
+    mem_free(e->targets);
+    mem_free(e);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * execute: the Execute phase of the reconciliation task (DESIGN.md 4.2
+ * point 3). Sends a plan's requests to the sleds over curlev: PUTs first
+ * (the body streamed from the staged file, Content-Length = length,
+ * ?generation=G), then copies (POST .../copy-from-depot?generation=G with
+ * the source's depot URL). A request starts only once its depends_on
+ * request succeeded and is skipped if that failed. A copy is done when the
+ * target reports it done in GET /copies (one poller per target), failed
+ * when it reports failed or makes no progress for copy_stall_secs.
+ * Concurrency is capped globally, per target and per source; a 429 waits
+ * for Retry-After (capped, with jitter) and is retried at most
+ * max_busy_retries times; nothing else is retried: what did not finish is
+ * found again by the next activation's list. Every request sent is logged
+ * at info and recorded in the status ring and counters. Loop thread only.
+ */
+#ifndef REPLICATOR_TASK_EXECUTE_H
+#define REPLICATOR_TASK_EXECUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct collect_input;
+struct collect_sled;
+struct curlev;
+struct event_base;
+struct execute;
+struct plan;
+struct status_counters;
+struct status_ring;
+
+struct execute_opts {
+    struct event_base *base;
+    struct curlev *cv;
+    const struct plan *plan;               /* borrowed until done */
+    const struct collect_input *ci;        /* artifacts, staged paths */
+    const struct collect_sled *sleds;      /* URLs, ids (plan indices) */
+    unsigned max_inflight;     /* all requests at once; >= 1 */
+    unsigned max_per_target;   /* writes to one sled at once; >= 1 */
+    unsigned max_per_source;   /* copies read from one sled at once; >= 1 */
+    unsigned max_busy_retries; /* 429 retries per request */
+    long connect_secs, stall_secs;
+    long copy_poll_ms;         /* GET /copies interval; 0: 200 */
+    long copy_stall_secs;      /* copy without progress: failed; 0: 60 */
+    struct status_ring *ring;
+    struct status_counters *counters;
+};
+
+struct execute_result {
+    size_t ok, failed, skipped; /* skipped: a dependency failed */
+    size_t busy_retries;        /* 429 answers retried */
+};
+
+struct execute;
+typedef void (*execute_done_fn)(struct execute *e, void *arg);
+
+/*
+ * Start executing. done(e, arg) runs once on the loop when every request
+ * ended (also when there is none: then before execute_start returns; *out
+ * is set first). Returns 0 or ERR_NOMEM.
+ */
+int execute_start(struct execute **out, const struct execute_opts *o,
+                  execute_done_fn done, void *arg);
+
+/* Outcome so far. */
+void execute_result(const struct execute *e, struct execute_result *out);
+
+/* Cancel what runs (no done call) and free. NULL is a no-op. */
+void execute_free(struct execute *e);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * status: counters and the request ring buffer of the reconciliation task
+ * (see status.h). Pure data; the task's loop thread only.
+ */
+#include "replicator/task/status.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+
+static const char *const op_names[STATUS_OP_COUNT] = {
+    "put_config", "list", "put", "copy", "recopy"};
+
+const char *status_op_name(enum status_op op)
+{
+    return (unsigned)op < STATUS_OP_COUNT ? op_names[op] : "unknown";
+}
+
+void status_counters_add(struct status_counters *c, enum status_op op,
+                         bool ok)
+{
+    switch (op) {
+    case STATUS_OP_PUT_CONFIG:
+        ok ? c->put_config_ok++ : c->put_config_err++;
+        break;
+    case STATUS_OP_LIST:
+        ok ? c->list_ok++ : c->list_err++;
+        break;
+    case STATUS_OP_PUT:
+        ok ? c->put_ok++ : c->put_err++;
+        break;
+    case STATUS_OP_COPY:
+    case STATUS_OP_RECOPY:
+        ok ? c->copy_ok++ : c->copy_err++;
+        break;
+    default:
+        break;
+    }
+}
+
+void status_counters_sum(struct status_counters *dst,
+                         const struct status_counters *src)
+{
+    dst->put_config_ok += src->put_config_ok;
+    dst->put_config_err += src->put_config_err;
+    dst->list_ok += src->list_ok;
+    dst->list_err += src->list_err;
+    dst->put_ok += src->put_ok;
+    dst->put_err += src->put_err;
+    dst->copy_ok += src->copy_ok;
+    dst->copy_err += src->copy_err;
+}
+
+bool status_counters_ok(const struct status_counters *c)
+{
+    return !c->put_config_err && !c->list_err && !c->put_err &&
+           !c->copy_err;
+}
+
+json_t *status_counters_json(const struct status_counters *c)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                     "put_config_ok", (json_int_t)c->put_config_ok,
+                     "put_config_err", (json_int_t)c->put_config_err,
+                     "list_ok", (json_int_t)c->list_ok, "list_err",
+                     (json_int_t)c->list_err, "put_ok", (json_int_t)c->put_ok,
+                     "put_err", (json_int_t)c->put_err, "copy_ok",
+                     (json_int_t)c->copy_ok, "copy_err",
+                     (json_int_t)c->copy_err);
+}
+
+int status_ring_init(struct status_ring *r, size_t cap)
+{
+    memset(r, 0, sizeof(*r));
+    if (cap == 0)
+        cap = 1;
+    r->entries = mem_calloc(cap, sizeof(*r->entries));
+    if (!r->entries)
+        return ERR_NOMEM;
+    r->cap = cap;
+    return 0;
+}
+
+void status_ring_release(struct status_ring *r)
+{
+    mem_free(r->entries);
+    memset(r, 0, sizeof(*r));
+}
+
+void status_ring_push(struct status_ring *r, const struct status_entry *e)
+{
+    if (!r->cap)
+        return;
+    r->entries[r->head] = *e;
+    r->head = (r->head + 1) % r->cap;
+    if (r->count < r->cap)
+        r->count++;
+    r->total++;
+}
+
+const struct status_entry *status_ring_get(const struct status_ring *r,
+                                           size_t i)
+{
+    if (i >= r->count)
+        return NULL;
+    return &r->entries[(r->head + r->cap - 1 - i) % r->cap];
+}
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void status_entry_set(struct status_entry *e, int64_t time_ms,
+                      const char *sled, enum status_op op,
+                      const struct sha256 *hash, const char *source,
+                      uint64_t generation, const char *error)
+{
+    memset(e, 0, sizeof(*e));
+    e->time_ms = time_ms;
+    copy_field(e->sled, sizeof(e->sled), sled);
+    e->op = op;
+    if (hash) {
+        e->has_hash = true;
+        e->hash = *hash;
+    }
+    copy_field(e->source, sizeof(e->source), source);
+    e->generation = generation;
+    copy_field(e->error, sizeof(e->error), error);
+}
+
+json_t *status_entry_json(const struct status_entry *e)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    json_t *o = json_pack("{s:I, s:s, s:s, s:I}", "time_ms",
+                          (json_int_t)e->time_ms, "sled", e->sled,
+                          "operation", status_op_name(e->op), "generation",
+                          (json_int_t)e->generation);
+
+    if (!o)
+        return NULL;
+    if (e->has_hash) {
+        sha256_to_hex(hex, &e->hash);
+        if (json_object_set_new(o, "hash", json_string(hex)) < 0)
+            goto fail;
+    }
+    if (e->source[0] &&
+        json_object_set_new(o, "source", json_string(e->source)) < 0)
+        goto fail;
+    if (e->error[0] &&
+        json_object_set_new(o, "error", json_string(e->error)) < 0)
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+json_t *status_ring_json(const struct status_ring *r, size_t offset,
+                         size_t limit)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = offset; arr && i < r->count && i - offset < limit; i++) {
+        json_t *o = status_entry_json(status_ring_get(r, i));
+
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+void status_record(struct status_ring *ring, struct status_counters *c,
+                   const struct status_entry *e)
+{
+    if (ring)
+        status_ring_push(ring, e);
+    if (c)
+        status_counters_add(c, e->op, e->error[0] == '\0');
+}
+
+int64_t status_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * task_internal: the task record shared by task.c (activation, run state
+ * machine, jobs) and task_report.c (status JSON, metrics, the end-of-run
+ * report). Loop thread only.
+ */
+#ifndef REPLICATOR_TASK_TASK_INTERNAL_H
+#define REPLICATOR_TASK_TASK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "replicator/db/push_db.h"
+#include "replicator/db/sled_db.h"
+#include "replicator/db/wanted_db.h"
+#include "replicator/task/collect.h"
+#include "replicator/task/guard.h"
+#include "replicator/task/status.h"
+#include "replicator/task/task.h"
+
+struct curlev;
+struct event;
+struct execute;
+struct plan;
+struct staging_repo;
+struct workq;
+
+enum task_state {
+    TASK_IDLE = 0,
+    TASK_LOADING,     /* worker: wanted set, sleds, push state, staging */
+    TASK_COLLECTING,  /* loop: config push and lists */
+    TASK_EXECUTING,   /* loop: puts and copies */
+    TASK_FINISHING,   /* worker: drops, failed marks, push record */
+    TASK_STOPPED,
+};
+
+struct task_waiter {
+    struct task_waiter *next;
+    uint64_t run;          /* called when run `run` ended */
+    task_wait_fn fn;
+    void *arg;
+};
+
+/* A repo seen with lost artifacts, for the grace period before marking. */
+struct task_lost {
+    char *name;
+    int64_t since_ms;
+    bool marked;
+    bool seen;            /* lost in the current run */
+};
+
+/* Everything one run loads, computes and sends; freed at its end. */
+struct task_run {
+    uint64_t id;
+    enum task_reason reason;
+    int64_t started_ms;
+    /* loaded on the worker */
+    int load_rc;
+    struct err load_err;
+    struct wanted_db wanted;
+    struct sled_db_list sled_list;
+    struct push_db_state push;
+    struct staging_repo *staged;
+    size_t n_staged;
+    /* loop */
+    bool held;
+    char held_reason[GUARD_REASON_MAX];
+    uint64_t removed;          /* guard: artifacts the run would remove */
+    char *config_body;
+    struct collect_sled *sleds;
+    size_t n_sleds;
+    struct collect *collect;
+    struct collect_input ci;
+    bool ci_built;
+    struct plan *plan;
+    struct execute *exec;
+    struct status_counters counters;
+    /* finishing (worker) */
+    bool record_push;          /* config G accepted by at least one sled */
+    char **drop_ids;           /* staged repo ids to drop */
+    size_t n_drop;
+    char **fail_names;         /* repos to mark failed */
+    char **fail_reasons;
+    size_t n_fail;
+    bool hold_write;           /* write push_db_hold */
+    size_t dropped;
+    int finish_rc;
+    struct err finish_err;
+    json_t *summary;           /* built at the end */
+};
+
+struct task {
+    struct event_base *base;
+    struct task_config cfg;
+    struct staging *staging;
+    struct workq *wq;
+    struct curlev *cv;
+    struct event *period_timer;
+    enum task_state state;
+    bool stopping;
+    bool freeing;              /* inside task_free */
+    bool pending;              /* activations arrived during a run */
+    enum task_reason pending_reason;
+    uint64_t runs;             /* runs started */
+    unsigned jobs;             /* task_job jobs in flight */
+    struct task_run *run;      /* current run or NULL */
+    struct task_waiter *waiters;
+    /* last activation */
+    enum task_reason last_reason;
+    int64_t last_activation_ms;
+    bool activated;
+    /* status of the last finished run */
+    struct status_counters last_counters;
+    struct status_counters lifetime;
+    struct status_ring ring;
+    json_t *last_summary;      /* summary of the last run, or NULL */
+    json_t *last_sleds;        /* per-sled state */
+    json_t *last_repos;        /* per-repo completeness */
+    json_t *last_lost;         /* lost artifacts */
+    json_t *last_isolated;     /* isolated sleds with remedy */
+    uint64_t generation;       /* G of the last run */
+    size_t local_repos;
+    size_t requests_deferred;
+    bool last_held;
+    char last_held_reason[GUARD_REASON_MAX];
+    uint64_t held_generation;
+    uint64_t repos_replicated_total;  /* staged repos dropped */
+    uint64_t repos_failed_total;      /* repos marked failed */
+    uint64_t bogus_total;
+    /* mass-deletion guard memory: the set last pushed by this process */
+    uint64_t pushed_generation;
+    struct sha256 *pushed_set;
+    size_t n_pushed_set;
+    uint64_t pushed_repo_worth;
+    /* lost-artifact grace tracking */
+    struct task_lost *lost;
+    size_t n_lost;
+};
+
+/* task_report.c: fill run->summary and the task's last_* status from a
+ * finished run (loop). Returns 0 or ERR_NOMEM. */
+int task_report_run(struct task *t, struct task_run *run);
+
+/* task_report.c: decide the drops and failed marks of a run (loop,
+ * before the finishing job). Returns 0 or ERR_NOMEM. */
+int task_report_decide(struct task *t, struct task_run *run);
+
+/* "idle", "loading", ... */
+const char *task_state_name(enum task_state s);
+
+#endif

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Unit tests of the pure parts of the reconciliation task: the status
+ * ring buffer and counters, the mass-deletion guard decision, collect's
+ * list parsing (bogus and unwanted hashes, generations ahead/behind) and
+ * the inventory-to-plan-input mapping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "replicator/db/sled_db.h"
+#include "replicator/db/wanted_db.h"
+#include "replicator/staging.h"
+#include "replicator/task/collect.h"
+#include "replicator/task/guard.h"
+#include "replicator/task/plan.h"
+#include "replicator/task/status.h"
+
+static void hash_of(struct sha256 *h, uint8_t b)
+{
+    memset(h, 0, sizeof(*h));
+    memset(h->b, b, sizeof(h->b));
+}
+
+static void test_task_status__ring_wraps(void **state)
+{
+    struct status_ring r;
+    struct status_entry e;
+    struct sha256 h;
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(status_ring_init(&r, 4), 0);
+    hash_of(&h, 0xab);
+    for (int i = 0; i < 10; i++) {
+        char sled[8];
+
+        snprintf(sled, sizeof(sled), "s%d", i);
+        status_entry_set(&e, i, sled, STATUS_OP_COPY, &h, "src", 7,
+                         i % 2 ? "boom" : NULL);
+        status_ring_push(&r, &e);
+    }
+    assert_int_equal(r.count, 4);
+    assert_int_equal(r.total, 10);
+    assert_string_equal(status_ring_get(&r, 0)->sled, "s9");
+    assert_string_equal(status_ring_get(&r, 3)->sled, "s6");
+    assert_null(status_ring_get(&r, 4));
+    j = status_ring_json(&r, 1, 2);
+    assert_int_equal(json_array_size(j), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(j, 0), "sled")), "s8");
+    assert_null(json_object_get(json_array_get(j, 0), "error"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(j, 1), "error")), "boom");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(j, 1), "operation")), "copy");
+    assert_int_equal(strlen(json_string_value(json_object_get(
+                         json_array_get(j, 1), "hash"))), 64);
+    json_decref(j);
+    status_ring_release(&r);
+}
+
+static void test_task_status__counters(void **state)
+{
+    struct status_counters a, b;
+    struct status_entry e;
+    json_t *j;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    status_entry_set(&e, 0, "s", STATUS_OP_PUT_CONFIG, NULL, NULL, 1, NULL);
+    status_record(NULL, &a, &e);
+    status_entry_set(&e, 0, "s", STATUS_OP_RECOPY, NULL, NULL, 1, "x");
+    status_record(NULL, &a, &e);
+    status_counters_add(&a, STATUS_OP_LIST, true);
+    status_counters_add(&a, STATUS_OP_PUT, false);
+    assert_int_equal(a.put_config_ok, 1);
+    assert_int_equal(a.copy_err, 1);
+    assert_int_equal(a.list_ok, 1);
+    assert_int_equal(a.put_err, 1);
+    assert_false(status_counters_ok(&a));
+    status_counters_sum(&b, &a);
+    status_counters_sum(&b, &a);
+    assert_int_equal(b.copy_err, 2);
+    j = status_counters_json(&b);
+    assert_int_equal(json_integer_value(json_object_get(j, "put_err")), 2);
+    assert_int_equal(json_object_size(j), 8);
+    json_decref(j);
+}
+
+static void test_task_status__guard(void **state)
+{
+    struct guard_input g;
+    char reason[GUARD_REASON_MAX];
+    struct sha256 old[4], cur[2];
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    g.max_permille = 500;
+    g.generation = 5;
+    g.pushed_generation = 4;
+    g.pushed_count = 6;
+    g.repo_worth = 2;
+    g.removed = 4; /* > half, > one repo */
+    assert_int_equal(guard_decide(&g, reason, sizeof(reason)), GUARD_HOLD);
+    assert_non_null(strstr(reason, "confirm 5"));
+    g.removed = 3; /* exactly half: pushed */
+    assert_int_equal(guard_decide(&g, reason, sizeof(reason)), GUARD_PUSH);
+    assert_string_equal(reason, "");
+    g.removed = 4;
+    g.repo_worth = 4; /* one repo's worth: pushed */
+    assert_int_equal(guard_decide(&g, NULL, 0), GUARD_PUSH);
+    g.repo_worth = 2;
+    g.confirmed_generation = 5; /* confirmed */
+    assert_int_equal(guard_decide(&g, NULL, 0), GUARD_PUSH);
+    g.confirmed_generation = 0;
+    g.pushed_generation = 0; /* nothing pushed yet */
+    assert_int_equal(guard_decide(&g, NULL, 0), GUARD_PUSH);
+    g.pushed_generation = 5; /* same generation */
+    assert_int_equal(guard_decide(&g, NULL, 0), GUARD_PUSH);
+    for (int i = 0; i < 4; i++)
+        hash_of(&old[i], (uint8_t)(i + 1));
+    cur[0] = old[1];
+    hash_of(&cur[1], 9);
+    assert_int_equal(guard_removed(old, 4, cur, 2), 3);
+    assert_int_equal(guard_removed(old, 4, old, 4), 0);
+    assert_int_equal(guard_removed(old, 4, NULL, 0), 4);
+}
+
+/* A wanted set of 3 artifacts in 2 repos, sorted. */
+struct fixture {
+    struct wanted_db w;
+    struct wanted_db_artifact arts[3];
+    char *repos_a[1], *repos_ab[2];
+    struct collect_input ci;
+};
+
+static void fixture_init(struct fixture *f)
+{
+    static char ra[] = "1.0.0", rb[] = "2.0.0";
+    struct plan_limits lim = PLAN_LIMITS_DEFAULT;
+    struct err err = ERR_INIT;
+
+    memset(f, 0, sizeof(*f));
+    f->repos_a[0] = ra;
+    f->repos_ab[0] = ra;
+    f->repos_ab[1] = rb;
+    for (int i = 0; i < 3; i++) {
+        hash_of(&f->arts[i].sha256, (uint8_t)(0x10 * (i + 1)));
+        f->arts[i].length = 100 + (uint64_t)i;
+        f->arts[i].nrepos = i == 2 ? 2 : 1;
+        f->arts[i].repos = i == 2 ? f->repos_ab : f->repos_a;
+    }
+    f->w.generation = 7;
+    f->w.count = 3;
+    f->w.artifacts = f->arts;
+    assert_int_equal(collect_build(&f->ci, &f->w, NULL, 0, NULL, 0, &lim, 1,
+                                   &err), 0);
+}
+
+static void test_task_status__parse_list(void **state)
+{
+    struct fixture f;
+    struct collect_sled s;
+    struct err err = ERR_INIT;
+    char h1[65], h3[65], other[65];
+    struct sha256 x;
+    json_t *l;
+
+    (void)state;
+    fixture_init(&f);
+    memset(&s, 0, sizeof(s));
+    snprintf(s.id, sizeof(s.id), "sled-1");
+    sha256_to_hex(h1, &f.arts[0].sha256);
+    sha256_to_hex(h3, &f.arts[2].sha256);
+    hash_of(&x, 0x77);
+    sha256_to_hex(other, &x);
+    l = json_pack("{s:I, s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:[s]}",
+                  "generation", (json_int_t)7, "list", h1, 2, h3, 1, other, 2,
+                  "NOT-A-HASH", 1, "zz", 2, "datasets", 2, "in_progress", h3);
+    assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err), 0);
+    assert_int_equal(s.n_inventory, 2);
+    assert_int_equal(s.bogus, 3); /* unwanted + two malformed */
+    assert_int_equal(s.datasets, 2);
+    assert_int_equal(s.inventory[0].artifact, 0);
+    assert_int_equal(s.inventory[0].count, 2);
+    assert_int_equal(s.inventory[1].artifact, 2);
+    assert_int_equal(s.inventory[1].count, 1);
+    assert_int_equal(s.n_in_progress, 1);
+    assert_int_equal(s.in_progress[0], 2);
+    /* ahead of G: isolate */
+    assert_int_equal(collect_parse_list(&s, l, 6, f.ci.arts, 3, &err),
+                     ERR_CONFLICT);
+    assert_string_equal(err.error_code, "CONFIG_GENERATION");
+    /* behind G */
+    assert_int_equal(collect_parse_list(&s, l, 8, f.ci.arts, 3, &err),
+                     ERR_INVAL);
+    json_decref(l);
+    l = json_pack("{s:s}", "generation", "x");
+    assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err),
+                     ERR_INVAL);
+    json_decref(l);
+    collect_sled_release(&s);
+    collect_input_release(&f.ci);
+}
+
+static void test_task_status__build_input(void **state)
+{
+    struct fixture f;
+    struct collect_input ci;
+    struct collect_sled sleds[3];
+    struct staging_repo staged;
+    struct staging_artifact sa;
+    struct plan_limits lim = PLAN_LIMITS_DEFAULT;
+    struct err err = ERR_INIT;
+    struct plan_holding inv = {0, 2};
+    char path[] = "/staged/x";
+
+    (void)state;
+    fixture_init(&f);
+    memset(sleds, 0, sizeof(sleds));
+    memset(&staged, 0, sizeof(staged));
+    memset(&sa, 0, sizeof(sa));
+    sa.sha256 = f.arts[1].sha256;
+    sa.length = f.arts[1].length;
+    sa.path = path;
+    staged.nartifacts = 1;
+    staged.artifacts = &sa;
+    snprintf(sleds[0].id, sizeof(sleds[0].id), "a");
+    sleds[0].state = COLLECT_OK;
+    sleds[0].datasets = 2;
+    sleds[0].inventory = &inv;
+    sleds[0].n_inventory = 1;
+    sleds[1].state = COLLECT_ISOLATED;
+    sleds[1].datasets = 2;
+    sleds[2].state = COLLECT_UNREACHABLE;
+    lim.min_sled_replication = 2;
+    assert_int_equal(collect_build(&ci, &f.w, &staged, 1, sleds, 3, &lim, 9,
+                                   &err), 0);
+    assert_int_equal(ci.in.generation, 7);
+    assert_int_equal(ci.in.n_artifacts, 3);
+    assert_int_equal(ci.in.n_repos, 2);
+    assert_string_equal(ci.repos[0].name, "1.0.0");
+    assert_string_equal(ci.repos[1].name, "2.0.0");
+    assert_false(ci.arts[0].staged);
+    assert_true(ci.arts[1].staged);
+    assert_string_equal(ci.staged_path[1], path);
+    assert_int_equal(ci.arts[2].n_repos, 2);
+    assert_int_equal(ci.sleds[0].state, PLAN_SLED_OK);
+    assert_int_equal(ci.sleds[0].n_inventory, 1);
+    assert_int_equal(ci.sleds[1].state, PLAN_SLED_ISOLATED);
+    assert_int_equal(ci.sleds[1].healthy_datasets, 0);
+    assert_int_equal(ci.sleds[2].state, PLAN_SLED_UNREACHABLE);
+    assert_int_equal(ci.in.limits.min_sled_replication, 2);
+    assert_int_equal(ci.in.seed, 9);
+    /* the planner accepts it */
+    {
+        struct plan *p = NULL;
+
+        assert_int_equal(plan_new(&p, &ci.in, &err), 0);
+        /* artifact 1 is staged and held nowhere: PUT to the OK sled */
+        assert_true(p->summary.puts >= 1);
+        plan_free(p);
+    }
+    collect_input_release(&ci);
+    collect_input_release(&f.ci);
+}
+
+static void test_task_status__sleds_from_db(void **state)
+{
+    struct sled_db_sled d[2];
+    struct sled_db_list l = {2, d};
+    struct collect_sled *s = NULL;
+    struct err err = ERR_INIT;
+    char a0[] = "127.0.0.1:4000", a1[] = "[::1]:5000";
+
+    (void)state;
+    memset(d, 0, sizeof(d));
+    snprintf(d[0].id, sizeof(d[0].id), "id0");
+    d[0].api_address = a0;
+    d[0].repo_depot_port = 4001;
+    snprintf(d[1].id, sizeof(d[1].id), "id1");
+    d[1].api_address = a1;
+    d[1].repo_depot_port = 12348;
+    assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+    assert_string_equal(s[0].api_url, "http://127.0.0.1:4000");
+    assert_string_equal(s[0].depot_url, "http://127.0.0.1:4001");
+    assert_string_equal(s[1].api_url, "http://[::1]:5000");
+    assert_string_equal(s[1].depot_url, "http://[::1]:12348");
+    collect_sleds_free(s, 2);
+    d[1].repo_depot_port = 0; /* no sentinel ports */
+    assert_int_equal(collect_sleds_from_db(&s, &l, &err), ERR_INVAL);
+    assert_non_null(strstr(err.msg, "id1"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_task_status__ring_wraps),
+        cmocka_unit_test(test_task_status__counters),
+        cmocka_unit_test(test_task_status__guard),
+        cmocka_unit_test(test_task_status__parse_list),
+        cmocka_unit_test(test_task_status__build_input),
+        cmocka_unit_test(test_task_status__sleds_from_db),
+    };
+
+    mem_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
