@@ -79,6 +79,7 @@ const char *httpd_reason(int status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
@@ -301,4 +302,10 @@ void httpd_set_reply_hook(struct httpd *h, httpd_reply_hook fn, void *arg)
 {
     h->hook = fn;
     h->hook_arg = arg;
+}
+
+void httpd_set_sent_hook(struct httpd *h, httpd_sent_hook fn, void *arg)
+{
+    h->sent_hook = fn;
+    h->sent_hook_arg = arg;
 }

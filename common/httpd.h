@@ -12,7 +12,11 @@
  *    sent as `x-request-id` on every response;
  *  - routing at header time (on_headers), before any body byte is read, so
  *    a rejected request gets its JSON error without its body being read or
- *    stored (the reply closes the connection);
+ *    stored (the reply closes the connection with a lingering close: write
+ *    side shut down, unread body discarded for a bounded time and size, so
+ *    the client reads the reply rather than a reset);
+ *  - a head over LIMIT_HTTP_HEADERS gets 431, a malformed request line 400
+ *    (as soon as its first line is in), both JSON, before the close;
  *  - streaming request bodies: chunks go to a callback as they arrive, with
  *    pause/resume of the socket for backpressure;
  *  - bounded buffered bodies for JSON requests (default LIMIT_JSON_BODY);
@@ -158,6 +162,15 @@ void httpd_reply_evbuffer(struct httpd_req *r, int status, const char *ctype,
 typedef void (*httpd_reply_hook)(const struct httpd_req *r, int status,
                                  void *arg);
 void httpd_set_reply_hook(struct httpd *h, httpd_reply_hook fn, void *arg);
+/*
+ * Callback once per reply when its connection is done with it: `bytes` is
+ * the part of the reply body that left the server's buffers for the
+ * socket (all of it once written, less if the client went away first;
+ * HEAD and 204 count 0). For metrics of bytes actually sent.
+ */
+typedef void (*httpd_sent_hook)(const struct httpd_req *r, uint64_t bytes,
+                                void *arg);
+void httpd_set_sent_hook(struct httpd *h, httpd_sent_hook fn, void *arg);
 
 /* ---- pure helpers (any thread) ---- */
 /* 16 random lowercase hex chars + NUL. */

@@ -20,6 +20,16 @@ enum body_mode { BODY_BUFFER = 0, BODY_STREAM, BODY_REJECTED };
 
 #define HTTPD_MAX_HEADERS 64
 
+/*
+ * Lingering close: after the reply to a request whose body was not read
+ * (rejected at header time, or a bad head), the write side is shut down
+ * and incoming bytes are discarded for at most HTTPD_LINGER_SECS and at
+ * most the unread Content-Length (HTTPD_LINGER_MAX_BYTES when unknown or
+ * larger), so the client reads the reply instead of a connection reset.
+ */
+#define HTTPD_LINGER_SECS 2
+#define HTTPD_LINGER_MAX_BYTES (64ull * 1024 * 1024)
+
 struct httpd_req {
     struct httpd *h;
     struct httpd_conn *conn;  /* NULL once the client is gone */
@@ -40,6 +50,8 @@ struct httpd_req {
     httpd_abort_fn abort_fn;
     void *stream_arg;
     struct err reject;
+    int reject_status;        /* explicit status (431) instead of reject's */
+    uint64_t body_queued;     /* reply body bytes handed to the connection */
     void *data;
     const char *route;
     char *head_text;          /* request line and headers, NULs inserted */
@@ -60,6 +72,8 @@ struct httpd {
     void *arg;
     httpd_reply_hook hook;
     void *hook_arg;
+    httpd_sent_hook sent_hook;
+    void *sent_hook_arg;
     struct httpd_conn *conns;
     struct bufferevent_rate_limit_group *rate_group;
     unsigned idle_secs;

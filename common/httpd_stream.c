@@ -7,6 +7,9 @@
  * backpressure, write replies (file segments stay zero-copy), keep-alive,
  * idle timeouts, rate-limit group. One request at a time per connection
  * (no pipelining: the next request is read after the reply was written).
+ * Replies to heads over LIMIT_HTTP_HEADERS (431) and malformed request
+ * lines (400), the lingering close after a reply whose request body was
+ * not read, and the count of reply body bytes actually sent (sent hook).
  * Loop thread only.
  */
 #include "common/httpd.h"
@@ -30,7 +33,7 @@
 #include "common/mem.h"
 #include "common/parse.h"
 
-enum conn_state { C_HEAD, C_BODY, C_HANDLER, C_WRITING };
+enum conn_state { C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER };
 
 struct httpd_conn {
     struct httpd_conn *next, *prev;
@@ -40,6 +43,8 @@ struct httpd_conn {
     struct httpd_req *r;
     enum conn_state state;
     bool close_after;
+    bool linger;             /* lingering close after the reply */
+    uint64_t linger_left;    /* bytes still to discard */
 };
 
 static void conn_process(struct httpd_conn *c);
@@ -60,10 +65,27 @@ void httpd_req_unref(struct httpd_req *r)
     mem_free(r);
 }
 
+/* Report the reply body bytes of r that left our buffers. */
+static void report_sent(struct httpd_conn *c, struct httpd_req *r,
+                        bool complete)
+{
+    uint64_t sent = r->body_queued, left;
+
+    if (!r->replied || !c->h || !c->h->sent_hook)
+        return;
+    if (!complete) {
+        left = evbuffer_get_length(bufferevent_get_output(c->bev));
+        sent = left < sent ? sent - left : 0;
+    }
+    c->h->sent_hook(r, sent, c->h->sent_hook_arg);
+}
+
 static void conn_free(struct httpd_conn *c)
 {
     struct httpd_req *r = c->r;
 
+    if (r && c->state == C_WRITING)
+        report_sent(c, r, false);
     if (r) {
         if (!r->dispatched && r->mode == BODY_STREAM && r->abort_fn) {
             httpd_abort_fn fn = r->abort_fn;
@@ -205,7 +227,10 @@ static void dispatch(struct httpd_conn *c)
     r->dispatched = true;
     r->body_done = true;
     if (r->mode == BODY_REJECTED) {
-        httpd_reply_err(r, &r->reject);
+        if (r->reject_status)
+            httpd_reply_error(r, r->reject_status, NULL, r->reject.msg);
+        else
+            httpd_reply_err(r, &r->reject);
         return;
     }
     c->h->ops.on_request(r, c->h->arg);
@@ -219,25 +244,21 @@ static void bad_request(struct httpd_conn *c, int code, const char *msg)
     err_set(&err, code, "%s", msg);
     httpd_req_reject(r, &err);
     c->close_after = true;
+    c->linger = true;
+    c->linger_left = HTTPD_LINGER_MAX_BYTES;
     dispatch(c);
 }
 
-static void start_request(struct httpd_conn *c, size_t head_len)
+/* A new request record on c (head_text owned, NUL-terminated). */
+static struct httpd_req *req_new(struct httpd_conn *c, size_t head_len)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
     struct httpd_req *r = mem_calloc(1, sizeof(*r));
-    struct err err = ERR_INIT;
-    const char *v;
-    uint64_t clen = 0;
-    int crc;
 
     if (!r || !(r->head_text = mem_alloc(head_len + 1))) {
         mem_free(r);
-        conn_free(c);
-        return;
+        return NULL;
     }
-    evbuffer_remove(in, r->head_text, head_len);
-    r->head_text[head_len] = '\0';
+    r->head_text[0] = '\0';
     r->h = c->h;
     r->conn = c;
     r->refs = 1;
@@ -245,9 +266,75 @@ static void start_request(struct httpd_conn *c, size_t head_len)
     httpd_request_id(r->id);
     c->r = r;
     c->state = C_HEAD;
+    return r;
+}
+
+/*
+ * The head cannot be served (over LIMIT_HTTP_HEADERS: 431; a malformed
+ * request line: 400): drop what arrived, reply with a JSON error and
+ * close with a linger. There is no parsed request: method and path are
+ * empty.
+ */
+static void bad_head(struct httpd_conn *c, int status, const char *msg)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct httpd_req *r = req_new(c, 0);
+
+    evbuffer_drain(in, evbuffer_get_length(in));
+    if (!r) {
+        conn_free(c);
+        return;
+    }
+    err_set(&r->reject, ERR_INVAL, "%s", msg);
+    r->mode = BODY_REJECTED;
+    r->reject_status = status;
+    c->close_after = true;
+    c->linger = true;
+    c->linger_left = HTTPD_LINGER_MAX_BYTES;
+    dispatch(c);
+}
+
+/* Whether line[0..n) (up to its LF) can be "METHOD /target HTTP/1.x\r". */
+static bool request_line_ok(const char *line, size_t n)
+{
+    const char *sp1, *sp2, *end = line + n;
+
+    if (n < 2 || line[n - 1] != '\r')
+        return false;
+    end--;
+    sp1 = memchr(line, ' ', (size_t)(end - line));
+    if (!sp1 || sp1 == line)
+        return false;
+    for (const char *p = line; p < sp1; p++)
+        if (*p < 'A' || *p > 'Z')
+            return false;
+    sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
+    if (!sp2 || sp1[1] != '/' || memchr(sp2 + 1, ' ', (size_t)(end - sp2 - 1)))
+        return false;
+    return end - sp2 - 1 == 8 && (memcmp(sp2 + 1, "HTTP/1.1", 8) == 0 ||
+                                  memcmp(sp2 + 1, "HTTP/1.0", 8) == 0);
+}
+
+static void start_request(struct httpd_conn *c, size_t head_len)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct httpd_req *r = req_new(c, head_len);
+    struct err err = ERR_INIT;
+    const char *v;
+    uint64_t clen = 0;
+    int crc;
+
+    if (!r) {
+        conn_free(c);
+        return;
+    }
+    evbuffer_remove(in, r->head_text, head_len);
+    r->head_text[head_len] = '\0';
     if (parse_head(r, &err) < 0) {
         httpd_req_reject(r, &err);
         c->close_after = true;
+        c->linger = true;
+        c->linger_left = HTTPD_LINGER_MAX_BYTES;
         dispatch(c);
         return;
     }
@@ -341,6 +428,25 @@ static void read_body(struct httpd_conn *c)
         dispatch(c);
 }
 
+/*
+ * Whether the first line of in is a possible request line, or not
+ * complete yet (so a garbage line is refused at once rather than after
+ * the idle timeout or the head limit). Empty lines before a request are
+ * tolerated by RFC 9112 but not sent by our clients: refused too.
+ */
+static bool first_line_ok(struct evbuffer *in)
+{
+    struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, NULL);
+    char line[LIMIT_HTTP_HEADERS];
+
+    if (lf.pos < 0)
+        return true;
+    if ((size_t)lf.pos > sizeof(line))
+        return false;
+    evbuffer_copyout(in, line, (size_t)lf.pos);
+    return request_line_ok(line, (size_t)lf.pos);
+}
+
 static void conn_process(struct httpd_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -352,17 +458,19 @@ static void conn_process(struct httpd_conn *c)
             if (evbuffer_get_length(in) == 0)
                 return;
             pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-            if (pos.pos < 0) {
-                if (evbuffer_get_length(in) > LIMIT_HTTP_HEADERS) {
-                    /* No request to answer yet: make one for the error. */
-                    conn_free(c);
-                }
+            if ((pos.pos < 0 &&
+                 evbuffer_get_length(in) > LIMIT_HTTP_HEADERS) ||
+                (pos.pos >= 0 &&
+                 (size_t)pos.pos + 4 > LIMIT_HTTP_HEADERS)) {
+                bad_head(c, 431, "request head over the 16 KiB limit");
                 return;
             }
-            if ((size_t)pos.pos + 4 > LIMIT_HTTP_HEADERS) {
-                conn_free(c);
+            if (!first_line_ok(in)) {
+                bad_head(c, 400, "malformed request line");
                 return;
             }
+            if (pos.pos < 0)
+                return;
             start_request(c, (size_t)pos.pos + 4);
             continue;
         }
@@ -376,10 +484,48 @@ static void conn_process(struct httpd_conn *c)
     }
 }
 
+/* Discard what arrived while lingering; close once enough was read. */
+static void linger_drain(struct httpd_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t n = evbuffer_get_length(in);
+
+    evbuffer_drain(in, n);
+    c->linger_left = n < c->linger_left ? c->linger_left - n : 0;
+    if (c->linger_left == 0)
+        conn_free(c);
+}
+
+/*
+ * The reply is out: shut down our side and discard the client's unread
+ * bytes for a bounded time and size, so closing does not reset the
+ * connection (a reset makes the client's kernel drop the reply it has not
+ * read yet).
+ */
+static void linger_start(struct httpd_conn *c)
+{
+    struct timeval tv = {HTTPD_LINGER_SECS, 0};
+
+    c->state = C_LINGER;
+    if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) < 0 ||
+        event_add(c->kick, &tv) < 0) {
+        conn_free(c);
+        return;
+    }
+    bufferevent_disable(c->bev, EV_WRITE);
+    bufferevent_enable(c->bev, EV_READ);
+    linger_drain(c);
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
+    struct httpd_conn *c = arg;
+
     (void)bev;
-    conn_process(arg);
+    if (c->state == C_LINGER)
+        linger_drain(c);
+    else
+        conn_process(c);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -388,7 +534,9 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (c->state == C_BODY || c->state == C_HEAD)
+    if (c->state == C_LINGER)
+        conn_free(c); /* the linger time is over */
+    else if (c->state == C_BODY || c->state == C_HEAD)
         conn_process(c);
 }
 
@@ -402,8 +550,13 @@ static void on_written(struct bufferevent *bev, void *arg)
         return;
     c->r = NULL;
     if (r) {
+        report_sent(c, r, true);
         r->conn = NULL;
         httpd_req_unref(r);
+    }
+    if (c->close_after && c->linger) {
+        linger_start(c);
+        return;
     }
     if (c->close_after) {
         conn_free(c);
@@ -436,8 +589,15 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
 
     /* A body we did not (fully) read must not be parsed as the next
      * request: close after this reply. */
-    if (r->body_seen < r->body_len)
+    if (r->body_seen < r->body_len) {
+        uint64_t left = r->body_len - r->body_seen;
+
         c->close_after = true;
+        c->linger = true;
+        c->linger_left = left < HTTPD_LINGER_MAX_BYTES
+                             ? left
+                             : HTTPD_LINGER_MAX_BYTES;
+    }
     close_now = c->close_after;
     evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nx-request-id: %s\r\n",
                         status, httpd_reason(status), r->id);
@@ -449,8 +609,10 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
         evbuffer_add(out, r->out_headers.data, r->out_headers.len);
     evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
                         close_now ? "close" : "keep-alive");
-    if (body && !r->head && status != 204)
+    if (body && !r->head && status != 204) {
+        r->body_queued = blen;
         evbuffer_add_buffer(out, body);
+    }
     c->state = C_WRITING;
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_enable(c->bev, EV_WRITE);

@@ -29,6 +29,7 @@
 #include "common/sha256.h"
 #include "sledagent/copy.h"
 #include "sledagent/range.h"
+#include "sledagent/registration.h"
 
 #define MAX_COUNTERS 128
 
@@ -47,10 +48,7 @@ struct agent {
     struct copies *copies;
     struct ev_token_bucket_cfg *rate_cfg;
     struct bufferevent_rate_limit_group *rate_group;
-    struct event *reg_timer;
-    CURL *reg_easy;
-    struct curl_slist *reg_hdrs;
-    char *reg_body;
+    struct registration *reg;
     struct counter counters[MAX_COUNTERS];
     unsigned ncounters;
     uint64_t depot_bytes;
@@ -528,7 +526,6 @@ static void depot_request(struct httpd_req *r, void *arg)
                  (unsigned long long)size);
         httpd_req_add_header(r, "Content-Range", cr);
     }
-    a->depot_bytes += httpd_req_method(r) == HTTPD_GET ? rg.len : 0;
     httpd_reply_evbuffer(r, rr == RANGE_PARTIAL ? 206 : 200,
                          "application/octet-stream", b);
 out:
@@ -536,93 +533,27 @@ out:
         evbuffer_free(b);
 }
 
-/* ---- registration ---- */
-
-static void reg_schedule(struct agent *a, unsigned secs)
-{
-    struct timeval tv = {(time_t)secs, 0};
-
-    evtimer_add(a->reg_timer, &tv);
-}
-
-static void reg_done(CURL *easy, CURLcode res, void *arg)
+/* Depot bytes are counted as they leave for the socket, not as queued. */
+static void on_sent(const struct httpd_req *r, uint64_t bytes, void *arg)
 {
     struct agent *a = arg;
-    long code = 0;
 
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    if (res != CURLE_OK || code < 200 || code > 299)
-        log_warn("registration_failed", "{s:s, s:s, s:i}", "replicator",
-                 a->opts.replicator_url, "error", curl_easy_strerror(res),
-                 "status", (int)code);
-    else
-        log_debug("registered", "{s:s}", "replicator", a->opts.replicator_url);
-    curl_easy_cleanup(easy);
-    a->reg_easy = NULL;
-    reg_schedule(a, 30);
-}
-
-static size_t discard(char *p, size_t sz, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return sz * n;
-}
-
-static void reg_fire(evutil_socket_t fd, short what, void *arg)
-{
-    struct agent *a = arg;
-    char url[512];
-
-    (void)fd;
-    (void)what;
-    if (a->reg_easy)
-        return;
-    a->reg_easy = curl_easy_init();
-    if (!a->reg_easy) {
-        reg_schedule(a, 30);
-        return;
-    }
-    snprintf(url, sizeof(url), "%s/sled-agents/%s", a->opts.replicator_url,
-             a->opts.id);
-    curl_easy_setopt(a->reg_easy, CURLOPT_URL, url);
-    curl_easy_setopt(a->reg_easy, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(a->reg_easy, CURLOPT_POSTFIELDS, a->reg_body);
-    curl_easy_setopt(a->reg_easy, CURLOPT_HTTPHEADER, a->reg_hdrs);
-    curl_easy_setopt(a->reg_easy, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(a->reg_easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(a->reg_easy, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(a->reg_easy, CURLOPT_TIMEOUT, 20L);
-    if (curlev_add(a->cv, a->reg_easy, reg_done, a) < 0) {
-        curl_easy_cleanup(a->reg_easy);
-        a->reg_easy = NULL;
-        reg_schedule(a, 30);
-    }
+    if (strcmp(httpd_req_route(r), "depot_get") == 0)
+        a->depot_bytes += bytes;
 }
 
 static int reg_start(struct agent *a)
 {
-    struct buf b = BUF_INIT;
-    const char *host = a->opts.advertise_host ? a->opts.advertise_host
-                                              : a->opts.api_host;
-    int rc;
+    struct registration_opts ro = {0};
 
-    rc = buf_printf(&b, strchr(host, ':')
-                            ? "{\"api_address\": \"[%s]:%u\", "
-                              "\"repo_depot_port\": %u}"
-                            : "{\"api_address\": \"%s:%u\", "
-                              "\"repo_depot_port\": %u}",
-                    host, (unsigned)httpd_port(a->api),
-                    (unsigned)httpd_port(a->depot));
-    if (rc < 0)
-        return rc;
-    a->reg_body = buf_take(&b);
-    a->reg_hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    a->reg_timer = evtimer_new(a->base, reg_fire, a);
-    if (!a->reg_hdrs || !a->reg_timer)
-        return ERR_NOMEM;
-    reg_schedule(a, 0);
-    return 0;
+    ro.replicator_url = a->opts.replicator_url;
+    ro.id = a->opts.id;
+    ro.host = a->opts.advertise_host ? a->opts.advertise_host
+                                     : a->opts.api_host;
+    ro.api_port = httpd_port(a->api);
+    ro.depot_port = httpd_port(a->depot);
+    ro.interval_secs = a->opts.register_secs;
+    return registration_new(&a->reg, a->base, a->cv, &ro);
 }
 
 /* ---- lifecycle ---- */
@@ -663,8 +594,8 @@ int agent_new(struct agent **out, struct event_base *base,
     }
     co.connect_secs = opts->copy_connect_secs;
     co.stall_secs = opts->copy_stall_secs;
-    /* Copies share the sled's budget only approximately: each transfer is
-     * capped at the whole rate (documented in docs/API.md). */
+    /* Copies divide the rate among themselves (copy.c); they do not draw
+     * from the connections' token bucket (documented in docs/API.md). */
     co.max_recv_bps = opts->rate_limit;
     if ((rc = copies_new(&a->copies, a->cv, &co)) < 0) {
         err_set(err, rc, "out of memory");
@@ -686,6 +617,7 @@ int agent_new(struct agent **out, struct event_base *base,
         goto out;
     httpd_set_reply_hook(a->api, on_reply, a);
     httpd_set_reply_hook(a->depot, on_reply, a);
+    httpd_set_sent_hook(a->depot, on_sent, a);
     log_info("listening", "{s:s, s:i, s:s, s:i}", "api_host", opts->api_host,
              "api_port", (int)httpd_port(a->api), "depot_host",
              opts->depot_host, "depot_port", (int)httpd_port(a->depot));
@@ -714,8 +646,7 @@ void agent_stop_accepting(struct agent *a)
 {
     httpd_stop_accepting(a->api);
     httpd_stop_accepting(a->depot);
-    if (a->reg_timer)
-        evtimer_del(a->reg_timer);
+    registration_stop(a->reg);
 }
 
 void agent_free(struct agent *a)
@@ -727,17 +658,10 @@ void agent_free(struct agent *a)
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);
-    if (a->reg_easy) {
-        curlev_remove(a->cv, a->reg_easy);
-        curl_easy_cleanup(a->reg_easy);
-    }
+    registration_free(a->reg);
     store_close(a->st);
     copies_free(a->copies);
     curlev_free(a->cv);
-    if (a->reg_timer)
-        event_free(a->reg_timer);
-    curl_slist_free_all(a->reg_hdrs);
-    mem_free(a->reg_body);
     if (a->rate_group)
         bufferevent_rate_limit_group_free(a->rate_group);
     if (a->rate_cfg)

@@ -29,6 +29,7 @@ struct agent_opts {
     const char *replicator_url;   /* NULL: no registration */
     const char *id;               /* sled UUID */
     const char *advertise_host;   /* address given to the replicator */
+    unsigned register_secs;       /* registration period, 0 = 30 s */
 };
 
 /*

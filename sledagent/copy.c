@@ -4,7 +4,9 @@
  * copy.h). Each copy owns one curl easy handle and one store write; data
  * flows CURLOPT_WRITEFUNCTION -> store_write_data, with backpressure by
  * CURL_WRITEFUNC_PAUSE and curlev_unpause from the store's flow callback.
- * Loop thread only.
+ * The source's Content-Length is checked against space and quota
+ * (store_write_set_expected_len) before the 202. The receive rate limit
+ * is divided among the running copies. Loop thread only.
  */
 #include "sledagent/copy.h"
 
@@ -111,7 +113,10 @@ static void reply(struct copy *c, int status, const char *msg)
     httpd_req_unref(r);
 }
 
-static void set_failed(struct copy *c, const char *msg)
+static void rate_update(struct copies *cs);
+
+/* Fail the copy; a caller still waiting gets `status`. */
+static void set_failed_status(struct copy *c, int status, const char *msg)
 {
     if (c->state != COPY_RUNNING)
         return;
@@ -121,7 +126,38 @@ static void set_failed(struct copy *c, const char *msg)
     log_info("copy_failed", "{s:s, s:s, s:I, s:s}", "sha256", c->hex,
              "source", c->source, "bytes", (json_int_t)c->bytes, "error",
              c->error);
-    reply(c, 502, c->error);
+    reply(c, status, c->error);
+    rate_update(c->cs);
+}
+
+static void set_failed(struct copy *c, const char *msg)
+{
+    set_failed_status(c, 502, msg);
+}
+
+/*
+ * The sled's --rate-limit is shared by the running copies: each transfer
+ * gets rate / (running copies), updated whenever a copy starts or ends
+ * (curl reads CURLOPT_MAX_RECV_SPEED_LARGE on every progress check, so a
+ * running transfer picks the new share up at once).
+ */
+static void rate_update(struct copies *cs)
+{
+    unsigned running = 0;
+    curl_off_t share;
+
+    if (!cs->opts.max_recv_bps)
+        return;
+    for (const struct copy *c = cs->list; c; c = c->next)
+        running += c->state == COPY_RUNNING && c->easy;
+    if (!running)
+        return;
+    share = (curl_off_t)(cs->opts.max_recv_bps / running);
+    if (share < 1024)
+        share = 1024;
+    for (struct copy *c = cs->list; c; c = c->next)
+        if (c->state == COPY_RUNNING && c->easy)
+            curl_easy_setopt(c->easy, CURLOPT_MAX_RECV_SPEED_LARGE, share);
 }
 
 static void on_flow(bool pause, void *arg)
@@ -138,6 +174,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
     struct copy *c = arg;
     long code = 0;
     curl_off_t len = -1;
+    struct err err = ERR_INIT;
     char msg[200];
 
     if (sz * n > 2 || (p[0] != '\r' && p[0] != '\n'))
@@ -154,6 +191,14 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
     }
     curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     c->total = len;
+    /* Check and reserve the space before the 202, so a copy that cannot
+     * fit gets 507 (413 over the cap) instead of failing later. Without a
+     * Content-Length the writer checks space as the bytes arrive. */
+    if (len >= 0 && c->w &&
+        store_write_set_expected_len(c->w, (int64_t)len, &err) < 0) {
+        set_failed_status(c, err_http_status(err.code), err.msg);
+        return 0;
+    }
     c->answered = true;
     reply(c, 202, NULL);
     return sz * n;
@@ -163,6 +208,7 @@ static size_t on_write(char *p, size_t sz, size_t n, void *arg)
 {
     struct copy *c = arg;
     size_t len = sz * n;
+    int rc;
 
     if (c->state != COPY_RUNNING || !c->w)
         return 0;
@@ -172,8 +218,12 @@ static size_t on_write(char *p, size_t sz, size_t n, void *arg)
         set_failed(c, "out of memory");
         return 0;
     }
-    if (store_write_data(c->w, c->chunk) < 0) {
-        set_failed(c, "source sent more bytes than allowed");
+    rc = store_write_data(c->w, c->chunk);
+    if (rc < 0) {
+        set_failed(c, rc == ERR_NOSPACE
+                          ? "no dataset has free space or quota left for "
+                            "the artifact (source sent no Content-Length)"
+                          : "source sent more bytes than allowed");
         return 0;
     }
     c->bytes += len;
@@ -207,6 +257,7 @@ static void on_done(CURL *easy, CURLcode res, void *arg)
 
     curl_easy_cleanup(easy);
     c->easy = NULL;
+    rate_update(c->cs);
     if (res != CURLE_OK || c->state != COPY_RUNNING || !c->answered) {
         if (c->state == COPY_RUNNING) {
             snprintf(msg, sizeof(msg), "source %.100s unreachable or failed: %.180s",
@@ -275,6 +326,7 @@ int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
     c->next = cs->list;
     cs->list = c;
     cs->started++;
+    rate_update(cs);
     log_info("copy_started", "{s:s, s:s, s:I}", "sha256", c->hex, "source",
              c->source, "generation", (json_int_t)generation);
     return 0;

@@ -3,7 +3,8 @@
  * copy: copy-from-depot (DESIGN.md section 2): a libcurl transfer on
  * common/curlev from a peer's depot into a store write begun by the
  * caller, replying 202 to the API request once the source answered with
- * a 2xx header (502 otherwise), plus the registry behind GET /copies
+ * a 2xx header whose Content-Length fits (507 no space or quota, 413 over
+ * the cap, 502 otherwise), plus the registry behind GET /copies
  * (running copies and the last COPY_KEEP finished ones). Loop thread only.
  */
 #ifndef SLEDAGENT_COPY_H
@@ -25,7 +26,8 @@ struct store_write;
 struct copies_opts {
     unsigned connect_secs;  /* default 15 */
     unsigned stall_secs;    /* no-progress timeout, default 60 */
-    uint64_t max_recv_bps;  /* per transfer, 0 = unlimited */
+    uint64_t max_recv_bps;  /* shared by the running copies (each gets
+                               max_recv_bps / running), 0 = unlimited */
 };
 
 /* Returns 0 or ERR_NOMEM. */

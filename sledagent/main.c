@@ -35,7 +35,9 @@ static const char usage[] =
     "  --depot-listen ADDR:PORT   depot for peers (default 127.0.0.1:12348)\n"
     "  --id UUID                  sled id (default: a random UUID, logged)\n"
     "  --replicator URL           register with the replicator at start and\n"
-    "                             every 30 s (PUT URL/sled-agents/ID)\n"
+    "                             every --register-interval (PUT\n"
+    "                             URL/sled-agents/ID)\n"
+    "  --register-interval S      registration period (default 30, >= 1)\n"
     "  --advertise ADDR           address given to the replicator (default:\n"
     "                             the --listen address)\n"
     "  --port-file FILE           write {\"api\": P, \"depot\": Q} once bound\n"
@@ -56,7 +58,7 @@ static const char usage[] =
 enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
-    O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP
+    O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT
 };
 
 static const struct option longopts[] = {
@@ -78,6 +80,7 @@ static const struct option longopts[] = {
     {"copy-connect-timeout", required_argument, NULL, O_CCONN},
     {"copy-stall-timeout", required_argument, NULL, O_CSTALL},
     {"log-level", required_argument, NULL, O_LOG},
+    {"register-interval", required_argument, NULL, O_REGINT},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -256,6 +259,11 @@ int main(int argc, char **argv)
                     o.copy_connect_secs = (unsigned)v;
                 else if (c == O_CSTALL)
                     o.copy_stall_secs = (unsigned)v;
+                else if (c == O_REGINT && v == 0)
+                    return bad_usage("--register-interval must be >= 1",
+                                     optarg);
+                else if (c == O_REGINT)
+                    o.register_secs = (unsigned)v;
                 break;
             }
         }

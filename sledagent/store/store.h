@@ -128,6 +128,28 @@ int store_write_begin(struct store *st, struct store_write **out,
                       int64_t expected_len, struct err *err);
 
 /*
+ * Give a write begun with expected_len -1 its length once it is known (a
+ * copy learns it from the source's Content-Length header). Must be called
+ * before the first store_write_data(). Makes the checks store_write_begin
+ * makes for a known length: len <= max_body_bytes (ERR_TOOBIG), free space
+ * and quota on at least one of the write's datasets (ERR_NOSPACE), and on
+ * success reserves len on every dataset that can take it and drops the
+ * others from the write. From then on a short body is ERR_INVAL at finish
+ * and a longer one ERR_TOOBIG, as for a PUT. ERR_INVAL if the length was
+ * already known or data already arrived. On error the write is unchanged
+ * (the caller aborts it). Loop thread.
+ *
+ * A write whose length stays unknown reserves nothing up front; instead its
+ * worker checks quota and free space (minus the reserve) before each batch
+ * and grows its reservation, and when no dataset can take the next batch
+ * the write fails with ERR_NOSPACE: its temp files are removed,
+ * store_write_data() returns ERR_NOSPACE and store_write_finish() reports
+ * it.
+ */
+int store_write_set_expected_len(struct store_write *w, int64_t len,
+                                 struct err *err);
+
+/*
  * Called with pause=true when the write's backlog passed its high
  * watermark (stop reading the source) and pause=false once it drained
  * below the low watermark (resume). Runs on the loop thread.
@@ -138,8 +160,10 @@ void store_write_set_flow(struct store_write *w, store_flow_fn fn, void *arg);
 /*
  * Move all bytes of data (emptied) into the write's backlog; a worker
  * hashes and writes them to every dataset. Never blocks. Returns 0, or
- * ERR_TOOBIG when the total passes max_body_bytes or expected_len (the
- * write is then failed; call store_write_abort).
+ * ERR_TOOBIG when the total passes max_body_bytes or expected_len, or
+ * ERR_NOSPACE when a write of unknown length ran out of space or quota on
+ * the worker (the write is then failed; call store_write_abort, or
+ * store_write_finish to get the error in its callback).
  */
 int store_write_data(struct store_write *w, struct evbuffer *data);
 

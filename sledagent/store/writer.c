@@ -18,6 +18,13 @@
  * (each with its own temp file) cannot corrupt each other (omicron #7796):
  * a later rename replaces identical bytes. A dataset failing mid-write is
  * dropped from the write (and marked unhealthy if it is gone).
+ *
+ * Space: a write of known length reserves it at begin (or at
+ * store_write_set_expected_len). A write of unknown length reserves each
+ * batch on the worker just before writing it (quota and fresh statvfs,
+ * purging trash if that makes room) and drops every dataset that cannot
+ * take it; with none left it fails with ERR_NOSPACE and removes its temp
+ * files, so it can never eat into the reserve or pass the quota.
  */
 #include "sledagent/store/store_internal.h"
 
@@ -47,6 +54,7 @@ struct store_write {
     store_flow_fn flow;
     void *flow_arg;
     bool paused, task_running, finish_req, aborted, toobig;
+    bool failed; /* the worker failed it before finish/abort (no space) */
     store_write_done_fn cb;
     void *cb_arg;
     uint64_t received;
@@ -198,10 +206,79 @@ static void sync_progress(struct store_write *w)
     w->synced_to = w->written;
 }
 
+/*
+ * Whether dataset d can take len more bytes of w now (quota counting
+ * stored, trash and reserved bytes; free space from statvfs minus the
+ * reserve and the other writes' reservations); if so, reserve them.
+ * Worker; takes st->mu.
+ */
+static bool reserve_more(struct store_write *w, int d, uint64_t fb,
+                         uint64_t len, uint64_t *trash_out)
+{
+    struct store *st = w->st;
+    struct dataset *ds = &st->ds[d];
+    uint64_t used, others, avail;
+    bool fits;
+
+    pthread_mutex_lock(&st->mu);
+    used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
+    others = ds->reserved - w->reserve[d];
+    avail = fb > st->opts.reserve_bytes + others
+                ? fb - st->opts.reserve_bytes - others
+                : 0;
+    fits = (!st->opts.quota_bytes || used + len <= st->opts.quota_bytes) &&
+           avail >= len;
+    if (fits) {
+        ds->reserved += len;
+        w->reserve[d] += len;
+        ds->free_bytes = fb;
+    }
+    *trash_out = ds->trash_bytes;
+    pthread_mutex_unlock(&st->mu);
+    return fits;
+}
+
+/*
+ * Unknown length: reserve the next len bytes on every active dataset,
+ * dropping those that cannot take them. Returns 0 while one is left.
+ * Worker.
+ */
+static int grow_reservation(struct store_write *w, uint64_t len)
+{
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        uint64_t fb = 0, trash = 0;
+        bool fits;
+
+        if (!w->active[d])
+            continue;
+        if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
+            fb = 0;
+        fits = reserve_more(w, d, fb, len, &trash);
+        if (!fits && trash > 0) {
+            trash_purge_for_space(w->st, d, len);
+            if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
+                fb = 0;
+            fits = reserve_more(w, d, fb, len, &trash);
+        }
+        if (!fits)
+            drop_dataset(w, d, ENOSPC, "reserve space");
+    }
+    return active_count(w) ? 0 : -1;
+}
+
 /* Hash and write everything in w->work, then empty it. */
 static void process(struct store_write *w)
 {
     struct iovec iov[WRITER_IOV], copy[WRITER_IOV];
+
+    if (w->expected < 0 && !w->finalized &&
+        grow_reservation(w, evbuffer_get_length(w->work)) < 0) {
+        err_set(&w->err, ERR_NOSPACE, "no dataset has free space or quota "
+                "for %s past %llu bytes", w->hex,
+                (unsigned long long)w->written);
+        set_result(w, WFAIL_OTHER, ERR_NOSPACE);
+        cleanup_files(w);
+    }
 
     while (evbuffer_get_length(w->work) > 0) {
         int n = evbuffer_peek(w->work, -1, NULL, iov, WRITER_IOV);
@@ -420,6 +497,18 @@ static void write_done(void *arg)
     bool more, low;
 
     w->task_running = false;
+    if (w->finalized && !w->finish_req && !w->aborted) {
+        /* Failed on the worker (no space) while the caller still feeds
+         * it: keep w until finish or abort; let a paused source run into
+         * the error. */
+        w->failed = true;
+        if (w->paused) {
+            w->paused = false;
+            if (w->flow)
+                w->flow(false, w->flow_arg);
+        }
+        return;
+    }
     if (w->finalized) {
         complete(w);
         return;
@@ -563,6 +652,46 @@ fail:
     return rc;
 }
 
+int store_write_set_expected_len(struct store_write *w, int64_t len,
+                                 struct err *err)
+{
+    struct store *st = w->st;
+    bool use[STORE_DATASETS], purge[STORE_DATASETS];
+    uint64_t reserve[STORE_DATASETS];
+    bool ok;
+
+    if (len < 0 || w->expected >= 0 || w->received > 0 || w->task_running)
+        return err_set(err, ERR_INVAL, "the write's length is already "
+                       "known or data already arrived");
+    if ((uint64_t)len > st->opts.max_body_bytes)
+        return err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
+                       (long long)len,
+                       (unsigned long long)st->opts.max_body_bytes);
+    memcpy(use, w->use, sizeof(use));
+    memcpy(purge, w->purge, sizeof(purge));
+    memcpy(reserve, w->reserve, sizeof(reserve));
+    pthread_mutex_lock(&st->mu);
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        st->ds[d].reserved -= w->reserve[d];
+        w->use[d] = w->purge[d] = false;
+        w->reserve[d] = 0;
+    }
+    ok = check_space_locked(st, w, (uint64_t)len) == 0;
+    if (!ok) {
+        memcpy(w->use, use, sizeof(use));
+        memcpy(w->purge, purge, sizeof(purge));
+        memcpy(w->reserve, reserve, sizeof(reserve));
+    }
+    for (int d = 0; d < STORE_DATASETS; d++)
+        st->ds[d].reserved += w->reserve[d];
+    pthread_mutex_unlock(&st->mu);
+    if (!ok)
+        return err_set(err, ERR_NOSPACE, "no dataset has %lld bytes of free "
+                       "space and quota", (long long)len);
+    w->expected = len;
+    return 0;
+}
+
 void store_write_set_flow(struct store_write *w, store_flow_fn fn, void *arg)
 {
     w->flow = fn;
@@ -574,9 +703,9 @@ int store_write_data(struct store_write *w, struct evbuffer *data)
     size_t n = evbuffer_get_length(data);
     bool high;
 
-    if (w->toobig || w->aborted || w->finish_req) {
+    if (w->toobig || w->aborted || w->finish_req || w->failed) {
         evbuffer_drain(data, n);
-        return w->toobig ? ERR_TOOBIG : 0;
+        return w->toobig ? ERR_TOOBIG : w->failed ? w->rc : 0;
     }
     w->received += n;
     if (w->received > w->st->opts.max_body_bytes ||

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * registration: the sledagent's registration with the replicator (DESIGN.md
+ * section 9, docs/DECISIONS.md 10): PUT URL/sled-agents/{id} with
+ * {"api_address": "IP:PORT", "repo_depot_port": PORT} at start and then
+ * every interval, over common/curlev. A failure (replicator down, non-2xx)
+ * is logged at warn and retried at the next period; it never stops the
+ * agent. Loop thread only.
+ */
+#ifndef SLEDAGENT_REGISTRATION_H
+#define SLEDAGENT_REGISTRATION_H
+
+#include <stdint.h>
+
+struct curlev;
+struct event_base;
+struct registration;
+
+struct registration_opts {
+    const char *replicator_url; /* http://host:port */
+    const char *id;             /* sled UUID */
+    const char *host;           /* advertised API IP */
+    uint16_t api_port;
+    uint16_t depot_port;
+    unsigned interval_secs;     /* 0 = default 30 */
+};
+
+/*
+ * Start registering (first attempt at once, from the loop). Strings are
+ * copied. Returns 0 or ERR_NOMEM.
+ */
+int registration_new(struct registration **out, struct event_base *base,
+                     struct curlev *cv, const struct registration_opts *opts);
+
+/* Stop the timer (shutdown); an attempt in flight may still finish. */
+void registration_stop(struct registration *rg);
+
+/* Cancel any attempt in flight and free (before curlev_free). NULL is a
+ * no-op. */
+void registration_free(struct registration *rg);
+
+#endif
