@@ -62,9 +62,6 @@ static void sjob_free(struct sjob *j)
 {
     if (!j)
         return;
-    if (j->sleds)
-        for (size_t i = 0; i < j->n; i++)
-            sledreq_free(j->sleds[i].req);
     collect_sleds_free(j->sleds, j->n);
     sled_db_list_release(&j->list);
     json_decref(j->reply);
