@@ -18,12 +18,15 @@ endfunction()
 
 if(TARGET rd_testsupport)
   rd_agent_test(test_agent_config integration)
-  foreach(t test_agent_put test_agent_depot test_agent_lifecycle)
+  foreach(t test_agent_put test_agent_depot test_agent_lifecycle
+            test_agent_http test_agent_copyspace test_agent_register
+            test_agent_ratelimit test_agent_trash)
     if(EXISTS ${RD_AGENT_TEST_DIR}/integration/${t}.c)
       rd_agent_test(${t} integration)
     endif()
   endforeach()
-  foreach(t test_agent_crash test_agent_dataset test_agent_startup)
+  foreach(t test_agent_crash test_agent_dataset test_agent_startup
+            test_agent_stall)
     if(EXISTS ${RD_AGENT_TEST_DIR}/fault/${t}.c)
       rd_agent_test(${t} fault)
     endif()
