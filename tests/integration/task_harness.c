@@ -12,6 +12,8 @@
  *   task_harness --db URL --staging DIR --port-file F [--listen H:P]
  *     [--period S] [--no-periodic] [--min-sled-replication N]
  *     [--lost-grace S] [--copy-stall S] [--seed N] [--max-inflight N]
+ *   task_harness cli [--url URL] [--json] COMMAND...   (cli_task_main, as
+ *     `replicator COMMAND` will run it once cli.c dispatches to it)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,8 @@
 #include "common/mem.h"
 #include "common/parse.h"
 #include "replicator/api_task.h"
+#include "replicator/cli.h"
+#include "replicator/cli_task.h"
 #include "replicator/staging.h"
 #include "replicator/task/task.h"
 
@@ -116,6 +120,27 @@ static int num(uint64_t *out, const char *s)
     return parse_u64(out, s) < 0 ? -1 : 0;
 }
 
+static int run_cli(int argc, char **argv)
+{
+    struct cli c = {"http://127.0.0.1:12221", false};
+    int i = 0, code;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--json"))
+            c.json = true;
+        else if (!strcmp(argv[i], "--url") && i + 1 < argc)
+            c.url = argv[++i];
+        else
+            return CLI_EXIT_USAGE;
+    }
+    if (i >= argc)
+        return CLI_EXIT_USAGE;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    code = cli_task_main(&c, argc - i, argv + i);
+    curl_global_cleanup();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     struct task_config cfg;
@@ -133,6 +158,8 @@ int main(int argc, char **argv)
 
     mem_init();
     log_init("task_harness", LOG_INFO, 2);
+    if (argc >= 2 && !strcmp(argv[1], "cli"))
+        return run_cli(argc - 2, argv + 2);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     memset(&h, 0, sizeof(h));

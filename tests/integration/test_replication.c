@@ -428,6 +428,44 @@ static void test_replication__converge_share_prune(void **state)
     g->passed = true;
 }
 
+/* The CLI commands (cli_task_main, through the harness's cli mode). */
+static int cli(struct rig *g, const char *a1, const char *a2, const char *a3)
+{
+    char *bin = proc_bin_path("task_harness");
+    char *log = testutil_join(g->tmp, "cli.log");
+    const char *argv[] = {bin, "cli", "--url", g->in[0].url, a1, a2, a3,
+                          NULL};
+    int code = -1;
+
+    assert_int_equal(proc_run(&code, bin, (char *const *)argv, log, 60000),
+                     0);
+    mem_free(bin);
+    mem_free(log);
+    return code;
+}
+
+static void test_replication__cli(void **state)
+{
+    struct rig *g = *state;
+    static const uint64_t sa[] = {61};
+    char ha[1][HEX_LEN];
+
+    rig_up(g, 4, NULL);
+    stage_repo(g, 0, "1.0.0", sa, 1, ha);
+    assert_int_equal(cli(g, "activate", NULL, NULL), 0);
+    assert_int_equal(cli(g, "activate", "--no-wait", NULL), 0);
+    assert_int_equal(cli(g, "status", NULL, NULL), 0);
+    assert_int_equal(cli(g, "sled", "list", NULL), 0);
+    assert_int_equal(cli(g, "sled", "bogus", NULL), 2);
+    assert_int_equal(cli(g, "generation", "confirm", "99"), 1);
+    assert_int_equal(cli(g, "generation", "bump", "--past-fleet"), 0);
+    assert_int_equal(cli(g, "sled", "expunge",
+                         "00000000-0000-4000-8000-000000000004"), 0);
+    assert_int_equal(cli(g, "sled", "expunge",
+                         "00000000-0000-4000-8000-00000000ffff"), 1);
+    g->passed = true;
+}
+
 /* A sled added late converges; a sled restarted with empty datasets is
  * re-copied. */
 static void test_replication__late_and_wiped(void **state)
@@ -622,6 +660,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_replication__converge_share_prune, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_replication__cli, rig_setup,
+                                        rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__late_and_wiped, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__stale_sled, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__guard, rig_setup, rig_teardown),

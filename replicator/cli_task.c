@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * cli_task: the `replicator` commands of the reconciliation task, the
+ * sled registry and the generation:
+ *   activate [--no-wait]          POST .../activate?wait=1 and print the
+ *                                 run summary (or just activate)
+ *   status [--limit N]            the task status as a table (--json: the
+ *                                 server's document)
+ *   sled list | sled expunge ID
+ *   generation bump --past-fleet | generation confirm G
+ * Exit codes 0 ok, 1 failed, 2 usage (cli.h). Main thread.
+ */
+#include "replicator/cli_task.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/parse.h"
+#include "replicator/cli.h"
+
+#define TASK_PATH "/background-tasks/tuf_artifact_replication"
+
+static json_int_t ival(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+static void print_counters(const char *label, const json_t *c)
+{
+    printf("%-10s config %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           "  list %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           "  put %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           "  copy %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           "   (ok/err)\n",
+           label, ival(c, "put_config_ok"), ival(c, "put_config_err"),
+           ival(c, "list_ok"), ival(c, "list_err"), ival(c, "put_ok"),
+           ival(c, "put_err"), ival(c, "copy_ok"), ival(c, "copy_err"));
+}
+
+static void human_summary(const json_t *s)
+{
+    const json_t *p = json_object_get(s, "plan");
+    const json_t *x = json_object_get(s, "executed");
+
+    printf("run %" JSON_INTEGER_FORMAT " (%s) generation %" JSON_INTEGER_FORMAT
+           ": %s%s in %" JSON_INTEGER_FORMAT " ms\n",
+           ival(s, "run"), jsonu_str(s, "reason") ? jsonu_str(s, "reason")
+                                                   : "?",
+           ival(s, "generation"),
+           json_is_true(json_object_get(s, "converged")) ? "converged"
+                                                         : "not converged",
+           json_is_true(json_object_get(s, "held")) ? " (generation HELD)"
+                                                    : "",
+           ival(s, "duration_ms"));
+    if (p)
+        printf("plan: %" JSON_INTEGER_FORMAT " puts, %" JSON_INTEGER_FORMAT
+               " copies, %" JSON_INTEGER_FORMAT " recopies, %"
+               JSON_INTEGER_FORMAT " waves, %" JSON_INTEGER_FORMAT
+               " deferred, %" JSON_INTEGER_FORMAT " lost\n",
+               ival(p, "puts"), ival(p, "copies"), ival(p, "recopies"),
+               ival(p, "waves"), ival(p, "requests_deferred"),
+               ival(p, "lost"));
+    if (x)
+        printf("executed: %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
+               " failed, %" JSON_INTEGER_FORMAT " skipped\n",
+               ival(x, "ok"), ival(x, "failed"), ival(x, "skipped"));
+    printf("sleds: %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
+           " unreachable, %" JSON_INTEGER_FORMAT " isolated; staged repos "
+           "dropped: %" JSON_INTEGER_FORMAT "\n",
+           ival(s, "sleds_ok"), ival(s, "sleds_unreachable"),
+           ival(s, "sleds_isolated"), ival(s, "staged_dropped"));
+    if (jsonu_str(s, "held_reason"))
+        printf("held: %s\n", jsonu_str(s, "held_reason"));
+    if (jsonu_str(s, "error"))
+        printf("error: %s\n", jsonu_str(s, "error"));
+    if (json_object_get(s, "counters"))
+        print_counters("requests", json_object_get(s, "counters"));
+}
+
+static void human_status(const json_t *st)
+{
+    const json_t *v, *la = json_object_get(st, "last_activation");
+    size_t i;
+
+    printf("task tuf_artifact_replication: %s, %" JSON_INTEGER_FORMAT
+           " runs, generation %" JSON_INTEGER_FORMAT ", local_repos %"
+           JSON_INTEGER_FORMAT ", requests_deferred %" JSON_INTEGER_FORMAT
+           "\n",
+           jsonu_str(st, "state") ? jsonu_str(st, "state") : "?",
+           ival(st, "runs"), ival(st, "generation"), ival(st, "local_repos"),
+           ival(st, "requests_deferred"));
+    if (json_is_object(la))
+        printf("last activation: %s at %" JSON_INTEGER_FORMAT " ms\n",
+               jsonu_str(la, "reason"), ival(la, "time_ms"));
+    print_counters("last run", json_object_get(st, "last_run_counters"));
+    print_counters("lifetime", json_object_get(st, "lifetime_counters"));
+    printf("\n%-38s %-12s %10s %9s %9s  %s\n", "SLED", "STATE", "GENERATION",
+           "ARTIFACTS", "COMPLETE", "ERROR");
+    json_array_foreach(json_object_get(st, "sleds"), i, v)
+        printf("%-38s %-12s %10" JSON_INTEGER_FORMAT " %9" JSON_INTEGER_FORMAT
+               " %9" JSON_INTEGER_FORMAT "  %s\n",
+               jsonu_str(v, "id"), jsonu_str(v, "state"),
+               ival(v, "generation"), ival(v, "artifacts"),
+               ival(v, "artifacts_complete"),
+               jsonu_str(v, "error") ? jsonu_str(v, "error") : "");
+    printf("\n%-20s %9s %12s %12s %5s %8s  %s\n", "REPO", "ARTIFACTS",
+           "ON_ALL_SLEDS", "ON_MIN_SLEDS", "LOST", "AT_RISK", "SUFFICIENT");
+    json_array_foreach(json_object_get(st, "repos"), i, v)
+        printf("%-20s %9" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT
+               " %12" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT
+               " %8" JSON_INTEGER_FORMAT "  %s\n",
+               jsonu_str(v, "system_version"), ival(v, "artifacts"),
+               ival(v, "on_all_sleds"), ival(v, "on_min_sleds"),
+               ival(v, "lost"), ival(v, "at_risk"),
+               json_is_true(json_object_get(v, "sufficient")) ? "yes" : "no");
+    json_array_foreach(json_object_get(st, "isolated_sleds"), i, v)
+        printf("\nISOLATED %s: %s\n  remedy: %s\n", jsonu_str(v, "id"),
+               jsonu_str(v, "error"), jsonu_str(v, "remedy"));
+    json_array_foreach(json_object_get(st, "held_generations"), i, v)
+        printf("\nHELD generation %" JSON_INTEGER_FORMAT ": %s\n",
+               ival(v, "generation"), jsonu_str(v, "reason"));
+    json_array_foreach(json_object_get(st, "lost_artifacts"), i, v)
+        printf("\nLOST %s (re-upload the repository)\n",
+               jsonu_str(v, "sha256"));
+}
+
+static void human_sleds(const json_t *r)
+{
+    const json_t *v;
+    size_t i;
+
+    printf("%-38s %-24s %s\n", "ID", "API_ADDRESS", "REPO_DEPOT_PORT");
+    json_array_foreach(json_object_get(r, "sleds"), i, v)
+        printf("%-38s %-24s %" JSON_INTEGER_FORMAT "\n", jsonu_str(v, "id"),
+               jsonu_str(v, "api_address"), ival(v, "repo_depot_port"));
+}
+
+static void human_generic(const json_t *r)
+{
+    if (json_object_get(r, "generation"))
+        printf("generation %" JSON_INTEGER_FORMAT "\n", ival(r, "generation"));
+    else
+        printf("ok\n");
+}
+
+static int usage_err(const char *msg)
+{
+    fprintf(stderr, "replicator: %s\n"
+            "usage: replicator [--url URL] [--json] activate [--no-wait]\n"
+            "       | status [--limit N] | sled list | sled expunge ID\n"
+            "       | generation bump --past-fleet | generation confirm G\n",
+            msg);
+    return CLI_EXIT_USAGE;
+}
+
+static int cmd_activate(const struct cli *c, int argc, char **argv)
+{
+    bool wait = true;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-wait"))
+            wait = false;
+        else
+            return usage_err("activate: unknown argument");
+    }
+    return cli_simple(c, "POST",
+                      wait ? TASK_PATH "/activate?wait=1"
+                           : TASK_PATH "/activate",
+                      NULL, wait ? human_summary : NULL);
+}
+
+static int cmd_status(const struct cli *c, int argc, char **argv)
+{
+    char path[128];
+    uint64_t limit = 20;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
+            parse_u64(&limit, argv[i + 1]) == 0)
+            i++;
+        else
+            return usage_err("status: unknown argument");
+    }
+    snprintf(path, sizeof(path), TASK_PATH "?limit=%" PRIu64, limit);
+    return cli_simple(c, "GET", path, NULL, human_status);
+}
+
+int cli_task_main(const struct cli *c, int argc, char **argv)
+{
+    char path[160];
+    uint64_t g;
+
+    if (!strcmp(argv[0], "activate"))
+        return cmd_activate(c, argc, argv);
+    if (!strcmp(argv[0], "status"))
+        return cmd_status(c, argc, argv);
+    if (!strcmp(argv[0], "sled")) {
+        if (argc == 2 && !strcmp(argv[1], "list"))
+            return cli_simple(c, "GET", "/sled-agents", NULL, human_sleds);
+        if (argc == 3 && !strcmp(argv[1], "expunge") &&
+            strlen(argv[2]) < 64 && !strchr(argv[2], '/')) {
+            snprintf(path, sizeof(path), "/sled-agents/%s/expunge", argv[2]);
+            return cli_simple(c, "POST", path, NULL, human_generic);
+        }
+        return usage_err("sled: list | expunge ID");
+    }
+    if (!strcmp(argv[0], "generation")) {
+        if (argc == 3 && !strcmp(argv[1], "bump") &&
+            !strcmp(argv[2], "--past-fleet"))
+            return cli_simple(c, "POST", "/generation/bump-past-fleet", NULL,
+                              human_generic);
+        if (argc == 3 && !strcmp(argv[1], "confirm") &&
+            parse_u64(&g, argv[2]) == 0 && g > 0) {
+            snprintf(path, sizeof(path), "/generation/%" PRIu64 "/confirm",
+                     g);
+            return cli_simple(c, "POST", path, NULL, human_generic);
+        }
+        return usage_err("generation: bump --past-fleet | confirm G");
+    }
+    return usage_err("unknown command");
+}
