@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * rack-sim: command-line entry point of the simulated rack. Parses the
+ * options (anywhere on the line) and the command words of DESIGN.md
+ * section 9, loads the rack's state file, dispatches to rack_up,
+ * rack_fault, rack_db, rack_status or rack_demo, and saves the state file
+ * back. Exit codes: 0 success, 1 the operation failed, 2 usage error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/parse.h"
+#include "sim/rack_db.h"
+#include "sim/rack_demo.h"
+#include "sim/rack_fault.h"
+#include "sim/rack_proc.h"
+#include "sim/rack_state.h"
+#include "sim/rack_status.h"
+#include "sim/rack_up.h"
+
+static const char usage[] =
+    "usage: rack-sim up --sleds N [--replicators M] [--dir D]\n"
+    "                [--rate-limit BYTES_PER_SEC] [--period SECONDS]\n"
+    "                [--min-sled-replication N] [--no-blind-trust]\n"
+    "                [--foreground]\n"
+    "       rack-sim [--dir D] status [--json] [--verbose]\n"
+    "       rack-sim [--dir D] down [--purge]\n"
+    "       rack-sim demo [--sleds N] [--demo-size-mib MIB]\n"
+    "                [--demo-artifacts K] [--rate-limit B] [--keep]\n"
+    "       rack-sim [--dir D] stop|kill|restart|partition|heal SLED\n"
+    "       rack-sim [--dir D] dataset remove|restore|fill|corrupt SLED A|B\n"
+    "                [HASH]\n"
+    "       rack-sim [--dir D] ledger previous-life SLED GEN\n"
+    "       rack-sim [--dir D] db snapshot|restore NAME | db sql STATEMENT\n"
+    "       rack-sim [--dir D] replicator kill|restart I\n"
+    "SLED is an index (0..N-1) or sled-K. Without --dir: $RACK_SIM_DIR,\n"
+    "then the rack of the last `up` (" RACK_CURRENT_LINK ").\n"
+    "Exit codes: 0 success, 1 failure (the message says why), 2 usage.\n"
+    "See docs/RACK-SIM.md.\n";
+
+enum {
+    O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PERIOD, O_MINR, O_NOBLIND,
+    O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP
+};
+
+static const struct option longopts[] = {
+    {"dir", required_argument, NULL, O_DIR},
+    {"sleds", required_argument, NULL, O_SLEDS},
+    {"replicators", required_argument, NULL, O_REPLS},
+    {"rate-limit", required_argument, NULL, O_RATE},
+    {"period", required_argument, NULL, O_PERIOD},
+    {"min-sled-replication", required_argument, NULL, O_MINR},
+    {"no-blind-trust", no_argument, NULL, O_NOBLIND},
+    {"foreground", no_argument, NULL, O_FG},
+    {"json", no_argument, NULL, O_JSON},
+    {"verbose", no_argument, NULL, O_VERBOSE},
+    {"purge", no_argument, NULL, O_PURGE},
+    {"demo-size-mib", required_argument, NULL, O_SIZE},
+    {"demo-artifacts", required_argument, NULL, O_NART},
+    {"keep", no_argument, NULL, O_KEEP},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+struct cli {
+    const char *dir;
+    struct rack_up_opts up;
+    struct rack_demo_opts demo;
+    bool json, verbose, purge;
+    int npos;
+    char **pos;
+};
+
+static int usage_error(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "rack-sim: %s\n", msg);
+    fputs(usage, stderr);
+    return 2;
+}
+
+static int parse(struct cli *c, int argc, char **argv)
+{
+    uint64_t v;
+    int opt;
+
+    c->up.replicators = 1;
+    c->up.blind_trust = true;
+    c->demo.sleds = 8;
+    c->demo.size_mib = 240;
+    c->demo.artifacts = 6;
+    while ((opt = getopt_long(argc, argv, "+", longopts, NULL)) != -1 ||
+           optind < argc) {
+        if (opt == -1) {
+            /* A command word: keep it, parse options after it too. */
+            c->pos[c->npos++] = argv[optind++];
+            continue;
+        }
+        if (opt == '?')
+            return -1;
+        if (opt == O_HELP) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        v = 0;
+        if (optarg && opt != O_DIR &&
+            parse_u64(&v, optarg) < 0) {
+            fprintf(stderr, "rack-sim: bad number %s\n", optarg);
+            return -1;
+        }
+        switch (opt) {
+        case O_DIR: c->dir = optarg; break;
+        case O_SLEDS: c->up.sleds = (size_t)v; c->demo.sleds = (size_t)v; break;
+        case O_REPLS: c->up.replicators = (size_t)v; break;
+        case O_RATE: c->up.rate_limit = v; c->demo.rate_limit = v; break;
+        case O_PERIOD: c->up.period = (unsigned)v; break;
+        case O_MINR: c->up.min_repl = (unsigned)v; break;
+        case O_NOBLIND: c->up.blind_trust = false; break;
+        case O_FG: c->up.foreground = true; break;
+        case O_JSON: c->json = true; break;
+        case O_VERBOSE: c->verbose = true; break;
+        case O_PURGE: c->purge = true; break;
+        case O_SIZE: c->demo.size_mib = (unsigned)v; break;
+        case O_NART: c->demo.artifacts = (unsigned)v; break;
+        case O_KEEP: c->demo.keep = true; break;
+        default: return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmd_up(struct cli *c)
+{
+    struct rack r;
+    struct err err = ERR_INIT;
+
+    if (!c->up.sleds)
+        return usage_error("up needs --sleds N");
+    c->up.dir = c->dir;
+    if (rack_up(&r, &c->up, &err) < 0) {
+        fprintf(stderr, "rack-sim up: %s\n", err.msg);
+        return 1;
+    }
+    printf("rack up: %zu sleds, %zu replicator(s) in %s\n", r.nsleds,
+           r.nrepls, r.dir);
+    if (c->up.foreground) {
+        /* Keep the rack while this process lives (tests, interactive). */
+        printf("foreground: Ctrl-C stops the rack\n");
+        fflush(stdout);
+        while (!rack_interrupted())
+            rack_sleep_ms(200);
+        rack_down(&r, false, NULL);
+    }
+    return 0;
+}
+
+/* Commands that work on an existing rack. */
+static int cmd_rack(struct cli *c)
+{
+    const char *cmd = c->pos[0];
+    char dir[PATH_MAX], victim[65] = "";
+    struct err err = ERR_INIT;
+    struct rack *r = mem_calloc(1, sizeof(*r));
+    int rc = 0, k = 0, ret = 1;
+    bool save = true;
+
+    if (!r) {
+        fprintf(stderr, "rack-sim: out of memory\n");
+        return 1;
+    }
+    if (rack_find_dir(dir, sizeof(dir), c->dir, &err) < 0 ||
+        rack_state_load(r, dir, &err) < 0) {
+        fprintf(stderr, "rack-sim %s: %s\n", cmd, err.msg);
+        goto out;
+    }
+    if (strcmp(cmd, "status") == 0 && c->npos == 1) {
+        json_t *st = rack_status_collect(r, 1000);
+
+        if (c->json) {
+            json_dumpf(st, stdout, JSON_INDENT(2));
+            putchar('\n');
+        } else {
+            rack_status_print(stdout, st, c->verbose);
+        }
+        json_decref(st);
+        save = false;
+    } else if (strcmp(cmd, "down") == 0 && c->npos == 1) {
+        rc = rack_down(r, c->purge, &err);
+        save = false;
+        if (rc == 0)
+            printf("rack down%s: %s\n", c->purge ? " and removed" : "",
+                   r->dir);
+    } else if ((!strcmp(cmd, "stop") || !strcmp(cmd, "kill") ||
+                !strcmp(cmd, "restart") || !strcmp(cmd, "partition") ||
+                !strcmp(cmd, "heal")) && c->npos == 2) {
+        k = rack_sled_index(r, c->pos[1], &err);
+        rc = k < 0 ? k : rack_fault_sled(r, (size_t)k, cmd, &err);
+        if (rc == 0)
+            printf("sled %d: %s\n", k, r->sleds[k].state);
+    } else if (!strcmp(cmd, "dataset") && (c->npos == 4 || c->npos == 5)) {
+        const char *w = c->pos[3];
+
+        k = rack_sled_index(r, c->pos[2], &err);
+        if (k >= 0 && (strlen(w) != 1 || (w[0] != 'A' && w[0] != 'B'))) {
+            ret = usage_error("dataset is A or B");
+            goto out;
+        }
+        rc = k < 0 ? k : rack_fault_dataset(r, (size_t)k, c->pos[1], w[0],
+                                            c->npos == 5 ? c->pos[4] : NULL,
+                                            victim, &err);
+        if (rc == 0)
+            printf("sled %d dataset %s: %s%s%s\n", k, w, c->pos[1],
+                   victim[0] ? " " : "", victim);
+    } else if (!strcmp(cmd, "ledger") && c->npos == 4 &&
+               !strcmp(c->pos[1], "previous-life")) {
+        uint64_t gen;
+
+        k = rack_sled_index(r, c->pos[2], &err);
+        if (k >= 0 && parse_u64(&gen, c->pos[3]) < 0) {
+            ret = usage_error("GEN must be a number");
+            goto out;
+        }
+        rc = k < 0 ? k : rack_fault_ledger(r, (size_t)k, gen, &err);
+        if (rc == 0)
+            printf("sled %d: ledger generation %s, restarted\n", k,
+                   c->pos[3]);
+    } else if (!strcmp(cmd, "db") && c->npos == 3) {
+        char out[4096] = "";
+
+        save = false;
+        if (!strcmp(c->pos[1], "snapshot"))
+            rc = rack_db_snapshot(r, c->pos[2], &err);
+        else if (!strcmp(c->pos[1], "restore"))
+            rc = rack_db_restore(r, c->pos[2], &err);
+        else if (!strcmp(c->pos[1], "sql"))
+            rc = rack_db_sql(r, c->pos[2], out, sizeof(out), &err);
+        else {
+            ret = usage_error("db snapshot|restore NAME | db sql STATEMENT");
+            goto out;
+        }
+        if (rc == 0 && out[0])
+            printf("%s\n", out);
+        else if (rc == 0)
+            printf("db %s %s: done\n", c->pos[1], c->pos[2]);
+    } else if (!strcmp(cmd, "replicator") && c->npos == 3) {
+        uint64_t i;
+
+        if (parse_u64(&i, c->pos[2]) < 0 || i >= r->nrepls) {
+            fprintf(stderr, "rack-sim: no replicator %s\n", c->pos[2]);
+            goto out;
+        }
+        rc = rack_fault_repl(r, (size_t)i, c->pos[1], &err);
+        if (rc == 0)
+            printf("replicator %s: %s\n", c->pos[2], r->repls[i].state);
+    } else {
+        ret = usage_error("unknown command or wrong arguments");
+        goto out;
+    }
+    if (save && rack_state_save(r, rc < 0 ? NULL : &err) < 0 && rc == 0)
+        rc = -1;
+    if (rc < 0) {
+        fprintf(stderr, "rack-sim %s: %s\n", cmd, err.msg);
+        goto out;
+    }
+    ret = 0;
+out:
+    mem_free(r);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c;
+    int ret;
+
+    memset(&c, 0, sizeof(c));
+    mem_init();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    c.pos = mem_calloc((size_t)argc + 1, sizeof(char *));
+    if (!c.pos)
+        return 1;
+    if (parse(&c, argc, argv) < 0) {
+        mem_free(c.pos);
+        return usage_error(NULL);
+    }
+    if (c.npos == 0) {
+        mem_free(c.pos);
+        return usage_error("no command");
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rack_proc_catch_signals();
+    if (strcmp(c.pos[0], "up") == 0 && c.npos == 1)
+        ret = cmd_up(&c);
+    else if (strcmp(c.pos[0], "demo") == 0 && c.npos == 1)
+        ret = rack_demo(&c.demo);
+    else
+        ret = cmd_rack(&c);
+    curl_global_cleanup();
+    mem_free(c.pos);
+    return ret;
+}

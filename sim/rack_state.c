@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * rack_state: D/rack.json load/save, the directory layout and lookup of
+ * the current rack. See rack_state.h. Main thread only.
+ */
+#include "sim/rack_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/mem.h"
+#include "common/parse.h"
+
+#define STATE_NAME "rack.json"
+#define STATE_MAX_BYTES (1u << 20)
+
+void rack_init(struct rack *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->period = 2;
+    r->min_repl = 3;
+    r->blind_trust = true;
+}
+
+void rack_path_sled(char *out, size_t cap, const struct rack *r, size_t k)
+{
+    snprintf(out, cap, "%s/sled-%zu", r->dir, k);
+}
+
+void rack_path_dataset(char *out, size_t cap, const struct rack *r, size_t k,
+                       char which)
+{
+    snprintf(out, cap, "%s/sled-%zu/%c", r->dir, k, which);
+}
+
+void rack_path_repl(char *out, size_t cap, const struct rack *r, size_t i)
+{
+    snprintf(out, cap, "%s/replicator-%zu", r->dir, i);
+}
+
+void rack_sled_uuid(char out[40], size_t k)
+{
+    snprintf(out, 40, "5ed00000-0000-4000-8000-%012zx", k);
+}
+
+static json_t *proc_json(const struct rack_proc_rec *p)
+{
+    return json_pack("{s:I, s:I}", "pid", (json_int_t)p->pid, "start",
+                     (json_int_t)p->start);
+}
+
+static void proc_from(struct rack_proc_rec *p, const json_t *o)
+{
+    uint64_t v = 0;
+
+    if (jsonu_u64(&v, json_object_get(o, "pid")) == 0)
+        p->pid = (pid_t)v;
+    if (jsonu_u64(&v, json_object_get(o, "start")) == 0)
+        p->start = v;
+}
+
+static json_t *to_json(const struct rack *r)
+{
+    json_t *root = json_pack(
+        "{s:s, s:b, s:b, s:I, s:I, s:I, s:{s:s, s:s, s:s, s:o}}", "dir",
+        r->dir, "foreground", r->foreground, "blind_trust", r->blind_trust,
+        "rate_limit", (json_int_t)r->rate_limit, "period",
+        (json_int_t)r->period, "min_sled_replication", (json_int_t)r->min_repl,
+        "db", "conninfo", r->conninfo, "data", r->pgdata, "bindir",
+        r->pgbindir, "postmaster", proc_json(&r->pg));
+    json_t *sleds = json_array(), *repls = json_array();
+
+    if (!root || !sleds || !repls)
+        goto fail;
+    for (size_t k = 0; k < r->nsleds; k++) {
+        const struct rack_sled *s = &r->sleds[k];
+        char a[PATH_MAX], b[PATH_MAX];
+        json_t *o;
+
+        rack_path_dataset(a, sizeof(a), r, k, 'A');
+        rack_path_dataset(b, sizeof(b), r, k, 'B');
+        o = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I, s:s, s:[s,s]}", "index",
+                      (json_int_t)k, "id", s->id, "process", proc_json(&s->p),
+                      "api_port", (json_int_t)s->api_port, "depot_port",
+                      (json_int_t)s->depot_port, "quota_bytes",
+                      (json_int_t)s->quota_bytes, "state", s->state,
+                      "datasets", a, b);
+        if (!o || json_array_append_new(sleds, o) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < r->nrepls; i++) {
+        const struct rack_repl *p = &r->repls[i];
+        json_t *o = json_pack("{s:I, s:o, s:I, s:s}", "index", (json_int_t)i,
+                              "process", proc_json(&p->p), "port",
+                              (json_int_t)p->port, "state", p->state);
+
+        if (!o || json_array_append_new(repls, o) < 0)
+            goto fail;
+    }
+    if (json_object_set_new(root, "sleds", sleds) < 0) {
+        sleds = NULL;
+        goto fail;
+    }
+    sleds = NULL;
+    if (json_object_set_new(root, "replicators", repls) < 0) {
+        repls = NULL;
+        goto fail;
+    }
+    return root;
+fail:
+    json_decref(root);
+    json_decref(sleds);
+    json_decref(repls);
+    return NULL;
+}
+
+int rack_state_save(const struct rack *r, struct err *err)
+{
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    json_t *v = to_json(r);
+    char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+    size_t len;
+    int fd = -1, rc = 0;
+
+    if (!text) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(path, sizeof(path), "%s/%s", r->dir, STATE_NAME);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", r->dir, STATE_NAME,
+             (long)getpid());
+    len = strlen(text);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+        fsync(fd) < 0) {
+        rc = err_set(err, ERR_IO, "write %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (rename(tmp, path) < 0)
+        rc = err_set(err, ERR_IO, "rename %s: %s", path, strerror(errno));
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp);
+    json_decref(v);
+    mem_free(text); /* jansson uses the C allocator, as mem_* does */
+    return rc;
+}
+
+static void copy_str(char *out, size_t cap, const json_t *o, const char *key)
+{
+    const char *s = jsonu_str(o, key);
+
+    snprintf(out, cap, "%s", s ? s : "");
+}
+
+static unsigned get_uint(const json_t *o, const char *key)
+{
+    uint64_t v = 0;
+
+    jsonu_u64(&v, json_object_get(o, key));
+    return (unsigned)v;
+}
+
+int rack_state_load(struct rack *r, const char *dir, struct err *err)
+{
+    char path[PATH_MAX + 16];
+    json_error_t je;
+    json_t *v = NULL, *db, *a;
+    uint64_t u = 0;
+    size_t i;
+    int rc = 0;
+
+    rack_init(r);
+    snprintf(r->dir, sizeof(r->dir), "%s", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, STATE_NAME);
+    if (access(path, F_OK) < 0) {
+        rc = err_set(err, ERR_NOTFOUND, "no rack in %s (no %s; run rack-sim "
+                     "up)", dir, STATE_NAME);
+        goto out;
+    }
+    v = json_load_file(path, 0, &je);
+    if (!v || !json_is_object(v)) {
+        rc = err_set(err, ERR_INVAL, "%s: %s", path, v ? "not an object" :
+                     je.text);
+        goto out;
+    }
+    r->foreground = json_is_true(json_object_get(v, "foreground"));
+    r->blind_trust = json_is_true(json_object_get(v, "blind_trust"));
+    if (jsonu_u64(&u, json_object_get(v, "rate_limit")) == 0)
+        r->rate_limit = u;
+    r->period = get_uint(v, "period");
+    r->min_repl = get_uint(v, "min_sled_replication");
+    db = json_object_get(v, "db");
+    copy_str(r->conninfo, sizeof(r->conninfo), db, "conninfo");
+    copy_str(r->pgdata, sizeof(r->pgdata), db, "data");
+    copy_str(r->pgbindir, sizeof(r->pgbindir), db, "bindir");
+    proc_from(&r->pg, json_object_get(db, "postmaster"));
+    a = json_object_get(v, "sleds");
+    for (i = 0; i < json_array_size(a) && i < RACK_MAX_SLEDS; i++) {
+        json_t *o = json_array_get(a, i);
+        struct rack_sled *s = &r->sleds[i];
+
+        copy_str(s->id, sizeof(s->id), o, "id");
+        copy_str(s->state, sizeof(s->state), o, "state");
+        proc_from(&s->p, json_object_get(o, "process"));
+        s->api_port = get_uint(o, "api_port");
+        s->depot_port = get_uint(o, "depot_port");
+        if (jsonu_u64(&u, json_object_get(o, "quota_bytes")) == 0)
+            s->quota_bytes = u;
+    }
+    r->nsleds = i;
+    a = json_object_get(v, "replicators");
+    for (i = 0; i < json_array_size(a) && i < RACK_MAX_REPLICATORS; i++) {
+        json_t *o = json_array_get(a, i);
+
+        proc_from(&r->repls[i].p, json_object_get(o, "process"));
+        r->repls[i].port = get_uint(o, "port");
+        copy_str(r->repls[i].state, sizeof(r->repls[i].state), o, "state");
+    }
+    r->nrepls = i;
+out:
+    json_decref(v);
+    return rc;
+}
+
+int rack_find_dir(char *out, size_t cap, const char *opt, struct err *err)
+{
+    const char *env = getenv("RACK_SIM_DIR");
+    char link[PATH_MAX];
+    ssize_t n;
+
+    if (opt && *opt) {
+        snprintf(out, cap, "%s", opt);
+        return 0;
+    }
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    n = readlink(RACK_CURRENT_LINK, link, sizeof(link) - 1);
+    if (n <= 0)
+        return err_set(err, ERR_NOTFOUND, "no rack given: use --dir D or "
+                       "RACK_SIM_DIR (no %s)", RACK_CURRENT_LINK);
+    link[n] = '\0';
+    snprintf(out, cap, "%s", link);
+    return 0;
+}
+
+int rack_sled_index(const struct rack *r, const char *arg, struct err *err)
+{
+    uint64_t k;
+    const char *p = arg;
+
+    if (strncmp(p, "sled-", 5) == 0)
+        p += 5;
+    if (parse_u64(&k, p) < 0 || k >= r->nsleds)
+        return err_set(err, ERR_INVAL, "no sled %s in this rack (sleds 0..%zu)",
+                       arg, r->nsleds ? r->nsleds - 1 : 0);
+    return (int)k;
+}
+
+int rack_mkdirs(const char *path, struct err *err)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path);
+
+    if (n == 0 || n >= sizeof(buf))
+        return err_set(err, ERR_INVAL, "bad path %s", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return err_set(err, ERR_IO, "mkdir %s: %s", buf, strerror(errno));
+        buf[i] = i < n ? '/' : '\0';
+    }
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int rack_rmtree(const char *path)
+{
+    if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+        return ERR_IO;
+    return access(path, F_OK) == 0 ? ERR_IO : 0;
+}

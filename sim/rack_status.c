@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * rack_status: collect and print the state of a rack. See rack_status.h.
+ * Main thread only.
+ */
+#include "sim/rack_status.h"
+
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "sim/rack_http.h"
+#include "sim/rack_proc.h"
+#include "sim/rack_state.h"
+
+int rack_sled_inventory(json_t **out, const struct rack *r, size_t k,
+                        long timeout_ms, struct err *err)
+{
+    char url[96];
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/artifacts",
+             r->sleds[k].api_port);
+    return rack_http_get_json(out, url, timeout_ms, err);
+}
+
+static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
+{
+    const struct rack_sled *s = &r->sleds[k];
+    char a[PATH_MAX], b[PATH_MAX];
+    bool alive = rack_proc_alive(s->p.pid, s->p.start);
+    json_t *o, *inv = NULL;
+    struct err err = ERR_INIT;
+
+    rack_path_dataset(a, sizeof(a), r, k, 'A');
+    rack_path_dataset(b, sizeof(b), r, k, 'B');
+    o = json_pack("{s:I, s:s, s:I, s:b, s:s, s:I, s:I, s:{s:b, s:b}, s:I}",
+                  "index", (json_int_t)k, "id", s->id, "pid",
+                  (json_int_t)(alive ? s->p.pid : 0), "alive", alive, "state",
+                  alive ? s->state : "down", "api_port",
+                  (json_int_t)s->api_port, "depot_port",
+                  (json_int_t)s->depot_port, "dataset_dirs", "A",
+                  access(a, F_OK) == 0, "B", access(b, F_OK) == 0,
+                  "quota_bytes", (json_int_t)s->quota_bytes);
+    if (!o || !alive || strcmp(s->state, "partitioned") == 0)
+        return o;
+    if (rack_sled_inventory(&inv, r, k, timeout_ms, &err) < 0) {
+        json_object_set_new(o, "error", json_string(err.msg));
+        return o;
+    }
+    json_object_set(o, "generation", json_object_get(inv, "generation"));
+    json_object_set(o, "artifacts", json_object_get(inv, "list"));
+    json_object_set(o, "datasets", json_object_get(inv, "datasets"));
+    json_decref(inv);
+    return o;
+}
+
+json_t *rack_status_collect(const struct rack *r, long timeout_ms)
+{
+    json_t *st = json_pack("{s:s, s:[], s:[]}", "dir", r->dir, "sleds",
+                           "replicators");
+    json_t *sleds = json_object_get(st, "sleds");
+    json_t *repls = json_object_get(st, "replicators");
+    pid_t pgpid = r->pgdata[0] ? rack_pg_pid(r->pgdata) : 0;
+    bool pgalive = pgpid > 0 && rack_proc_alive(pgpid, 0);
+
+    if (!st)
+        return NULL;
+    for (size_t k = 0; k < r->nsleds; k++)
+        json_array_append_new(sleds, sled_json(r, k, timeout_ms));
+    for (size_t i = 0; i < r->nrepls; i++) {
+        const struct rack_repl *p = &r->repls[i];
+        bool alive = rack_proc_alive(p->p.pid, p->p.start);
+        json_t *o = json_pack("{s:I, s:I, s:b, s:I, s:s}", "index",
+                              (json_int_t)i, "pid",
+                              (json_int_t)(alive ? p->p.pid : 0), "alive",
+                              alive, "port", (json_int_t)p->port, "state",
+                              alive ? p->state : "down");
+        json_t *task = NULL;
+        char url[128];
+
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/background-tasks/"
+                 "tuf_artifact_replication", p->port);
+        if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
+            json_object_set_new(o, "generation",
+                                json_deep_copy(json_object_get(task,
+                                                               "generation")));
+        json_decref(task);
+        json_array_append_new(repls, o);
+    }
+    json_object_set_new(st, "db", json_pack("{s:I, s:b, s:s, s:s}", "pid",
+                                            (json_int_t)(pgalive ? pgpid : 0),
+                                            "alive", pgalive, "conninfo",
+                                            r->conninfo, "data", r->pgdata));
+    return st;
+}
+
+static long long int_of(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+void rack_status_print(FILE *f, const json_t *st, bool verbose)
+{
+    const json_t *a = json_object_get(st, "sleds"), *db, *o;
+    size_t i;
+
+    fprintf(f, "rack %s\n\n", jsonu_str(st, "dir") ? jsonu_str(st, "dir") :
+            "?");
+    fprintf(f, "%-5s %-8s %-12s %-6s %-6s %-5s %-4s %-4s %s\n", "SLED", "PID",
+            "STATE", "API", "DEPOT", "DIRS", "GEN", "ARTS", "NOTE");
+    json_array_foreach(a, i, o) {
+        const json_t *arts = json_object_get(o, "artifacts");
+        const json_t *dirs = json_object_get(o, "dataset_dirs");
+        char d[4] = "--";
+        const char *note = jsonu_str(o, "error");
+        long long gen = int_of(o, "generation");
+
+        if (json_is_true(json_object_get(dirs, "A")))
+            d[0] = 'A';
+        if (json_is_true(json_object_get(dirs, "B")))
+            d[1] = 'B';
+        fprintf(f, "%-5lld %-8lld %-12s %-6lld %-6lld %-5s ",
+                int_of(o, "index"), int_of(o, "pid"), jsonu_str(o, "state"),
+                int_of(o, "api_port"), int_of(o, "depot_port"), d);
+        if (gen >= 0)
+            fprintf(f, "%-4lld %-4zu ", gen, json_object_size(arts));
+        else
+            fprintf(f, "%-4s %-4s ", "-", "-");
+        if (int_of(o, "quota_bytes") > 0)
+            fprintf(f, "filled (quota %lld) ", int_of(o, "quota_bytes"));
+        fprintf(f, "%s\n", note ? note : "");
+        if (verbose && arts) {
+            const char *h;
+            json_t *c;
+
+            json_object_foreach((json_t *)arts, h, c)
+                fprintf(f, "      %s x%lld\n", h,
+                        (long long)json_integer_value(c));
+        }
+    }
+    fprintf(f, "\n%-5s %-8s %-8s %-6s %s\n", "REPL", "PID", "STATE", "PORT",
+            "GEN");
+    json_array_foreach(json_object_get(st, "replicators"), i, o) {
+        long long gen = int_of(o, "generation");
+
+        fprintf(f, "%-5lld %-8lld %-8s %-6lld ", int_of(o, "index"),
+                int_of(o, "pid"), jsonu_str(o, "state"), int_of(o, "port"));
+        if (gen >= 0)
+            fprintf(f, "%lld\n", gen);
+        else
+            fprintf(f, "-\n");
+    }
+    db = json_object_get(st, "db");
+    fprintf(f, "\ndb: %s, pid %lld, %s\n",
+            json_is_true(json_object_get(db, "alive")) ? "running" : "down",
+            int_of(db, "pid"), jsonu_str(db, "conninfo"));
+}

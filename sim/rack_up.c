@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * rack_up: `up`, `down` and (re)starting single processes of a rack. See
+ * rack_up.h. Main thread only.
+ */
+#include "sim/rack_up.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/jsonutil.h"
+#include "common/mem.h"
+#include "replicator/db/pgembed.h"
+#include "sim/rack_proc.h"
+#include "sim/rack_state.h"
+
+#define PORT_FILE_TIMEOUT_MS 20000
+#define STOP_TIMEOUT_MS 5000
+#define MIGRATE_TIMEOUT_MS 60000
+
+/*
+ * The running cluster outlives this process (`up` returns with the rack
+ * running); the handle stays reachable so leak checkers do not report it.
+ */
+static struct pgembed *kept_pg;
+
+int rack_bin(char *out, size_t cap, const char *name, struct err *err)
+{
+    const char *env = getenv("RACKDEPOT_BIN_DIR");
+    char self[PATH_MAX];
+    ssize_t n;
+
+    if (env && *env) {
+        snprintf(out, cap, "%s/%s", env, name);
+    } else {
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+            return err_set(err, ERR_IO, "readlink /proc/self/exe: %s",
+                           strerror(errno));
+        self[n] = '\0';
+        *strrchr(self, '/') = '\0';
+        snprintf(out, cap, "%s/%s", self, name);
+    }
+    if (access(out, X_OK) < 0)
+        return err_set(err, ERR_NOTFOUND, "%s: not built (%s)", out,
+                       strerror(errno));
+    return 0;
+}
+
+int rack_run(int *code, char *const argv[], const char *log, long timeout_ms,
+             struct err *err)
+{
+    int64_t deadline = rack_now_ms() + timeout_ms;
+    pid_t pid = 0;
+    int status = 0, rc;
+
+    *code = -1;
+    rc = rack_proc_spawn(&pid, argv, log ? log : "/dev/stderr", true, err);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return err_set(err, ERR_IO, "waitpid: %s", strerror(errno));
+        if (rack_now_ms() >= deadline || rack_interrupted()) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return err_set(err, ERR_TIMEOUT, "%s %s: %s", argv[0],
+                           argv[1] ? argv[1] : "",
+                           rack_interrupted() ? "interrupted" :
+                           "timed out");
+        }
+        rack_sleep_ms(10);
+    }
+    *code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return 0;
+}
+
+void rack_repl_url(char *out, size_t cap, const struct rack *r)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < r->nrepls; i++) {
+        if (r->repls[i].port && rack_proc_alive(r->repls[i].p.pid,
+                                                r->repls[i].p.start)) {
+            snprintf(out, cap, "http://127.0.0.1:%u", r->repls[i].port);
+            return;
+        }
+    }
+    for (size_t i = 0; i < r->nrepls; i++) {
+        if (r->repls[i].port) {
+            snprintf(out, cap, "http://127.0.0.1:%u", r->repls[i].port);
+            return;
+        }
+    }
+}
+
+int rack_start_sled(struct rack *r, size_t k, struct err *err)
+{
+    struct rack_sled *s = &r->sleds[k];
+    char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+    char listen[64], depot[64], rate[32], quota[32], url[128];
+    char ports[PATH_MAX + 16], log[PATH_MAX + 16];
+    char *argv[24];
+    json_t *pf = NULL;
+    uint64_t v;
+    int rc, n = 0;
+    pid_t pid = 0;
+
+    rc = rack_bin(bin, sizeof(bin), "sledagent", err);
+    if (rc < 0)
+        return rc;
+    rack_path_sled(sdir, sizeof(sdir), r, k);
+    rack_path_dataset(a, sizeof(a), r, k, 'A');
+    rack_path_dataset(b, sizeof(b), r, k, 'B');
+    snprintf(ports, sizeof(ports), "%s/ports.json", sdir);
+    snprintf(log, sizeof(log), "%s/agent.log", sdir);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", s->api_port);
+    snprintf(depot, sizeof(depot), "127.0.0.1:%u", s->depot_port);
+    unlink(ports);
+    argv[n++] = bin;
+    argv[n++] = "--dataset";
+    argv[n++] = a;
+    argv[n++] = "--dataset";
+    argv[n++] = b;
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--depot-listen";
+    argv[n++] = depot;
+    argv[n++] = "--id";
+    argv[n++] = s->id;
+    argv[n++] = "--port-file";
+    argv[n++] = ports;
+    rack_repl_url(url, sizeof(url), r);
+    if (url[0]) {
+        argv[n++] = "--replicator";
+        argv[n++] = url;
+    }
+    if (r->rate_limit) {
+        snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
+        argv[n++] = "--rate-limit";
+        argv[n++] = rate;
+    }
+    if (s->quota_bytes) {
+        snprintf(quota, sizeof(quota), "%llu",
+                 (unsigned long long)s->quota_bytes);
+        argv[n++] = "--quota-bytes";
+        argv[n++] = quota;
+    }
+    argv[n] = NULL;
+    rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    if (rc < 0)
+        return rc;
+    s->p.pid = pid;
+    s->p.start = rack_proc_starttime(pid);
+    snprintf(s->state, sizeof(s->state), "running");
+    rc = rack_proc_wait_port_file(&pf, ports, pid, log, PORT_FILE_TIMEOUT_MS,
+                                  err);
+    if (rc < 0) {
+        rack_proc_kill(pid, s->p.start);
+        snprintf(s->state, sizeof(s->state), "stopped");
+        return rc;
+    }
+    if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
+        s->api_port = (unsigned)v;
+    if (jsonu_u64(&v, json_object_get(pf, "depot")) == 0)
+        s->depot_port = (unsigned)v;
+    json_decref(pf);
+    return 0;
+}
+
+int rack_start_repl(struct rack *r, size_t i, struct err *err)
+{
+    struct rack_repl *p = &r->repls[i];
+    char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
+    char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
+    char minr[16];
+    char *argv[24];
+    json_t *pf = NULL;
+    uint64_t v;
+    pid_t pid = 0;
+    int rc, n = 0;
+
+    rc = rack_bin(bin, sizeof(bin), "replicator", err);
+    if (rc < 0)
+        return rc;
+    rack_path_repl(rdir, sizeof(rdir), r, i);
+    snprintf(staging, sizeof(staging), "%s/staging", rdir);
+    rc = rack_mkdirs(staging, err);
+    if (rc < 0)
+        return rc;
+    snprintf(ports, sizeof(ports), "%s/ports.json", rdir);
+    snprintf(log, sizeof(log), "%s/replicator.log", rdir);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", p->port);
+    snprintf(period, sizeof(period), "%u", r->period ? r->period : 2);
+    snprintf(minr, sizeof(minr), "%u", r->min_repl ? r->min_repl : 3);
+    unlink(ports);
+    argv[n++] = bin;
+    argv[n++] = "serve";
+    argv[n++] = "--db";
+    argv[n++] = r->conninfo;
+    argv[n++] = "--staging";
+    argv[n++] = staging;
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--port-file";
+    argv[n++] = ports;
+    argv[n++] = "--period";
+    argv[n++] = period;
+    argv[n++] = "--min-sled-replication";
+    argv[n++] = minr;
+    if (r->blind_trust)
+        argv[n++] = "--blindly-trust-repo-root";
+    argv[n] = NULL;
+    rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    if (rc < 0)
+        return rc;
+    p->p.pid = pid;
+    p->p.start = rack_proc_starttime(pid);
+    snprintf(p->state, sizeof(p->state), "running");
+    rc = rack_proc_wait_port_file(&pf, ports, pid, log, PORT_FILE_TIMEOUT_MS,
+                                  err);
+    if (rc < 0) {
+        rack_proc_kill(pid, p->p.start);
+        snprintf(p->state, sizeof(p->state), "stopped");
+        return rc;
+    }
+    if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
+        p->port = (unsigned)v;
+    json_decref(pf);
+    return 0;
+}
+
+bool rack_any_alive(const struct rack *r)
+{
+    for (size_t k = 0; k < r->nsleds; k++)
+        if (rack_proc_alive(r->sleds[k].p.pid, r->sleds[k].p.start))
+            return true;
+    for (size_t i = 0; i < r->nrepls; i++)
+        if (rack_proc_alive(r->repls[i].p.pid, r->repls[i].p.start))
+            return true;
+    return r->pgdata[0] && rack_pg_pid(r->pgdata) > 0 &&
+           rack_proc_alive(rack_pg_pid(r->pgdata), 0);
+}
+
+/* A fresh rack directory, world-traversable (postgres must reach D/pg). */
+static int make_dir(struct rack *r, const char *dir, struct err *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    int rc;
+
+    if (dir) {
+        if (strlen(dir) >= sizeof(r->dir) - 64)
+            return err_set(err, ERR_INVAL, "directory name too long: %s", dir);
+        snprintf(r->dir, sizeof(r->dir), "%s", dir);
+        rc = rack_mkdirs(r->dir, err);
+        if (rc < 0)
+            return rc;
+    } else {
+        snprintf(r->dir, sizeof(r->dir), "%s/rack-sim.XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(r->dir))
+            return err_set(err, ERR_IO, "mkdtemp %s: %s", r->dir,
+                           strerror(errno));
+    }
+    {
+        char real[PATH_MAX];
+
+        if (!realpath(r->dir, real))
+            return err_set(err, ERR_IO, "realpath %s: %s", r->dir,
+                           strerror(errno));
+        snprintf(r->dir, sizeof(r->dir), "%s", real);
+    }
+    chmod(r->dir, 0755);
+    return 0;
+}
+
+static int start_db(struct rack *r, bool quiet, struct err *err)
+{
+    char root[PATH_MAX + 8], log[PATH_MAX + 32], bin[PATH_MAX];
+    char *conninfo = NULL;
+    int rc, code = 0;
+
+    snprintf(root, sizeof(root), "%s/pg", r->dir);
+    rc = pgembed_start(&kept_pg, root, err);
+    if (rc < 0)
+        return rc;
+    snprintf(r->pgdata, sizeof(r->pgdata), "%s/data",
+             pgembed_socket_dir(kept_pg));
+    r->pg.pid = rack_pg_pid(r->pgdata);
+    r->pg.start = rack_proc_starttime(r->pg.pid);
+    rc = pgembed_create_db(kept_pg, "rackdepot", err);
+    if (rc == 0)
+        rc = pgembed_conninfo(&conninfo, kept_pg, "rackdepot", err);
+    if (rc < 0)
+        return rc;
+    snprintf(r->conninfo, sizeof(r->conninfo), "%s", conninfo);
+    mem_free(conninfo);
+    if (!quiet)
+        printf("database: %s\n", r->conninfo);
+    rc = rack_bin(bin, sizeof(bin), "replicator", err);
+    if (rc < 0)
+        return rc;
+    snprintf(log, sizeof(log), "%s/migrate.log", r->dir);
+    {
+        char *argv[] = {bin, "db", "migrate", "--db", r->conninfo, NULL};
+
+        rc = rack_run(&code, argv, log, MIGRATE_TIMEOUT_MS, err);
+    }
+    if (rc == 0 && code != 0)
+        rc = err_set(err, ERR_IO, "replicator db migrate exited %d (see %s)",
+                     code, log);
+    return rc;
+}
+
+int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
+{
+    struct rack old;
+    int rc;
+
+    if (o->sleds == 0 || o->sleds > RACK_MAX_SLEDS || o->replicators == 0 ||
+        o->replicators > RACK_MAX_REPLICATORS)
+        return err_set(err, ERR_INVAL, "need 1..%d sleds and 1..%d "
+                       "replicators", RACK_MAX_SLEDS, RACK_MAX_REPLICATORS);
+    if (o->dir && rack_state_load(&old, o->dir, NULL) == 0 &&
+        rack_any_alive(&old))
+        return err_set(err, ERR_CONFLICT, "%s holds a running rack (rack-sim "
+                       "--dir %s down first)", o->dir, o->dir);
+    rack_init(r);
+    r->foreground = o->foreground;
+    r->blind_trust = o->blind_trust;
+    r->rate_limit = o->rate_limit;
+    r->period = o->period ? o->period : 2;
+    r->min_repl = o->min_repl ? o->min_repl : 3;
+    rc = make_dir(r, o->dir, err);
+    if (rc < 0)
+        return rc;
+    rc = rack_guard_start(r->dir, err);
+    if (rc < 0)
+        return rc;
+    if (!o->quiet) {
+        printf("rack directory: %s\n", r->dir);
+        fflush(stdout);
+    }
+    r->nsleds = o->sleds;
+    r->nrepls = o->replicators;
+    for (size_t k = 0; k < r->nsleds; k++) {
+        rack_sled_uuid(r->sleds[k].id, k);
+        snprintf(r->sleds[k].state, sizeof(r->sleds[k].state), "new");
+    }
+    for (size_t i = 0; i < r->nrepls; i++)
+        snprintf(r->repls[i].state, sizeof(r->repls[i].state), "new");
+    rc = start_db(r, o->quiet, err);
+    if (rc < 0)
+        goto out;
+    for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
+        rc = rack_start_repl(r, i, err);
+        if (rc == 0 && !o->quiet)
+            printf("replicator %zu: http://127.0.0.1:%u (pid %ld)\n", i,
+                   r->repls[i].port, (long)r->repls[i].p.pid);
+    }
+    for (size_t k = 0; k < r->nsleds && rc == 0; k++) {
+        char a[PATH_MAX], b[PATH_MAX];
+
+        rack_path_dataset(a, sizeof(a), r, k, 'A');
+        rack_path_dataset(b, sizeof(b), r, k, 'B');
+        rc = rack_mkdirs(a, err);
+        if (rc == 0)
+            rc = rack_mkdirs(b, err);
+        if (rc == 0)
+            rc = rack_start_sled(r, k, err);
+        if (rc == 0 && !o->quiet)
+            printf("sled %zu: %s api %u depot %u (pid %ld)\n", k,
+                   r->sleds[k].id, r->sleds[k].api_port,
+                   r->sleds[k].depot_port, (long)r->sleds[k].p.pid);
+        if (rack_interrupted())
+            rc = err_set(err, ERR_IO, "interrupted");
+    }
+    if (rc < 0)
+        goto out;
+    rc = rack_state_save(r, err);
+    if (rc < 0)
+        goto out;
+    if (!o->dir) {
+        unlink(RACK_CURRENT_LINK ".tmp");
+        if (symlink(r->dir, RACK_CURRENT_LINK ".tmp") == 0)
+            rename(RACK_CURRENT_LINK ".tmp", RACK_CURRENT_LINK);
+    }
+    if (!o->foreground)
+        rack_guard_disarm();
+out:
+    if (rc < 0) {
+        rack_state_save(r, NULL);
+        rack_down(r, false, NULL);
+    }
+    fflush(stdout);
+    return rc;
+}
+
+int rack_down(struct rack *r, bool purge, struct err *err)
+{
+    int rc = 0, e;
+
+    for (size_t k = 0; k < r->nsleds; k++) {
+        struct rack_sled *s = &r->sleds[k];
+
+        e = rack_proc_stop(s->p.pid, s->p.start, STOP_TIMEOUT_MS);
+        if (e < 0 && rc == 0)
+            rc = err_set(err, e, "sled %zu (pid %ld) survived SIGKILL", k,
+                         (long)s->p.pid);
+        s->p.pid = 0;
+        snprintf(s->state, sizeof(s->state), "stopped");
+    }
+    for (size_t i = 0; i < r->nrepls; i++) {
+        struct rack_repl *p = &r->repls[i];
+
+        e = rack_proc_stop(p->p.pid, p->p.start, STOP_TIMEOUT_MS);
+        if (e < 0 && rc == 0)
+            rc = err_set(err, e, "replicator %zu (pid %ld) survived SIGKILL",
+                         i, (long)p->p.pid);
+        p->p.pid = 0;
+        snprintf(p->state, sizeof(p->state), "stopped");
+    }
+    if (r->pgdata[0]) {
+        e = rack_pg_stop_dir(r->pgdata, STOP_TIMEOUT_MS);
+        if (e < 0 && rc == 0)
+            rc = err_set(err, e, "PostgreSQL in %s did not stop", r->pgdata);
+        r->pg.pid = 0;
+    }
+    if (purge) {
+        char link[PATH_MAX];
+        ssize_t n = readlink(RACK_CURRENT_LINK, link, sizeof(link) - 1);
+
+        if (n > 0) {
+            link[n] = '\0';
+            if (strcmp(link, r->dir) == 0)
+                unlink(RACK_CURRENT_LINK);
+        }
+        if (rack_rmtree(r->dir) < 0 && rc == 0)
+            rc = err_set(err, ERR_IO, "cannot remove %s", r->dir);
+    } else if (r->dir[0]) {
+        e = rack_state_save(r, rc == 0 ? err : NULL);
+        if (e < 0 && rc == 0)
+            rc = e;
+    }
+    return rc;
+}
