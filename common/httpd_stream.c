@@ -14,6 +14,9 @@
  */
 #include "common/httpd.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -634,6 +637,13 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
         evutil_closesocket(fd);
         return;
     }
+    /*
+     * Replies leave in several segments; without TCP_NODELAY the last one
+     * waits for the peer's delayed ACK (~40 ms per keep-alive reply over
+     * 16 KiB: GET /artifacts fell from ~2900 to ~320 requests/s).
+     */
+    if (sa && sa->sa_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     c->h = h;
     c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
     c->kick = event_new(h->base, -1, 0, on_kick, c);

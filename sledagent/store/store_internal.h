@@ -31,9 +31,9 @@ struct event;
 struct workq;
 
 #define STORE_LEDGER_NAME "artifact-config.json"
-#define STORE_WRITE_HIGH_WATER (8u * 1024 * 1024)
-#define STORE_WRITE_LOW_WATER (2u * 1024 * 1024)
-#define STORE_WRITE_BATCH (4u * 1024 * 1024)
+#define STORE_WRITE_HIGH_WATER (4u * 1024 * 1024)
+#define STORE_WRITE_LOW_WATER (1u * 1024 * 1024)
+#define STORE_WRITE_BATCH (2u * 1024 * 1024)
 #define STORE_PROBE_SECS 2
 #define STORE_DEFAULT_MAX_WRITES 8
 #define STORE_WRITE_THREADS 4

@@ -41,7 +41,13 @@
 #include "common/mem.h"
 #include "common/workq.h"
 
-#define SYNC_WINDOW (8ull * 1024 * 1024)
+/*
+ * Write-back is started every SYNC_WINDOW bytes and the window before it is
+ * waited for: large enough that the disk queue stays full (8 MiB measured
+ * 0.71 of two parallel dd's, 64 MiB 0.95), small enough that the final
+ * fsync stays short.
+ */
+#define SYNC_WINDOW (64ull * 1024 * 1024)
 #define WRITER_IOV 256
 
 struct store_write {
