@@ -220,15 +220,16 @@ static int check_task(struct demo *d, struct err *err)
 {
     char url[192];
     json_t *st = NULL;
+    struct err why = ERR_INIT;
     int rc;
 
     snprintf(url, sizeof(url), "%s/background-tasks/tuf_artifact_replication",
              d->url);
-    rc = rack_http_get_json(&st, url, 3000, err);
+    rc = rack_http_get_json(&st, url, 3000, &why);
     json_decref(st);
     if (rc < 0)
         return err_set(err, ERR_UNAVAIL, "the replicator lacks the "
-                       "reconciliation task (%s)", err->msg);
+                       "reconciliation task (%s)", why.msg);
     return 0;
 }
 
