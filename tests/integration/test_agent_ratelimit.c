@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Black-box test of --rate-limit (docs/API.md): with 2 MiB/s, a 6 MiB PUT
+ * and a 6 MiB depot GET each take about 2 s (the bucket holds one second
+ * of burst), a copy pulling 6 MiB from a rate-limited source as well, and
+ * two concurrent copies into a rate-limited agent share its rate (3 MiB
+ * each: about 3 s nominal, ~1.6 s measured as curl allows a burst; each
+ * copy at the whole rate finished in ~0.8 s).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "tests/support/agentproc.h"
+#include "tests/support/http_client.h"
+#include "tests/support/testutil.h"
+
+#define MIB (1024u * 1024)
+
+static const char *const limited_args[] = {"--rate-limit", "2097152", NULL};
+
+static long post_copy(struct agentproc *a, const char *hex, uint64_t gen,
+                      const char *base)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256], body[256];
+    long st = -1;
+
+    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation="
+             "%llu", agentproc_api_url(a), hex, (unsigned long long)gen);
+    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
+    if (http_client_send(&r, "POST", url, body, strlen(body)) == 0)
+        st = r.status;
+    http_client_resp_release(&r);
+    return st;
+}
+
+struct count_arg {
+    struct agentproc *a;
+    const char *h1, *h2;
+};
+
+static bool both_stored(void *arg)
+{
+    struct count_arg *c = arg;
+
+    return agentproc_count(c->a, c->h1) == 2 &&
+           (!c->h2 || agentproc_count(c->a, c->h2) == 2);
+}
+
+static void assert_secs(int64_t ms, double lo, double hi, const char *what)
+{
+    if (ms < lo * 1000 || ms > hi * 1000)
+        fail_msg("%s took %.2f s, want %.1f..%.1f s", what, ms / 1000.0, lo,
+                 hi);
+}
+
+static void test_agent_ratelimit__put_get_copies(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    const size_t big = 6 * MIB, part = 3 * MIB;
+    char *data = mem_alloc(big + part), url[256];
+    char hx[SHA256_HEX_LEN + 1], hy[SHA256_HEX_LEN + 1];
+    char hz[SHA256_HEX_LEN + 1];
+    const char *cfg[3] = {hx, hy, hz};
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct count_arg c;
+    int64_t t0;
+
+    assert_non_null(data);
+    testutil_random(data, big + part);
+    testutil_sha256_hex(hx, data, big);
+    testutil_sha256_hex(hy, data, part);
+    testutil_sha256_hex(hz, data + big, part);
+    /* f->a is limited to 2 MiB/s, f->b is not. */
+    assert_int_equal(agentproc_new(&f->b, NULL), 0);
+    assert_int_equal(agentproc_start(f->b), 0);
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 3), 204);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 3), 204);
+
+    t0 = testutil_now_ms();
+    assert_int_equal(agentproc_put_artifact(f->a, hx, 1, data, big, NULL),
+                     200);
+    assert_secs(testutil_now_ms() - t0, 1.8, 8, "6 MiB PUT at 2 MiB/s");
+
+    snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
+             agentproc_depot_url(f->a), hx);
+    t0 = testutil_now_ms();
+    assert_int_equal(http_client_get(&r, url), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_total, big);
+    assert_secs(testutil_now_ms() - t0, 1.8, 8, "6 MiB GET at 2 MiB/s");
+
+    /* A copy pulling from the limited source. */
+    t0 = testutil_now_ms();
+    assert_int_equal(post_copy(f->b, hx, 1, agentproc_depot_url(f->a)), 202);
+    c.a = f->b;
+    c.h1 = hx;
+    c.h2 = NULL;
+    assert_true(testutil_wait_for(both_stored, &c, 20000));
+    assert_secs(testutil_now_ms() - t0, 1.8, 10,
+                "6 MiB copy from a 2 MiB/s source");
+
+    /* Two copies into the limited agent share its 2 MiB/s. */
+    assert_int_equal(agentproc_put_artifact(f->b, hy, 1, data, part, NULL),
+                     200);
+    assert_int_equal(agentproc_put_artifact(f->b, hz, 1, data + big, part,
+                                            NULL), 200);
+    t0 = testutil_now_ms();
+    assert_int_equal(post_copy(f->a, hy, 1, agentproc_depot_url(f->b)), 202);
+    assert_int_equal(post_copy(f->a, hz, 1, agentproc_depot_url(f->b)), 202);
+    c.a = f->a;
+    c.h1 = hy;
+    c.h2 = hz;
+    assert_true(testutil_wait_for(both_stored, &c, 30000));
+    assert_secs(testutil_now_ms() - t0, 1.25, 12,
+                "two 3 MiB copies into a 2 MiB/s agent");
+    http_client_resp_release(&r);
+    mem_free(data);
+    f->passed = true;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate_setup_teardown(
+            test_agent_ratelimit__put_get_copies, agentproc_fixture_setup,
+            agentproc_fixture_teardown, (void *)limited_args),
+    };
+
+    mem_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
