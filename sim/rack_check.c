@@ -165,7 +165,7 @@ static bool is_hex64(const char *s)
 
 static int hash_file(char out[SHA256_HEX_LEN + 1], const char *path)
 {
-    struct sha256_ctx ctx;
+    struct sha256_ctx ctx = SHA256_CTX_INIT;
     struct sha256 h;
     char *chunk = mem_alloc(1u << 20);
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
@@ -178,10 +178,10 @@ static int hash_file(char out[SHA256_HEX_LEN + 1], const char *path)
     while ((n = read(fd, chunk, 1u << 20)) > 0)
         sha256_update(&ctx, chunk, (size_t)n);
     rc = n < 0 ? ERR_IO : sha256_final(&ctx, &h);
-    sha256_release(&ctx);
     if (rc == 0)
         sha256_to_hex(out, &h);
 out:
+    sha256_release(&ctx);
     if (fd >= 0)
         close(fd);
     mem_free(chunk);
