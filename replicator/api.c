@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/limits.h"
@@ -25,6 +26,7 @@
 #include "common/mem.h"
 #include "common/urlquery.h"
 #include "common/workq.h"
+#include "replicator/api_task.h"
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
@@ -227,6 +229,26 @@ static void method_not_allowed(struct httpd_req *r, const char *allow)
     httpd_reply_error(r, 405, NULL, "method not allowed");
 }
 
+/* GET /metrics: Prometheus text of the reconciliation task. */
+static void reply_metrics(struct api *a, struct httpd_req *r)
+{
+    struct buf b = BUF_INIT;
+    int rc = buf_puts(&b, "# rackdepot replicator\n");
+
+    if (rc == 0 && a->task)
+        rc = api_task_metrics(a->task, &b);
+    if (rc < 0)
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    else
+        httpd_reply_data(r, 200, "text/plain; version=0.0.4", b.data, b.len);
+    buf_release(&b);
+}
+
+void api_set_task(struct api *a, struct task *t)
+{
+    a->task = t;
+}
+
 static void on_headers(struct httpd_req *r, void *arg)
 {
     struct api *a = arg;
@@ -239,7 +261,11 @@ static void on_headers(struct httpd_req *r, void *arg)
         httpd_req_reject(r, &err);
         return;
     }
-    if (!strcmp(path, PATH_REPOS)) {
+    if (a->task && api_task_headers(a->task, r))
+        return;
+    if (!strcmp(path, "/metrics")) {
+        httpd_req_set_route(r, "metrics");
+    } else if (!strcmp(path, PATH_REPOS)) {
         httpd_req_set_route(r, "repositories");
         if (m == HTTPD_PUT)
             api_repo_headers(a, r);
@@ -293,6 +319,13 @@ static void on_request(struct httpd_req *r, void *arg)
             api_job_start(a, r, do_staged, false, NULL, 0, 200);
         else
             method_not_allowed(r, "GET");
+    } else if (!strcmp(route, "metrics")) {
+        if (m == HTTPD_GET)
+            reply_metrics(a, r);
+        else
+            method_not_allowed(r, "GET");
+    } else if (a->task && api_task_request(a->task, r)) {
+        /* answered by the task's endpoints */
     } else {
         httpd_reply_error(r, 404, NULL, "no such endpoint");
     }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct api;
+struct task;
 struct config;
 struct err;
 struct event_base;
@@ -33,6 +34,13 @@ void api_shutdown(struct api *a);
 
 /* Whether no worker task is queued or running. */
 bool api_idle(const struct api *a);
+
+/*
+ * Attach the reconciliation task (borrowed; it outlives the API): its
+ * endpoints (background task, sled registry, generation) and metrics are
+ * served, and every committed upload activates it. Loop thread.
+ */
+void api_set_task(struct api *a, struct task *t);
 
 /* Finish pending work, close connections, free. NULL is a no-op. */
 void api_free(struct api *a);

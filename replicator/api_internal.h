@@ -30,6 +30,7 @@ struct api {
     struct workq *wq;
     bool stopping;
     struct upload *uploads; /* live uploads, for shutdown */
+    struct task *task;      /* reconciliation task, or NULL (api_set_task) */
 };
 
 /*

@@ -34,6 +34,7 @@
 #include "replicator/config.h"
 #include "replicator/ingest.h"
 #include "replicator/staging.h"
+#include "replicator/task/task.h"
 
 #define UPLOAD_PENDING_MAX (8u * 1024 * 1024)
 #define UPLOAD_FILE_NAME_MAX 255
@@ -97,10 +98,15 @@ static void fail(struct upload *u, int rc, const char *msg)
 /* Reply (if the client is still owed one) and free. */
 static void finish(struct upload *u)
 {
-    if (u->rc < 0)
+    if (u->rc < 0) {
         httpd_reply_err(u->req, &u->err);
-    else
+    } else {
         httpd_reply_json(u->req, 200, u->result);
+        /* Recorded and staged (also on an idempotent re-upload, the
+         * recovery path for lost artifacts): hand it to replication. */
+        if (u->api->task)
+            task_activate(u->api->task, TASK_REASON_UPLOAD);
+    }
     upload_free(u);
 }
 

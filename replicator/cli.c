@@ -15,6 +15,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "replicator/db/db_cli.h"
+#include "replicator/cli_task.h"
 #include "replicator/progress.h"
 #include "replicator/serve.h"
 
@@ -31,7 +32,7 @@ static const char usage[] =
     "--help)\n"
     "       replicator [--url URL] [--json] activate | status | sled list\n"
     "                  | sled expunge ID | generation bump --past-fleet\n"
-    "                  | generation confirm G   (next milestone)\n"
+    "                  | generation confirm G\n"
     "--url defaults to $REPLICATOR_URL, then " CLI_DEFAULT_URL ".\n"
     "--json prints exactly one JSON document on stdout.\n"
     "Exit codes: 0 success, 1 the operation failed (the message says why),\n"
@@ -231,10 +232,10 @@ int cli_main(int argc, char **argv)
     }
     if (!strcmp(argv[i], "activate") || !strcmp(argv[i], "status") ||
         !strcmp(argv[i], "sled") || !strcmp(argv[i], "generation")) {
-        fprintf(stderr,
-                "replicator: %s: not available in this build yet "
-                "(reconciliation milestone)\n", argv[i]);
-        return CLI_EXIT_FAILED;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        code = cli_task_main(&c, argc - i, argv + i);
+        curl_global_cleanup();
+        return code;
     }
     if (strcmp(argv[i], "repo") != 0 && strcmp(argv[i], "trust-root") != 0) {
         fprintf(stderr, "replicator: unknown command %s\n%s", argv[i], usage);

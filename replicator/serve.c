@@ -24,6 +24,7 @@
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/staging.h"
+#include "replicator/task/task.h"
 
 #define SERVE_DRAIN_TICK_MS 50
 #define SERVE_DRAIN_MAX_TICKS 600 /* 30 s for in-flight work at shutdown */
@@ -31,6 +32,7 @@
 struct serve {
     struct event_base *base;
     struct api *api;
+    struct task *task;
     struct event *tick;
     unsigned ticks;
 };
@@ -64,7 +66,8 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (api_idle(s->api) || ++s->ticks > SERVE_DRAIN_MAX_TICKS)
+    if ((api_idle(s->api) && task_idle(s->task)) ||
+        ++s->ticks > SERVE_DRAIN_MAX_TICKS)
         event_base_loopbreak(s->base);
 }
 
@@ -76,6 +79,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     log_info("shutdown", "{s:i}", "signal", (int)sig);
     api_shutdown(s->api);
+    task_shutdown(s->task);
     if (!s->tick) {
         s->tick = event_new(s->base, -1, EV_PERSIST, drain_tick, s);
         if (!s->tick || event_add(s->tick, &tv) < 0)
@@ -100,6 +104,7 @@ int serve_main(int argc, char **argv)
     struct err err = ERR_INIT;
     struct staging *st = NULL;
     struct serve s;
+    struct task_config tc;
     struct event *sigterm = NULL, *sigint = NULL;
     int code = 1, rc;
 
@@ -135,9 +140,26 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "replicator serve: cannot create the event loop\n");
         goto out;
     }
+    task_config_default(&tc);
+    tc.db = cfg.db;
+    tc.period_secs = cfg.period_secs;
+    tc.periodic = cfg.periodic;
+    tc.min_sled_replication = (uint32_t)cfg.min_sled_replication;
+    rc = task_new(&s.task, s.base, &tc, st, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        goto out;
+    }
     rc = api_new(&s.api, s.base, &cfg, st, &err);
     if (rc < 0) {
         fprintf(stderr, "replicator serve: %s\n", err.msg);
+        goto out;
+    }
+    api_set_task(s.api, s.task);
+    rc = task_start(s.task);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: cannot start the replication "
+                        "task (%s)\n", err_name(rc));
         goto out;
     }
     sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
@@ -161,6 +183,7 @@ int serve_main(int argc, char **argv)
     code = 0;
 out:
     api_free(s.api);
+    task_free(s.task);
     if (sigterm)
         event_free(sigterm);
     if (sigint)

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * End to end through the real binaries: `replicator serve` (private
+ * PostgreSQL, reconciliation task wired in), sledagents that register
+ * themselves with --replicator, an upload through the HTTP API, and the
+ * CLI (`activate`, `status --json`, `sled list`). Checks that every sled
+ * converges to every artifact on both datasets, that the controller PUT
+ * each artifact to at most min_sled_replication sleds (the rest moved
+ * between peers), that /metrics answers, and that serve exits 0 on SIGTERM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "tests/support/agentproc.h"
+#include "tests/support/http_client.h"
+#include "tests/support/pg.h"
+#include "tests/support/proc.h"
+#include "tests/support/testutil.h"
+
+#define NSLEDS 4
+#define NART 3
+#define MIN_REPL 3
+
+struct fx {
+    struct pg *pg;
+    char *dir, *conninfo, *bin, *portf, *slog, *staging;
+    struct proc *srv;
+    char url[64];
+    struct agentproc *sled[NSLEDS];
+    char hex[NART][65];
+};
+
+static char *fx_path(struct fx *f, const char *name)
+{
+    char *p = testutil_join(f->dir, name);
+
+    assert_non_null(p);
+    return p;
+}
+
+/* Run `replicator --url URL [--json] ARGS...`; returns the exit code. */
+static int cli(struct fx *f, json_t **out, const char *a1, const char *a2,
+               const char *a3)
+{
+    char *log = fx_path(f, "cli.log");
+    char *argv[10];
+    int n = 0, code = -1;
+
+    argv[n++] = f->bin;
+    argv[n++] = "--url";
+    argv[n++] = f->url;
+    if (out)
+        argv[n++] = "--json";
+    argv[n++] = (char *)a1;
+    if (a2)
+        argv[n++] = (char *)a2;
+    if (a3)
+        argv[n++] = (char *)a3;
+    argv[n] = NULL;
+    assert_int_equal(proc_run(&code, f->bin, argv, log, 120000), 0);
+    if (out) {
+        char *text = NULL;
+        size_t len = 0;
+
+        assert_int_equal(testutil_read_file(&text, &len, log), 0);
+        *out = json_loadb(text, len, 0, NULL);
+        mem_free(text);
+    }
+    remove(log);
+    mem_free(log);
+    return code;
+}
+
+static int registered(struct fx *f)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[128];
+    json_t *j;
+    int n = -1;
+
+    snprintf(url, sizeof(url), "%s/sled-agents", f->url);
+    if (http_client_get(&r, url) == 0 && r.status == 200) {
+        j = http_client_json(&r);
+        n = (int)json_array_size(json_object_get(j, "sleds"));
+        json_decref(j);
+    }
+    http_client_resp_release(&r);
+    return n;
+}
+
+static bool all_registered(void *arg)
+{
+    return registered(arg) == NSLEDS;
+}
+
+/* Every sled lists every artifact with count 2. */
+static bool converged(void *arg)
+{
+    struct fx *f = arg;
+
+    for (int s = 0; s < NSLEDS; s++)
+        for (int i = 0; i < NART; i++)
+            if (agentproc_count(f->sled[s], f->hex[i]) != 2)
+                return false;
+    return true;
+}
+
+static bool activate_until_converged(void *arg)
+{
+    struct fx *f = arg;
+
+    if (converged(f))
+        return true;
+    assert_int_equal(cli(f, NULL, "activate", NULL, NULL), 0);
+    return converged(f);
+}
+
+static void start_serve(struct fx *f)
+{
+    json_t *pj = NULL;
+    char *argv[] = {f->bin, "serve", "--db", f->conninfo, "--staging",
+                    f->staging, "--listen", "127.0.0.1:0", "--port-file",
+                    f->portf, "--no-periodic", "--min-sled-replication", "3",
+                    "--blindly-trust-repo-root", NULL};
+
+    assert_int_equal(proc_spawn(&f->srv, f->bin, argv, NULL, f->slog), 0);
+    if (proc_wait_port_file(&pj, f->portf, f->srv, 30000) != 0)
+        testutil_print_tail("serve", f->slog, 4000);
+    assert_non_null(pj);
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d",
+             (int)json_integer_value(json_object_get(pj, "api")));
+    json_decref(pj);
+}
+
+static void upload_repo(struct fx *f)
+{
+    char *mk = proc_bin_path("tuf-mkrepo");
+    char *zip = fx_path(f, "repo.zip");
+    char *data = NULL;
+    size_t len = 0;
+    int code = -1;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256];
+    json_t *j, *arts;
+
+    {
+        char *argv[] = {mk, "--out", zip, "--system-version", "1.0.0",
+                        "--random", "3:300000", NULL};
+
+        assert_int_equal(proc_run(&code, mk, argv, NULL, 60000), 0);
+        assert_int_equal(code, 0);
+    }
+    assert_int_equal(testutil_read_file(&data, &len, zip), 0);
+    snprintf(url, sizeof(url),
+             "%s/v1/system/update/repositories?file_name=repo.zip", f->url);
+    assert_int_equal(http_client_send(&r, "PUT", url, data, len), 0);
+    assert_int_equal(r.status, 200);
+    j = http_client_json(&r);
+    arts = json_object_get(j, "artifacts");
+    /* tuf-mkrepo --random 3 gives 3 artifacts plus no extra documents */
+    assert_int_equal(json_array_size(arts), NART);
+    for (size_t i = 0; i < NART; i++)
+        snprintf(f->hex[i], sizeof(f->hex[i]), "%s",
+                 json_string_value(json_object_get(json_array_get(arts, i),
+                                                   "sha256")));
+    json_decref(j);
+    http_client_resp_release(&r);
+    mem_free(data);
+    mem_free(zip);
+    mem_free(mk);
+}
+
+static void test_serve_e2e__register_upload_converge(void **state)
+{
+    struct fx *f = *state;
+    json_t *st = NULL, *life;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[128], id[64];
+    int code = -1;
+
+    (void)code;
+    start_serve(f);
+    for (int s = 0; s < NSLEDS; s++) {
+        snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", s + 1);
+        {
+            const char *args[] = {"--replicator", f->url, "--id", id, NULL};
+
+            assert_int_equal(agentproc_new(&f->sled[s], args), 0);
+        }
+        assert_int_equal(agentproc_start(f->sled[s]), 0);
+    }
+    /* Sleds register themselves at start. */
+    assert_true(testutil_wait_for(all_registered, f, 30000));
+    assert_int_equal(cli(f, NULL, "sled", "list", NULL), 0);
+
+    upload_repo(f);
+    /* The upload activated the task; manual activations finish the job. */
+    assert_true(testutil_wait_for(activate_until_converged, f, 60000));
+
+    assert_int_equal(cli(f, &st, "status", NULL, NULL), 0);
+    assert_non_null(st);
+    life = json_object_get(st, "lifetime_counters");
+    assert_non_null(life);
+    /* The controller sends each artifact to at most min_sled_replication
+     * sleds; every other copy moved between peers. */
+    assert_true(json_integer_value(json_object_get(life, "put_ok")) >= NART);
+    assert_true(json_integer_value(json_object_get(life, "put_ok")) <=
+                NART * MIN_REPL);
+    assert_true(json_integer_value(json_object_get(life, "copy_ok")) >=
+                NART * (NSLEDS - MIN_REPL));
+    assert_int_equal(json_integer_value(json_object_get(life, "put_err")), 0);
+    json_decref(st);
+
+    snprintf(url, sizeof(url), "%s/metrics", f->url);
+    assert_int_equal(http_client_get(&r, url), 0);
+    assert_int_equal(r.status, 200);
+    http_client_resp_release(&r);
+
+    for (int s = 0; s < NSLEDS; s++) {
+        struct err e = ERR_INIT;
+
+        if (agentproc_check_files(f->sled[s], NULL, &e) < 0)
+            fail_msg("sled %d: %s", s, e.msg);
+    }
+    assert_int_equal(proc_stop(f->srv, 20000), 0);
+    assert_int_equal(proc_exit_code(f->srv), 0);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = mem_calloc(1, sizeof(*f));
+    struct err err = ERR_INIT;
+    int code = -1;
+
+    assert_non_null(f);
+    assert_int_equal(testutil_tmpdir(&f->dir, "serve-e2e"), 0);
+    if (pg_start(&f->pg, &err) < 0)
+        fail_msg("postgres: %s", err.msg);
+    assert_int_equal(pg_create_db(&f->conninfo, f->pg, "e2e", &err), 0);
+    f->bin = proc_bin_path("replicator");
+    {
+        char *argv[] = {f->bin, "db", "migrate", "--db", f->conninfo, NULL};
+
+        assert_int_equal(proc_run(&code, f->bin, argv, NULL, 60000), 0);
+        assert_int_equal(code, 0);
+    }
+    f->portf = fx_path(f, "port.json");
+    f->slog = fx_path(f, "serve.log");
+    f->staging = fx_path(f, "staging");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+
+    for (int s = 0; s < NSLEDS; s++)
+        agentproc_free(f->sled[s]);
+    if (f->srv) {
+        proc_stop(f->srv, 20000);
+        proc_free(f->srv);
+    }
+    pg_stop(f->pg);
+    testutil_rmrf(f->dir);
+    mem_free(f->dir);
+    mem_free(f->conninfo);
+    mem_free(f->bin);
+    mem_free(f->portf);
+    mem_free(f->slog);
+    mem_free(f->staging);
+    mem_free(f);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__register_upload_converge, setup, teardown),
+    };
+
+    mem_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
