@@ -287,6 +287,31 @@ static int make_dir(struct rack *r, const char *dir, struct err *err)
     return 0;
 }
 
+/*
+ * As root the server runs as postgres, which must traverse every ancestor
+ * of D: say so plainly instead of initdb's bare exit status 126.
+ */
+static int check_reachable(const char *dir, struct err *err)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    char *slash;
+
+    if (geteuid() != 0)
+        return 0;
+    snprintf(p, sizeof(p), "%s", dir);
+    for (;;) {
+        if (stat(p, &st) == 0 && !(st.st_mode & S_IXOTH))
+            return err_set(err, ERR_IO, "%s is not searchable by others: the "
+                           "postgres user cannot reach %s (chmod o+x %s, or "
+                           "use another --dir)", p, dir, p);
+        slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            return 0;
+        *slash = '\0';
+    }
+}
+
 static int start_db(struct rack *r, bool quiet, struct err *err)
 {
     char root[PATH_MAX + 8], log[PATH_MAX + 32], bin[PATH_MAX];
@@ -294,6 +319,9 @@ static int start_db(struct rack *r, bool quiet, struct err *err)
     int rc, code = 0;
 
     snprintf(root, sizeof(root), "%s/pg", r->dir);
+    rc = check_reachable(r->dir, err);
+    if (rc < 0)
+        return rc;
     rc = pgembed_start(&kept_pg, root, err);
     if (rc < 0)
         return rc;
