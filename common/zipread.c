@@ -4,8 +4,10 @@
  * records, the central directory and every local header are parsed here
  * with pread(), because the checks need what libzip keeps private (local
  * header offsets, the exact position of the EOCD). libzip, opened on a dup
- * of the same file descriptor, only decompresses; the CRC-32 and the byte
- * count are checked here as the stream is read.
+ * of the same file descriptor, only decompresses Deflate entries; Stored
+ * entries (every tufaceous target) are read here with pread(), so their
+ * bytes are copied once and CRC'd once. The CRC-32 and the byte count are
+ * checked here as the stream is read.
  */
 #include "common/zipread.h"
 
@@ -49,7 +51,8 @@ struct zipread {
 struct zipread_stream {
     struct zipread *zr;
     const struct zipread_entry *e;
-    zip_file_t *zf;
+    zip_file_t *zf;   /* Deflate only; Stored entries are read with pread */
+    uint64_t raw;     /* Stored: bytes of entry data read so far */
     uint64_t cap;
     uint64_t done;
     unsigned long crc;
@@ -687,11 +690,16 @@ int zipread_stream_open(struct zipread_stream **out, struct zipread *zr,
     s->e = e;
     s->cap = cap;
     s->crc = crc32_z(0, Z_NULL, 0);
-    s->zf = zip_fopen_index(zr->za, (zip_uint64_t)(e - zr->entries), 0);
-    if (!s->zf) {
-        rc = err_set(err, ERR_VERIFY, "zip entry %s: %s", name,
-                     zip_strerror(zr->za));
-        goto out;
+    /* Stored data is read straight from our descriptor at the offset the
+     * layout checks validated: one copy, one CRC pass (ours), no stdio
+     * buffering. libzip only inflates. */
+    if (e->method != ZIPREAD_STORED) {
+        s->zf = zip_fopen_index(zr->za, (zip_uint64_t)(e - zr->entries), 0);
+        if (!s->zf) {
+            rc = err_set(err, ERR_VERIFY, "zip entry %s: %s", name,
+                         zip_strerror(zr->za));
+            goto out;
+        }
     }
     *out = s;
     s = NULL;
@@ -733,7 +741,21 @@ int zipread_stream_read(size_t *out, struct zipread_stream *s, void *dst,
                        s->e->name);
     if (s->eof || len == 0)
         return 0;
-    n = zip_fread(s->zf, dst, len);
+    if (!s->zf) {
+        /* Stored: the entry's bytes are exactly comp_size bytes at
+         * data_offset, within the file (check_local); what libzip would
+         * return, less its copy through stdio. */
+        uint64_t left = s->e->comp_size - s->raw;
+
+        n = (zip_int64_t)(len < left ? len : left);
+        rc = read_at(s->zr, dst, (size_t)n, s->e->data_offset + s->raw,
+                     "entry data", err);
+        if (rc < 0)
+            goto out;
+        s->raw += (uint64_t)n;
+    } else {
+        n = zip_fread(s->zf, dst, len);
+    }
     if (n < 0) {
         zip_error_t *ze = zip_file_get_error(s->zf);
 
