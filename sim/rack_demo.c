@@ -368,6 +368,11 @@ out:
             printf("rack directory kept: %s\n", d.r->dir);
     }
     mem_free(d.r);
+    if (rc < 0 && rack_interrupted()) {
+        fprintf(stderr, "rack-sim demo: interrupted; the rack was stopped%s\n",
+                o->keep ? "" : " and removed");
+        return 1;
+    }
     if (rc < 0) {
         fprintf(stderr, "rack-sim demo: FAILED: %s\n", err.msg);
         return 1;

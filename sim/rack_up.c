@@ -421,7 +421,7 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     rc = rack_state_save(r, err);
     if (rc < 0)
         goto out;
-    if (!o->dir) {
+    if (!o->dir && !o->foreground) {
         unlink(RACK_CURRENT_LINK ".tmp");
         if (symlink(r->dir, RACK_CURRENT_LINK ".tmp") == 0)
             rename(RACK_CURRENT_LINK ".tmp", RACK_CURRENT_LINK);
