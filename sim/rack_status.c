@@ -46,7 +46,9 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
     if (!o || !alive || strcmp(s->state, "partitioned") == 0)
         return o;
     if (rack_sled_inventory(&inv, r, k, timeout_ms, &err) < 0) {
-        json_object_set_new(o, "error", json_string(err.msg));
+        /* 400 from GET /artifacts means no config was pushed yet. */
+        json_object_set_new(o, "error", json_string(
+            strstr(err.msg, ": 400 ") ? "no artifact config yet" : err.msg));
         return o;
     }
     json_object_set(o, "generation", json_object_get(inv, "generation"));
