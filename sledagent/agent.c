@@ -392,6 +392,44 @@ static void reply_text(struct httpd_req *r, struct agent *a)
     buf_release(&b);
 }
 
+static void list_body_cleanup(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    store_list_body_unref(arg);
+}
+
+/*
+ * GET /artifacts: the store's cached body, sent by reference (no copy, no
+ * serialization per request); the reply's evbuffer drops the reference
+ * once the bytes left for the socket (or the connection went away).
+ */
+static void reply_list(struct agent *a, struct httpd_req *r)
+{
+    struct store_list_body *lb = NULL;
+    struct evbuffer *eb = NULL;
+    struct err err = ERR_INIT;
+    const char *data;
+    size_t len;
+
+    if (store_list_body(a->st, &lb, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
+    data = store_list_body_data(lb, &len);
+    eb = evbuffer_new();
+    if (!eb || evbuffer_add_reference(eb, data, len, list_body_cleanup, lb) <
+                   0) {
+        /* the reference was not taken over: drop it here */
+        store_list_body_unref(lb);
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    } else {
+        httpd_reply_evbuffer(r, 200, "application/json", eb);
+    }
+    if (eb)
+        evbuffer_free(eb);
+}
+
 static void method_not_allowed(struct httpd_req *r, const char *allow)
 {
     httpd_req_add_header(r, "Allow", allow);
@@ -403,7 +441,6 @@ static void api_request(struct httpd_req *r, void *arg)
     struct agent *a = arg;
     enum httpd_method m = httpd_req_method(r);
     const char *route = httpd_req_route(r);
-    struct err err = ERR_INIT;
     json_t *v;
     struct put *p = httpd_req_data(r);
 
@@ -423,11 +460,8 @@ static void api_request(struct httpd_req *r, void *arg)
     } else if (strcmp(route, "artifacts") == 0) {
         if (m != HTTPD_GET) {
             method_not_allowed(r, "GET");
-        } else if (store_list(a->st, &v, &err) < 0) {
-            httpd_reply_err(r, &err);
         } else {
-            httpd_reply_json(r, 200, v);
-            json_decref(v);
+            reply_list(a, r);
         }
     } else if (strcmp(route, "artifact_put") == 0) {
         method_not_allowed(r, "PUT");

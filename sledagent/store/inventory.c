@@ -3,7 +3,8 @@
  * inventory: the in-memory index of stored artifact copies, per sha256:
  * its size and which datasets hold a trusted copy. A chained hash table
  * keyed by the hash's first bytes (already uniform). Every function runs
- * with st->mu held (any thread); memory only.
+ * with st->mu held (any thread); memory only. A copy appearing or going
+ * invalidates the cached GET /artifacts body (listcache.c).
  */
 #include "sledagent/store/store_internal.h"
 
@@ -115,6 +116,8 @@ int inventory_set_locked(struct store *st, const struct sha256 *h, int d,
         inv->buckets[b] = e;
         inv->count++;
     }
+    if (e->on[d] != present)
+        listcache_changed_locked(st); /* the copy count changes */
     if (e->on[d]) {
         st->ds[d].artifact_bytes -= e->size;
         e->on[d] = false;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * store: open and close of the artifact store, the ledgered config
- * (get/put, serialised puts written by the meta worker), the inventory
- * list, depot reads and the dataset health probe. Loop-thread API (see
- * store.h); disk work runs on st->wq_meta.
+ * (get/put, serialised puts written by the meta worker), depot reads and
+ * the dataset health probe (the inventory list is listcache.c).
+ * Loop-thread API (see store.h); disk work runs on st->wq_meta.
  *
  * Decisions:
  * - Ledgers: the valid copy with the highest generation wins. If no copy
@@ -176,6 +176,7 @@ static int open_ledgers(struct store *st, struct err *err)
     }
     st->cfg_state = STORE_CONFIG_OK;
     st->cfg = cfgs[win];
+    listcache_changed_locked(st); /* at open: nothing cached yet */
     cfgs[win] = (struct artifact_config)ARTIFACT_CONFIG_INIT;
     log_info("store_config_loaded", "{s:I, s:s}", "generation",
              (json_int_t)st->cfg.generation, "dataset", st->ds[win].root);
@@ -235,6 +236,7 @@ static void probe_comeback(struct store *st, int d, struct probe *p)
         st->cfg = cfg;
         cfg = (struct artifact_config)ARTIFACT_CONFIG_INIT;
         st->cfg_state = STORE_CONFIG_OK;
+        listcache_changed_locked(st);
         log_info("store_config_adopted", "{s:s, s:I}", "dataset", ds->root,
                  "generation", (json_int_t)st->cfg.generation);
     }
@@ -462,6 +464,7 @@ void store_close(struct store *st)
         artifact_config_release(&p->cfg);
         mem_free(p);
     }
+    listcache_release(st);
     artifact_config_release(&st->cfg);
     inventory_release(&st->inv);
     for (int d = 0; d < STORE_DATASETS; d++)
@@ -473,7 +476,7 @@ void store_close(struct store *st)
 
 /* ---- config ------------------------------------------------------------- */
 
-static int config_refused_locked(const struct store *st, struct err *err)
+int store_config_refused_locked(const struct store *st, struct err *err)
 {
     if (healthy_count_locked(st) == 0)
         return err_set(err, ERR_UNAVAIL, "no dataset available");
@@ -490,7 +493,7 @@ int store_config_get(const struct store *st, struct artifact_config *out,
     int rc;
 
     pthread_mutex_lock((pthread_mutex_t *)&st->mu);
-    rc = config_refused_locked(st, err);
+    rc = store_config_refused_locked(st, err);
     if (rc == 0 && st->cfg_state == STORE_CONFIG_NONE)
         rc = err_set(err, ERR_NOTFOUND, "no artifact config yet");
     if (rc == 0 && artifact_config_copy(out, &st->cfg) < 0)
@@ -506,7 +509,7 @@ static int config_check(struct store *st, const struct artifact_config *cfg,
     int rc;
 
     pthread_mutex_lock(&st->mu);
-    rc = config_refused_locked(st, err);
+    rc = store_config_refused_locked(st, err);
     if (rc == 0 && st->cfg_state == STORE_CONFIG_OK) {
         if (cfg->generation < st->cfg.generation)
             rc = err_set_coded(err, ERR_CONFLICT, "CONFIG_GENERATION",
@@ -587,6 +590,7 @@ static void put_done(void *arg)
         st->cfg = p->cfg;
         p->cfg = (struct artifact_config)ARTIFACT_CONFIG_INIT;
         st->cfg_state = STORE_CONFIG_OK;
+        listcache_changed_locked(st);
         pthread_mutex_unlock(&st->mu);
         log_info("store_config_committed", "{s:I, s:i}", "generation",
                  (json_int_t)st->cfg.generation, "ledgers", (int)p->written);
@@ -665,64 +669,7 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
     return 0;
 }
 
-/* ---- list and read ------------------------------------------------------ */
-
-int store_list(const struct store *st, json_t **out, struct err *err)
-{
-    json_t *obj = NULL, *list = NULL, *inprog = NULL;
-    int rc;
-
-    *out = NULL;
-    pthread_mutex_lock((pthread_mutex_t *)&st->mu);
-    rc = config_refused_locked(st, err);
-    if (rc == 0 && st->cfg_state == STORE_CONFIG_NONE)
-        rc = err_set(err, ERR_INVAL, "no artifact config yet");
-    if (rc < 0)
-        goto out;
-    obj = json_object();
-    list = json_object();
-    inprog = json_array();
-    if (!obj || !list || !inprog)
-        goto nomem;
-    for (size_t i = 0; i < st->cfg.count; i++) {
-        unsigned n = inventory_count_locked(st, &st->cfg.hashes[i]);
-        char hex[SHA256_HEX_LEN + 1];
-
-        if (!n)
-            continue;
-        sha256_to_hex(hex, &st->cfg.hashes[i]);
-        if (json_object_set_new_nocheck(list, hex, json_integer(n)) < 0)
-            goto nomem;
-    }
-    if (json_object_set_new(obj, "generation",
-                            json_integer((json_int_t)st->cfg.generation)) <
-            0 ||
-        json_object_set(obj, "list", list) < 0 ||
-        json_object_set_new(obj, "datasets",
-                            json_integer(healthy_count_locked(st))) < 0)
-        goto nomem;
-    rc = 0;
-    goto out;
-nomem:
-    rc = err_set(err, ERR_NOMEM, "store: out of memory");
-out:
-    pthread_mutex_unlock((pthread_mutex_t *)&st->mu);
-    if (rc == 0) {
-        rc = writer_list_in_progress(st, inprog);
-        if (rc == 0 && json_object_set(obj, "in_progress", inprog) < 0)
-            rc = ERR_NOMEM;
-        if (rc < 0)
-            err_set(err, rc, "store: out of memory");
-    }
-    if (rc == 0) {
-        *out = obj;
-        obj = NULL;
-    }
-    json_decref(obj);
-    json_decref(list);
-    json_decref(inprog);
-    return rc;
-}
+/* ---- depot read --------------------------------------------------------- */
 
 int store_open_artifact(struct store *st, const struct sha256 *h,
                         int *fd_out, uint64_t *size_out, struct err *err)

@@ -103,12 +103,32 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
                      store_done_fn cb, void *arg, struct err *err);
 
 /*
- * Build the ArtifactListResponse: {"generation", "list": {hex: count},
+ * The ArtifactListResponse: {"generation", "list": {hex: count},
  * "datasets": n, "in_progress": [hex...]}. Only artifacts of the current
  * config with a verified copy appear. ERR_INVAL (400) with no config,
- * ERR_UNAVAIL with no dataset. *out is a new reference. Memory only.
+ * ERR_UNAVAIL with no dataset, ERR_NOMEM. *out is a new reference (parsed
+ * from store_list_body's text). Memory only. Loop thread.
  */
 int store_list(const struct store *st, json_t **out, struct err *err);
+
+/*
+ * The same response as compact JSON text, cached by the store and rebuilt
+ * only after the config, the inventory, dataset health or the writes in
+ * progress changed (GET /artifacts sends these bytes). *out is a new
+ * reference to an immutable body: read it with store_list_body_data(),
+ * drop it with store_list_body_unref(); it may outlive the store. Same
+ * codes as store_list. Loop thread only (the reference count is not
+ * atomic), unref included.
+ */
+struct store_list_body;
+int store_list_body(struct store *st, struct store_list_body **out,
+                    struct err *err);
+/* The body's bytes (NUL-terminated after *len bytes), valid while a
+ * reference is held. */
+const char *store_list_body_data(const struct store_list_body *lb,
+                                 size_t *len);
+/* Drop a reference; the last one frees the body. NULL is a no-op. */
+void store_list_body_unref(struct store_list_body *lb);
 
 /*
  * Start a verified write of artifact h for generation `generation`.

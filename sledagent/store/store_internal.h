@@ -2,7 +2,7 @@
 /*
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, reconcile.c,
- * trash.c, repair.c, scrub.c). Not for use outside that directory.
+ * trash.c, repair.c, scrub.c, listcache.c). Not for use outside that directory.
  *
  * Locking: st->mu guards every field of struct store and struct dataset
  * that a worker thread may touch (health, byte counts, inventory, trash
@@ -27,6 +27,7 @@
 #include "common/sha256.h"
 #include "sledagent/store/store.h"
 
+struct buf;
 struct event;
 struct workq;
 
@@ -115,6 +116,12 @@ struct store {
     bool probe_running;
     bool scrub_running;
     struct event *probe_ev, *scrub_ev;
+    /* GET /artifacts body cache (listcache.c): list_version under mu,
+     * bumped by listcache_changed_locked(); the rest loop-thread only */
+    uint64_t list_version;
+    struct store_list_body *list_cache;
+    uint64_t list_cache_version;
+    unsigned list_cache_health; /* bit d: dataset d healthy at build */
 };
 
 /* --- dataset.c ----------------------------------------------------------- */
@@ -204,8 +211,12 @@ int ledger_checksum(char out[SHA256_HEX_LEN + 1],
 
 /* Loop thread, from store_close: settle every live write. */
 void writer_close_all(struct store *st);
-/* Append the hex of every hash being written to arr. Loop thread. */
-int writer_list_in_progress(const struct store *st, json_t *arr);
+/*
+ * Append the hex of every hash being written (not aborted), each once, as
+ * JSON strings separated by commas ("<hex>","<hex>"). Returns 0 or
+ * ERR_NOMEM. Loop thread.
+ */
+int writer_put_in_progress(struct buf *b, const struct store *st);
 
 /* --- trash.c ------------------------------------------------------------- */
 
@@ -260,7 +271,25 @@ int repair_hash_file(struct sha256 *out, uint64_t *size_out, int *errno_out,
 /* Loop thread: schedule the periodic scrub (and the start-up pass). */
 int scrub_start(struct store *st);
 
+/* --- listcache.c --------------------------------------------------------- */
+
+/*
+ * Something the list shows changed (config, a copy appeared or went, a
+ * write began, completed or was aborted): the cached GET /artifacts body
+ * is stale. Dataset health needs no call (the cache keys on it). st->mu
+ * held; any thread.
+ */
+void listcache_changed_locked(struct store *st);
+/* Drop the store's reference to the cached body. Loop thread, at close. */
+void listcache_release(struct store *st);
+
 /* --- store.c ------------------------------------------------------------- */
+
+/*
+ * ERR_UNAVAIL with err set if no dataset is healthy or every ledger is
+ * corrupt, else 0. st->mu held.
+ */
+int store_config_refused_locked(const struct store *st, struct err *err);
 
 /* Whether store_close has begun (takes st->mu; any thread). */
 bool store_stopping(struct store *st);

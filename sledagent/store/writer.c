@@ -37,6 +37,7 @@
 
 #include <event2/buffer.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/workq.h"
@@ -472,6 +473,7 @@ static void complete(struct store_write *w)
     }
     wanted = st->cfg_state == STORE_CONFIG_OK &&
              artifact_config_contains(&st->cfg, &w->h);
+    listcache_changed_locked(st); /* leaves in_progress */
     pthread_mutex_unlock(&st->mu);
     if (w->prev)
         w->prev->next = w->next;
@@ -627,9 +629,11 @@ int store_write_begin(struct store *st, struct store_write **out,
                      (unsigned long long)need);
     else if (st->nwrites >= st->opts.max_writes)
         rc = err_set(err, ERR_BUSY, "%u writes in flight", st->nwrites);
-    if (rc == 0)
+    if (rc == 0) {
         for (int d = 0; d < STORE_DATASETS; d++)
             st->ds[d].reserved += w->reserve[d];
+        listcache_changed_locked(st); /* joins in_progress */
+    }
     pthread_mutex_unlock(&st->mu);
     if (rc < 0)
         goto fail;
@@ -758,29 +762,38 @@ void store_write_abort(struct store_write *w)
 {
     if (w->aborted)
         return;
-    w->aborted = true;
+    w->aborted = true; /* no longer listed in in_progress */
+    pthread_mutex_lock(&w->st->mu);
+    listcache_changed_locked(w->st);
+    pthread_mutex_unlock(&w->st->mu);
     pthread_mutex_lock(&w->mu);
     w->stop = true;
     pthread_mutex_unlock(&w->mu);
     kick(w);
 }
 
-int writer_list_in_progress(const struct store *st, json_t *arr)
+int writer_put_in_progress(struct buf *b, const struct store *st)
 {
-    for (const struct store_write *w = st->writes; w; w = w->next) {
+    int rc = 0;
+    bool first = true;
+
+    for (const struct store_write *w = st->writes; rc == 0 && w;
+         w = w->next) {
         bool dup = false;
-        size_t i;
-        json_t *v;
 
         if (w->aborted)
             continue;
-        json_array_foreach(arr, i, v)
-            if (!strcmp(json_string_value(v), w->hex))
+        /* concurrent writers of one hash are listed once (a handful of
+         * writes at most: max_writes) */
+        for (const struct store_write *o = st->writes; o != w; o = o->next)
+            if (!o->aborted && !strcmp(o->hex, w->hex))
                 dup = true;
-        if (!dup && json_array_append_new(arr, json_string(w->hex)) < 0)
-            return ERR_NOMEM;
+        if (dup)
+            continue;
+        rc = buf_printf(b, "%s\"%s\"", first ? "" : ",", w->hex);
+        first = false;
     }
-    return 0;
+    return rc;
 }
 
 void writer_close_all(struct store *st)

@@ -3,7 +3,8 @@
  * Unit tests of sledagent/store: config put rules, write_begin checks and
  * their order, the verified writer (both datasets, wrong hash, short and
  * over-long bodies, concurrent writers of one hash: omicron #7796), list
- * shape, degraded mode, quota/reserve, max_writes, delete reconciler with
+ * shape, the cached list body (rebuilt exactly when it must be), degraded
+ * mode, quota/reserve, max_writes, delete reconciler with
  * trash and restore, tmp/ purge at open, close with a write in flight.
  * Each test drives the event loop with EVLOOP_ONCE inside wait_for().
  */
@@ -362,6 +363,107 @@ static void test_store__list_shape(void **state)
     mem_free(data);
 }
 
+/* ---- the cached GET /artifacts body ------------------------------------ */
+
+/* A new reference to the current body; its text NUL-terminated. */
+static struct store_list_body *list_body(struct fx *fx, const char **text)
+{
+    struct store_list_body *lb = NULL;
+    struct err err = ERR_INIT;
+    size_t len;
+
+    assert_int_equal(store_list_body(fx->st, &lb, &err), 0);
+    *text = store_list_body_data(lb, &len);
+    assert_int_equal(strlen(*text), len);
+    return lb;
+}
+
+static bool one_dataset(struct fx *fx, void *arg)
+{
+    (void)arg;
+    return store_datasets(fx->st) == 1;
+}
+
+/*
+ * The body is rebuilt exactly when what it shows changes: a write begins
+ * and completes, the config changes, a dataset goes unhealthy; and not on
+ * a repeated GET or a no-op config put. Bodies stay referenced, so a new
+ * address means a rebuild. The text is byte-for-byte what jansson's
+ * compact dump of the same response gave.
+ */
+static void test_store__list_cache(void **state)
+{
+    struct fx *fx = *state;
+    struct store_list_body *b[8] = {NULL};
+    const char *t[8];
+    struct store_write *w = NULL;
+    struct sha256 h[2];
+    struct res r;
+    struct err err = ERR_INIT;
+    char hex[2][SHA256_HEX_LEN + 1], want[512];
+    void *data;
+
+    make_blob(&data, &h[0], 3000, 51);
+    sha256_digest(&h[1], "listed-later", 12);
+    sha256_to_hex(hex[0], &h[0]);
+    sha256_to_hex(hex[1], &h[1]);
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 4, h, 2, &err), 0);
+    b[0] = list_body(fx, &t[0]);
+    assert_string_equal(t[0], "{\"generation\":4,\"list\":{},\"datasets\":2,"
+                              "\"in_progress\":[]}");
+    /* nothing changed: the same body */
+    b[1] = list_body(fx, &t[1]);
+    assert_ptr_equal(b[1], b[0]);
+    /* same generation, same set: a no-op, still the same body */
+    assert_int_equal(put_config(fx, 4, h, 2, &err), 0);
+    b[2] = list_body(fx, &t[2]);
+    assert_ptr_equal(b[2], b[0]);
+    store_list_body_unref(b[1]);
+    store_list_body_unref(b[2]);
+    /* a write begins: in_progress */
+    assert_int_equal(store_write_begin(fx->st, &w, &h[1], 4, 10, &err), 0);
+    b[1] = list_body(fx, &t[1]);
+    assert_ptr_not_equal(b[1], b[0]);
+    snprintf(want, sizeof(want), "{\"generation\":4,\"list\":{},"
+             "\"datasets\":2,\"in_progress\":[\"%s\"]}", hex[1]);
+    assert_string_equal(t[1], want);
+    store_write_abort(w);
+    b[2] = list_body(fx, &t[2]);
+    assert_ptr_not_equal(b[2], b[1]);
+    assert_string_equal(t[2], t[0]);
+    /* a write completes: listed with two copies */
+    assert_int_equal(write_artifact(fx, &h[0], 4, data, 3000, 1000, &r), 0);
+    b[3] = list_body(fx, &t[3]);
+    snprintf(want, sizeof(want), "{\"generation\":4,\"list\":{\"%s\":2},"
+             "\"datasets\":2,\"in_progress\":[]}", hex[0]);
+    assert_string_equal(t[3], want);
+    /* a config change */
+    assert_int_equal(put_config(fx, 5, h, 2, &err), 0);
+    b[4] = list_body(fx, &t[4]);
+    assert_ptr_not_equal(b[4], b[3]);
+    snprintf(want, sizeof(want), "{\"generation\":5,\"list\":{\"%s\":2},"
+             "\"datasets\":2,\"in_progress\":[]}", hex[0]);
+    assert_string_equal(t[4], want);
+    b[5] = list_body(fx, &t[5]);
+    assert_ptr_equal(b[5], b[4]);
+    /* dataset B goes away: the probe marks it unhealthy */
+    assert_int_equal(testutil_rmrf(fx->ds[1]), 0);
+    assert_true(wait_for(fx, one_dataset, NULL, 8000));
+    b[6] = list_body(fx, &t[6]);
+    assert_ptr_not_equal(b[6], b[5]);
+    snprintf(want, sizeof(want), "{\"generation\":5,\"list\":{\"%s\":1},"
+             "\"datasets\":1,\"in_progress\":[]}", hex[0]);
+    assert_string_equal(t[6], want);
+    /* the cached body outlives the store */
+    store_close(fx->st);
+    fx->st = NULL;
+    assert_string_equal(t[6], want);
+    for (int i = 0; i < 8; i++)
+        store_list_body_unref(b[i]);
+    mem_free(data);
+}
+
 static void test_store__degraded_single_dataset(void **state)
 {
     struct fx *fx = *state;
@@ -682,6 +784,7 @@ int main(void)
         T(test_store__short_and_long_body),
         T(test_store__issue_7796),
         T(test_store__list_shape),
+        T(test_store__list_cache),
         T(test_store__degraded_single_dataset),
         T(test_store__reconcile_trash_restore),
         T(test_store__reconcile_at_startup),
