@@ -46,6 +46,7 @@
 static struct event_base *base;
 static struct httpd *server;
 static bool strict;
+static bool verbose; /* FUZZ_HTTPD_VERBOSE=1: print each reply stream */
 
 /* What the handlers saw for the current input. */
 static struct {
@@ -140,6 +141,8 @@ static void setup(void)
     const char *s = getenv("FUZZ_HTTPD_STRICT");
 
     strict = s && strcmp(s, "1") == 0;
+    s = getenv("FUZZ_HTTPD_VERBOSE");
+    verbose = s && strcmp(s, "1") == 0;
     log_init("fuzz", LOG_ERROR, 2);
     base = event_base_new();
     FUZZ_CHECK(base != NULL);
@@ -258,6 +261,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < IDLE_ROUNDS; i++)
         event_base_loop(base, EVLOOP_NONBLOCK);
 
+    if (verbose)
+        fprintf(stderr, "--- %u head(s), %u request(s), reply stream:\n%.*s\n",
+                seen.headers, seen.requests, (int)out.len,
+                out.data ? out.data : "");
     if (out.len > 0) {
         FUZZ_CHECK(out.len >= 13 && memcmp(out.data, "HTTP/1.1 ", 9) == 0);
         FUZZ_CHECK(out.data[9] >= '1' && out.data[9] <= '5' &&

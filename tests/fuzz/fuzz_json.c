@@ -4,8 +4,9 @@
  * jsonutil.c) and the canonical JSON encoder (cjson_encode, common/
  * cjson.c) that TUF signatures are computed over. Properties: a refusal
  * carries a message; cjson_encode succeeds unless the value holds a
- * real or nests deeper than cjson's 64 levels; the canonical bytes have no
- * whitespace outside strings; and when no string holds a control byte
+ * real or a value (scalars count) nested deeper than cjson's 64 levels;
+ * the canonical bytes have no whitespace outside strings; and when no
+ * string holds a control byte
  * (canonical JSON leaves them raw, which strict JSON refuses) the
  * canonical bytes re-load to an equal value that re-encodes to identical
  * bytes. Single-threaded.
@@ -27,7 +28,7 @@
 struct shape {
     bool real;      /* a JSON real somewhere */
     bool ctl;       /* a key or string with a byte < 0x20 */
-    int depth;      /* deepest container level, the top one being 0 */
+    int depth;      /* deepest value (scalars too), the top one being 0 */
 };
 
 static bool has_ctl(const char *s, size_t n)
@@ -43,8 +44,9 @@ static void walk(struct shape *sh, const json_t *v, int depth)
     const char *k;
     json_t *m;
 
-    if (json_is_object(v) || json_is_array(v))
-        sh->depth = depth > sh->depth ? depth : sh->depth;
+    /* cjson's encode() counts every value, a scalar in the 65th array
+     * too, against its limit. */
+    sh->depth = depth > sh->depth ? depth : sh->depth;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         json_object_foreach((json_t *)v, k, m) {
