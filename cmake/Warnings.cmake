@@ -4,7 +4,10 @@
 # snprintf (struct err, log lines); GCC reports that only at -O2, so Debug and
 # Release builds would disagree about which code is warning-free.
 add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes
-                    -Wmissing-prototypes -Wformat=2 -Wvla -Wno-format-truncation)
+                    -Wmissing-prototypes -Wformat=2 -Wvla)
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  add_compile_options(-Wno-format-truncation)
+endif()
 if(ENABLE_WERROR)
   add_compile_options(-Werror)
 endif()

@@ -16,7 +16,9 @@ struct err;
 
 /*
  * Append the canonical form of v to out. Returns 0, ERR_INVAL for a real
- * number (canonical JSON has none), or ERR_NOMEM.
+ * number (canonical JSON has none) or a value nested deeper than 64 levels
+ * (no TUF document comes near it; the bound keeps the recursion short), or
+ * ERR_NOMEM.
  */
 int cjson_encode(struct buf *out, const json_t *v, struct err *err);
 

@@ -7,6 +7,9 @@
 #include <string.h>
 
 static void set_msg(struct err *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void set_msg(struct err *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     /* A message is one line: fold any newline a peer slipped into it. */

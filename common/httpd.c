@@ -164,8 +164,17 @@ const char *httpd_req_header(const struct httpd_req *r, const char *name)
 
 int httpd_req_content_length(const struct httpd_req *r, uint64_t *out)
 {
-    const char *v = httpd_req_header(r, "Content-Length");
+    const char *v = NULL;
 
+    for (unsigned i = 0; i < r->nhdr; i++) {
+        if (strcasecmp(r->hname[i], "Content-Length") != 0)
+            continue;
+        /* Two lengths would let two parsers frame the body differently
+         * (request smuggling, RFC 9112 6.3): refuse them outright. */
+        if (v)
+            return ERR_INVAL;
+        v = r->hval[i];
+    }
     if (!v)
         return ERR_NOTFOUND;
     return parse_u64(out, v);

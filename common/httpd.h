@@ -113,7 +113,10 @@ const char *httpd_req_query(const struct httpd_req *r);
 const char *httpd_req_id(const struct httpd_req *r);
 /* Input header or NULL. */
 const char *httpd_req_header(const struct httpd_req *r, const char *name);
-/* Content-Length: 0 and *out, ERR_NOTFOUND when absent, ERR_INVAL bad. */
+/*
+ * Content-Length: 0 and *out, ERR_NOTFOUND when absent, ERR_INVAL when bad
+ * or given more than once (two lengths frame a body two ways).
+ */
 int httpd_req_content_length(const struct httpd_req *r, uint64_t *out);
 /* The buffered body (NUL-terminated copy is not made): data and length. */
 const char *httpd_req_body(struct httpd_req *r, size_t *len);

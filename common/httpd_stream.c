@@ -181,6 +181,8 @@ static int parse_head(struct httpd_req *r, struct err *err)
     if (!eol)
         return err_set(err, ERR_INVAL, "bad request line");
     *eol = '\0';
+    if (strpbrk(p, "\r\n\t"))
+        return err_set(err, ERR_INVAL, "bad request line");
     sp1 = strchr(p, ' ');
     sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
     if (!sp1 || !sp2 || strchr(sp2 + 1, ' '))
@@ -210,6 +212,9 @@ static int parse_head(struct httpd_req *r, struct err *err)
         if (!eol || eol == p)
             break; /* the empty line ending the head */
         *eol = '\0';
+        /* A bare CR or LF would let two parsers see different headers. */
+        if (strpbrk(p, "\r\n"))
+            return err_set(err, ERR_INVAL, "bare CR or LF in a header line");
         colon = strchr(p, ':');
         if (!colon || colon == p || r->nhdr == HTTPD_MAX_HEADERS)
             return err_set(err, ERR_INVAL, "bad or too many header lines");
@@ -342,7 +347,13 @@ static void start_request(struct httpd_conn *c, size_t head_len)
     }
     evbuffer_remove(in, r->head_text, head_len);
     r->head_text[head_len] = '\0';
-    if (parse_head(r, &err) < 0) {
+    /*
+     * The head is parsed as C strings: a NUL would silently end it and the
+     * rest (a Content-Length, say) would be read as a second request.
+     */
+    if (memchr(r->head_text, '\0', head_len))
+        err_set(&err, ERR_INVAL, "NUL byte in the request head");
+    if (err.code || parse_head(r, &err) < 0) {
         httpd_req_reject(r, &err);
         c->close_after = true;
         c->linger = true;

@@ -58,6 +58,7 @@ static int set_listen(struct config *c, const char *v, struct err *err)
 
 static int load_file(struct config *c, const char *path, struct err *err)
 {
+    struct err jerr = ERR_INIT;
     FILE *f = fopen(path, "re");
     char *data = NULL;
     size_t len;
@@ -73,10 +74,12 @@ static int load_file(struct config *c, const char *path, struct err *err)
         goto out;
     }
     len = fread(data, 1, LIMIT_JSON_BODY + 1, f);
-    j = jsonu_loadb(data, len, LIMIT_JSON_BODY, err);
+    /* A local err: err may be NULL, and its message cannot be formatted
+     * into itself. */
+    j = jsonu_loadb(data, len, LIMIT_JSON_BODY, &jerr);
     if (!j || !json_is_object(j)) {
         rc = err_set(err, ERR_INVAL, "config file %s: %s", path,
-                     j ? "not a JSON object" : err->msg);
+                     j ? "not a JSON object" : jerr.msg);
         goto out;
     }
     if (jsonu_str(j, "db") && (rc = set_str(&c->db, jsonu_str(j, "db"), err)))
