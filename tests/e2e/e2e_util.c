@@ -369,6 +369,20 @@ json_t *e2e_task(struct e2e *t, size_t i)
     return doc;
 }
 
+json_t *e2e_task_sled(json_t *st, const struct e2e *t, size_t k)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(st, "sleds"), i, e) {
+        const char *id = json_string_value(json_object_get(e, "id"));
+
+        if (id && strcmp(id, t->r.sleds[k].id) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 void e2e_reload_wanted(struct e2e *t)
 {
     struct err err = ERR_INIT;

@@ -98,6 +98,9 @@ json_t *e2e_repl_ok(struct e2e *t, size_t i, ...);
 /* GET the task status of replicator i (new reference; fails on error). */
 json_t *e2e_task(struct e2e *t, size_t i);
 
+/* Sled k's entry in a task status document (borrowed; NULL if absent). */
+json_t *e2e_task_sled(json_t *st, const struct e2e *t, size_t k);
+
 /* Base URL of replicator i into out. */
 void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i);
 
