@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * test_e2e_disk_full: scenario 9. A 4-sled rack converged on one upload;
+ * sled 3 is filled (`rack-sim dataset fill 3 A`: the agent restarts with
+ * --quota-bytes 1, and since the quota is per sled both datasets are
+ * full). A second upload: sled 3 refuses the writes with 507 (seen in the
+ * replicator's request ring), leaves no half-written file (tmp/ empty,
+ * invariant 2), and the other sleds converge. `rack-sim dataset restore 3
+ * A` lifts the fill (the sim's "unfill") and sled 3 completes.
+ * Invariants 1-3 on every poll, 4 at the end (e2e_util).
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "sim/rack_http.h"
+#include "sim/rack_status.h"
+#include "tests/e2e/e2e_util.h"
+#include "tests/support/testutil.h"
+
+#define MIB (1u << 20)
+
+static bool refused_507(struct e2e *t, void *arg)
+{
+    json_t *st = e2e_task(t, 0), *e;
+    bool ok = false;
+    size_t i;
+
+    (void)arg;
+    json_array_foreach(json_object_get(st, "request_ring"), i, e) {
+        const char *s = json_string_value(json_object_get(e, "sled"));
+        const char *err = json_string_value(json_object_get(e, "error"));
+
+        if (s && !strcmp(s, t->r.sleds[3].id) && err && strstr(err, "507"))
+            ok = true;
+    }
+    json_decref(st);
+    return ok;
+}
+
+static void test_e2e_disk_full__refused_then_completes(void **state)
+{
+    struct e2e *t = *state;
+    char tmp[PATH_MAX + 16];
+    json_t *doc;
+    char *z1, *z2;
+
+    e2e_up(t, 4, 1, (char *)NULL);
+    z1 = e2e_mkrepo(t, "repo1.zip", "1.0.0", 2, MIB, 91);
+    z2 = e2e_mkrepo(t, "repo2.zip", "2.0.0", 3, MIB, 92);
+    doc = e2e_repl_ok(t, 0, "repo", "upload", z1, (char *)NULL);
+    json_decref(doc);
+    e2e_reload_wanted(t);
+    e2e_wait_converged(t, E2E_ALL, 40000, "1.0.0 converges");
+
+    e2e_sim(t, NULL, "dataset", "fill", "3", "A", (char *)NULL);
+    doc = e2e_repl_ok(t, 0, "repo", "upload", z2, (char *)NULL);
+    json_decref(doc);
+    e2e_reload_wanted(t);
+    assert_int_equal(json_object_size(t->wanted), 5);
+    e2e_wait_converged(t, E2E_ALL & ~8ull, 30000,
+                       "the others converge while sled 3 is full");
+    e2e_wait(t, refused_507, NULL, 20000, "sled 3 answers 507");
+    for (char w = 'A'; w <= 'B'; w++) {
+        e2e_path(tmp, sizeof(tmp), t, 3, w, "tmp");
+        assert_true(testutil_dir_count(tmp) <= 0);
+        assert_int_equal(e2e_dataset_files(t, 3, w), 2);
+    }
+
+    e2e_sim(t, NULL, "dataset", "restore", "3", "A", (char *)NULL);
+    e2e_wait_converged(t, E2E_ALL, 40000, "sled 3 completes once freed");
+    e2e_check_final(t, E2E_ALL);
+    fprintf(stderr, "scenario 9 took %.1f s\n",
+            (double)e2e_elapsed(t) / 1000.0);
+    mem_free(z1);
+    mem_free(z2);
+}
+
+static int setup(void **state)
+{
+    *state = e2e_new("e2e-full");
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_e2e_disk_full__refused_then_completes, setup, e2e_teardown),
+    };
+
+    mem_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
