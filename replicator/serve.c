@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "replicator/api.h"
@@ -39,25 +40,10 @@ struct serve {
 
 static int write_port_file(const char *path, unsigned port, struct err *err)
 {
-    struct buf tmp = BUF_INIT;
     char text[64];
-    int fd = -1, rc = 0, n = snprintf(text, sizeof(text), "{\"api\": %u}\n",
-                                      port);
+    int n = snprintf(text, sizeof(text), "{\"api\": %u}\n", port);
 
-    if (buf_printf(&tmp, "%s.tmp", path) < 0)
-        return err_set(err, ERR_NOMEM, "out of memory");
-    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-        rc = err_set(err, ERR_IO, "port file %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp.data, path) < 0)
-        rc = err_set(err, ERR_IO, "port file %s: %s", path, strerror(errno));
-out:
-    if (fd >= 0)
-        close(fd);
-    buf_release(&tmp);
-    return rc;
+    return fsutil_write_atomic(path, NULL, text, (size_t)n, 0644, err);
 }
 
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -171,7 +157,7 @@ int serve_main(int argc, char **argv)
     }
     if (cfg.port_file &&
         write_port_file(cfg.port_file, api_port(s.api), &err) < 0) {
-        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        fprintf(stderr, "replicator serve: port file: %s\n", err.msg);
         goto out;
     }
     log_info("listening", "{s:s, s:i, s:s, s:I, s:b, s:I}", "host",

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/hex.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
@@ -37,32 +37,9 @@ struct staging {
     char *dir;
 };
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 void staging_rmrf(const char *path)
 {
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int fsync_dir(const char *dir, struct err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd < 0)
-        return err_set(err, ERR_IO, "open %s: %s", dir, strerror(errno));
-    if (fsync(fd) < 0)
-        rc = err_set(err, ERR_IO, "fsync %s: %s", dir, strerror(errno));
-    close(fd);
-    return rc;
+    (void)fsutil_rmrf(path);
 }
 
 static int mkdir_p1(const char *path, struct err *err)
@@ -248,50 +225,19 @@ fail_o:
     return NULL;
 }
 
-static int write_atomic(const char *dir, const char *name, const char *data,
-                        struct err *err)
+/* The manifest appears only through the rename: its presence marks a
+ * complete staged repository. */
+static int write_manifest(const char *dir, const char *data, struct err *err)
 {
     struct buf tmp = BUF_INIT, fin = BUF_INIT;
-    size_t len = strlen(data), off = 0;
-    int fd = -1, rc = 0;
+    int rc;
 
-    if (buf_printf(&tmp, "%s/.%s.tmp", dir, name) < 0 ||
-        buf_printf(&fin, "%s/%s", dir, name) < 0) {
+    if (buf_printf(&tmp, "%s/." MANIFEST ".tmp", dir) < 0 ||
+        buf_printf(&fin, "%s/" MANIFEST, dir) < 0)
         rc = err_set(err, ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        rc = err_set(err, ERR_IO, "open %s: %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, ERR_IO, "write %s: %s", tmp.data, strerror(errno));
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0) {
-        rc = err_set(err, ERR_IO, "fsync %s: %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp.data, fin.data) < 0) {
-        rc = err_set(err, ERR_IO, "rename %s: %s", fin.data, strerror(errno));
-        goto out;
-    }
-    rc = fsync_dir(dir, err);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0 && tmp.data)
-        unlink(tmp.data);
+    else
+        rc = fsutil_write_atomic(fin.data, tmp.data, data, strlen(data), 0640,
+                                 err);
     buf_release(&tmp);
     buf_release(&fin);
     return rc;
@@ -319,7 +265,7 @@ int staging_commit(struct staging *st, const struct staging_repo *m,
         rc = err_set(err, ERR_IO, "rename %s: %s", dst.data, strerror(errno));
         goto out;
     }
-    rc = fsync_dir(repos.data, err);
+    rc = fsutil_fsync_dir(repos.data, err);
     if (rc < 0)
         goto out;
     j = manifest_json(m, dst.data);
@@ -328,7 +274,7 @@ int staging_commit(struct staging *st, const struct staging_repo *m,
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    rc = write_atomic(dst.data, MANIFEST, text, err);
+    rc = write_manifest(dst.data, text, err);
     if (rc == 0)
         log_info("staged_repo_created", "{s:s, s:s, s:i}", "repo_id",
                  m->repo_id, "system_version", m->system_version, "artifacts",
@@ -352,22 +298,15 @@ static char *dup_str(const json_t *o, const char *key)
 static int load_manifest(struct staging_repo *r, const char *path,
                          struct err *err)
 {
-    FILE *f = fopen(path, "re");
-    char *data = NULL;
-    size_t len;
+    struct buf data = BUF_INIT;
     json_t *j = NULL, *arr;
-    int rc = 0;
+    int rc;
 
     memset(r, 0, sizeof(*r));
-    if (!f)
-        return err_set(err, ERR_IO, "open %s: %s", path, strerror(errno));
-    data = mem_alloc(MANIFEST_CAP + 1);
-    if (!data) {
-        rc = err_set(err, ERR_NOMEM, "out of memory");
+    rc = fsutil_read_file(&data, path, MANIFEST_CAP, err);
+    if (rc < 0)
         goto out;
-    }
-    len = fread(data, 1, MANIFEST_CAP + 1, f);
-    j = jsonu_loadb(data, len, MANIFEST_CAP, err);
+    j = jsonu_loadb(data.data ? data.data : "", data.len, MANIFEST_CAP, err);
     if (!j) {
         rc = err->code ? err->code : ERR_INVAL;
         goto out;
@@ -411,8 +350,7 @@ out:
     if (rc < 0)
         staging_repo_release(r);
     json_decref(j);
-    mem_free(data);
-    fclose(f);
+    buf_release(&data);
     return rc;
 }
 

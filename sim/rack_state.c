@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -126,33 +127,20 @@ fail:
 
 int rack_state_save(const struct rack *r, struct err *err)
 {
-    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    char path[PATH_MAX + 16];
     json_t *v = to_json(r);
     char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
-    size_t len;
-    int fd = -1, rc = 0;
+    struct buf b = BUF_INIT;
+    int rc;
 
-    if (!text) {
+    if (!text || buf_printf(&b, "%s\n", text) < 0) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
     snprintf(path, sizeof(path), "%s/%s", r->dir, STATE_NAME);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", r->dir, STATE_NAME,
-             (long)getpid());
-    len = strlen(text);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-        fsync(fd) < 0) {
-        rc = err_set(err, ERR_IO, "write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) < 0)
-        rc = err_set(err, ERR_IO, "rename %s: %s", path, strerror(errno));
+    rc = fsutil_write_atomic(path, NULL, b.data, b.len, 0644, err);
 out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp);
+    buf_release(&b);
     json_decref(v);
     mem_free(text); /* jansson uses the C allocator, as mem_* does */
     return rc;
@@ -273,36 +261,10 @@ int rack_sled_index(const struct rack *r, const char *arg, struct err *err)
 
 int rack_mkdirs(const char *path, struct err *err)
 {
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-
-    if (n == 0 || n >= sizeof(buf))
-        return err_set(err, ERR_INVAL, "bad path %s", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return err_set(err, ERR_IO, "mkdir %s: %s", buf, strerror(errno));
-        buf[i] = i < n ? '/' : '\0';
-    }
-    return 0;
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    return fsutil_mkdir_p(path, 0755, err);
 }
 
 int rack_rmtree(const char *path)
 {
-    if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-        return ERR_IO;
-    return access(path, F_OK) == 0 ? ERR_IO : 0;
+    return fsutil_rmrf(path);
 }

@@ -17,6 +17,7 @@
 #include <event2/thread.h>
 
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -126,26 +127,14 @@ static bool uuid_ok(const char *s)
     return true;
 }
 
-static int write_port_file(const char *path, unsigned api, unsigned depot)
+static int write_port_file(const char *path, unsigned api, unsigned depot,
+                           struct err *err)
 {
-    char tmp[4096];
-    FILE *f;
-    int rc = 0;
+    char text[64];
+    int n = snprintf(text, sizeof(text), "{\"api\": %u, \"depot\": %u}\n",
+                     api, depot);
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    f = fopen(tmp, "w");
-    if (!f)
-        return ERR_IO;
-    fprintf(f, "{\"api\": %u, \"depot\": %u}\n", api, depot);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        rc = ERR_IO;
-    if (fclose(f) != 0)
-        rc = ERR_IO;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = ERR_IO;
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    return fsutil_write_atomic(path, NULL, text, (size_t)n, 0644, err);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -294,8 +283,9 @@ int main(int argc, char **argv)
         goto out;
     }
     if (port_file && write_port_file(port_file, agent_api_port(a),
-                                     agent_depot_port(a)) < 0) {
-        fprintf(stderr, "sledagent: cannot write %s\n", port_file);
+                                     agent_depot_port(a), &err) < 0) {
+        fprintf(stderr, "sledagent: cannot write %s: %s\n", port_file,
+                err.msg);
         rc = 1;
         goto out;
     }

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -30,6 +29,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/mem.h"
 
 #define PGEMBED_ROOT "/tmp/rackdepot-pg"
@@ -168,21 +168,6 @@ static int run(const struct pgembed *pg, char *const argv[],
                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, tail);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void stop_cluster(const struct pgembed *pg)
 {
     char ctl[PATH_MAX + 8], log[PATH_MAX + 16];
@@ -219,7 +204,7 @@ static void reap_one(const struct pgembed *tmpl, const char *root,
     snprintf(pg.data, sizeof(pg.data), "%s/data", pg.dir);
     if (access(pg.data, F_OK) == 0)
         stop_cluster(&pg);
-    rm_tree(pg.dir);
+    (void)fsutil_rmrf(pg.dir);
 }
 
 void pgembed_reap_stale(const char *root)
@@ -371,7 +356,7 @@ void pgembed_stop(struct pgembed *pg)
     if (pg->started || pg->data[0])
         stop_cluster(pg);
     if (pg->dir[0])
-        rm_tree(pg->dir);
+        (void)fsutil_rmrf(pg->dir);
     mem_free(pg);
 }
 

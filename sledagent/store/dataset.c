@@ -19,6 +19,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -129,15 +130,8 @@ int dataset_statfs(uint64_t *out, const struct dataset *ds)
 
 int dataset_fsync_dir(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) < 0)
-        rc = -errno;
-    close(fd);
-    return rc;
+    /* fsutil leaves errno set to the cause, which dataset_io_error reads */
+    return fsutil_fsync_dir(path, NULL) < 0 ? -errno : 0;
 }
 
 void dataset_set_healthy_locked(struct store *st, int d, bool healthy)

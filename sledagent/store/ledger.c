@@ -24,6 +24,7 @@
 
 #include "common/buf.h"
 #include "common/cjson.h"
+#include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/mem.h"
@@ -57,27 +58,6 @@ out:
     return rc;
 }
 
-static int read_all(struct buf *b, int fd, struct err *err)
-{
-    char chunk[65536];
-
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return err_set(err, ERR_IO, "read: %s", strerror(errno));
-        if (n == 0)
-            return 0;
-        if (b->len + (size_t)n > LEDGER_MAX_BYTES)
-            return err_set(err, ERR_TOOBIG, "ledger over %u bytes",
-                           (unsigned)LEDGER_MAX_BYTES);
-        if (buf_append(b, chunk, (size_t)n) < 0)
-            return err_set(err, ERR_NOMEM, "ledger: out of memory");
-    }
-}
-
 enum ledger_status ledger_read(struct artifact_config *out, const char *dir,
                                struct err *err)
 {
@@ -105,7 +85,7 @@ enum ledger_status ledger_read(struct artifact_config *out, const char *dir,
         }
         goto out;
     }
-    rc = read_all(&b, fd, err);
+    rc = fsutil_read_fd(&b, fd, path, LEDGER_MAX_BYTES, err);
     if (rc == ERR_IO || rc == ERR_NOMEM) {
         st = LEDGER_UNREADABLE;
         goto out;
@@ -151,28 +131,13 @@ out:
     return st;
 }
 
-static int write_full(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int ledger_write(const char *dir, const char *tmpdir,
                  const struct artifact_config *cfg, struct err *err)
 {
     char sum[SHA256_HEX_LEN + 1];
     json_t *v = NULL;
     char *text = NULL, *tmp = NULL, *path = NULL;
-    int fd = -1, rc, e;
+    int rc;
 
     rc = ledger_checksum(sum, cfg, err);
     if (rc < 0)
@@ -186,32 +151,9 @@ int ledger_write(const char *dir, const char *tmpdir,
         rc = err_set(err, ERR_NOMEM, "ledger: out of memory");
         goto out;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = err_set(err, ERR_IO, "create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    e = write_full(fd, text, strlen(text));
-    if (e == 0 && fsync(fd) < 0)
-        e = -errno;
-    if (e < 0) {
-        rc = err_set(err, ERR_IO, "write %s: %s", tmp, strerror(-e));
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        rc = err_set(err, ERR_IO, "rename %s: %s", path, strerror(errno));
-        goto out;
-    }
-    e = dataset_fsync_dir(dir);
-    if (e < 0)
-        rc = err_set(err, ERR_IO, "fsync %s: %s", dir, strerror(-e));
+    /* tmp is in the dataset's tmp/, purged at start after a crash */
+    rc = fsutil_write_atomic(path, tmp, text, strlen(text), 0644, err);
 out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0 && tmp)
-        unlink(tmp);
     json_decref(v);
     mem_free(text);
     mem_free(tmp);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -117,21 +118,6 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
                 struct err *err)
 {
@@ -174,7 +160,7 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
         if (n == 0)
             break;
         sha256_update(&ctx, chunk, (size_t)n);
-        e = write_all(dfd, chunk, (size_t)n);
+        e = fsutil_write_full(dfd, chunk, (size_t)n);
         if (e < 0) {
             dataset_io_error(st, dst, -e, "repair write");
             rc = err_set(err, ERR_IO, "write %s: %s", tmp, strerror(-e));
