@@ -7,7 +7,8 @@
  * generation, then raise the database generation past the highest in one
  * transaction; POST /generation/{G}/confirm: release a generation held by
  * the mass-deletion guard). Each one activates the task when it changes
- * what the task does. Database work runs on the task's workers; sled
+ * what the task does (a registration: only for a new sled or a changed
+ * address, not for the periodic refresh). Database work runs on the task's workers; sled
  * queries on the loop through curlev. Loop thread, except *_work
  * (worker).
  */
@@ -48,6 +49,7 @@ struct sjob {
     struct sled_db_sled sled;
     char api_address[128];
     uint64_t generation;
+    bool sled_changed;        /* upsert: new id, or a new address or port */
     struct sled_db_list list;
     json_t *reply;
     int status;
@@ -80,6 +82,31 @@ static json_t *sled_json(const struct sled_db_sled *s)
                      (json_int_t)s->time_seen);
 }
 
+/*
+ * Whether registering s changes what the task sees: an id not in
+ * service yet, or a new API address or depot port. Two replicators
+ * racing on one registration may both activate: harmless. Worker.
+ */
+static int upsert_changes(bool *out, struct db *db,
+                          const struct sled_db_sled *s, struct err *err)
+{
+    struct sled_db_list l = SLED_DB_LIST_INIT;
+    int rc = sled_db_list(&l, db, err);
+
+    *out = true;
+    for (size_t i = 0; rc == 0 && i < l.count; i++) {
+        const struct sled_db_sled *o = &l.sleds[i];
+
+        if (strcmp(o->id, s->id) != 0)
+            continue;
+        *out = strcmp(o->api_address, s->api_address) != 0 ||
+               o->repo_depot_port != s->repo_depot_port;
+        break;
+    }
+    sled_db_list_release(&l);
+    return rc;
+}
+
 static int sjob_work(struct db *db, void *arg, struct err *err)
 {
     struct sjob *j = arg;
@@ -93,7 +120,9 @@ static int sjob_work(struct db *db, void *arg, struct err *err)
         break;
     case OP_UPSERT:
         j->sled.api_address = j->api_address;
-        rc = sled_db_upsert(db, &j->sled, err);
+        rc = upsert_changes(&j->sled_changed, db, &j->sled, err);
+        if (rc == 0)
+            rc = sled_db_upsert(db, &j->sled, err);
         break;
     case OP_EXPUNGE:
         rc = sled_db_expunge(db, j->sled.id, err);
@@ -130,11 +159,16 @@ static void sjob_done(int rc, const struct err *err, void *arg)
         j->status = 200;
         break;
     case OP_UPSERT:
-        log_info("sled_registered", "{s:s, s:s, s:i}", "sled", j->sled.id,
-                 "api_address", j->api_address, "repo_depot_port",
-                 (int)j->sled.repo_depot_port);
+        log_info("sled_registered", "{s:s, s:s, s:i, s:b}", "sled",
+                 j->sled.id, "api_address", j->api_address,
+                 "repo_depot_port", (int)j->sled.repo_depot_port, "changed",
+                 (int)j->sled_changed);
         j->reply = json_pack("{s:s}", "id", j->sled.id);
         j->status = 200;
+        /* A new sled, or one at a new address, gets the wanted set now
+         * rather than at the next period (coalesced like any other). */
+        if (j->sled_changed)
+            task_activate(j->t, TASK_REASON_SLED);
         break;
     case OP_EXPUNGE:
         log_info("sled_expunged", "{s:s}", "sled", j->sled.id);

@@ -48,6 +48,7 @@ struct xtarget {
     unsigned reads;         /* copies reading from here */
     unsigned polling;
     struct sledreq *poll;
+    bool poll_list;         /* poll is GET /artifacts (else /copies) */
     struct event *timer;
 };
 
@@ -126,7 +127,8 @@ static void end(struct xreq *x, enum xstate st, const char *error)
     }
 }
 
-/* ---- copy completion: one GET /copies poller per target ---- */
+/* ---- copy completion: one poller per target: GET /artifacts for
+ * completion, then GET /copies for failures and progress ---- */
 
 static void poll_fire(evutil_socket_t fd, short what, void *arg);
 
@@ -192,45 +194,101 @@ static void poll_update(struct xtarget *t, const json_t *arr)
     }
 }
 
+/*
+ * The completion signal: the target lists the hash at G (count > 0 for
+ * a copy; for a re-copy, on every healthy dataset). GET /copies keeps
+ * only the last finished copies, so a busy target can push ours out;
+ * its list cannot. Loop.
+ */
+static void list_update(struct xtarget *t, const json_t *l)
+{
+    struct execute *e = t->e;
+    const json_t *list = json_object_get(l, "list");
+    uint64_t g = 0, ds = 2, count;
+
+    if (!json_is_object(list) ||
+        jsonu_u64(&g, json_object_get(l, "generation")) < 0 ||
+        g != e->o.plan->generation)
+        return;
+    if (jsonu_u64(&ds, json_object_get(l, "datasets")) < 0 || ds == 0)
+        ds = 2;
+    for (size_t i = 0; i < e->n; i++) {
+        struct xreq *x = &e->reqs[i];
+        const struct plan_request *r = preq(x);
+        char hex[SHA256_HEX_LEN + 1];
+
+        if (x->state != X_POLLING || r->target != t->idx)
+            continue;
+        sha256_to_hex(hex, &e->o.ci->arts[r->artifact].hash);
+        if (jsonu_u64(&count, json_object_get(list, hex)) < 0)
+            continue;
+        if (r->kind == PLAN_RECOPY ? count >= ds : count > 0)
+            end(x, X_OK, NULL);
+    }
+}
+
+static int poll_send(struct xtarget *t, const char *what);
+
 static void poll_done(struct sledreq *q, void *arg)
 {
     struct xtarget *t = arg;
     json_t *j = sledreq_status(q) == 200 ? sledreq_json(q) : NULL;
+    bool was_list = t->poll_list;
 
-    /* A failed poll (NULL: no entries) still counts towards the
-     * no-progress bound. */
-    if (!json_is_array(j)) {
-        json_decref(j);
-        j = NULL;
-    }
-    poll_update(t, j);
-    json_decref(j);
     sledreq_free(t->poll);
     t->poll = NULL;
+    if (was_list) {
+        if (j)
+            list_update(t, j);
+        json_decref(j);
+        /* Still waiting: /copies tells failures and progress. */
+        if (t->polling && poll_send(t, "copies") == 0)
+            return;
+    } else {
+        /* A failed poll (NULL: no entries) still counts towards the
+         * no-progress bound. */
+        if (!json_is_array(j)) {
+            json_decref(j);
+            j = NULL;
+        }
+        poll_update(t, j);
+        json_decref(j);
+    }
     if (t->polling)
         poll_schedule(t);
     pump(t->e);
 }
 
+static int poll_send(struct xtarget *t, const char *what)
+{
+    struct sledreq_opts o;
+    struct buf url = BUF_INIT;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.method = "GET";
+    o.connect_secs = t->e->o.connect_secs;
+    o.stall_secs = t->e->o.stall_secs;
+    t->poll_list = !strcmp(what, "artifacts");
+    rc = buf_printf(&url, "%s/%s", t->e->o.sleds[t->idx].api_url, what);
+    if (rc == 0) {
+        o.url = url.data;
+        rc = sledreq_start(&t->poll, t->e->o.cv, &o, poll_done, t);
+    }
+    buf_release(&url);
+    return rc;
+}
+
 static void poll_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct xtarget *t = arg;
-    struct sledreq_opts o;
-    struct buf url = BUF_INIT;
 
     (void)fd;
     (void)what;
     if (t->poll || !t->polling)
         return;
-    memset(&o, 0, sizeof(o));
-    o.method = "GET";
-    o.connect_secs = t->e->o.connect_secs;
-    o.stall_secs = t->e->o.stall_secs;
-    if (buf_printf(&url, "%s/copies", t->e->o.sleds[t->idx].api_url) < 0 ||
-        (o.url = url.data, sledreq_start(&t->poll, t->e->o.cv, &o, poll_done,
-                                         t) < 0))
+    if (poll_send(t, "artifacts") < 0)
         poll_schedule(t);
-    buf_release(&url);
 }
 
 /* ---- sending ---- */
@@ -323,6 +381,7 @@ static void send_req(struct xreq *x)
         o.method = "PUT";
         o.upload_path = e->o.ci->staged_path[r->artifact];
         o.upload_len = a->length;
+        o.wq = e->o.wq;
         rc = buf_printf(&url, "%s/artifacts/%s?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (!o.upload_path) {
@@ -351,8 +410,7 @@ static void send_req(struct xreq *x)
              url.data);
     rc = sledreq_start(&x->q, e->o.cv, &o, on_reply, x);
     if (rc < 0)
-        end(x, X_FAILED, rc == ERR_IO ? "cannot read the staged file"
-                                      : "cannot start request");
+        end(x, X_FAILED, "cannot start request");
 out:
     buf_release(&url);
     buf_release(&body);

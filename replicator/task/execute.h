@@ -2,12 +2,16 @@
 /*
  * execute: the Execute phase of the reconciliation task (DESIGN.md 4.2
  * point 3). Sends a plan's requests to the sleds over curlev: PUTs first
- * (the body streamed from the staged file, Content-Length = length,
+ * (the body streamed from the staged file, read on a worker so the loop
+ * never waits for the disk, Content-Length = length,
  * ?generation=G), then copies (POST .../copy-from-depot?generation=G with
  * the source's depot URL). A request starts only once its depends_on
  * request succeeded and is skipped if that failed. A copy is done when the
- * target reports it done in GET /copies (one poller per target), failed
- * when it reports failed or makes no progress for copy_stall_secs.
+ * target lists the hash at G in GET /artifacts (count > 0; a re-copy:
+ * on every healthy dataset) or reports it done in GET /copies (which
+ * keeps only recent copies), failed when /copies reports it failed (with
+ * its reason) or it makes no progress for copy_stall_secs. One poller per
+ * target.
  * Concurrency is capped globally, per target and per source; a 429 waits
  * for Retry-After (capped, with jitter) and is retried at most
  * max_busy_retries times; nothing else is retried: what did not finish is
@@ -28,10 +32,12 @@ struct execute;
 struct plan;
 struct status_counters;
 struct status_ring;
+struct workq;
 
 struct execute_opts {
     struct event_base *base;
     struct curlev *cv;
+    struct workq *wq;          /* reads staged files for PUTs (not the loop) */
     const struct plan *plan;               /* borrowed until done */
     const struct collect_input *ci;        /* artifacts, staged paths */
     const struct collect_sled *sleds;      /* URLs, ids (plan indices) */

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * sledreq: asynchronous HTTP requests to sleds over curlev (see
- * sledreq.h). Reading a staged file for an upload happens in curl's read
- * callback on the loop: reads of a local file in 64 KiB pieces, bounded
- * by curl's upload buffer. Loop thread only.
+ * sledreq.h). An upload body never touches the disk on the loop: the
+ * staged file is opened and read on a worker (common/workq) into one of
+ * two 64 KiB buffers while curl's read callback drains the other; when
+ * both are empty the callback pauses the transfer and the worker's
+ * completion resumes it. The request is handed to curl only once the
+ * file opened and its first piece was read, so an unreadable file never
+ * reaches the sled. Memory per upload: 2 x SLEDREQ_CHUNK. Loop thread
+ * only, except fill_work (worker).
  */
 #include "replicator/task/sledreq.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -19,18 +27,42 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/workq.h"
 
 #define SLEDREQ_ERR_MAX 256
 
+/*
+ * The body of an upload. The worker owns fd, off, eof, fill_errno and
+ * next[] while `filling`; the loop owns the rest. Freed by the loop:
+ * by sledreq_free when no fill is in flight, else by the fill's
+ * completion once the request is gone (q NULL).
+ */
+struct upload {
+    struct sledreq *q;       /* NULL: orphaned, free on fill completion */
+    char *path;
+    int fd;
+    uint64_t len;            /* Content-Length */
+    uint64_t off;            /* bytes read from the file (worker) */
+    int fill_errno;          /* worker: open/read error, or -1 short */
+    char *cur, *next;        /* SLEDREQ_CHUNK each */
+    size_t cur_len, cur_pos, next_len;
+    bool next_ready;         /* next[] holds next_len unread bytes */
+    bool filling;            /* a fill job is in flight */
+    bool paused;             /* curl's read callback returned PAUSE */
+    bool failed;             /* fill_errno seen on the loop */
+};
+
 struct sledreq {
     struct curlev *cv;
+    struct workq *wq;
     CURL *easy;
     struct curl_slist *hdrs;
-    FILE *upload;
+    struct upload *upload;
     char *url;
     char *body;
     struct buf resp;
     bool truncated;
+    bool started;            /* handed to curl (or failed before) */
     bool running;
     long status;
     unsigned retry_after;
@@ -80,14 +112,139 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
     return len;
 }
 
+static void upload_free(struct upload *u)
+{
+    if (!u)
+        return;
+    if (u->fd >= 0)
+        close(u->fd);
+    mem_free(u->path);
+    mem_free(u->cur);
+    mem_free(u->next);
+    mem_free(u);
+}
+
+/* Worker: open on first use, then read the next piece into next[]. */
+static void fill_work(void *arg)
+{
+    struct upload *u = arg;
+    uint64_t left = u->len - u->off;
+    size_t want = left < SLEDREQ_CHUNK ? (size_t)left : SLEDREQ_CHUNK;
+    size_t got = 0;
+
+    if (u->fd < 0) {
+        u->fd = open(u->path, O_RDONLY | O_CLOEXEC);
+        if (u->fd < 0) {
+            u->fill_errno = errno;
+            return;
+        }
+    }
+    while (got < want) {
+        ssize_t k = read(u->fd, u->next + got, want - got);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            u->fill_errno = errno;
+            return;
+        }
+        if (k == 0) {
+            u->fill_errno = -1; /* shorter than its recorded length */
+            return;
+        }
+        got += (size_t)k;
+    }
+    u->next_len = got;
+    u->off += got;
+}
+
+static void fill_done(void *arg);
+
+static int fill_start(struct upload *u)
+{
+    if (u->filling || u->next_ready || u->off >= u->len || u->failed)
+        return 0;
+    u->filling = true;
+    if (workq_submit(u->q->wq, fill_work, fill_done, u) < 0) {
+        u->filling = false;
+        return ERR_NOMEM;
+    }
+    return 0;
+}
+
+static void fail_now(struct sledreq *q, const char *msg);
+static void on_done(CURL *easy, CURLcode res, void *arg);
+
+/* Loop: a piece is in next[] (or the read failed). */
+static void fill_done(void *arg)
+{
+    struct upload *u = arg;
+    struct sledreq *q = u->q;
+
+    u->filling = false;
+    if (!q) {
+        upload_free(u);
+        return;
+    }
+    if (u->fill_errno) {
+        u->failed = true;
+        snprintf(q->error, sizeof(q->error), "cannot read the staged file: %s",
+                 u->fill_errno > 0 ? strerror(u->fill_errno)
+                                   : "shorter than its length");
+    } else {
+        u->next_ready = true;
+    }
+    if (!q->started) {
+        /* The first piece: only now does the request go out. */
+        q->started = true;
+        if (u->failed)
+            fail_now(q, NULL);
+        else if (curlev_add(q->cv, q->easy, on_done, q) < 0)
+            fail_now(q, "curl refused the request");
+        else
+            q->running = true;
+        return;
+    }
+    if (u->paused) {
+        u->paused = false;
+        /* The read callback runs again and sees next[] or the failure.
+         * Nothing touches u after this: the transfer may end. */
+        curlev_unpause(q->cv, q->easy);
+    }
+}
+
 static size_t on_read(char *p, size_t sz, size_t n, void *arg)
 {
     struct sledreq *q = arg;
-    size_t got = fread(p, 1, sz * n, q->upload);
+    struct upload *u = q->upload;
+    size_t room = sz * n, k;
+    char *tmp;
 
-    if (got == 0 && ferror(q->upload))
+    if (u->cur_pos == u->cur_len && u->next_ready) {
+        tmp = u->cur;
+        u->cur = u->next;
+        u->next = tmp;
+        u->cur_len = u->next_len;
+        u->cur_pos = 0;
+        u->next_ready = false;
+        u->next_len = 0;
+        if (fill_start(u) < 0)
+            return CURL_READFUNC_ABORT;
+    }
+    if (u->cur_pos < u->cur_len) {
+        k = u->cur_len - u->cur_pos;
+        if (k > room)
+            k = room;
+        memcpy(p, u->cur + u->cur_pos, k);
+        u->cur_pos += k;
+        return k;
+    }
+    if (u->failed)
         return CURL_READFUNC_ABORT;
-    return got;
+    if (u->off >= u->len && !u->filling)
+        return 0; /* every byte went out */
+    u->paused = true;
+    return CURL_READFUNC_PAUSE;
 }
 
 static void describe(struct sledreq *q, CURLcode res)
@@ -119,7 +276,19 @@ static void on_done(CURL *easy, CURLcode res, void *arg)
 
     q->running = false;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &q->status);
-    describe(q, res);
+    if (res != CURLE_OK && q->upload && q->upload->failed)
+        q->status = 0; /* keep "cannot read the staged file: ..." */
+    else
+        describe(q, res);
+    q->done(q, q->arg);
+}
+
+/* End the request without a response (loop, never inside start). */
+static void fail_now(struct sledreq *q, const char *msg)
+{
+    if (msg)
+        snprintf(q->error, sizeof(q->error), "%s", msg);
+    q->status = 0;
     q->done(q, q->arg);
 }
 
@@ -163,9 +332,24 @@ int sledreq_start(struct sledreq **out, struct curlev *cv,
         curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t)strlen(q->body));
     } else if (o->upload_path) {
-        q->upload = fopen(o->upload_path, "rbe");
+        if (!o->wq) {
+            rc = ERR_INTERNAL;
+            goto out;
+        }
+        q->wq = o->wq;
+        q->upload = mem_calloc(1, sizeof(*q->upload));
         if (!q->upload) {
-            rc = ERR_IO;
+            rc = ERR_NOMEM;
+            goto out;
+        }
+        q->upload->fd = -1;
+        q->upload->q = q;
+        q->upload->len = o->upload_len;
+        q->upload->path = mem_strdup(o->upload_path);
+        q->upload->cur = mem_alloc(SLEDREQ_CHUNK);
+        q->upload->next = mem_alloc(SLEDREQ_CHUNK);
+        if (!q->upload->path || !q->upload->cur || !q->upload->next) {
+            rc = ERR_NOMEM;
             goto out;
         }
         q->hdrs = curl_slist_append(q->hdrs,
@@ -184,10 +368,19 @@ int sledreq_start(struct sledreq **out, struct curlev *cv,
         goto out;
     }
     curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
-    rc = curlev_add(cv, q->easy, on_done, q);
-    if (rc < 0)
-        goto out;
-    q->running = true;
+    if (q->upload) {
+        /* Open and read the first piece on a worker; fill_done hands the
+         * request to curl. */
+        rc = fill_start(q->upload);
+        if (rc < 0)
+            goto out;
+    } else {
+        rc = curlev_add(cv, q->easy, on_done, q);
+        if (rc < 0)
+            goto out;
+        q->started = true;
+        q->running = true;
+    }
     *out = q;
     q = NULL;
 out:
@@ -231,8 +424,10 @@ void sledreq_free(struct sledreq *q)
     if (q->easy)
         curl_easy_cleanup(q->easy);
     curl_slist_free_all(q->hdrs);
-    if (q->upload)
-        fclose(q->upload);
+    if (q->upload && q->upload->filling)
+        q->upload->q = NULL; /* the fill's completion frees it */
+    else
+        upload_free(q->upload);
     buf_release(&q->resp);
     mem_free(q->url);
     mem_free(q->body);

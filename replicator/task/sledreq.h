@@ -6,7 +6,8 @@
  * timeout and a no-progress timeout (never a total timeout, which would
  * kill large transfers), a bounded response buffer, the status, the
  * transport error text and Retry-After. Used by collect, execute and the
- * generation endpoints. Loop thread only (the one driving the curlev).
+ * generation endpoints. Loop thread only (the one driving the curlev);
+ * upload file reads run on a workq given by the caller.
  */
 #ifndef REPLICATOR_TASK_SLEDREQ_H
 #define REPLICATOR_TASK_SLEDREQ_H
@@ -18,6 +19,10 @@
 
 struct curlev;
 struct sledreq;
+struct workq;
+
+/* Bytes of an upload read from disk at once (two such buffers each). */
+#define SLEDREQ_CHUNK (64u * 1024)
 
 /* Response bytes kept (a list of LIMIT_CONFIG_ARTIFACTS entries fits). */
 #define SLEDREQ_RESPONSE_MAX (16u * 1024 * 1024)
@@ -28,6 +33,7 @@ struct sledreq_opts {
     const char *json_body;   /* copied; NULL: none (unless upload_path) */
     const char *upload_path; /* file streamed as the body; NULL: none */
     uint64_t upload_len;     /* its Content-Length */
+    struct workq *wq;        /* reads upload_path; required with it */
     long connect_secs;       /* 0: 10 */
     long stall_secs;         /* no byte either way for this long: 0: 30 */
 };
@@ -37,8 +43,14 @@ typedef void (*sledreq_done_fn)(struct sledreq *q, void *arg);
 
 /*
  * Start a request. *out is owned by the caller (sledreq_free, also from
- * inside done). Returns 0, ERR_NOMEM, ERR_IO (file unreadable) or
- * ERR_INTERNAL (curl refused it).
+ * inside done). With upload_path the file is opened and read on o->wq
+ * (never on the loop) and the request goes out once its first piece is
+ * in; an unreadable or short file ends the request through done with
+ * status 0 and "cannot read the staged file: ..." (the sled gets nothing
+ * or an aborted body). done never runs from inside sledreq_start.
+ * Returns 0, ERR_NOMEM or ERR_INTERNAL (curl refused it, or upload_path
+ * without wq). sledreq_free while a read is in flight is safe: the piece
+ * is discarded when the worker returns (the workq must outlive it).
  */
 int sledreq_start(struct sledreq **out, struct curlev *cv,
                   const struct sledreq_opts *o, sledreq_done_fn done,

@@ -315,6 +315,7 @@ static void collect_done(struct collect *c, void *arg)
     memset(&eo, 0, sizeof(eo));
     eo.base = t->base;
     eo.cv = t->cv;
+    eo.wq = t->io_wq;
     eo.plan = r->plan;
     eo.ci = &r->ci;
     eo.sleds = r->sleds;
@@ -577,6 +578,10 @@ int task_new(struct task **out, struct event_base *base,
         goto out;
     }
     rc = workq_new(&t->wq, base, cfg->workers ? cfg->workers : 2);
+    /* Disk reads apart from database jobs: a slow query never starves an
+     * upload, a slow disk never delays a run's load. */
+    if (rc == 0)
+        rc = workq_new(&t->io_wq, base, 2);
     if (rc < 0) {
         err_set(err, rc, "task: cannot start worker threads");
         goto out;
@@ -647,6 +652,7 @@ void task_free(struct task *t)
         run_free(t->run);
         t->run = NULL;
     }
+    workq_free(t->io_wq); /* frees uploads orphaned by execute_free */
     notify_waiters(t, UINT64_MAX, NULL);
     if (t->period_timer)
         event_free(t->period_timer);

@@ -97,7 +97,8 @@ struct task {
     struct event_base *base;
     struct task_config cfg;
     struct staging *staging;
-    struct workq *wq;
+    struct workq *wq;          /* database jobs */
+    struct workq *io_wq;       /* staged-file reads of PUT bodies */
     struct curlev *cv;
     struct event *period_timer;
     enum task_state state;

@@ -6,15 +6,23 @@
 if(TARGET replicator_core)
   rd_unit_test(test_task_status SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_task_status.c
                LIBS replicator_core)
+  rd_unit_test(test_execute_upload SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_execute_upload.c
+               LIBS replicator_core)
   if(TARGET rd_testsupport)
     add_executable(task_harness ${CMAKE_CURRENT_SOURCE_DIR}/integration/task_harness.c)
     target_link_libraries(task_harness PRIVATE replicator_core rackdepot_common)
     set_target_properties(task_harness PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
     rd_test(test_replication LABELS integration
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
             LIBS replicator_core replicator_db TIMEOUT 400)
     target_link_libraries(test_replication PRIVATE replicator_db)
     add_dependencies(test_replication task_harness)
+    rd_test(test_replication_fake LABELS integration
+            SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_fake.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+            LIBS replicator_core replicator_db TIMEOUT 300)
+    add_dependencies(test_replication_fake task_harness)
     if(TARGET sledagent)
       add_dependencies(test_replication sledagent)
     endif()
