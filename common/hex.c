@@ -15,7 +15,7 @@ void hex_encode(char *out, const uint8_t *in, size_t n)
     out[2 * n] = '\0';
 }
 
-static int nibble(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -32,7 +32,7 @@ int hex_decode(uint8_t *out, size_t cap, size_t *outlen, const char *s,
     if (slen % 2 != 0 || slen / 2 > cap)
         return ERR_INVAL;
     for (size_t i = 0; i < slen / 2; i++) {
-        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return ERR_INVAL;

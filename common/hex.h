@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Value 0..15 of one hex digit (either case), or -1 if c is not one. */
+int hex_digit(char c);
+
 /* Write 2n lowercase hex chars and a NUL to out (size >= 2n+1). */
 void hex_encode(char *out, const uint8_t *in, size_t n);
 

@@ -8,17 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "common/hex.h"
 
 int urlquery_decode(char *out, size_t cap, const char *s, size_t n,
                     bool plus_space, struct err *err)
@@ -29,8 +19,8 @@ int urlquery_decode(char *out, size_t cap, const char *s, size_t n,
         char c = s[i];
 
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
 
             if (hi < 0 || lo < 0)
                 return err_set(err, ERR_INVAL, "bad percent-escape in URL");
