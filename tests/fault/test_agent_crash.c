@@ -19,73 +19,13 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
-static void assert_invariant(struct agentproc *a)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_files(a, NULL, &e) < 0)
-        fail_msg("invariant 2: %s", e.msg);
-}
-
-struct stream {
-    uint64_t seed;
-    uint64_t len;
-    uint64_t hold_at; /* stall here until released or aborted */
-    volatile int release;
-    volatile int abort_now;
-    volatile uint64_t sent;
-};
-
-static long stream_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct stream *s = arg;
-    size_t n;
-
-    while (offset >= s->hold_at && !s->release && !s->abort_now)
-        testutil_sleep_ms(5);
-    if (s->abort_now)
-        return -1;
-    if (offset >= s->len)
-        return 0;
-    n = cap;
-    if (n > s->len - offset)
-        n = (size_t)(s->len - offset);
-    if (!s->release && offset + n > s->hold_at)
-        n = (size_t)(s->hold_at - offset);
-    testutil_pattern(buf, n, s->seed, offset);
-    s->sent = offset + n;
-    return (long)n;
-}
-
-static void pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
-                        uint64_t len)
-{
-    struct sha256_ctx ctx = SHA256_CTX_INIT;
-    struct sha256 h;
-    char *chunk = mem_alloc(1 << 16);
-    uint64_t off = 0;
-
-    assert_non_null(chunk);
-    assert_int_equal(sha256_init(&ctx), 0);
-    while (off < len) {
-        size_t n = len - off < (1 << 16) ? (size_t)(len - off) : (1 << 16);
-
-        testutil_pattern(chunk, n, seed, off);
-        assert_int_equal(sha256_update(&ctx, chunk, n), 0);
-        off += n;
-    }
-    assert_int_equal(sha256_final(&ctx, &h), 0);
-    sha256_release(&ctx);
-    sha256_to_hex(hex, &h);
-    mem_free(chunk);
-}
-
 static bool stream_reached(void *arg)
 {
-    struct stream *s = arg;
+    struct agenttest_stream *s = arg;
 
     return s->sent >= s->hold_at;
 }
@@ -106,42 +46,27 @@ static bool tmp_has_data(void *arg)
     return false;
 }
 
-static bool tmp_empty(void *arg)
-{
-    struct agentproc *a = arg;
-
-    for (int i = 0; i < 2; i++) {
-        char *dir = agentproc_path(a, i, "tmp");
-        long n = testutil_dir_count(dir);
-
-        mem_free(dir);
-        if (n > 0)
-            return false;
-    }
-    return true;
-}
-
 static void test_agent_crash__kill_mid_put(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
     struct http_client_req req = {0};
     struct http_client_async *job = NULL;
-    struct stream s = {0};
+    struct agenttest_stream s = {0};
     char hex[SHA256_HEX_LEN + 1], url[256];
     const char *cfg[1];
 
     s.seed = 7;
     s.len = 64u * 1024 * 1024;
     s.hold_at = 24u * 1024 * 1024;
-    pattern_hex(hex, s.seed, s.len);
+    agenttest_pattern_hex(hex, s.seed, s.len);
     cfg[0] = hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     snprintf(url, sizeof(url), "%s/artifacts/%s?generation=1",
              agentproc_api_url(f->a), hex);
     req.method = "PUT";
     req.url = url;
-    req.gen = stream_gen;
+    req.gen = agenttest_stream_gen;
     req.gen_arg = &s;
     req.content_length = s.len;
     req.timeout_ms = 120000;
@@ -165,9 +90,9 @@ static void test_agent_crash__kill_mid_put(void **state)
         assert_false(testutil_exists(path));
         mem_free(path);
     }
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     assert_int_equal(agentproc_start(f->a), 0);
-    if (!testutil_wait_for(tmp_empty, f->a, 20000))
+    if (!testutil_wait_for(agenttest_tmp_empty, f->a, 20000))
         fail_msg("tmp/ not purged 20 s after restart");
     assert_int_equal(agentproc_count(f->a, hex), 0);
 
@@ -190,7 +115,7 @@ static void test_agent_crash__kill_mid_put(void **state)
         assert_int_equal((uint64_t)st.st_size, s.len);
         mem_free(path);
     }
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     f->passed = true;
 }
@@ -234,19 +159,16 @@ static void test_agent_crash__kill_after_config_204(void **state)
         /* And the ledger never goes back. */
         assert_int_equal(agentproc_put_config(f->a, gen - 1, cfg, n), 409);
     }
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     f->passed = true;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_crash__kill_mid_put),
-        T(test_agent_crash__kill_after_config_204),
+        AGENTTEST(test_agent_crash__kill_mid_put),
+        AGENTTEST(test_agent_crash__kill_after_config_204),
     };
 
     mem_init();

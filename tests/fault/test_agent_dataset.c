@@ -23,63 +23,11 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define LEDGER "artifact-config.json"
-
-struct art {
-    char *data;
-    size_t len;
-    char hex[SHA256_HEX_LEN + 1];
-};
-
-static void art_make(struct art *x, size_t len)
-{
-    x->data = mem_alloc(len ? len : 1);
-    assert_non_null(x->data);
-    x->len = len;
-    testutil_random(x->data, len);
-    testutil_sha256_hex(x->hex, x->data, len);
-}
-
-static void art_free(struct art *x)
-{
-    mem_free(x->data);
-}
-
-static void assert_invariant(struct agentproc *a)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_files(a, NULL, &e) < 0)
-        fail_msg("invariant 2: %s", e.msg);
-}
-
-struct list_arg {
-    struct agentproc *a;
-    const char *hex;
-    long count;
-    long datasets; /* -1: any */
-};
-
-static bool list_is(void *arg)
-{
-    struct list_arg *l = arg;
-    json_t *v = NULL;
-    json_t *c;
-    bool ok = false;
-
-    if (agentproc_list(l->a, &v) != 200 || !v)
-        goto out;
-    c = json_object_get(json_object_get(v, "list"), l->hex);
-    ok = (c ? json_integer_value(c) : 0) == l->count &&
-         (l->datasets < 0 ||
-          json_integer_value(json_object_get(v, "datasets")) == l->datasets);
-out:
-    json_decref(v);
-    return ok;
-}
 
 static const char *const args_fast_scrub[] = {
     "--scrub-interval", "1", "--scrub-rate", "1000000000", NULL};
@@ -88,13 +36,13 @@ static void test_agent_dataset__removed_then_repaired(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct list_arg l;
-    struct art x, y;
+    struct agenttest_list l;
+    struct agenttest_art x, y;
     const char *cfg[2];
     json_t *v;
 
-    art_make(&x, 200000);
-    art_make(&y, 150000);
+    agenttest_art_make(&x, 200000);
+    agenttest_art_make(&y, 150000);
     cfg[0] = x.hex;
     cfg[1] = y.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
@@ -106,7 +54,7 @@ static void test_agent_dataset__removed_then_repaired(void **state)
     l.hex = x.hex;
     l.count = 1;
     l.datasets = 1;
-    if (!testutil_wait_for(list_is, &l, 30000))
+    if (!testutil_wait_for(agenttest_list_is, &l, 30000))
         fail_msg("agent did not report datasets 1 / count 1 within 30 s");
     /* Still serving with one dataset. */
     assert_int_equal(agentproc_put_artifact(f->a, y.hex, 1, y.data, y.len,
@@ -122,10 +70,10 @@ static void test_agent_dataset__removed_then_repaired(void **state)
     assert_int_equal(mkdir(agentproc_dataset(f->a, 0), 0755), 0);
     l.count = 2;
     l.datasets = 2;
-    if (!testutil_wait_for(list_is, &l, 60000))
+    if (!testutil_wait_for(agenttest_list_is, &l, 60000))
         fail_msg("x not back to 2 copies within 60 s");
     l.hex = y.hex;
-    if (!testutil_wait_for(list_is, &l, 60000))
+    if (!testutil_wait_for(agenttest_list_is, &l, 60000))
         fail_msg("y not back to 2 copies within 60 s");
     for (int i = 0; i < 2; i++) {
         char *px = agentproc_path(f->a, i, x.hex);
@@ -136,28 +84,11 @@ static void test_agent_dataset__removed_then_repaired(void **state)
         mem_free(px);
         mem_free(py);
     }
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
-    art_free(&x);
-    art_free(&y);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
     f->passed = true;
-}
-
-struct hash_arg {
-    const char *path;
-    const char *hex;
-};
-
-static bool file_has_hash(void *arg)
-{
-    struct hash_arg *h = arg;
-    struct sha256 got;
-    char hex[SHA256_HEX_LEN + 1];
-
-    if (testutil_sha256_file(&got, h->path) < 0)
-        return false;
-    sha256_to_hex(hex, &got);
-    return !strcmp(hex, h->hex);
 }
 
 /* Largest value of a non-comment metric line whose name has word. */
@@ -196,48 +127,40 @@ static void test_agent_dataset__corruption_scrubbed(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct hash_arg h;
-    struct list_arg l;
+    struct agenttest_hash h;
+    struct agenttest_list l;
     const char *cfg[1];
     char *path, url[128];
-    struct art x;
-    unsigned char c;
-    int fd;
+    struct agenttest_art x;
 
-    art_make(&x, 1024 * 1024);
+    agenttest_art_make(&x, 1024 * 1024);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
                                             NULL), 200);
     /* Flip one byte in place on dataset A (same inode, same size). */
     path = agentproc_path(f->a, 0, x.hex);
-    fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    assert_int_equal(pread(fd, &c, 1, 500000), 1);
-    c ^= 0x40;
-    assert_int_equal(pwrite(fd, &c, 1, 500000), 1);
-    assert_int_equal(fsync(fd), 0);
-    close(fd);
+    agenttest_flip_byte(path, 500000, 0x40);
     h.path = path;
     h.hex = x.hex;
-    assert_false(file_has_hash(&h));
-    if (!testutil_wait_for(file_has_hash, &h, 60000))
+    assert_false(agenttest_file_has_hash(&h));
+    if (!testutil_wait_for(agenttest_file_has_hash, &h, 60000))
         fail_msg("corrupt copy on A not repaired within 60 s");
     l.a = f->a;
     l.hex = x.hex;
     l.count = 2;
     l.datasets = 2;
-    assert_true(testutil_wait_for(list_is, &l, 30000));
+    assert_true(testutil_wait_for(agenttest_list_is, &l, 30000));
     snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(f->a));
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(r.body.data);
     if (metric_max(r.body.data, "corrupt") < 1.0)
         fail_msg("no corruption metric >= 1 in:\n%s", r.body.data);
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     mem_free(path);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -299,11 +222,11 @@ static void test_agent_dataset__ledger_corrupt(void **state)
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
     const char *cfg[1];
     char *la, *lb;
-    struct art x;
+    struct agenttest_art x;
     json_t *v;
     long st;
 
-    art_make(&x, 5000);
+    agenttest_art_make(&x, 5000);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 4, cfg, 1), 204);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 4, x.data, x.len,
@@ -352,27 +275,22 @@ static void test_agent_dataset__ledger_corrupt(void **state)
         mem_free(p);
     }
     assert_true(agentproc_alive(f->a));
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     mem_free(la);
     mem_free(lb);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-#define TA(fn, args)                                                       \
-    cmocka_unit_test_prestate_setup_teardown(fn, agentproc_fixture_setup,  \
-                                             agentproc_fixture_teardown,   \
-                                             (void *)(args))
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TA(test_agent_dataset__removed_then_repaired, args_fast_scrub),
-        TA(test_agent_dataset__corruption_scrubbed, args_fast_scrub),
-        T(test_agent_dataset__ledger_corrupt),
+        AGENTTEST_ARGS(test_agent_dataset__removed_then_repaired,
+                       args_fast_scrub),
+        AGENTTEST_ARGS(test_agent_dataset__corruption_scrubbed,
+                       args_fast_scrub),
+        AGENTTEST(test_agent_dataset__ledger_corrupt),
     };
 
     mem_init();

@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -81,20 +82,6 @@ static bool copy_is(void *arg)
     return yes;
 }
 
-static bool tmp_empty(void *arg)
-{
-    struct agentproc *a = arg;
-    bool yes = true;
-
-    for (int i = 0; i < 2; i++) {
-        char *p = agentproc_path(a, i, "tmp");
-
-        yes = yes && testutil_dir_count(p) == 0;
-        mem_free(p);
-    }
-    return yes;
-}
-
 static bool count_two(void *arg)
 {
     struct copy_arg *c = arg;
@@ -141,7 +128,7 @@ static void test_agent_stall__sigstopped_source(void **state)
         assert_false(testutil_exists(p));
         mem_free(p);
     }
-    assert_true(testutil_wait_for(tmp_empty, f->b, 10000));
+    assert_true(testutil_wait_for(agenttest_tmp_empty, f->b, 10000));
     assert_int_equal(agentproc_count(f->b, hex), 0);
 
     assert_int_equal(proc_signal(agentproc_proc(f->a), SIGCONT), 0);

@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
@@ -30,14 +31,6 @@ static void url_of(char *out, size_t cap, struct agentproc *a,
                    const char *path)
 {
     snprintf(out, cap, "%s%s", agentproc_api_url(a), path);
-}
-
-static void assert_error_shape(const struct http_client_resp *r)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_error(r, &e) < 0)
-        fail_msg("%s", e.msg);
 }
 
 static long put_config_raw(struct agentproc *a, const char *body,
@@ -62,7 +55,7 @@ static void test_agent_config__get_404_then_200(void **state)
     url_of(url, sizeof(url), f->a, "/artifacts-config");
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 404);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(agentproc_put_config(f->a, 1, hashes, 2), 204);
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 200);
@@ -104,7 +97,7 @@ static void test_agent_config__generation_rules(void **state)
     assert_int_equal(put_config_raw(f->a,
                                     "{\"generation\": 4, \"artifacts\": []}",
                                     &r), 409);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     v = http_client_json(&r);
     assert_string_equal(json_string_value(json_object_get(v, "error_code")),
                         "CONFIG_GENERATION");
@@ -167,7 +160,7 @@ static void test_agent_config__bad_bodies_400(void **state)
 
         if (st != 400)
             fail_msg("body %zu <%s>: status %ld, want 400", i, bodies[i], st);
-        assert_error_shape(&r);
+        agenttest_assert_error_shape(&r);
     }
     /* None of them was taken as a config. */
     url_of(url, sizeof(url), f->a, "/artifacts-config");
@@ -217,7 +210,7 @@ static void test_agent_config__list_before_and_after(void **state)
     url_of(url, sizeof(url), f->a, "/artifacts");
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
 
     testutil_random(data, sizeof(data));
     testutil_sha256_hex(hex, data, sizeof(data));
@@ -289,31 +282,28 @@ static void test_agent_config__no_dataset_503(void **state)
     url_of(url, sizeof(url), f->a, "/artifacts-config");
     assert_int_equal(put_config_raw(f->a, "{\"generation\": 2, "
                                     "\"artifacts\": []}", &r), 503);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     url_of(url, sizeof(url), f->a, "/artifacts");
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 503);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(agentproc_put_artifact(f->a, H1, 1, "x", 1, &r), 503);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_true(agentproc_alive(f->a));
     http_client_resp_release(&r);
     f->passed = true;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_config__get_404_then_200),
-        T(test_agent_config__generation_rules),
-        T(test_agent_config__bad_bodies_400),
-        T(test_agent_config__oversized_body),
-        T(test_agent_config__list_before_and_after),
-        T(test_agent_config__persists_across_restart),
-        T(test_agent_config__no_dataset_503),
+        AGENTTEST(test_agent_config__get_404_then_200),
+        AGENTTEST(test_agent_config__generation_rules),
+        AGENTTEST(test_agent_config__bad_bodies_400),
+        AGENTTEST(test_agent_config__oversized_body),
+        AGENTTEST(test_agent_config__list_before_and_after),
+        AGENTTEST(test_agent_config__persists_across_restart),
+        AGENTTEST(test_agent_config__no_dataset_503),
     };
 
     mem_init();

@@ -28,6 +28,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
@@ -93,34 +94,6 @@ static bool copy_in_state(void *arg)
                       sizeof(s->err)) && !strcmp(st, s->want);
 }
 
-struct count_arg {
-    struct agentproc *a;
-    const char *hex;
-    long want;
-};
-
-static bool count_is(void *arg)
-{
-    struct count_arg *c = arg;
-
-    return agentproc_count(c->a, c->hex) == c->want;
-}
-
-static bool tmp_empty(void *arg)
-{
-    struct agentproc *a = arg;
-
-    for (int i = 0; i < 2; i++) {
-        char *p = agentproc_path(a, i, "tmp");
-        long n = testutil_dir_count(p);
-
-        mem_free(p);
-        if (n != 0)
-            return false;
-    }
-    return true;
-}
-
 /* Nothing of hex on either dataset of a, and tmp/ empty (polled). */
 static void assert_nothing_stored(struct agentproc *a, const char *hex)
 {
@@ -130,7 +103,7 @@ static void assert_nothing_stored(struct agentproc *a, const char *hex)
         assert_false(testutil_exists(p));
         mem_free(p);
     }
-    assert_true(testutil_wait_for(tmp_empty, a, 10000));
+    assert_true(testutil_wait_for(agenttest_tmp_empty, a, 10000));
     assert_int_equal(agentproc_count(a, hex), 0);
 }
 
@@ -143,7 +116,7 @@ static void test_agent_copyspace__507_before_202(void **state)
     char hbig[SHA256_HEX_LEN + 1], hsmall[SHA256_HEX_LEN + 1];
     const char *cfg[2] = {hbig, hsmall};
     struct err e = ERR_INIT;
-    struct count_arg c;
+    struct agenttest_count c;
 
     assert_non_null(data);
     testutil_random(data, big);
@@ -170,7 +143,7 @@ static void test_agent_copyspace__507_before_202(void **state)
     c.a = f->a;
     c.hex = hsmall;
     c.want = 2;
-    assert_true(testutil_wait_for(count_is, &c, 30000));
+    assert_true(testutil_wait_for(agenttest_count_is, &c, 30000));
     assert_int_equal(agentproc_check_files(f->a, NULL, &e), 0);
     http_client_resp_release(&r);
     mem_free(data);

@@ -24,38 +24,11 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define HX "4444444444444444444444444444444444444444444444444444444444444444"
-
-struct art {
-    char *data;
-    size_t len;
-    char hex[SHA256_HEX_LEN + 1];
-};
-
-static void art_make(struct art *x, size_t len)
-{
-    x->data = mem_alloc(len ? len : 1);
-    assert_non_null(x->data);
-    x->len = len;
-    testutil_random(x->data, len);
-    testutil_sha256_hex(x->hex, x->data, len);
-}
-
-static void art_free(struct art *x)
-{
-    mem_free(x->data);
-}
-
-static void assert_error_shape(const struct http_client_resp *r)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_error(r, &e) < 0)
-        fail_msg("%s", e.msg);
-}
 
 static long depot_get(struct agentproc *a, const char *hex, const char *range,
                       struct http_client_resp *r)
@@ -78,11 +51,12 @@ static long depot_get(struct agentproc *a, const char *hex, const char *range,
 }
 
 /* A stored artifact on f->a under generation 1. */
-static void stored_artifact(struct agentproc *a, struct art *x, size_t len)
+static void stored_artifact(struct agentproc *a, struct agenttest_art *x,
+                            size_t len)
 {
     const char *cfg[1];
 
-    art_make(x, len);
+    agenttest_art_make(x, len);
     cfg[0] = x->hex;
     assert_int_equal(agentproc_put_config(a, 1, cfg, 1), 204);
     assert_int_equal(agentproc_put_artifact(a, x->hex, 1, x->data, x->len,
@@ -94,7 +68,7 @@ static void test_agent_depot__get_and_range(void **state)
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
     char hv[128], want[128];
-    struct art x;
+    struct agenttest_art x;
 
     stored_artifact(f->a, &x, 100000);
     assert_int_equal(depot_get(f->a, x.hex, NULL, &r), 200);
@@ -134,7 +108,7 @@ static void test_agent_depot__get_and_range(void **state)
     assert_int_equal(depot_get(f->a, x.hex, "bytes=200000-300000", &r), 416);
     assert_true(agentproc_alive(f->a));
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -151,23 +125,23 @@ static void test_agent_depot__errors(void **state)
     };
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art x;
+    struct agenttest_art x;
 
     /* Unknown hash: 404 before and after a config that does not list it. */
     assert_int_equal(depot_get(f->a, HX, NULL, &r), 404);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     stored_artifact(f->a, &x, 1000);
     assert_int_equal(depot_get(f->a, HX, NULL, &r), 404);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         long st = depot_get(f->a, bad[i], NULL, &r);
 
         if (st != 400)
             fail_msg("depot GET <%s>: status %ld, want 400", bad[i], st);
-        assert_error_shape(&r);
+        agenttest_assert_error_shape(&r);
     }
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -186,19 +160,6 @@ static long post_copy(struct agentproc *a, const char *hex, const char *query,
 static void copy_body(char *out, size_t cap, const char *base)
 {
     snprintf(out, cap, "{\"depot_base_url\": \"%s\"}", base);
-}
-
-struct count_arg {
-    struct agentproc *a;
-    const char *hex;
-    long want;
-};
-
-static bool count_is(void *arg)
-{
-    struct count_arg *c = arg;
-
-    return agentproc_count(c->a, c->hex) == c->want;
 }
 
 /* GET /copies has an entry for hex in state want. */
@@ -237,10 +198,10 @@ static void test_agent_depot__copy_between_agents(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct count_arg c;
+    struct agenttest_count c;
     char body[256];
     const char *cfg[1];
-    struct art x;
+    struct agenttest_art x;
     json_t *v;
 
     assert_int_equal(start_second(f), 0);
@@ -257,7 +218,7 @@ static void test_agent_depot__copy_between_agents(void **state)
     c.a = f->b;
     c.hex = x.hex;
     c.want = 2;
-    if (!testutil_wait_for(count_is, &c, 60000))
+    if (!testutil_wait_for(agenttest_count_is, &c, 60000))
         fail_msg("copy not complete after 60 s: count %ld",
                  agentproc_count(f->b, x.hex));
     assert_true(copies_state(f->b, x.hex, "done"));
@@ -273,7 +234,7 @@ static void test_agent_depot__copy_between_agents(void **state)
         mem_free(path);
     }
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -306,25 +267,25 @@ static void test_agent_depot__copy_checks_and_502(void **state)
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
     char body[256], dead[128];
     const char *cfg[1];
-    struct art x;
+    struct agenttest_art x;
     int dead_fd = -1;
     long st;
 
-    art_make(&x, 10000);
+    agenttest_art_make(&x, 10000);
     snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", dead_port(&dead_fd));
     copy_body(body, sizeof(body), dead);
     /* No config: 400 (not 502: checked before contacting the source). */
     assert_int_equal(post_copy(f->a, x.hex, "?generation=1", body, &r), 400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 2, cfg, 1), 204);
     assert_int_equal(post_copy(f->a, x.hex, "?generation=1", body, &r), 409);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(post_copy(f->a, x.hex, "?generation=3", body, &r), 409);
     assert_int_equal(post_copy(f->a, x.hex, "", body, &r), 400);
     assert_int_equal(post_copy(f->a, x.hex, "?generation=x", body, &r), 400);
     assert_int_equal(post_copy(f->a, HX, "?generation=2", body, &r), 400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(post_copy(f->a, "ABC", "?generation=2", body, &r), 400);
     assert_int_equal(post_copy(f->a, "..%2f..%2fx", "?generation=2", body,
                                &r), 400);
@@ -336,12 +297,12 @@ static void test_agent_depot__copy_checks_and_502(void **state)
     }
     /* Unreachable source: 502. */
     assert_int_equal(post_copy(f->a, x.hex, "?generation=2", body, &r), 502);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     /* A live source that lacks the artifact (404): 502. */
     assert_int_equal(start_second(f), 0);
     copy_body(body, sizeof(body), agentproc_depot_url(f->b));
     assert_int_equal(post_copy(f->a, x.hex, "?generation=2", body, &r), 502);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     /* And once the source has it, the same request works. */
     assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
@@ -349,13 +310,13 @@ static void test_agent_depot__copy_checks_and_502(void **state)
                                             NULL), 200);
     assert_int_equal(post_copy(f->a, x.hex, "?generation=2", body, &r), 202);
     {
-        struct count_arg c = {f->a, x.hex, 2};
+        struct agenttest_count c = {f->a, x.hex, 2};
 
-        assert_true(testutil_wait_for(count_is, &c, 30000));
+        assert_true(testutil_wait_for(agenttest_count_is, &c, 30000));
     }
     close(dead_fd);
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -396,7 +357,7 @@ static void test_agent_depot__metrics(void **state)
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
     char url[128], ct[128];
-    struct art x;
+    struct agenttest_art x;
 
     stored_artifact(f->a, &x, 123456);
     snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(f->a));
@@ -412,21 +373,18 @@ static void test_agent_depot__metrics(void **state)
         fail_msg("no metric for bytes written >= 123456 in:\n%s",
                  r.body.data);
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_depot__get_and_range),
-        T(test_agent_depot__errors),
-        T(test_agent_depot__copy_between_agents),
-        T(test_agent_depot__copy_checks_and_502),
-        T(test_agent_depot__metrics),
+        AGENTTEST(test_agent_depot__get_and_range),
+        AGENTTEST(test_agent_depot__errors),
+        AGENTTEST(test_agent_depot__copy_between_agents),
+        AGENTTEST(test_agent_depot__copy_checks_and_502),
+        AGENTTEST(test_agent_depot__metrics),
     };
 
     mem_init();

@@ -25,6 +25,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
@@ -231,15 +232,12 @@ static void test_agent_http__depot_bytes_as_sent(void **state)
     f->passed = true;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_http__rejected_put_lingers),
-        T(test_agent_http__big_head_431_bad_line_400),
-        T(test_agent_http__depot_bytes_as_sent),
+        AGENTTEST(test_agent_http__rejected_put_lingers),
+        AGENTTEST(test_agent_http__big_head_431_bad_line_400),
+        AGENTTEST(test_agent_http__depot_bytes_as_sent),
     };
 
     mem_init();

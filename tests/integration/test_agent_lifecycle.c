@@ -19,37 +19,10 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
-
-struct art {
-    char *data;
-    size_t len;
-    char hex[SHA256_HEX_LEN + 1];
-};
-
-static void art_make(struct art *x, size_t len)
-{
-    x->data = mem_alloc(len ? len : 1);
-    assert_non_null(x->data);
-    x->len = len;
-    testutil_random(x->data, len);
-    testutil_sha256_hex(x->hex, x->data, len);
-}
-
-static void art_free(struct art *x)
-{
-    mem_free(x->data);
-}
-
-static void assert_invariant(struct agentproc *a)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_files(a, NULL, &e) < 0)
-        fail_msg("invariant 2: %s", e.msg);
-}
 
 static bool in_root(struct agentproc *a, int i, const char *hex)
 {
@@ -74,19 +47,6 @@ static bool root_state(void *arg)
            in_root(fa->a, 1, fa->hex) == fa->want_present;
 }
 
-struct count_arg {
-    struct agentproc *a;
-    const char *hex;
-    long want;
-};
-
-static bool count_is(void *arg)
-{
-    struct count_arg *c = arg;
-
-    return agentproc_count(c->a, c->hex) == c->want;
-}
-
 static long trash_count(struct agentproc *a, int i)
 {
     char *path = agentproc_path(a, i, "trash");
@@ -100,12 +60,12 @@ static void test_agent_lifecycle__delete_then_restore(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct file_arg fa;
-    struct count_arg c;
-    struct art x, y;
+    struct agenttest_count c;
+    struct agenttest_art x, y;
     const char *both[2], *one[1];
 
-    art_make(&x, 20000);
-    art_make(&y, 30000);
+    agenttest_art_make(&x, 20000);
+    agenttest_art_make(&y, 30000);
     both[0] = x.hex;
     both[1] = y.hex;
     one[0] = x.hex;
@@ -132,14 +92,14 @@ static void test_agent_lifecycle__delete_then_restore(void **state)
     c.a = f->a;
     c.hex = y.hex;
     c.want = 2;
-    if (!testutil_wait_for(count_is, &c, 30000))
+    if (!testutil_wait_for(agenttest_count_is, &c, 30000))
         fail_msg("artifact not restored from trash after 30 s (count %ld)",
                  agentproc_count(f->a, y.hex));
     fa.want_present = true;
     assert_true(root_state(&fa));
-    assert_invariant(f->a);
-    art_free(&x);
-    art_free(&y);
+    agenttest_assert_invariant(f->a);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
     f->passed = true;
 }
 
@@ -147,11 +107,11 @@ static void test_agent_lifecycle__startup_reconciler(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct file_arg fa;
-    struct art x, stray;
+    struct agenttest_art x, stray;
     const char *one[1];
 
-    art_make(&x, 10000);
-    art_make(&stray, 10000);
+    agenttest_art_make(&x, 10000);
+    agenttest_art_make(&stray, 10000);
     one[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, one, 1), 204);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
@@ -174,35 +134,15 @@ static void test_agent_lifecycle__startup_reconciler(void **state)
     assert_int_equal(agentproc_count(f->a, stray.hex), 0);
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
     assert_true(in_root(f->a, 0, x.hex) && in_root(f->a, 1, x.hex));
-    assert_invariant(f->a);
-    art_free(&x);
-    art_free(&stray);
+    agenttest_assert_invariant(f->a);
+    agenttest_art_free(&x);
+    agenttest_art_free(&stray);
     f->passed = true;
-}
-
-struct tmp_arg {
-    struct agentproc *a;
-};
-
-static bool tmp_empty(void *arg)
-{
-    struct tmp_arg *t = arg;
-
-    for (int i = 0; i < 2; i++) {
-        char *path = agentproc_path(t->a, i, "tmp");
-        long n = testutil_dir_count(path);
-
-        mem_free(path);
-        if (n > 0)
-            return false;
-    }
-    return true;
 }
 
 static void test_agent_lifecycle__tmp_purged_at_start(void **state)
 {
     struct agentproc_fixture *f = *state;
-    struct tmp_arg t = {f->a};
     char junk[4096];
 
     testutil_random(junk, sizeof(junk));
@@ -222,7 +162,7 @@ static void test_agent_lifecycle__tmp_purged_at_start(void **state)
         mem_free(dir);
     }
     assert_int_equal(agentproc_start(f->a), 0);
-    if (!testutil_wait_for(tmp_empty, &t, 20000))
+    if (!testutil_wait_for(agenttest_tmp_empty, f->a, 20000))
         fail_msg("tmp/ not purged 20 s after start");
     assert_true(agentproc_alive(f->a));
     f->passed = true;
@@ -304,17 +244,14 @@ static void test_agent_lifecycle__help_and_bad_flags(void **state)
     f->passed = true;
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_lifecycle__delete_then_restore),
-        T(test_agent_lifecycle__startup_reconciler),
-        T(test_agent_lifecycle__tmp_purged_at_start),
-        T(test_agent_lifecycle__sigterm_exits_0),
-        T(test_agent_lifecycle__help_and_bad_flags),
+        AGENTTEST(test_agent_lifecycle__delete_then_restore),
+        AGENTTEST(test_agent_lifecycle__startup_reconciler),
+        AGENTTEST(test_agent_lifecycle__tmp_purged_at_start),
+        AGENTTEST(test_agent_lifecycle__sigterm_exits_0),
+        AGENTTEST(test_agent_lifecycle__help_and_bad_flags),
     };
 
     mem_init();

@@ -21,49 +21,15 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define HX "3333333333333333333333333333333333333333333333333333333333333333"
 
-struct art {
-    char *data;
-    size_t len;
-    char hex[SHA256_HEX_LEN + 1];
-};
-
-static void art_make(struct art *x, size_t len)
-{
-    x->data = mem_alloc(len ? len : 1);
-    assert_non_null(x->data);
-    x->len = len;
-    testutil_random(x->data, len);
-    testutil_sha256_hex(x->hex, x->data, len);
-}
-
-static void art_free(struct art *x)
-{
-    mem_free(x->data);
-}
-
-static void assert_error_shape(const struct http_client_resp *r)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_error(r, &e) < 0)
-        fail_msg("%s", e.msg);
-}
-
-static void assert_invariant(struct agentproc *a)
-{
-    struct err e = ERR_INIT;
-
-    if (agentproc_check_files(a, NULL, &e) < 0)
-        fail_msg("invariant 2: %s", e.msg);
-}
-
 /* File hex exists on dataset i with exactly data. */
-static void assert_stored(struct agentproc *a, int i, const struct art *x)
+static void assert_stored(struct agentproc *a, int i,
+                          const struct agenttest_art *x)
 {
     char *path = agentproc_path(a, i, x->hex);
     char *got = NULL;
@@ -90,30 +56,9 @@ static void assert_absent(struct agentproc *a, const char *hex)
     }
 }
 
-struct tmp_arg {
-    struct agentproc *a;
-};
-
-static bool tmp_empty(void *arg)
-{
-    struct tmp_arg *t = arg;
-
-    for (int i = 0; i < 2; i++) {
-        char *path = agentproc_path(t->a, i, "tmp");
-        long n = testutil_dir_count(path);
-
-        mem_free(path);
-        if (n > 0)
-            return false;
-    }
-    return true;
-}
-
 static void assert_tmp_empty_soon(struct agentproc *a)
 {
-    struct tmp_arg t = {a};
-
-    if (!testutil_wait_for(tmp_empty, &t, 15000))
+    if (!testutil_wait_for(agenttest_tmp_empty, a, 15000))
         fail_msg("tmp/ not empty after 15 s");
 }
 
@@ -121,11 +66,11 @@ static void test_agent_put__stores_on_both(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     json_t *v;
 
-    art_make(&x, 300000);
+    agenttest_art_make(&x, 300000);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 3, cfg, 1), 204);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 3, x.data, x.len,
@@ -140,7 +85,7 @@ static void test_agent_put__stores_on_both(void **state)
     assert_stored(f->a, 0, &x);
     assert_stored(f->a, 1, &x);
     /* Durable at 200: tmp/ is already clean. */
-    assert_true(tmp_empty(&(struct tmp_arg){f->a}));
+    assert_true(agenttest_tmp_empty(f->a));
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
     /* The same PUT again is harmless. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 3, x.data, x.len,
@@ -148,20 +93,20 @@ static void test_agent_put__stores_on_both(void **state)
     assert_stored(f->a, 0, &x);
     /* An empty artifact is an artifact too. */
     {
-        struct art e;
+        struct agenttest_art e;
         const char *cfg2[2] = {x.hex, NULL};
 
-        art_make(&e, 0);
+        agenttest_art_make(&e, 0);
         cfg2[1] = e.hex;
         assert_int_equal(agentproc_put_config(f->a, 4, cfg2, 2), 204);
         assert_int_equal(agentproc_put_artifact(f->a, e.hex, 4, "", 0, NULL),
                          200);
         assert_stored(f->a, 1, &e);
-        art_free(&e);
+        agenttest_art_free(&e);
     }
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -174,24 +119,24 @@ static void test_agent_put__generation_checks(void **state)
     };
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     char url[512];
 
-    art_make(&x, 5000);
+    agenttest_art_make(&x, 5000);
     cfg[0] = x.hex;
     /* No config yet: 400. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 5, x.data, x.len,
                                             &r), 400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(agentproc_put_config(f->a, 5, cfg, 1), 204);
     /* Lower and higher generations: 409. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 4, x.data, x.len,
                                             &r), 409);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 6, x.data, x.len,
                                             &r), 409);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     /* Missing or malformed generation: 400. */
     for (size_t i = 0; i < sizeof(bad_gen) / sizeof(bad_gen[0]); i++) {
         snprintf(url, sizeof(url), "%s/artifacts/%s%s",
@@ -200,20 +145,20 @@ static void test_agent_put__generation_checks(void **state)
         if (r.status != 400)
             fail_msg("query <%s>: status %ld, want 400", bad_gen[i],
                      r.status);
-        assert_error_shape(&r);
+        agenttest_assert_error_shape(&r);
     }
     assert_absent(f->a, x.hex);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     /* Hash not in the config: 400, nothing stored. */
     assert_int_equal(agentproc_put_artifact(f->a, HX, 5, x.data, x.len, &r),
                      400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_absent(f->a, HX);
     /* And the right one still works afterwards. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 5, x.data, x.len,
                                             NULL), 200);
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -221,17 +166,17 @@ static void test_agent_put__body_hash_mismatch(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art x, y;
+    struct agenttest_art x, y;
     const char *cfg[1];
 
-    art_make(&x, 200000);
-    art_make(&y, 200000);
+    agenttest_art_make(&x, 200000);
+    agenttest_art_make(&y, 200000);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     /* y's bytes under x's name. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, y.data, y.len,
                                             &r), 400);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     /* One flipped byte in the middle, and a truncated body. */
     memcpy(y.data, x.data, x.len);
     y.data[x.len / 2] ^= 0x01;
@@ -246,10 +191,10 @@ static void test_agent_put__body_hash_mismatch(void **state)
                                             NULL), 200);
     assert_stored(f->a, 0, &x);
     assert_stored(f->a, 1, &x);
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
-    art_free(&x);
-    art_free(&y);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
     f->passed = true;
 }
 
@@ -289,7 +234,7 @@ static void test_agent_put__bad_hash_400(void **state)
         if (r.status != 400)
             fail_msg("PUT hash <%s>: status %ld, want 400", bad[i],
                      r.status);
-        assert_error_shape(&r);
+        agenttest_assert_error_shape(&r);
     }
     /* Nothing written anywhere, config intact. */
     for (int i = 0; i < 2; i++) {
@@ -311,17 +256,17 @@ static void test_agent_put__over_body_cap_413(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art big, edge;
+    struct agenttest_art big, edge;
     const char *cfg[2];
 
-    art_make(&big, 1025);
-    art_make(&edge, 1024);
+    agenttest_art_make(&big, 1025);
+    agenttest_art_make(&edge, 1024);
     cfg[0] = big.hex;
     cfg[1] = edge.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
     assert_int_equal(agentproc_put_artifact(f->a, big.hex, 1, big.data,
                                             big.len, &r), 413);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_absent(f->a, big.hex);
     /* Exactly the cap is allowed. */
     assert_int_equal(agentproc_put_artifact(f->a, edge.hex, 1, edge.data,
@@ -329,8 +274,8 @@ static void test_agent_put__over_body_cap_413(void **state)
     assert_stored(f->a, 0, &edge);
     assert_tmp_empty_soon(f->a);
     http_client_resp_release(&r);
-    art_free(&big);
-    art_free(&edge);
+    agenttest_art_free(&big);
+    agenttest_art_free(&edge);
     f->passed = true;
 }
 
@@ -340,17 +285,17 @@ static void test_agent_put__over_quota_507(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art big, small;
+    struct agenttest_art big, small;
     const char *cfg[2];
 
-    art_make(&big, 256 * 1024);
-    art_make(&small, 1024);
+    agenttest_art_make(&big, 256 * 1024);
+    agenttest_art_make(&small, 1024);
     cfg[0] = big.hex;
     cfg[1] = small.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
     assert_int_equal(agentproc_put_artifact(f->a, big.hex, 1, big.data,
                                             big.len, &r), 507);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_absent(f->a, big.hex);
     assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_put_artifact(f->a, small.hex, 1, small.data,
@@ -358,8 +303,8 @@ static void test_agent_put__over_quota_507(void **state)
     assert_stored(f->a, 0, &small);
     assert_stored(f->a, 1, &small);
     http_client_resp_release(&r);
-    art_free(&big);
-    art_free(&small);
+    agenttest_art_free(&big);
+    agenttest_art_free(&small);
     f->passed = true;
 }
 
@@ -370,21 +315,21 @@ static void test_agent_put__reserve_507(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
 
     /* No dataset has 10^18 bytes free beyond the reserve: nothing fits. */
-    art_make(&x, 1024);
+    agenttest_art_make(&x, 1024);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
                                             &r), 507);
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_absent(f->a, x.hex);
     assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     http_client_resp_release(&r);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -429,70 +374,17 @@ static bool idle_for(void *arg)
 }
 
 /* A generated body that stalls after `hold_at` bytes until released. */
-struct slow_body {
-    uint64_t seed;
-    uint64_t len;
-    uint64_t hold_at;
-    volatile int release;
-    volatile int abort_now;
-    volatile uint64_t sent;
-};
-
-static long slow_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct slow_body *s = arg;
-    size_t n;
-
-    while (offset >= s->hold_at && !s->release && !s->abort_now)
-        testutil_sleep_ms(5);
-    if (s->abort_now)
-        return -1;
-    if (offset >= s->len)
-        return 0;
-    n = cap;
-    if (n > s->len - offset)
-        n = (size_t)(s->len - offset);
-    if (!s->release && offset + n > s->hold_at)
-        n = (size_t)(s->hold_at - offset);
-    testutil_pattern(buf, n, s->seed, offset);
-    s->sent = offset + n;
-    return (long)n;
-}
-
-static void pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
-                        uint64_t len)
-{
-    struct sha256_ctx ctx = SHA256_CTX_INIT;
-    struct sha256 h;
-    char *chunk = mem_alloc(1 << 16);
-    uint64_t off = 0;
-
-    assert_non_null(chunk);
-    assert_int_equal(sha256_init(&ctx), 0);
-    while (off < len) {
-        size_t n = len - off < (1 << 16) ? (size_t)(len - off) : (1 << 16);
-
-        testutil_pattern(chunk, n, seed, off);
-        assert_int_equal(sha256_update(&ctx, chunk, n), 0);
-        off += n;
-    }
-    assert_int_equal(sha256_final(&ctx, &h), 0);
-    sha256_release(&ctx);
-    sha256_to_hex(hex, &h);
-    mem_free(chunk);
-}
-
 static const char *const args_one_write[] = {"--max-writes", "1", NULL};
 
 static void test_agent_put__busy_429(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    struct slow_body s = {0};
+    struct agenttest_stream s = {0};
     struct http_client_req req = {0};
     struct http_client_async *job = NULL;
     char slow_hex[SHA256_HEX_LEN + 1], url[256], retry[64];
-    struct art small;
+    struct agenttest_art small;
     const char *cfg[2];
     int64_t deadline;
     bool saw_429 = false;
@@ -500,8 +392,8 @@ static void test_agent_put__busy_429(void **state)
     s.seed = 42;
     s.len = 4u * 1024 * 1024;
     s.hold_at = 1024 * 1024;
-    pattern_hex(slow_hex, s.seed, s.len);
-    art_make(&small, 4096);
+    agenttest_pattern_hex(slow_hex, s.seed, s.len);
+    agenttest_art_make(&small, 4096);
     cfg[0] = slow_hex;
     cfg[1] = small.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
@@ -510,7 +402,7 @@ static void test_agent_put__busy_429(void **state)
              agentproc_api_url(f->a), slow_hex);
     req.method = "PUT";
     req.url = url;
-    req.gen = slow_gen;
+    req.gen = agenttest_stream_gen;
     req.gen_arg = &s;
     req.content_length = s.len;
     assert_int_equal(http_client_start(&job, &req), 0);
@@ -545,7 +437,7 @@ static void test_agent_put__busy_429(void **state)
         http_client_join(job, NULL);
         fail_msg("no 429 within 20 s while a write held the only slot");
     }
-    assert_error_shape(&r);
+    agenttest_assert_error_shape(&r);
     assert_true(http_client_header(&r, "Retry-After", retry, sizeof(retry)));
     assert_true(retry[0] >= '0' && retry[0] <= '9');
     /* Release the slow body: it completes, then the slot is free again. */
@@ -556,9 +448,9 @@ static void test_agent_put__busy_429(void **state)
                                             small.len, NULL), 200);
     assert_int_equal(agentproc_count(f->a, slow_hex), 2);
     assert_int_equal(agentproc_count(f->a, small.hex), 2);
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
-    art_free(&small);
+    agenttest_art_free(&small);
     f->passed = true;
 }
 
@@ -579,11 +471,11 @@ static void test_agent_put__short_body_then_close(void **state)
     struct agentproc_fixture *f = *state;
     struct buf b = BUF_INIT;
     struct healthy_arg h;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     int fd = -1;
 
-    art_make(&x, 100000);
+    agenttest_art_make(&x, 100000);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     raw_head(&b, x.hex, 1, x.len);
@@ -605,7 +497,7 @@ static void test_agent_put__short_body_then_close(void **state)
     assert_stored(f->a, 0, &x);
     assert_stored(f->a, 1, &x);
     buf_release(&b);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -613,12 +505,12 @@ static void test_agent_put__body_longer_than_length(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct buf b = BUF_INIT, resp = BUF_INIT;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     char junk[4096];
     int fd = -1;
 
-    art_make(&x, 50000);
+    agenttest_art_make(&x, 50000);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     raw_head(&b, x.hex, 1, x.len);
@@ -637,10 +529,10 @@ static void test_agent_put__body_longer_than_length(void **state)
     assert_stored(f->a, 1, &x);
     assert_true(agentproc_alive(f->a));
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     buf_release(&b);
     buf_release(&resp);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -648,12 +540,12 @@ static void test_agent_put__oversized_headers_and_idle(void **state)
 {
     struct agentproc_fixture *f = *state;
     struct buf b = BUF_INIT, resp = BUF_INIT;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     int idle = -1, fd = -1;
     int st;
 
-    art_make(&x, 1000);
+    agenttest_art_make(&x, 1000);
     cfg[0] = x.hex;
     /* An idle connection must not block anyone. */
     assert_int_equal(http_client_raw_connect(&idle,
@@ -683,7 +575,7 @@ static void test_agent_put__oversized_headers_and_idle(void **state)
     close(idle);
     buf_release(&b);
     buf_release(&resp);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
 
@@ -694,11 +586,11 @@ static void test_agent_put__concurrent_same_hash(void **state)
     struct http_client_resp r2 = HTTP_CLIENT_RESP_INIT;
     struct http_client_req req = {0};
     struct http_client_async *j1 = NULL, *j2 = NULL;
-    struct art x;
+    struct agenttest_art x;
     const char *cfg[1];
     char url[256];
 
-    art_make(&x, 4u * 1024 * 1024);
+    agenttest_art_make(&x, 4u * 1024 * 1024);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     snprintf(url, sizeof(url), "%s/artifacts/%s?generation=1",
@@ -720,35 +612,28 @@ static void test_agent_put__concurrent_same_hash(void **state)
     assert_stored(f->a, 1, &x);
     assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
-    assert_invariant(f->a);
+    agenttest_assert_invariant(f->a);
     http_client_resp_release(&r1);
     http_client_resp_release(&r2);
-    art_free(&x);
+    agenttest_art_free(&x);
     f->passed = true;
 }
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup, \
-                                              agentproc_fixture_teardown)
-#define TA(fn, args)                                                       \
-    cmocka_unit_test_prestate_setup_teardown(fn, agentproc_fixture_setup,  \
-                                             agentproc_fixture_teardown,   \
-                                             (void *)(args))
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_agent_put__stores_on_both),
-        T(test_agent_put__generation_checks),
-        T(test_agent_put__body_hash_mismatch),
-        T(test_agent_put__bad_hash_400),
-        TA(test_agent_put__over_body_cap_413, args_small_cap),
-        TA(test_agent_put__over_quota_507, args_quota),
-        TA(test_agent_put__reserve_507, args_reserve),
-        TA(test_agent_put__busy_429, args_one_write),
-        T(test_agent_put__short_body_then_close),
-        T(test_agent_put__body_longer_than_length),
-        T(test_agent_put__oversized_headers_and_idle),
-        T(test_agent_put__concurrent_same_hash),
+        AGENTTEST(test_agent_put__stores_on_both),
+        AGENTTEST(test_agent_put__generation_checks),
+        AGENTTEST(test_agent_put__body_hash_mismatch),
+        AGENTTEST(test_agent_put__bad_hash_400),
+        AGENTTEST_ARGS(test_agent_put__over_body_cap_413, args_small_cap),
+        AGENTTEST_ARGS(test_agent_put__over_quota_507, args_quota),
+        AGENTTEST_ARGS(test_agent_put__reserve_507, args_reserve),
+        AGENTTEST_ARGS(test_agent_put__busy_429, args_one_write),
+        AGENTTEST(test_agent_put__short_body_then_close),
+        AGENTTEST(test_agent_put__body_longer_than_length),
+        AGENTTEST(test_agent_put__oversized_headers_and_idle),
+        AGENTTEST(test_agent_put__concurrent_same_hash),
     };
 
     mem_init();

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agenttest: helpers of the sledagent black-box tests, written once here
+ * instead of in each test file (see agenttest.h). Test main thread, except
+ * the body generator, which runs on the HTTP client's thread.
+ */
+#include "tests/support/agenttest.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "tests/support/testutil.h"
+
+#define PATTERN_CHUNK (1u << 16)
+
+void agenttest_art_make(struct agenttest_art *x, size_t len)
+{
+    x->data = mem_alloc(len ? len : 1);
+    assert_non_null(x->data);
+    x->len = len;
+    testutil_random(x->data, len);
+    testutil_sha256_hex(x->hex, x->data, len);
+}
+
+void agenttest_art_free(struct agenttest_art *x)
+{
+    mem_free(x->data);
+}
+
+void agenttest_assert_invariant(struct agentproc *a)
+{
+    struct err e = ERR_INIT;
+
+    if (agentproc_check_files(a, NULL, &e) < 0)
+        fail_msg("invariant 2: %s", e.msg);
+}
+
+void agenttest_assert_error_shape(const struct http_client_resp *r)
+{
+    struct err e = ERR_INIT;
+
+    if (agentproc_check_error(r, &e) < 0)
+        fail_msg("%s", e.msg);
+}
+
+bool agenttest_list_is(void *arg)
+{
+    struct agenttest_list *l = arg;
+    json_t *v = NULL;
+    json_t *c;
+    bool ok = false;
+
+    if (agentproc_list(l->a, &v) != 200 || !v)
+        goto out;
+    c = json_object_get(json_object_get(v, "list"), l->hex);
+    ok = (c ? json_integer_value(c) : 0) == l->count &&
+         (l->datasets < 0 ||
+          json_integer_value(json_object_get(v, "datasets")) == l->datasets);
+out:
+    json_decref(v);
+    return ok;
+}
+
+bool agenttest_count_is(void *arg)
+{
+    struct agenttest_count *c = arg;
+
+    return agentproc_count(c->a, c->hex) == c->want;
+}
+
+bool agenttest_file_has_hash(void *arg)
+{
+    struct agenttest_hash *h = arg;
+    struct sha256 got;
+    char hex[SHA256_HEX_LEN + 1];
+
+    if (testutil_sha256_file(&got, h->path) < 0)
+        return false;
+    sha256_to_hex(hex, &got);
+    return !strcmp(hex, h->hex);
+}
+
+bool agenttest_tmp_empty(void *arg)
+{
+    struct agentproc *a = arg;
+
+    for (int i = 0; i < 2; i++) {
+        char *path = agentproc_path(a, i, "tmp");
+        long n = testutil_dir_count(path);
+
+        mem_free(path);
+        if (n > 0)
+            return false;
+    }
+    return true;
+}
+
+void agenttest_flip_byte(const char *path, off_t at, unsigned mask)
+{
+    unsigned char c;
+    int fd = open(path, O_RDWR);
+
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= (unsigned char)mask;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    assert_int_equal(fsync(fd), 0);
+    close(fd);
+}
+
+long agenttest_stream_gen(void *buf, size_t cap, uint64_t offset, void *arg)
+{
+    struct agenttest_stream *s = arg;
+    size_t n;
+
+    while (offset >= s->hold_at && !s->release && !s->abort_now)
+        testutil_sleep_ms(5);
+    if (s->abort_now)
+        return -1;
+    if (offset >= s->len)
+        return 0;
+    n = cap;
+    if (n > s->len - offset)
+        n = (size_t)(s->len - offset);
+    if (!s->release && offset + n > s->hold_at)
+        n = (size_t)(s->hold_at - offset);
+    testutil_pattern(buf, n, s->seed, offset);
+    s->sent = offset + n;
+    return (long)n;
+}
+
+void agenttest_pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
+                           uint64_t len)
+{
+    struct sha256_ctx ctx = SHA256_CTX_INIT;
+    struct sha256 h;
+    char *chunk = mem_alloc(PATTERN_CHUNK);
+    uint64_t off = 0;
+
+    assert_non_null(chunk);
+    assert_int_equal(sha256_init(&ctx), 0);
+    while (off < len) {
+        size_t n = len - off < PATTERN_CHUNK ? (size_t)(len - off)
+                                             : PATTERN_CHUNK;
+
+        testutil_pattern(chunk, n, seed, off);
+        assert_int_equal(sha256_update(&ctx, chunk, n), 0);
+        off += n;
+    }
+    assert_int_equal(sha256_final(&ctx, &h), 0);
+    sha256_release(&ctx);
+    sha256_to_hex(hex, &h);
+    mem_free(chunk);
+}

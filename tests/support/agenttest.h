@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agenttest: the helpers shared by the sledagent black-box tests
+ * (tests/integration/test_agent_*.c, tests/fault/test_agent_*.c) on top of
+ * agentproc: random artifacts, the cmocka fixture macros, the check of
+ * DESIGN.md invariant 2, wait conditions on the list, counts, tmp/ and
+ * file hashes, in-place corruption, and a request body generator that
+ * stalls at a chosen offset. Failures are cmocka assertions. Test main
+ * thread only, except agenttest_stream_gen (the client's thread).
+ */
+#ifndef TESTS_SUPPORT_AGENTTEST_H
+#define TESTS_SUPPORT_AGENTTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/sha256.h"
+#include "tests/support/agentproc.h"
+
+struct http_client_resp;
+
+/* A test with the agentproc fixture (one agent started as f->a). */
+#define AGENTTEST(fn)                                                      \
+    cmocka_unit_test_setup_teardown(fn, agentproc_fixture_setup,           \
+                                    agentproc_fixture_teardown)
+/* The same, the agent started with extra arguments args (NULL-ended). */
+#define AGENTTEST_ARGS(fn, args)                                           \
+    cmocka_unit_test_prestate_setup_teardown(fn, agentproc_fixture_setup,  \
+                                             agentproc_fixture_teardown,   \
+                                             (void *)(args))
+
+/* A random artifact and its sha256 hex. */
+struct agenttest_art {
+    char *data;
+    size_t len;
+    char hex[SHA256_HEX_LEN + 1];
+};
+
+/* Fill x with len random bytes (x->data owned: agenttest_art_free). */
+void agenttest_art_make(struct agenttest_art *x, size_t len);
+void agenttest_art_free(struct agenttest_art *x);
+
+/* Fail the test unless DESIGN.md invariant 2 holds on a's datasets. */
+void agenttest_assert_invariant(struct agentproc *a);
+
+/* Fail the test unless r carries the agent's JSON error shape. */
+void agenttest_assert_error_shape(const struct http_client_resp *r);
+
+/* For agenttest_list_is: GET /artifacts lists hex with count copies, and
+ * reports `datasets` healthy datasets (-1: any). */
+struct agenttest_list {
+    struct agentproc *a;
+    const char *hex;
+    long count;
+    long datasets;
+};
+
+/* testutil_wait_for condition; arg is a struct agenttest_list. */
+bool agenttest_list_is(void *arg);
+
+/* For agenttest_count_is: agentproc_count(a, hex) == want. */
+struct agenttest_count {
+    struct agentproc *a;
+    const char *hex;
+    long want;
+};
+
+/* testutil_wait_for condition; arg is a struct agenttest_count. */
+bool agenttest_count_is(void *arg);
+
+/* For agenttest_file_has_hash: the file at path hashes to hex. */
+struct agenttest_hash {
+    const char *path;
+    const char *hex;
+};
+
+/* testutil_wait_for condition; arg is a struct agenttest_hash (false
+ * while the file cannot be read). */
+bool agenttest_file_has_hash(void *arg);
+
+/* testutil_wait_for condition; arg is the struct agentproc: no file in
+ * either dataset's tmp/ (a missing tmp/ counts as empty). */
+bool agenttest_tmp_empty(void *arg);
+
+/* XOR the byte at offset `at` of path with mask, in place (same inode,
+ * same size; fsynced). */
+void agenttest_flip_byte(const char *path, off_t at, unsigned mask);
+
+/*
+ * A request body of len testutil_pattern(seed) bytes that stalls at
+ * hold_at until release (or fails the request once abort_now is set);
+ * sent is how far the client got. Written by the test thread, read by
+ * the client's: the flags are volatile.
+ */
+struct agenttest_stream {
+    uint64_t seed;
+    uint64_t len;
+    uint64_t hold_at;
+    volatile int release;
+    volatile int abort_now;
+    volatile uint64_t sent;
+};
+
+/* http_client body generator; arg is a struct agenttest_stream. */
+long agenttest_stream_gen(void *buf, size_t cap, uint64_t offset, void *arg);
+
+/* sha256 hex of len bytes of testutil_pattern(seed). */
+void agenttest_pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
+                           uint64_t len);
+
+#endif
