@@ -24,48 +24,11 @@
 #include "replicator/db/sled_db.h"
 #include "replicator/db/trust_db.h"
 #include "replicator/db/wanted_db.h"
-#include "tests/support/pg.h"
-
-static struct pg *g_pg;
-
-static int group_setup(void **state)
-{
-    struct err e = ERR_INIT;
-
-    (void)state;
-    mem_init();
-    if (pg_start(&g_pg, &e) < 0) {
-        fprintf(stderr, "pg_start: %s\n", e.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pg_stop(g_pg);
-    return 0;
-}
-
-/* A fresh database, migrated to `version` (-1: latest). */
-static struct db *fresh_db(int64_t version)
-{
-    struct err e = ERR_INIT;
-    struct db *db = NULL;
-    char *conninfo = NULL;
-
-    assert_int_equal(pg_create_db(&conninfo, g_pg, "access", &e), 0);
-    assert_int_equal(db_open(&db, conninfo, &e), 0);
-    if (version != 0)
-        assert_int_equal(db_migrate_to(NULL, db, version, &e), 0);
-    mem_free(conninfo);
-    return db;
-}
+#include "tests/support/pgtest.h"
 
 static void test_db_access__sleds(void **state)
 {
-    struct db *db = fresh_db(-1);
+    struct db *db = pgtest_db(NULL, "access", -1);
     struct err e = ERR_INIT;
     struct sled_db_list l = SLED_DB_LIST_INIT;
     struct sled_db_sled a = {"00000000-0000-0000-0000-00000000000a",
@@ -128,7 +91,7 @@ static void test_db_access__sleds(void **state)
 
 static void test_db_access__trust_roots(void **state)
 {
-    struct db *db = fresh_db(-1);
+    struct db *db = pgtest_db(NULL, "access", -1);
     struct err e = ERR_INIT;
     struct trust_db_list l = TRUST_DB_LIST_INIT;
     char id1[DB_UUID_STR], id2[DB_UUID_STR], id3[DB_UUID_STR];
@@ -168,7 +131,7 @@ static void test_db_access__trust_roots(void **state)
 
 static void test_db_access__bump_past_fleet(void **state)
 {
-    struct db *db = fresh_db(-1);
+    struct db *db = pgtest_db(NULL, "access", -1);
     struct err e = ERR_INIT;
     uint64_t g = 0;
 
@@ -189,7 +152,7 @@ static void test_db_access__bump_past_fleet(void **state)
 
 static void test_db_access__push_guard(void **state)
 {
-    struct db *db = fresh_db(-1);
+    struct db *db = pgtest_db(NULL, "access", -1);
     struct err e = ERR_INIT;
     struct push_db_state st;
 
@@ -234,7 +197,7 @@ static int insert_then_fail(struct db *db, void *arg, struct err *err)
 
 static void test_db_access__txn_rolls_back(void **state)
 {
-    struct db *db = fresh_db(-1);
+    struct db *db = pgtest_db(NULL, "access", -1);
     struct err e = ERR_INIT;
     struct trust_db_list l = TRUST_DB_LIST_INIT;
 
@@ -251,7 +214,7 @@ static void test_db_access__txn_rolls_back(void **state)
 /* Every module reports SQL failures as ERR_DB with the server message. */
 static void test_db_access__sql_errors(void **state)
 {
-    struct db *db = fresh_db(0); /* no tables */
+    struct db *db = pgtest_db(NULL, "access", 0); /* no tables */
     struct err e = ERR_INIT;
     struct repo_db_list rl = REPO_DB_LIST_INIT;
     struct repo_db_repo r;
@@ -344,5 +307,6 @@ int main(void)
         cmocka_unit_test(test_db_access__connect_error),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup,
+                                  pgtest_group_teardown);
 }

@@ -20,29 +20,7 @@
 #include "replicator/db/db.h"
 #include "replicator/db/db_cli.h"
 #include "replicator/db/db_migrate.h"
-#include "tests/support/pg.h"
-
-static struct pg *g_pg;
-
-static int group_setup(void **state)
-{
-    struct err e = ERR_INIT;
-
-    (void)state;
-    mem_init();
-    if (pg_start(&g_pg, &e) < 0) {
-        fprintf(stderr, "pg_start: %s\n", e.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pg_stop(g_pg);
-    return 0;
-}
+#include "tests/support/pgtest.h"
 
 static int64_t scalar(struct db *db, const char *sql)
 {
@@ -159,20 +137,10 @@ static void check_invariants(struct db *db, int64_t v)
     }
 }
 
-static struct db *fresh(char **conninfo)
-{
-    struct err e = ERR_INIT;
-    struct db *db = NULL;
-
-    assert_int_equal(pg_create_db(conninfo, g_pg, "migrate", &e), 0);
-    assert_int_equal(db_open(&db, *conninfo, &e), 0);
-    return db;
-}
-
 static void test_db_migrate__every_step_both_ways(void **state)
 {
     char *ci = NULL;
-    struct db *db = fresh(&ci);
+    struct db *db = pgtest_db(&ci, "migrate", 0);
     struct err e = ERR_INIT;
     int64_t latest = db_migrate_latest(), v;
     int n = -1;
@@ -218,7 +186,7 @@ static void test_db_migrate__every_step_both_ways(void **state)
 static void test_db_migrate__refuses_unknown_versions(void **state)
 {
     char *ci = NULL;
-    struct db *db = fresh(&ci);
+    struct db *db = pgtest_db(&ci, "migrate", 0);
     struct err e = ERR_INIT;
     int64_t latest = db_migrate_latest();
     char want[ERR_MSG_MAX], sql[128];
@@ -277,7 +245,7 @@ static int cli(char *out, size_t outcap, char *errs, size_t errcap, int argc,
 static void test_db_migrate__cli(void **state)
 {
     char *ci = NULL;
-    struct db *db = fresh(&ci);
+    struct db *db = pgtest_db(&ci, "migrate", 0);
     char out[4096], errs[1024], want[256];
     char *migrate[] = {"db", "migrate", "--db", ci};
     char *status[] = {"db", "status", "--db", ci};
@@ -338,5 +306,6 @@ int main(void)
         cmocka_unit_test(test_db_migrate__cli),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup,
+                                  pgtest_group_teardown);
 }

@@ -24,40 +24,13 @@
 #include "replicator/db/gen_db.h"
 #include "replicator/db/repo_db.h"
 #include "replicator/db/wanted_db.h"
-#include "tests/support/pg.h"
-
-static struct pg *g_pg;
-
-static int group_setup(void **state)
-{
-    struct err e = ERR_INIT;
-
-    (void)state;
-    mem_init();
-    if (pg_start(&g_pg, &e) < 0) {
-        fprintf(stderr, "pg_start: %s\n", e.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pg_stop(g_pg);
-    return 0;
-}
+#include "tests/support/pgtest.h"
 
 static char *new_db(void)
 {
-    struct err e = ERR_INIT;
-    struct db *db = NULL;
     char *conninfo = NULL;
 
-    assert_int_equal(pg_create_db(&conninfo, g_pg, "repo", &e), 0);
-    assert_int_equal(db_open(&db, conninfo, &e), 0);
-    assert_int_equal(db_migrate_to(NULL, db, -1, &e), 0);
-    db_close(db);
+    db_close(pgtest_db(&conninfo, "repo", -1));
     return conninfo;
 }
 
@@ -453,5 +426,6 @@ int main(void)
         cmocka_unit_test(test_db_repo__concurrent_inserts),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup,
+                                  pgtest_group_teardown);
 }

@@ -22,6 +22,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/pg.h"
+#include "tests/support/pgtest.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
@@ -70,14 +71,8 @@ static void test_ingest__tufaceous_zip(void **state)
     }
     assert_int_equal(testutil_tmpdir(&dir, "ingest"), 0);
     assert_int_equal(pg_start(&pg, &err), 0);
-    assert_int_equal(pg_create_db(&conninfo, pg, "ingest", &err), 0);
+    conninfo = pgtest_db_migrated_by_cli(pg, "ingest");
     bin = proc_bin_path("replicator");
-    {
-        char *argv[] = {bin, "db", "migrate", "--db", conninfo, NULL};
-
-        assert_int_equal(proc_run(&code, bin, argv, NULL, 60000), 0);
-        assert_int_equal(code, 0);
-    }
     portf = testutil_join(dir, "port.json");
     staging = testutil_join(dir, "staging");
     slog = testutil_join(dir, "serve.log");
@@ -238,13 +233,7 @@ static void test_ingest__cli_json(void **state)
     mem_free(out);
 
     assert_int_equal(pg_start(&pg, &err), 0);
-    assert_int_equal(pg_create_db(&conninfo, pg, "ingcli", &err), 0);
-    {
-        char *argv[] = {bin, "db", "migrate", "--db", conninfo, NULL};
-
-        assert_int_equal(proc_run(&code, bin, argv, NULL, 60000), 0);
-        assert_int_equal(code, 0);
-    }
+    conninfo = pgtest_db_migrated_by_cli(pg, "ingcli");
     portf = testutil_join(dir, "port.json");
     staging = testutil_join(dir, "staging");
     slog = testutil_join(dir, "serve.log");

@@ -28,11 +28,9 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/http_client.h"
-#include "tests/support/pg.h"
+#include "tests/support/pgtest.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
-
-static struct pg *g_pg;
 
 struct fx {
     char *dir, *conninfo, *staging, *portf, *slog, *key, *root, *bin;
@@ -192,20 +190,13 @@ static void set_only_root(struct fx *f)
 static void fx_start(struct fx *f, const char *name, bool no_root,
                      const char *max_upload)
 {
-    struct err err = ERR_INIT;
     char *bin = NULL, *tmp;
     int code = -1;
 
     memset(f, 0, sizeof(*f));
     assert_int_equal(testutil_tmpdir(&f->dir, name), 0);
-    assert_int_equal(pg_create_db(&f->conninfo, g_pg, "ingest", &err), 0);
+    f->conninfo = pgtest_db_migrated_by_cli(NULL, "ingest");
     f->bin = proc_bin_path("replicator");
-    {
-        char *argv[] = {f->bin, "db", "migrate", "--db", f->conninfo, NULL};
-
-        assert_int_equal(proc_run(&code, f->bin, argv, NULL, 60000), 0);
-        assert_int_equal(code, 0);
-    }
     f->staging = fx_path(f, "staging");
     f->portf = fx_path(f, "port.json");
     f->slog = fx_path(f, "serve.log");
@@ -742,25 +733,6 @@ static void test_ingest_repo__newer_schema(void **state)
     fx_end(&f);
 }
 
-static int group_setup(void **state)
-{
-    struct err err = ERR_INIT;
-
-    (void)state;
-    if (pg_start(&g_pg, &err) < 0) {
-        fprintf(stderr, "pg_start: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pg_stop(g_pg);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -776,5 +748,6 @@ int main(void)
     };
 
     mem_init();
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup,
+                                  pgtest_group_teardown);
 }
