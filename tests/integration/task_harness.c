@@ -10,7 +10,7 @@
  * finish, exit 0. Main thread.
  *
  *   task_harness --db URL --staging DIR --port-file F [--listen H:P]
- *     [--period S] [--no-periodic] [--min-sled-replication N]
+ *     [--period S] [--no-periodic | --periodic] [--min-sled-replication N]
  *     [--lost-grace S] [--copy-stall S] [--seed N] [--max-inflight N]
  *   task_harness cli [--url URL] [--json] COMMAND...   (cli_task_main, as
  *     `replicator COMMAND` will run it once cli.c dispatches to it)
@@ -169,6 +169,10 @@ int main(int argc, char **argv)
 
         if (!strcmp(a, "--no-periodic")) {
             cfg.periodic = false;
+            continue;
+        }
+        if (!strcmp(a, "--periodic")) { /* undoes an earlier --no-periodic */
+            cfg.periodic = true;
             continue;
         }
         if (!next)

@@ -25,6 +25,7 @@
 #include "replicator/db/repo_db.h"
 #include "tests/integration/test_replication_rig.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 
@@ -273,6 +274,193 @@ static void test_replication__two_instances(void **state)
 }
 
 
+static uint64_t runs_of(struct rig *g, size_t inst)
+{
+    json_t *st = rig_status(g, inst);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(st, "runs"));
+
+    json_decref(st);
+    return n;
+}
+
+static const char *last_reason(json_t *st)
+{
+    return json_string_value(json_object_get(
+        json_object_get(st, "last_activation"), "reason"));
+}
+
+struct runs_arg {
+    struct rig *g;
+    uint64_t want;
+};
+
+static bool runs_reached(void *p)
+{
+    struct runs_arg *a = p;
+
+    return runs_of(a->g, 0) >= a->want;
+}
+
+/* A short period runs the task on its own; with periodic activation off
+ * (a second instance), nothing runs by itself but manual activation
+ * still works (seed 003). */
+static void test_replication__periodic(void **state)
+{
+    struct rig *g = *state;
+    static const char *const per[] = {"--periodic", "--period", "1", NULL};
+    static const uint64_t sa[] = {81};
+    char ha[1][HEX_LEN];
+    struct runs_arg ra;
+    struct hold_arg h;
+    uint64_t before;
+    json_t *st, *s;
+
+    rig_up(g, 2, per);
+    rig_stage_repo(g, 0, "1.0.0", sa, 1, ha);
+    /* never activated by hand: the period replicates it */
+    h.g = g;
+    h.hex = ha;
+    h.n = 1;
+    assert_true(testutil_wait_for(rig_all_hold_cond, &h, 20000));
+    ra.g = g;
+    ra.want = runs_of(g, 0) + 2;
+    assert_true(testutil_wait_for(runs_reached, &ra, 6000));
+    st = rig_status(g, 0);
+    assert_string_equal(last_reason(st), "periodic");
+    assert_true(json_is_true(json_object_get(json_object_get(st, "config"),
+                                             "periodic")));
+    json_decref(st);
+    /* periodic off: idle on its own, manual still runs */
+    assert_int_equal(rig_inst_start(g, &g->in[1], "r1", NULL), 0);
+    g->n_inst = 2;
+    testutil_sleep_ms(300);
+    before = runs_of(g, 1);
+    testutil_sleep_ms(2500);
+    assert_int_equal(runs_of(g, 1), before);
+    s = rig_activate(g, 1);
+    assert_string_equal(json_string_value(json_object_get(s, "reason")),
+                        "manual");
+    assert_true(json_is_true(json_object_get(s, "converged")));
+    json_decref(s);
+    assert_int_equal(runs_of(g, 1), before + 1);
+    st = rig_status(g, 1);
+    assert_string_equal(last_reason(st), "manual");
+    assert_false(json_is_true(json_object_get(json_object_get(st, "config"),
+                                              "periodic")));
+    json_decref(st);
+    g->passed = true;
+}
+
+/* The value of a Prometheus line `name value` (name with labels). */
+static bool metric(double *out, const char *text, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = text; p && *p; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (!strncmp(p, name, n) && p[n] == ' ') {
+            char *end = NULL;
+
+            *out = strtod(p + n + 1, &end);
+            return end && end != p + n + 1;
+        }
+    }
+    return false;
+}
+
+static char *metrics_text(struct rig *g)
+{
+    struct http_client_resp resp = HTTP_CLIENT_RESP_INIT;
+    char url[128];
+    char *text;
+
+    snprintf(url, sizeof(url), "%s/metrics", g->in[0].url);
+    assert_int_equal(http_client_get(&resp, url), 0);
+    assert_int_equal(resp.status, 200);
+    text = mem_strndup(resp.body.data, resp.body.len);
+    assert_non_null(text);
+    http_client_resp_release(&resp);
+    return text;
+}
+
+struct failed_arg {
+    struct rig *g;
+};
+
+static bool repo_marked_failed(void *p)
+{
+    struct failed_arg *a = p;
+    json_t *s = rig_activate(a->g, 0);
+    bool marked = json_integer_value(json_object_get(
+                      s, "repos_marked_failed")) == 1;
+
+    json_decref(s);
+    return marked;
+}
+
+/* A wanted artifact on no sled and staged nowhere: reported at once, its
+ * repo marked failed after the (small) grace period; /metrics follows. */
+static void test_replication__lost_and_metrics(void **state)
+{
+    struct rig *g = *state;
+    static const char *const grace[] = {"--lost-grace", "2", NULL};
+    static const char *const names[] = {
+        "replicator_task_requests_total{operation=\"put_config\",result=\"ok\"}",
+        "replicator_task_requests_total{operation=\"list\",result=\"ok\"}",
+        "replicator_task_requests_total{operation=\"put\",result=\"err\"}",
+        "replicator_task_runs_total", "replicator_task_generation",
+        "replicator_task_local_repos", "replicator_task_requests_deferred",
+        "replicator_task_isolated_sleds", "replicator_task_lost_artifacts",
+        "replicator_task_generation_held", "replicator_task_last_run_ok",
+        "replicator_task_repos_replicated_total",
+        "replicator_task_repos_failed_total"};
+    static const uint64_t sl[] = {91, 92};
+    char hl[2][HEX_LEN];
+    struct failed_arg fa;
+    double runs0, runs1, lists0, lists1, v;
+    char *m0, *m1;
+    json_t *st, *lost;
+
+    rig_up(g, 3, grace);
+    m0 = metrics_text(g);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        assert_true(metric(&v, m0, names[i]));
+    rig_record_repo(g, "9.9.9", sl, 2, hl);
+    json_decref(rig_activate(g, 0));
+    st = rig_status(g, 0);
+    lost = json_object_get(st, "lost_artifacts");
+    assert_int_equal(json_array_size(lost), 2);
+    assert_true(!strcmp(json_string_value(json_object_get(
+                            json_array_get(lost, 0), "sha256")), hl[0]) ||
+                !strcmp(json_string_value(json_object_get(
+                            json_array_get(lost, 0), "sha256")), hl[1]));
+    assert_int_equal(json_integer_value(json_object_get(
+                         st, "repos_failed_total")), 0);
+    json_decref(st);
+    fa.g = g;
+    assert_true(testutil_wait_for(repo_marked_failed, &fa, 15000));
+    st = rig_status(g, 0);
+    assert_int_equal(json_integer_value(json_object_get(
+                         st, "repos_failed_total")), 1);
+    json_decref(st);
+    m1 = metrics_text(g);
+    assert_true(metric(&runs0, m0, "replicator_task_runs_total"));
+    assert_true(metric(&runs1, m1, "replicator_task_runs_total"));
+    assert_true(runs1 >= runs0 + 2);
+    assert_true(metric(&lists0, m0, names[1]));
+    assert_true(metric(&lists1, m1, names[1]));
+    assert_true(lists1 >= lists0 + 3 * 2);
+    assert_true(metric(&v, m1, "replicator_task_lost_artifacts"));
+    assert_true(v == 2);
+    assert_true(metric(&v, m1, "replicator_task_repos_failed_total"));
+    assert_true(v == 1);
+    assert_true(metric(&v, m1, "replicator_task_last_run_ok"));
+    mem_free(m0);
+    mem_free(m1);
+    g->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +471,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replication__stale_sled, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__guard, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__two_instances, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_replication__periodic, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_replication__lost_and_metrics, rig_setup, rig_teardown),
     };
 
     mem_init();

@@ -217,9 +217,26 @@ void rig_stage_repo(struct rig *g, size_t inst, const char *version,
     rig_stage_repo_len(g, inst, version, seeds, n, hex, ART_LEN);
 }
 
+static void stage_impl(struct rig *g, size_t inst, const char *version,
+                       const uint64_t *seeds, size_t n,
+                       char (*hex)[HEX_LEN], size_t len, bool stage);
+
 void rig_stage_repo_len(struct rig *g, size_t inst, const char *version,
                         const uint64_t *seeds, size_t n,
                         char (*hex)[HEX_LEN], size_t len)
+{
+    stage_impl(g, inst, version, seeds, n, hex, len, true);
+}
+
+void rig_record_repo(struct rig *g, const char *version,
+                     const uint64_t *seeds, size_t n, char (*hex)[HEX_LEN])
+{
+    stage_impl(g, 0, version, seeds, n, hex, ART_LEN, false);
+}
+
+static void stage_impl(struct rig *g, size_t inst, const char *version,
+                       const uint64_t *seeds, size_t n,
+                       char (*hex)[HEX_LEN], size_t len, bool stage)
 {
     struct inst *in = &g->in[inst];
     struct repo_db_artifact arts[8];
@@ -273,7 +290,10 @@ void rig_stage_repo_len(struct rig *g, size_t inst, const char *version,
     m.archive_sha256 = nr.archive_sha256;
     m.nartifacts = n;
     m.artifacts = sarts;
-    assert_int_equal(staging_commit(in->st, &m, dir, &err), 0);
+    if (stage)
+        assert_int_equal(staging_commit(in->st, &m, dir, &err), 0);
+    else
+        testutil_rmrf(dir);
     mem_free(dir);
     mem_free(buf);
 }

@@ -89,6 +89,9 @@ void rig_stage_repo(struct rig *g, size_t inst, const char *version,
 void rig_stage_repo_len(struct rig *g, size_t inst, const char *version,
                         const uint64_t *seeds, size_t n,
                         char (*hex)[HEX_LEN], size_t len);
+/* Record repo version in the database only: staged nowhere (lost). */
+void rig_record_repo(struct rig *g, const char *version,
+                     const uint64_t *seeds, size_t n, char (*hex)[HEX_LEN]);
 /* POST activate?wait=1 on instance inst: the run summary. */
 json_t *rig_activate(struct rig *g, size_t inst);
 /* Activate until a run reports converged: the number of runs or -1. */
