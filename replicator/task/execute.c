@@ -98,7 +98,13 @@ static void end(struct xreq *x, enum xstate st, const char *error)
     struct status_entry se;
     char hex[SHA256_HEX_LEN + 1];
     bool held = x->state == X_RUNNING || x->state == X_POLLING;
+    char errtext[256];
 
+    /* error may live in x->q (sledreq_error), freed just below. */
+    if (error) {
+        snprintf(errtext, sizeof(errtext), "%s", error);
+        error = errtext;
+    }
     if (x->state == X_POLLING)
         e->targets[r->target].polling--;
     if (held)
