@@ -187,27 +187,31 @@ static int write_iov(int fd, struct iovec *iov, int n)
     return 0;
 }
 
-/* Start write-back of the new window; wait for and drop the older one. */
+/*
+ * Start write-back of the new window on every dataset first, then wait
+ * for and drop the older windows: both disks get their new window queued
+ * before we block on either.
+ */
 static void sync_progress(struct store_write *w)
 {
     if (w->written - w->synced_to < SYNC_WINDOW)
         return;
-    for (int d = 0; d < STORE_DATASETS; d++) {
+    for (int d = 0; d < STORE_DATASETS; d++)
+        if (w->active[d])
+            sync_file_range(w->fd[d], (off64_t)w->synced_to,
+                            (off64_t)(w->written - w->synced_to),
+                            SYNC_FILE_RANGE_WRITE);
+    for (int d = 0; d < STORE_DATASETS && w->synced_to > w->prev_sync;
+         d++) {
         if (!w->active[d])
             continue;
-        sync_file_range(w->fd[d], (off64_t)w->synced_to,
-                        (off64_t)(w->written - w->synced_to),
-                        SYNC_FILE_RANGE_WRITE);
-        if (w->synced_to > w->prev_sync) {
-            sync_file_range(w->fd[d], (off64_t)w->prev_sync,
-                            (off64_t)(w->synced_to - w->prev_sync),
-                            SYNC_FILE_RANGE_WAIT_BEFORE |
-                                SYNC_FILE_RANGE_WRITE |
-                                SYNC_FILE_RANGE_WAIT_AFTER);
-            posix_fadvise(w->fd[d], (off_t)w->prev_sync,
-                          (off_t)(w->synced_to - w->prev_sync),
-                          POSIX_FADV_DONTNEED);
-        }
+        sync_file_range(w->fd[d], (off64_t)w->prev_sync,
+                        (off64_t)(w->synced_to - w->prev_sync),
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+        posix_fadvise(w->fd[d], (off_t)w->prev_sync,
+                      (off_t)(w->synced_to - w->prev_sync),
+                      POSIX_FADV_DONTNEED);
     }
     w->prev_sync = w->synced_to;
     w->synced_to = w->written;
