@@ -267,6 +267,7 @@ static void fleet_query(struct sjob *j)
         o.url = url;
         o.connect_secs = task_config(j->t)->connect_secs;
         o.stall_secs = task_config(j->t)->stall_secs;
+        o.total_secs = task_config(j->t)->request_secs;
         log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
                  "GET", "url", url);
         if (sledreq_start(&s->req, task_curlev(j->t), &o, fleet_one_done,

@@ -21,7 +21,7 @@ const char config_usage[] =
     "           [--config FILE] [--period SECONDS] [--no-periodic]\n"
     "           [--min-sled-replication N] [--port-file FILE]\n"
     "           [--workers N] [--max-upload-bytes N]\n"
-    "           [--blindly-trust-repo-root]\n"
+    "           [--rate-limit BYTES_PER_SEC] [--blindly-trust-repo-root]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -31,6 +31,8 @@ const char config_usage[] =
     "  --workers N: worker threads for disk and database work (default 4).\n"
     "  --max-upload-bytes N: largest repository zip accepted (default\n"
     "  4 GiB); larger uploads get 413 before any byte is stored.\n"
+    "  --rate-limit N: the replication task's PUTs to sleds together send\n"
+    "  at most N bytes/s (divided among the PUTs running; 0: no cap).\n"
     "  --blindly-trust-repo-root verifies uploads against their own root\n"
     "  (tests and demos only; never on a real rack).\n";
 
@@ -106,6 +108,8 @@ static int load_file(struct config *c, const char *path, struct err *err)
     if ((v = json_object_get(j, "max_upload_bytes")) &&
         jsonu_u64(&n, v) == 0 && n >= 1 && n <= LIMIT_REPO_ZIP)
         c->max_upload_bytes = n;
+    if ((v = json_object_get(j, "rate_limit")) && jsonu_u64(&n, v) == 0)
+        c->rate_limit = n;
 out:
     json_decref(j);
     mem_free(data);
@@ -183,6 +187,10 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
                      ? err_set(err, ERR_INVAL, "--max-upload-bytes %s: "
                                "expected 1..%llu", v,
                                (unsigned long long)LIMIT_REPO_ZIP) : 0;
+        } else if (!strcmp(a, "--rate-limit")) {
+            rc = parse_u64_range(&c->rate_limit, v, 0, UINT64_MAX / 2) < 0
+                     ? err_set(err, ERR_INVAL, "--rate-limit %s: expected "
+                               "bytes per second (0: none)", v) : 0;
         } else
             rc = err_set(err, ERR_INVAL, "%s: unknown flag", a);
         if (rc < 0)

@@ -3,7 +3,7 @@
  * config: `replicator serve` settings from flags and an optional JSON
  * config file ({"db", "staging", "listen", "period_secs", "periodic",
  * "min_sled_replication", "port_file", "workers",
- * "max_upload_bytes"}); flags win over the
+ * "max_upload_bytes", "rate_limit"}); flags win over the
  * file. Plain value owned by main. Main thread.
  */
 #ifndef REPLICATOR_CONFIG_H
@@ -27,6 +27,8 @@ struct config {
     uint64_t max_upload_bytes; /* repository zip cap (413 above),
                                   default LIMIT_REPO_ZIP */
     bool blindly_trust_repo_root;
+    uint64_t rate_limit;       /* --rate-limit: all the reconciliation
+                                  task's PUTs together, bytes/s; 0: none */
 };
 
 #define CONFIG_DEFAULT_PORT 12221

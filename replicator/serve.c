@@ -131,6 +131,7 @@ int serve_main(int argc, char **argv)
     tc.period_secs = cfg.period_secs;
     tc.periodic = cfg.periodic;
     tc.min_sled_replication = (uint32_t)cfg.min_sled_replication;
+    tc.rate_limit_bps = cfg.rate_limit;
     rc = task_new(&s.task, s.base, &tc, st, &err);
     if (rc < 0) {
         fprintf(stderr, "replicator serve: %s\n", err.msg);

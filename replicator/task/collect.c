@@ -425,6 +425,7 @@ static void sled_step(struct collect_sled *s)
     memset(&o, 0, sizeof(o));
     o.connect_secs = c->o.connect_secs;
     o.stall_secs = c->o.stall_secs;
+    o.total_secs = c->o.request_secs;
     o.method = "GET";
     if (s->step == STEP_CONFIG) {
         o.method = "PUT";

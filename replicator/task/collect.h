@@ -5,7 +5,9 @@
  *  - collect_sleds_from_db(): in-service sleds -> API and depot URLs;
  *  - collect_run(): on the loop, concurrently for every sled, PUT
  *    /artifacts-config {G, wanted} then GET /artifacts (or only the list
- *    when the generation is held), with connect and no-progress timeouts.
+ *    when the generation is held), with connect, no-progress and (small
+ *    bodies) total timeouts, so a sled that accepts the connection and
+ *    never answers costs the run request_secs, not the no-progress bound.
  *    A 409 on config, or a list at a generation ahead of G, isolates the
  *    sled (its ledger generation is then read for the report); any other
  *    failure makes it unreachable; every other sled keeps going;
@@ -132,6 +134,8 @@ struct collect_opts {
     const struct plan_artifact *arts; /* wanted set, sorted */
     size_t n_arts;
     long connect_secs, stall_secs;
+    long request_secs;          /* total bound of each request (small
+                                   bodies); 0: none */
     struct status_ring *ring;       /* requests recorded here */
     struct status_counters *counters;
 };

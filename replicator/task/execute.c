@@ -44,6 +44,8 @@ struct xreq {
 struct xtarget {
     struct execute *e;
     size_t idx;
+    bool down;              /* unreachable: gone for the rest of the run */
+    char why[160];
     unsigned writes;        /* running or polling requests writing here */
     unsigned reads;         /* copies reading from here */
     unsigned polling;
@@ -58,6 +60,7 @@ struct execute {
     struct xtarget *targets;
     size_t n, n_targets, ended;
     unsigned inflight;
+    unsigned puts_running;  /* PUTs sharing rate_limit_bps */
     struct execute_result res;
     execute_done_fn done;
     void *arg;
@@ -79,6 +82,28 @@ static enum status_op op_of(const struct plan_request *r)
                                   : STATUS_OP_RECOPY;
 }
 
+/*
+ * The controller link cap: rate_limit_bps divided evenly among the PUTs
+ * running now, recomputed whenever one starts or ends (DESIGN 9,
+ * docs/REPLICATION.md "Controller link cap"). Loop.
+ */
+static void rebalance_puts(struct execute *e)
+{
+    uint64_t share;
+
+    if (!e->o.rate_limit_bps || !e->puts_running)
+        return;
+    share = e->o.rate_limit_bps / e->puts_running;
+    if (share == 0)
+        share = 1;
+    for (size_t i = 0; i < e->n; i++) {
+        struct xreq *x = &e->reqs[i];
+
+        if (x->state == X_RUNNING && x->q && preq(x)->kind == PLAN_PUT)
+            sledreq_set_send_bps(x->q, share);
+    }
+}
+
 static void release_slots(struct xreq *x)
 {
     struct execute *e = x->e;
@@ -88,6 +113,10 @@ static void release_slots(struct xreq *x)
     e->targets[r->target].writes--;
     if (r->source >= 0)
         e->targets[r->source].reads--;
+    if (r->kind == PLAN_PUT && x->state == X_RUNNING && e->puts_running) {
+        e->puts_running--;
+        rebalance_puts(e);
+    }
 }
 
 static void end(struct xreq *x, enum xstate st, const char *error)
@@ -107,6 +136,8 @@ static void end(struct xreq *x, enum xstate st, const char *error)
     }
     if (x->state == X_POLLING)
         e->targets[r->target].polling--;
+    if (x->state == X_BACKOFF && x->timer)
+        evtimer_del(x->timer);
     if (held)
         release_slots(x);
     x->state = st;
@@ -131,6 +162,41 @@ static void end(struct xreq *x, enum xstate st, const char *error)
                  "result", st == X_OK ? "ok" : "failed", "error",
                  error ? error : "");
     }
+}
+
+/*
+ * Sled idx did not answer (refused, reset, timed out): it is gone for
+ * the rest of this run. Every request still to be sent to it or read
+ * from it, and every copy waiting on it, fails now with why (an _err in
+ * the counters and the ring); their dependents are skipped by pump. The
+ * next run's list finds what did not finish. Loop.
+ */
+static void sled_down(struct execute *e, size_t idx, const char *why)
+{
+    struct xtarget *t = &e->targets[idx];
+    char msg[256];
+
+    if (t->down)
+        return;
+    t->down = true;
+    snprintf(t->why, sizeof(t->why), "%s", why);
+    snprintf(msg, sizeof(msg), "sled %s unreachable in this run: %s",
+             e->o.sleds[idx].id, t->why);
+    log_info("sled_down", "{s:s, s:s}", "sled", e->o.sleds[idx].id, "error",
+             t->why);
+    for (size_t i = 0; i < e->n; i++) {
+        struct xreq *x = &e->reqs[i];
+        const struct plan_request *r = preq(x);
+        bool to = r->target == idx;
+        bool from = r->source >= 0 && (size_t)r->source == idx;
+
+        if ((x->state == X_WAITING || x->state == X_BACKOFF) && (to || from))
+            end(x, X_FAILED, msg);
+        else if ((x->state == X_POLLING || x->state == X_RUNNING) && to)
+            end(x, X_FAILED, msg);
+    }
+    sledreq_free(t->poll);
+    t->poll = NULL;
 }
 
 /* ---- copy completion: one poller per target: GET /artifacts for
@@ -240,7 +306,18 @@ static void poll_done(struct sledreq *q, void *arg)
     struct xtarget *t = arg;
     json_t *j = sledreq_status(q) == 200 ? sledreq_json(q) : NULL;
     bool was_list = t->poll_list;
+    char why[200];
 
+    if (sledreq_unreachable(q)) {
+        /* A dead target is not a copy without progress: fail its copies
+         * now rather than after copy_stall_secs. */
+        snprintf(why, sizeof(why), "GET /%s: %s",
+                 was_list ? "artifacts" : "copies", sledreq_error(q));
+        json_decref(j);
+        sled_down(t->e, t->idx, why);
+        pump(t->e);
+        return;
+    }
     sledreq_free(t->poll);
     t->poll = NULL;
     if (was_list) {
@@ -275,6 +352,7 @@ static int poll_send(struct xtarget *t, const char *what)
     o.method = "GET";
     o.connect_secs = t->e->o.connect_secs;
     o.stall_secs = t->e->o.stall_secs;
+    o.total_secs = t->e->o.request_secs;
     t->poll_list = !strcmp(what, "artifacts");
     rc = buf_printf(&url, "%s/%s", t->e->o.sleds[t->idx].api_url, what);
     if (rc == 0) {
@@ -357,6 +435,12 @@ static void on_reply(struct sledreq *q, void *arg)
             if (t->polling++ == 0)
                 poll_schedule(t);
         }
+    } else if (sledreq_unreachable(q)) {
+        char why[200];
+
+        snprintf(why, sizeof(why), "%s", sledreq_error(q));
+        end(x, X_FAILED, why);
+        sled_down(e, r->target, why);
     } else {
         end(x, X_FAILED, sledreq_error(q));
     }
@@ -388,6 +472,7 @@ static void send_req(struct xreq *x)
         o.upload_path = e->o.ci->staged_path[r->artifact];
         o.upload_len = a->length;
         o.wq = e->o.wq;
+        /* A large body: no total bound, the no-progress bound only. */
         rc = buf_printf(&url, "%s/artifacts/%s?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (!o.upload_path) {
@@ -396,6 +481,7 @@ static void send_req(struct xreq *x)
         }
     } else {
         o.method = "POST";
+        o.total_secs = e->o.request_secs; /* small: answered with 202 */
         rc = buf_printf(&url,
                         "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
@@ -415,8 +501,12 @@ static void send_req(struct xreq *x)
              "generation", (json_int_t)e->o.plan->generation, "url",
              url.data);
     rc = sledreq_start(&x->q, e->o.cv, &o, on_reply, x);
-    if (rc < 0)
+    if (rc < 0) {
         end(x, X_FAILED, "cannot start request");
+    } else if (r->kind == PLAN_PUT) {
+        e->puts_running++;
+        rebalance_puts(e);
+    }
 out:
     buf_release(&url);
     buf_release(&body);
@@ -433,6 +523,11 @@ static void pump(struct execute *e)
 
         if (x->state != X_WAITING)
             continue;
+        if (e->targets[r->target].down ||
+            (r->source >= 0 && e->targets[r->source].down)) {
+            end(x, X_FAILED, "sled unreachable in this run");
+            continue;
+        }
         if (r->depends_on >= 0) {
             enum xstate d = e->reqs[r->depends_on].state;
 

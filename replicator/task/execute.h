@@ -11,7 +11,12 @@
  * on every healthy dataset) or reports it done in GET /copies (which
  * keeps only recent copies), failed when /copies reports it failed (with
  * its reason) or it makes no progress for copy_stall_secs. One poller per
- * target.
+ * target. A sled that does not answer at all (refused, reset, timed out)
+ * is down for the rest of the run: every request to it, or reading from
+ * it, that has not ended fails at once (dependents are skipped), so one
+ * bad sled never holds up the others. PUTs together never exceed
+ * rate_limit_bps: it is divided evenly among the PUTs running, recomputed
+ * whenever one starts or ends.
  * Concurrency is capped globally, per target and per source; a 429 waits
  * for Retry-After (capped, with jitter) and is retried at most
  * max_busy_retries times; nothing else is retried: what did not finish is
@@ -46,6 +51,9 @@ struct execute_opts {
     unsigned max_per_source;   /* copies read from one sled at once; >= 1 */
     unsigned max_busy_retries; /* 429 retries per request */
     long connect_secs, stall_secs;
+    long request_secs;         /* total bound of small requests (copy
+                                  POSTs, polls); 0: none */
+    uint64_t rate_limit_bps;   /* all PUTs together; 0: no cap */
     long copy_poll_ms;         /* GET /copies interval; 0: 200 */
     long copy_stall_secs;      /* copy without progress: failed; 0: 60 */
     struct status_ring *ring;

@@ -65,6 +65,7 @@ struct sledreq {
     bool started;            /* handed to curl (or failed before) */
     bool running;
     long status;
+    bool unreachable;        /* curl failed: no answer from the peer */
     unsigned retry_after;
     char error[SLEDREQ_ERR_MAX];
     char error_code[48];
@@ -254,6 +255,10 @@ static void describe(struct sledreq *q, CURLcode res)
 
     if (res != CURLE_OK) {
         snprintf(q->error, sizeof(q->error), "%s", curl_easy_strerror(res));
+        /* No answer at all, and not our own abort (memory, a callback). */
+        q->unreachable = q->status == 0 && res != CURLE_ABORTED_BY_CALLBACK &&
+                         res != CURLE_WRITE_ERROR && res != CURLE_READ_ERROR &&
+                         res != CURLE_OUT_OF_MEMORY;
         q->status = 0;
         return;
     }
@@ -321,6 +326,14 @@ int sledreq_start(struct sledreq **out, struct curlev *cv,
     curl_easy_setopt(q->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(q->easy, CURLOPT_LOW_SPEED_TIME,
                      o->stall_secs > 0 ? o->stall_secs : 30L);
+    /* Small requests only: a sled that accepts the connection and never
+     * answers (SIGSTOP, a partition) must not hold its caller for the
+     * no-progress bound. */
+    if (o->total_secs > 0)
+        curl_easy_setopt(q->easy, CURLOPT_TIMEOUT, o->total_secs);
+    if (o->send_bps)
+        curl_easy_setopt(q->easy, CURLOPT_MAX_SEND_SPEED_LARGE,
+                         (curl_off_t)o->send_bps);
     curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
     curl_easy_setopt(q->easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -413,6 +426,21 @@ json_t *sledreq_json(const struct sledreq *q)
 unsigned sledreq_retry_after(const struct sledreq *q)
 {
     return q->retry_after;
+}
+
+bool sledreq_unreachable(const struct sledreq *q)
+{
+    return q->unreachable;
+}
+
+bool sledreq_running(const struct sledreq *q)
+{
+    return q->running;
+}
+
+void sledreq_set_send_bps(struct sledreq *q, uint64_t bps)
+{
+    curl_easy_setopt(q->easy, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)bps);
 }
 
 void sledreq_free(struct sledreq *q)

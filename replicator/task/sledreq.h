@@ -3,8 +3,9 @@
  * sledreq: one asynchronous HTTP request from the replicator to a sled
  * (or any peer) over common/curlev: a JSON body from memory or a body
  * streamed from a staged file with an exact Content-Length, a connect
- * timeout and a no-progress timeout (never a total timeout, which would
- * kill large transfers), a bounded response buffer, the status, the
+ * timeout and a no-progress timeout (a total timeout only for small
+ * requests that ask for one: it would kill large transfers), an optional
+ * upload rate cap, a bounded response buffer, the status, the
  * transport error text and Retry-After. Used by collect, execute and the
  * generation endpoints. Loop thread only (the one driving the curlev);
  * upload file reads run on a workq given by the caller.
@@ -12,6 +13,7 @@
 #ifndef REPLICATOR_TASK_SLEDREQ_H
 #define REPLICATOR_TASK_SLEDREQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +38,9 @@ struct sledreq_opts {
     struct workq *wq;        /* reads upload_path; required with it */
     long connect_secs;       /* 0: 10 */
     long stall_secs;         /* no byte either way for this long: 0: 30 */
+    long total_secs;         /* whole request bound; 0: none. Only for
+                                small bodies (config, list, copy, polls) */
+    uint64_t send_bps;       /* upload rate cap, bytes/s; 0: none */
 };
 
 /* Called once on the loop when the request ended (not after cancel). */
@@ -73,6 +78,24 @@ json_t *sledreq_json(const struct sledreq *q);
 
 /* Retry-After in seconds (0 when absent or unparsable). */
 unsigned sledreq_retry_after(const struct sledreq *q);
+
+/*
+ * Whether the request failed for want of the peer rather than with an
+ * answer: no connection, a timeout, a reset (curl failed), as opposed to
+ * an HTTP status or an unreadable staged file. Such a sled is gone for
+ * the rest of the run.
+ */
+bool sledreq_unreachable(const struct sledreq *q);
+
+/* Whether the request is handed to curl and not finished yet. */
+bool sledreq_running(const struct sledreq *q);
+
+/*
+ * Change the upload rate cap of a request (bytes/s, 0: none), also while
+ * it runs: libcurl reads the cap on every send (CURLOPT_MAX_SEND_SPEED_
+ * LARGE). A request not handed to curl yet takes it when it starts.
+ */
+void sledreq_set_send_bps(struct sledreq *q, uint64_t bps);
 
 /* Cancel if running (no done call) and free. NULL is a no-op. */
 void sledreq_free(struct sledreq *q);

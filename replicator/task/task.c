@@ -56,8 +56,9 @@ void task_config_default(struct task_config *c)
     c->max_per_target = 2;
     c->max_per_source = 2;
     c->max_busy_retries = 3;
-    c->connect_secs = 10;
+    c->connect_secs = 2;
     c->stall_secs = 30;
+    c->request_secs = 5;
     c->copy_stall_secs = 60;
     c->copy_poll_ms = 200;
     c->guard_permille = GUARD_DEFAULT_PERMILLE;
@@ -325,6 +326,8 @@ static void collect_done(struct collect *c, void *arg)
     eo.max_busy_retries = t->cfg.max_busy_retries;
     eo.connect_secs = t->cfg.connect_secs;
     eo.stall_secs = t->cfg.stall_secs;
+    eo.request_secs = t->cfg.request_secs;
+    eo.rate_limit_bps = t->cfg.rate_limit_bps;
     eo.copy_poll_ms = t->cfg.copy_poll_ms;
     eo.copy_stall_secs = t->cfg.copy_stall_secs;
     eo.ring = &t->ring;
@@ -471,6 +474,7 @@ static void load_done(void *p)
     co.config_body = r->config_body;
     co.connect_secs = t->cfg.connect_secs;
     co.stall_secs = t->cfg.stall_secs;
+    co.request_secs = t->cfg.request_secs;
     co.ring = &t->ring;
     co.counters = &r->counters;
     co.arts = r->ci.arts;

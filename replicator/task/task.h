@@ -53,8 +53,11 @@ struct task_config {
     unsigned max_per_target;       /* writes to one sled at once (2) */
     unsigned max_per_source;       /* copies read from one sled at once (2) */
     unsigned max_busy_retries;     /* 429 retries per request (3) */
-    long connect_secs;             /* 10 */
+    long connect_secs;             /* 2 */
     long stall_secs;               /* no-progress bound of a request (30) */
+    long request_secs;             /* total bound of a small request:
+                                      config, list, copy POST, polls (5) */
+    uint64_t rate_limit_bps;       /* all PUTs together, bytes/s; 0: none */
     long copy_stall_secs;          /* no-progress bound of a copy (60) */
     long copy_poll_ms;             /* GET /copies interval (200) */
     uint32_t guard_permille;       /* hold above this fraction (500) */

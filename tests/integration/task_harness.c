@@ -12,6 +12,7 @@
  *   task_harness --db URL --staging DIR --port-file F [--listen H:P]
  *     [--period S] [--no-periodic | --periodic] [--min-sled-replication N]
  *     [--lost-grace S] [--copy-stall S] [--seed N] [--max-inflight N]
+ *     [--rate-limit BYTES_PER_SEC] [--request-secs S] [--stall S]
  *   task_harness cli [--url URL] [--json] COMMAND...   (cli_task_main, as
  *     `replicator COMMAND` will run it once cli.c dispatches to it)
  */
@@ -194,6 +195,12 @@ int main(int argc, char **argv)
             cfg.lost_grace_secs = v;
         else if (!strcmp(a, "--copy-stall") && !num(&v, next))
             cfg.copy_stall_secs = (long)v;
+        else if (!strcmp(a, "--rate-limit") && !num(&v, next))
+            cfg.rate_limit_bps = v;
+        else if (!strcmp(a, "--request-secs") && !num(&v, next))
+            cfg.request_secs = (long)v;
+        else if (!strcmp(a, "--stall") && !num(&v, next) && v)
+            cfg.stall_secs = (long)v;
         else if (!strcmp(a, "--seed") && !num(&v, next))
             cfg.seed = v;
         else if (!strcmp(a, "--max-inflight") && !num(&v, next) && v)

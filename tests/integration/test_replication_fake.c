@@ -10,7 +10,12 @@
  * source is never contacted. Covers: copy completion from GET /artifacts,
  * 429 back-off (retried, then bounded), bogus hashes logged and not
  * counted, an unreachable sled reported while the others converge, and
- * activation by a new sled's registration (periodic off).
+ * activation by a new sled's registration (periodic off). One bad sled
+ * never blocks the rack (DESIGN.md 4.2): a sled that accepts connections
+ * and never answers and one that refuses them cost a run a few seconds,
+ * not the no-progress timeouts; a copy target that goes away mid-copy
+ * fails its copies at once, not after copy_stall_secs. The controller
+ * link cap (--rate-limit) bounds PUTs together.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +54,7 @@ struct fake {
     /* behaviour */
     unsigned busy_left;        /* PUTs answered 429 before one succeeds */
     bool list_bogus;           /* list a malformed and an unwanted hash */
+    bool copy_never_done;      /* accept copies (202), never complete */
     /* state */
     uint64_t generation;
     json_t *config;            /* artifacts array of the config */
@@ -87,7 +93,7 @@ static void fake_headers(struct httpd_req *r, void *arg)
     (void)arg;
     if (httpd_req_method(r) == HTTPD_PUT &&
         !strncmp(httpd_req_path(r), "/artifacts/", 11))
-        httpd_req_body_cap(r, 4u << 20);
+        httpd_req_body_cap(r, 8u << 20);
 }
 
 static void fake_request(struct httpd_req *r, void *arg)
@@ -152,7 +158,8 @@ static void fake_request(struct httpd_req *r, void *arg)
             }
         } else {
             f->copies++;
-            fake_hold_locked(f, hex);
+            if (!f->copy_never_done)
+                fake_hold_locked(f, hex);
             reply = json_object();
             httpd_reply_json(r, 202, reply);
         }
@@ -243,6 +250,23 @@ static int dead_port(void)
     return port;
 }
 
+/* A port that completes TCP handshakes (the kernel's backlog) and never
+ * answers: a SIGSTOPped or partitioned sled. *fd is the listener. */
+static int hung_port(int *fd)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(*fd, 64), 0);
+    assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &al), 0);
+    return ntohs(a.sin_port);
+}
+
 static bool fake_holds(struct fake *f, const char *hex)
 {
     bool r;
@@ -256,6 +280,7 @@ static bool fake_holds(struct fake *f, const char *hex)
 struct fx {
     struct rig g;
     struct fake f[3];
+    int hung_fd;               /* hung_port listener, -1: none */
 };
 
 static const char *const fake_flags[] = {"--min-sled-replication", "1",
@@ -271,11 +296,12 @@ static bool task_idle_cond(void *p)
     return idle;
 }
 
-static void fx_up(struct fx *x, size_t n_fakes)
+static void fx_up_flags(struct fx *x, size_t n_fakes,
+                        const char *const *flags)
 {
     struct sleds_arg sa;
 
-    rig_up(&x->g, 0, fake_flags);
+    rig_up(&x->g, 0, flags);
     for (size_t i = 0; i < n_fakes; i++) {
         fake_start(&x->f[i], (unsigned)i + 1);
         register_sled(&x->g, x->f[i].id, x->f[i].port);
@@ -285,6 +311,11 @@ static void fx_up(struct fx *x, size_t n_fakes)
     assert_true(testutil_wait_for(rig_sleds_registered, &sa, 10000));
     /* The registrations' own runs end before a test stages anything. */
     assert_true(testutil_wait_for(task_idle_cond, x->g.in[0].url, 15000));
+}
+
+static void fx_up(struct fx *x, size_t n_fakes)
+{
+    fx_up_flags(x, n_fakes, fake_flags);
 }
 
 static uint64_t sum_u(const json_t *s, const char *obj, const char *k)
@@ -470,10 +501,195 @@ static void test_replication_fake__new_sled_activates(void **state)
     x->g.passed = true;
 }
 
+
+/* The ring's newest entry for sled id with operation op, or NULL. */
+static json_t *ring_entry(const json_t *st, const char *id, const char *op)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(json_object_get(st, "request_ring"), i, e) {
+        const char *sl = json_string_value(json_object_get(e, "sled"));
+        const char *o = json_string_value(json_object_get(e, "operation"));
+
+        if (sl && o && !strcmp(sl, id) && !strcmp(o, op))
+            return e;
+    }
+    return NULL;
+}
+
+/* One bad sled never blocks the rack: a sled that accepts connections
+ * and never answers (SIGSTOP, a partition) and one that refuses them.
+ * The run ends within the small-request bound (request_secs, 5 s), well
+ * under the 30 s no-progress timeout, the two good fakes converge, and
+ * the failures are _err entries with their error text. */
+static void test_replication_fake__hung_and_refusing_sleds_do_not_block(
+    void **state)
+{
+    struct fx *x = *state;
+    static const uint64_t seeds[] = {76, 77};
+    static const char hung_id[] = "00000000-0000-4000-8000-00000000e001";
+    static const char dead_id[] = "00000000-0000-4000-8000-00000000e002";
+    char h[2][HEX_LEN];
+    json_t *s, *st, *e;
+    int64_t t0, ms;
+
+    fx_up(x, 2);
+    register_sled(&x->g, hung_id, hung_port(&x->hung_fd));
+    register_sled(&x->g, dead_id, dead_port());
+    /* The registrations' runs met the hung sled too: let them end. */
+    assert_true(testutil_wait_for(task_idle_cond, x->g.in[0].url, 20000));
+    rig_stage_repo(&x->g, 0, "1.0.0", seeds, 2, h);
+    t0 = testutil_now_ms();
+    s = rig_activate(&x->g, 0);
+    ms = testutil_now_ms() - t0;
+    fprintf(stderr, "run with a hung and a refusing sled: %lld ms\n",
+            (long long)ms);
+    assert_true(ms < 12000);
+    assert_int_equal(json_integer_value(json_object_get(s,
+                                                        "sleds_unreachable")),
+                     2);
+    assert_int_equal(sum_u(s, "counters", "put_config_err"), 2);
+    assert_int_equal(sum_u(s, "counters", "put_config_ok"), 2);
+    json_decref(s);
+    for (size_t k = 0; k < 2; k++)
+        assert_true(fake_holds(&x->f[0], h[k]) && fake_holds(&x->f[1], h[k]));
+    st = rig_status(&x->g, 0);
+    e = ring_entry(st, hung_id, "put_config");
+    assert_non_null(e);
+    assert_true(strstr(json_string_value(json_object_get(e, "error")),
+                       "imeout") != NULL);
+    e = ring_entry(st, dead_id, "put_config");
+    assert_non_null(e);
+    assert_non_null(json_string_value(json_object_get(e, "error")));
+    json_decref(st);
+    /* The next run has nothing to do for the good sleds, also bounded. */
+    t0 = testutil_now_ms();
+    s = rig_activate(&x->g, 0);
+    assert_true(testutil_now_ms() - t0 < 12000);
+    assert_int_equal(sum_u(s, "plan", "puts") + sum_u(s, "plan", "copies"),
+                     0);
+    json_decref(s);
+    x->g.passed = true;
+}
+
+struct copies_arg {
+    struct fake *f;
+};
+
+static bool copy_accepted(void *p)
+{
+    struct fake *f = ((struct copies_arg *)p)->f;
+    bool r;
+
+    pthread_mutex_lock(&f->mu);
+    r = f->copies > 0;
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+static const char *const slow_copy_flags[] = {
+    "--min-sled-replication", "1", "--copy-stall", "60", "--no-periodic",
+    NULL};
+
+/* A copy target that goes away mid-copy (after its 202): its copies fail
+ * as soon as a poll is refused, not after copy_stall_secs (60 s here),
+ * with the error text in the ring; the run ends and the next activation
+ * is not starved. */
+static void test_replication_fake__target_gone_mid_copy(void **state)
+{
+    struct fx *x = *state;
+    static const uint64_t seeds[] = {78};
+    char h[1][HEX_LEN], target_id[40];
+    struct copies_arg ca;
+    struct fake *target;
+    json_t *st, *e, *last;
+    int64_t t0, ms;
+    long code = 0;
+
+    fx_up_flags(x, 2, slow_copy_flags);
+    x->f[0].copy_never_done = true;
+    x->f[1].copy_never_done = true;
+    rig_stage_repo(&x->g, 0, "1.0.0", seeds, 1, h);
+    json_decref(rig_post_json(x->g.in[0].url,
+                              "/background-tasks/tuf_artifact_replication/"
+                              "activate", &code));
+    assert_int_equal(code, 202);
+    /* The PUT goes to one fake, the copy to the other. */
+    t0 = testutil_now_ms();
+    for (target = NULL; !target;) {
+        assert_true(testutil_now_ms() - t0 < 15000);
+        for (size_t k = 0; k < 2 && !target; k++) {
+            ca.f = &x->f[k];
+            if (testutil_wait_for(copy_accepted, &ca, 100))
+                target = ca.f;
+        }
+    }
+    snprintf(target_id, sizeof(target_id), "%s", target->id);
+    t0 = testutil_now_ms();
+    fake_stop(target);
+    assert_true(testutil_wait_for(task_idle_cond, x->g.in[0].url, 20000));
+    ms = testutil_now_ms() - t0;
+    fprintf(stderr, "run ended %lld ms after the copy target went away\n",
+            (long long)ms);
+    assert_true(ms < 10000);
+    st = rig_status(&x->g, 0);
+    last = json_object_get(st, "last_run");
+    assert_int_equal(sum_u(last, "counters", "copy_err"), 1);
+    assert_int_equal(sum_u(last, "counters", "copy_ok"), 0);
+    assert_int_equal(sum_u(last, "counters", "put_ok"), 1);
+    e = ring_entry(st, target_id, "copy");
+    assert_non_null(e);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "error")),
+                           "unreachable"));
+    json_decref(st);
+    x->g.passed = true;
+}
+
+/* The controller link cap: PUTs together never exceed --rate-limit.
+ * 6 MiB at 2 MiB/s takes >= ~2.5 s, one PUT or two of 3 MiB at once
+ * (the cap is divided among the PUTs running). */
+static void test_replication_fake__rate_limit(void **state)
+{
+    struct fx *x = *state;
+    static const char *const flags[] = {
+        "--min-sled-replication", "1", "--no-periodic", "--rate-limit",
+        "2097152", NULL};
+    static const uint64_t s1[] = {79}, s2[] = {80, 81};
+    char h1[1][HEX_LEN], h2[2][HEX_LEN];
+    int64_t t0, ms;
+    json_t *s;
+
+    fx_up_flags(x, 2, flags);
+    rig_stage_repo_len(&x->g, 0, "1.0.0", s1, 1, h1, 6u << 20);
+    t0 = testutil_now_ms();
+    s = rig_activate(&x->g, 0);
+    ms = testutil_now_ms() - t0;
+    fprintf(stderr, "one 6 MiB PUT at 2 MiB/s: %lld ms\n", (long long)ms);
+    assert_int_equal(sum_u(s, "counters", "put_ok"), 1);
+    json_decref(s);
+    assert_true(ms >= 2500);
+    rig_stage_repo_len(&x->g, 0, "2.0.0", s2, 2, h2, 3u << 20);
+    t0 = testutil_now_ms();
+    s = rig_activate(&x->g, 0);
+    ms = testutil_now_ms() - t0;
+    fprintf(stderr, "two 3 MiB PUTs at 2 MiB/s together: %lld ms\n",
+            (long long)ms);
+    assert_int_equal(sum_u(s, "counters", "put_ok"), 2);
+    json_decref(s);
+    assert_true(ms >= 2500);
+    x->g.passed = true;
+}
+
 static int fx_setup(void **state)
 {
-    *state = mem_calloc(1, sizeof(struct fx));
-    return *state ? 0 : -1;
+    struct fx *x = mem_calloc(1, sizeof(struct fx));
+
+    *state = x;
+    if (!x)
+        return -1;
+    x->hung_fd = -1;
+    return 0;
 }
 
 static int fx_teardown(void **state)
@@ -483,6 +699,8 @@ static int fx_teardown(void **state)
     rig_down(&x->g);
     for (size_t i = 0; i < 3; i++)
         fake_stop(&x->f[i]);
+    if (x->hung_fd >= 0)
+        close(x->hung_fd);
     mem_free(x);
     return 0;
 }
@@ -501,6 +719,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_replication_fake__new_sled_activates, fx_setup,
             fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_replication_fake__hung_and_refusing_sleds_do_not_block,
+            fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_replication_fake__target_gone_mid_copy, fx_setup,
+            fx_teardown),
+        cmocka_unit_test_setup_teardown(test_replication_fake__rate_limit,
+                                        fx_setup, fx_teardown),
     };
 
     mem_init();
