@@ -23,8 +23,16 @@ if(TARGET replicator_core)
                     ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
             LIBS replicator_core replicator_db TIMEOUT 300)
     add_dependencies(test_replication_fake task_harness)
+    # Fault tests of the task (label fault): the rig with a fault injected.
+    rd_test(test_task_generation LABELS fault
+            SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_task_generation.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+            LIBS replicator_core replicator_db TIMEOUT 300)
+    target_link_libraries(test_task_generation PRIVATE replicator_db)
+    add_dependencies(test_task_generation task_harness)
     if(TARGET sledagent)
       add_dependencies(test_replication sledagent)
+      add_dependencies(test_task_generation sledagent)
     endif()
   endif()
 endif()
