@@ -7,8 +7,9 @@
  * no-progress timeout), it stays cut off for several activations, and
  * after `rack-sim heal` it catches up to the rack's generation.
  * Invariants 1-3 are checked on every poll, 4 at the end (e2e_util).
- * Pending (RD_PENDING_TESTS): today every run's collect phase waits the
- * full timeout for the hung sled, so no sled converges for ~36 s.
+ * Regression: every run's collect phase used to wait the full no-progress
+ * timeout for the hung sled, so no sled converged for ~36 s; small requests
+ * now have a short total bound (replicator/task/sledreq.c).
  */
 #include <limits.h>
 #include <setjmp.h>

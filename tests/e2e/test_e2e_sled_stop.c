@@ -7,10 +7,10 @@
  * (`rack-sim restart`), it catches up, and a second upload made while it
  * was down reaches it too. Invariants 1-3 are checked on every poll, 4 at
  * the end (e2e_util). The partitioned half is test_e2e_sled_partition.
- * Pending (RD_PENDING_TESTS): a copy whose target sled stops mid-copy is
- * only given up after copy_stall_secs (60 s: GET /copies refused counts
- * as "no progress"), and the run, hence every other sled and the next
- * upload, waits for it.
+ * Regression: a copy whose target stopped mid-copy used to be given up
+ * only after copy_stall_secs (60 s), and the whole run, hence every other
+ * sled and the next upload, waited for it; a sled that does not answer is
+ * now dropped from the rest of the run at once (replicator/task/execute.c).
  */
 #include <limits.h>
 #include <setjmp.h>
