@@ -5,6 +5,7 @@
  */
 #include "replicator/config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,7 +22,9 @@ const char config_usage[] =
     "           [--config FILE] [--period SECONDS] [--no-periodic]\n"
     "           [--min-sled-replication N] [--port-file FILE]\n"
     "           [--workers N] [--max-upload-bytes N]\n"
-    "           [--rate-limit BYTES_PER_SEC] [--blindly-trust-repo-root]\n"
+    "           [--rate-limit BYTES_PER_SEC] [--max-requests-in-flight N]\n"
+    "           [--max-per-target N] [--max-per-source N]\n"
+    "           [--max-copies-per-source N] [--blindly-trust-repo-root]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -33,6 +36,12 @@ const char config_usage[] =
     "  4 GiB); larger uploads get 413 before any byte is stored.\n"
     "  --rate-limit N: the replication task's PUTs to sleds together send\n"
     "  at most N bytes/s (divided among the PUTs running; 0: no cap).\n"
+    "  --max-requests-in-flight N (default 8), --max-per-target N (writes\n"
+    "  to one sled at once, default 2), --max-per-source N (copies read\n"
+    "  from one sled at once, default 2), --max-copies-per-source N (one\n"
+    "  source's fan-out per epidemic wave, default 2): the task's limits.\n"
+    "  A config file (--config, JSON) takes the same settings with\n"
+    "  underscores (\"max_per_target\": 2, \"period_secs\": 60, ...).\n"
     "  --blindly-trust-repo-root verifies uploads against their own root\n"
     "  (tests and demos only; never on a real rack).\n";
 
@@ -56,6 +65,47 @@ static int set_listen(struct config *c, const char *v, struct err *err)
         return err_set(err, ERR_INVAL, "--listen %s: expected ADDR:PORT", v);
     c->listen_port = port;
     return set_str(&c->listen_host, host[0] ? host : "0.0.0.0", err);
+}
+
+/* The numeric settings: one flag and one config-file key each. */
+static const struct numeric {
+    const char *flag, *key;
+    size_t off;
+    uint64_t lo, hi;
+} numerics[] = {
+    {"--period", "period_secs", offsetof(struct config, period_secs), 1,
+     86400ull * 365},
+    {"--min-sled-replication", "min_sled_replication",
+     offsetof(struct config, min_sled_replication), 1, LIMIT_SLEDS_PER_RACK},
+    {"--workers", "workers", offsetof(struct config, workers), 1, 64},
+    {"--max-upload-bytes", "max_upload_bytes",
+     offsetof(struct config, max_upload_bytes), 1, LIMIT_REPO_ZIP},
+    {"--rate-limit", "rate_limit", offsetof(struct config, rate_limit), 0,
+     UINT64_MAX / 2},
+    {"--max-requests-in-flight", "max_requests_in_flight",
+     offsetof(struct config, max_inflight), 1, 1024},
+    {"--max-per-target", "max_per_target",
+     offsetof(struct config, max_per_target), 1, 64},
+    {"--max-per-source", "max_per_source",
+     offsetof(struct config, max_per_source), 1, 64},
+    {"--max-copies-per-source", "max_copies_per_source",
+     offsetof(struct config, max_copies_per_source), 1, 64},
+};
+
+static uint64_t *numeric_slot(struct config *c, const struct numeric *n)
+{
+    return (uint64_t *)((char *)c + n->off);
+}
+
+/* Set a numeric setting from text (a flag's value). 0 or ERR_INVAL. */
+static int set_numeric(struct config *c, const struct numeric *n,
+                       const char *v, struct err *err)
+{
+    if (parse_u64_range(numeric_slot(c, n), v, n->lo, n->hi) < 0)
+        return err_set(err, ERR_INVAL, "%s %s: expected an integer in "
+                       "%llu..%llu", n->flag, v, (unsigned long long)n->lo,
+                       (unsigned long long)n->hi);
+    return 0;
 }
 
 static int load_file(struct config *c, const char *path, struct err *err)
@@ -95,21 +145,23 @@ static int load_file(struct config *c, const char *path, struct err *err)
     if (jsonu_str(j, "port_file") &&
         (rc = set_str(&c->port_file, jsonu_str(j, "port_file"), err)))
         goto out;
-    if ((v = json_object_get(j, "period_secs")) && jsonu_u64(&n, v) == 0)
-        c->period_secs = n;
     if ((v = json_object_get(j, "periodic")) && json_is_boolean(v))
         c->periodic = json_is_true(v);
-    if ((v = json_object_get(j, "min_sled_replication")) &&
-        jsonu_u64(&n, v) == 0 && n >= 1 && n <= LIMIT_SLEDS_PER_RACK)
-        c->min_sled_replication = n;
-    if ((v = json_object_get(j, "workers")) && jsonu_u64(&n, v) == 0 &&
-        n >= 1 && n <= 64)
-        c->workers = (unsigned)n;
-    if ((v = json_object_get(j, "max_upload_bytes")) &&
-        jsonu_u64(&n, v) == 0 && n >= 1 && n <= LIMIT_REPO_ZIP)
-        c->max_upload_bytes = n;
-    if ((v = json_object_get(j, "rate_limit")) && jsonu_u64(&n, v) == 0)
-        c->rate_limit = n;
+    for (size_t i = 0; i < sizeof(numerics) / sizeof(numerics[0]); i++) {
+        const struct numeric *nu = &numerics[i];
+
+        v = json_object_get(j, nu->key);
+        if (!v)
+            continue;
+        if (jsonu_u64(&n, v) < 0 || n < nu->lo || n > nu->hi) {
+            rc = err_set(err, ERR_INVAL, "config file %s: \"%s\" must be an "
+                         "integer in %llu..%llu", path, nu->key,
+                         (unsigned long long)nu->lo,
+                         (unsigned long long)nu->hi);
+            goto out;
+        }
+        *numeric_slot(c, nu) = n;
+    }
 out:
     json_decref(j);
     mem_free(data);
@@ -119,7 +171,6 @@ out:
 
 int config_parse(struct config *c, int argc, char **argv, struct err *err)
 {
-    uint64_t n;
     int rc = 0;
 
     memset(c, 0, sizeof(*c));
@@ -129,6 +180,10 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->min_sled_replication = 3;
     c->workers = 4;
     c->max_upload_bytes = LIMIT_REPO_ZIP;
+    c->max_inflight = 8;
+    c->max_per_target = 2;
+    c->max_per_source = 2;
+    c->max_copies_per_source = 2;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */
@@ -168,31 +223,15 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
             rc = set_str(&c->port_file, v, err);
         else if (!strcmp(a, "--config"))
             rc = 0;
-        else if (!strcmp(a, "--period"))
-            rc = parse_u64_range(&c->period_secs, v, 1, 86400 * 365) < 0
-                     ? err_set(err, ERR_INVAL, "--period %s: not a number of "
-                               "seconds", v) : 0;
-        else if (!strcmp(a, "--min-sled-replication")) {
-            rc = parse_u64_range(&n, v, 1, LIMIT_SLEDS_PER_RACK) < 0
-                     ? err_set(err, ERR_INVAL, "--min-sled-replication %s: "
-                               "expected 1..%u", v, LIMIT_SLEDS_PER_RACK) : 0;
-            c->min_sled_replication = n;
-        } else if (!strcmp(a, "--workers")) {
-            rc = parse_u64_range(&n, v, 1, 64) < 0
-                     ? err_set(err, ERR_INVAL, "--workers %s: expected 1..64",
-                               v) : 0;
-            c->workers = (unsigned)n;
-        } else if (!strcmp(a, "--max-upload-bytes")) {
-            rc = parse_u64_range(&c->max_upload_bytes, v, 1, LIMIT_REPO_ZIP) < 0
-                     ? err_set(err, ERR_INVAL, "--max-upload-bytes %s: "
-                               "expected 1..%llu", v,
-                               (unsigned long long)LIMIT_REPO_ZIP) : 0;
-        } else if (!strcmp(a, "--rate-limit")) {
-            rc = parse_u64_range(&c->rate_limit, v, 0, UINT64_MAX / 2) < 0
-                     ? err_set(err, ERR_INVAL, "--rate-limit %s: expected "
-                               "bytes per second (0: none)", v) : 0;
-        } else
-            rc = err_set(err, ERR_INVAL, "%s: unknown flag", a);
+        else {
+            const struct numeric *nu = NULL;
+
+            for (size_t k = 0; k < sizeof(numerics) / sizeof(numerics[0]); k++)
+                if (!strcmp(a, numerics[k].flag))
+                    nu = &numerics[k];
+            rc = nu ? set_numeric(c, nu, v, err)
+                    : err_set(err, ERR_INVAL, "%s: unknown flag", a);
+        }
         if (rc < 0)
             return rc;
     }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * config: `replicator serve` settings from flags and an optional JSON
- * config file ({"db", "staging", "listen", "period_secs", "periodic",
- * "min_sled_replication", "port_file", "workers",
- * "max_upload_bytes", "rate_limit"}); flags win over the
- * file. Plain value owned by main. Main thread.
+ * config file ({"db", "staging", "listen", "port_file", "periodic", and
+ * every numeric setting of config.c's table: "period_secs",
+ * "min_sled_replication", "workers", "max_upload_bytes", "rate_limit",
+ * "max_requests_in_flight", "max_per_target", "max_per_source",
+ * "max_copies_per_source"}); flags win over the file; a value out of its
+ * range is an error in either. Plain value owned by main. Main thread.
  */
 #ifndef REPLICATOR_CONFIG_H
 #define REPLICATOR_CONFIG_H
@@ -23,12 +25,17 @@ struct config {
     uint64_t period_secs;      /* reconciliation period, default 300 */
     bool periodic;             /* --no-periodic clears it */
     uint64_t min_sled_replication; /* default 3 */
-    unsigned workers;          /* worker threads, default 4 */
+    uint64_t workers;          /* worker threads, default 4 */
     uint64_t max_upload_bytes; /* repository zip cap (413 above),
                                   default LIMIT_REPO_ZIP */
     bool blindly_trust_repo_root;
     uint64_t rate_limit;       /* --rate-limit: all the reconciliation
                                   task's PUTs together, bytes/s; 0: none */
+    /* Concurrency of the reconciliation task's execute phase. */
+    uint64_t max_inflight;     /* requests in flight at once, default 8 */
+    uint64_t max_per_target;   /* writes to one sled at once, default 2 */
+    uint64_t max_per_source;   /* copies read from one sled at once, 2 */
+    uint64_t max_copies_per_source; /* epidemic fan-out per wave, 2 */
 };
 
 #define CONFIG_DEFAULT_PORT 12221

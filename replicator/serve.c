@@ -132,6 +132,10 @@ int serve_main(int argc, char **argv)
     tc.periodic = cfg.periodic;
     tc.min_sled_replication = (uint32_t)cfg.min_sled_replication;
     tc.rate_limit_bps = cfg.rate_limit;
+    tc.max_inflight = (unsigned)cfg.max_inflight;
+    tc.max_per_target = (unsigned)cfg.max_per_target;
+    tc.max_per_source = (unsigned)cfg.max_per_source;
+    tc.limits.max_copies_per_source = (uint32_t)cfg.max_copies_per_source;
     rc = task_new(&s.task, s.base, &tc, st, &err);
     if (rc < 0) {
         fprintf(stderr, "replicator serve: %s\n", err.msg);

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Unit tests of replicator/config.c: `replicator serve` settings from flags
+ * and a JSON config file (defaults, flags over the file, ranges, errors).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/mem.h"
+#include "replicator/config.h"
+
+static char cfgpath[64];
+
+static void write_cfg(const char *text)
+{
+    FILE *f = fopen(cfgpath, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int parse(struct config *c, struct err *e, char **argv)
+{
+    int argc = 0;
+
+    while (argv[argc])
+        argc++;
+    return config_parse(c, argc, argv, e);
+}
+
+static void test_config__defaults(void **state)
+{
+    struct config c;
+    struct err e = ERR_INIT;
+    char *argv[] = {"serve", "--db", "D", "--staging", "S", NULL};
+
+    (void)state;
+    assert_int_equal(parse(&c, &e, argv), 0);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, CONFIG_DEFAULT_PORT);
+    assert_int_equal(c.period_secs, 300);
+    assert_true(c.periodic);
+    assert_int_equal(c.min_sled_replication, 3);
+    assert_int_equal(c.max_inflight, 8);
+    assert_int_equal(c.max_per_target, 2);
+    assert_int_equal(c.max_per_source, 2);
+    assert_int_equal(c.max_copies_per_source, 2);
+    assert_int_equal(c.rate_limit, 0);
+    config_release(&c);
+}
+
+static void test_config__file_then_flags(void **state)
+{
+    struct config c;
+    struct err e = ERR_INIT;
+    char *argv[] = {"serve", "--config", cfgpath, "--max-per-source", "5",
+                    "--no-periodic", NULL};
+
+    (void)state;
+    write_cfg("{\"db\": \"D\", \"staging\": \"S\", \"listen\": \"0.0.0.0:0\","
+              " \"period_secs\": 60, \"max_per_source\": 3,"
+              " \"max_copies_per_source\": 4, \"rate_limit\": 1048576,"
+              " \"min_sled_replication\": 5, \"periodic\": true}");
+    assert_int_equal(parse(&c, &e, argv), 0);
+    assert_string_equal(c.db, "D");
+    assert_int_equal(c.listen_port, 0);
+    assert_int_equal(c.period_secs, 60);
+    assert_int_equal(c.max_per_source, 5); /* the flag wins */
+    assert_int_equal(c.max_copies_per_source, 4);
+    assert_int_equal(c.rate_limit, 1048576);
+    assert_int_equal(c.min_sled_replication, 5);
+    assert_false(c.periodic);
+    config_release(&c);
+}
+
+static void test_config__bad_values(void **state)
+{
+    struct config c;
+    struct err e = ERR_INIT;
+    char *zero[] = {"serve", "--db", "D", "--staging", "S",
+                    "--max-per-target", "0", NULL};
+    char *word[] = {"serve", "--db", "D", "--staging", "S", "--period", "soon",
+                    NULL};
+    char *unknown[] = {"serve", "--db", "D", "--staging", "S", "--bogus", "1",
+                       NULL};
+    char *nodb[] = {"serve", "--staging", "S", NULL};
+    char *file[] = {"serve", "--db", "D", "--staging", "S", "--config",
+                    cfgpath, NULL};
+
+    (void)state;
+    assert_int_equal(parse(&c, &e, zero), ERR_INVAL);
+    assert_string_equal(e.msg,
+                        "--max-per-target 0: expected an integer in 1..64");
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, word), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "--period soon"));
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, unknown), ERR_INVAL);
+    assert_string_equal(e.msg, "--bogus: unknown flag");
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, nodb), ERR_INVAL);
+    assert_string_equal(e.msg, "--db URL is required");
+    config_release(&c);
+    /* A bad value in the file is an error, not silently ignored. */
+    write_cfg("{\"workers\": 0}");
+    assert_int_equal(parse(&c, &e, file), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "\"workers\" must be an integer in 1..64"));
+    config_release(&c);
+    write_cfg("{\"period_secs\": 1.5}");
+    assert_int_equal(parse(&c, &e, file), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "\"period_secs\""));
+    config_release(&c);
+    write_cfg("[1, 2]");
+    assert_int_equal(parse(&c, &e, file), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "not a JSON object"));
+    config_release(&c);
+    write_cfg("{\"db\": ");
+    assert_int_equal(parse(&c, &e, file), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "invalid JSON"));
+    config_release(&c);
+}
+
+static int setup(void **state)
+{
+    int fd;
+
+    (void)state;
+    snprintf(cfgpath, sizeof(cfgpath), "/tmp/rd-config-XXXXXX");
+    fd = mkstemp(cfgpath);
+    assert_true(fd >= 0);
+    close(fd);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(cfgpath);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config__defaults),
+        cmocka_unit_test(test_config__file_then_flags),
+        cmocka_unit_test(test_config__bad_values),
+    };
+
+    mem_init();
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
