@@ -186,7 +186,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     struct rack_repl *p = &r->repls[i];
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
     char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
-    char minr[16];
+    char minr[16], rate[32];
     char *argv[24];
     json_t *pf = NULL;
     uint64_t v;
@@ -223,6 +223,12 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     argv[n++] = minr;
     if (r->blind_trust)
         argv[n++] = "--blindly-trust-repo-root";
+    /* The controller's link gets the same cap as every sled's. */
+    if (r->rate_limit) {
+        snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
+        argv[n++] = "--rate-limit";
+        argv[n++] = rate;
+    }
     argv[n] = NULL;
     rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
     if (rc < 0)
