@@ -55,13 +55,22 @@ struct agent {
     uint64_t rejected;
 };
 
-/* A PUT /artifacts/{sha256} in progress. */
+/*
+ * A PUT /artifacts/{sha256} in progress. A PUT of an artifact held in
+ * trash/ (restoring) reads and drops the body and is answered from the
+ * restore (store_restore_wait): p lives until both the body ended (or the
+ * client went away) and the restore callback ran.
+ */
 struct put {
     struct agent *a;
     struct httpd_req *r;
     struct store_write *w;
     uint64_t bytes;
     char hex[SHA256_HEX_LEN + 1];
+    bool restoring, restored, body_done, gone;
+    int rrc;
+    struct err rerr;
+    unsigned rdatasets, rcopies;
 };
 
 static void count(struct agent *a, const char *route, int status)
@@ -100,6 +109,12 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
     int rc;
 
     (void)r;
+    if (p->restoring) {
+        /* the restored copies answer: these bytes are not needed */
+        evbuffer_drain(data, n);
+        p->bytes += n;
+        return 0;
+    }
     rc = store_write_data(p->w, data);
     if (rc < 0) {
         store_write_abort(p->w);
@@ -120,7 +135,12 @@ static void put_abort(struct httpd_req *r, void *arg)
     (void)r;
     log_info("artifact_put_aborted", "{s:s, s:I}", "sha256", p->hex,
              "bytes", (json_int_t)p->bytes);
-    store_write_abort(p->w);
+    if (p->restoring && !p->restored) {
+        p->gone = true; /* freed by put_restored */
+        return;
+    }
+    if (!p->restoring)
+        store_write_abort(p->w);
     mem_free(p);
 }
 
@@ -155,6 +175,46 @@ static void put_done(int rc, const struct err *err, unsigned datasets,
     mem_free(p);
 }
 
+/* Both the body and the restore ended: answer as for a write. */
+static void put_reply_restored(struct put *p)
+{
+    json_t *v;
+
+    if (p->rrc < 0) {
+        log_info("artifact_put_failed", "{s:s, s:s}", "sha256", p->hex,
+                 "error", p->rerr.msg);
+        httpd_reply_err(p->r, &p->rerr);
+    } else {
+        log_info("artifact_put_restored", "{s:s, s:I, s:i, s:i}", "sha256",
+                 p->hex, "body_bytes_dropped", (json_int_t)p->bytes,
+                 "datasets", (int)p->rdatasets, "successful_writes",
+                 (int)p->rcopies);
+        v = json_pack("{s:i, s:i}", "datasets", (int)p->rdatasets,
+                      "successful_writes", (int)p->rcopies);
+        httpd_reply_json(p->r, 200, v);
+        json_decref(v);
+    }
+    httpd_req_unref(p->r);
+    mem_free(p);
+}
+
+static void put_restored(int rc, const struct err *err, unsigned datasets,
+                         unsigned copies, void *arg)
+{
+    struct put *p = arg;
+
+    p->restored = true;
+    p->rrc = rc;
+    if (rc < 0 && err)
+        p->rerr = *err;
+    p->rdatasets = datasets;
+    p->rcopies = copies;
+    if (p->gone)
+        mem_free(p);
+    else if (p->body_done)
+        put_reply_restored(p);
+}
+
 static void put_headers(struct agent *a, struct httpd_req *r,
                         const struct sha256 *h)
 {
@@ -173,11 +233,23 @@ static void put_headers(struct agent *a, struct httpd_req *r,
         err_set(&err, ERR_NOMEM, "out of memory");
         goto reject;
     }
-    if (store_write_begin(a->st, &p->w, h, gen, (int64_t)len, &err) < 0)
-        goto reject;
     p->a = a;
     p->r = r;
     sha256_to_hex(p->hex, h);
+    if (store_restore_wait(a->st, h, gen, put_restored, p, &err) == 0) {
+        p->restoring = true;
+        httpd_req_set_data(r, p);
+        httpd_req_stream(r, put_data, put_abort, p);
+        log_info("artifact_put_from_trash", "{s:s, s:I, s:s}", "sha256",
+                 p->hex, "generation", (json_int_t)gen, "request_id",
+                 httpd_req_id(r));
+        return;
+    }
+    if (err.code != ERR_NOTFOUND)
+        goto reject;
+    err = (struct err)ERR_INIT;
+    if (store_write_begin(a->st, &p->w, h, gen, (int64_t)len, &err) < 0)
+        goto reject;
     store_write_set_flow(p->w, put_flow, p);
     httpd_req_set_data(r, p);
     httpd_req_stream(r, put_data, put_abort, p);
@@ -351,8 +423,21 @@ static void reply_copy(struct agent *a, struct httpd_req *r)
     httpd_query_generation(&gen, httpd_req_query(r), &err);
     data = httpd_req_body(r, &len);
     body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
-    if (!body || parse_depot_url(base, sizeof(base), body, &err) < 0 ||
-        store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
+    if (!body || parse_depot_url(base, sizeof(base), body, &err) < 0) {
+        if (!err.code)
+            err_set(&err, ERR_INVAL, "bad body");
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    /* held in trash/: restore it, download nothing */
+    if (copies_start_restore(a->copies, a->st, r, &h, gen, base, &err) == 0)
+        goto out;
+    if (err.code != ERR_NOTFOUND) {
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    err = (struct err)ERR_INIT;
+    if (store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
         if (!err.code)
             err_set(&err, ERR_INVAL, "bad body");
         httpd_reply_err(r, &err);
@@ -447,7 +532,13 @@ static void api_request(struct httpd_req *r, void *arg)
     if (p) {
         httpd_req_ref(r);
         httpd_req_set_data(r, NULL);
-        store_write_finish(p->w, put_done, p);
+        if (!p->restoring) {
+            store_write_finish(p->w, put_done, p);
+        } else {
+            p->body_done = true;
+            if (p->restored)
+                put_reply_restored(p);
+        }
         return;
     }
     if (strcmp(route, "artifacts_config") == 0) {

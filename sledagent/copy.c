@@ -6,7 +6,11 @@
  * CURL_WRITEFUNC_PAUSE and curlev_unpause from the store's flow callback.
  * The source's Content-Length is checked against space and quota
  * (store_write_set_expected_len) before the 202. The receive rate limit
- * is divided among the running copies. Loop thread only.
+ * is divided among the running copies. A copy of an artifact this sled
+ * holds in trash/ downloads nothing: it waits for the restore
+ * (store_restore_wait), is answered 202 once it is done and shows in the
+ * registry as "done" with 0 bytes and "from_trash": true; if the restore
+ * fails it falls back to the download. Loop thread only.
  */
 #include "sledagent/copy.h"
 
@@ -40,6 +44,10 @@ struct copy {
     bool answered;              /* source sent a 2xx header */
     bool paused;
     bool finishing;
+    bool from_trash;            /* answered by a restore from trash/ */
+    bool restore_wait;          /* store_restore_wait callback owed */
+    struct store *st;           /* for the fallback download */
+    struct sha256 h;
     uint64_t generation;
     uint64_t bytes;
     int64_t total;
@@ -84,7 +92,8 @@ static void trim(struct copies *cs)
     while (*pp) {
         struct copy *c = *pp;
 
-        if (c->state != COPY_RUNNING && ++kept > COPY_KEEP) {
+        if (c->state != COPY_RUNNING && !c->restore_wait &&
+            ++kept > COPY_KEEP) {
             *pp = c->next;
             if (c->chunk)
                 evbuffer_free(c->chunk);
@@ -275,24 +284,15 @@ static void on_done(CURL *easy, CURLcode res, void *arg)
     store_write_finish(c->w, on_finished, c);
 }
 
-int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
-                 const struct sha256 *h, uint64_t generation,
-                 const char *depot_base)
+/* Start the transfer of c into w (ownership of w passes to c). On error
+ * w is aborted and c->easy cleaned up. */
+static int copy_launch(struct copy *c, struct store_write *w)
 {
-    struct copy *c = mem_calloc(1, sizeof(*c));
-    int rc = 0;
+    struct copies *cs = c->cs;
+    int rc;
 
-    if (!c || !(c->chunk = evbuffer_new())) {
-        rc = ERR_NOMEM;
-        goto fail;
-    }
-    c->cs = cs;
     c->w = w;
-    c->generation = generation;
-    c->total = -1;
-    sha256_to_hex(c->hex, h);
-    snprintf(c->source, sizeof(c->source), "%s", depot_base);
-    snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", depot_base,
+    snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", c->source,
              c->hex);
     c->easy = curl_easy_init();
     if (!c->easy) {
@@ -319,6 +319,38 @@ int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
     store_write_set_flow(w, on_flow, c);
     if ((rc = curlev_add(cs->cv, c->easy, on_done, c)) < 0)
         goto fail;
+    return 0;
+fail:
+    store_write_abort(w);
+    c->w = NULL;
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
+    c->easy = NULL;
+    return rc;
+}
+
+static struct copy *copy_new(struct copies *cs, const struct sha256 *h,
+                             uint64_t generation, const char *depot_base)
+{
+    struct copy *c = mem_calloc(1, sizeof(*c));
+
+    if (!c || !(c->chunk = evbuffer_new())) {
+        mem_free(c);
+        return NULL;
+    }
+    c->cs = cs;
+    c->h = *h;
+    c->generation = generation;
+    c->total = -1;
+    sha256_to_hex(c->hex, h);
+    snprintf(c->source, sizeof(c->source), "%s", depot_base);
+    return c;
+}
+
+static void copy_register(struct copy *c, struct httpd_req *r)
+{
+    struct copies *cs = c->cs;
+
     if (r) {
         httpd_req_ref(r);
         c->r = r;
@@ -326,20 +358,97 @@ int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
     c->next = cs->list;
     cs->list = c;
     cs->started++;
+}
+
+int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
+                 const struct sha256 *h, uint64_t generation,
+                 const char *depot_base)
+{
+    struct copy *c = copy_new(cs, h, generation, depot_base);
+    int rc;
+
+    if (!c) {
+        store_write_abort(w);
+        return ERR_NOMEM;
+    }
+    rc = copy_launch(c, w);
+    if (rc < 0) {
+        evbuffer_free(c->chunk);
+        mem_free(c);
+        return rc;
+    }
+    copy_register(c, r);
     rate_update(cs);
     log_info("copy_started", "{s:s, s:s, s:I}", "sha256", c->hex, "source",
              c->source, "generation", (json_int_t)generation);
     return 0;
-fail:
-    store_write_abort(w);
-    if (c) {
-        if (c->easy)
-            curl_easy_cleanup(c->easy);
-        if (c->chunk)
-            evbuffer_free(c->chunk);
-        mem_free(c);
+}
+
+/* The restore a copy waited for is over: done, or download after all. */
+static void on_restored(int rc, const struct err *err, unsigned datasets,
+                        unsigned copies, void *arg)
+{
+    struct copy *c = arg;
+    struct store_write *w = NULL;
+    struct err e = ERR_INIT;
+
+    c->restore_wait = false;
+    if (c->state != COPY_RUNNING) /* cancelled (agent shutting down) */
+        goto out;
+    if (rc == 0) {
+        c->state = COPY_DONE;
+        c->from_trash = true;
+        c->cs->done++;
+        log_info("copy_done", "{s:s, s:s, s:I, s:i, s:i, s:b}", "sha256",
+                 c->hex, "source", c->source, "bytes", (json_int_t)0,
+                 "datasets", (int)datasets, "successful_writes", (int)copies,
+                 "from_trash", 1);
+        reply(c, 202, NULL);
+        goto out;
     }
-    return rc;
+    log_info("copy_restore_failed", "{s:s, s:s}", "sha256", c->hex, "error",
+             err ? err->msg : "");
+    if (rc == ERR_UNAVAIL) {
+        set_failed_status(c, 503, err ? err->msg : "store closing");
+        goto out;
+    }
+    if (store_write_begin(c->st, &w, &c->h, c->generation, -1, &e) < 0) {
+        set_failed_status(c, err_http_status(e.code), e.msg);
+        goto out;
+    }
+    if (copy_launch(c, w) < 0) {
+        set_failed_status(c, 500, "cannot start the copy");
+        goto out;
+    }
+    rate_update(c->cs);
+    log_info("copy_started", "{s:s, s:s, s:I}", "sha256", c->hex, "source",
+             c->source, "generation", (json_int_t)c->generation);
+out:
+    trim(c->cs);
+}
+
+int copies_start_restore(struct copies *cs, struct store *st,
+                         struct httpd_req *r, const struct sha256 *h,
+                         uint64_t generation, const char *depot_base,
+                         struct err *err)
+{
+    struct copy *c = copy_new(cs, h, generation, depot_base);
+    int rc;
+
+    if (!c)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    c->st = st;
+    rc = store_restore_wait(st, h, generation, on_restored, c, err);
+    if (rc < 0) {
+        evbuffer_free(c->chunk);
+        mem_free(c);
+        return rc;
+    }
+    c->restore_wait = true;
+    copy_register(c, r);
+    log_info("copy_from_trash", "{s:s, s:s, s:I}", "sha256", c->hex,
+             "source", c->source, "generation", (json_int_t)generation);
+    return 0;
 }
 
 json_t *copies_json(const struct copies *cs)
@@ -356,6 +465,8 @@ json_t *copies_json(const struct copies *cs)
 
         if (!o || (c->error[0] && json_object_set_new(
                                       o, "error", json_string(c->error)) < 0) ||
+            (c->from_trash &&
+             json_object_set_new(o, "from_trash", json_true()) < 0) ||
             json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;
@@ -388,6 +499,8 @@ int copies_metrics(const struct copies *cs, struct buf *out)
 void copies_cancel_all(struct copies *cs)
 {
     for (struct copy *c = cs ? cs->list : NULL; c; c = c->next) {
+        if (c->restore_wait)
+            set_failed(c, "agent shutting down");
         if (c->easy) {
             curlev_remove(cs->cv, c->easy);
             curl_easy_cleanup(c->easy);

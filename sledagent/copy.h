@@ -18,7 +18,9 @@ struct buf;
 struct copies;
 struct curlev;
 struct httpd_req;
+struct err;
 struct sha256;
+struct store;
 struct store_write;
 
 #define COPY_KEEP 256
@@ -43,6 +45,22 @@ int copies_new(struct copies **out, struct curlev *cv,
 int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
                  const struct sha256 *h, uint64_t generation,
                  const char *depot_base);
+
+/*
+ * A copy of h that sits in trash/ here (or is being restored from it):
+ * nothing is downloaded. Registers the copy (source noted, "running",
+ * 0 bytes) and waits for the restore (store_restore_wait); once it is
+ * done the copy is "done" with 0 bytes and "from_trash": true and r (may
+ * be NULL) gets 202 {}; if the restore failed the copy downloads from
+ * depot_base after all, as copies_start. Returns 0; ERR_NOTFOUND if there
+ * is nothing to restore (use copies_start); the refusals of
+ * store_restore_wait (ERR_UNAVAIL, ERR_INVAL, ERR_CONFLICT) or ERR_NOMEM
+ * with err set and nothing replied.
+ */
+int copies_start_restore(struct copies *cs, struct store *st,
+                         struct httpd_req *r, const struct sha256 *h,
+                         uint64_t generation, const char *depot_base,
+                         struct err *err);
 
 /* GET /copies body: a new JSON array. NULL on ERR_NOMEM. */
 json_t *copies_json(const struct copies *cs);

@@ -5,11 +5,12 @@
  *
  * The body is a function of the current config (generation, hashes), the
  * inventory (which datasets hold a verified copy of each hash), dataset
- * health and the set of writes in progress. Whoever changes one of these
- * calls listcache_changed_locked() (st->mu held), which bumps
- * st->list_version: inventory.c when a copy appears or goes, store.c when
- * the config changes, writer.c when a write begins, completes or is
- * aborted. Health is not counted (dataset.c flips it): the cache also keys
+ * health, the set of writes in progress and the set of restores from
+ * trash/ pending. Whoever changes one of these calls
+ * listcache_changed_locked() (st->mu held), which bumps st->list_version:
+ * inventory.c when a copy appears or goes, store.c when the config
+ * changes, writer.c when a write begins, completes or is aborted,
+ * restore.c when a restore becomes pending or is done. Health is not counted (dataset.c flips it): the cache also keys
  * on the bitmask of healthy datasets, read under st->mu on every request.
  * A request whose (version, health) matches the cached body's takes a
  * reference to it: no allocation, no serialization; otherwise the body is
@@ -20,7 +21,7 @@
  *    "in_progress":["<hex>",...]}
  * list in config order, only hashes with a copy on a healthy dataset;
  * in_progress in st->writes order, without duplicates, aborted writes left
- * out. Keys are lowercase hex and need no escaping.
+ * out, then the pending restores not already listed. Keys are lowercase hex and need no escaping.
  *
  * Threading: loop thread only (the body's reference count is not atomic;
  * the evbuffer cleanup that drops a reply's reference runs on the loop).
@@ -99,13 +100,31 @@ static int put_list_locked(struct buf *b, const struct store *st,
     return rc;
 }
 
-/* Append `,"in_progress":[...]}`. Loop thread (st->writes). */
-static int put_in_progress(struct buf *b, const struct store *st)
+/*
+ * Append `,"in_progress":[...]}`: the writes, then the restores (rs, the
+ * pending set's strings taken under st->mu) that no write already lists.
+ * Loop thread (st->writes).
+ */
+static int put_in_progress(struct buf *b, const struct store *st,
+                           const struct buf *rs)
 {
     int rc = buf_puts(b, ",\"in_progress\":[");
+    size_t start = b->len;
+    const size_t q = SHA256_HEX_LEN + 2; /* one quoted hash */
 
     if (rc == 0)
         rc = writer_put_in_progress(b, st);
+    for (size_t off = 0; rc == 0 && off + q <= rs->len; off += q) {
+        const char *h = rs->data + off;
+
+        /* a handful of writes at most (max_writes): a linear search */
+        if (b->len > start && memmem(b->data + start, b->len - start, h, q))
+            continue;
+        if (b->len > start)
+            rc = buf_puts(b, ",");
+        if (rc == 0)
+            rc = buf_append(b, h, q);
+    }
     return rc < 0 ? rc : buf_puts(b, "]}");
 }
 
@@ -136,7 +155,7 @@ void listcache_release(struct store *st)
 int store_list_body(struct store *st, struct store_list_body **out,
                     struct err *err)
 {
-    struct buf b = BUF_INIT;
+    struct buf b = BUF_INIT, rs = BUF_INIT;
     struct store_list_body *lb = NULL;
     uint64_t version;
     unsigned mask;
@@ -158,12 +177,14 @@ int store_list_body(struct store *st, struct store_list_body **out,
     }
     if (rc == 0)
         rc = put_list_locked(&b, st, mask);
+    if (rc == 0)
+        rc = restore_put_in_progress_locked(&rs, st);
     pthread_mutex_unlock(&st->mu);
     if (rc < 0)
         goto out;
     /* the writes list changes on this (the loop) thread only, and every
      * change bumps the version: no lock needed to read it */
-    rc = put_in_progress(&b, st);
+    rc = put_in_progress(&b, st, &rs);
     if (rc == 0)
         lb = mem_alloc(sizeof(*lb) + b.len + 1);
     if (rc < 0 || !lb) {
@@ -180,6 +201,7 @@ int store_list_body(struct store *st, struct store_list_body **out,
     *out = lb;
 out:
     buf_release(&b);
+    buf_release(&rs);
     return rc;
 }
 

@@ -9,6 +9,11 @@
  * back (restore instead of re-download), and wanted artifacts held by one
  * dataset only are copied to the other. Runs are serialised; a kick during
  * a run schedules one more run. With no config nothing is deleted.
+ *
+ * A run is two tasks: sweep and restores, then (after the loop told the
+ * restore waiters, restore.c) the local repair copies, so a PUT or copy
+ * waiting for a restore is not held up by repairs. Each restored hash
+ * leaves the pending set (in_progress) once both datasets were dealt with.
  */
 #include "sledagent/store/store_internal.h"
 
@@ -164,12 +169,24 @@ static void reconcile_task(void *arg)
             if (want)
                 restore(st, d, &cfg.hashes[i]);
         }
+        pthread_mutex_lock(&st->mu);
+        restore_finished_locked(st, &cfg.hashes[i]);
+        pthread_mutex_unlock(&st->mu);
     }
+    artifact_config_release(&cfg);
+}
+
+static void repair_task(void *arg)
+{
+    struct store *st = arg;
+    uint64_t gen = 0;
+
     if (!store_stopping(st))
         repair_missing(st);
-    log_info("store_reconciled", "{s:I}", "generation",
-             (json_int_t)cfg.generation);
-    artifact_config_release(&cfg);
+    pthread_mutex_lock(&st->mu);
+    gen = st->cfg.generation;
+    pthread_mutex_unlock(&st->mu);
+    log_info("store_reconciled", "{s:I}", "generation", (json_int_t)gen);
 }
 
 static void reconcile_done(void *arg)
@@ -180,17 +197,36 @@ static void reconcile_done(void *arg)
     if (st->reconcile_again && !st->stopping) {
         st->reconcile_again = false;
         reconcile_kick(st);
+        return;
     }
+    /* nothing left to run: whatever is still pending (a dataset went
+     * away meanwhile) is not being restored */
+    restore_clear(st);
+}
+
+static void restores_done(void *arg)
+{
+    struct store *st = arg;
+
+    restore_notify(st);
+    if (st->stopping ||
+        workq_submit(st->wq_meta, repair_task, reconcile_done, st) < 0)
+        reconcile_done(st);
 }
 
 void reconcile_kick(struct store *st)
 {
     if (st->stopping || !st->wq_meta)
         return;
+    pthread_mutex_lock(&st->mu);
+    restore_mark_locked(st);
+    pthread_mutex_unlock(&st->mu);
     if (st->reconcile_running) {
         st->reconcile_again = true;
         return;
     }
-    if (workq_submit(st->wq_meta, reconcile_task, reconcile_done, st) == 0)
+    if (workq_submit(st->wq_meta, reconcile_task, restores_done, st) == 0)
         st->reconcile_running = true;
+    else
+        restore_clear(st);
 }

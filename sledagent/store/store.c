@@ -453,6 +453,7 @@ void store_close(struct store *st)
     st->wq_write = NULL;
     workq_free(st->wq_meta); /* runs queued ledger writes to the end */
     st->wq_meta = NULL;
+    restore_close(st);
     while (st->puts_head) {
         struct config_put *p = st->puts_head;
         struct err e = ERR_INIT;

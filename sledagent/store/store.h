@@ -105,7 +105,9 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
 /*
  * The ArtifactListResponse: {"generation", "list": {hex: count},
  * "datasets": n, "in_progress": [hex...]}. Only artifacts of the current
- * config with a verified copy appear. ERR_INVAL (400) with no config,
+ * config with a verified copy appear. in_progress lists the writes under
+ * way and the wanted artifacts being restored from trash/ (from the
+ * moment their config was accepted until the restore is done), each once. ERR_INVAL (400) with no config,
  * ERR_UNAVAIL with no dataset, ERR_NOMEM. *out is a new reference (parsed
  * from store_list_body's text). Memory only. Loop thread.
  */
@@ -207,6 +209,25 @@ void store_write_finish(struct store_write *w, store_write_done_fn cb,
  * the background, nothing renamed. The store_write is freed; no callback.
  */
 void store_write_abort(struct store_write *w);
+
+/*
+ * A PUT or copy of h that must not download it again: if h sits in trash/
+ * of a healthy dataset that lacks it, or is already being restored from
+ * there (a config wanting it again started that), wait for the restore
+ * instead. Checks first, as store_write_begin: ERR_UNAVAIL (no dataset,
+ * ledgers corrupt), ERR_INVAL (no config, h not in it), ERR_CONFLICT
+ * (generation != current). ERR_NOTFOUND: nothing to restore (write it
+ * normally). ERR_NOMEM. On 0, cb(rc, err, datasets, copies, arg) runs
+ * later on the loop (never from inside this call) once the reconciler
+ * dealt with h: rc 0 with the number of verified copies now held (the
+ * restored files were re-hashed before their rename back), ERR_IO if no
+ * copy could be restored (the trashed file was corrupt or unreadable:
+ * download it), ERR_UNAVAIL if the store closed first. No bytes are
+ * written and no write slot (max_writes) is taken. Loop thread.
+ */
+int store_restore_wait(struct store *st, const struct sha256 *h,
+                       uint64_t generation, store_write_done_fn cb,
+                       void *arg, struct err *err);
 
 /*
  * Open a verified copy of h for reading (depot GET): *fd_out (caller

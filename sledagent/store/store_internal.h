@@ -2,7 +2,7 @@
 /*
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, reconcile.c,
- * trash.c, repair.c, scrub.c, listcache.c). Not for use outside that directory.
+ * trash.c, restore.c, repair.c, scrub.c, listcache.c). Not for use outside that directory.
  *
  * Locking: st->mu guards every field of struct store and struct dataset
  * that a worker thread may touch (health, byte counts, inventory, trash
@@ -94,6 +94,7 @@ enum write_fail_reason {
 };
 
 struct config_put; /* queued config put (store.c) */
+struct restore_waiter; /* PUT or copy waiting for a restore (restore.c) */
 
 struct store {
     struct event_base *base;
@@ -122,6 +123,11 @@ struct store {
     struct store_list_body *list_cache;
     uint64_t list_cache_version;
     unsigned list_cache_health; /* bit d: dataset d healthy at build */
+    /* restores from trash/ under way (restore.c): the pending set under
+     * mu, the waiters loop thread only */
+    struct sha256 *restoring;
+    size_t nrestoring, restoring_cap;
+    struct restore_waiter *waiters;
 };
 
 /* --- dataset.c ----------------------------------------------------------- */
@@ -238,9 +244,41 @@ void trash_purge_expired(struct store *st, time_t now);
  */
 void trash_purge_for_space(struct store *st, int d, uint64_t need);
 
+/* --- restore.c ---------------------------------------------------------- */
+
+/*
+ * Add to the pending set every hash of the current config that is in
+ * trash/ of a healthy dataset not holding it (listed in_progress from
+ * now on). Memory only; on NOMEM a hash is left out (logged). st->mu held.
+ */
+void restore_mark_locked(struct store *st);
+/* Whether h is pending restore. st->mu held. */
+bool restore_pending_locked(const struct store *st, const struct sha256 *h);
+/* The reconciler dealt with h on every dataset: drop it. st->mu held. */
+void restore_finished_locked(struct store *st, const struct sha256 *h);
+/* Drop every pending hash, then restore_notify. Loop thread. */
+void restore_clear(struct store *st);
+/*
+ * Call back (and free) every waiter whose hash is no longer pending: rc 0
+ * with the verified copy count if one exists, else ERR_IO; ERR_UNAVAIL
+ * when the store is closing. Loop thread.
+ */
+void restore_notify(struct store *st);
+/*
+ * Append the pending hashes as JSON strings separated by commas. Returns
+ * 0 or ERR_NOMEM. st->mu held.
+ */
+int restore_put_in_progress_locked(struct buf *b, const struct store *st);
+/* At store_close (stopping set): waiters get ERR_UNAVAIL; free the set. */
+void restore_close(struct store *st);
+
 /* --- reconcile.c --------------------------------------------------------- */
 
-/* Loop thread: start (or re-run after the current one) the reconciler. */
+/*
+ * Loop thread: start (or re-run after the current one) the reconciler.
+ * First marks the pending restores (restore_mark_locked); if the run
+ * cannot be queued they are dropped again.
+ */
 void reconcile_kick(struct store *st);
 
 /* --- repair.c ------------------------------------------------------------ */

@@ -3,7 +3,10 @@
  * Black-box tests of trash/ (DESIGN.md section 3): with --trash-retention 1
  * an artifact a new config drops is moved to trash/ and purged after the
  * retention (polled); with the default retention, a config wanting a
- * trashed artifact again restores it from trash (no upload).
+ * trashed artifact again restores it from trash (no upload), and a PUT or
+ * a copy-from-depot of an artifact being restored from trash transfers no
+ * byte (bug D): the PUT is answered 200 from the restored copies, the copy
+ * 202 and "done" with 0 bytes, its source never contacted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
@@ -45,24 +49,32 @@ static bool files_are(void *arg)
     return true;
 }
 
-/* gen 1 {x}, x stored; then gen 2 {} (x goes to trash). */
-static void trash_one(struct agentproc *a, char *hex, char *tname)
+/* gen 1 {x} (len random bytes), x stored; then gen 2 {} (x to trash). */
+static void trash_len(struct agentproc *a, char *hex, char *tname,
+                      size_t len)
 {
     const char *cfg[1] = {hex};
-    char data[5000];
+    char *data = mem_alloc(len);
     struct file_arg fa = {a, tname, true};
 
-    testutil_random(data, sizeof(data));
-    testutil_sha256_hex(hex, data, sizeof(data));
+    assert_non_null(data);
+    testutil_random(data, len);
+    testutil_sha256_hex(hex, data, len);
     snprintf(tname, 80, "trash/%s", hex);
     assert_int_equal(agentproc_put_config(a, 1, cfg, 1), 204);
-    assert_int_equal(agentproc_put_artifact(a, hex, 1, data, sizeof(data),
-                                            NULL), 200);
+    assert_int_equal(agentproc_put_artifact(a, hex, 1, data, len, NULL),
+                     200);
+    mem_free(data);
     assert_int_equal(agentproc_put_config(a, 2, NULL, 0), 204);
     assert_true(testutil_wait_for(files_are, &fa, 10000));
     fa.name = hex;
     fa.want = false;
     assert_true(files_are(&fa));
+}
+
+static void trash_one(struct agentproc *a, char *hex, char *tname)
+{
+    trash_len(a, hex, tname, 5000);
 }
 
 static void test_agent_trash__purged_after_retention(void **state)
@@ -105,6 +117,114 @@ static void test_agent_trash__wanted_again_is_restored(void **state)
     f->passed = true;
 }
 
+/* The value of the sample line "name N" of GET /metrics. */
+static uint64_t metric(struct agentproc *a, const char *name)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[128], key[128];
+    const char *p;
+    uint64_t v;
+
+    snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(a));
+    snprintf(key, sizeof(key), "\n%s ", name);
+    assert_int_equal(http_client_get(&r, url), 0);
+    assert_int_equal(r.status, 200);
+    p = strstr(r.body.data, key);
+    if (!p)
+        fail_msg("no metric %s", name);
+    v = strtoull(p + strlen(key), NULL, 10);
+    http_client_resp_release(&r);
+    return v;
+}
+
+/*
+ * Large enough that re-hashing both trashed copies takes long after the
+ * config was accepted: the request below arrives while the restore runs.
+ */
+#define RESTORE_LEN (48u * 1024 * 1024)
+
+static void test_agent_trash__issue_bug_d_put_restores(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char hex[SHA256_HEX_LEN + 1], tname[80];
+    const char *cfg[1] = {hex};
+    char body[64] = "not the artifact: the restored copies answer";
+    struct file_arg fa = {f->a, hex, true};
+    uint64_t written;
+    json_t *v;
+
+    trash_len(f->a, hex, tname, RESTORE_LEN);
+    written = metric(f->a, "sledagent_store_bytes_written_total");
+    assert_int_equal(agentproc_put_config(f->a, 3, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, hex, 3, body,
+                                            strlen(body), &r), 200);
+    v = http_client_json(&r);
+    assert_non_null(v);
+    assert_int_equal(json_integer_value(json_object_get(v, "datasets")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(v, "successful_writes")), 2);
+    json_decref(v);
+    http_client_resp_release(&r);
+    assert_int_equal(agentproc_count(f->a, hex), 2);
+    assert_true(files_are(&fa));
+    assert_int_equal(metric(f->a, "sledagent_store_bytes_written_total"),
+                     written);
+    assert_int_equal(metric(f->a, "sledagent_store_restored_total"), 2);
+    f->passed = true;
+}
+
+static void test_agent_trash__issue_bug_d_copy_restores(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char hex[SHA256_HEX_LEN + 1], tname[80], url[256];
+    const char *cfg[1] = {hex};
+    /* nothing listens there: any download attempt would fail (502) */
+    const char *body = "{\"depot_base_url\": \"http://127.0.0.1:9\"}";
+    struct file_arg fa = {f->a, hex, true};
+    uint64_t written, copied;
+    json_t *v, *e;
+    size_t i;
+    bool seen = false;
+
+    trash_len(f->a, hex, tname, RESTORE_LEN);
+    written = metric(f->a, "sledagent_store_bytes_written_total");
+    copied = metric(f->a, "sledagent_copy_bytes_total");
+    assert_int_equal(agentproc_put_config(f->a, 3, cfg, 1), 204);
+    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation=3",
+             agentproc_api_url(f->a), hex);
+    assert_int_equal(http_client_send(&r, "POST", url, body, strlen(body)),
+                     0);
+    assert_int_equal(r.status, 202);
+    assert_string_equal(r.body.data, "{}");
+    http_client_resp_release(&r);
+    /* the 202 came once the restore was done */
+    assert_int_equal(agentproc_count(f->a, hex), 2);
+    assert_true(files_are(&fa));
+    snprintf(url, sizeof(url), "%s/copies", agentproc_api_url(f->a));
+    assert_int_equal(http_client_get(&r, url), 0);
+    v = http_client_json(&r);
+    json_array_foreach(v, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "sha256")), hex))
+            continue;
+        seen = true;
+        assert_string_equal(json_string_value(json_object_get(e, "state")),
+                            "done");
+        assert_int_equal(json_integer_value(json_object_get(e, "bytes")), 0);
+        assert_string_equal(json_string_value(json_object_get(e, "source")),
+                            "http://127.0.0.1:9");
+        assert_true(json_is_true(json_object_get(e, "from_trash")));
+    }
+    assert_true(seen);
+    json_decref(v);
+    http_client_resp_release(&r);
+    assert_int_equal(metric(f->a, "sledagent_copy_bytes_total"), copied);
+    assert_int_equal(metric(f->a, "sledagent_store_bytes_written_total"),
+                     written);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -113,6 +233,12 @@ int main(void)
             agentproc_fixture_teardown, (void *)short_retention),
         cmocka_unit_test_setup_teardown(
             test_agent_trash__wanted_again_is_restored,
+            agentproc_fixture_setup, agentproc_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_agent_trash__issue_bug_d_put_restores,
+            agentproc_fixture_setup, agentproc_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_agent_trash__issue_bug_d_copy_restores,
             agentproc_fixture_setup, agentproc_fixture_teardown),
     };
 

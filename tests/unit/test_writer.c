@@ -4,12 +4,17 @@
  * (pause above the high watermark, resume once drained) with a large
  * streamed body, a dataset vanishing mid-write (dropped, marked unhealthy,
  * the other copy succeeds) and coming back (probe re-creates tmp/ and
- * trash/ and copies the artifact over), abort removing temp files.
+ * trash/ and copies the artifact over), abort removing temp files, and
+ * restores from trash/ (bug D): a config wanting a trashed artifact lists
+ * it in_progress from the moment it is accepted until both copies are
+ * back, and a write waiting for that restore writes no byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +23,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/buf.h"
 #include "common/mem.h"
 #include "sledagent/store/store.h"
 #include "tests/support/testutil.h"
@@ -178,6 +184,144 @@ static void test_writer__abort_removes_temps(void **state)
     mem_free(data);
 }
 
+/* ---- restore from trash (bug D) ---------------------------------------- */
+
+/* The list's view of h: its count (0 if absent) and whether in_progress. */
+static void list_state(struct fx *fx, const struct sha256 *h, unsigned *count,
+                       bool *in_progress)
+{
+    char hex[SHA256_HEX_LEN + 1];
+    struct err err = ERR_INIT;
+    json_t *v = NULL, *n, *ip, *e;
+    size_t i;
+
+    sha256_to_hex(hex, h);
+    assert_int_equal(store_list(fx->st, &v, &err), 0);
+    n = json_object_get(json_object_get(v, "list"), hex);
+    *count = n ? (unsigned)json_integer_value(n) : 0;
+    *in_progress = false;
+    ip = json_object_get(v, "in_progress");
+    json_array_foreach(ip, i, e)
+        if (strcmp(json_string_value(e), hex) == 0)
+            *in_progress = true;
+    json_decref(v);
+}
+
+static bool in_trash_both(struct fx *fx, void *arg)
+{
+    const struct sha256 *h = arg;
+    char hex[SHA256_HEX_LEN + 1], p[4096];
+
+    sha256_to_hex(hex, h);
+    for (int d = 0; d < 2; d++) {
+        snprintf(p, sizeof(p), "%s/trash/%s", fx->ds[d], hex);
+        if (!testutil_exists(p) || exists_art(fx, d, h))
+            return false;
+    }
+    return true;
+}
+
+static uint64_t metric(struct fx *fx, const char *name)
+{
+    struct buf b = BUF_INIT;
+    char key[128];
+    const char *p;
+    uint64_t v = 0;
+
+    snprintf(key, sizeof(key), "\n%s ", name); /* the sample line */
+    assert_int_equal(store_metrics(fx->st, &b), 0);
+    p = strstr(b.data, key);
+    assert_non_null(p);
+    v = strtoull(p + strlen(key), NULL, 10);
+    buf_release(&b);
+    return v;
+}
+
+/* gen 1 {h} stored on both datasets, then gen 2 {} moved it to trash/. */
+static void trash_blob(struct fx *fx, struct sha256 *h, size_t len)
+{
+    struct err err = ERR_INIT;
+    struct res r = {0};
+    void *data;
+
+    make_blob(&data, h, len, 91);
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, h, 1, &err), 0);
+    assert_int_equal(write_artifact(fx, h, 1, data, len, 1u << 20, &r), 0);
+    assert_int_equal(put_config(fx, 2, NULL, 0, &err), 0);
+    assert_true(wait_for(fx, in_trash_both, h, 10000));
+    mem_free(data);
+}
+
+static void test_writer__issue_bug_d_restore_listed_in_progress(void **state)
+{
+    struct fx *fx = *state;
+    struct err err = ERR_INIT;
+    struct sha256 h;
+    unsigned count = 0, polls = 0;
+    bool ip = false;
+    int64_t end;
+
+    trash_blob(fx, &h, 24u << 20);
+    assert_int_equal(put_config(fx, 3, &h, 1, &err), 0);
+    /* accepted: the restore has not run yet, the list says so at once */
+    list_state(fx, &h, &count, &ip);
+    assert_true(ip);
+    end = testutil_now_ms() + 10000;
+    while (testutil_now_ms() < end) {
+        list_state(fx, &h, &count, &ip);
+        polls++;
+        /* never absent and not in progress: the controller would copy */
+        assert_true(ip || count > 0);
+        if (count == 2 && !ip)
+            break;
+        event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+    assert_int_equal(count, 2);
+    assert_false(ip);
+    assert_true(exists_art(fx, 0, &h) && exists_art(fx, 1, &h));
+    assert_int_equal(metric(fx, "sledagent_store_restored_total"), 2);
+    print_message("restore polls: %u\n", polls);
+}
+
+static void test_writer__issue_bug_d_write_waits_for_restore(void **state)
+{
+    struct fx *fx = *state;
+    struct err err = ERR_INIT;
+    struct sha256 h, other;
+    struct res r = {0};
+    uint64_t written;
+    void *data;
+
+    trash_blob(fx, &h, 3u << 20);
+    written = metric(fx, "sledagent_store_bytes_written_total");
+    assert_int_equal(put_config(fx, 3, &h, 1, &err), 0);
+    /* the wrong generation and an unknown hash are refused as for a write */
+    assert_int_equal(store_restore_wait(fx->st, &h, 2, wdone_cb, &r, &err),
+                     ERR_CONFLICT);
+    make_blob(&data, &other, 10, 7);
+    err = (struct err)ERR_INIT;
+    assert_int_equal(store_restore_wait(fx->st, &other, 3, wdone_cb, &r,
+                                        &err), ERR_INVAL);
+    err = (struct err)ERR_INIT;
+    assert_int_equal(store_restore_wait(fx->st, &h, 3, wdone_cb, &r, &err),
+                     0);
+    assert_false(r.done); /* never from inside the call */
+    assert_true(wait_flag(fx, &r.done, 10000));
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.datasets, 2);
+    assert_int_equal(r.successful, 2);
+    assert_true(exists_art(fx, 0, &h) && exists_art(fx, 1, &h));
+    assert_int_equal(metric(fx, "sledagent_store_bytes_written_total"),
+                     written);
+    /* held now, nothing in trash/: write it normally */
+    err = (struct err)ERR_INIT;
+    assert_int_equal(store_restore_wait(fx->st, &h, 3, wdone_cb, &r, &err),
+                     ERR_NOTFOUND);
+    assert_non_null(strstr(err.msg, "is not in trash"));
+    mem_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +329,8 @@ int main(void)
         T(test_writer__flow_control),
         T(test_writer__dataset_lost_mid_write),
         T(test_writer__abort_removes_temps),
+        T(test_writer__issue_bug_d_restore_listed_in_progress),
+        T(test_writer__issue_bug_d_write_waits_for_restore),
 #undef T
     };
 
