@@ -37,6 +37,7 @@ struct xreq {
     struct sledreq *q;
     struct event *timer;     /* busy back-off */
     unsigned busy;
+    bool needed;             /* a later request depends on this one */
     uint64_t last_bytes;
     int64_t last_progress_ms;
 };
@@ -424,7 +425,12 @@ static void on_reply(struct sledreq *q, void *arg)
         return;
     }
     if (status >= 200 && status <= 299) {
-        if (r->kind == PLAN_PUT) {
+        if (r->kind == PLAN_PUT || !x->needed) {
+            /* A copy nothing of this run waits for is done once the
+             * target accepted it (202): waiting for its completion
+             * would only let a slow or frozen source hold the run. The
+             * next activation's list finds the result (in_progress,
+             * held, or missing again). */
             end(x, X_OK, NULL);
         } else {
             sledreq_free(x->q);
@@ -577,8 +583,12 @@ int execute_start(struct execute **out, const struct execute_opts *o,
         return ERR_NOMEM;
     }
     for (size_t i = 0; i < e->n; i++) {
+        int32_t d = o->plan->reqs[i].depends_on;
+
         e->reqs[i].e = e;
         e->reqs[i].idx = i;
+        if (d >= 0 && (size_t)d < e->n)
+            e->reqs[d].needed = true;
     }
     for (size_t i = 0; i < e->n_targets; i++) {
         e->targets[i].e = e;

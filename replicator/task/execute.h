@@ -6,12 +6,17 @@
  * never waits for the disk, Content-Length = length,
  * ?generation=G), then copies (POST .../copy-from-depot?generation=G with
  * the source's depot URL). A request starts only once its depends_on
- * request succeeded and is skipped if that failed. A copy is done when the
- * target lists the hash at G in GET /artifacts (count > 0; a re-copy:
- * on every healthy dataset) or reports it done in GET /copies (which
- * keeps only recent copies), failed when /copies reports it failed (with
- * its reason) or it makes no progress for copy_stall_secs. One poller per
- * target. A sled that does not answer at all (refused, reset, timed out)
+ * request succeeded and is skipped if that failed. A copy (or re-copy)
+ * that no later request of the plan depends on is done once the target
+ * accepted it (2xx: copy_ok counts accepted copies); the next
+ * activation's list finds its result, so a slow or frozen source never
+ * holds the run. A copy that a later request depends on (an epidemic
+ * wave) is waited for: it is done when the target lists the hash at G in
+ * GET /artifacts (count > 0; a re-copy: on every healthy dataset) or
+ * reports it done in GET /copies (which keeps only recent copies),
+ * failed when /copies reports it failed (with its reason) or it makes no
+ * progress for copy_stall_secs (its dependents are then skipped; every
+ * other request proceeds meanwhile). One poller per target. A sled that does not answer at all (refused, reset, timed out)
  * is down for the rest of the run: every request to it, or reading from
  * it, that has not ended fails at once (dependents are skipped), so one
  * bad sled never holds up the others. PUTs together never exceed

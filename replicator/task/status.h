@@ -37,7 +37,12 @@ enum status_op {
 struct status_counters {
     uint64_t put_config_ok, put_config_err;
     uint64_t list_ok, list_err;
-    uint64_t put_ok, put_err;
+    uint64_t put_ok, put_err;   /* ok: the sled wrote it (2xx) */
+    /* copy_ok: the target accepted the copy (202), or completed it when
+     * a later request of the run waited for it (an epidemic wave); the
+     * next run's list finds an accepted copy that failed later.
+     * copy_err: refused, unreachable, or a waited-for copy that failed
+     * or stalled. Re-copies count here. */
     uint64_t copy_ok, copy_err;
 };
 

@@ -23,6 +23,18 @@ if(TARGET replicator_core)
                     ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
             LIBS replicator_core replicator_db TIMEOUT 300)
     add_dependencies(test_replication_fake task_harness)
+    rd_test(test_replication_stall LABELS integration
+            SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_stall.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+            LIBS replicator_core replicator_db TIMEOUT 180)
+    target_link_libraries(test_replication_stall PRIVATE replicator_db)
+    add_dependencies(test_replication_stall task_harness)
+    rd_test(test_task_killed LABELS fault
+            SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_task_killed.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+            LIBS replicator_core replicator_db TIMEOUT 180)
+    target_link_libraries(test_task_killed PRIVATE replicator_db)
+    add_dependencies(test_task_killed task_harness)
     # Fault tests of the task (label fault): the rig with a fault injected.
     rd_test(test_task_generation LABELS fault
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_task_generation.c
@@ -33,6 +45,8 @@ if(TARGET replicator_core)
     if(TARGET sledagent)
       add_dependencies(test_replication sledagent)
       add_dependencies(test_task_generation sledagent)
+      add_dependencies(test_replication_stall sledagent)
+      add_dependencies(test_task_killed sledagent)
     endif()
   endif()
 endif()

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <setjmp.h>
@@ -87,6 +88,8 @@ int rig_inst_start(struct rig *g, struct inst *in, const char *name,
     for (size_t i = 0; extra && extra[i] && k < 22; i++)
         argv[k++] = extra[i];
     argv[k] = NULL;
+    /* A restart on the same name must not read the old port. */
+    (void)unlink(pf);
     rc = proc_spawn(&in->p, bin, (char *const *)argv, NULL, in->log);
     if (rc == 0)
         rc = proc_wait_port_file(&ports, pf, in->p, 60000);
@@ -123,8 +126,20 @@ int rig_agent_start(struct rig *g, size_t i)
 int rig_agent_start_args(struct rig *g, size_t i, const char *x1,
                          const char *x2)
 {
+    const char *extra[] = {x1, x2, NULL};
+
+    return rig_agent_start_argv(g, i, x1 ? extra : NULL);
+}
+
+int rig_agent_start_argv(struct rig *g, size_t i, const char *const *extra)
+{
     char reg[96], id[40];
-    const char *args[] = {"--replicator", reg, "--id", id, x1, x2, NULL};
+    const char *args[16] = {"--replicator", reg, "--id", id, NULL};
+    size_t k = 4;
+
+    for (size_t j = 0; extra && extra[j] && k < 15; j++)
+        args[k++] = extra[j];
+    args[k] = NULL;
 
     /* A stable identity, as a real sled has across restarts. */
     snprintf(reg, sizeof(reg), "%s", g->in[0].url);

@@ -71,6 +71,8 @@ void rig_inst_stop(struct inst *in);
 int rig_agent_start(struct rig *g, size_t i);
 int rig_agent_start_args(struct rig *g, size_t i, const char *x1,
                          const char *x2);
+/* Same with up to 11 extra arguments (NULL-terminated; NULL: none). */
+int rig_agent_start_argv(struct rig *g, size_t i, const char *const *extra);
 /* GET base+path: the 200 body as JSON (new reference) or NULL. */
 json_t *rig_get_json(const char *base, const char *path);
 /* POST base+path, no body: status in *code, JSON reply or NULL. */
