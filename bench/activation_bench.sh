@@ -134,7 +134,7 @@ log "converged after $conv activations"
 
 # Warm-up (connections, page cache), not measured.
 timeout 60 "$BIN/replicator" --url "$URL" --json activate >/dev/null
-curl -s --parallel --parallel-max "$N" --config "$T/lists.curl" >/dev/null
+curl -s --no-progress-meter --parallel --parallel-max "$N" --config "$T/lists.curl" >/dev/null
 
 RUN_MS=() CLI_MS=() BASE_MS=()
 for r in $(seq "$RUNS"); do
@@ -147,7 +147,7 @@ for r in $(seq "$RUNS"); do
     run=$(field "$T/status-$r.json" 'd["last_run"]["duration_ms"]')
     cli=$(calc "($t1 - $t0) * 1000")
     t0=$(now)
-    curl -sf --parallel --parallel-max "$N" --config "$T/lists.curl" >"$T/lists-$r.out"
+    curl -sf --no-progress-meter --parallel --parallel-max "$N" --config "$T/lists.curl" >"$T/lists-$r.out"
     t1=$(now)
     base=$(calc "($t1 - $t0) * 1000")
     log "run $r: activation ${run} ms (run), ${cli} ms (replicator activate); baseline ${base} ms"
