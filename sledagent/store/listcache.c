@@ -10,7 +10,8 @@
  * listcache_changed_locked() (st->mu held), which bumps st->list_version:
  * inventory.c when a copy appears or goes, store.c when the config
  * changes, writer.c when a write begins, completes or is aborted,
- * restore.c when a restore becomes pending or is done. Health is not counted (dataset.c flips it): the cache also keys
+ * restore.c when a restore becomes pending or is done. Health is not
+ * counted (dataset.c flips it): the cache also keys
  * on the bitmask of healthy datasets, read under st->mu on every request.
  * A request whose (version, health) matches the cached body's takes a
  * reference to it: no allocation, no serialization; otherwise the body is
@@ -21,7 +22,8 @@
  *    "in_progress":["<hex>",...]}
  * list in config order, only hashes with a copy on a healthy dataset;
  * in_progress in st->writes order, without duplicates, aborted writes left
- * out, then the pending restores not already listed. Keys are lowercase hex and need no escaping.
+ * out, then the pending restores not already listed. Keys are lowercase
+ * hex and need no escaping.
  *
  * Threading: loop thread only (the body's reference count is not atomic;
  * the evbuffer cleanup that drops a reply's reference runs on the loop).

@@ -391,6 +391,9 @@ int store_open(struct store **out, struct event_base *base,
         st->opts.max_writes = STORE_DEFAULT_MAX_WRITES;
     if (!st->opts.scrub_interval_secs)
         st->opts.scrub_interval_secs = 3600;
+    for (int d = 0; d < STORE_DATASETS; d++)
+        if (!st->opts.quota_bytes_ds[d])
+            st->opts.quota_bytes_ds[d] = st->opts.quota_bytes;
     rc = inventory_init(&st->inv);
     if (rc < 0) {
         err_set(err, rc, "store: out of memory");

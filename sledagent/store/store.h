@@ -40,6 +40,8 @@ struct store_opts {
     const char *dataset[STORE_DATASETS]; /* directory paths; one may be NULL */
     uint64_t max_body_bytes;       /* per-artifact cap (413 above) */
     uint64_t quota_bytes;          /* per dataset, 0 = no quota */
+    uint64_t quota_bytes_ds[STORE_DATASETS]; /* dataset d's own quota,
+                                      0 = quota_bytes (DESIGN.md 3) */
     uint64_t reserve_bytes;        /* free space kept back on each dataset */
     unsigned trash_retention_secs; /* default 86400 */
     unsigned max_writes;           /* concurrent writes (PUT + copy), 429 above */

@@ -2,7 +2,8 @@
 /*
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, reconcile.c,
- * trash.c, restore.c, repair.c, scrub.c, listcache.c). Not for use outside that directory.
+ * trash.c, restore.c, repair.c, scrub.c, listcache.c). Not for use
+ * outside that directory.
  *
  * Locking: st->mu guards every field of struct store and struct dataset
  * that a worker thread may touch (health, byte counts, inventory, trash
@@ -129,6 +130,12 @@ struct store {
     size_t nrestoring, restoring_cap;
     struct restore_waiter *waiters;
 };
+
+/* Dataset d's quota in bytes, 0 = none (resolved at store_open). */
+static inline uint64_t store_quota(const struct store *st, int d)
+{
+    return st->opts.quota_bytes_ds[d];
+}
 
 /* --- dataset.c ----------------------------------------------------------- */
 

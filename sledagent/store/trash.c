@@ -164,9 +164,9 @@ void trash_purge_for_space(struct store *st, int d, uint64_t need)
         pthread_mutex_lock(&st->mu);
         ds->free_bytes = fb;
         enough = fb >= st->opts.reserve_bytes + ds->reserved &&
-                 (!st->opts.quota_bytes ||
+                 (!store_quota(st, d) ||
                   ds->artifact_bytes + ds->trash_bytes + ds->reserved <=
-                      st->opts.quota_bytes);
+                      store_quota(st, d));
         if (!enough && ds->trash_count > 0) {
             size_t oldest = 0;
 

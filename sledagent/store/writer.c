@@ -237,7 +237,7 @@ static bool reserve_more(struct store_write *w, int d, uint64_t fb,
     avail = fb > st->opts.reserve_bytes + others
                 ? fb - st->opts.reserve_bytes - others
                 : 0;
-    fits = (!st->opts.quota_bytes || used + len <= st->opts.quota_bytes) &&
+    fits = (!store_quota(st, d) || used + len <= store_quota(st, d)) &&
            avail >= len;
     if (fits) {
         ds->reserved += len;
@@ -560,8 +560,8 @@ static int check_space_locked(struct store *st, struct store_write *w,
 
         if (!ds->healthy)
             continue;
-        if (st->opts.quota_bytes && used + need > st->opts.quota_bytes) {
-            if (used - ds->trash_bytes + need <= st->opts.quota_bytes)
+        if (store_quota(st, d) && used + need > store_quota(st, d)) {
+            if (used - ds->trash_bytes + need <= store_quota(st, d))
                 purge = true;
             else
                 fits = false;

@@ -7,7 +7,8 @@
  * trash/ and copies the artifact over), abort removing temp files, and
  * restores from trash/ (bug D): a config wanting a trashed artifact lists
  * it in_progress from the moment it is accepted until both copies are
- * back, and a write waiting for that restore writes no byte.
+ * back, and a write waiting for that restore writes no byte; a
+ * per-dataset quota (quota_bytes_ds) limits its dataset only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,34 @@ static void test_writer__issue_bug_d_write_waits_for_restore(void **state)
     mem_free(data);
 }
 
+static void test_writer__quota_per_dataset(void **state)
+{
+    struct fx *fx = *state;
+    struct err err = ERR_INIT;
+    struct sha256 h[2];
+    struct res r = {0};
+    void *data[2];
+
+    make_blob(&data[0], &h[0], 100000, 5);
+    make_blob(&data[1], &h[1], 100000, 6);
+    fx->opts.quota_bytes = 1u << 30;   /* both, unless overridden */
+    fx->opts.quota_bytes_ds[0] = 150000; /* A: room for one artifact */
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, h, 2, &err), 0);
+    assert_int_equal(write_artifact(fx, &h[0], 1, data[0], 100000, 65536,
+                                    &r), 0);
+    assert_int_equal(r.successful, 2);
+    /* A is full under its own quota, B (the shared one) is not */
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(write_artifact(fx, &h[1], 1, data[1], 100000, 65536,
+                                    &r), 0);
+    assert_int_equal(r.successful, 1);
+    assert_false(exists_art(fx, 0, &h[1]));
+    assert_true(exists_art(fx, 1, &h[1]));
+    mem_free(data[0]);
+    mem_free(data[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +360,7 @@ int main(void)
         T(test_writer__abort_removes_temps),
         T(test_writer__issue_bug_d_restore_listed_in_progress),
         T(test_writer__issue_bug_d_write_waits_for_restore),
+        T(test_writer__quota_per_dataset),
 #undef T
     };
 
