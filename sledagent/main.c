@@ -43,7 +43,10 @@ static const char usage[] =
     "                             the --listen address)\n"
     "  --port-file FILE           write {\"api\": P, \"depot\": Q} once bound\n"
     "  --max-body-bytes N         artifact size cap (default 2147483648)\n"
-    "  --quota-bytes N            per-dataset quota (default 0 = none)\n"
+    "  --quota-bytes N            quota of each dataset (default 0 = none)\n"
+    "  --quota-bytes-a N, --quota-bytes-b N\n"
+    "                             quota of the first / second dataset only\n"
+    "                             (overrides --quota-bytes for it)\n"
     "  --reserve-bytes N          free space kept on each dataset (default 0)\n"
     "  --trash-retention SECONDS  keep deleted artifacts (default 86400)\n"
     "  --rate-limit BYTES_PER_SEC cap of this sled's link (default 0 = off)\n"
@@ -59,7 +62,8 @@ static const char usage[] =
 enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
-    O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT
+    O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
+    O_QUOTA_B
 };
 
 static const struct option longopts[] = {
@@ -72,6 +76,8 @@ static const struct option longopts[] = {
     {"port-file", required_argument, NULL, O_PORTFILE},
     {"max-body-bytes", required_argument, NULL, O_MAXBODY},
     {"quota-bytes", required_argument, NULL, O_QUOTA},
+    {"quota-bytes-a", required_argument, NULL, O_QUOTA_A},
+    {"quota-bytes-b", required_argument, NULL, O_QUOTA_B},
     {"reserve-bytes", required_argument, NULL, O_RESERVE},
     {"trash-retention", required_argument, NULL, O_TRASH},
     {"rate-limit", required_argument, NULL, O_RATE},
@@ -227,6 +233,8 @@ int main(int argc, char **argv)
                 o.store.max_body_bytes = v;
                 break;
             case O_QUOTA: o.store.quota_bytes = v; break;
+            case O_QUOTA_A: o.store.quota_bytes_ds[0] = v; break;
+            case O_QUOTA_B: o.store.quota_bytes_ds[1] = v; break;
             case O_RESERVE: o.store.reserve_bytes = v; break;
             case O_RATE:
                 if (v > 0 && v < 1024)

@@ -308,6 +308,39 @@ static void test_agent_put__over_quota_507(void **state)
     f->passed = true;
 }
 
+static const char *const args_quota_a[] = {"--quota-bytes-a", "65536",
+                                           NULL};
+
+/* Dataset A's own quota: a large artifact lands on B only (one write). */
+static void test_agent_put__quota_of_one_dataset(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct agenttest_art big;
+    const char *cfg[1];
+    json_t *j;
+    char *pa;
+
+    agenttest_art_make(&big, 256 * 1024);
+    cfg[0] = big.hex;
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, big.hex, 1, big.data,
+                                            big.len, &r), 200);
+    j = http_client_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "datasets")), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(j, "successful_writes")), 1);
+    json_decref(j);
+    assert_stored(f->a, 1, &big);
+    pa = agentproc_path(f->a, 0, big.hex);
+    assert_false(testutil_exists(pa));
+    mem_free(pa);
+    assert_int_equal(agentproc_count(f->a, big.hex), 1);
+    http_client_resp_release(&r);
+    agenttest_art_free(&big);
+    f->passed = true;
+}
+
 static const char *const args_reserve[] = {"--reserve-bytes",
                                            "1000000000000000000", NULL};
 
@@ -628,6 +661,7 @@ int main(void)
         AGENTTEST(test_agent_put__bad_hash_400),
         AGENTTEST_ARGS(test_agent_put__over_body_cap_413, args_small_cap),
         AGENTTEST_ARGS(test_agent_put__over_quota_507, args_quota),
+        AGENTTEST_ARGS(test_agent_put__quota_of_one_dataset, args_quota_a),
         AGENTTEST_ARGS(test_agent_put__reserve_507, args_reserve),
         AGENTTEST_ARGS(test_agent_put__busy_429, args_one_write),
         AGENTTEST(test_agent_put__short_body_then_close),
