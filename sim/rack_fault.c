@@ -143,14 +143,17 @@ int rack_fault_dataset(struct rack *r, size_t k, const char *op, char which,
             rc = err_set(err, ERR_IO, "cannot remove %s", ds);
     } else if (strcmp(op, "restore") == 0) {
         rc = rack_mkdirs(ds, err);
-        if (rc == 0 && (s->quota_bytes ||
+        /* Lifts a fill of this dataset (and a whole-sled quota). */
+        if (rc == 0 && (s->quota_bytes || s->quota_ds[which == 'A' ? 0 : 1] ||
                         rack_proc_alive(s->p.pid, s->p.start))) {
             s->quota_bytes = 0;
+            s->quota_ds[which == 'A' ? 0 : 1] = 0;
             rc = sled_restart(r, k, err);
         }
     } else if (strcmp(op, "fill") == 0) {
-        /* The agent's quota is per sled: both datasets report full. */
-        s->quota_bytes = 1;
+        /* A 1-byte quota on that dataset only (--quota-bytes-a/-b): it
+         * refuses every write while the other keeps taking them. */
+        s->quota_ds[which == 'A' ? 0 : 1] = 1;
         rc = sled_restart(r, k, err);
     } else if (strcmp(op, "corrupt") == 0) {
         if (hash && *hash) {

@@ -90,12 +90,13 @@ static json_t *to_json(const struct rack *r)
 
         rack_path_dataset(a, sizeof(a), r, k, 'A');
         rack_path_dataset(b, sizeof(b), r, k, 'B');
-        o = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I, s:s, s:[s,s]}", "index",
-                      (json_int_t)k, "id", s->id, "process", proc_json(&s->p),
-                      "api_port", (json_int_t)s->api_port, "depot_port",
-                      (json_int_t)s->depot_port, "quota_bytes",
-                      (json_int_t)s->quota_bytes, "state", s->state,
-                      "datasets", a, b);
+        o = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I, s:[I,I], s:s, s:[s,s]}",
+                      "index", (json_int_t)k, "id", s->id, "process",
+                      proc_json(&s->p), "api_port", (json_int_t)s->api_port,
+                      "depot_port", (json_int_t)s->depot_port, "quota_bytes",
+                      (json_int_t)s->quota_bytes, "dataset_quota",
+                      (json_int_t)s->quota_ds[0], (json_int_t)s->quota_ds[1],
+                      "state", s->state, "datasets", a, b);
         if (!o || json_array_append_new(sleds, o) < 0)
             goto fail;
     }
@@ -207,6 +208,11 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
         s->depot_port = get_uint(o, "depot_port");
         if (jsonu_u64(&u, json_object_get(o, "quota_bytes")) == 0)
             s->quota_bytes = u;
+        for (size_t d = 0; d < 2; d++)
+            if (jsonu_u64(&u, json_array_get(json_object_get(o,
+                                                             "dataset_quota"),
+                                             d)) == 0)
+                s->quota_ds[d] = u;
     }
     r->nsleds = i;
     a = json_object_get(v, "replicators");

@@ -33,7 +33,8 @@ struct rack_sled {
     char id[40];          /* stable UUID */
     unsigned api_port;    /* 0 until first bound */
     unsigned depot_port;
-    uint64_t quota_bytes; /* --quota-bytes given now (dataset fill) */
+    uint64_t quota_bytes; /* --quota-bytes given now (both datasets) */
+    uint64_t quota_ds[2]; /* --quota-bytes-a/-b given now (dataset fill) */
     char state[16];       /* running|stopped|killed|partitioned */
 };
 

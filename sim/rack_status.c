@@ -43,6 +43,10 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
                   (json_int_t)s->depot_port, "dataset_dirs", "A",
                   access(a, F_OK) == 0, "B", access(b, F_OK) == 0,
                   "quota_bytes", (json_int_t)s->quota_bytes);
+    if (o)
+        json_object_set_new(o, "dataset_quota",
+                            json_pack("[I,I]", (json_int_t)s->quota_ds[0],
+                                      (json_int_t)s->quota_ds[1]));
     if (!o || !alive || strcmp(s->state, "partitioned") == 0)
         return o;
     if (rack_sled_inventory(&inv, r, k, timeout_ms, &err) < 0) {
@@ -134,6 +138,10 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
             fprintf(f, "%-4s %-4s ", "-", "-");
         if (int_of(o, "quota_bytes") > 0)
             fprintf(f, "filled (quota %lld) ", int_of(o, "quota_bytes"));
+        for (size_t q = 0; q < 2; q++)
+            if (json_integer_value(json_array_get(
+                    json_object_get(o, "dataset_quota"), q)) > 0)
+                fprintf(f, "dataset %c filled ", q == 0 ? 'A' : 'B');
         fprintf(f, "%s\n", note ? note : "");
         if (verbose && arts) {
             const char *h;

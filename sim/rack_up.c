@@ -111,9 +111,9 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
 {
     struct rack_sled *s = &r->sleds[k];
     char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
-    char listen[64], depot[64], rate[32], quota[32], url[128];
-    char ports[PATH_MAX + 16], log[PATH_MAX + 16];
-    char *argv[24];
+    char listen[64], depot[64], rate[32], quota[32], quota_ds[2][32];
+    char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
+    char *argv[32];
     json_t *pf = NULL;
     uint64_t v;
     int rc, n = 0;
@@ -158,6 +158,14 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
                  (unsigned long long)s->quota_bytes);
         argv[n++] = "--quota-bytes";
         argv[n++] = quota;
+    }
+    for (size_t d = 0; d < 2; d++) {
+        if (!s->quota_ds[d])
+            continue;
+        snprintf(quota_ds[d], sizeof(quota_ds[d]), "%llu",
+                 (unsigned long long)s->quota_ds[d]);
+        argv[n++] = d == 0 ? "--quota-bytes-a" : "--quota-bytes-b";
+        argv[n++] = quota_ds[d];
     }
     argv[n] = NULL;
     rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * test_e2e_disk_full: scenario 9. A 4-sled rack converged on one upload;
- * sled 3 is filled (`rack-sim dataset fill 3 A`: the agent restarts with
- * --quota-bytes 1, and since the quota is per sled both datasets are
- * full). A second upload: sled 3 refuses the writes with 507 (seen in the
+ * both datasets of sled 3 are filled (`rack-sim dataset fill 3 A` and
+ * `... 3 B`: the agent restarts with --quota-bytes-a 1 --quota-bytes-b 1).
+ * A second upload: sled 3 refuses the writes with 507 (seen in the
  * replicator's request ring), leaves no half-written file (tmp/ empty,
  * invariant 2), and the other sleds converge. `rack-sim dataset restore 3
- * A` lifts the fill (the sim's "unfill") and sled 3 completes.
+ * A|B` lifts the fills (the sim's "unfill") and sled 3 completes.
  * Invariants 1-3 on every poll, 4 at the end (e2e_util).
  */
 #include <limits.h>
@@ -65,6 +65,7 @@ static void test_e2e_disk_full__refused_then_completes(void **state)
     e2e_wait_converged(t, E2E_ALL, 40000, "1.0.0 converges");
 
     e2e_sim(t, NULL, "dataset", "fill", "3", "A", (char *)NULL);
+    e2e_sim(t, NULL, "dataset", "fill", "3", "B", (char *)NULL);
     doc = e2e_repl_ok(t, 0, "repo", "upload", z2, (char *)NULL);
     json_decref(doc);
     e2e_reload_wanted(t);
@@ -79,6 +80,7 @@ static void test_e2e_disk_full__refused_then_completes(void **state)
     }
 
     e2e_sim(t, NULL, "dataset", "restore", "3", "A", (char *)NULL);
+    e2e_sim(t, NULL, "dataset", "restore", "3", "B", (char *)NULL);
     e2e_wait_converged(t, E2E_ALL, 40000, "sled 3 completes once freed");
     e2e_check_final(t, E2E_ALL);
     fprintf(stderr, "scenario 9 took %.1f s\n",
