@@ -1,0 +1,390 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
+# bench/dist_bench.sh: distribution at scale (DESIGN.md 4.2, epidemic copies).
+#
+# Every sled's link is capped at C (`rack-sim up --rate-limit C`, which also
+# caps the replicator when `replicator serve --help` lists --rate-limit).
+# One signed repository of S bytes (K artifacts of S/K) is built once with
+# tuf-mkrepo and uploaded to a fresh rack of N sleds, for each N. Measured:
+# T(N), from the start of `replicator repo upload` to the first poll (every
+# DIST_POLL_MS) at which every sled's GET /artifacts lists K artifacts with
+# count 2. Baseline: the lower bound S/C (each sled must receive S bytes
+# through its own link). Also: the controller's share of the bytes moved
+# (PUT bytes / (PUT bytes + bytes served by sled depots)), and from the
+# replicator's log and status: runs, waves, data requests open (max/mean),
+# copies served by a sled that got the artifact in the same run (epidemic),
+# time with no data request open.
+#
+# Goals (the issue): T(4) <= 2 S/C; T(32) / T(4) <= 1.5 (a controller that
+# pushes every byte itself: 8).
+#
+# Before the racks, the machine's own capacity is measured (sha256 of
+# 256 MiB from page cache; two parallel fsync'd dd copies of it) and N x C
+# printed against it: the links, not the machine, must be the bottleneck.
+#
+# Usage: bench/dist_bench.sh [N...]          (default: 4 8 16 32)
+# Environment:
+#   DIST_BIN        directory with rack-sim, replicator, sledagent, tuf-mkrepo
+#                   (default build-dist/bin, built RelWithDebInfo if missing)
+#   DIST_RATE       C, bytes/s per link (default 4194304 = 4 MiB/s)
+#   DIST_ARTIFACTS  K (default 8)
+#   DIST_ART_BYTES  bytes per artifact (default 4194304; S = K x this)
+#   DIST_RUNS       racks per N (default 1; the median T is kept)
+#   DIST_PERIOD     replicator activation period, s (default 2, rack-sim's)
+#   DIST_POLL_MS    sled poll interval (default 200)
+#   DIST_TIMEOUT    seconds per rack before giving up (default 300)
+#   BENCH_TMPDIR    parent of the temp dir (default /var/tmp)
+#   BENCH_KEEP=1    keep the temp dir (per-rack logs, status, poll results)
+# Output: a table, then SUMMARY|dist|... lines (bench/README.md format).
+
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MIB=1048576
+RATE=${DIST_RATE:-$((4 * MIB))}
+K=${DIST_ARTIFACTS:-8}
+ART=${DIST_ART_BYTES:-$((4 * MIB))}
+S=$((K * ART))
+RUNS=${DIST_RUNS:-1}
+PERIOD=${DIST_PERIOD:-2}
+POLL_MS=${DIST_POLL_MS:-200}
+TIMEOUT=${DIST_TIMEOUT:-300}
+SLEDS=("$@")
+[ ${#SLEDS[@]} -gt 0 ] || SLEDS=(4 8 16 32)
+
+find_bins() {
+    BIN=${DIST_BIN:-$BENCH_ROOT/build-dist/bin}
+    local b missing=0
+    for b in rack-sim replicator sledagent tuf-mkrepo; do
+        [ -x "$BIN/$b" ] || missing=1
+    done
+    if [ $missing = 1 ] && [ -z "${DIST_BIN:-}" ]; then
+        need cmake
+        log "building rack-sim sledagent replicator tuf-mkrepo (RelWithDebInfo) in build-dist"
+        cmake -S "$BENCH_ROOT" -B "$BENCH_ROOT/build-dist" \
+            -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+        cmake --build "$BENCH_ROOT/build-dist" -j2 \
+            --target rack-sim sledagent replicator tuf-mkrepo >&2
+    fi
+    for b in rack-sim replicator sledagent tuf-mkrepo; do
+        [ -x "$BIN/$b" ] || die "$BIN/$b is missing"
+    done
+}
+
+# Every rack still on disk is taken down (one_rack runs in a subshell, so
+# its own variables are not visible here).
+cleanup() {
+    local d
+    for d in "${T:-/nonexistent}"/rack-*; do
+        [ -f "$d/rack.json" ] &&
+            { timeout 60 "$BIN/rack-sim" --dir "$d" down --purge >/dev/null 2>&1 || true; }
+    done
+    if [ -n "${T:-}" ] && [ -d "$T" ] && [ -z "${BENCH_KEEP:-}" ] && [ ! -e "$T/.keep" ]; then
+        rm -rf "$T"
+    fi
+}
+
+# capacity: sha256 and two-copy fsync'd write rates of this machine (MiB/s),
+# into CAP_HASH and CAP_WRITE.
+capacity() {
+    local f=$T/cap.bin t0 t1
+    mkrandom "$f" $((256 * MIB))
+    cat "$f" >/dev/null
+    t0=$(now); openssl dgst -sha256 "$f" >/dev/null; t1=$(now)
+    CAP_HASH=$(calc "256 / ($t1 - $t0)")
+    t0=$(now)
+    dd if="$f" of="$T/cap.a" bs=1M conv=fsync status=none &
+    dd if="$f" of="$T/cap.b" bs=1M conv=fsync status=none
+    wait
+    t1=$(now)
+    CAP_WRITE=$(calc "256 / ($t1 - $t0)")
+    rm -f "$f" "$T/cap.a" "$T/cap.b"
+}
+
+# poll RACKDIR T0 OUTJSON: poll every sled until all hold K artifacts with
+# count 2 (or DIST_TIMEOUT); write per-sled completion times.
+poll() {
+    python3 - "$1" "$2" "$3" "$K" "$POLL_MS" "$TIMEOUT" <<'EOF'
+import http.client, json, sys, time
+rack, t0, out, k, poll_ms, timeout = sys.argv[1], float(sys.argv[2]), \
+    sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+ports = [s["api_port"] for s in json.load(open(rack + "/rack.json"))["sleds"]]
+done = {}
+last_print = 0.0
+samples = []
+while True:
+    tick = time.time()
+    held = []
+    for i, p in enumerate(ports):
+        n = 0
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", p, timeout=2)
+            c.request("GET", "/artifacts")
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            if r.status == 200:
+                n = sum(1 for v in json.loads(body)["list"].values() if v >= 2)
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            pass
+        held.append(n)
+        if n >= k and i not in done:
+            done[i] = time.time() - t0
+    el = time.time() - t0
+    samples.append([round(el, 3), sum(held)])
+    if el - last_print >= 2:
+        last_print = el
+        print("  t=%5.1fs copies held %d/%d, sleds done %d/%d"
+              % (el, sum(held), k * len(ports), len(done), len(ports)),
+              file=sys.stderr)
+    if len(done) == len(ports) or el > timeout:
+        break
+    time.sleep(max(0.0, poll_ms / 1000.0 - (time.time() - tick)))
+res = {"converged": len(done) == len(ports),
+       "T": max(done.values()) if len(done) == len(ports) else None,
+       "sled_done": [done.get(i) for i in range(len(ports))],
+       "samples": samples}
+json.dump(res, open(out, "w"))
+EOF
+}
+
+# analyse RACKDIR T0 STATUSJSON POLLJSON: one line of key=value figures from
+# the replicator's log and status and the sleds' /metrics.
+analyse() {
+    python3 - "$1" "$2" "$3" "$4" "$ART" <<'EOF'
+import datetime, http.client, json, sys
+rack, t0, stf, pollf, art = sys.argv[1], float(sys.argv[2]), sys.argv[3], \
+    sys.argv[4], int(sys.argv[5])
+st = json.load(open(stf))
+poll = json.load(open(pollf))
+rj = json.load(open(rack + "/rack.json"))
+def ts(s):
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() - t0
+dead = []
+def metric(i, port, name):
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/metrics")
+        body = c.getresponse().read().decode()
+        c.close()
+    except OSError:
+        if i not in dead:
+            dead.append(i)
+        return 0
+    tot = 0
+    for line in body.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            tot += float(line.split()[-1])
+    return tot
+depot = sum(metric(i, s["api_port"], "sledagent_depot_bytes_total")
+            for i, s in enumerate(rj["sleds"]))
+copyb = sum(metric(i, s["api_port"], "sledagent_copy_bytes_total")
+            for i, s in enumerate(rj["sleds"]))
+lc = st["lifetime_counters"]
+put = lc["put_ok"] * art
+# log: runs that moved data, their waves, and every data request
+plans, starts, ends = [], [], []
+for line in open(rack + "/replicator-0/replicator.log"):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    ev = e.get("event")
+    if ev == "task_plan" and e.get("puts", 0) + e.get("copies", 0) \
+            + e.get("recopies", 0) > 0:
+        plans.append((ts(e["ts"]), e))
+    elif ev == "sled_request" and e.get("operation") in ("put", "copy",
+                                                         "recopy"):
+        starts.append((ts(e["ts"]), e["sled"], e["operation"], e["hash"],
+                       e.get("source", "")))
+    elif ev == "sled_request_done" and e.get("operation") in ("put", "copy",
+                                                              "recopy"):
+        ends.append((ts(e["ts"]), e["sled"], e["operation"], e["hash"],
+                     e.get("result")))
+# match each start with the first later end of the same (sled, op, hash)
+ivals, used = [], set()
+for s in starts:
+    for j, e in enumerate(ends):
+        if j not in used and e[1:4] == s[1:4] and e[0] >= s[0]:
+            used.add(j)
+            ivals.append((s[0], e[0], s, e[4]))
+            break
+T = poll["T"] or poll["samples"][-1][0]
+# in flight over [0, T]: max and time-weighted mean; time with none
+ev = sorted([(a, 1) for a, b, _, _ in ivals] + [(b, -1) for a, b, _, _ in ivals])
+cur = mx = 0; last = 0.0; area = 0.0; idle = 0.0
+for t, d in ev:
+    t = min(max(t, 0.0), T)
+    area += cur * (t - last)
+    if cur == 0:
+        idle += t - last
+    last = t
+    cur += d
+    mx = max(mx, cur)
+if last < T:
+    idle += T - last if cur == 0 else 0
+mean = area / T if T else 0
+# epidemic: copies whose source got that hash earlier in the same run
+# (a request of this run ended ok on the source before the copy started)
+got, got2 = {}, {}
+for a, b, s, res in ivals:
+    if res == "ok":
+        got.setdefault((s[1], s[3]), []).append(b)
+        if s[2] == "copy":
+            got2.setdefault((s[1], s[3]), []).append(b)
+runs_t = [p[0] for p in plans]
+def run_of(t):
+    r = -1
+    for i, rt in enumerate(runs_t):
+        if rt <= t:
+            r = i
+    return r
+copies = [(a, s) for a, b, s, res in ivals if s[2] == "copy"]
+def same_run(d, a, s):
+    r = run_of(a)
+    return any(b <= a and run_of(b) == r for b in d.get((s[4], s[3]), []))
+epi = sum(1 for a, s in copies if same_run(got, a, s))
+epi2 = sum(1 for a, s in copies if same_run(got2, a, s))
+waves = [p[1]["waves"] for p in plans]
+deferred = [p[1]["deferred"] for p in plans]
+# first data request after the upload started, and the last one's end
+first = min((a for a, _, _, _ in ivals), default=0)
+out = {"put_bytes": put, "depot_bytes": int(depot), "copy_bytes": int(copyb),
+       "share": put / (put + depot) if put + depot else 0,
+       "put_ok": lc["put_ok"], "copy_ok": lc["copy_ok"],
+       "put_err": lc["put_err"], "copy_err": lc["copy_err"],
+       "data_runs": len(plans), "waves": "+".join(map(str, waves)) or "0",
+       "deferred": "+".join(map(str, deferred)) or "0",
+       "max_inflight": mx, "mean_inflight": round(mean, 2),
+       "idle_s": round(idle, 2), "first_req_s": round(first, 2),
+       "copies": len(copies), "epidemic": epi, "epidemic2": epi2,
+       "sleds_not_answering": dead,
+       "cfg": st.get("config", {})}
+print(json.dumps(out))
+EOF
+}
+
+# one_rack N RUN: bring a rack up, upload, time convergence, take it down.
+# Prints the analysis JSON with T added.
+one_rack() {
+    local n=$1 run=$2 url t0 i res RACK=$T/rack-$n-$run
+    log "N=$n run $run: rack-sim up --sleds $n --rate-limit $RATE --period $PERIOD"
+    timeout 180 "$BIN/rack-sim" up --sleds "$n" --rate-limit "$RATE" \
+        --period "$PERIOD" --no-blind-trust --dir "$RACK" \
+        >"$T/up-$n-$run.log" 2>&1 || { cat "$T/up-$n-$run.log" >&2; die "rack-sim up failed"; }
+    url=$(python3 -c "import json,sys; print('http://127.0.0.1:%d' % json.load(open(sys.argv[1]))['replicators'][0]['port'])" "$RACK/rack.json")
+    # every sled registered before the upload (else the first run plans
+    # for fewer sleds and a 'sled' activation follows)
+    for i in $(seq 100); do
+        [ "$(curl -s "$url/sled-agents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sleds"]))' 2>/dev/null)" = "$n" ] && break
+        sleep 0.1
+    done
+    timeout 60 "$BIN/replicator" --url "$url" trust-root add "$T/root.json" >/dev/null
+    t0=$(now)
+    timeout 120 "$BIN/replicator" --url "$url" repo upload "$T/repo.zip" \
+        >"$T/upload-$n-$run.log" 2>&1 || { cat "$T/upload-$n-$run.log" >&2; die "upload failed"; }
+    poll "$RACK" "$t0" "$T/poll-$n-$run.json"
+    # was the controller's link capped? (the replicator's command line)
+    python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["replicators"][0]["process"]["pid"]; print("yes" if b"--rate-limit" in open("/proc/%d/cmdline" % p, "rb").read() else "no")' \
+        "$RACK/rack.json" >"$T/ctrlcap-$n-$run" 2>/dev/null || echo unknown >"$T/ctrlcap-$n-$run"
+    # the run that moved the data ends (its counters are added) after the
+    # sleds converged: wait for a later, converged run (bounded)
+    for i in $(seq 300); do
+        curl -s "$url/background-tasks/tuf_artifact_replication?limit=4096" \
+            >"$T/status-$n-$run.json"
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["state"] == "idle" and (d.get("last_run") or {}).get("converged") else 1)' \
+            "$T/status-$n-$run.json" 2>/dev/null && break
+        sleep 0.2
+    done
+    res=$(analyse "$RACK" "$t0" "$T/status-$n-$run.json" "$T/poll-$n-$run.json")
+    cp "$RACK/replicator-0/replicator.log" "$T/replicator-$n-$run.log"
+    # a sled that died: keep its log (the rack directory is purged)
+    for i in $(seq 0 $((n - 1))); do
+        curl -s -m 5 -o /dev/null "http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
+            { cp "$RACK/sled-$i/agent.log" "$T/agent-$n-$run-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$n-$run-sled-$i.log)"; }
+    done
+    timeout 60 "$BIN/rack-sim" --dir "$RACK" down --purge >/dev/null 2>&1 || true
+    python3 -c 'import json,sys; a=json.loads(sys.argv[1]); p=json.load(open(sys.argv[2])); a["T"]=p["T"]; a["converged"]=p["converged"]; a["ctrl_cap"]=open(sys.argv[3]).read().strip(); print(json.dumps(a))' \
+        "$res" "$T/poll-$n-$run.json" "$T/ctrlcap-$n-$run"
+}
+
+need curl
+need openssl
+need python3
+find_bins
+T=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/rackdepot-bench-dist.XXXXXX")
+chmod 755 "$T"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A hint only: each rack's line says whether its replicator ran with the cap
+# (rack-sim passes --rate-limit to `replicator serve` too since it has one).
+CTRL_CAP=no
+"$BIN/replicator" serve --help 2>&1 | grep -q -- '--rate-limit' && CTRL_CAP=yes
+BOUND=$(calc "$S / $RATE")
+log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, S/C = ${BOUND}s, controller capped: $CTRL_CAP, temp dir $T"
+log "machine: $(machine)"
+capacity
+log "capacity: sha256 ${CAP_HASH} MiB/s, two fsync'd copies ${CAP_WRITE} MiB/s; largest N x C = $(calc "${SLEDS[-1]} * $RATE / $MIB") MiB/s"
+
+"$BIN/tuf-mkrepo" --out "$T/repo.zip" --system-version 1.0.0 \
+    --random "$K:$ART" --generate-key "$T/key.pem" --print-root "$T/root.json" \
+    >"$T/mkrepo.log" 2>&1 || { cat "$T/mkrepo.log" >&2; die "tuf-mkrepo failed"; }
+
+declare -A TN RES
+for n in "${SLEDS[@]}"; do
+    ts=()
+    for run in $(seq "$RUNS"); do
+        r=$(one_rack "$n" "$run")
+        RES[$n-$run]=$r
+        t=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1])["T"]; print(t if t is not None else "nan")' "$r")
+        log "N=$n run $run: T = ${t}s; $r"
+        if [ "$t" = nan ]; then
+            log "N=$n run $run: did not converge within ${TIMEOUT}s (left out of the median)"
+        else
+            ts+=("$t")
+        fi
+    done
+    TN[$n]=nan
+    [ ${#ts[@]} -gt 0 ] && TN[$n]=$(median "${ts[@]}")
+done
+
+T4=${TN[${SLEDS[0]}]}
+printf '\nDistribution: S = %d bytes (%d x %d), C = %d bytes/s (%s MiB/s) per link, controller capped: %s\n' \
+    "$S" "$K" "$ART" "$RATE" "$(mib "$RATE")" "$CTRL_CAP"
+printf 'capacity: sha256 %s MiB/s, two-copy write %s MiB/s\n' "$CAP_HASH" "$CAP_WRITE"
+printf '%4s %8s %6s %7s %9s %6s %5s %6s %8s %11s %6s %7s\n' N 'T(N) s' 'S/C s' 'T/(S/C)' 'T(N)/T(N0)' ctrl% runs waves 'inflight' 'epi/epi2/copies' 'idle s' 'NxC/wr'
+for n in "${SLEDS[@]}"; do
+    r=${RES[$n-1]}
+    python3 - "$r" "$n" "${TN[$n]}" "$T4" "$BOUND" "$RATE" "$CAP_WRITE" <<'EOF'
+import json, sys
+a = json.loads(sys.argv[1]); n = int(sys.argv[2]); t = float(sys.argv[3])
+t4 = float(sys.argv[4]); b = float(sys.argv[5]); rate = float(sys.argv[6])
+cw = float(sys.argv[7])
+print("%4d %8.2f %6.2f %7.2f %10.2f %5.1f%% %5d %6s %4d/%4.1f %3d/%3d/%-3d %6.2f %6.2f"
+      % (n, t, b, t / b, t / t4, 100 * a["share"], a["data_runs"], a["waves"],
+         a["max_inflight"], a["mean_inflight"], a["epidemic"], a["epidemic2"],
+         a["copies"],
+         a["idle_s"], n * rate / 1048576 / cw))
+EOF
+done
+printf '(inflight: max/mean data requests the replicator holds open (a copy nothing waits for ends when the sled accepts it, its transfer goes on); epi: copies served by a sled that got the artifact earlier in the same run (PUT or copy), epi2: by a copy, i.e. a second epidemic hop; idle: time with no data request open; NxC/wr: aggregate link rate over the two-copy write capacity)\n'
+NL=${SLEDS[-1]}
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.6g' % (a / b))" "$1" "$2"; }
+# dist_summary METRIC VALUE BASE RATIO GOAL: summary, or MISSED when a rack
+# did not converge (ratio nan)
+dist_summary() {
+    if [ "$4" = nan ]; then
+        printf 'SUMMARY|dist|%s|%s|%s|nan|<= %s|MISSED (did not converge)\n' "$1" "$2" "$3" "$5"
+    else
+        summary dist "$1" "$2" "$3" "$4" '<=' "$5"
+    fi
+}
+dist_summary "T(${SLEDS[0]})/(S/C)" "$T4" "$BOUND" "$(ratio "$T4" "$BOUND")" 2
+dist_summary "T($NL)/T(${SLEDS[0]})" "${TN[$NL]}" "$T4" "$(ratio "${TN[$NL]}" "$T4")" 1.5
+for n in "${SLEDS[@]}"; do
+    printf 'SUMMARY|dist|controller share N=%s|%s|-|-|-|-\n' "$n" \
+        "$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["share"])' "${RES[$n-1]}")"
+done
