@@ -117,6 +117,14 @@ static void conn_free(struct httpd_conn *c)
         c->next->prev = c->prev;
     if (c->kick)
         event_free(c->kick);
+    /*
+     * Leave the rate-limit group now: bufferevent_free() only drops a
+     * reference, and a bufferevent with deferred callbacks pending stays a
+     * member until the loop runs them, so the group (freed at shutdown
+     * right after the connections) would abort on a non-empty member list.
+     */
+    if (c->h && c->h->rate_group)
+        bufferevent_remove_from_rate_limit_group(c->bev);
     bufferevent_free(c->bev);
     mem_free(c);
 }

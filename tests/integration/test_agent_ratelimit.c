@@ -129,12 +129,55 @@ static void test_agent_ratelimit__put_get_copies(void **state)
     f->passed = true;
 }
 
+/*
+ * SIGTERM while rate-limited transfers are open exits 0. Regression: the
+ * connections' bufferevents stayed members of the rate-limit group until
+ * their deferred callbacks ran, and freeing the group at shutdown aborted
+ * ("Assertion 0 == g->n_members failed", exit 134).
+ */
+static void test_agent_ratelimit__sigterm_with_transfers(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    const size_t len = 3 * MIB;
+    char *data = mem_alloc(len), url[256], hx[SHA256_HEX_LEN + 1];
+    const char *cfg[1] = {hx};
+    struct http_client_async *gets[3];
+    struct http_client_req req = {0};
+
+    assert_non_null(data);
+    testutil_random(data, len);
+    testutil_sha256_hex(hx, data, len);
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, hx, 1, data, len, NULL),
+                     200);
+    snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
+             agentproc_depot_url(f->a), hx);
+    req.url = url;
+    req.timeout_ms = 30000;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(http_client_start(&gets[i], &req), 0);
+    testutil_sleep_ms(700); /* the three GETs are mid-body at 2 MiB/s */
+    assert_int_equal(agentproc_stop(f->a, 20000), 0);
+    for (int i = 0; i < 3; i++) {
+        struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+
+        http_client_join(gets[i], &r);
+        http_client_resp_release(&r);
+    }
+    mem_free(data);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate_setup_teardown(
             test_agent_ratelimit__put_get_copies, agentproc_fixture_setup,
             agentproc_fixture_teardown, (void *)limited_args),
+        cmocka_unit_test_prestate_setup_teardown(
+            test_agent_ratelimit__sigterm_with_transfers,
+            agentproc_fixture_setup, agentproc_fixture_teardown,
+            (void *)limited_args),
     };
 
     mem_init();
