@@ -24,7 +24,8 @@ const char config_usage[] =
     "           [--workers N] [--max-upload-bytes N]\n"
     "           [--rate-limit BYTES_PER_SEC] [--max-requests-in-flight N]\n"
     "           [--max-per-target N] [--max-per-source N]\n"
-    "           [--max-copies-per-source N] [--blindly-trust-repo-root]\n"
+    "           [--max-copies-per-source N] [--put-fanout N]\n"
+    "           [--blindly-trust-repo-root]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -35,8 +36,12 @@ const char config_usage[] =
     "  --max-upload-bytes N: largest repository zip accepted (default\n"
     "  4 GiB); larger uploads get 413 before any byte is stored.\n"
     "  --rate-limit N: the replication task's PUTs to sleds together send\n"
-    "  at most N bytes/s (divided among the PUTs running; 0: no cap).\n"
-    "  --max-requests-in-flight N (default 8), --max-per-target N (writes\n"
+    "  at most N bytes/s (0: no cap); when capped, one PUT runs at a time.\n"
+    "  --put-fanout N: sleds the controller PUTs each staged artifact to\n"
+    "  (1..min-sled-replication, default 1); the other sleds copy it from\n"
+    "  a sled that holds it.\n"
+    "  --max-requests-in-flight N (default: max(8, 2 x sleds) in each\n"
+    "  run), --max-per-target N (writes\n"
     "  to one sled at once, default 2), --max-per-source N (copies read\n"
     "  from one sled at once, default 2), --max-copies-per-source N (one\n"
     "  source's fan-out per epidemic wave, default 2): the task's limits.\n"
@@ -90,6 +95,8 @@ static const struct numeric {
      offsetof(struct config, max_per_source), 1, 64},
     {"--max-copies-per-source", "max_copies_per_source",
      offsetof(struct config, max_copies_per_source), 1, 64},
+    {"--put-fanout", "put_fanout", offsetof(struct config, put_fanout), 1,
+     LIMIT_SLEDS_PER_RACK},
 };
 
 static uint64_t *numeric_slot(struct config *c, const struct numeric *n)
@@ -180,10 +187,11 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->min_sled_replication = 3;
     c->workers = 4;
     c->max_upload_bytes = LIMIT_REPO_ZIP;
-    c->max_inflight = 8;
+    c->max_inflight = 0; /* automatic: see config.h */
     c->max_per_target = 2;
     c->max_per_source = 2;
     c->max_copies_per_source = 2;
+    c->put_fanout = 1;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */
@@ -239,6 +247,11 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
         return err_set(err, ERR_INVAL, "--db URL is required");
     if (!c->staging)
         return err_set(err, ERR_INVAL, "--staging DIR is required");
+    if (c->put_fanout > c->min_sled_replication)
+        return err_set(err, ERR_INVAL, "--put-fanout %llu: must be at most "
+                       "--min-sled-replication (%llu)",
+                       (unsigned long long)c->put_fanout,
+                       (unsigned long long)c->min_sled_replication);
     return 0;
 }
 

@@ -5,8 +5,9 @@
  * every numeric setting of config.c's table: "period_secs",
  * "min_sled_replication", "workers", "max_upload_bytes", "rate_limit",
  * "max_requests_in_flight", "max_per_target", "max_per_source",
- * "max_copies_per_source"}); flags win over the file; a value out of its
- * range is an error in either. Plain value owned by main. Main thread.
+ * "max_copies_per_source", "put_fanout"}); flags win over the file; a value
+ * out of its range is an error in either, and so is a put_fanout above
+ * min_sled_replication. Plain value owned by main. Main thread.
  */
 #ifndef REPLICATOR_CONFIG_H
 #define REPLICATOR_CONFIG_H
@@ -32,17 +33,23 @@ struct config {
     uint64_t rate_limit;       /* --rate-limit: all the reconciliation
                                   task's PUTs together, bytes/s; 0: none */
     /* Concurrency of the reconciliation task's execute phase. */
-    uint64_t max_inflight;     /* requests in flight at once, default 8 */
+    uint64_t max_inflight;     /* requests in flight at once; default 0:
+                                  automatic, max(8, 2 x sleds planned
+                                  for) in each run */
     uint64_t max_per_target;   /* writes to one sled at once, default 2 */
     uint64_t max_per_source;   /* copies read from one sled at once, 2 */
     uint64_t max_copies_per_source; /* epidemic fan-out per wave, 2 */
+    uint64_t put_fanout;       /* sleds the controller PUTs one staged
+                                  artifact to, 1..min_sled_replication;
+                                  the others copy from a holder. 1 */
 };
 
 #define CONFIG_DEFAULT_PORT 12221
 
 /*
  * Parse `serve` arguments (argv[0] is "serve"). Returns 0, ERR_INVAL (usage
- * error, err says which flag), ERR_IO (config file unreadable), ERR_NOMEM.
+ * error, err says which flag or key; put_fanout above
+ * min_sled_replication), ERR_IO (config file unreadable), ERR_NOMEM.
  * On --help prints usage to stdout and returns 1.
  */
 int config_parse(struct config *out, int argc, char **argv, struct err *err);

@@ -136,6 +136,7 @@ int serve_main(int argc, char **argv)
     tc.max_per_target = (unsigned)cfg.max_per_target;
     tc.max_per_source = (unsigned)cfg.max_per_source;
     tc.limits.max_copies_per_source = (uint32_t)cfg.max_copies_per_source;
+    tc.limits.put_fanout = (uint32_t)cfg.put_fanout;
     rc = task_new(&s.task, s.base, &tc, st, &err);
     if (rc < 0) {
         fprintf(stderr, "replicator serve: %s\n", err.msg);

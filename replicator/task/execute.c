@@ -546,6 +546,11 @@ static void pump(struct execute *e)
         }
         if (e->targets[r->target].writes >= e->o.max_per_target)
             continue;
+        /* A capped controller link: one PUT at a time, so the artifact
+         * reaches its first holder at the full rate and peers copy it
+         * while the next one is sent (docs/REPLICATION.md). */
+        if (r->kind == PLAN_PUT && e->o.rate_limit_bps && e->puts_running)
+            continue;
         if (r->source >= 0 &&
             e->targets[r->source].reads >= e->o.max_per_source)
             continue;
@@ -569,7 +574,8 @@ int execute_start(struct execute **out, const struct execute_opts *o,
         return ERR_NOMEM;
     e->o = *o;
     if (!e->o.max_inflight)
-        e->o.max_inflight = 1;
+        e->o.max_inflight =
+            execute_auto_inflight(o->plan->summary.n_planned_sleds);
     if (!e->o.max_per_target)
         e->o.max_per_target = 1;
     if (!e->o.max_per_source)
@@ -599,6 +605,15 @@ int execute_start(struct execute **out, const struct execute_opts *o,
     *out = e;
     pump(e);
     return 0;
+}
+
+unsigned execute_auto_inflight(size_t n_planned_sleds)
+{
+    if (n_planned_sleds <= EXECUTE_MIN_INFLIGHT / 2)
+        return EXECUTE_MIN_INFLIGHT;
+    if (n_planned_sleds >= EXECUTE_MAX_INFLIGHT / 2)
+        return EXECUTE_MAX_INFLIGHT;
+    return (unsigned)(2 * n_planned_sleds);
 }
 
 void execute_result(const struct execute *e, struct execute_result *out)

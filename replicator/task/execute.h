@@ -21,7 +21,9 @@
  * it, that has not ended fails at once (dependents are skipped), so one
  * bad sled never holds up the others. PUTs together never exceed
  * rate_limit_bps: it is divided evenly among the PUTs running, recomputed
- * whenever one starts or ends.
+ * whenever one starts or ends; with a cap, only one PUT runs at a time,
+ * so each artifact reaches its first holder at the full rate and the
+ * sleds start copying it from there while the next one is PUT.
  * Concurrency is capped globally, per target and per source; a 429 waits
  * for Retry-After (capped, with jitter) and is retried at most
  * max_busy_retries times; nothing else is retried: what did not finish is
@@ -51,7 +53,9 @@ struct execute_opts {
     const struct plan *plan;               /* borrowed until done */
     const struct collect_input *ci;        /* artifacts, staged paths */
     const struct collect_sled *sleds;      /* URLs, ids (plan indices) */
-    unsigned max_inflight;     /* all requests at once; >= 1 */
+    unsigned max_inflight;     /* all requests at once; 0:
+                                  execute_auto_inflight() of the plan's
+                                  planned sleds */
     unsigned max_per_target;   /* writes to one sled at once; >= 1 */
     unsigned max_per_source;   /* copies read from one sled at once; >= 1 */
     unsigned max_busy_retries; /* 429 retries per request */
@@ -80,6 +84,17 @@ typedef void (*execute_done_fn)(struct execute *e, void *arg);
  */
 int execute_start(struct execute **out, const struct execute_opts *o,
                   execute_done_fn done, void *arg);
+
+/*
+ * The automatic limit on requests in flight at once for a run planned for
+ * n_planned_sleds sleds: max(EXECUTE_MIN_INFLIGHT, 2 x n_planned_sleds),
+ * at most EXECUTE_MAX_INFLIGHT. The per-target and per-source limits
+ * bound each sled's load; this one only bounds the controller's open
+ * handles, so it grows with the rack. Pure, any thread.
+ */
+#define EXECUTE_MIN_INFLIGHT 8
+#define EXECUTE_MAX_INFLIGHT 1024
+unsigned execute_auto_inflight(size_t n_planned_sleds);
 
 /* Outcome so far. */
 void execute_result(const struct execute *e, struct execute_result *out);

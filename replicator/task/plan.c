@@ -6,7 +6,8 @@
  * the inventories by artifact:
  *   0. validate, summarise (lost, at risk, per-repo completeness, staged
  *      artifacts replicated enough), choose the artifact order;
- *   1. PUT staged artifacts to (min_sled_replication - present) sleds;
+ *   1. PUT staged artifacts to (min(put_fanout, min_sled_replication) -
+ *      present) sleds (plan_summary.c does pass 0);
  *   2. COPY to every other missing sled in epidemic waves;
  *   3. RECOPY to sleds holding fewer copies than healthy datasets.
  * Requests are then grouped by wave (copies, then recopies) and their
@@ -20,64 +21,10 @@
 #include "common/err.h"
 #include "common/limits.h"
 #include "common/mem.h"
+#include "replicator/task/plan_internal.h"
 #include "replicator/task/plan_rng.h"
 
 _Static_assert(LIMIT_SLEDS_PER_RACK <= 0x800, "sort_sources packs 11 bits");
-
-#define F_PROGRESS 1u /* a write of the current artifact is under way */
-#define F_PUT 2u      /* PUT target of the current artifact in this plan */
-
-/* A sled that can serve the current artifact from wave from_wave on. */
-struct src {
-    uint32_t sled;
-    int32_t dep;        /* request making it a holder, -1 if it is one */
-    uint32_t from_wave;
-    uint32_t incomplete; /* holds fewer copies than healthy datasets */
-    uint32_t load;      /* copies it serves in the plan (sort key) */
-    uint32_t rnd;       /* random tie-break */
-};
-
-struct ctx {
-    const struct plan_input *in;
-    const struct plan_limits *lim;
-    struct plan_rng rng;
-    struct plan *p;
-    size_t cap;
-    bool full;   /* max_requests reached */
-    size_t work; /* sled-artifact pairs short of copies: request bound */
-    /* inventories and writes under way, indexed by artifact (CSR) */
-    uint32_t *inv_off, *inv_sled;
-    uint8_t *inv_cnt;
-    uint32_t *prog_off, *prog_sled;
-    /* per sled: scratch for the current artifact, and plan-wide loads */
-    uint8_t *cnt, *flags;
-    uint32_t *load, *tload;
-    /* per artifact */
-    uint32_t *order, *present, *prog_ok;
-    uint32_t *put_first, *put_n, *copy_first, *copy_n;
-    int32_t *maxwave;
-    /* per artifact work lists, at most one entry per sled */
-    uint32_t *pend;
-    struct src *src, *src_tmp;
-    uint64_t *keys, *keys_tmp;
-};
-
-static void *calloc_n(size_t n, size_t size)
-{
-    /* Never ask for 0 bytes: a NULL would read as ERR_NOMEM. */
-    return mem_calloc(n ? n : 1, size);
-}
-
-static bool sled_ok(const struct ctx *c, uint32_t s)
-{
-    return c->in->sleds[s].state == PLAN_SLED_OK;
-}
-
-/* An OK sled with somewhere to write: can be a target and a source. */
-static bool sled_usable(const struct ctx *c, uint32_t s)
-{
-    return sled_ok(c, s) && c->in->sleds[s].healthy_datasets > 0;
-}
 
 static int check_input(const struct plan_input *in, struct err *err)
 {
@@ -89,9 +36,10 @@ static int check_input(const struct plan_input *in, struct err *err)
     if (in->n_artifacts > LIMIT_CONFIG_ARTIFACTS)
         return err_set(err, ERR_LIMIT, "plan: %zu artifacts (limit %d)",
                        in->n_artifacts, LIMIT_CONFIG_ARTIFACTS);
-    if (l->min_sled_replication == 0 || l->max_copies_per_source == 0)
-        return err_set(err, ERR_INVAL, "plan: min_sled_replication and "
-                       "max_copies_per_source must be >= 1");
+    if (l->min_sled_replication == 0 || l->max_copies_per_source == 0 ||
+        l->put_fanout == 0)
+        return err_set(err, ERR_INVAL, "plan: min_sled_replication, "
+                       "max_copies_per_source and put_fanout must be >= 1");
     if ((in->n_sleds && !in->sleds) || (in->n_artifacts && !in->artifacts) ||
         (in->n_repos && !in->repos))
         return err_set(err, ERR_INVAL, "plan: NULL array with a count");
@@ -195,7 +143,7 @@ out:
 
 /* Fill the per-sled scratch for artifact a. Returns 0 or ERR_INVAL when a
  * sled lists the artifact twice. */
-static int load_artifact(struct ctx *c, uint32_t a, struct err *err)
+int plan_load_artifact(struct ctx *c, uint32_t a, struct err *err)
 {
     for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
         uint32_t s = c->inv_sled[i];
@@ -210,7 +158,7 @@ static int load_artifact(struct ctx *c, uint32_t a, struct err *err)
     return 0;
 }
 
-static void unload_artifact(struct ctx *c, uint32_t a)
+void plan_unload_artifact(struct ctx *c, uint32_t a)
 {
     for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++)
         c->cnt[c->inv_sled[i]] = 0;
@@ -393,110 +341,6 @@ out:
     return rc;
 }
 
-/* Pass 0: summary, and the artifact order (fewest holders first, random
- * among equals) so scarce artifacts get the budget first. */
-static int pass_summary(struct ctx *c, struct err *err)
-{
-    const struct plan_input *in = c->in;
-    struct plan_summary *sm = &c->p->summary;
-    uint32_t min = c->lim->min_sled_replication;
-    size_t nusable = 0;
-    uint32_t *bucket = NULL;
-    int rc = 0;
-
-    for (uint32_t s = 0; s < in->n_sleds; s++) {
-        switch (in->sleds[s].state) {
-        case PLAN_SLED_OK:
-            sm->n_planned_sleds++;
-            nusable += sled_usable(c, s);
-            break;
-        case PLAN_SLED_UNREACHABLE:
-            sm->n_unreachable++;
-            break;
-        case PLAN_SLED_ISOLATED:
-            sm->isolated[sm->n_isolated++] = s;
-            break;
-        case PLAN_SLED_EXPUNGED:
-            sm->n_expunged++;
-            break;
-        }
-    }
-    for (uint32_t a = 0; a < in->n_artifacts; a++) {
-        const struct plan_artifact *art = &in->artifacts[a];
-        uint32_t present = 0, offline = 0, prog_ok = 0, usable_with = 0;
-        bool lost, at_risk, on_all, on_min;
-
-        rc = load_artifact(c, a, err);
-        if (rc < 0)
-            goto out;
-        for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
-            uint32_t s = c->inv_sled[i];
-
-            if (sled_ok(c, s)) {
-                present++;
-                usable_with += sled_usable(c, s);
-            } else {
-                offline++;
-            }
-        }
-        for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
-            prog_ok += c->cnt[c->prog_sled[i]] == 0;
-        for (uint32_t s = 0; s < in->n_sleds; s++)
-            c->work += sled_usable(c, s) && !c->flags[s] &&
-                       c->cnt[s] < in->sleds[s].healthy_datasets;
-        unload_artifact(c, a);
-        c->present[a] = present;
-        c->prog_ok[a] = prog_ok;
-        lost = !art->staged && present == 0 && offline == 0 && prog_ok == 0;
-        at_risk = !art->staged && present == 0 && !lost;
-        on_all = nusable > 0 && usable_with == nusable;
-        on_min = present >= min;
-        if (lost)
-            sm->lost[sm->n_lost++] = a;
-        if (at_risk)
-            sm->at_risk[sm->n_at_risk++] = a;
-        if (art->staged && on_min)
-            sm->staged_sufficient[sm->n_staged_sufficient++] = a;
-        for (size_t i = 0; i < art->n_repos; i++) {
-            struct plan_repo_status *rs = &sm->repos[art->repos[i]];
-
-            rs->artifacts++;
-            rs->on_all_sleds += on_all;
-            rs->on_min_sleds += on_min;
-            rs->lost += lost;
-            rs->at_risk += at_risk;
-        }
-    }
-    for (uint32_t r = 0; r < sm->n_repos; r++) {
-        struct plan_repo_status *rs = &sm->repos[r];
-
-        rs->sufficient = rs->on_min_sleds == rs->artifacts;
-        if (rs->lost)
-            sm->lost_repos[sm->n_lost_repos++] = r;
-    }
-    /* Shuffle, then a stable counting sort by present count. */
-    bucket = calloc_n(in->n_sleds + 2, sizeof(*bucket));
-    if (!bucket) {
-        rc = ERR_NOMEM;
-        goto out;
-    }
-    for (uint32_t a = 0; a < in->n_artifacts; a++)
-        c->pend[a] = a; /* pend is large enough: see plan_new */
-    plan_rng_shuffle(&c->rng, c->pend, in->n_artifacts);
-    for (uint32_t a = 0; a < in->n_artifacts; a++)
-        bucket[c->present[a] + 1]++;
-    for (size_t i = 1; i < in->n_sleds + 2; i++)
-        bucket[i] += bucket[i - 1];
-    for (uint32_t i = 0; i < in->n_artifacts; i++) {
-        uint32_t a = c->pend[i];
-
-        c->order[bucket[c->present[a]]++] = a;
-    }
-out:
-    mem_free(bucket);
-    return rc;
-}
-
 /* Size the request array once: at most one request per pair short of
  * copies, and at most max_requests. */
 static int reserve(struct ctx *c)
@@ -512,17 +356,21 @@ static int reserve(struct ctx *c)
     return 0;
 }
 
-/* Pass 1: PUT each staged artifact to min - present - writes-under-way
- * random missing sleds (at least one when no sled holds it). */
+/* Pass 1: PUT each staged artifact to min(put_fanout, min) - present -
+ * writes-under-way random missing sleds (at least one when no sled holds
+ * it). The controller's link is the scarce one: with put_fanout 1 it sends
+ * each artifact once and pass 2 has every other sled copy from a holder. */
 static int pass_put(struct ctx *c)
 {
     const struct plan_input *in = c->in;
-    uint32_t min = c->lim->min_sled_replication;
+    uint32_t fanout = c->lim->put_fanout < c->lim->min_sled_replication
+                          ? c->lim->put_fanout
+                          : c->lim->min_sled_replication;
     int rc = 0;
 
     for (size_t k = 0; k < in->n_artifacts; k++) {
         uint32_t a = c->order[k], have = c->present[a] + c->prog_ok[a];
-        uint32_t need = have < min ? min - have : 0;
+        uint32_t need = have < fanout ? fanout - have : 0;
         size_t n = 0;
 
         /* With no holder yet, PUT at least once even if writes are under
@@ -533,11 +381,11 @@ static int pass_put(struct ctx *c)
         c->put_first[a] = (uint32_t)c->p->n_reqs;
         if (!in->artifacts[a].staged || need == 0)
             continue;
-        (void)load_artifact(c, a, NULL); /* validated by pass 0 */
+        (void)plan_load_artifact(c, a, NULL); /* validated by pass 0 */
         for (uint32_t s = 0; s < in->n_sleds; s++)
             if (sled_usable(c, s) && !c->cnt[s] && !c->flags[s])
                 c->pend[n++] = s;
-        unload_artifact(c, a);
+        plan_unload_artifact(c, a);
         plan_rng_shuffle(&c->rng, c->pend, n);
         for (size_t i = 0; i < n && need > 0; i++) {
             int32_t idx;
@@ -570,7 +418,7 @@ static int pass_copy(struct ctx *c)
 
         c->copy_first[a] = (uint32_t)c->p->n_reqs;
         reqs = c->p->reqs;
-        (void)load_artifact(c, a, NULL);
+        (void)plan_load_artifact(c, a, NULL);
         for (uint32_t i = 0; i < c->put_n[a]; i++) {
             uint32_t r = c->put_first[a] + i;
 
@@ -590,7 +438,7 @@ static int pass_copy(struct ctx *c)
         }
         for (uint32_t i = 0; i < c->put_n[a]; i++)
             c->flags[reqs[c->put_first[a] + i].target] = 0;
-        unload_artifact(c, a);
+        plan_unload_artifact(c, a);
         if (npend == 0)
             continue;
         if (nsrc == 0) {
@@ -625,7 +473,7 @@ static int pass_recopy(struct ctx *c)
         uint32_t firsts[2] = {c->put_first[a], c->copy_first[a]};
         uint32_t ns[2] = {c->put_n[a], c->copy_n[a]};
 
-        (void)load_artifact(c, a, NULL);
+        (void)plan_load_artifact(c, a, NULL);
         for (uint32_t s = 0; s < in->n_sleds; s++) {
             if (!sled_usable(c, s))
                 continue;
@@ -638,7 +486,7 @@ static int pass_recopy(struct ctx *c)
             if (c->cnt[s] < in->sleds[s].healthy_datasets && !c->flags[s])
                 c->pend[npend++] = s;
         }
-        unload_artifact(c, a);
+        plan_unload_artifact(c, a);
         if (npend == 0)
             continue;
         for (int g = 0; g < 2; g++)
@@ -815,7 +663,7 @@ int plan_new(struct plan **out, const struct plan_input *in, struct err *err)
         rc = err_set(err, rc, "plan: out of memory");
         goto out;
     }
-    rc = pass_summary(&c, err);
+    rc = plan_pass_summary(&c, err);
     if (rc == 0)
         rc = reserve(&c);
     if (rc == 0)

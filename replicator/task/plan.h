@@ -91,9 +91,15 @@ struct plan_limits {
     /* Epidemic fan-out: copies one source serves for one artifact in one
      * wave. >= 1. */
     uint32_t max_copies_per_source;
+    /* Sleds a staged artifact is PUT to by the controller, at most: a
+     * staged artifact is PUT to min(put_fanout, min_sled_replication) -
+     * (sleds holding or writing it) sleds (at least one when no sled
+     * holds it), every other missing sled copies it from a holder. 1
+     * sends each artifact's bytes once from the controller. >= 1. */
+    uint32_t put_fanout;
 };
 
-#define PLAN_LIMITS_DEFAULT {3, 4096, 256, 256, 256, 2}
+#define PLAN_LIMITS_DEFAULT {3, 4096, 256, 256, 256, 2, 1}
 
 struct plan_input {
     uint64_t generation; /* G, echoed in the plan */
@@ -179,7 +185,8 @@ struct plan {
  * new plan (plan_free) with an empty request array when there is nothing
  * to do. Returns 0; ERR_INVAL for malformed input (an index out of range,
  * an artifact listed twice for one sled, a count or dataset count above
- * PLAN_MAX_DATASETS, a zero min_sled_replication or max_copies_per_source);
+ * PLAN_MAX_DATASETS, a zero min_sled_replication, max_copies_per_source or
+ * put_fanout);
  * ERR_LIMIT when n_sleds or n_artifacts exceeds common/limits.h; ERR_NOMEM.
  * err (may be NULL) gets the detail. *out is NULL on failure.
  */

@@ -52,7 +52,7 @@ void task_config_default(struct task_config *c)
     c->periodic = true;
     c->min_sled_replication = 3;
     c->limits = lim;
-    c->max_inflight = 8;
+    c->max_inflight = 0; /* automatic */
     c->max_per_target = 2;
     c->max_per_source = 2;
     c->max_busy_retries = 3;
@@ -320,7 +320,10 @@ static void collect_done(struct collect *c, void *arg)
     eo.plan = r->plan;
     eo.ci = &r->ci;
     eo.sleds = r->sleds;
-    eo.max_inflight = t->cfg.max_inflight;
+    eo.max_inflight = t->cfg.max_inflight
+                          ? t->cfg.max_inflight
+                          : execute_auto_inflight(
+                                r->plan->summary.n_planned_sleds);
     eo.max_per_target = t->cfg.max_per_target;
     eo.max_per_source = t->cfg.max_per_source;
     eo.max_busy_retries = t->cfg.max_busy_retries;

@@ -49,7 +49,9 @@ struct task_config {
     bool periodic;                 /* false: manual/upload activations only */
     uint32_t min_sled_replication; /* default 3; never from the sled count */
     struct plan_limits limits;     /* per-plan totals (plan.h) */
-    unsigned max_inflight;         /* requests in flight at once (8) */
+    /* Requests in flight at once; 0 (the default): automatic,
+     * execute_auto_inflight() of the sleds planned for, in each run. */
+    unsigned max_inflight;
     unsigned max_per_target;       /* writes to one sled at once (2) */
     unsigned max_per_source;       /* copies read from one sled at once (2) */
     unsigned max_busy_retries;     /* 429 retries per request (3) */
@@ -57,7 +59,8 @@ struct task_config {
     long stall_secs;               /* no-progress bound of a request (30) */
     long request_secs;             /* total bound of a small request:
                                       config, list, copy POST, polls (5) */
-    uint64_t rate_limit_bps;       /* all PUTs together, bytes/s; 0: none */
+    uint64_t rate_limit_bps;       /* all PUTs together, bytes/s; 0: none.
+                                      When set, one PUT at a time. */
     long copy_stall_secs;          /* no-progress bound of a copy (60) */
     long copy_poll_ms;             /* GET /copies interval (200) */
     uint32_t guard_permille;       /* hold above this fraction (500) */

@@ -13,6 +13,7 @@
  *     [--period S] [--no-periodic | --periodic] [--min-sled-replication N]
  *     [--lost-grace S] [--copy-stall S] [--seed N] [--max-inflight N]
  *     [--rate-limit BYTES_PER_SEC] [--request-secs S] [--stall S]
+ *     [--put-fanout N]
  *   task_harness cli [--url URL] [--json] COMMAND...   (cli_task_main, as
  *     `replicator COMMAND` will run it once cli.c dispatches to it)
  */
@@ -205,6 +206,8 @@ int main(int argc, char **argv)
             cfg.seed = v;
         else if (!strcmp(a, "--max-inflight") && !num(&v, next) && v)
             cfg.max_inflight = (unsigned)v;
+        else if (!strcmp(a, "--put-fanout") && !num(&v, next) && v)
+            cfg.limits.put_fanout = (uint32_t)v;
         else
             goto usage;
     }

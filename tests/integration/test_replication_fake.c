@@ -15,7 +15,8 @@
  * and never answers and one that refuses them cost a run a few seconds,
  * not the no-progress timeouts; a copy target that goes away mid-copy
  * fails its copies at once, not after copy_stall_secs. The controller
- * link cap (--rate-limit) bounds PUTs together.
+ * link cap (--rate-limit) bounds PUTs together. The default limit on
+ * requests in flight is automatic: max(8, 2 x sleds planned for).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +38,8 @@
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/mem.h"
+#include "replicator/task/execute.h"
+#include "replicator/task/task.h"
 #include "tests/integration/test_replication_rig.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
@@ -655,8 +658,8 @@ static void test_replication_fake__target_gone_mid_copy(void **state)
 }
 
 /* The controller link cap: PUTs together never exceed --rate-limit.
- * 6 MiB at 2 MiB/s takes >= ~2.5 s, one PUT or two of 3 MiB at once
- * (the cap is divided among the PUTs running). */
+ * 6 MiB at 2 MiB/s takes >= ~2.5 s, one PUT or two of 3 MiB (with a cap,
+ * one PUT runs at a time, at the full rate). */
 static void test_replication_fake__rate_limit(void **state)
 {
     struct fx *x = *state;
@@ -687,6 +690,24 @@ static void test_replication_fake__rate_limit(void **state)
     json_decref(s);
     assert_true(ms >= 2500);
     x->g.passed = true;
+}
+
+/* max_inflight 0 (the default of task_config and of `replicator serve`)
+ * is automatic: the run executes with max(8, 2 x sleds planned for), an
+ * explicit value is kept (task.c, execute_start). */
+static void test_replication_fake__auto_inflight(void **state)
+{
+    struct task_config c;
+
+    (void)state;
+    task_config_default(&c);
+    assert_int_equal(c.max_inflight, 0);
+    assert_int_equal(execute_auto_inflight(0), 8);
+    assert_int_equal(execute_auto_inflight(3), 8);
+    assert_int_equal(execute_auto_inflight(4), 8);
+    assert_int_equal(execute_auto_inflight(5), 10);
+    assert_int_equal(execute_auto_inflight(32), 64);
+    assert_int_equal(execute_auto_inflight(2048), EXECUTE_MAX_INFLIGHT);
 }
 
 static int fx_setup(void **state)
@@ -735,6 +756,7 @@ int main(void)
             fx_teardown),
         cmocka_unit_test_setup_teardown(test_replication_fake__rate_limit,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test(test_replication_fake__auto_inflight),
     };
 
     mem_init();

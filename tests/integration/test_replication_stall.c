@@ -137,6 +137,11 @@ static void test_replication_stall__frozen_copy_source(void **state)
     static const uint64_t seeds[] = {71};
     static const char *const agent_args[] = {"--rate-limit", "1048576",
                                              NULL};
+    /* The controller PUTs to 3 sleds so the copies from their targets are
+     * the last of their chain (nothing depends on them): the case tested.
+     * With the default put_fanout 1 the first copies have dependents and
+     * are waited for (copy_stall_secs). */
+    static const char *const task_args[] = {"--put-fanout", "3", NULL};
     char hex[1][HEX_LEN];
     struct running_arg ra;
     struct others_arg oa;
@@ -147,7 +152,7 @@ static void test_replication_stall__frozen_copy_source(void **state)
     long code = 0;
     json_t *r, *st;
 
-    rig_up(g, 0, NULL);
+    rig_up(g, 0, task_args);
     for (size_t i = 0; i < SLEDS; i++)
         assert_int_equal(rig_agent_start_argv(g, i, agent_args), 0);
     g->n = SLEDS;

@@ -51,7 +51,8 @@ static void test_config__defaults(void **state)
     assert_int_equal(c.period_secs, 300);
     assert_true(c.periodic);
     assert_int_equal(c.min_sled_replication, 3);
-    assert_int_equal(c.max_inflight, 8);
+    assert_int_equal(c.max_inflight, 0); /* automatic */
+    assert_int_equal(c.put_fanout, 1);
     assert_int_equal(c.max_per_target, 2);
     assert_int_equal(c.max_per_source, 2);
     assert_int_equal(c.max_copies_per_source, 2);
@@ -70,7 +71,8 @@ static void test_config__file_then_flags(void **state)
     write_cfg("{\"db\": \"D\", \"staging\": \"S\", \"listen\": \"0.0.0.0:0\","
               " \"period_secs\": 60, \"max_per_source\": 3,"
               " \"max_copies_per_source\": 4, \"rate_limit\": 1048576,"
-              " \"min_sled_replication\": 5, \"periodic\": true}");
+              " \"min_sled_replication\": 5, \"periodic\": true,"
+              " \"put_fanout\": 4}");
     assert_int_equal(parse(&c, &e, argv), 0);
     assert_string_equal(c.db, "D");
     assert_int_equal(c.listen_port, 0);
@@ -79,6 +81,7 @@ static void test_config__file_then_flags(void **state)
     assert_int_equal(c.max_copies_per_source, 4);
     assert_int_equal(c.rate_limit, 1048576);
     assert_int_equal(c.min_sled_replication, 5);
+    assert_int_equal(c.put_fanout, 4);
     assert_false(c.periodic);
     config_release(&c);
 }
@@ -94,6 +97,13 @@ static void test_config__bad_values(void **state)
     char *unknown[] = {"serve", "--db", "D", "--staging", "S", "--bogus", "1",
                        NULL};
     char *nodb[] = {"serve", "--staging", "S", NULL};
+    char *fanout[] = {"serve", "--db", "D", "--staging", "S", "--put-fanout",
+                      "4", NULL};
+    char *fanout0[] = {"serve", "--db", "D", "--staging", "S",
+                       "--put-fanout", "0", NULL};
+    char *fanout_ok[] = {"serve", "--db", "D", "--staging", "S",
+                         "--put-fanout", "3", "--max-requests-in-flight",
+                         "5", NULL};
     char *file[] = {"serve", "--db", "D", "--staging", "S", "--config",
                     cfgpath, NULL};
 
@@ -110,6 +120,18 @@ static void test_config__bad_values(void **state)
     config_release(&c);
     assert_int_equal(parse(&c, &e, nodb), ERR_INVAL);
     assert_string_equal(e.msg, "--db URL is required");
+    config_release(&c);
+    /* put_fanout: 1..min_sled_replication (3 by default) */
+    assert_int_equal(parse(&c, &e, fanout), ERR_INVAL);
+    assert_string_equal(e.msg, "--put-fanout 4: must be at most "
+                               "--min-sled-replication (3)");
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, fanout0), ERR_INVAL);
+    assert_non_null(strstr(e.msg, "--put-fanout 0"));
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, fanout_ok), 0);
+    assert_int_equal(c.put_fanout, 3);
+    assert_int_equal(c.max_inflight, 5); /* explicit: kept */
     config_release(&c);
     /* A bad value in the file is an error, not silently ignored. */
     write_cfg("{\"workers\": 0}");

@@ -174,6 +174,7 @@ static void check_plan(const struct world *w, const struct plan *p)
     uint32_t *sl = mem_calloc(w->ns + 1, sizeof(*sl));
     uint32_t *putcopy = mem_calloc(w->na + 1, sizeof(*putcopy));
     uint32_t *missing = mem_calloc(w->na + 1, sizeof(*missing));
+    uint32_t *puts = mem_calloc(w->na + 1, sizeof(*puts));
     size_t kinds[3] = {0, 0, 0}, work = 0;
     int last_kind = 0;
     uint32_t last_wave = 0, *fan;
@@ -185,7 +186,7 @@ static void check_plan(const struct world *w, const struct plan *p)
     assert_true(p->summary.waves == (p->n_reqs ? nw : 0));
     /* per (source, artifact, wave) fan-out */
     fan = mem_calloc(w->ns * w->na * nw + 1, sizeof(*fan));
-    assert_true(targeted && tl && sl && putcopy && fan && missing);
+    assert_true(targeted && tl && sl && putcopy && fan && missing && puts);
     assert_true(p->n_reqs <= l->max_requests);
     for (size_t i = 0; i < p->n_reqs; i++) {
         const struct plan_request *r = &p->reqs[i];
@@ -213,6 +214,7 @@ static void check_plan(const struct world *w, const struct plan *p)
             assert_int_equal(r->wave, 0);
             assert_int_equal(CNT(w, t, a), 0);
             putcopy[a]++;
+            puts[a]++;
             continue;
         }
         assert_true(r->source >= 0 && (size_t)r->source < w->ns);
@@ -245,6 +247,19 @@ static void check_plan(const struct world *w, const struct plan *p)
         assert_true(sl[s] <= l->max_per_source);
     }
     assert_true(kinds[PLAN_PUT] <= l->max_puts);
+    /* The controller PUTs an artifact to at most min(put_fanout, min) -
+     * (OK sleds holding it) sleds, and once when no OK sled holds it. */
+    for (size_t a = 0; a < w->na; a++) {
+        uint32_t fo = l->put_fanout < l->min_sled_replication
+                          ? l->put_fanout
+                          : l->min_sled_replication;
+        uint32_t have = 0;
+
+        for (size_t s = 0; s < w->ns; s++)
+            have += w->state[s] == PLAN_SLED_OK && CNT(w, s, a) > 0;
+        assert_true(puts[a] <= (have < fo ? fo - have : 0) ||
+                    (have == 0 && puts[a] == 1));
+    }
     assert_int_equal(p->summary.puts, kinds[PLAN_PUT]);
     assert_int_equal(p->summary.copies, kinds[PLAN_COPY]);
     assert_int_equal(p->summary.recopies, kinds[PLAN_RECOPY]);
@@ -272,6 +287,7 @@ static void check_plan(const struct world *w, const struct plan *p)
     mem_free(putcopy);
     mem_free(fan);
     mem_free(missing);
+    mem_free(puts);
 }
 
 /* Execute p on w in order; each request fails with probability fail_pct
@@ -341,6 +357,7 @@ static void test_plan__simple_replicate(void **state)
 
     (void)state;
     w->staged[0] = w->staged[1] = true;
+    w->in.limits.put_fanout = 3; /* the controller PUTs to min sleds */
     p = plan_ok(w);
     for (uint32_t a = 0; a < 2; a++) {
         assert_int_equal(count_kind_art(p, PLAN_PUT, a), 3);
@@ -362,6 +379,69 @@ static void test_plan__simple_replicate(void **state)
     assert_true(p->summary.repos[0].sufficient);
     assert_int_equal(p->summary.repos[0].on_all_sleds, 2);
     plan_free(p);
+    world_free(w);
+}
+
+/*
+ * The default put_fanout (1): the controller PUTs each staged artifact to
+ * one sled; every other sled copies it in epidemic waves from there. A
+ * staged artifact a sled already holds is not PUT at all; put_fanout
+ * above min_sled_replication counts as min_sled_replication.
+ */
+static void test_plan__put_fanout_default(void **state)
+{
+    struct world *w = world_new(16, 2, 1);
+    struct plan *p;
+
+    (void)state;
+    assert_int_equal(w->in.limits.put_fanout, 1);
+    w->staged[0] = w->staged[1] = true;
+    p = plan_ok(w);
+    for (uint32_t a = 0; a < 2; a++) {
+        assert_int_equal(count_kind_art(p, PLAN_PUT, a), 1);
+        assert_int_equal(count_kind_art(p, PLAN_COPY, a), 15);
+    }
+    assert_int_equal(p->summary.puts, 2);
+    assert_int_equal(p->summary.requests_deferred, 0);
+    /* Fan-out 2: 1 -> 3 -> 9 -> 27 holders, waves 0..3. */
+    assert_int_equal(p->summary.waves, 4);
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        const struct plan_request *r = &p->reqs[i];
+
+        if (r->kind != PLAN_COPY)
+            continue;
+        /* nobody holds it yet: every copy comes from the PUT's target */
+        assert_true(r->depends_on >= 0);
+        assert_true(r->wave >= 1);
+    }
+    assert_int_equal(apply_plan(w, p, &(struct plan_rng){{1, 2, 3, 4}}, 0),
+                     0);
+    plan_free(p);
+    assert_true(converged(w));
+    /* One sled holds artifact 0 and it is still staged: copies only. */
+    for (size_t s = 1; s < 16; s++)
+        CNT(w, s, 0) = 0;
+    p = plan_ok(w);
+    assert_int_equal(p->summary.puts, 0);
+    assert_int_equal(count_kind_art(p, PLAN_COPY, 0), 15);
+    plan_free(p);
+    /* put_fanout 2: one more PUT; above min (3) it counts as min. */
+    w->in.limits.put_fanout = 2;
+    p = plan_ok(w);
+    assert_int_equal(p->summary.puts, 1);
+    plan_free(p);
+    w->in.limits.put_fanout = 9;
+    p = plan_ok(w);
+    assert_int_equal(p->summary.puts, 2);
+    plan_free(p);
+    /* 0 is malformed. */
+    w->in.limits.put_fanout = 0;
+    {
+        struct plan *bad = NULL;
+
+        assert_int_equal(plan_new(&bad, world_build(w), NULL), ERR_INVAL);
+        assert_null(bad);
+    }
     world_free(w);
 }
 
@@ -479,6 +559,7 @@ static void test_plan__everything_to_do(void **state)
     (void)state;
     plan_rng_init(&rng, 9);
     w->in.limits.max_requests = PLAN_UNLIMITED;
+    w->in.limits.put_fanout = 3;
     for (size_t a = 0; a < 8; a++)
         w->staged[a] = true;
     p = plan_ok(w);
@@ -524,6 +605,7 @@ static void test_plan__sleds_come_and_go(void **state)
     /* A sled leaves the rack (removed from the list) and a repo arrives. */
     w->ns = 7;
     w->staged[3] = true;
+    w->in.limits.put_fanout = 3;
     for (size_t s = 0; s < 7; s++)
         CNT(w, s, 3) = 0;
     p = plan_ok(w);
@@ -547,6 +629,7 @@ static void test_plan__lost_and_at_risk(void **state)
     w->state[3] = PLAN_SLED_UNREACHABLE;
     /* artifact 2: nowhere, not staged: lost */
     w->staged[3] = true;            /* artifact 3: nowhere but staged */
+    w->in.limits.put_fanout = 3;
     p = plan_ok(w);
     assert_int_equal(p->summary.n_lost, 1);
     assert_int_equal(p->summary.lost[0], 2);
@@ -582,6 +665,7 @@ static void test_plan__deferred_under_limits(void **state)
     /* 6 artifacts x 9 missing sleds + 6 recopies = 60 units of work. */
     w->in.limits.max_requests = 20;
     w->in.limits.max_puts = 4;
+    w->in.limits.put_fanout = 3; /* 2 PUTs per artifact wanted */
     p = plan_ok(w);
     assert_int_equal(p->n_reqs, 20);
     assert_int_equal(p->summary.puts, 4);
@@ -611,6 +695,7 @@ static void test_plan__in_progress_not_replanned(void **state)
     w->staged[0] = true;
     PROG(w, 1, 0) = 1;
     PROG(w, 2, 0) = 1;
+    w->in.limits.put_fanout = 3;
     p = plan_ok(w);
     /* Two writes under way count toward min 3: one PUT, copies to 2. */
     assert_int_equal(p->summary.puts, 1);
@@ -745,6 +830,8 @@ static struct world *random_world(struct plan_rng *r, bool tight)
     }
     w->in.seed = plan_rng_next(r);
     w->in.limits.min_sled_replication = 1 + plan_rng_below(r, 4);
+    w->in.limits.put_fanout =
+        1 + plan_rng_below(r, w->in.limits.min_sled_replication);
     w->in.limits.max_copies_per_source = 1 + plan_rng_below(r, 3);
     if (tight) {
         w->in.limits.max_requests = plan_rng_below(r, 30);
@@ -835,6 +922,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan__simple_replicate),
+        cmocka_unit_test(test_plan__put_fanout_default),
         cmocka_unit_test(test_plan__new_sled),
         cmocka_unit_test(test_plan__recopy),
         cmocka_unit_test(test_plan__one_dataset_sled),

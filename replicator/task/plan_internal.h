@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * plan_internal: what the planner's files share (plan.c: validation, the
+ * index, the PUT/COPY/RECOPY passes and the request order; plan_summary.c:
+ * pass 0, the summary and the artifact order). The planner's scratch
+ * context and its per-artifact scratch view. Not for use outside
+ * replicator/task/plan*.c. Pure: any thread, one context per plan_new.
+ */
+#ifndef REPLICATOR_TASK_PLAN_INTERNAL_H
+#define REPLICATOR_TASK_PLAN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/mem.h"
+#include "replicator/task/plan.h"
+#include "replicator/task/plan_rng.h"
+
+struct err;
+
+#define F_PROGRESS 1u /* a write of the current artifact is under way */
+#define F_PUT 2u      /* PUT target of the current artifact in this plan */
+
+/* A sled that can serve the current artifact from wave from_wave on. */
+struct src {
+    uint32_t sled;
+    int32_t dep;        /* request making it a holder, -1 if it is one */
+    uint32_t from_wave;
+    uint32_t incomplete; /* holds fewer copies than healthy datasets */
+    uint32_t load;      /* copies it serves in the plan (sort key) */
+    uint32_t rnd;       /* random tie-break */
+};
+
+struct ctx {
+    const struct plan_input *in;
+    const struct plan_limits *lim;
+    struct plan_rng rng;
+    struct plan *p;
+    size_t cap;
+    bool full;   /* max_requests reached */
+    size_t work; /* sled-artifact pairs short of copies: request bound */
+    /* inventories and writes under way, indexed by artifact (CSR) */
+    uint32_t *inv_off, *inv_sled;
+    uint8_t *inv_cnt;
+    uint32_t *prog_off, *prog_sled;
+    /* per sled: scratch for the current artifact, and plan-wide loads */
+    uint8_t *cnt, *flags;
+    uint32_t *load, *tload;
+    /* per artifact */
+    uint32_t *order, *present, *prog_ok;
+    uint32_t *put_first, *put_n, *copy_first, *copy_n;
+    int32_t *maxwave;
+    /* per artifact work lists, at most one entry per sled */
+    uint32_t *pend;
+    struct src *src, *src_tmp;
+    uint64_t *keys, *keys_tmp;
+};
+
+static inline void *calloc_n(size_t n, size_t size)
+{
+    /* Never ask for 0 bytes: a NULL would read as ERR_NOMEM. */
+    return mem_calloc(n ? n : 1, size);
+}
+
+static inline bool sled_ok(const struct ctx *c, uint32_t s)
+{
+    return c->in->sleds[s].state == PLAN_SLED_OK;
+}
+
+/* An OK sled with somewhere to write: can be a target and a source. */
+static inline bool sled_usable(const struct ctx *c, uint32_t s)
+{
+    return sled_ok(c, s) && c->in->sleds[s].healthy_datasets > 0;
+}
+
+/* Fill the per-sled scratch (cnt, flags) for artifact a from the index.
+ * Returns 0 or ERR_INVAL (err set) when a sled lists the artifact twice. */
+int plan_load_artifact(struct ctx *c, uint32_t a, struct err *err);
+
+/* Clear what plan_load_artifact(c, a) set. */
+void plan_unload_artifact(struct ctx *c, uint32_t a);
+
+/*
+ * Pass 0 (plan_summary.c): fill c->p->summary (sled states, lost, at risk,
+ * staged artifacts replicated enough, per-repo state), c->present,
+ * c->prog_ok and c->work, and choose c->order (fewest holders first,
+ * random among equals). Returns 0, ERR_INVAL (an artifact listed twice by
+ * a sled; err set) or ERR_NOMEM.
+ */
+int plan_pass_summary(struct ctx *c, struct err *err);
+
+#endif
