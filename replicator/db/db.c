@@ -266,6 +266,16 @@ int db_time_str(char buf[DB_TIME_STR], int64_t secs, struct err *err)
     return 0;
 }
 
+void *db_rows_alloc(const PGresult *res, size_t elem, struct err *err)
+{
+    int n = PQntuples(res);
+    void *p = mem_calloc((size_t)(n > 0 ? n : 1), elem);
+
+    if (!p)
+        err_set(err, ERR_NOMEM, "out of memory");
+    return p;
+}
+
 int db_col_i64(int64_t *out, const PGresult *res, int row, int col,
                struct err *err)
 {

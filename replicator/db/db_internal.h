@@ -49,6 +49,13 @@ int db_col_sha256(struct sha256 *out, const PGresult *res, int row, int col,
 int db_col_strdup(char **out, const PGresult *res, int row, int col,
                   struct err *err);
 
+/*
+ * A zeroed array of one elem-byte element per row of res (at least one
+ * row), for the caller to decode the rows into (mem_free it). NULL with err
+ * set to ERR_NOMEM ("out of memory").
+ */
+void *db_rows_alloc(const PGresult *res, size_t elem, struct err *err);
+
 /* Column copied into a DB_UUID_STR buffer. ERR_DB if it does not fit. */
 int db_col_uuid(char *out, const PGresult *res, int row, int col,
                 struct err *err);

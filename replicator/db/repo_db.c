@@ -473,9 +473,9 @@ static int list_txn(struct db *db, void *arg, struct err *err)
     rc = db_exec(&res, db, "list repositories", SQL_LIST, 0, NULL, err);
     if (rc < 0 || PQntuples(res) == 0)
         goto out;
-    out->repos = mem_calloc((size_t)PQntuples(res), sizeof(*out->repos));
+    out->repos = db_rows_alloc(res, sizeof(*out->repos), err);
     if (!out->repos) {
-        rc = err_set(err, ERR_NOMEM, "out of memory");
+        rc = ERR_NOMEM;
         goto out;
     }
     for (i = 0; i < PQntuples(res); i++) {
@@ -566,9 +566,9 @@ static int get_txn(struct db *db, void *arg, struct err *err)
                  &param, err);
     if (rc < 0 || PQntuples(res) == 0)
         goto out;
-    r->artifacts = mem_calloc((size_t)PQntuples(res), sizeof(*r->artifacts));
+    r->artifacts = db_rows_alloc(res, sizeof(*r->artifacts), err);
     if (!r->artifacts) {
-        rc = err_set(err, ERR_NOMEM, "out of memory");
+        rc = ERR_NOMEM;
         goto out;
     }
     for (i = 0; i < PQntuples(res); i++) {

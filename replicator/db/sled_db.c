@@ -85,9 +85,9 @@ int sled_db_list(struct sled_db_list *out, struct db *db, struct err *err)
                      PQntuples(res), LIMIT_SLEDS_PER_RACK);
         goto out;
     }
-    out->sleds = mem_calloc((size_t)PQntuples(res), sizeof(*out->sleds));
+    out->sleds = db_rows_alloc(res, sizeof(*out->sleds), err);
     if (!out->sleds) {
-        rc = err_set(err, ERR_NOMEM, "out of memory");
+        rc = ERR_NOMEM;
         goto out;
     }
     for (i = 0; i < PQntuples(res) && rc == 0; i++) {

@@ -67,9 +67,9 @@ int trust_db_list(struct trust_db_list *out, struct db *db, struct err *err)
     rc = db_exec(&res, db, "list trust roots", SQL_LIST, 0, NULL, err);
     if (rc < 0 || PQntuples(res) == 0)
         goto out;
-    out->roots = mem_calloc((size_t)PQntuples(res), sizeof(*out->roots));
+    out->roots = db_rows_alloc(res, sizeof(*out->roots), err);
     if (!out->roots) {
-        rc = err_set(err, ERR_NOMEM, "out of memory");
+        rc = ERR_NOMEM;
         goto out;
     }
     for (i = 0; i < PQntuples(res) && rc == 0; i++) {
