@@ -177,9 +177,12 @@ static void test_replication_stall__frozen_copy_source(void **state)
      * frozen source: it ended once the copies were accepted. */
     assert_true(testutil_wait_for(run_ended, g, 30000));
     assert_true(testutil_now_ms() - frozen_ms < 8000);
+    /* Lifetime, not last-run, counters: an activation that arrived during
+     * the run coalesces into one more run, which may already have ended
+     * (the frozen sled unreachable, nothing to copy) when we look. */
     st = rig_status(g, 0);
-    assert_int_equal(rig_counter(st, "last_run_counters", "copy_err"), 0);
-    assert_true(rig_counter(st, "last_run_counters", "copy_ok") >= 1);
+    assert_int_equal(rig_counter(st, "lifetime_counters", "copy_err"), 0);
+    assert_true(rig_counter(st, "lifetime_counters", "copy_ok") >= 1);
     json_decref(st);
 
     /* Every other sled converges while the source is frozen. */
