@@ -10,7 +10,7 @@
 # ctest of the same name builds them again.
 #
 # layer_fences: for every arrow that must not exist (common -> sledagent,
-# sim -> replicator, ...) a probe compiled with the roots of the including
+# sim -> replicator, any layer -> tests, ...) a probe compiled with the roots of the including
 # layer includes a header of the other one; each probe must fail with the
 # header not found (cmake/FenceCheck.cmake).
 
@@ -66,7 +66,7 @@ set_tests_properties(headers_selfcontained PROPERTIES LABELS unit
 # One probe per forbidden arrow, built only by the layer_fences ctest.
 set(RD_FENCE_PROBES "")
 foreach(layer ${RD_LAYERS})
-  foreach(other ${RD_LAYERS})
+  foreach(other ${RD_LAYERS} tests)
     if(NOT other IN_LIST RD_LAYER_USES_${layer} AND RD_HDR_FIRST_${other})
       set(h ${RD_HDR_FIRST_${other}})
       set(c ${RD_HDR_DIR}/fence_${layer}_to_${other}.c)
