@@ -19,7 +19,9 @@
 #
 # The roots are given per directory (rd_add_layer_dir below), so every
 # target defined in a layer's CMakeLists.txt, and every .c it globs, gets
-# them with no further edit.
+# them with no further edit. rd_check_layers() then fails the configure
+# step if a layer target adds a source directory or a forbidden root to its
+# include path, or links a library of a layer it may not use.
 
 set(RD_INC_DIR ${CMAKE_BINARY_DIR}/inc)
 set(RD_LAYERS common sledagent replicator sim)
@@ -63,3 +65,82 @@ macro(rd_add_layer_dir dir)
   set_property(DIRECTORY PROPERTY INCLUDE_DIRECTORIES "")
   unset(rd_layer_dirs)
 endmacro()
+
+# rd_check_layers(): called once every directory is added. Fails the
+# configure step if a target of a layer directory reaches past the fence by
+# other means than its directory's roots: a source directory, or the root of
+# a layer it may not use, on its include path (own or INTERFACE), or a link
+# to a library defined in such a layer. Generator expressions are not
+# evaluated (left unchecked); third-party (imported) targets are not layers.
+function(rd_layer_of out dir)
+  file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR} ${dir})
+  string(REGEX REPLACE "/.*$" "" top "${rel}")
+  if(top IN_LIST RD_LAYERS)
+    set(${out} ${top} PARENT_SCOPE)
+  else()
+    set(${out} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(rd_check_layer_dir layer dir)
+  set(uses ${RD_LAYER_USES_${layer}})
+  string(REPLACE ";" ", " uses_text "${uses}")
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(t ${targets})
+    get_target_property(type ${t} TYPE)
+    if(type STREQUAL "UTILITY")
+      continue()
+    endif()
+    get_target_property(incs ${t} INCLUDE_DIRECTORIES)
+    get_target_property(iincs ${t} INTERFACE_INCLUDE_DIRECTORIES)
+    foreach(inc ${incs} ${iincs})
+      if(inc MATCHES "NOTFOUND$" OR inc MATCHES "\\$<")
+        continue()
+      endif()
+      string(FIND "${inc}/" "${RD_INC_DIR}/" in_roots)
+      string(FIND "${inc}/" "${CMAKE_BINARY_DIR}/" in_build)
+      string(FIND "${inc}/" "${CMAKE_SOURCE_DIR}/" in_source)
+      if(in_roots EQUAL 0)
+        file(RELATIVE_PATH root ${RD_INC_DIR} ${inc})
+        if(NOT root IN_LIST uses)
+          message(FATAL_ERROR "layer fence: target ${t} (${layer}/) has "
+            "${inc} on its include path; ${layer}/ may use only: ${uses_text} "
+            "(cmake/Layers.cmake)")
+        endif()
+      elseif(in_source EQUAL 0 AND NOT in_build EQUAL 0)
+        message(FATAL_ERROR "layer fence: target ${t} (${layer}/) has the "
+          "source directory ${inc} on its include path; layers see only "
+          "their roots under ${RD_INC_DIR} (cmake/Layers.cmake)")
+      endif()
+    endforeach()
+    get_target_property(libs ${t} LINK_LIBRARIES)
+    foreach(lib ${libs})
+      if(NOT TARGET ${lib})
+        continue()
+      endif()
+      get_target_property(imported ${lib} IMPORTED)
+      if(imported)
+        continue()
+      endif()
+      get_target_property(libdir ${lib} SOURCE_DIR)
+      rd_layer_of(liblayer ${libdir})
+      if(liblayer AND NOT liblayer IN_LIST uses)
+        message(FATAL_ERROR "layer fence: target ${t} (${layer}/) links "
+          "${lib} (${liblayer}/); ${layer}/ may use only: ${uses_text} "
+          "(cmake/Layers.cmake)")
+      endif()
+    endforeach()
+  endforeach()
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub ${subdirs})
+    rd_check_layer_dir(${layer} ${sub})
+  endforeach()
+endfunction()
+
+function(rd_check_layers)
+  foreach(layer ${RD_LAYERS})
+    if(EXISTS ${CMAKE_SOURCE_DIR}/${layer}/CMakeLists.txt)
+      rd_check_layer_dir(${layer} ${CMAKE_SOURCE_DIR}/${layer})
+    endif()
+  endforeach()
+endfunction()
