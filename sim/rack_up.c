@@ -20,7 +20,7 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
-#include "replicator/db/pgembed.h"
+#include "sim/pgembed.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 

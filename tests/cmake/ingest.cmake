@@ -8,8 +8,7 @@ if(TARGET replicator AND TARGET rd_testsupport)
     rd_test(${t} LABELS integration
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c
             LIBS replicator_db TIMEOUT 300)
-    # pg.c (in rd_testsupport) needs pgembed from replicator_db: list it
-    # again last
+    # pgtest.c (in rd_testsupport) needs replicator_db: list it again last
     target_link_libraries(${t} PRIVATE replicator_db)
     add_dependencies(${t} replicator)
     if(TARGET tuf-mkrepo)

@@ -21,10 +21,10 @@
 #include "common/err.h"
 #include "common/limits.h"
 #include "common/tuf_artifacts.h"
-#include "common/tuf_dir.h"
 #include "common/tuf_repo.h"
 #include "common/tuf_target.h"
 #include "common/tuf_verify.h"
+#include "tests/support/tuf_dir.h"
 
 #ifndef RD_FUZZ_TUF_VECTORS
 #define RD_FUZZ_TUF_VECTORS "../shared/tuf-vectors"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * pg: the integration tests' PostgreSQL. A thin layer over
- * replicator/db/pgembed (one private server per test binary), or, when
+ * sim/pgembed (one private server per test binary), or, when
  * $RACKDEPOT_TEST_DB is set, an existing server in which uniquely named
  * databases are created and dropped again at pg_stop. Test main thread.
  */
@@ -18,7 +18,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "replicator/db/pgembed.h"
+#include "sim/pgembed.h"
 
 #define PG_MAX_DBS 256
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * pg: PostgreSQL for integration tests. pg_start() starts one private
- * server per test binary (replicator/db/pgembed.h), or, when
+ * server per test binary (sim/pgembed.h), or, when
  * $RACKDEPOT_TEST_DB holds a libpq URL, uses that server instead;
  * pg_create_db() gives every test its own database so tests are
  * independent; pg_stop() stops the private server and removes its

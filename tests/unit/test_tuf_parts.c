@@ -23,13 +23,13 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/tuf_artifacts.h"
-#include "common/tuf_dir.h"
 #include "common/tuf_key.h"
 #include "common/tuf_meta.h"
 #include "common/tuf_repo.h"
 #include "common/tuf_target.h"
 #include "common/tuf_time.h"
 #include "common/tuf_verify.h"
+#include "tests/support/tuf_dir.h"
 
 static char vdir[4096];
 

@@ -22,11 +22,11 @@
 #include "common/mem.h"
 #include "common/sha256.h"
 #include "common/tuf_artifacts.h"
-#include "common/tuf_dir.h"
 #include "common/tuf_repo.h"
 #include "common/tuf_target.h"
 #include "common/tuf_time.h"
 #include "common/tuf_verify.h"
+#include "tests/support/tuf_dir.h"
 
 static char vdir[4096];
 

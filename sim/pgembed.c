@@ -7,7 +7,7 @@
  * owning pid so a later start can reap clusters of dead owners. Not
  * thread-safe; one thread manages a given server.
  */
-#include "replicator/db/pgembed.h"
+#include "sim/pgembed.h"
 
 #include <dirent.h>
 #include <errno.h>

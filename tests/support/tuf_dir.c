@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * tuf_dir: a directory-backed tuf_provider for tests and tools (see
+ * tuf_dir: a directory-backed tuf_provider for the tests (see
  * tuf_dir.h). Owns its directory names, aliases and hidden paths; streams
  * with stdio.
  */
-#include "common/tuf_dir.h"
+#include "tests/support/tuf_dir.h"
 
 #include <errno.h>
 #include <stdio.h>

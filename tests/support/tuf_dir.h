@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * tuf_dir: a tuf_provider over plain directories, for tests and tools:
+ * tuf_dir: a tuf_provider over plain directories, for the tests:
  * "metadata/X" maps to METADATA_DIR/X and "targets/X" to TARGETS_DIR/X.
  * Aliases serve an exact repository path from another file (to run vectors
  * stored under different names, or to serve a file as another version),
  * and hidden paths answer ERR_NOTFOUND. Paths with ".." or a leading '/'
  * are refused. One thread at a time.
  */
-#ifndef COMMON_TUF_DIR_H
-#define COMMON_TUF_DIR_H
+#ifndef TESTS_SUPPORT_TUF_DIR_H
+#define TESTS_SUPPORT_TUF_DIR_H
 
 #include "common/tuf_provider.h"
 

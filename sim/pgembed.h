@@ -11,8 +11,8 @@
  * removed by the next pgembed_start under the same root.
  * Not thread-safe: one thread manages a given server.
  */
-#ifndef REPLICATOR_DB_PGEMBED_H
-#define REPLICATOR_DB_PGEMBED_H
+#ifndef SIM_PGEMBED_H
+#define SIM_PGEMBED_H
 
 struct err;
 struct pgembed;
