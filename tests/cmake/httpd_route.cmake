@@ -5,3 +5,8 @@
 rd_unit_test(test_httpd_route
              SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpd_route.c
              LIBS PkgConfig::LIBCURL)
+if(TARGET sledagent_http AND TARGET replicator_core)
+  rd_unit_test(test_route_docs
+               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_route_docs.c
+               LIBS sledagent_http replicator_core)
+endif()
