@@ -10,9 +10,11 @@
  * pipelining, no chunked request bodies) and get:
  *  - a request context (struct httpd_req) with a random 16-hex request id,
  *    sent as `x-request-id` on every response;
- *  - routing at header time (on_headers), before any body byte is read, so
- *    a rejected request gets its JSON error without its body being read or
- *    stored (the reply closes the connection with a lingering close: write
+ *  - routing at header time against the service's route table
+ *    (httpd_route.h: 404, 405 with Allow, 400 for a malformed capture and
+ *    413 are answered by the server), then the route's on_headers, before
+ *    any body byte is read, so a rejected request gets its JSON error
+ *    without its body being read or stored (the reply closes the connection with a lingering close: write
  *    side shut down, unread body discarded for a bounded time and size, so
  *    the client reads the reply rather than a reset);
  *  - a head over LIMIT_HTTP_HEADERS gets 431, a malformed request line 400
@@ -46,6 +48,7 @@ struct ev_token_bucket_cfg;
 struct bufferevent_rate_limit_group;
 struct httpd;
 struct httpd_req;
+struct httpd_service;
 struct sha256;
 
 #define HTTPD_REQUEST_ID_LEN 16
@@ -53,19 +56,6 @@ struct sha256;
 enum httpd_method {
     HTTPD_GET = 1, HTTPD_HEAD, HTTPD_PUT, HTTPD_POST, HTTPD_DELETE,
     HTTPD_OTHER
-};
-
-/*
- * Server callbacks. on_headers runs once the request line and headers are
- * in: it may reject (httpd_req_reject), choose a streamed body
- * (httpd_req_stream) or a buffered body cap (httpd_req_body_cap); with no
- * choice the body is buffered up to LIMIT_JSON_BODY. on_request runs once
- * the body is complete (at once after a reject, then with the reply
- * already sent): it replies now or later.
- */
-struct httpd_ops {
-    void (*on_headers)(struct httpd_req *r, void *arg);
-    void (*on_request)(struct httpd_req *r, void *arg);
 };
 
 /* Streamed body: data_fn consumes all of data (it is drained after). A
@@ -85,12 +75,17 @@ struct httpd_opts {
 };
 
 /*
- * Bind and start serving (one listener). Returns 0, ERR_NOMEM, or
- * ERR_IO (bind failed, err says why).
+ * Bind and start serving (one listener) the routes of svc (copied; its
+ * table is borrowed and must outlive the server). A route's on_headers
+ * runs once the request line and headers are in and the request matched
+ * it: it may reject (httpd_req_reject) or stream the body
+ * (httpd_req_stream); otherwise the body is buffered up to the route's
+ * cap. Its on_request runs once the body is complete: it replies now or
+ * later. Returns 0, ERR_NOMEM, or ERR_IO (bind failed, err says why).
  */
 int httpd_new(struct httpd **out, struct event_base *base,
-              const struct httpd_opts *opts, const struct httpd_ops *ops,
-              void *arg, struct err *err);
+              const struct httpd_opts *opts, const struct httpd_service *svc,
+              struct err *err);
 
 /* The bound port (useful with port 0). */
 uint16_t httpd_port(const struct httpd *h);
@@ -132,7 +127,7 @@ const char *httpd_req_route(const struct httpd_req *r);
 void httpd_req_ref(struct httpd_req *r);
 void httpd_req_unref(struct httpd_req *r);
 
-/* ---- body choices, from on_headers only ---- */
+/* ---- body choices, from a route's on_headers only ---- */
 /* Reject now (err's code picks the status); body headers are dropped, the
  * connection closes after the reply. */
 void httpd_req_reject(struct httpd_req *r, const struct err *err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * httpd_internal: the server, connection and request records shared by
- * httpd.c (replies and helpers) and httpd_stream.c (connections, parsing,
- * bodies). Loop thread only.
+ * httpd.c (replies and helpers), httpd_stream.c (connections, parsing,
+ * bodies) and httpd_route.c (matching the route table, dispatch). Loop
+ * thread only.
  */
 #ifndef COMMON_HTTPD_INTERNAL_H
 #define COMMON_HTTPD_INTERNAL_H
@@ -10,6 +11,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 
 struct bufferevent;
 struct event;
@@ -54,6 +56,7 @@ struct httpd_req {
     uint64_t body_queued;     /* reply body bytes handed to the connection */
     void *data;
     const char *route;
+    struct httpd_match match; /* the route and captures (httpd_route.c) */
     char *head_text;          /* request line and headers, NULs inserted */
     const char *method_name;
     const char *path;
@@ -68,8 +71,7 @@ struct httpd_req {
 struct httpd {
     struct event_base *base;
     struct evconnlistener *lev;
-    struct httpd_ops ops;
-    void *arg;
+    struct httpd_service svc;
     httpd_reply_hook hook;
     void *hook_arg;
     httpd_sent_hook sent_hook;
@@ -86,5 +88,15 @@ struct httpd {
  * content; body may be NULL. */
 void httpd__send(struct httpd_req *r, int status, const char *ctype,
                  struct evbuffer *body);
+
+/*
+ * Header time (httpd_route.c): the service's gate, the route match (404,
+ * 405, 400 rejected here), the route's on_headers and its body cap (413).
+ * Leaves r rejected (mode BODY_REJECTED), streamed or buffered.
+ */
+void httpd__route_headers(struct httpd_req *r);
+
+/* The body is complete: run the matched route's on_request. */
+void httpd__route_request(struct httpd_req *r);
 
 #endif

@@ -258,7 +258,7 @@ static void dispatch(struct httpd_conn *c)
             httpd_reply_err(r, &r->reject);
         return;
     }
-    c->h->ops.on_request(r, c->h->arg);
+    httpd__route_request(r);
 }
 
 static void bad_request(struct httpd_conn *c, int code, const char *msg)
@@ -384,19 +384,7 @@ static void start_request(struct httpd_conn *c, size_t head_len)
         return;
     }
     r->body_len = crc == 0 ? clen : 0;
-    c->h->ops.on_headers(r, c->h->arg);
-    if (r->mode == BODY_BUFFER && r->body_len > r->body_cap) {
-        err_set(&err, ERR_TOOBIG, "body of %llu bytes is over the %zu-byte "
-                "cap of this endpoint", (unsigned long long)r->body_len,
-                r->body_cap);
-        httpd_req_reject(r, &err);
-    }
-    if (r->mode == BODY_STREAM && r->body_len > c->h->max_body) {
-        err_set(&err, ERR_TOOBIG, "body of %llu bytes is over the %llu-byte "
-                "cap", (unsigned long long)r->body_len,
-                (unsigned long long)c->h->max_body);
-        httpd_req_reject(r, &err);
-    }
+    httpd__route_headers(r);
     if (r->mode == BODY_REJECTED) {
         /* The body (if any) is never read: reply and close. */
         if (r->body_len > 0)
@@ -698,8 +686,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 int httpd_new(struct httpd **out, struct event_base *base,
-              const struct httpd_opts *opts, const struct httpd_ops *ops,
-              void *arg, struct err *err)
+              const struct httpd_opts *opts, const struct httpd_service *svc,
+              struct err *err)
 {
     struct httpd *h = mem_calloc(1, sizeof(*h));
     struct sockaddr_storage ss;
@@ -712,8 +700,7 @@ int httpd_new(struct httpd **out, struct event_base *base,
     if (!h)
         return err_set(err, ERR_NOMEM, "out of memory");
     h->base = base;
-    h->ops = *ops;
-    h->arg = arg;
+    h->svc = *svc;
     h->rate_group = opts->rate_group;
     h->idle_secs = opts->idle_secs ? opts->idle_secs : LIMIT_HTTP_IDLE_SECS;
     h->max_body = opts->max_body_bytes ? opts->max_body_bytes

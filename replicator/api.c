@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * api: the replicator API on common/httpd (see api.h): routing at header
- * time, the job runner every small endpoint uses, and these endpoints:
- *   PUT    /v1/system/update/repositories?file_name=X   (api_repo.c)
+ * api: the replicator API on common/httpd (see api.h): its lifecycle, the
+ * job runner every small endpoint uses, and these endpoints:
  *   GET    /v1/system/update/repositories
  *   POST   /v1/system/update/repositories/{version}/prune
  *   GET    /v1/system/update/staged       (read-only view of staging)
- *   GET|POST /v1/system/update/trust-roots, DELETE .../{id} (api_trust.c)
- * A job is parsed on the loop, runs on a worker with its own database
+ *   GET    /metrics
+ * The whole API (uploads, trust roots, task, sleds too) is the route
+ * table in api_routes.c. A job is parsed on the loop, runs on a worker with its own database
  * connection and transaction, and replies from its completion on the loop.
  * Loop thread, except the job functions (worker).
  */
@@ -21,22 +21,17 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/urlquery.h"
 #include "common/workq.h"
+#include "replicator/api_routes.h"
 #include "replicator/api_task.h"
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
 #include "replicator/staging.h"
-
-#define PREFIX_UPDATE "/v1/system/update/"
-#define PATH_REPOS PREFIX_UPDATE "repositories"
-#define PATH_TRUST PREFIX_UPDATE "trust-roots"
-#define PATH_STAGED PREFIX_UPDATE "staged"
-#define SEGMENT_MAX 256
 
 struct job {
     struct api *api;
@@ -209,26 +204,6 @@ out:
     return rc;
 }
 
-/* "/{seg}{suffix}" with one non-empty, percent-decoded segment. */
-static int one_segment(char *seg, size_t cap, const char *rest,
-                       const char *suffix, struct err *err)
-{
-    size_t sl = strlen(suffix), n = strlen(rest);
-
-    if (rest[0] != '/' || n <= 1 + sl || strcmp(rest + n - sl, suffix) != 0)
-        return err_set(err, ERR_NOTFOUND, "no such endpoint");
-    n = n - 1 - sl;
-    if (memchr(rest + 1, '/', n))
-        return err_set(err, ERR_NOTFOUND, "no such endpoint");
-    return urlquery_decode(seg, cap, rest + 1, n, false, err);
-}
-
-static void method_not_allowed(struct httpd_req *r, const char *allow)
-{
-    httpd_req_add_header(r, "Allow", allow);
-    httpd_reply_error(r, 405, NULL, "method not allowed");
-}
-
 /* GET /metrics: Prometheus text of the reconciliation task. */
 static void reply_metrics(struct api *a, struct httpd_req *r)
 {
@@ -249,93 +224,33 @@ void api_set_task(struct api *a, struct task *t)
     a->task = t;
 }
 
-static void on_headers(struct httpd_req *r, void *arg)
+void api_repo_list(struct httpd_req *r, void *arg)
 {
-    struct api *a = arg;
-    const char *path = httpd_req_path(r);
-    enum httpd_method m = httpd_req_method(r);
-    struct err err = ERR_INIT;
-
-    if (a->stopping) {
-        err_set(&err, ERR_UNAVAIL, "the replicator is shutting down");
-        httpd_req_reject(r, &err);
-        return;
-    }
-    if (a->task && api_task_headers(a->task, r))
-        return;
-    if (!strcmp(path, "/metrics")) {
-        httpd_req_set_route(r, "metrics");
-    } else if (!strcmp(path, PATH_REPOS)) {
-        httpd_req_set_route(r, "repositories");
-        if (m == HTTPD_PUT)
-            api_repo_headers(a, r);
-    } else if (!strcmp(path, PATH_TRUST)) {
-        httpd_req_set_route(r, "trust_roots");
-        if (m == HTTPD_POST)
-            httpd_req_body_cap(r, LIMIT_TUF_METADATA);
-    } else if (!strncmp(path, PATH_TRUST "/", strlen(PATH_TRUST) + 1)) {
-        httpd_req_set_route(r, "trust_root");
-    } else if (!strncmp(path, PATH_REPOS "/", strlen(PATH_REPOS) + 1)) {
-        httpd_req_set_route(r, "repository");
-    } else if (!strcmp(path, PATH_STAGED)) {
-        httpd_req_set_route(r, "staged");
-    }
+    api_job_start(arg, r, do_list, true, NULL, 0, 200);
 }
 
-static void on_request(struct httpd_req *r, void *arg)
+void api_repo_prune(struct httpd_req *r, void *arg)
 {
-    struct api *a = arg;
-    const char *route = httpd_req_route(r);
-    const char *path = httpd_req_path(r);
-    enum httpd_method m = httpd_req_method(r);
-    struct err err = ERR_INIT;
-    char seg[SEGMENT_MAX];
+    const char *version = httpd_req_capture(r, 0);
 
-    if (httpd_req_data(r)) {
-        api_repo_request(a, r);
-    } else if (!strcmp(route, "repositories")) {
-        if (m == HTTPD_GET)
-            api_job_start(a, r, do_list, true, NULL, 0, 200);
-        else
-            method_not_allowed(r, "GET, PUT");
-    } else if (!strcmp(route, "repository")) {
-        if (one_segment(seg, sizeof(seg), path + strlen(PATH_REPOS),
-                        "/prune", &err) < 0)
-            httpd_reply_err(r, &err);
-        else if (m != HTTPD_POST)
-            method_not_allowed(r, "POST");
-        else
-            api_job_start(a, r, do_prune, true, seg, strlen(seg), 200);
-    } else if (!strcmp(route, "trust_roots")) {
-        api_trust_request(a, r, NULL);
-    } else if (!strcmp(route, "trust_root")) {
-        if (one_segment(seg, sizeof(seg), path + strlen(PATH_TRUST), "",
-                        &err) < 0)
-            httpd_reply_err(r, &err);
-        else
-            api_trust_request(a, r, seg);
-    } else if (!strcmp(route, "staged")) {
-        if (m == HTTPD_GET)
-            api_job_start(a, r, do_staged, false, NULL, 0, 200);
-        else
-            method_not_allowed(r, "GET");
-    } else if (!strcmp(route, "metrics")) {
-        if (m == HTTPD_GET)
-            reply_metrics(a, r);
-        else
-            method_not_allowed(r, "GET");
-    } else if (a->task && api_task_request(a->task, r)) {
-        /* answered by the task's endpoints */
-    } else {
-        httpd_reply_error(r, 404, NULL, "no such endpoint");
-    }
+    api_job_start(arg, r, do_prune, true, version, strlen(version), 200);
+}
+
+void api_staged_list(struct httpd_req *r, void *arg)
+{
+    api_job_start(arg, r, do_staged, false, NULL, 0, 200);
+}
+
+void api_metrics(struct httpd_req *r, void *arg)
+{
+    reply_metrics(arg, r);
 }
 
 int api_new(struct api **out, struct event_base *base, const struct config *cfg,
             struct staging *st, struct err *err)
 {
-    static const struct httpd_ops ops = {on_headers, on_request};
     struct httpd_opts opts;
+    struct httpd_service svc;
     struct api *a = mem_calloc(1, sizeof(*a));
     int rc;
 
@@ -355,7 +270,10 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     opts.port = cfg->listen_port;
     opts.name = "api";
     opts.max_body_bytes = cfg->max_upload_bytes;
-    rc = httpd_new(&a->srv, base, &opts, &ops, a, err);
+    svc.routes = api_routes(&svc.nroutes);
+    svc.gate = api_gate;
+    svc.arg = a;
+    rc = httpd_new(&a->srv, base, &opts, &svc, err);
     if (rc < 0)
         goto out;
     *out = a;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * api_internal: the api record and the job runner shared by api.c
- * (routing, list, prune, staged), api_trust.c (trust roots) and
- * api_repo.c (streamed uploads). Loop thread only, except job functions
+ * api_internal: the api record, the job runner and the route handlers
+ * shared by api.c (job runner, list, prune, staged, metrics), api_trust.c
+ * (trust roots), api_repo.c (streamed uploads) and api_routes.c (the
+ * route table). Loop thread only, except job functions
  * (worker).
  */
 #ifndef REPLICATOR_API_INTERNAL_H
@@ -52,23 +53,34 @@ void api_job_start(struct api *a, struct httpd_req *r, api_job_fn fn,
                    bool needs_db, const char *arg, size_t arglen, int status);
 
 /*
- * Header-time handling of PUT /v1/system/update/repositories: validates
- * file_name and Content-Length (rejecting at once), then streams the body
- * to staging. Loop thread (on_headers).
+ * Route handlers (arg: the struct api), declared in the replicator's
+ * route table (api_routes.c). Each replies on every path, now or later.
+ *
+ * PUT /v1/system/update/repositories at header time (api_repo.c):
+ * validates file_name and Content-Length (rejecting at once), then
+ * streams the body to staging; api_repo_request runs once the body is
+ * complete: hash, verify, record, reply.
  */
-void api_repo_headers(struct api *a, struct httpd_req *r);
-
-/* The body of an upload is complete: hash, verify, record, reply. */
-void api_repo_request(struct api *a, struct httpd_req *r);
+void api_repo_headers(struct httpd_req *r, void *arg);
+void api_repo_request(struct httpd_req *r, void *arg);
 
 /* Free uploads still alive at shutdown (their files are removed). */
 void api_repo_free_all(struct api *a);
 
-/*
- * Trust-root endpoints (api_trust.c): GET and POST on
- * /v1/system/update/trust-roots, DELETE .../trust-roots/{id} where id is
- * the decoded last segment (NULL for the collection). Reply on every path.
- */
-void api_trust_request(struct api *a, struct httpd_req *r, const char *id);
+/* api.c: GET .../repositories, POST .../repositories/{version}/prune,
+ * GET .../staged, GET /metrics. */
+void api_repo_list(struct httpd_req *r, void *arg);
+void api_repo_prune(struct httpd_req *r, void *arg);
+void api_staged_list(struct httpd_req *r, void *arg);
+void api_metrics(struct httpd_req *r, void *arg);
+
+/* api_trust.c: GET and POST .../trust-roots, DELETE .../trust-roots/{id}
+ * (capture 0, a UUID). */
+void api_trust_list(struct httpd_req *r, void *arg);
+void api_trust_add(struct httpd_req *r, void *arg);
+void api_trust_remove(struct httpd_req *r, void *arg);
+
+/* The gate of the whole API: 503 while shutting down (api_routes.c). */
+int api_gate(struct httpd_req *r, struct err *err, void *arg);
 
 #endif

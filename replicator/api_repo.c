@@ -278,11 +278,11 @@ static void on_abort(struct httpd_req *req, void *arg)
         upload_free(u);
 }
 
-void api_repo_request(struct api *a, struct httpd_req *r)
+void api_repo_request(struct httpd_req *r, void *arg)
 {
     struct upload *u = httpd_req_data(r);
 
-    (void)a;
+    (void)arg;
     u->ended = true;
     kick(u);
 }
@@ -299,8 +299,9 @@ static bool file_name_ok(const char *s)
     return true;
 }
 
-void api_repo_headers(struct api *a, struct httpd_req *req)
+void api_repo_headers(struct httpd_req *req, void *arg)
 {
+    struct api *a = arg;
     char file_name[UPLOAD_FILE_NAME_MAX + 1];
     struct upload *u = NULL;
     struct err err = ERR_INIT;

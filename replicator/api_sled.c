@@ -23,6 +23,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -35,9 +36,6 @@
 #include "replicator/task/collect.h"
 #include "replicator/task/sledreq.h"
 #include "replicator/task/task.h"
-
-#define PATH_SLEDS "/sled-agents"
-#define PATH_GEN "/generation/"
 
 enum sled_op { OP_LIST, OP_UPSERT, OP_EXPUNGE, OP_CONFIRM, OP_FLEET_LIST,
                OP_BUMP };
@@ -280,7 +278,7 @@ static void fleet_query(struct sjob *j)
     }
 }
 
-/* ---- routing ---- */
+/* ---- handlers (routed by api_routes.c) ---- */
 
 static struct sjob *sjob_new(struct task *t, struct httpd_req *r,
                              enum sled_op op)
@@ -327,57 +325,23 @@ out:
     return rc;
 }
 
-void api_sled_request(struct task *t, struct httpd_req *r)
+void api_sled_list(struct task *t, struct httpd_req *r)
 {
-    const char *path = httpd_req_path(r) + strlen(PATH_SLEDS);
-    enum httpd_method m = httpd_req_method(r);
-    struct err err = ERR_INIT;
-    char id[DB_UUID_STR];
-    const char *slash;
-    size_t n;
-    struct sjob *j;
+    struct sjob *j = sjob_new(t, r, OP_LIST);
 
-    if (!*path) {
-        if (m != HTTPD_GET) {
-            httpd_req_add_header(r, "Allow", "GET");
-            httpd_reply_error(r, 405, NULL, "method not allowed");
-        } else if ((j = sjob_new(t, r, OP_LIST))) {
-            sjob_start(j);
-        }
-        return;
-    }
-    path++; /* '/' */
-    slash = strchr(path, '/');
-    n = slash ? (size_t)(slash - path) : strlen(path);
-    if (n != DB_UUID_STR - 1) {
-        httpd_reply_error(r, 400, NULL, "sled id must be a UUID");
-        return;
-    }
-    memcpy(id, path, n);
-    id[n] = '\0';
-    if (!db_uuid_valid(id)) {
-        httpd_reply_error(r, 400, NULL, "sled id must be a UUID");
-        return;
-    }
-    if (slash && strcmp(slash, "/expunge") != 0) {
-        httpd_reply_error(r, 404, NULL, "no such endpoint");
-        return;
-    }
-    if (slash && m != HTTPD_POST) {
-        httpd_req_add_header(r, "Allow", "POST");
-        httpd_reply_error(r, 405, NULL, "method not allowed");
-        return;
-    }
-    if (!slash && m != HTTPD_PUT) {
-        httpd_req_add_header(r, "Allow", "PUT");
-        httpd_reply_error(r, 405, NULL, "method not allowed");
-        return;
-    }
-    j = sjob_new(t, r, slash ? OP_EXPUNGE : OP_UPSERT);
+    if (j)
+        sjob_start(j);
+}
+
+void api_sled_upsert(struct task *t, struct httpd_req *r)
+{
+    struct err err = ERR_INIT;
+    struct sjob *j = sjob_new(t, r, OP_UPSERT);
+
     if (!j)
         return;
-    snprintf(j->sled.id, sizeof(j->sled.id), "%s", id);
-    if (!slash && parse_upsert(j, r, &err) < 0) {
+    snprintf(j->sled.id, sizeof(j->sled.id), "%s", httpd_req_capture(r, 0));
+    if (parse_upsert(j, r, &err) < 0) {
         httpd_reply_err(r, &err);
         sjob_free(j);
         return;
@@ -385,32 +349,30 @@ void api_sled_request(struct task *t, struct httpd_req *r)
     sjob_start(j);
 }
 
-void api_generation_request(struct task *t, struct httpd_req *r)
+void api_sled_expunge(struct task *t, struct httpd_req *r)
 {
-    const char *path = httpd_req_path(r) + strlen(PATH_GEN);
-    char num[24];
-    const char *slash = strchr(path, '/');
+    struct sjob *j = sjob_new(t, r, OP_EXPUNGE);
+
+    if (!j)
+        return;
+    snprintf(j->sled.id, sizeof(j->sled.id), "%s", httpd_req_capture(r, 0));
+    sjob_start(j);
+}
+
+void api_generation_bump(struct task *t, struct httpd_req *r)
+{
+    struct sjob *j = sjob_new(t, r, OP_FLEET_LIST);
+
+    if (j)
+        sjob_start(j);
+}
+
+void api_generation_confirm(struct task *t, struct httpd_req *r)
+{
     uint64_t g;
     struct sjob *j;
 
-    if (httpd_req_method(r) != HTTPD_POST) {
-        httpd_req_add_header(r, "Allow", "POST");
-        httpd_reply_error(r, 405, NULL, "method not allowed");
-        return;
-    }
-    if (!strcmp(path, "bump-past-fleet")) {
-        if ((j = sjob_new(t, r, OP_FLEET_LIST)))
-            sjob_start(j);
-        return;
-    }
-    if (!slash || strcmp(slash, "/confirm") != 0 ||
-        (size_t)(slash - path) >= sizeof(num)) {
-        httpd_reply_error(r, 404, NULL, "no such endpoint");
-        return;
-    }
-    memcpy(num, path, (size_t)(slash - path));
-    num[slash - path] = '\0';
-    if (parse_u64(&g, num) < 0 || g == 0) {
+    if (parse_u64(&g, httpd_req_capture(r, 0)) < 0 || g == 0) {
         httpd_reply_error(r, 400, NULL, "generation must be a positive integer");
         return;
     }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * api_task: routing of the task, sled and generation endpoints and the
- * task status/activation handlers (see api_task.h). Loop thread only.
+ * api_task: the task status and activation handlers (see api_task.h;
+ * routed by the replicator's table in api_routes.c). Loop thread only.
  */
 #include "replicator/api_task.h"
 
@@ -19,10 +19,6 @@
 #include "replicator/task/status.h"
 #include "replicator/task/task.h"
 
-#define PATH_TASK "/background-tasks/tuf_artifact_replication"
-#define PATH_ACTIVATE PATH_TASK "/activate"
-#define PATH_SLEDS "/sled-agents"
-#define PATH_GEN "/generation/"
 #define RING_DEFAULT_LIMIT 256
 
 int api_task_query_u64(unsigned long long *out, const char *query,
@@ -52,31 +48,6 @@ int api_task_query_u64(unsigned long long *out, const char *query,
     return ERR_NOTFOUND;
 }
 
-bool api_task_headers(struct task *t, struct httpd_req *r)
-{
-    const char *path = httpd_req_path(r);
-
-    (void)t;
-    if (!strcmp(path, PATH_TASK))
-        httpd_req_set_route(r, "task_status");
-    else if (!strcmp(path, PATH_ACTIVATE))
-        httpd_req_set_route(r, "task_activate");
-    else if (!strcmp(path, PATH_SLEDS) ||
-             !strncmp(path, PATH_SLEDS "/", strlen(PATH_SLEDS) + 1))
-        httpd_req_set_route(r, "sled_agents");
-    else if (!strncmp(path, PATH_GEN, strlen(PATH_GEN)))
-        httpd_req_set_route(r, "generation");
-    else
-        return false;
-    return true;
-}
-
-static void method_not_allowed(struct httpd_req *r, const char *allow)
-{
-    httpd_req_add_header(r, "Allow", allow);
-    httpd_reply_error(r, 405, NULL, "method not allowed");
-}
-
 static void on_run_done(const json_t *summary, void *arg)
 {
     struct httpd_req *r = arg;
@@ -88,7 +59,7 @@ static void on_run_done(const json_t *summary, void *arg)
     httpd_req_unref(r);
 }
 
-static void do_activate(struct task *t, struct httpd_req *r)
+void api_task_activate(struct task *t, struct httpd_req *r)
 {
     unsigned long long wait = 0;
     int rc = api_task_query_u64(&wait, httpd_req_query(r), "wait");
@@ -115,7 +86,7 @@ static void do_activate(struct task *t, struct httpd_req *r)
     json_decref(v);
 }
 
-static void do_status(struct task *t, struct httpd_req *r)
+void api_task_status(struct task *t, struct httpd_req *r)
 {
     unsigned long long limit = RING_DEFAULT_LIMIT, offset = 0;
     const char *q = httpd_req_query(r);
@@ -135,33 +106,6 @@ static void do_status(struct task *t, struct httpd_req *r)
     }
     httpd_reply_json(r, 200, v);
     json_decref(v);
-}
-
-bool api_task_request(struct task *t, struct httpd_req *r)
-{
-    const char *route = httpd_req_route(r);
-    enum httpd_method m = httpd_req_method(r);
-
-    if (!route)
-        return false;
-    if (!strcmp(route, "task_status")) {
-        if (m == HTTPD_GET)
-            do_status(t, r);
-        else
-            method_not_allowed(r, "GET");
-    } else if (!strcmp(route, "task_activate")) {
-        if (m == HTTPD_POST)
-            do_activate(t, r);
-        else
-            method_not_allowed(r, "POST");
-    } else if (!strcmp(route, "sled_agents")) {
-        api_sled_request(t, r);
-    } else if (!strcmp(route, "generation")) {
-        api_generation_request(t, r);
-    } else {
-        return false;
-    }
-    return true;
 }
 
 int api_task_metrics(struct task *t, struct buf *out)

@@ -8,12 +8,12 @@
  *   PUT  /sled-agents/{id}   {"api_address": "IP:PORT", "repo_depot_port": P}
  *   POST /sled-agents/{id}/expunge
  *   POST /generation/bump-past-fleet
- *   POST /generation/{G}/confirm
- * api_task.c routes and serves the task endpoints; api_sled.c the sled
- * and generation ones. The serving code (serve.c / api.c) calls
- * api_task_headers() from its on_headers and api_task_request() from its
- * on_request; both return false for paths that are not theirs. Database
- * work runs on the task's workers (task_job). Loop thread only.
+ *   POST /generation/{generation}/confirm
+ * api_task.c serves the task endpoints; api_sled.c the sled and
+ * generation ones. The routes themselves are declared in the replicator's
+ * route table (api_routes.c), whose handlers call these once the request
+ * matched (path and method known, {id} a valid UUID). Database work runs
+ * on the task's workers (task_job). Loop thread only.
  */
 #ifndef REPLICATOR_API_TASK_H
 #define REPLICATOR_API_TASK_H
@@ -24,22 +24,27 @@ struct buf;
 struct httpd_req;
 struct task;
 
-/* on_headers: claim the request (sets its route and body cap) if the path
- * is one of the above. */
-bool api_task_headers(struct task *t, struct httpd_req *r);
+/* GET /background-tasks/tuf_artifact_replication[?limit=N&offset=M] */
+void api_task_status(struct task *t, struct httpd_req *r);
 
-/* on_request: serve the request if the path is one of the above (replies
- * on every path, now or later). */
-bool api_task_request(struct task *t, struct httpd_req *r);
+/* POST /background-tasks/tuf_artifact_replication/activate[?wait=1] */
+void api_task_activate(struct task *t, struct httpd_req *r);
 
 /* Task metrics for GET /metrics (Prometheus text appended to out).
  * Returns 0 or ERR_NOMEM. */
 int api_task_metrics(struct task *t, struct buf *out);
 
-/* api_sled.c: the sled and generation endpoints (path already known to
- * be under /sled-agents or /generation). */
-void api_sled_request(struct task *t, struct httpd_req *r);
-void api_generation_request(struct task *t, struct httpd_req *r);
+/*
+ * api_sled.c: GET /sled-agents, PUT /sled-agents/{id} (id: the UUID,
+ * capture 0 of the request), POST /sled-agents/{id}/expunge, POST
+ * /generation/bump-past-fleet, POST /generation/{generation}/confirm
+ * (capture 0). Each replies on every path, now or later.
+ */
+void api_sled_list(struct task *t, struct httpd_req *r);
+void api_sled_upsert(struct task *t, struct httpd_req *r);
+void api_sled_expunge(struct task *t, struct httpd_req *r);
+void api_generation_bump(struct task *t, struct httpd_req *r);
+void api_generation_confirm(struct task *t, struct httpd_req *r);
 
 /* Small strict query helper shared by the api_*.c files: the value of
  * key as an unsigned integer. Returns 0, ERR_NOTFOUND, ERR_INVAL. */

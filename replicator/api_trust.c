@@ -7,7 +7,8 @@
  *   POST   /v1/system/update/trust-roots       body: a root.json -> 201 {id}
  *   DELETE /v1/system/update/trust-roots/{id}  -> {id, removed}
  * A posted root must verify against its own keys before it is stored.
- * Request handling on the loop thread; the do_* jobs on a worker.
+ * Routed by api_routes.c ({id} is a valid UUID by then). Request
+ * handling on the loop thread; the do_* jobs on a worker.
  */
 #include "replicator/api_internal.h"
 
@@ -17,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/log.h"
 #include "replicator/db/db.h"
 #include "replicator/db/trust_db.h"
@@ -88,34 +90,26 @@ static int do_remove(json_t **out, struct api *a, struct db *db,
     return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 }
 
-void api_trust_request(struct api *a, struct httpd_req *r, const char *id)
+void api_trust_list(struct httpd_req *r, void *arg)
 {
-    enum httpd_method m = httpd_req_method(r);
-    const char *body;
-    size_t len;
+    api_job_start(arg, r, do_list, true, NULL, 0, 200);
+}
 
-    if (id) {
-        if (m != HTTPD_DELETE) {
-            httpd_req_add_header(r, "Allow", "DELETE");
-            httpd_reply_error(r, 405, NULL, "method not allowed");
-        } else if (!db_uuid_valid(id)) {
-            httpd_reply_error(r, 400, NULL, "trust root id is not a UUID");
-        } else {
-            api_job_start(a, r, do_remove, true, id, strlen(id), 200);
-        }
-        return;
-    }
-    if (m == HTTPD_GET) {
-        api_job_start(a, r, do_list, true, NULL, 0, 200);
-    } else if (m == HTTPD_POST) {
-        body = httpd_req_body(r, &len);
-        if (len == 0)
-            httpd_reply_error(r, 400, NULL,
-                              "the request body must be a TUF root.json");
-        else
-            api_job_start(a, r, do_add, true, body, len, 201);
-    } else {
-        httpd_req_add_header(r, "Allow", "GET, POST");
-        httpd_reply_error(r, 405, NULL, "method not allowed");
-    }
+void api_trust_add(struct httpd_req *r, void *arg)
+{
+    size_t len;
+    const char *body = httpd_req_body(r, &len);
+
+    if (len == 0)
+        httpd_reply_error(r, 400, NULL,
+                          "the request body must be a TUF root.json");
+    else
+        api_job_start(arg, r, do_add, true, body, len, 201);
+}
+
+void api_trust_remove(struct httpd_req *r, void *arg)
+{
+    const char *id = httpd_req_capture(r, 0);
+
+    api_job_start(arg, r, do_remove, true, id, strlen(id), 200);
 }

@@ -36,6 +36,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -133,9 +134,28 @@ static void on_request(struct httpd_req *r, void *arg)
     FUZZ_CHECK(!httpd_req_open(r));
 }
 
+#define FUZZ_ROUTE(path, cap)                                           \
+    {.name = "fuzz", .methods = HTTPD_M_GET | HTTPD_M_HEAD | HTTPD_M_PUT | \
+                                HTTPD_M_POST | HTTPD_M_DELETE,         \
+     .pattern = (path), .body_cap = (cap), .on_headers = on_headers,     \
+     .on_request = on_request, .roles = HTTPD_ROLE_ANY}
+
+/* Every shape of pattern: literals, captures of each type, the root. */
+static const struct httpd_route routes[] = {
+    FUZZ_ROUTE("/stream", HTTPD_BODY_LISTENER),
+    FUZZ_ROUTE("/reject", 0),
+    FUZZ_ROUTE("/small", 0),
+    FUZZ_ROUTE("/sha/{sha256}", 0),
+    FUZZ_ROUTE("/sha/{sha256}/{segment}", 0),
+    FUZZ_ROUTE("/id/{id}", 0),
+    FUZZ_ROUTE("/{segment}", 0),
+    FUZZ_ROUTE("/", 0),
+};
+
 static void setup(void)
 {
-    static const struct httpd_ops ops = {on_headers, on_request};
+    static const struct httpd_service svc = {
+        routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL};
     struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL};
     struct err err = ERR_INIT;
     const char *s = getenv("FUZZ_HTTPD_STRICT");
@@ -146,7 +166,7 @@ static void setup(void)
     log_init("fuzz", LOG_ERROR, 2);
     base = event_base_new();
     FUZZ_CHECK(base != NULL);
-    if (httpd_new(&server, base, &opts, &ops, NULL, &err) < 0) {
+    if (httpd_new(&server, base, &opts, &svc, &err) < 0) {
         fprintf(stderr, "fuzz_httpd: %s\n", err.msg);
         abort();
     }

@@ -30,6 +30,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -46,33 +47,57 @@ struct harness {
     struct event *tick;
 };
 
-static void on_headers(struct httpd_req *r, void *arg)
-{
-    struct harness *h = arg;
-
-    if (!strcmp(httpd_req_path(r), "/metrics"))
-        httpd_req_set_route(r, "metrics");
-    else
-        api_task_headers(h->task, r);
-}
-
-static void on_request(struct httpd_req *r, void *arg)
+static void on_metrics(struct httpd_req *r, void *arg)
 {
     struct harness *h = arg;
     struct buf b = BUF_INIT;
 
-    if (!strcmp(httpd_req_route(r), "metrics")) {
-        if (api_task_metrics(h->task, &b) < 0)
-            httpd_reply_error(r, 500, NULL, "out of memory");
-        else
-            httpd_reply_data(r, 200, "text/plain; version=0.0.4", b.data,
-                             b.len);
-        buf_release(&b);
-        return;
-    }
-    if (!api_task_request(h->task, r))
-        httpd_reply_error(r, 404, NULL, "no such endpoint");
+    if (api_task_metrics(h->task, &b) < 0)
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    else
+        httpd_reply_data(r, 200, "text/plain; version=0.0.4", b.data,
+                         b.len);
+    buf_release(&b);
 }
+
+#define HARNESS_HANDLER(name, fn)                                   \
+    static void name(struct httpd_req *r, void *arg)                \
+    {                                                               \
+        fn(((struct harness *)arg)->task, r);                       \
+    }
+
+HARNESS_HANDLER(on_status, api_task_status)
+HARNESS_HANDLER(on_activate, api_task_activate)
+HARNESS_HANDLER(on_sled_list, api_sled_list)
+HARNESS_HANDLER(on_sled_upsert, api_sled_upsert)
+HARNESS_HANDLER(on_sled_expunge, api_sled_expunge)
+HARNESS_HANDLER(on_gen_bump, api_generation_bump)
+HARNESS_HANDLER(on_gen_confirm, api_generation_confirm)
+
+#define HARNESS_ROUTE(label, m, path, fn)                            \
+    {.name = (label), .methods = (m), .pattern = (path),            \
+     .on_request = (fn), .bad_capture = "sled id must be a UUID",   \
+     .roles = HTTPD_ROLE_ANY}
+
+/* The task's part of the replicator API (api_routes.c), as serve wires
+ * it. */
+static const struct httpd_route harness_routes[] = {
+    HARNESS_ROUTE("task_status", HTTPD_M_GET,
+                  "/background-tasks/tuf_artifact_replication", on_status),
+    HARNESS_ROUTE("task_activate", HTTPD_M_POST,
+                  "/background-tasks/tuf_artifact_replication/activate",
+                  on_activate),
+    HARNESS_ROUTE("sled_agents", HTTPD_M_GET, "/sled-agents", on_sled_list),
+    HARNESS_ROUTE("sled_agents", HTTPD_M_PUT, "/sled-agents/{id}",
+                  on_sled_upsert),
+    HARNESS_ROUTE("sled_agents", HTTPD_M_POST, "/sled-agents/{id}/expunge",
+                  on_sled_expunge),
+    HARNESS_ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
+                  on_gen_bump),
+    HARNESS_ROUTE("generation", HTTPD_M_POST,
+                  "/generation/{generation}/confirm", on_gen_confirm),
+    HARNESS_ROUTE("metrics", HTTPD_M_GET, "/metrics", on_metrics),
+};
 
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -147,7 +172,9 @@ int main(int argc, char **argv)
 {
     struct task_config cfg;
     struct httpd_opts ho;
-    static const struct httpd_ops ops = {on_headers, on_request};
+    struct httpd_service svc = {
+        harness_routes, sizeof(harness_routes) / sizeof(harness_routes[0]),
+        NULL, NULL};
     struct harness h;
     struct staging *st = NULL;
     struct err err = ERR_INIT;
@@ -227,7 +254,8 @@ int main(int argc, char **argv)
     ho.host = host;
     ho.port = port;
     ho.name = "api";
-    if (httpd_new(&h.srv, h.base, &ho, &ops, &h, &err) < 0) {
+    svc.arg = &h;
+    if (httpd_new(&h.srv, h.base, &ho, &svc, &err) < 0) {
         fprintf(stderr, "task_harness: %s\n", err.msg);
         goto out;
     }

@@ -37,6 +37,7 @@
 
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/mem.h"
 #include "replicator/task/execute.h"
 #include "replicator/task/task.h"
@@ -89,14 +90,6 @@ static bool in_config_locked(struct fake *f, const char *hex)
         if (!strcmp(json_string_value(v), hex))
             return true;
     return false;
-}
-
-static void fake_headers(struct httpd_req *r, void *arg)
-{
-    (void)arg;
-    if (httpd_req_method(r) == HTTPD_PUT &&
-        !strncmp(httpd_req_path(r), "/artifacts/", 11))
-        httpd_req_body_cap(r, 8u << 20);
 }
 
 static void fake_request(struct httpd_req *r, void *arg)
@@ -187,9 +180,24 @@ static void *fake_run(void *arg)
     return NULL;
 }
 
+#define FAKE_ROUTE(m, path, cap)                                       \
+    {.name = "fake", .methods = (m), .pattern = (path), .body_cap = (cap), \
+     .on_request = fake_request, .roles = HTTPD_ROLE_ANY}
+
+/* The part of the agent API the task uses. */
+static const struct httpd_route fake_routes[] = {
+    FAKE_ROUTE(HTTPD_M_GET | HTTPD_M_PUT, "/artifacts-config", 0),
+    FAKE_ROUTE(HTTPD_M_GET, "/artifacts", 0),
+    FAKE_ROUTE(HTTPD_M_GET, "/copies", 0),
+    FAKE_ROUTE(HTTPD_M_PUT, "/artifacts/{sha256}", 8u << 20),
+    FAKE_ROUTE(HTTPD_M_POST, "/artifacts/{sha256}/copy-from-depot", 0),
+};
+
 static void fake_start(struct fake *f, unsigned n)
 {
-    static const struct httpd_ops ops = {fake_headers, fake_request};
+    struct httpd_service svc = {
+        fake_routes, sizeof(fake_routes) / sizeof(fake_routes[0]), NULL,
+        f};
     struct httpd_opts o;
     struct err err = ERR_INIT;
 
@@ -202,7 +210,7 @@ static void fake_start(struct fake *f, unsigned n)
     memset(&o, 0, sizeof(o));
     o.host = "127.0.0.1";
     o.name = "fake";
-    assert_int_equal(httpd_new(&f->srv, f->base, &o, &ops, f, &err), 0);
+    assert_int_equal(httpd_new(&f->srv, f->base, &o, &svc, &err), 0);
     f->port = httpd_port(f->srv);
     assert_int_equal(pthread_create(&f->th, NULL, fake_run, f), 0);
 }

@@ -25,6 +25,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_route.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/sha256.h"
@@ -181,6 +182,20 @@ static void srv_request(struct httpd_req *r, void *arg)
     httpd_reply_error(r, 404, NULL, "no such endpoint");
 }
 
+#define TEST_ROUTE(path, cap)                                           \
+    {.name = "test", .methods = HTTPD_M_GET | HTTPD_M_PUT,              \
+     .pattern = (path), .body_cap = (cap), .on_headers = srv_headers,    \
+     .on_request = srv_request, .roles = HTTPD_ROLE_ANY}
+
+static const struct httpd_route test_routes[] = {
+    TEST_ROUTE("/json", 0),
+    TEST_ROUTE("/reject", 0),
+    TEST_ROUTE("/busy", 0),
+    TEST_ROUTE("/small", 0),
+    TEST_ROUTE("/stream", HTTPD_BODY_LISTENER),
+    TEST_ROUTE("/reject-late", HTTPD_BODY_LISTENER),
+};
+
 static void *loop_main(void *arg)
 {
     (void)arg;
@@ -192,7 +207,9 @@ static int setup(void **state)
 {
     struct httpd_opts o = {.host = "127.0.0.1", .port = 0, .name = "test",
                            .max_body_bytes = 1u << 30};
-    struct httpd_ops ops = {srv_headers, srv_request};
+    struct httpd_service svc = {test_routes,
+                                sizeof(test_routes) / sizeof(test_routes[0]),
+                                NULL, NULL};
     struct err err = ERR_INIT;
 
     (void)state;
@@ -200,7 +217,7 @@ static int setup(void **state)
     evthread_use_pthreads();
     base = event_base_new();
     assert_non_null(base);
-    assert_int_equal(httpd_new(&srv, base, &o, &ops, NULL, &err), 0);
+    assert_int_equal(httpd_new(&srv, base, &o, &svc, &err), 0);
     assert_true(httpd_port(srv) > 0);
     assert_int_equal(pthread_create(&loop_thread, NULL, loop_main, NULL), 0);
     return 0;

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * httpd_route: the route table of an httpd service. A service declares
+ * its whole API as one static array of struct httpd_route (method set,
+ * path pattern with typed captures, body cap, handlers); the server
+ * matches every request against it at header time and answers by itself
+ * when nothing matches: 404 (no pattern), 405 with Allow (the pattern
+ * matches, the method does not), 400 (a malformed capture), 413 (body
+ * over the route's cap). Handlers only ever see a matched request and
+ * read its captures with the typed getters below.
+ *
+ * Patterns are paths whose segments are literals or captures:
+ *   {sha256}        exactly 64 lowercase hex characters
+ *   {id}, {uuid}    a UUID (8-4-4-4-12 hex digits)
+ *   {anything else} one non-empty segment, percent-decoded, under
+ *                   HTTPD_CAPTURE_MAX bytes
+ * A path matches a pattern when every segment does. Among the patterns
+ * that match a path, one whose methods include the request's wins; then
+ * the one with the most literal segments; then the first in the table.
+ * A capture that is malformed once the literals before it matched is a
+ * 400 ("bad hash is 400 before any other work"), unless another pattern
+ * matches the path.
+ *
+ * Loop thread only, except httpd_route_match (pure, any thread).
+ */
+#ifndef COMMON_HTTPD_ROUTE_H
+#define COMMON_HTTPD_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/httpd.h"
+
+struct err;
+struct sha256;
+
+/* Method sets of a route: HTTPD_M_GET | HTTPD_M_HEAD ... */
+#define HTTPD_M(method) (1u << (method))
+#define HTTPD_M_GET HTTPD_M(HTTPD_GET)
+#define HTTPD_M_HEAD HTTPD_M(HTTPD_HEAD)
+#define HTTPD_M_PUT HTTPD_M(HTTPD_PUT)
+#define HTTPD_M_POST HTTPD_M(HTTPD_POST)
+#define HTTPD_M_DELETE HTTPD_M(HTTPD_DELETE)
+
+/* Body cap sentinel: the listener's max_body_bytes (httpd_opts), for
+ * streamed artifact bodies whose cap is configured at run time. */
+#define HTTPD_BODY_LISTENER SIZE_MAX
+
+/* Roles allowed on a route (mutual TLS, to come): for now every route
+ * takes any caller and nothing is checked. */
+#define HTTPD_ROLE_ANY (~0u)
+
+#define HTTPD_ROUTE_MAX_CAPTURES 4
+#define HTTPD_CAPTURE_MAX 256 /* a decoded capture with its NUL */
+
+/* Route handler: arg is the service's arg. */
+typedef void (*httpd_handler_fn)(struct httpd_req *r, void *arg);
+
+/*
+ * Service-wide gate, before any matching: a negative return rejects the
+ * request with err (e.g. 503 while shutting down).
+ */
+typedef int (*httpd_gate_fn)(struct httpd_req *r, struct err *err,
+                             void *arg);
+
+struct httpd_route {
+    const char *name;        /* metrics label ("artifact_put") */
+    unsigned methods;        /* HTTPD_M_* */
+    const char *pattern;     /* "/artifacts/{sha256}" */
+    size_t body_cap;         /* 0: LIMIT_JSON_BODY; HTTPD_BODY_LISTENER */
+    bool stream;             /* on_headers streams the body */
+    /* Header time, before any body byte (may reject or stream); NULL
+     * when the route needs nothing then. */
+    httpd_handler_fn on_headers;
+    httpd_handler_fn on_request; /* the body is complete: reply */
+    const char *bad_capture; /* 400 message of a malformed {id}/{sha256},
+                                NULL for the default */
+    unsigned roles;          /* HTTPD_ROLE_ANY */
+};
+
+/* A service: its route table (static, outlives the server), an optional
+ * gate, and the arg handed to the handlers and the gate. */
+struct httpd_service {
+    const struct httpd_route *routes;
+    size_t nroutes;
+    httpd_gate_fn gate;
+    void *arg;
+};
+
+enum httpd_match_result {
+    HTTPD_MATCHED = 0,
+    HTTPD_NO_ROUTE,       /* 404 */
+    HTTPD_NO_METHOD,      /* 405: out->allow lists the path's methods */
+    HTTPD_BAD_CAPTURE     /* 400: err says why */
+};
+
+struct httpd_match {
+    const struct httpd_route *route; /* matched; for 405 the path's first */
+    unsigned allow;                  /* methods of the path's routes */
+    unsigned ncap;
+    char cap[HTTPD_ROUTE_MAX_CAPTURES][HTTPD_CAPTURE_MAX];
+};
+
+/*
+ * Match method and path (raw, without the query) against table[0..n).
+ * Fills out (captures decoded, in pattern order) and returns the
+ * outcome; err is set for HTTPD_BAD_CAPTURE. Pure.
+ */
+enum httpd_match_result httpd_route_match(struct httpd_match *out,
+                                          const struct httpd_route *table,
+                                          size_t n, enum httpd_method method,
+                                          const char *path, struct err *err);
+
+/*
+ * "GET, PUT"-style list of the methods in a set (the Allow header), in
+ * the order GET, HEAD, PUT, POST, DELETE, into out (cap bytes).
+ */
+void httpd_route_allow(char *out, size_t cap, unsigned methods);
+
+/* ---- captures of the matched route (valid while the request lives) ---- */
+/* The decoded capture idx (pattern order), NULL if there is none. */
+const char *httpd_req_capture(const struct httpd_req *r, unsigned idx);
+/* Capture idx as a sha256 ({sha256}): 0, or ERR_INVAL if it is not one. */
+int httpd_req_sha256(struct sha256 *out, const struct httpd_req *r,
+                     unsigned idx);
+/* The matched route (NULL before matching or when none matched). */
+const struct httpd_route *httpd_req_route_def(const struct httpd_req *r);
+
+#endif

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agent_api: the sledagent's agent API (DESIGN.md section 2, docs/API.md),
+ * the controller's side of the node: its whole route table (routes[] at
+ * the end of this file) and the handlers: the artifact config, the
+ * inventory, streamed PUT /artifacts/{sha256} (including the restore of
+ * an artifact held in trash/), copy-from-depot, the copies list and the
+ * metrics text. Loop thread only.
+ */
+#include "sledagent/agent_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "common/artifact_config.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/httpd.h"
+#include "common/httpd_route.h"
+#include "common/jsonutil.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/parse.h"
+#include "common/sha256.h"
+#include "sledagent/agent_internal.h"
+#include "sledagent/copy.h"
+
+/*
+ * A PUT /artifacts/{sha256} in progress. A PUT of an artifact held in
+ * trash/ (restoring) reads and drops the body and is answered from the
+ * restore (store_restore_wait): p lives until both the body ended (or the
+ * client went away) and the restore callback ran.
+ */
+struct put {
+    struct agent *a;
+    struct httpd_req *r;
+    struct store_write *w;
+    uint64_t bytes;
+    char hex[SHA256_HEX_LEN + 1];
+    bool restoring, restored, body_done, gone;
+    int rrc;
+    struct err rerr;
+    unsigned rdatasets, rcopies;
+};
+
+/* ---- PUT /artifacts/{sha256} ---- */
+
+static int put_data(struct httpd_req *r, struct evbuffer *data,
+                    struct err *err, void *arg)
+{
+    struct put *p = arg;
+    size_t n = evbuffer_get_length(data);
+    int rc;
+
+    (void)r;
+    if (p->restoring) {
+        /* the restored copies answer: these bytes are not needed */
+        evbuffer_drain(data, n);
+        p->bytes += n;
+        return 0;
+    }
+    rc = store_write_data(p->w, data);
+    if (rc < 0) {
+        store_write_abort(p->w);
+        p->w = NULL;
+        httpd_req_set_data(p->r, NULL);
+        mem_free(p);
+        return err_set(err, ERR_TOOBIG, "body longer than its "
+                       "Content-Length or the cap");
+    }
+    p->bytes += n;
+    return 0;
+}
+
+static void put_abort(struct httpd_req *r, void *arg)
+{
+    struct put *p = arg;
+
+    (void)r;
+    log_info("artifact_put_aborted", "{s:s, s:I}", "sha256", p->hex,
+             "bytes", (json_int_t)p->bytes);
+    if (p->restoring && !p->restored) {
+        p->gone = true; /* freed by put_restored */
+        return;
+    }
+    if (!p->restoring)
+        store_write_abort(p->w);
+    mem_free(p);
+}
+
+static void put_flow(bool pause, void *arg)
+{
+    struct put *p = arg;
+
+    httpd_req_pause_read(p->r, pause);
+}
+
+static void put_done(int rc, const struct err *err, unsigned datasets,
+                     unsigned successful, void *arg)
+{
+    struct put *p = arg;
+    json_t *v;
+
+    if (rc < 0) {
+        log_info("artifact_put_failed", "{s:s, s:I, s:s}", "sha256", p->hex,
+                 "bytes", (json_int_t)p->bytes, "error",
+                 err ? err->msg : "");
+        httpd_reply_err(p->r, err);
+    } else {
+        log_info("artifact_written", "{s:s, s:I, s:i, s:i}", "sha256", p->hex,
+                 "bytes", (json_int_t)p->bytes, "datasets", (int)datasets,
+                 "successful_writes", (int)successful);
+        v = json_pack("{s:i, s:i}", "datasets", (int)datasets,
+                      "successful_writes", (int)successful);
+        httpd_reply_json(p->r, 200, v);
+        json_decref(v);
+    }
+    httpd_req_unref(p->r);
+    mem_free(p);
+}
+
+/* Both the body and the restore ended: answer as for a write. */
+static void put_reply_restored(struct put *p)
+{
+    json_t *v;
+
+    if (p->rrc < 0) {
+        log_info("artifact_put_failed", "{s:s, s:s}", "sha256", p->hex,
+                 "error", p->rerr.msg);
+        httpd_reply_err(p->r, &p->rerr);
+    } else {
+        log_info("artifact_put_restored", "{s:s, s:I, s:i, s:i}", "sha256",
+                 p->hex, "body_bytes_dropped", (json_int_t)p->bytes,
+                 "datasets", (int)p->rdatasets, "successful_writes",
+                 (int)p->rcopies);
+        v = json_pack("{s:i, s:i}", "datasets", (int)p->rdatasets,
+                      "successful_writes", (int)p->rcopies);
+        httpd_reply_json(p->r, 200, v);
+        json_decref(v);
+    }
+    httpd_req_unref(p->r);
+    mem_free(p);
+}
+
+static void put_restored(int rc, const struct err *err, unsigned datasets,
+                         unsigned copies, void *arg)
+{
+    struct put *p = arg;
+
+    p->restored = true;
+    p->rrc = rc;
+    if (rc < 0 && err)
+        p->rerr = *err;
+    p->rdatasets = datasets;
+    p->rcopies = copies;
+    if (p->gone)
+        mem_free(p);
+    else if (p->body_done)
+        put_reply_restored(p);
+}
+
+static void put_headers(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct err err = ERR_INIT;
+    struct put *p = NULL;
+    struct sha256 hash, *h = &hash;
+    uint64_t gen, len;
+
+    httpd_req_sha256(h, r, 0);
+
+    if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+        goto reject;
+    if (httpd_req_content_length(r, &len) < 0) {
+        err_set(&err, ERR_INVAL, "Content-Length is required");
+        goto reject;
+    }
+    p = mem_calloc(1, sizeof(*p));
+    if (!p) {
+        err_set(&err, ERR_NOMEM, "out of memory");
+        goto reject;
+    }
+    p->a = a;
+    p->r = r;
+    sha256_to_hex(p->hex, h);
+    if (store_restore_wait(a->st, h, gen, put_restored, p, &err) == 0) {
+        p->restoring = true;
+        httpd_req_set_data(r, p);
+        httpd_req_stream(r, put_data, put_abort, p);
+        log_info("artifact_put_from_trash", "{s:s, s:I, s:s}", "sha256",
+                 p->hex, "generation", (json_int_t)gen, "request_id",
+                 httpd_req_id(r));
+        return;
+    }
+    if (err.code != ERR_NOTFOUND)
+        goto reject;
+    err = (struct err)ERR_INIT;
+    if (store_write_begin(a->st, &p->w, h, gen, (int64_t)len, &err) < 0)
+        goto reject;
+    store_write_set_flow(p->w, put_flow, p);
+    httpd_req_set_data(r, p);
+    httpd_req_stream(r, put_data, put_abort, p);
+    log_info("artifact_put_started", "{s:s, s:I, s:I, s:s}", "sha256", p->hex,
+             "generation", (json_int_t)gen, "content_length",
+             (json_int_t)len, "request_id", httpd_req_id(r));
+    return;
+reject:
+    mem_free(p);
+    httpd_req_reject(r, &err);
+}
+
+/* The body is complete: finish the write, or answer from the restore. */
+static void put_request(struct httpd_req *r, void *arg)
+{
+    struct put *p = httpd_req_data(r);
+
+    (void)arg;
+    httpd_req_ref(r);
+    httpd_req_set_data(r, NULL);
+    if (!p->restoring) {
+        store_write_finish(p->w, put_done, p);
+    } else {
+        p->body_done = true;
+        if (p->restored)
+            put_reply_restored(p);
+    }
+}
+
+static void reply_config_get(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct artifact_config cfg = ARTIFACT_CONFIG_INIT;
+    struct err err = ERR_INIT;
+    json_t *v;
+
+    if (store_config_get(a->st, &cfg, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
+    v = artifact_config_to_json(&cfg);
+    if (v)
+        httpd_reply_json(r, 200, v);
+    else
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    json_decref(v);
+    artifact_config_release(&cfg);
+}
+
+static void config_put_done(int rc, const struct err *err, void *arg)
+{
+    struct httpd_req *r = arg;
+
+    if (rc < 0)
+        httpd_reply_err(r, err);
+    else
+        httpd_reply_json(r, 204, NULL);
+    httpd_req_unref(r);
+}
+
+static void reply_config_put(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct artifact_config cfg = ARTIFACT_CONFIG_INIT;
+    struct err err = ERR_INIT;
+    const char *body;
+    size_t len;
+
+    body = httpd_req_body(r, &len);
+    if (artifact_config_parse(&cfg, body, len, &err) < 0) {
+        if (err.code == ERR_LIMIT)
+            err.code = ERR_INVAL;
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    httpd_req_ref(r);
+    if (store_config_put(a->st, &cfg, config_put_done, r, &err) < 0) {
+        httpd_req_unref(r);
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    log_info("config_put", "{s:I, s:I, s:s}", "generation",
+             (json_int_t)cfg.generation, "artifacts", (json_int_t)cfg.count,
+             "request_id", httpd_req_id(r));
+out:
+    artifact_config_release(&cfg);
+}
+
+/* depot_base_url must be exactly http://HOST:PORT (optional final /). */
+static int parse_depot_url(char *out, size_t cap, const json_t *body,
+                           struct err *err)
+{
+    const char *url;
+    char hostport[200], host[160];
+    uint16_t port;
+    size_t n;
+
+    if (!json_is_object(body) || json_object_size(body) != 1 ||
+        !(url = jsonu_str(body, "depot_base_url")))
+        return err_set(err, ERR_INVAL, "body must be {\"depot_base_url\": "
+                       "\"http://host:port\"}");
+    if (strncmp(url, "http://", 7) != 0)
+        return err_set(err, ERR_INVAL, "depot_base_url must start with "
+                       "http://");
+    n = strlen(url + 7);
+    if (n && url[7 + n - 1] == '/')
+        n--;
+    if (n == 0 || n >= sizeof(hostport))
+        return err_set(err, ERR_INVAL, "depot_base_url: bad host:port");
+    memcpy(hostport, url + 7, n);
+    hostport[n] = '\0';
+    if (strpbrk(hostport, "/?#@ ") ||
+        parse_hostport(host, sizeof(host), &port, hostport) < 0 ||
+        !host[0] || port == 0)
+        return err_set(err, ERR_INVAL, "depot_base_url must be "
+                       "http://host:port");
+    snprintf(out, cap, "http://%s", hostport);
+    return 0;
+}
+
+/* Header time: the generation query, before the body is read. */
+static void copy_headers(struct httpd_req *r, void *arg)
+{
+    struct err err = ERR_INIT;
+    uint64_t gen;
+
+    (void)arg;
+    if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+        httpd_req_reject(r, &err);
+}
+
+static void reply_copy(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct err err = ERR_INIT;
+    struct store_write *w = NULL;
+    json_t *body = NULL;
+    const char *data;
+    char base[220];
+    struct sha256 h;
+    uint64_t gen;
+    size_t len;
+
+    httpd_req_sha256(&h, r, 0);
+    httpd_query_generation(&gen, httpd_req_query(r), &err);
+    data = httpd_req_body(r, &len);
+    body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
+    if (!body || parse_depot_url(base, sizeof(base), body, &err) < 0) {
+        if (!err.code)
+            err_set(&err, ERR_INVAL, "bad body");
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    /* held in trash/: restore it, download nothing */
+    if (copies_start_restore(a->copies, a->st, r, &h, gen, base, &err) == 0)
+        goto out;
+    if (err.code != ERR_NOTFOUND) {
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    err = (struct err)ERR_INIT;
+    if (store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
+        if (!err.code)
+            err_set(&err, ERR_INVAL, "bad body");
+        httpd_reply_err(r, &err);
+        goto out;
+    }
+    if (copies_start(a->copies, r, w, &h, gen, base) < 0)
+        httpd_reply_error(r, 500, NULL, "cannot start the copy");
+out:
+    json_decref(body);
+}
+
+static void reply_text(struct httpd_req *r, struct agent *a)
+{
+    struct buf b = BUF_INIT;
+    int rc = store_metrics(a->st, &b);
+
+    rc = rc < 0 ? rc : copies_metrics(a->copies, &b);
+    rc = rc < 0 ? rc : buf_puts(&b, "# TYPE sledagent_http_requests_total "
+                                    "counter\n");
+    for (unsigned i = 0; rc >= 0 && i < a->ncounters; i++)
+        rc = buf_printf(&b, "sledagent_http_requests_total{endpoint=\"%s\","
+                        "status=\"%d\"} %llu\n", a->counters[i].route,
+                        a->counters[i].status,
+                        (unsigned long long)a->counters[i].n);
+    rc = rc < 0 ? rc : buf_printf(&b,
+                                  "# TYPE sledagent_depot_bytes_total counter\n"
+                                  "sledagent_depot_bytes_total %llu\n"
+                                  "# TYPE sledagent_rejected_requests_total "
+                                  "counter\n"
+                                  "sledagent_rejected_requests_total %llu\n",
+                                  (unsigned long long)a->depot_bytes,
+                                  (unsigned long long)a->rejected);
+    if (rc < 0)
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    else
+        httpd_reply_data(r, 200, "text/plain; version=0.0.4", b.data, b.len);
+    buf_release(&b);
+}
+
+static void list_body_cleanup(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    store_list_body_unref(arg);
+}
+
+/*
+ * GET /artifacts: the store's cached body, sent by reference (no copy, no
+ * serialization per request); the reply's evbuffer drops the reference
+ * once the bytes left for the socket (or the connection went away).
+ */
+static void reply_list(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct store_list_body *lb = NULL;
+    struct evbuffer *eb = NULL;
+    struct err err = ERR_INIT;
+    const char *data;
+    size_t len;
+
+    if (store_list_body(a->st, &lb, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
+    data = store_list_body_data(lb, &len);
+    eb = evbuffer_new();
+    if (!eb || evbuffer_add_reference(eb, data, len, list_body_cleanup, lb) <
+                   0) {
+        /* the reference was not taken over: drop it here */
+        store_list_body_unref(lb);
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    } else {
+        httpd_reply_evbuffer(r, 200, "application/json", eb);
+    }
+    if (eb)
+        evbuffer_free(eb);
+}
+
+static void reply_copies(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    json_t *v = copies_json(a->copies);
+
+    httpd_reply_json(r, v ? 200 : 500, v);
+    json_decref(v);
+}
+
+static void reply_metrics(struct httpd_req *r, void *arg)
+{
+    reply_text(r, arg);
+}
+
+/* The agent API, whole: docs/API.md lists exactly these (test_route_docs). */
+static const struct httpd_route routes[] = {
+    {.name = "artifacts_config", .methods = HTTPD_M_GET,
+     .pattern = "/artifacts-config", .on_request = reply_config_get,
+     .roles = HTTPD_ROLE_ANY},
+    {.name = "artifacts_config", .methods = HTTPD_M_PUT,
+     .pattern = "/artifacts-config", .body_cap = LIMIT_CONFIG_BODY,
+     .on_request = reply_config_put, .roles = HTTPD_ROLE_ANY},
+    {.name = "artifacts", .methods = HTTPD_M_GET, .pattern = "/artifacts",
+     .on_request = reply_list, .roles = HTTPD_ROLE_ANY},
+    {.name = "artifact_put", .methods = HTTPD_M_PUT,
+     .pattern = "/artifacts/{sha256}", .body_cap = HTTPD_BODY_LISTENER,
+     .stream = true, .on_headers = put_headers, .on_request = put_request,
+     .roles = HTTPD_ROLE_ANY},
+    {.name = "copy_from_depot", .methods = HTTPD_M_POST,
+     .pattern = "/artifacts/{sha256}/copy-from-depot",
+     .on_headers = copy_headers, .on_request = reply_copy,
+     .roles = HTTPD_ROLE_ANY},
+    {.name = "copies", .methods = HTTPD_M_GET, .pattern = "/copies",
+     .on_request = reply_copies, .roles = HTTPD_ROLE_ANY},
+    {.name = "metrics", .methods = HTTPD_M_GET, .pattern = "/metrics",
+     .on_request = reply_metrics, .roles = HTTPD_ROLE_ANY},
+};
+
+const struct httpd_route *agent_api_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}

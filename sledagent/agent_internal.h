@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * agent_internal: the agent record shared by agent.c (lifecycle,
+ * listeners, rate limit, registration, request counters), agent_api.c
+ * (the agent API's route table and handlers) and depot.c (the depot's
+ * route table and handler). Loop thread only.
+ */
+#ifndef SLEDAGENT_AGENT_INTERNAL_H
+#define SLEDAGENT_AGENT_INTERNAL_H
+
+#include <stdint.h>
+
+#include "sledagent/agent.h"
+
+struct bufferevent_rate_limit_group;
+struct copies;
+struct curlev;
+struct ev_token_bucket_cfg;
+struct httpd;
+struct registration;
+
+#define AGENT_MAX_COUNTERS 128
+
+/* Replies per (route label, status), for GET /metrics. */
+struct agent_counter {
+    const char *route;
+    int status;
+    uint64_t n;
+};
+
+struct agent {
+    struct event_base *base;
+    struct agent_opts opts;
+    struct store *st;
+    struct httpd *api, *depot;
+    struct curlev *cv;
+    struct copies *copies;
+    struct ev_token_bucket_cfg *rate_cfg;
+    struct bufferevent_rate_limit_group *rate_group;
+    struct registration *reg;
+    struct agent_counter counters[AGENT_MAX_COUNTERS];
+    unsigned ncounters;
+    uint64_t depot_bytes;
+    uint64_t rejected;
+};
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * depot: the route table of the sledagent's repo depot (DESIGN.md
+ * section 2: GET/HEAD /artifact/sha256/{sha256}, peers copy from it),
+ * served by agent.c's depot listener. Loop thread only.
+ */
+#ifndef SLEDAGENT_DEPOT_H
+#define SLEDAGENT_DEPOT_H
+
+#include <stddef.h>
+
+struct httpd_route;
+
+/*
+ * The depot's static route table (n routes); the handlers' arg is the
+ * struct agent. Any thread (a constant).
+ */
+const struct httpd_route *depot_routes(size_t *n);
+
+#endif

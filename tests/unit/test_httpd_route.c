@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * Tests of common/httpd_route: the matcher (every capture type, good and
+ * bad; 404, 405 with its method set, 400 for a malformed capture;
+ * precedence), the Allow list, and a live server answering 404, 405 with
+ * Allow, 400 and 413 by itself, the gate, and the captures handed to a
+ * handler.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/httpd.h"
+#include "common/httpd_route.h"
+#include "common/jsonutil.h"
+#include "common/mem.h"
+#include "common/sha256.h"
+
+#define HEX64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define UUID "0123abcd-4567-89ab-cdef-0123456789ab"
+
+static void on_req(struct httpd_req *r, void *arg);
+
+#define R(label, m, path, msg)                                           \
+    {.name = (label), .methods = (m), .pattern = (path),                \
+     .on_request = on_req, .bad_capture = (msg), .roles = HTTPD_ROLE_ANY}
+
+static const struct httpd_route table[] = {
+    R("cfg", HTTPD_M_GET, "/config", NULL),
+    R("cfg", HTTPD_M_PUT, "/config", NULL),
+    R("put", HTTPD_M_PUT, "/artifacts/{sha256}", NULL),
+    R("copy", HTTPD_M_POST, "/artifacts/{sha256}/copy", NULL),
+    R("sled", HTTPD_M_PUT, "/sleds/{id}", "sled id must be a UUID"),
+    R("root", HTTPD_M_DELETE, "/roots/{uuid}", NULL),
+    R("prune", HTTPD_M_POST, "/repos/{version}/prune", NULL),
+    R("gen_any", HTTPD_M_POST, "/gen/{generation}", NULL),
+    R("gen_bump", HTTPD_M_POST, "/gen/bump", NULL),
+    R("gen_get", HTTPD_M_GET, "/gen/{generation}", NULL),
+    R("root_path", HTTPD_M_GET, "/", NULL),
+    {.name = "small", .methods = HTTPD_M_PUT, .pattern = "/small",
+     .body_cap = 10, .on_request = on_req, .roles = HTTPD_ROLE_ANY},
+};
+
+#define NT (sizeof(table) / sizeof(table[0]))
+
+static enum httpd_match_result match(struct httpd_match *m,
+                                     enum httpd_method meth,
+                                     const char *path, struct err *err)
+{
+    err_clear(err);
+    return httpd_route_match(m, table, NT, meth, path, err);
+}
+
+static void test_httpd_route__sha256_capture(void **state)
+{
+    static const char *bad[] = {
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        "e3b0", "", "..", "%2e%2e", HEX64 "0",
+        "g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
+    struct httpd_match m;
+    struct err err = ERR_INIT;
+    char path[256];
+
+    (void)state;
+    assert_int_equal(match(&m, HTTPD_PUT, "/artifacts/" HEX64, &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "put");
+    assert_int_equal(m.ncap, 1);
+    assert_string_equal(m.cap[0], HEX64);
+    assert_int_equal(match(&m, HTTPD_POST, "/artifacts/" HEX64 "/copy",
+                           &err), HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "copy");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        /* bad hash: 400 whatever the method and whatever follows */
+        snprintf(path, sizeof(path), "/artifacts/%s", bad[i]);
+        assert_int_equal(match(&m, HTTPD_GET, path, &err),
+                         HTTPD_BAD_CAPTURE);
+        assert_int_equal(err.code, ERR_INVAL);
+        assert_string_equal(err.msg, "sha256 in path must be 64 lowercase "
+                                     "hex characters");
+        snprintf(path, sizeof(path), "/artifacts/%s/anything", bad[i]);
+        assert_int_equal(match(&m, HTTPD_POST, path, &err),
+                         HTTPD_BAD_CAPTURE);
+    }
+}
+
+static void test_httpd_route__uuid_capture(void **state)
+{
+    static const char *bad[] = {
+        "0123abcd-4567-89ab-cdef-0123456789a", "0123abcd45678-9ab-cdef-"
+        "0123456789ab", "0123abcd-4567-89ab-cdef-0123456789abc",
+        "0123abcg-4567-89ab-cdef-0123456789ab", "", "nope"};
+    struct httpd_match m;
+    struct err err = ERR_INIT;
+    char path[128];
+
+    (void)state;
+    assert_int_equal(match(&m, HTTPD_PUT, "/sleds/" UUID, &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.cap[0], UUID);
+    assert_int_equal(match(&m, HTTPD_PUT,
+                           "/sleds/0123ABCD-4567-89AB-CDEF-0123456789AB",
+                           &err), HTTPD_MATCHED);
+    assert_int_equal(match(&m, HTTPD_DELETE, "/roots/" UUID, &err),
+                     HTTPD_MATCHED);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/sleds/%s", bad[i]);
+        assert_int_equal(match(&m, HTTPD_PUT, path, &err),
+                         HTTPD_BAD_CAPTURE);
+        assert_string_equal(err.msg, "sled id must be a UUID");
+        snprintf(path, sizeof(path), "/roots/%s", bad[i]);
+        assert_int_equal(match(&m, HTTPD_DELETE, path, &err),
+                         HTTPD_BAD_CAPTURE);
+        assert_string_equal(err.msg, "id in path must be a UUID");
+    }
+}
+
+static void test_httpd_route__segment_capture(void **state)
+{
+    struct httpd_match m;
+    struct err err = ERR_INIT;
+    char path[600];
+
+    (void)state;
+    assert_int_equal(match(&m, HTTPD_POST, "/repos/1.2.0/prune", &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.cap[0], "1.2.0");
+    /* percent-decoded, '+' stays itself (a path, not a query) */
+    assert_int_equal(match(&m, HTTPD_POST, "/repos/a%2Fb+c%20d/prune", &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.cap[0], "a/b+c d");
+    /* empty: no segment there, 404 as before */
+    assert_int_equal(match(&m, HTTPD_POST, "/repos//prune", &err),
+                     HTTPD_NO_ROUTE);
+    assert_int_equal(match(&m, HTTPD_POST, "/repos/a/b/prune", &err),
+                     HTTPD_NO_ROUTE);
+    /* bad escape, decoded NUL, over HTTPD_CAPTURE_MAX: 400 */
+    assert_int_equal(match(&m, HTTPD_POST, "/repos/%zz/prune", &err),
+                     HTTPD_BAD_CAPTURE);
+    assert_int_equal(err.code, ERR_INVAL);
+    assert_int_equal(match(&m, HTTPD_POST, "/repos/a%00/prune", &err),
+                     HTTPD_BAD_CAPTURE);
+    memset(path, 0, sizeof(path));
+    memcpy(path, "/repos/", 7);
+    memset(path + 7, 'v', HTTPD_CAPTURE_MAX);
+    memcpy(path + 7 + HTTPD_CAPTURE_MAX, "/prune", 7);
+    assert_int_equal(match(&m, HTTPD_POST, path, &err), HTTPD_BAD_CAPTURE);
+    assert_int_equal(err.code, ERR_LIMIT);
+    path[7 + HTTPD_CAPTURE_MAX - 1] = '\0';
+    memcpy(path + 7 + HTTPD_CAPTURE_MAX - 1, "/prune", 7);
+    assert_int_equal(match(&m, HTTPD_POST, path, &err), HTTPD_MATCHED);
+    assert_int_equal(strlen(m.cap[0]), HTTPD_CAPTURE_MAX - 1);
+}
+
+static void test_httpd_route__404_405_allow(void **state)
+{
+    static const char *none[] = {"/nope", "/config/", "/configs", "//config",
+                                 "/config/x", "/artifacts", "/artifacts/",
+                                 "/artifacts/" HEX64 "/other", "/Config"};
+    struct httpd_match m;
+    struct err err = ERR_INIT;
+    char allow[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        assert_int_equal(match(&m, HTTPD_GET, none[i], &err),
+                         i == 6 ? HTTPD_BAD_CAPTURE : HTTPD_NO_ROUTE);
+    assert_int_equal(match(&m, HTTPD_DELETE, "/config", &err),
+                     HTTPD_NO_METHOD);
+    assert_int_equal(m.allow, HTTPD_M_GET | HTTPD_M_PUT);
+    assert_string_equal(m.route->name, "cfg");
+    assert_int_equal(match(&m, HTTPD_OTHER, "/config", &err),
+                     HTTPD_NO_METHOD);
+    assert_int_equal(match(&m, HTTPD_HEAD, "/config", &err),
+                     HTTPD_NO_METHOD); /* HEAD only where listed */
+    assert_int_equal(match(&m, HTTPD_GET, "/artifacts/" HEX64, &err),
+                     HTTPD_NO_METHOD);
+    assert_int_equal(m.allow, HTTPD_M_PUT);
+    assert_int_equal(match(&m, HTTPD_GET, "/", &err), HTTPD_MATCHED);
+    httpd_route_allow(allow, sizeof(allow), HTTPD_M_DELETE | HTTPD_M_GET |
+                      HTTPD_M_PUT | HTTPD_M_HEAD | HTTPD_M_POST);
+    assert_string_equal(allow, "GET, HEAD, PUT, POST, DELETE");
+    httpd_route_allow(allow, sizeof(allow), HTTPD_M_GET | HTTPD_M_PUT);
+    assert_string_equal(allow, "GET, PUT");
+    httpd_route_allow(allow, 10, HTTPD_M_GET | HTTPD_M_HEAD | HTTPD_M_PUT);
+    assert_string_equal(allow, "GET, HEAD"); /* whole names that fit */
+}
+
+static void test_httpd_route__precedence(void **state)
+{
+    struct httpd_match m;
+    struct err err = ERR_INIT;
+    struct httpd_route bad_first[] = {
+        R("strict", HTTPD_M_GET, "/x/{sha256}", NULL),
+        R("loose", HTTPD_M_GET, "/x/{name}", NULL)};
+
+    (void)state;
+    /* a literal beats a capture, whatever the table order */
+    assert_int_equal(match(&m, HTTPD_POST, "/gen/bump", &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "gen_bump");
+    assert_int_equal(m.ncap, 0);
+    assert_int_equal(match(&m, HTTPD_POST, "/gen/7", &err), HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "gen_any");
+    assert_string_equal(m.cap[0], "7");
+    /* the method picks among the patterns a path matches */
+    assert_int_equal(match(&m, HTTPD_GET, "/gen/bump", &err),
+                     HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "gen_get");
+    assert_string_equal(m.cap[0], "bump");
+    assert_int_equal(match(&m, HTTPD_DELETE, "/gen/bump", &err),
+                     HTTPD_NO_METHOD);
+    assert_int_equal(m.allow, HTTPD_M_GET | HTTPD_M_POST);
+    /* a full match elsewhere beats a malformed capture */
+    assert_int_equal(httpd_route_match(&m, bad_first, 2, HTTPD_GET,
+                                       "/x/name", &err), HTTPD_MATCHED);
+    assert_string_equal(m.route->name, "loose");
+    assert_int_equal(httpd_route_match(&m, bad_first, 1, HTTPD_GET,
+                                       "/x/name", &err), HTTPD_BAD_CAPTURE);
+}
+
+/* ---- live server ---- */
+
+static struct event_base *base;
+static struct httpd *srv;
+static pthread_t loop_thread;
+static bool stopping;
+
+static void on_req(struct httpd_req *r, void *arg)
+{
+    struct sha256 h;
+    json_t *v;
+
+    (void)arg;
+    v = json_pack("{s:s, s:s?, s:b}", "route", httpd_req_route(r),
+                  "cap0", httpd_req_capture(r, 0), "sha",
+                  httpd_req_sha256(&h, r, 0) == 0);
+    httpd_reply_json(r, 200, v);
+    json_decref(v);
+}
+
+static int gate(struct httpd_req *r, struct err *err, void *arg)
+{
+    (void)r;
+    (void)arg;
+    return stopping ? err_set(err, ERR_UNAVAIL, "shutting down") : 0;
+}
+
+static void *loop_main(void *arg)
+{
+    (void)arg;
+    event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    struct httpd_opts o = {.host = "127.0.0.1", .name = "test"};
+    struct httpd_service svc = {table, NT, gate, NULL};
+    struct err err = ERR_INIT;
+
+    (void)state;
+    mem_init();
+    evthread_use_pthreads();
+    base = event_base_new();
+    assert_non_null(base);
+    assert_int_equal(httpd_new(&srv, base, &o, &svc, &err), 0);
+    assert_int_equal(pthread_create(&loop_thread, NULL, loop_main, NULL), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    event_base_loopbreak(base);
+    pthread_join(loop_thread, NULL);
+    httpd_free(srv);
+    event_base_free(base);
+    return 0;
+}
+
+struct resp {
+    long status;
+    struct buf body;
+    char allow[64];
+};
+
+static size_t on_hdr(char *p, size_t sz, size_t n, void *arg)
+{
+    struct resp *rs = arg;
+    char line[256];
+
+    snprintf(line, sizeof(line), "%.*s", (int)(sz * n), p);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strncasecmp(line, "allow: ", 7) == 0)
+        snprintf(rs->allow, sizeof(rs->allow), "%s", line + 7);
+    return sz * n;
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+    buf_append(&((struct resp *)arg)->body, p, sz * n);
+    return sz * n;
+}
+
+/* method path [body of len 'x' bytes]; returns the parsed JSON reply. */
+static json_t *send_req(struct resp *rs, const char *method,
+                        const char *path, long len)
+{
+    CURL *c = curl_easy_init();
+    char url[512], data[64];
+    json_t *v;
+
+    memset(rs, 0, sizeof(*rs));
+    memset(data, 'x', sizeof(data));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
+             (unsigned)httpd_port(srv), path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (len >= 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+    curl_easy_cleanup(c);
+    v = jsonu_loadb(rs->body.data ? rs->body.data : "", rs->body.len,
+                    1 << 20, NULL);
+    buf_release(&rs->body);
+    return v;
+}
+
+static void expect(const char *method, const char *path, long len,
+                   long status, const char *key, const char *value)
+{
+    struct resp rs;
+    json_t *v = send_req(&rs, method, path, len);
+
+    assert_int_equal(rs.status, status);
+    assert_non_null(v);
+    if (key)
+        assert_string_equal(jsonu_str(v, key), value);
+    json_decref(v);
+}
+
+static void test_httpd_route__server_answers(void **state)
+{
+    struct resp rs;
+    json_t *v;
+
+    (void)state;
+    expect("GET", "/nope", -1, 404, "message", "no such endpoint");
+    expect("PUT", "/nope", 20, 404, "message", "no such endpoint");
+    expect("GET", "/artifacts/" HEX64 "x", -1, 400, "message",
+           "sha256 in path must be 64 lowercase hex characters");
+    expect("PUT", "/sleds/x", 2, 400, "message", "sled id must be a UUID");
+    expect("PUT", "/small", 11, 413, NULL, NULL);
+    expect("PUT", "/small", 10, 200, "route", "small");
+    expect("PUT", "/artifacts/" HEX64, -1, 200, "cap0", HEX64);
+    expect("POST", "/repos/v%201/prune", -1, 200, "cap0", "v 1");
+    v = send_req(&rs, "DELETE", "/config", -1);
+    assert_int_equal(rs.status, 405);
+    assert_string_equal(rs.allow, "GET, PUT");
+    assert_string_equal(jsonu_str(v, "message"), "method not allowed");
+    json_decref(v);
+    v = send_req(&rs, "PUT", "/artifacts/" HEX64, -1);
+    assert_true(json_is_true(json_object_get(v, "sha")));
+    json_decref(v);
+    v = send_req(&rs, "POST", "/repos/v1/prune", -1);
+    assert_true(json_is_false(json_object_get(v, "sha")));
+    json_decref(v);
+    stopping = true;
+    expect("GET", "/config", -1, 503, "message", "shutting down");
+    stopping = false;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_httpd_route__sha256_capture),
+        cmocka_unit_test(test_httpd_route__uuid_capture),
+        cmocka_unit_test(test_httpd_route__segment_capture),
+        cmocka_unit_test(test_httpd_route__404_405_allow),
+        cmocka_unit_test(test_httpd_route__precedence),
+        cmocka_unit_test_setup_teardown(test_httpd_route__server_answers,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * The route tables against the docs: every route of the sledagent's agent
+ * API and depot tables (agent_api_routes, depot_routes) is a row of the
+ * endpoint table of docs/API.md and every row is a route; the same for
+ * the replicator's table (api_routes) and the endpoint table of
+ * docs/OPERATOR.md. A row's first cell names its method(s) and path in
+ * backticks: "`GET /x`", "`PUT /a/{sha256}?generation=N`", "depot
+ * `GET`/`HEAD /artifact/sha256/{sha256}`". The docs are found through
+ * RACKDEPOT_SOURCE_DIR (set by ctest). Also checks each table's own
+ * invariants: a label, a handler, a pattern starting with '/', no
+ * pattern listed twice for one method.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/httpd.h"
+#include "common/httpd_route.h"
+#include "replicator/api_routes.h"
+#include "sledagent/agent_api.h"
+#include "sledagent/depot.h"
+
+#define MAX_ENTRIES 64
+#define ENTRY_LEN 160
+
+struct set {
+    size_t n;
+    char e[MAX_ENTRIES][ENTRY_LEN];
+};
+
+static const struct { enum httpd_method m; const char *s; } methods[] = {
+    {HTTPD_GET, "GET"}, {HTTPD_HEAD, "HEAD"}, {HTTPD_PUT, "PUT"},
+    {HTTPD_POST, "POST"}, {HTTPD_DELETE, "DELETE"}};
+
+#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+
+static bool set_has(const struct set *s, const char *e)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->e[i], e) == 0)
+            return true;
+    return false;
+}
+
+static void set_add(struct set *s, const char *method, const char *path,
+                    size_t pathlen)
+{
+    assert_true(s->n < MAX_ENTRIES);
+    snprintf(s->e[s->n], ENTRY_LEN, "%s %.*s", method, (int)pathlen, path);
+    s->n++;
+}
+
+static void add_table(struct set *s, const struct httpd_route *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(t[i].name);
+        assert_non_null(t[i].on_request);
+        assert_true(t[i].pattern[0] == '/');
+        assert_int_equal(t[i].roles, HTTPD_ROLE_ANY);
+        assert_true(t[i].methods != 0);
+        for (size_t m = 0; m < NMETHODS; m++) {
+            if (!(t[i].methods & HTTPD_M(methods[m].m)))
+                continue;
+            set_add(s, methods[m].s, t[i].pattern, strlen(t[i].pattern));
+            /* one route per method and pattern */
+            for (size_t j = 0; j + 1 < s->n; j++)
+                assert_string_not_equal(s->e[j], s->e[s->n - 1]);
+        }
+    }
+}
+
+/* The method and path spans in the first cell of a table row. */
+static void add_row(struct set *s, const char *cell, size_t len)
+{
+    const char *end = cell + len, *p = cell, *path = NULL;
+    const char *found[NMETHODS];
+    size_t nfound = 0, pathlen = 0;
+
+    while (p < end && (p = memchr(p, '`', (size_t)(end - p)))) {
+        const char *q = memchr(p + 1, '`', (size_t)(end - p - 1));
+        const char *w = p + 1;
+
+        if (!q)
+            break;
+        while (w < q) {
+            size_t wl = strcspn(w, " `");
+
+            if (*w == '/' && !path) {
+                path = w;
+                pathlen = strcspn(w, "?[` ");
+            }
+            for (size_t m = 0; m < NMETHODS; m++)
+                if (wl == strlen(methods[m].s) &&
+                    memcmp(w, methods[m].s, wl) == 0 && nfound < NMETHODS)
+                    found[nfound++] = methods[m].s;
+            w += wl;
+            while (w < q && *w == ' ')
+                w++;
+        }
+        p = q + 1;
+    }
+    if (!path || nfound == 0)
+        fail_msg("docs row without a method and a path: %.*s", (int)len,
+                 cell);
+    for (size_t i = 0; i < nfound; i++)
+        set_add(s, found[i], path, pathlen);
+}
+
+/* Rows of the table whose header starts with "| endpoint" in doc. */
+static void add_doc(struct set *s, const char *doc)
+{
+    const char *dir = getenv("RACKDEPOT_SOURCE_DIR");
+    char path[4096], line[2048];
+    bool in_table = false, seen = false;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/docs/%s", dir ? dir : ".", doc);
+    f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s (RACKDEPOT_SOURCE_DIR)", path);
+    while (fgets(line, sizeof(line), f)) {
+        if (!in_table && strncmp(line, "| endpoint", 10) == 0 && !seen) {
+            in_table = seen = true;
+            continue;
+        }
+        if (!in_table)
+            continue;
+        if (line[0] != '|') {
+            in_table = false;
+            continue;
+        }
+        if (strncmp(line, "|---", 4) == 0)
+            continue;
+        add_row(s, line + 1, strcspn(line + 1, "|"));
+    }
+    fclose(f);
+    if (!seen)
+        fail_msg("%s has no \"| endpoint\" table", doc);
+}
+
+static void same(const struct set *code, const struct set *docs,
+                 const char *doc)
+{
+    int missing = 0;
+
+    for (size_t i = 0; i < code->n; i++)
+        if (!set_has(docs, code->e[i])) {
+            print_error("route %s is not in docs/%s\n", code->e[i], doc);
+            missing++;
+        }
+    for (size_t i = 0; i < docs->n; i++)
+        if (!set_has(code, docs->e[i])) {
+            print_error("docs/%s lists %s, which no route serves\n", doc,
+                        docs->e[i]);
+            missing++;
+        }
+    assert_int_equal(missing, 0);
+}
+
+static void test_route_docs__sledagent_tables_are_api_md(void **state)
+{
+    static struct set code_set, docs_set;
+    struct set *code = &code_set, *docs = &docs_set;
+    const struct httpd_route *t;
+    size_t n;
+
+    (void)state;
+    memset(code, 0, sizeof(*code));
+    memset(docs, 0, sizeof(*docs));
+    t = agent_api_routes(&n);
+    assert_true(n > 0);
+    add_table(code, t, n);
+    t = depot_routes(&n);
+    assert_true(n > 0);
+    add_table(code, t, n);
+    add_doc(docs, "API.md");
+    same(code, docs, "API.md");
+    assert_true(set_has(code, "HEAD /artifact/sha256/{sha256}"));
+}
+
+static void test_route_docs__replicator_table_is_operator_md(void **state)
+{
+    static struct set code_set, docs_set;
+    struct set *code = &code_set, *docs = &docs_set;
+    const struct httpd_route *t;
+    size_t n;
+
+    (void)state;
+    memset(code, 0, sizeof(*code));
+    memset(docs, 0, sizeof(*docs));
+    t = api_routes(&n);
+    assert_true(n > 0);
+    add_table(code, t, n);
+    add_doc(docs, "OPERATOR.md");
+    same(code, docs, "OPERATOR.md");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_route_docs__sledagent_tables_are_api_md),
+        cmocka_unit_test(test_route_docs__replicator_table_is_operator_md),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
