@@ -429,10 +429,12 @@ void repo_db_list_release(struct repo_db_list *l)
     l->count = 0;
 }
 
-/* Decode one row of REPO_COLUMNS into r (zeroed by the caller). */
-static int decode_repo(struct repo_db_repo *r, const PGresult *res, int row,
+/* Decode one row of REPO_COLUMNS into a struct repo_db_repo (zeroed by
+ * the caller); a db_row_fn. */
+static int decode_repo(void *elem, const PGresult *res, int row,
                        struct err *err)
 {
+    struct repo_db_repo *r = elem;
     int64_t n = 0;
     int rc = db_col_uuid(r->id, res, row, 0, err);
 
@@ -467,24 +469,16 @@ static int list_txn(struct db *db, void *arg, struct err *err)
 {
     struct repo_db_list *out = ((struct list_arg *)arg)->out;
     PGresult *res = NULL;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     repo_db_list_release(out);
     rc = db_exec(&res, db, "list repositories", SQL_LIST, 0, NULL, err);
-    if (rc < 0 || PQntuples(res) == 0)
-        goto out;
-    out->repos = db_rows_alloc(res, sizeof(*out->repos), err);
-    if (!out->repos) {
-        rc = ERR_NOMEM;
-        goto out;
+    if (rc == 0) {
+        rc = db_rows_decode(&rows, &out->count, res, sizeof(*out->repos),
+                            decode_repo, err);
+        out->repos = rows;
     }
-    for (i = 0; i < PQntuples(res); i++) {
-        out->count++;
-        rc = decode_repo(&out->repos[i], res, i, err);
-        if (rc < 0)
-            goto out;
-    }
-out:
     PQclear(res);
     return rc;
 }
@@ -513,9 +507,11 @@ static int col_const(const char **out, const PGresult *res, int row, int col,
     return rc;
 }
 
-static int decode_artifact(struct repo_db_artifact *a, const PGresult *res,
-                           int row, struct err *err)
+/* A db_row_fn: one row of SQL_GET_ARTIFACTS into a repo_db_artifact. */
+static int decode_artifact(void *elem, const PGresult *res, int row,
+                           struct err *err)
 {
+    struct repo_db_artifact *a = elem;
     int64_t len = 0;
     int rc = db_col_uuid(a->id, res, row, 0, err);
 
@@ -546,7 +542,8 @@ static int get_txn(struct db *db, void *arg, struct err *err)
     struct repo_db_repo *r = a->out;
     const char *param = a->version;
     PGresult *res = NULL;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     repo_db_repo_release(r);
     rc = db_exec(&res, db, "get repository", SQL_GET, 1, &param, err);
@@ -564,18 +561,10 @@ static int get_txn(struct db *db, void *arg, struct err *err)
     param = r->id;
     rc = db_exec(&res, db, "get repository artifacts", SQL_GET_ARTIFACTS, 1,
                  &param, err);
-    if (rc < 0 || PQntuples(res) == 0)
-        goto out;
-    r->artifacts = db_rows_alloc(res, sizeof(*r->artifacts), err);
-    if (!r->artifacts) {
-        rc = ERR_NOMEM;
-        goto out;
-    }
-    for (i = 0; i < PQntuples(res); i++) {
-        r->nartifacts++;
-        rc = decode_artifact(&r->artifacts[i], res, i, err);
-        if (rc < 0)
-            goto out;
+    if (rc == 0) {
+        rc = db_rows_decode(&rows, &r->nartifacts, res,
+                            sizeof(*r->artifacts), decode_artifact, err);
+        r->artifacts = rows;
     }
 out:
     PQclear(res);
