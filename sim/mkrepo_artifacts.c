@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/rng.h"
 
 #define CHUNK (1u << 20)
 
@@ -31,43 +32,10 @@ static const char *const kinds_v2[] = {
     "sp", "rot", "os_phase1", "os_phase2", "zone", "measurement_corpus",
     "rot_bootloader", "installinator_document"};
 
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t out = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-
-    r->s[2] ^= r->s[0];
-    r->s[3] ^= r->s[1];
-    r->s[1] ^= r->s[2];
-    r->s[0] ^= r->s[3];
-    r->s[2] ^= t;
-    r->s[3] = rotl(r->s[3], 45);
-    return out;
-}
-
+/* Stream `stream` of seed: one generator per random artifact. */
 static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 {
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
-
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix(&x);
+    rng_init(r, seed ^ (stream * 0xd1342543de82ef95ull));
 }
 
 static int write_all(int fd, const void *p, size_t n, const char *path,

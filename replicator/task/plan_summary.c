@@ -117,7 +117,7 @@ static int order_artifacts(struct ctx *c)
         return ERR_NOMEM;
     for (uint32_t a = 0; a < in->n_artifacts; a++)
         c->pend[a] = a; /* pend is large enough: see plan_new */
-    plan_rng_shuffle(&c->rng, c->pend, in->n_artifacts);
+    rng_shuffle(&c->rng, c->pend, in->n_artifacts);
     for (uint32_t a = 0; a < in->n_artifacts; a++)
         bucket[c->present[a] + 1]++;
     for (size_t i = 1; i < in->n_sleds + 2; i++)
