@@ -171,17 +171,12 @@ static int emit(int32_t *out, struct ctx *c, enum plan_kind kind,
                 uint32_t wave)
 {
     struct plan *p = c->p;
-    struct plan_request *r;
+    struct plan_request *r = mem_grow(p->reqs, &c->cap, p->n_reqs,
+                                      sizeof(*r), 256);
 
-    if (p->n_reqs == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 256;
-        struct plan_request *n = mem_realloc(p->reqs, ncap * sizeof(*n));
-
-        if (!n)
-            return ERR_NOMEM;
-        p->reqs = n;
-        c->cap = ncap;
-    }
+    if (!r)
+        return ERR_NOMEM;
+    p->reqs = r;
     r = &p->reqs[p->n_reqs];
     r->kind = kind;
     r->artifact = art;
