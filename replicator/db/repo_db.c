@@ -267,6 +267,34 @@ out:
     return rc;
 }
 
+/*
+ * Prunes or unprunes repository id with sql ($1 = id, what names it in
+ * errors); *changed says whether the wanted set changes (wants_exclusive,
+ * evaluated first: before pruning, or while the repo is still pruned).
+ */
+static int set_pruned(bool *changed, struct db *db, const char *id,
+                      const char *what, const char *sql, struct err *err)
+{
+    int rc = wants_exclusive(changed, db, id, err);
+
+    if (rc == 0)
+        rc = db_exec(NULL, db, what, sql, 1, &id, err);
+    return rc;
+}
+
+/* The row of system version `version` from sql ($1); ERR_NOTFOUND if none. */
+static int find_version(PGresult **res, struct db *db, const char *what,
+                        const char *sql, const char *version,
+                        struct err *err)
+{
+    int rc = db_exec(res, db, what, sql, 1, &version, err);
+
+    if (rc == 0 && PQntuples(*res) == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
+                     "%s", version);
+    return rc;
+}
+
 static int insert_txn(struct db *db, void *arg, struct err *err)
 {
     struct insert_arg *a = arg;
@@ -296,11 +324,8 @@ static int insert_txn(struct db *db, void *arg, struct err *err)
         goto out;
     a->out->existed = true;
     if (PQgetvalue(res, 0, 2)[0] == 't') {
-        param = a->out->repo_id;
-        rc = wants_exclusive(&changed, db, a->out->repo_id, err);
-        if (rc == 0)
-            rc = db_exec(NULL, db, "unprune repository", SQL_UNPRUNE, 1,
-                         &param, err);
+        rc = set_pruned(&changed, db, a->out->repo_id, "unprune repository",
+                        SQL_UNPRUNE, err);
         if (rc < 0)
             goto out;
         a->out->unpruned = true;
@@ -334,30 +359,21 @@ struct prune_arg {
 static int prune_txn(struct db *db, void *arg, struct err *err)
 {
     struct prune_arg *a = arg;
-    const char *param = a->version;
     PGresult *res = NULL;
     bool changed = false;
     int rc;
 
     memset(a->out, 0, sizeof(*a->out));
-    rc = db_exec(&res, db, "find repository", SQL_BY_VERSION, 1, &param, err);
-    if (rc < 0)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
-                     "%s", a->version);
-        goto out;
-    }
-    rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
+    rc = find_version(&res, db, "find repository", SQL_BY_VERSION,
+                      a->version, err);
+    if (rc == 0)
+        rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
     if (rc < 0)
         goto out;
     a->out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
     if (!a->out->existed) {
-        param = a->out->repo_id;
-        rc = wants_exclusive(&changed, db, a->out->repo_id, err);
-        if (rc == 0)
-            rc = db_exec(NULL, db, "prune repository", SQL_SET_PRUNED, 1,
-                         &param, err);
+        rc = set_pruned(&changed, db, a->out->repo_id, "prune repository",
+                        SQL_SET_PRUNED, err);
         if (rc < 0)
             goto out;
     }
@@ -540,21 +556,15 @@ static int get_txn(struct db *db, void *arg, struct err *err)
 {
     struct get_arg *a = arg;
     struct repo_db_repo *r = a->out;
-    const char *param = a->version;
+    const char *param;
     PGresult *res = NULL;
     void *rows = NULL;
     int rc;
 
     repo_db_repo_release(r);
-    rc = db_exec(&res, db, "get repository", SQL_GET, 1, &param, err);
-    if (rc < 0)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
-                     "%s", a->version);
-        goto out;
-    }
-    rc = decode_repo(r, res, 0, err);
+    rc = find_version(&res, db, "get repository", SQL_GET, a->version, err);
+    if (rc == 0)
+        rc = decode_repo(r, res, 0, err);
     if (rc < 0)
         goto out;
     PQclear(res);
