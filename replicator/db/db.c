@@ -128,6 +128,22 @@ out:
     return rc;
 }
 
+int db_exec_on_id(struct db *db, const char *noun, const char *what,
+                  const char *sql, const char *id, struct err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    if (!db_uuid_valid(id))
+        return err_set(err, ERR_INVAL, "%s id %s is not a UUID", noun,
+                       id ? id : "(null)");
+    rc = db_exec(&res, db, what, sql, 1, &id, err);
+    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no %s %s", noun, id);
+    PQclear(res);
+    return rc;
+}
+
 int db_exec_script(struct db *db, const char *what, const char *sql,
                    struct err *err)
 {

@@ -49,6 +49,15 @@ int db_col_sha256(struct sha256 *out, const PGresult *res, int row, int col,
 int db_col_strdup(char **out, const PGresult *res, int row, int col,
                   struct err *err);
 
+/*
+ * Runs sql ($1 = id; what names it in errors), which must change the one
+ * row of the `noun` with that id. Returns 0, ERR_INVAL ("NOUN id ID is not
+ * a UUID"), ERR_NOTFOUND ("no NOUN ID") when no row changed, or db_exec's
+ * codes.
+ */
+int db_exec_on_id(struct db *db, const char *noun, const char *what,
+                  const char *sql, const char *id, struct err *err);
+
 /* Decodes row `row` of res into elem, an element of a db_rows_decode array. */
 typedef int (*db_row_fn)(void *elem, const PGresult *res, int row,
                          struct err *err);

@@ -120,18 +120,5 @@ out:
 
 int sled_db_expunge(struct db *db, const char *id, struct err *err)
 {
-    PGresult *res = NULL;
-    int rc = 0;
-
-    if (!db_uuid_valid(id)) {
-        rc = err_set(err, ERR_INVAL, "sled id %s is not a UUID",
-                     id ? id : "(null)");
-        goto out;
-    }
-    rc = db_exec(&res, db, "expunge sled", SQL_EXPUNGE, 1, &id, err);
-    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no sled %s", id);
-out:
-    PQclear(res);
-    return rc;
+    return db_exec_on_id(db, "sled", "expunge sled", SQL_EXPUNGE, id, err);
 }

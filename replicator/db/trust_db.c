@@ -93,18 +93,6 @@ int trust_db_list(struct trust_db_list *out, struct db *db, struct err *err)
 
 int trust_db_remove(struct db *db, const char *id, struct err *err)
 {
-    PGresult *res = NULL;
-    int rc = 0;
-
-    if (!db_uuid_valid(id)) {
-        rc = err_set(err, ERR_INVAL, "trust root id %s is not a UUID",
-                     id ? id : "(null)");
-        goto out;
-    }
-    rc = db_exec(&res, db, "remove trust root", SQL_REMOVE, 1, &id, err);
-    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no trust root %s", id);
-out:
-    PQclear(res);
-    return rc;
+    return db_exec_on_id(db, "trust root", "remove trust root", SQL_REMOVE,
+                         id, err);
 }
