@@ -64,6 +64,22 @@ void *mem_realloc(void *p, size_t size)
     return realloc(p, size ? size : 1);
 }
 
+void *mem_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    size_t ncap;
+    void *np;
+
+    if (n < *cap)
+        return p;
+    ncap = *cap ? *cap * 2 : first;
+    if (ncap < *cap || (elem && ncap > SIZE_MAX / elem))
+        return NULL;
+    np = mem_realloc(p, ncap * elem);
+    if (np)
+        *cap = ncap;
+    return np;
+}
+
 char *mem_strdup(const char *s)
 {
     return mem_strndup(s, strlen(s));

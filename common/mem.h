@@ -18,6 +18,14 @@ void *mem_alloc(size_t size);              /* NULL on failure */
 void *mem_calloc(size_t n, size_t size);   /* zeroed; NULL on overflow too */
 void *mem_realloc(void *p, size_t size);   /* p unchanged on failure */
 char *mem_strdup(const char *s);
+
+/*
+ * Room for one more element in array p (n in use, *cap allocated, elem
+ * bytes each): when n == *cap, p is reallocated to twice *cap, or first
+ * elements when *cap is 0, and *cap updated. Returns the array (p itself
+ * if it had room), or NULL on failure or overflow with p and *cap unchanged.
+ */
+void *mem_grow(void *p, size_t *cap, size_t n, size_t elem, size_t first);
 char *mem_strndup(const char *s, size_t n);
 void mem_free(void *p);                    /* mem_free(NULL) is a no-op */
 

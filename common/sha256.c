@@ -80,6 +80,13 @@ int sha256_from_hex(struct sha256 *out, const char *s)
     return sha256_from_hexn(out, s, strnlen(s, SHA256_HEX_LEN + 1));
 }
 
+bool sha256_is_hex(const char *s)
+{
+    struct sha256 h;
+
+    return sha256_from_hex(&h, s) == 0;
+}
+
 int sha256_cmp(const struct sha256 *a, const struct sha256 *b)
 {
     return memcmp(a->b, b->b, SHA256_LEN);

@@ -45,6 +45,9 @@ void sha256_to_hex(char out[SHA256_HEX_LEN + 1], const struct sha256 *h);
  */
 int sha256_from_hex(struct sha256 *out, const char *s);
 
+/* Whether s is that form: an artifact's file name. */
+bool sha256_is_hex(const char *s);
+
 /* Like sha256_from_hex but for a string of length n (not NUL-terminated). */
 int sha256_from_hexn(struct sha256 *out, const char *s, size_t n);
 

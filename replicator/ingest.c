@@ -320,6 +320,65 @@ static int hand_over(const struct ingest_opts *o,
     return rc;
 }
 
+/*
+ * Verifies the repository behind p against the trust roots (or, with
+ * trust_repo_root, its own root) and loads its artifacts. A repository
+ * that fails is ERR_VERIFY or ERR_INVAL (as_bad_repo).
+ */
+static int verify(struct tuf_repo **repo, struct tuf_artifacts **arts,
+                  const struct tuf_provider *p,
+                  const struct tuf_trust_root *tr, size_t nroots,
+                  bool trust_repo_root, struct err *err)
+{
+    struct tuf_policy pol = TUF_POLICY_INIT;
+    int rc;
+
+    pol.now = (int64_t)time(NULL);
+    pol.trust_repo_root = trust_repo_root;
+    rc = tuf_verify_repo(repo, p, tr, nroots, &pol, err);
+    if (rc == 0)
+        rc = tuf_artifacts_load(arts, *repo, p, err);
+    return rc < 0 ? as_bad_repo(rc, err) : 0;
+}
+
+/* Makes a fresh staging directory for one upload; *out is its path. */
+static int incoming_dir(char **out, const struct ingest_opts *o,
+                        struct err *err)
+{
+    int rc = staging_tmp_path(out, o->staging, "incoming", "", err);
+
+    if (rc < 0)
+        return rc;
+    if (mkdir(*out, 0750) < 0) {
+        rc = err_set(err, ERR_IO, "mkdir %s: %s", *out, strerror(errno));
+        mem_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int extract_all(const struct tuf_provider *p, const struct tuf_repo *r,
+                       const struct tuf_artifacts *arts, const char *dir,
+                       struct err *err)
+{
+    for (size_t i = 0; i < tuf_artifacts_count(arts); i++) {
+        int rc = extract_one(p, r, tuf_artifacts_get(arts, i), dir, err);
+
+        if (rc < 0)
+            return as_bad_repo(rc, err);
+    }
+    return 0;
+}
+
+static void log_ingested(const struct tuf_artifacts *arts,
+                         const struct repo_db_insert_result *ins)
+{
+    log_info("repo_ingested", "{s:s, s:s, s:b, s:I, s:b}", "system_version",
+             tuf_artifacts_system_version(arts), "repo_id", ins->repo_id,
+             "already_existed", ins->existed, "generation",
+             (json_int_t)ins->generation, "bumped", ins->bumped);
+}
+
 int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
                const struct sha256 *archive, const char *file_name,
                struct err *err)
@@ -330,7 +389,6 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     struct zipsource *zs = NULL;
     struct tuf_repo *repo = NULL;
     struct tuf_artifacts *arts = NULL;
-    struct tuf_policy pol = TUF_POLICY_INIT;
     struct tuf_provider p;
     struct repo_db_insert_result ins;
     char *dir = NULL;
@@ -356,33 +414,17 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     if (rc < 0)
         goto out;
     p = zipsource_provider(zs);
-    pol.now = (int64_t)time(NULL);
-    pol.trust_repo_root = o->blindly_trust_repo_root && roots.count == 0;
-    rc = tuf_verify_repo(&repo, &p, tr, roots.count, &pol, err);
-    if (rc < 0) {
-        rc = as_bad_repo(rc, err);
-        goto out;
-    }
-    rc = tuf_artifacts_load(&arts, repo, &p, err);
-    if (rc < 0) {
-        rc = as_bad_repo(rc, err);
-        goto out;
-    }
-    rc = staging_tmp_path(&dir, o->staging, "incoming", "", err);
+    rc = verify(&repo, &arts, &p, tr, roots.count,
+                o->blindly_trust_repo_root && roots.count == 0, err);
     if (rc < 0)
         goto out;
-    if (mkdir(dir, 0750) < 0) {
-        rc = err_set(err, ERR_IO, "mkdir %s: %s", dir, strerror(errno));
+    rc = incoming_dir(&dir, o, err);
+    if (rc < 0)
         goto out;
-    }
     dir_made = true;
-    for (size_t i = 0; i < tuf_artifacts_count(arts); i++) {
-        rc = extract_one(&p, repo, tuf_artifacts_get(arts, i), dir, err);
-        if (rc < 0) {
-            rc = as_bad_repo(rc, err);
-            goto out;
-        }
-    }
+    rc = extract_all(&p, repo, arts, dir, err);
+    if (rc < 0)
+        goto out;
     /* every staged file durable before the database records them */
     rc = sync_staged(dir, err);
     if (rc < 0)
@@ -402,10 +444,7 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
                        tuf_repo_valid_until(repo));
     if (!*out)
         rc = err_set(err, ERR_NOMEM, "out of memory");
-    log_info("repo_ingested", "{s:s, s:s, s:b, s:I, s:b}", "system_version",
-             tuf_artifacts_system_version(arts), "repo_id", ins.repo_id,
-             "already_existed", ins.existed, "generation",
-             (json_int_t)ins.generation, "bumped", ins.bumped);
+    log_ingested(arts, &ins);
 out:
     if (dir_made)
         staging_rmrf(dir);

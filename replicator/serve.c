@@ -35,6 +35,8 @@ struct serve {
     struct api *api;
     struct task *task;
     struct event *tick;
+    struct event *sigterm;
+    struct event *sigint;
     unsigned ticks;
 };
 
@@ -84,14 +86,90 @@ static int check_schema(const char *conninfo, struct err *err)
     return rc;
 }
 
+static void task_config_from(struct task_config *out,
+                             const struct config *cfg)
+{
+    task_config_default(out);
+    out->db = cfg->db;
+    out->period_secs = cfg->period_secs;
+    out->periodic = cfg->periodic;
+    out->min_sled_replication = (uint32_t)cfg->min_sled_replication;
+    out->rate_limit_bps = cfg->rate_limit;
+    out->max_inflight = (unsigned)cfg->max_inflight;
+    out->max_per_target = (unsigned)cfg->max_per_target;
+    out->max_per_source = (unsigned)cfg->max_per_source;
+    out->limits.max_copies_per_source = (uint32_t)cfg->max_copies_per_source;
+    out->limits.put_fanout = (uint32_t)cfg->put_fanout;
+}
+
+/*
+ * Creates the loop, the task and the API on it, and starts the task.
+ * Says why on stderr and returns a negative ERR_* on failure.
+ */
+static int start_loop(struct serve *s, const struct config *cfg,
+                      struct staging *st)
+{
+    struct err err = ERR_INIT;
+    struct task_config tc;
+    int rc;
+
+    s->base = event_base_new();
+    if (!s->base) {
+        fprintf(stderr, "replicator serve: cannot create the event loop\n");
+        return ERR_NOMEM;
+    }
+    task_config_from(&tc, cfg);
+    rc = task_new(&s->task, s->base, &tc, st, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        return rc;
+    }
+    rc = api_new(&s->api, s->base, cfg, st, &err);
+    if (rc < 0) {
+        fprintf(stderr, "replicator serve: %s\n", err.msg);
+        return rc;
+    }
+    api_set_task(s->api, s->task);
+    rc = task_start(s->task);
+    if (rc < 0)
+        fprintf(stderr, "replicator serve: cannot start the replication "
+                        "task (%s)\n", err_name(rc));
+    return rc;
+}
+
+/* SIGTERM and SIGINT start the drain (on_signal). 0 or ERR_NOMEM. */
+static int add_signals(struct serve *s)
+{
+    s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
+    s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
+    if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 ||
+        evsignal_add(s->sigint, NULL) < 0) {
+        fprintf(stderr, "replicator serve: cannot install signal handlers\n");
+        return ERR_NOMEM;
+    }
+    return 0;
+}
+
+static void serve_release(struct serve *s)
+{
+    api_free(s->api);
+    task_free(s->task);
+    if (s->sigterm)
+        event_free(s->sigterm);
+    if (s->sigint)
+        event_free(s->sigint);
+    if (s->tick)
+        event_free(s->tick);
+    if (s->base)
+        event_base_free(s->base);
+}
+
 int serve_main(int argc, char **argv)
 {
     struct config cfg;
     struct err err = ERR_INIT;
     struct staging *st = NULL;
     struct serve s;
-    struct task_config tc;
-    struct event *sigterm = NULL, *sigint = NULL;
     int code = 1, rc;
 
     memset(&s, 0, sizeof(s));
@@ -121,46 +199,8 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "replicator serve: staging: %s\n", err.msg);
         goto out;
     }
-    s.base = event_base_new();
-    if (!s.base) {
-        fprintf(stderr, "replicator serve: cannot create the event loop\n");
+    if (start_loop(&s, &cfg, st) < 0 || add_signals(&s) < 0)
         goto out;
-    }
-    task_config_default(&tc);
-    tc.db = cfg.db;
-    tc.period_secs = cfg.period_secs;
-    tc.periodic = cfg.periodic;
-    tc.min_sled_replication = (uint32_t)cfg.min_sled_replication;
-    tc.rate_limit_bps = cfg.rate_limit;
-    tc.max_inflight = (unsigned)cfg.max_inflight;
-    tc.max_per_target = (unsigned)cfg.max_per_target;
-    tc.max_per_source = (unsigned)cfg.max_per_source;
-    tc.limits.max_copies_per_source = (uint32_t)cfg.max_copies_per_source;
-    tc.limits.put_fanout = (uint32_t)cfg.put_fanout;
-    rc = task_new(&s.task, s.base, &tc, st, &err);
-    if (rc < 0) {
-        fprintf(stderr, "replicator serve: %s\n", err.msg);
-        goto out;
-    }
-    rc = api_new(&s.api, s.base, &cfg, st, &err);
-    if (rc < 0) {
-        fprintf(stderr, "replicator serve: %s\n", err.msg);
-        goto out;
-    }
-    api_set_task(s.api, s.task);
-    rc = task_start(s.task);
-    if (rc < 0) {
-        fprintf(stderr, "replicator serve: cannot start the replication "
-                        "task (%s)\n", err_name(rc));
-        goto out;
-    }
-    sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
-    sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
-    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
-        evsignal_add(sigint, NULL) < 0) {
-        fprintf(stderr, "replicator serve: cannot install signal handlers\n");
-        goto out;
-    }
     if (cfg.port_file &&
         write_port_file(cfg.port_file, api_port(s.api), &err) < 0) {
         fprintf(stderr, "replicator serve: port file: %s\n", err.msg);
@@ -174,16 +214,7 @@ int serve_main(int argc, char **argv)
     event_base_dispatch(s.base);
     code = 0;
 out:
-    api_free(s.api);
-    task_free(s.task);
-    if (sigterm)
-        event_free(sigterm);
-    if (sigint)
-        event_free(sigint);
-    if (s.tick)
-        event_free(s.tick);
-    if (s.base)
-        event_base_free(s.base);
+    serve_release(&s);
     staging_free(st);
     config_release(&cfg);
     return code;

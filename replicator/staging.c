@@ -364,7 +364,7 @@ int staging_list(struct staging_repo **out, size_t *count, struct staging *st,
                  struct err *err)
 {
     struct buf dir = BUF_INIT;
-    struct staging_repo *v = NULL;
+    struct staging_repo *v = NULL, *nv;
     size_t n = 0, cap = 0;
     DIR *d = NULL;
     struct dirent *e;
@@ -393,18 +393,13 @@ int staging_list(struct staging_repo **out, size_t *count, struct staging *st,
             buf_release(&m);
             continue; /* incomplete: being written or to be purged */
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct staging_repo *nv = mem_realloc(v, ncap * sizeof(*v));
-
-            if (!nv) {
-                buf_release(&m);
-                rc = err_set(err, ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
+        nv = mem_grow(v, &cap, n, sizeof(*v), 8);
+        if (!nv) {
+            buf_release(&m);
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            goto out;
         }
+        v = nv;
         if (load_manifest(&v[n], m.data, &lerr) == 0)
             n++;
         else

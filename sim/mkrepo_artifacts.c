@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fsutil.h"
 #include "common/mem.h"
+#include "common/rng.h"
 
 #define CHUNK (1u << 20)
 
@@ -31,59 +33,62 @@ static const char *const kinds_v2[] = {
     "sp", "rot", "os_phase1", "os_phase2", "zone", "measurement_corpus",
     "rot_bootloader", "installinator_document"};
 
-struct rng {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t out = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-
-    r->s[2] ^= r->s[0];
-    r->s[3] ^= r->s[1];
-    r->s[1] ^= r->s[2];
-    r->s[0] ^= r->s[3];
-    r->s[2] ^= t;
-    r->s[3] = rotl(r->s[3], 45);
-    return out;
-}
-
+/* Stream `stream` of seed: one generator per random artifact. */
 static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
 {
-    uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
-
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix(&x);
+    rng_init(r, seed ^ (stream * 0xd1342543de82ef95ull));
 }
 
 static int write_all(int fd, const void *p, size_t n, const char *path,
                      struct err *err)
 {
-    size_t done = 0;
+    int e = fsutil_write_full(fd, p, n);
 
-    while (done < n) {
-        ssize_t w = write(fd, (const char *)p + done, n - done);
+    return e < 0 ? err_set(err, ERR_IO, "write %s: %s", path, strerror(-e))
+                 : 0;
+}
 
-        if (w < 0 && errno == EINTR)
+/* Called with each chunk read; the chunk may be changed. 0 or ERR_*. */
+typedef int (*chunk_fn)(char *chunk, size_t n, struct err *err, void *arg);
+
+/* Reads fd (the file path) to its end in CHUNK pieces, each given to fn. */
+static int each_chunk(int fd, const char *path, chunk_fn fn,
+                      struct err *err, void *arg)
+{
+    char *chunk = mem_alloc(CHUNK);
+    int rc = 0;
+
+    if (!chunk)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    for (;;) {
+        ssize_t n = read(fd, chunk, CHUNK);
+
+        if (n < 0 && errno == EINTR)
             continue;
-        if (w < 0)
-            return err_set(err, ERR_IO, "write %s: %m", path);
-        done += (size_t)w;
+        if (n < 0)
+            rc = err_set(err, ERR_IO, "read %s: %m", path);
+        if (n <= 0)
+            break;
+        rc = fn(chunk, (size_t)n, err, arg);
+        if (rc < 0)
+            break;
     }
+    mem_free(chunk);
+    return rc;
+}
+
+struct hashing {
+    struct sha256_ctx c;
+    uint64_t len;
+};
+
+static int hash_chunk(char *chunk, size_t n, struct err *err, void *arg)
+{
+    struct hashing *h = arg;
+
+    (void)err;
+    sha256_update(&h->c, chunk, n);
+    h->len += (uint64_t)n;
     return 0;
 }
 
@@ -91,37 +96,25 @@ static int write_all(int fd, const void *p, size_t n, const char *path,
 static int hash_file(uint64_t *len, struct sha256 *out, const char *path,
                      struct err *err)
 {
-    struct sha256_ctx c = SHA256_CTX_INIT;
-    char *chunk = mem_alloc(CHUNK);
+    struct hashing h = {SHA256_CTX_INIT, 0};
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc = 0;
 
     *len = 0;
-    if (!chunk || fd < 0 || sha256_init(&c) < 0) {
+    if (fd < 0 || sha256_init(&h.c) < 0) {
         rc = fd < 0 ? err_set(err, ERR_IO, "open %s: %m", path)
                     : err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (;;) {
-        ssize_t n = read(fd, chunk, CHUNK);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, ERR_IO, "read %s: %m", path);
-            goto out;
-        }
-        if (n == 0)
-            break;
-        sha256_update(&c, chunk, (size_t)n);
-        *len += (uint64_t)n;
+    rc = each_chunk(fd, path, hash_chunk, err, &h);
+    if (rc == 0) {
+        sha256_final(&h.c, out);
+        *len = h.len;
     }
-    sha256_final(&c, out);
 out:
     if (fd >= 0)
         close(fd);
-    sha256_release(&c);
-    mem_free(chunk);
+    sha256_release(&h.c);
     return rc;
 }
 
@@ -368,50 +361,50 @@ out:
     return rc;
 }
 
+struct flipping {
+    int fd;
+    const char *path; /* of fd */
+    uint64_t off;     /* the byte to flip */
+    uint64_t pos;     /* offset of the next chunk */
+};
+
+static int flip_chunk(char *chunk, size_t n, struct err *err, void *arg)
+{
+    struct flipping *f = arg;
+
+    if (f->off >= f->pos && f->off < f->pos + (uint64_t)n)
+        chunk[f->off - f->pos] ^= 0x01;
+    f->pos += (uint64_t)n;
+    return write_all(f->fd, chunk, n, f->path, err);
+}
+
 int mkrepo_artifacts_flipped_copy(char **out, const struct mkrepo *r,
                                   const char *path, uint64_t off,
                                   struct err *err)
 {
     struct buf dst = BUF_INIT;
-    char *chunk = mem_alloc(CHUNK);
-    int in = open(path, O_RDONLY | O_CLOEXEC), fd = -1, rc = 0;
-    uint64_t pos = 0;
+    struct flipping f = {-1, NULL, off, 0};
+    int in = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 
     *out = NULL;
-    if (!chunk || buf_printf(&dst, "%s/flipped", r->tmpdir) < 0) {
+    if (buf_printf(&dst, "%s/flipped", r->tmpdir) < 0) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    fd = open(dst.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (in < 0 || fd < 0) {
+    f.path = dst.data;
+    f.fd = open(dst.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (in < 0 || f.fd < 0) {
         rc = err_set(err, ERR_IO, "copy %s: %m", path);
         goto out;
     }
-    for (;;) {
-        ssize_t n = read(in, chunk, CHUNK);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, ERR_IO, "read %s: %m", path);
-            goto out;
-        }
-        if (n == 0)
-            break;
-        if (off >= pos && off < pos + (uint64_t)n)
-            chunk[off - pos] ^= 0x01;
-        rc = write_all(fd, chunk, (size_t)n, dst.data, err);
-        if (rc < 0)
-            goto out;
-        pos += (uint64_t)n;
-    }
-    *out = buf_take(&dst);
+    rc = each_chunk(in, path, flip_chunk, err, &f);
+    if (rc == 0)
+        *out = buf_take(&dst);
 out:
     if (in >= 0)
         close(in);
-    if (fd >= 0)
-        close(fd);
-    mem_free(chunk);
+    if (f.fd >= 0)
+        close(f.fd);
     buf_release(&dst);
     return rc;
 }

@@ -110,6 +110,30 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
 
+/* Checks the options together and fills in the defaults. 0 or ERR_INVAL. */
+static int finish_args(struct mkrepo_opts *o, bool have_expires,
+                       bool have_version, struct err *err)
+{
+    if (!o->out || !o->system_version)
+        return err_set(err, ERR_INVAL,
+                       "--out and --system-version are required");
+    if (!o->from_dir == !o->random_count)
+        return err_set(err, ERR_INVAL,
+                       "exactly one of --from-dir and --random is required");
+    if (o->key_file && o->generate_key_file)
+        return err_set(err, ERR_INVAL,
+                       "--key and --generate-key exclude each other");
+    if (!o->artifact_version)
+        o->artifact_version = o->system_version;
+    if (!have_version)
+        o->version = (int64_t)time(NULL);
+    if (o->brk == MKREPO_BREAK_EXPIRED)
+        format_time(o->expires, time(NULL) - 86400);
+    else if (!have_expires)
+        format_time(o->expires, time(NULL) + 7 * 86400);
+    return 0;
+}
+
 /* Fill r->o from argv. Returns 0, 1 (--help shown) or ERR_INVAL. */
 static int parse_args(struct mkrepo *r, const char **tmpdir, int argc,
                       char **argv, struct err *err)
@@ -178,24 +202,7 @@ static int parse_args(struct mkrepo *r, const char **tmpdir, int argc,
     }
     if (optind != argc)
         return err_set(err, ERR_INVAL, "unexpected argument %s", argv[optind]);
-    if (!o->out || !o->system_version)
-        return err_set(err, ERR_INVAL,
-                       "--out and --system-version are required");
-    if (!o->from_dir == !o->random_count)
-        return err_set(err, ERR_INVAL,
-                       "exactly one of --from-dir and --random is required");
-    if (o->key_file && o->generate_key_file)
-        return err_set(err, ERR_INVAL,
-                       "--key and --generate-key exclude each other");
-    if (!o->artifact_version)
-        o->artifact_version = o->system_version;
-    if (!have_version)
-        o->version = (int64_t)time(NULL);
-    if (o->brk == MKREPO_BREAK_EXPIRED)
-        format_time(o->expires, time(NULL) - 86400);
-    else if (!have_expires)
-        format_time(o->expires, time(NULL) + 7 * 86400);
-    return 0;
+    return finish_args(o, have_expires, have_version, err);
 }
 
 static int make_tmpdir(struct mkrepo *r, const char *tmpdir, struct err *err)

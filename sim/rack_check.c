@@ -153,16 +153,6 @@ void rack_progress(FILE *f, bool tty, int *drawn, const char *step,
     fflush(f);
 }
 
-static bool is_hex64(const char *s)
-{
-    size_t i;
-
-    for (i = 0; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == 64;
-}
-
 static int hash_file(char out[SHA256_HEX_LEN + 1], const char *path)
 {
     struct sha256_ctx ctx = SHA256_CTX_INIT;
@@ -206,7 +196,7 @@ static size_t check_dataset(FILE *f, const char *ds, const json_t *wanted)
             !strcmp(n, "tmp") || !strcmp(n, "artifact-config.json"))
             continue;
         snprintf(path, sizeof(path), "%s/%s", ds, n);
-        if (!is_hex64(n) || !json_object_get(wanted, n)) {
+        if (!sha256_is_hex(n) || !json_object_get(wanted, n)) {
             fprintf(f, "  %s: not a wanted artifact, outside trash/\n", path);
             problems++;
             continue;

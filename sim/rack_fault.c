@@ -73,16 +73,6 @@ int rack_fault_sled(struct rack *r, size_t k, const char *op,
     return rc;
 }
 
-static bool is_hex64(const char *s)
-{
-    size_t i;
-
-    for (i = 0; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == 64;
-}
-
 /* First artifact file (by name) in dir, into out. */
 static int first_artifact(char out[65], const char *dir, struct err *err)
 {
@@ -93,7 +83,7 @@ static int first_artifact(char out[65], const char *dir, struct err *err)
     if (!d)
         return err_set(err, ERR_IO, "opendir %s: %s", dir, strerror(errno));
     while ((e = readdir(d)) != NULL) {
-        if (is_hex64(e->d_name) && (!out[0] || strcmp(e->d_name, out) < 0))
+        if (sha256_is_hex(e->d_name) && (!out[0] || strcmp(e->d_name, out) < 0))
             snprintf(out, 65, "%s", e->d_name);
     }
     closedir(d);
@@ -157,7 +147,7 @@ int rack_fault_dataset(struct rack *r, size_t k, const char *op, char which,
         rc = sled_restart(r, k, err);
     } else if (strcmp(op, "corrupt") == 0) {
         if (hash && *hash) {
-            if (!is_hex64(hash))
+            if (!sha256_is_hex(hash))
                 return err_set(err, ERR_INVAL, "bad hash %s", hash);
             snprintf(name, sizeof(name), "%s", hash);
         } else {

@@ -160,15 +160,150 @@ static int cmd_up(struct cli *c)
     return 0;
 }
 
+/*
+ * The commands on an existing rack below return 0, a negative ERR_* with
+ * err set (reported by cmd_rack), or a positive exit status when they
+ * have already said what is wrong (the state is then not saved).
+ */
+
+static int status_cmd(struct cli *c, struct rack *r)
+{
+    json_t *st = rack_status_collect(r, 1000);
+
+    if (c->json) {
+        json_dumpf(st, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        rack_status_print(stdout, st, c->verbose);
+    }
+    json_decref(st);
+    return 0;
+}
+
+static int sled_fault_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    int k = rack_sled_index(r, c->pos[1], err);
+    int rc = k < 0 ? k : rack_fault_sled(r, (size_t)k, c->pos[0], err);
+
+    if (rc == 0)
+        printf("sled %d: %s\n", k, r->sleds[k].state);
+    return rc;
+}
+
+static int dataset_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    const char *w = c->pos[3];
+    char victim[65] = "";
+    int k = rack_sled_index(r, c->pos[2], err), rc;
+
+    if (k >= 0 && (strlen(w) != 1 || (w[0] != 'A' && w[0] != 'B')))
+        return usage_error("dataset is A or B");
+    rc = k < 0 ? k : rack_fault_dataset(r, (size_t)k, c->pos[1], w[0],
+                                        c->npos == 5 ? c->pos[4] : NULL,
+                                        victim, err);
+    if (rc == 0)
+        printf("sled %d dataset %s: %s%s%s\n", k, w, c->pos[1],
+               victim[0] ? " " : "", victim);
+    return rc;
+}
+
+static int ledger_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    uint64_t gen;
+    int k = rack_sled_index(r, c->pos[2], err), rc;
+
+    if (k >= 0 && parse_u64(&gen, c->pos[3]) < 0)
+        return usage_error("GEN must be a number");
+    rc = k < 0 ? k : rack_fault_ledger(r, (size_t)k, gen, err);
+    if (rc == 0)
+        printf("sled %d: ledger generation %s, restarted\n", k, c->pos[3]);
+    return rc;
+}
+
+static int db_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    char out[4096] = "";
+    int rc;
+
+    if (!strcmp(c->pos[1], "snapshot"))
+        rc = rack_db_snapshot(r, c->pos[2], err);
+    else if (!strcmp(c->pos[1], "restore"))
+        rc = rack_db_restore(r, c->pos[2], err);
+    else if (!strcmp(c->pos[1], "sql"))
+        rc = rack_db_sql(r, c->pos[2], out, sizeof(out), err);
+    else
+        return usage_error("db snapshot|restore NAME | db sql STATEMENT");
+    if (rc == 0 && out[0])
+        printf("%s\n", out);
+    else if (rc == 0)
+        printf("db %s %s: done\n", c->pos[1], c->pos[2]);
+    return rc;
+}
+
+static int repl_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    uint64_t i;
+    int rc;
+
+    if (parse_u64(&i, c->pos[2]) < 0 || i >= r->nrepls) {
+        fprintf(stderr, "rack-sim: no replicator %s\n", c->pos[2]);
+        return 1;
+    }
+    rc = rack_fault_repl(r, (size_t)i, c->pos[1], err);
+    if (rc == 0)
+        printf("replicator %s: %s\n", c->pos[2], r->repls[i].state);
+    return rc;
+}
+
+static bool is_sled_fault(const char *cmd)
+{
+    return !strcmp(cmd, "stop") || !strcmp(cmd, "kill") ||
+           !strcmp(cmd, "restart") || !strcmp(cmd, "partition") ||
+           !strcmp(cmd, "heal");
+}
+
+/* Runs the command of c on r; *save says whether r's state is to be saved. */
+static int rack_cmd(bool *save, struct cli *c, struct rack *r,
+                    struct err *err)
+{
+    const char *cmd = c->pos[0];
+    int n = c->npos;
+    int rc;
+
+    *save = false;
+    if (!strcmp(cmd, "status") && n == 1)
+        return status_cmd(c, r);
+    if (!strcmp(cmd, "down") && n == 1) {
+        rc = rack_down(r, c->purge, err);
+        if (rc == 0)
+            printf("rack down%s: %s\n", c->purge ? " and removed" : "",
+                   r->dir);
+        return rc;
+    }
+    if (!strcmp(cmd, "db") && n == 3)
+        return db_cmd(c, r, err);
+    *save = true;
+    if (is_sled_fault(cmd) && n == 2)
+        return sled_fault_cmd(c, r, err);
+    if (!strcmp(cmd, "dataset") && (n == 4 || n == 5))
+        return dataset_cmd(c, r, err);
+    if (!strcmp(cmd, "ledger") && n == 4 &&
+        !strcmp(c->pos[1], "previous-life"))
+        return ledger_cmd(c, r, err);
+    if (!strcmp(cmd, "replicator") && n == 3)
+        return repl_cmd(c, r, err);
+    return usage_error("unknown command or wrong arguments");
+}
+
 /* Commands that work on an existing rack. */
 static int cmd_rack(struct cli *c)
 {
     const char *cmd = c->pos[0];
-    char dir[PATH_MAX], victim[65] = "";
+    char dir[PATH_MAX];
     struct err err = ERR_INIT;
     struct rack *r = mem_calloc(1, sizeof(*r));
-    int rc = 0, k = 0, ret = 1;
-    bool save = true;
+    int rc, ret = 1;
+    bool save;
 
     if (!r) {
         fprintf(stderr, "rack-sim: out of memory\n");
@@ -179,87 +314,9 @@ static int cmd_rack(struct cli *c)
         fprintf(stderr, "rack-sim %s: %s\n", cmd, err.msg);
         goto out;
     }
-    if (strcmp(cmd, "status") == 0 && c->npos == 1) {
-        json_t *st = rack_status_collect(r, 1000);
-
-        if (c->json) {
-            json_dumpf(st, stdout, JSON_INDENT(2));
-            putchar('\n');
-        } else {
-            rack_status_print(stdout, st, c->verbose);
-        }
-        json_decref(st);
-        save = false;
-    } else if (strcmp(cmd, "down") == 0 && c->npos == 1) {
-        rc = rack_down(r, c->purge, &err);
-        save = false;
-        if (rc == 0)
-            printf("rack down%s: %s\n", c->purge ? " and removed" : "",
-                   r->dir);
-    } else if ((!strcmp(cmd, "stop") || !strcmp(cmd, "kill") ||
-                !strcmp(cmd, "restart") || !strcmp(cmd, "partition") ||
-                !strcmp(cmd, "heal")) && c->npos == 2) {
-        k = rack_sled_index(r, c->pos[1], &err);
-        rc = k < 0 ? k : rack_fault_sled(r, (size_t)k, cmd, &err);
-        if (rc == 0)
-            printf("sled %d: %s\n", k, r->sleds[k].state);
-    } else if (!strcmp(cmd, "dataset") && (c->npos == 4 || c->npos == 5)) {
-        const char *w = c->pos[3];
-
-        k = rack_sled_index(r, c->pos[2], &err);
-        if (k >= 0 && (strlen(w) != 1 || (w[0] != 'A' && w[0] != 'B'))) {
-            ret = usage_error("dataset is A or B");
-            goto out;
-        }
-        rc = k < 0 ? k : rack_fault_dataset(r, (size_t)k, c->pos[1], w[0],
-                                            c->npos == 5 ? c->pos[4] : NULL,
-                                            victim, &err);
-        if (rc == 0)
-            printf("sled %d dataset %s: %s%s%s\n", k, w, c->pos[1],
-                   victim[0] ? " " : "", victim);
-    } else if (!strcmp(cmd, "ledger") && c->npos == 4 &&
-               !strcmp(c->pos[1], "previous-life")) {
-        uint64_t gen;
-
-        k = rack_sled_index(r, c->pos[2], &err);
-        if (k >= 0 && parse_u64(&gen, c->pos[3]) < 0) {
-            ret = usage_error("GEN must be a number");
-            goto out;
-        }
-        rc = k < 0 ? k : rack_fault_ledger(r, (size_t)k, gen, &err);
-        if (rc == 0)
-            printf("sled %d: ledger generation %s, restarted\n", k,
-                   c->pos[3]);
-    } else if (!strcmp(cmd, "db") && c->npos == 3) {
-        char out[4096] = "";
-
-        save = false;
-        if (!strcmp(c->pos[1], "snapshot"))
-            rc = rack_db_snapshot(r, c->pos[2], &err);
-        else if (!strcmp(c->pos[1], "restore"))
-            rc = rack_db_restore(r, c->pos[2], &err);
-        else if (!strcmp(c->pos[1], "sql"))
-            rc = rack_db_sql(r, c->pos[2], out, sizeof(out), &err);
-        else {
-            ret = usage_error("db snapshot|restore NAME | db sql STATEMENT");
-            goto out;
-        }
-        if (rc == 0 && out[0])
-            printf("%s\n", out);
-        else if (rc == 0)
-            printf("db %s %s: done\n", c->pos[1], c->pos[2]);
-    } else if (!strcmp(cmd, "replicator") && c->npos == 3) {
-        uint64_t i;
-
-        if (parse_u64(&i, c->pos[2]) < 0 || i >= r->nrepls) {
-            fprintf(stderr, "rack-sim: no replicator %s\n", c->pos[2]);
-            goto out;
-        }
-        rc = rack_fault_repl(r, (size_t)i, c->pos[1], &err);
-        if (rc == 0)
-            printf("replicator %s: %s\n", c->pos[2], r->repls[i].state);
-    } else {
-        ret = usage_error("unknown command or wrong arguments");
+    rc = rack_cmd(&save, c, r, &err);
+    if (rc > 0) {
+        ret = rc;
         goto out;
     }
     if (save && rack_state_save(r, rc < 0 ? NULL : &err) < 0 && rc == 0)

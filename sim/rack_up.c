@@ -107,6 +107,33 @@ void rack_repl_url(char *out, size_t cap, const struct rack *r)
     }
 }
 
+/*
+ * Starts argv (output to log) as process rec, in state "running" (state
+ * holds 16 bytes), and waits for its port file; *pf is the file's JSON.
+ * On failure the process is killed and state is "stopped".
+ */
+static int spawn_and_wait(json_t **pf, struct rack_proc_rec *rec,
+                          char state[16], char *const argv[],
+                          const char *ports, const char *log,
+                          const struct rack *r, struct err *err)
+{
+    pid_t pid = 0;
+    int rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+
+    if (rc < 0)
+        return rc;
+    rec->pid = pid;
+    rec->start = rack_proc_starttime(pid);
+    snprintf(state, 16, "running");
+    rc = rack_proc_wait_port_file(pf, ports, pid, log, PORT_FILE_TIMEOUT_MS,
+                                  err);
+    if (rc < 0) {
+        rack_proc_kill(pid, rec->start);
+        snprintf(state, 16, "stopped");
+    }
+    return rc;
+}
+
 int rack_start_sled(struct rack *r, size_t k, struct err *err)
 {
     struct rack_sled *s = &r->sleds[k];
@@ -117,7 +144,6 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     json_t *pf = NULL;
     uint64_t v;
     int rc, n = 0;
-    pid_t pid = 0;
 
     rc = rack_bin(bin, sizeof(bin), "sledagent", err);
     if (rc < 0)
@@ -168,19 +194,9 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
         argv[n++] = quota_ds[d];
     }
     argv[n] = NULL;
-    rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    rc = spawn_and_wait(&pf, &s->p, s->state, argv, ports, log, r, err);
     if (rc < 0)
         return rc;
-    s->p.pid = pid;
-    s->p.start = rack_proc_starttime(pid);
-    snprintf(s->state, sizeof(s->state), "running");
-    rc = rack_proc_wait_port_file(&pf, ports, pid, log, PORT_FILE_TIMEOUT_MS,
-                                  err);
-    if (rc < 0) {
-        rack_proc_kill(pid, s->p.start);
-        snprintf(s->state, sizeof(s->state), "stopped");
-        return rc;
-    }
     if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
         s->api_port = (unsigned)v;
     if (jsonu_u64(&v, json_object_get(pf, "depot")) == 0)
@@ -198,7 +214,6 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     char *argv[24];
     json_t *pf = NULL;
     uint64_t v;
-    pid_t pid = 0;
     int rc, n = 0;
 
     rc = rack_bin(bin, sizeof(bin), "replicator", err);
@@ -238,19 +253,9 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         argv[n++] = rate;
     }
     argv[n] = NULL;
-    rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    rc = spawn_and_wait(&pf, &p->p, p->state, argv, ports, log, r, err);
     if (rc < 0)
         return rc;
-    p->p.pid = pid;
-    p->p.start = rack_proc_starttime(pid);
-    snprintf(p->state, sizeof(p->state), "running");
-    rc = rack_proc_wait_port_file(&pf, ports, pid, log, PORT_FILE_TIMEOUT_MS,
-                                  err);
-    if (rc < 0) {
-        rack_proc_kill(pid, p->p.start);
-        snprintf(p->state, sizeof(p->state), "stopped");
-        return rc;
-    }
     if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
         p->port = (unsigned)v;
     json_decref(pf);

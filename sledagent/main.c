@@ -24,7 +24,7 @@
 #include "common/parse.h"
 #include "sledagent/agent.h"
 
-/* Default background re-hash rate (see main()). */
+/* Default background re-hash rate (see parse_args()). */
 #define AGENT_SCRUB_RATE_DEFAULT (64ull * 1024 * 1024)
 
 static const char usage[] =
@@ -157,9 +157,118 @@ static int parse_addr(char *host, size_t cap, uint16_t *port, const char *s)
     return parse_hostport(host, (unsigned)cap, port, s);
 }
 
-int main(int argc, char **argv)
+/* The parsed command line: agent options and the buffers they point into. */
+struct args {
+    struct agent_opts o;
+    enum log_level lvl;
+    char api_host[160];
+    char depot_host[160];
+    char idbuf[37];
+    const char *port_file;
+    unsigned ndatasets;
+};
+
+/* Numeric options up to 100000000 (seconds, counts). 0 or exit status 2. */
+static int apply_small_opt(struct args *a, int c, uint64_t v,
+                           const char *arg)
 {
-    struct agent_opts o = {0};
+    if (v > 100000000)
+        return bad_usage("value too large", arg);
+    if (c == O_TRASH)
+        a->o.store.trash_retention_secs = (unsigned)v;
+    else if (c == O_MAXW)
+        a->o.store.max_writes = (unsigned)v;
+    else if (c == O_SCRUBINT)
+        a->o.store.scrub_interval_secs = (unsigned)v;
+    else if (c == O_CCONN)
+        a->o.copy_connect_secs = (unsigned)v;
+    else if (c == O_CSTALL)
+        a->o.copy_stall_secs = (unsigned)v;
+    else if (c == O_REGINT && v == 0)
+        return bad_usage("--register-interval must be >= 1", arg);
+    else if (c == O_REGINT)
+        a->o.register_secs = (unsigned)v;
+    return 0;
+}
+
+/* Options that take a non-negative integer. 0 or exit status 2. */
+static int apply_number_opt(struct args *a, int c, const char *arg)
+{
+    uint64_t v;
+
+    if (parse_u64(&v, arg) < 0)
+        return bad_usage("expected a non-negative integer", arg);
+    switch (c) {
+    case O_MAXBODY:
+        if (v == 0)
+            return bad_usage("--max-body-bytes must be > 0", arg);
+        a->o.store.max_body_bytes = v;
+        break;
+    case O_QUOTA: a->o.store.quota_bytes = v; break;
+    case O_QUOTA_A: a->o.store.quota_bytes_ds[0] = v; break;
+    case O_QUOTA_B: a->o.store.quota_bytes_ds[1] = v; break;
+    case O_RESERVE: a->o.store.reserve_bytes = v; break;
+    case O_RATE:
+        if (v > 0 && v < 1024)
+            return bad_usage("--rate-limit must be 0 or >= 1024", arg);
+        a->o.rate_limit = v;
+        break;
+    case O_SCRUB: a->o.store.scrub_bytes_per_sec = v; break;
+    default:
+        return apply_small_opt(a, c, v, arg);
+    }
+    return 0;
+}
+
+/* One option of getopt_long() but --help. 0 or exit status 2. */
+static int apply_opt(struct args *a, int c, const char *arg)
+{
+    switch (c) {
+    case O_DATASET:
+        if (a->ndatasets == STORE_DATASETS)
+            return bad_usage("at most two --dataset", NULL);
+        a->o.store.dataset[a->ndatasets++] = arg;
+        return 0;
+    case O_LISTEN:
+        if (parse_addr(a->api_host, sizeof(a->api_host), &a->o.api_port,
+                       arg) < 0)
+            return bad_usage("bad --listen", arg);
+        return 0;
+    case O_DEPOT:
+        if (parse_addr(a->depot_host, sizeof(a->depot_host),
+                       &a->o.depot_port, arg) < 0)
+            return bad_usage("bad --depot-listen", arg);
+        return 0;
+    case O_ID:
+        if (!uuid_ok(arg))
+            return bad_usage("--id must be a UUID", arg);
+        a->o.id = arg;
+        return 0;
+    case O_REPL:
+        if (strncmp(arg, "http://", 7) != 0)
+            return bad_usage("--replicator must be an http:// URL", arg);
+        a->o.replicator_url = arg;
+        return 0;
+    case O_ADV: a->o.advertise_host = arg; return 0;
+    case O_PORTFILE: a->port_file = arg; return 0;
+    case O_LOG:
+        if (log_level_parse(&a->lvl, arg) < 0)
+            return bad_usage("bad --log-level", arg);
+        return 0;
+    case '?':
+        return bad_usage("bad option", NULL);
+    default:
+        return apply_number_opt(a, c, arg);
+    }
+}
+
+/*
+ * Fills *a from the command line. Returns true to run the agent; false to
+ * exit at once with *status (0 after --help, 2 on a usage error).
+ */
+static bool parse_args(int *status, struct args *a, int argc, char **argv)
+{
+    int c;
 
     /*
      * DESIGN.md section 3: stored files are re-hashed at start-up and then
@@ -167,116 +276,38 @@ int main(int argc, char **argv)
      * pair to a pass every ~20 minutes while leaving most of a core and the
      * disk to writes; --scrub-rate 0 turns it off.
      */
-    o.store.scrub_bytes_per_sec = AGENT_SCRUB_RATE_DEFAULT;
+    a->o.store.scrub_bytes_per_sec = AGENT_SCRUB_RATE_DEFAULT;
+    a->o.api_port = 12345;
+    a->o.depot_port = 12348;
+    a->lvl = LOG_INFO;
+    snprintf(a->api_host, sizeof(a->api_host), "127.0.0.1");
+    snprintf(a->depot_host, sizeof(a->depot_host), "127.0.0.1");
+    *status = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == O_HELP || c == 'h') {
+            fputs(usage, stdout);
+            return false;
+        }
+        *status = apply_opt(a, c, optarg);
+        if (*status)
+            return false;
+    }
+    if (optind != argc)
+        *status = bad_usage("unexpected argument", argv[optind]);
+    else if (a->ndatasets != STORE_DATASETS)
+        *status = bad_usage("two --dataset directories are required", NULL);
+    return *status == 0;
+}
+
+/* Runs the agent until SIGTERM/SIGINT. Returns the exit status. */
+static int run(struct args *a)
+{
     struct err err = ERR_INIT;
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
-    struct agent *a = NULL;
-    enum log_level lvl = LOG_INFO;
-    char api_host[160] = "127.0.0.1", depot_host[160] = "127.0.0.1";
-    char idbuf[37];
-    const char *port_file = NULL;
-    unsigned ndatasets = 0;
-    uint64_t v;
-    int c, rc = 0;
+    struct agent *ag = NULL;
+    int rc = 0;
 
-    mem_init();
-    o.api_port = 12345;
-    o.depot_port = 12348;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_DATASET:
-            if (ndatasets == STORE_DATASETS)
-                return bad_usage("at most two --dataset", NULL);
-            o.store.dataset[ndatasets++] = optarg;
-            break;
-        case O_LISTEN:
-            if (parse_addr(api_host, sizeof(api_host), &o.api_port,
-                           optarg) < 0)
-                return bad_usage("bad --listen", optarg);
-            break;
-        case O_DEPOT:
-            if (parse_addr(depot_host, sizeof(depot_host), &o.depot_port,
-                           optarg) < 0)
-                return bad_usage("bad --depot-listen", optarg);
-            break;
-        case O_ID:
-            if (!uuid_ok(optarg))
-                return bad_usage("--id must be a UUID", optarg);
-            o.id = optarg;
-            break;
-        case O_REPL:
-            if (strncmp(optarg, "http://", 7) != 0)
-                return bad_usage("--replicator must be an http:// URL",
-                                 optarg);
-            o.replicator_url = optarg;
-            break;
-        case O_ADV: o.advertise_host = optarg; break;
-        case O_PORTFILE: port_file = optarg; break;
-        case O_LOG:
-            if (log_level_parse(&lvl, optarg) < 0)
-                return bad_usage("bad --log-level", optarg);
-            break;
-        case O_HELP:
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        case '?':
-            return bad_usage("bad option", NULL);
-        default:
-            if (parse_u64(&v, optarg) < 0)
-                return bad_usage("expected a non-negative integer", optarg);
-            switch (c) {
-            case O_MAXBODY:
-                if (v == 0)
-                    return bad_usage("--max-body-bytes must be > 0", optarg);
-                o.store.max_body_bytes = v;
-                break;
-            case O_QUOTA: o.store.quota_bytes = v; break;
-            case O_QUOTA_A: o.store.quota_bytes_ds[0] = v; break;
-            case O_QUOTA_B: o.store.quota_bytes_ds[1] = v; break;
-            case O_RESERVE: o.store.reserve_bytes = v; break;
-            case O_RATE:
-                if (v > 0 && v < 1024)
-                    return bad_usage("--rate-limit must be 0 or >= 1024",
-                                     optarg);
-                o.rate_limit = v;
-                break;
-            case O_SCRUB: o.store.scrub_bytes_per_sec = v; break;
-            default:
-                if (v > 100000000)
-                    return bad_usage("value too large", optarg);
-                if (c == O_TRASH)
-                    o.store.trash_retention_secs = (unsigned)v;
-                else if (c == O_MAXW)
-                    o.store.max_writes = (unsigned)v;
-                else if (c == O_SCRUBINT)
-                    o.store.scrub_interval_secs = (unsigned)v;
-                else if (c == O_CCONN)
-                    o.copy_connect_secs = (unsigned)v;
-                else if (c == O_CSTALL)
-                    o.copy_stall_secs = (unsigned)v;
-                else if (c == O_REGINT && v == 0)
-                    return bad_usage("--register-interval must be >= 1",
-                                     optarg);
-                else if (c == O_REGINT)
-                    o.register_secs = (unsigned)v;
-                break;
-            }
-        }
-    }
-    if (optind != argc)
-        return bad_usage("unexpected argument", argv[optind]);
-    if (ndatasets != STORE_DATASETS)
-        return bad_usage("two --dataset directories are required", NULL);
-    log_init("sledagent", lvl, 2);
-    if (!o.id) {
-        random_uuid(idbuf);
-        o.id = idbuf;
-        log_info("generated_id", "{s:s}", "id", o.id);
-    }
-    o.api_host = api_host;
-    o.depot_host = depot_host;
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     base = event_base_new();
@@ -284,15 +315,15 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (agent_new(&a, base, &o, &err) < 0) {
+    if (agent_new(&ag, base, &a->o, &err) < 0) {
         log_error("start_failed", "{s:s}", "error", err.msg);
         fprintf(stderr, "sledagent: %s\n", err.msg);
         rc = 1;
         goto out;
     }
-    if (port_file && write_port_file(port_file, agent_api_port(a),
-                                     agent_depot_port(a), &err) < 0) {
-        fprintf(stderr, "sledagent: cannot write %s: %s\n", port_file,
+    if (a->port_file && write_port_file(a->port_file, agent_api_port(ag),
+                                        agent_depot_port(ag), &err) < 0) {
+        fprintf(stderr, "sledagent: cannot write %s: %s\n", a->port_file,
                 err.msg);
         rc = 1;
         goto out;
@@ -304,12 +335,13 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    log_info("started", "{s:s, s:i, s:i}", "id", o.id, "api_port",
-             (int)agent_api_port(a), "depot_port", (int)agent_depot_port(a));
+    log_info("started", "{s:s, s:i, s:i}", "id", a->o.id, "api_port",
+             (int)agent_api_port(ag), "depot_port",
+             (int)agent_depot_port(ag));
     event_base_dispatch(base);
-    agent_stop_accepting(a);
+    agent_stop_accepting(ag);
 out:
-    agent_free(a);
+    agent_free(ag);
     if (sigterm)
         event_free(sigterm);
     if (sigint)
@@ -320,4 +352,23 @@ out:
     if (rc == 0)
         log_info("stopped", NULL);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {0};
+    int status;
+
+    mem_init();
+    if (!parse_args(&status, &a, argc, argv))
+        return status;
+    log_init("sledagent", a.lvl, 2);
+    if (!a.o.id) {
+        random_uuid(a.idbuf);
+        a.o.id = a.idbuf;
+        log_info("generated_id", "{s:s}", "id", a.o.id);
+    }
+    a.o.api_host = a.api_host;
+    a.o.depot_host = a.depot_host;
+    return run(&a);
 }

@@ -128,6 +128,22 @@ out:
     return rc;
 }
 
+int db_exec_on_id(struct db *db, const char *noun, const char *what,
+                  const char *sql, const char *id, struct err *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    if (!db_uuid_valid(id))
+        return err_set(err, ERR_INVAL, "%s id %s is not a UUID", noun,
+                       id ? id : "(null)");
+    rc = db_exec(&res, db, what, sql, 1, &id, err);
+    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no %s %s", noun, id);
+    PQclear(res);
+    return rc;
+}
+
 int db_exec_script(struct db *db, const char *what, const char *sql,
                    struct err *err)
 {
@@ -266,14 +282,29 @@ int db_time_str(char buf[DB_TIME_STR], int64_t secs, struct err *err)
     return 0;
 }
 
-void *db_rows_alloc(const PGresult *res, size_t elem, struct err *err)
+int db_rows_decode(void **rows, size_t *count, const PGresult *res,
+                   size_t elem, db_row_fn decode, struct err *err)
 {
     int n = PQntuples(res);
-    void *p = mem_calloc((size_t)(n > 0 ? n : 1), elem);
+    char *p;
 
+    *rows = NULL;
+    *count = 0;
+    if (n <= 0)
+        return 0;
+    p = mem_calloc((size_t)n, elem);
     if (!p)
-        err_set(err, ERR_NOMEM, "out of memory");
-    return p;
+        return err_set(err, ERR_NOMEM, "out of memory");
+    *rows = p;
+    for (int i = 0; i < n; i++) {
+        int rc;
+
+        (*count)++;
+        rc = decode(p + (size_t)i * elem, res, i, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 int db_col_i64(int64_t *out, const PGresult *res, int row, int col,

@@ -50,11 +50,27 @@ int db_col_strdup(char **out, const PGresult *res, int row, int col,
                   struct err *err);
 
 /*
- * A zeroed array of one elem-byte element per row of res (at least one
- * row), for the caller to decode the rows into (mem_free it). NULL with err
- * set to ERR_NOMEM ("out of memory").
+ * Runs sql ($1 = id; what names it in errors), which must change the one
+ * row of the `noun` with that id. Returns 0, ERR_INVAL ("NOUN id ID is not
+ * a UUID"), ERR_NOTFOUND ("no NOUN ID") when no row changed, or db_exec's
+ * codes.
  */
-void *db_rows_alloc(const PGresult *res, size_t elem, struct err *err);
+int db_exec_on_id(struct db *db, const char *noun, const char *what,
+                  const char *sql, const char *id, struct err *err);
+
+/* Decodes row `row` of res into elem, an element of a db_rows_decode array. */
+typedef int (*db_row_fn)(void *elem, const PGresult *res, int row,
+                         struct err *err);
+
+/*
+ * Every row of res decoded by decode into a new zeroed array of elem-byte
+ * elements: *rows (NULL when res has no rows; mem_free it) and *count, the
+ * elements handed to decode so far, set also on failure so the caller's
+ * release frees what was decoded. Returns 0, ERR_NOMEM ("out of memory")
+ * or decode's error.
+ */
+int db_rows_decode(void **rows, size_t *count, const PGresult *res,
+                   size_t elem, db_row_fn decode, struct err *err);
 
 /* Column copied into a DB_UUID_STR buffer. ERR_DB if it does not fit. */
 int db_col_uuid(char *out, const PGresult *res, int row, int col,

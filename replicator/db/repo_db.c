@@ -267,6 +267,34 @@ out:
     return rc;
 }
 
+/*
+ * Prunes or unprunes repository id with sql ($1 = id, what names it in
+ * errors); *changed says whether the wanted set changes (wants_exclusive,
+ * evaluated first: before pruning, or while the repo is still pruned).
+ */
+static int set_pruned(bool *changed, struct db *db, const char *id,
+                      const char *what, const char *sql, struct err *err)
+{
+    int rc = wants_exclusive(changed, db, id, err);
+
+    if (rc == 0)
+        rc = db_exec(NULL, db, what, sql, 1, &id, err);
+    return rc;
+}
+
+/* The row of system version `version` from sql ($1); ERR_NOTFOUND if none. */
+static int find_version(PGresult **res, struct db *db, const char *what,
+                        const char *sql, const char *version,
+                        struct err *err)
+{
+    int rc = db_exec(res, db, what, sql, 1, &version, err);
+
+    if (rc == 0 && PQntuples(*res) == 0)
+        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
+                     "%s", version);
+    return rc;
+}
+
 static int insert_txn(struct db *db, void *arg, struct err *err)
 {
     struct insert_arg *a = arg;
@@ -296,11 +324,8 @@ static int insert_txn(struct db *db, void *arg, struct err *err)
         goto out;
     a->out->existed = true;
     if (PQgetvalue(res, 0, 2)[0] == 't') {
-        param = a->out->repo_id;
-        rc = wants_exclusive(&changed, db, a->out->repo_id, err);
-        if (rc == 0)
-            rc = db_exec(NULL, db, "unprune repository", SQL_UNPRUNE, 1,
-                         &param, err);
+        rc = set_pruned(&changed, db, a->out->repo_id, "unprune repository",
+                        SQL_UNPRUNE, err);
         if (rc < 0)
             goto out;
         a->out->unpruned = true;
@@ -334,30 +359,21 @@ struct prune_arg {
 static int prune_txn(struct db *db, void *arg, struct err *err)
 {
     struct prune_arg *a = arg;
-    const char *param = a->version;
     PGresult *res = NULL;
     bool changed = false;
     int rc;
 
     memset(a->out, 0, sizeof(*a->out));
-    rc = db_exec(&res, db, "find repository", SQL_BY_VERSION, 1, &param, err);
-    if (rc < 0)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
-                     "%s", a->version);
-        goto out;
-    }
-    rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
+    rc = find_version(&res, db, "find repository", SQL_BY_VERSION,
+                      a->version, err);
+    if (rc == 0)
+        rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
     if (rc < 0)
         goto out;
     a->out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
     if (!a->out->existed) {
-        param = a->out->repo_id;
-        rc = wants_exclusive(&changed, db, a->out->repo_id, err);
-        if (rc == 0)
-            rc = db_exec(NULL, db, "prune repository", SQL_SET_PRUNED, 1,
-                         &param, err);
+        rc = set_pruned(&changed, db, a->out->repo_id, "prune repository",
+                        SQL_SET_PRUNED, err);
         if (rc < 0)
             goto out;
     }
@@ -429,10 +445,12 @@ void repo_db_list_release(struct repo_db_list *l)
     l->count = 0;
 }
 
-/* Decode one row of REPO_COLUMNS into r (zeroed by the caller). */
-static int decode_repo(struct repo_db_repo *r, const PGresult *res, int row,
+/* Decode one row of REPO_COLUMNS into a struct repo_db_repo (zeroed by
+ * the caller); a db_row_fn. */
+static int decode_repo(void *elem, const PGresult *res, int row,
                        struct err *err)
 {
+    struct repo_db_repo *r = elem;
     int64_t n = 0;
     int rc = db_col_uuid(r->id, res, row, 0, err);
 
@@ -467,24 +485,16 @@ static int list_txn(struct db *db, void *arg, struct err *err)
 {
     struct repo_db_list *out = ((struct list_arg *)arg)->out;
     PGresult *res = NULL;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     repo_db_list_release(out);
     rc = db_exec(&res, db, "list repositories", SQL_LIST, 0, NULL, err);
-    if (rc < 0 || PQntuples(res) == 0)
-        goto out;
-    out->repos = db_rows_alloc(res, sizeof(*out->repos), err);
-    if (!out->repos) {
-        rc = ERR_NOMEM;
-        goto out;
+    if (rc == 0) {
+        rc = db_rows_decode(&rows, &out->count, res, sizeof(*out->repos),
+                            decode_repo, err);
+        out->repos = rows;
     }
-    for (i = 0; i < PQntuples(res); i++) {
-        out->count++;
-        rc = decode_repo(&out->repos[i], res, i, err);
-        if (rc < 0)
-            goto out;
-    }
-out:
     PQclear(res);
     return rc;
 }
@@ -513,9 +523,11 @@ static int col_const(const char **out, const PGresult *res, int row, int col,
     return rc;
 }
 
-static int decode_artifact(struct repo_db_artifact *a, const PGresult *res,
-                           int row, struct err *err)
+/* A db_row_fn: one row of SQL_GET_ARTIFACTS into a repo_db_artifact. */
+static int decode_artifact(void *elem, const PGresult *res, int row,
+                           struct err *err)
 {
+    struct repo_db_artifact *a = elem;
     int64_t len = 0;
     int rc = db_col_uuid(a->id, res, row, 0, err);
 
@@ -544,38 +556,25 @@ static int get_txn(struct db *db, void *arg, struct err *err)
 {
     struct get_arg *a = arg;
     struct repo_db_repo *r = a->out;
-    const char *param = a->version;
+    const char *param;
     PGresult *res = NULL;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     repo_db_repo_release(r);
-    rc = db_exec(&res, db, "get repository", SQL_GET, 1, &param, err);
-    if (rc < 0)
-        goto out;
-    if (PQntuples(res) == 0) {
-        rc = err_set(err, ERR_NOTFOUND, "no repository with system version "
-                     "%s", a->version);
-        goto out;
-    }
-    rc = decode_repo(r, res, 0, err);
+    rc = find_version(&res, db, "get repository", SQL_GET, a->version, err);
+    if (rc == 0)
+        rc = decode_repo(r, res, 0, err);
     if (rc < 0)
         goto out;
     PQclear(res);
     param = r->id;
     rc = db_exec(&res, db, "get repository artifacts", SQL_GET_ARTIFACTS, 1,
                  &param, err);
-    if (rc < 0 || PQntuples(res) == 0)
-        goto out;
-    r->artifacts = db_rows_alloc(res, sizeof(*r->artifacts), err);
-    if (!r->artifacts) {
-        rc = ERR_NOMEM;
-        goto out;
-    }
-    for (i = 0; i < PQntuples(res); i++) {
-        r->nartifacts++;
-        rc = decode_artifact(&r->artifacts[i], res, i, err);
-        if (rc < 0)
-            goto out;
+    if (rc == 0) {
+        rc = db_rows_decode(&rows, &r->nartifacts, res,
+                            sizeof(*r->artifacts), decode_artifact, err);
+        r->artifacts = rows;
     }
 out:
     PQclear(res);

@@ -69,11 +69,34 @@ out:
     return rc;
 }
 
+/* A db_row_fn: one row of SQL_LIST into a sled_db_sled. */
+static int decode_sled(void *elem, const PGresult *res, int row,
+                       struct err *err)
+{
+    struct sled_db_sled *s = elem;
+    int64_t port = 0;
+    int rc = db_col_uuid(s->id, res, row, 0, err);
+
+    if (rc == 0)
+        rc = db_col_strdup(&s->api_address, res, row, 1, err);
+    if (rc == 0)
+        rc = db_col_i64(&port, res, row, 2, err);
+    if (rc == 0 && (port < 1 || port > 65535))
+        rc = err_set(err, ERR_DB, "sled %s has depot port %lld", s->id,
+                     (long long)port);
+    s->repo_depot_port = (uint16_t)port;
+    if (rc == 0)
+        rc = db_col_i64(&s->time_registered, res, row, 3, err);
+    if (rc == 0)
+        rc = db_col_i64(&s->time_seen, res, row, 4, err);
+    return rc;
+}
+
 int sled_db_list(struct sled_db_list *out, struct db *db, struct err *err)
 {
     PGresult *res = NULL;
-    int64_t port = 0;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     out->count = 0;
     out->sleds = NULL;
@@ -85,28 +108,9 @@ int sled_db_list(struct sled_db_list *out, struct db *db, struct err *err)
                      PQntuples(res), LIMIT_SLEDS_PER_RACK);
         goto out;
     }
-    out->sleds = db_rows_alloc(res, sizeof(*out->sleds), err);
-    if (!out->sleds) {
-        rc = ERR_NOMEM;
-        goto out;
-    }
-    for (i = 0; i < PQntuples(res) && rc == 0; i++) {
-        struct sled_db_sled *s = &out->sleds[out->count++];
-
-        rc = db_col_uuid(s->id, res, i, 0, err);
-        if (rc == 0)
-            rc = db_col_strdup(&s->api_address, res, i, 1, err);
-        if (rc == 0)
-            rc = db_col_i64(&port, res, i, 2, err);
-        if (rc == 0 && (port < 1 || port > 65535))
-            rc = err_set(err, ERR_DB, "sled %s has depot port %lld", s->id,
-                         (long long)port);
-        s->repo_depot_port = (uint16_t)port;
-        if (rc == 0)
-            rc = db_col_i64(&s->time_registered, res, i, 3, err);
-        if (rc == 0)
-            rc = db_col_i64(&s->time_seen, res, i, 4, err);
-    }
+    rc = db_rows_decode(&rows, &out->count, res, sizeof(*out->sleds),
+                        decode_sled, err);
+    out->sleds = rows;
 out:
     PQclear(res);
     if (rc < 0)
@@ -116,18 +120,5 @@ out:
 
 int sled_db_expunge(struct db *db, const char *id, struct err *err)
 {
-    PGresult *res = NULL;
-    int rc = 0;
-
-    if (!db_uuid_valid(id)) {
-        rc = err_set(err, ERR_INVAL, "sled id %s is not a UUID",
-                     id ? id : "(null)");
-        goto out;
-    }
-    rc = db_exec(&res, db, "expunge sled", SQL_EXPUNGE, 1, &id, err);
-    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no sled %s", id);
-out:
-    PQclear(res);
-    return rc;
+    return db_exec_on_id(db, "sled", "expunge sled", SQL_EXPUNGE, id, err);
 }

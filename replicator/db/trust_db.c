@@ -57,31 +57,34 @@ out:
     return rc;
 }
 
+/* A db_row_fn: one row of SQL_LIST into a trust_db_root. */
+static int decode_root(void *elem, const PGresult *res, int row,
+                       struct err *err)
+{
+    struct trust_db_root *r = elem;
+    int rc = db_col_uuid(r->id, res, row, 0, err);
+
+    if (rc == 0)
+        rc = db_col_strdup(&r->root_json, res, row, 1, err);
+    if (rc == 0)
+        rc = db_col_i64(&r->time_created, res, row, 2, err);
+    return rc;
+}
+
 int trust_db_list(struct trust_db_list *out, struct db *db, struct err *err)
 {
     PGresult *res = NULL;
-    int rc, i;
+    void *rows = NULL;
+    int rc;
 
     out->count = 0;
     out->roots = NULL;
     rc = db_exec(&res, db, "list trust roots", SQL_LIST, 0, NULL, err);
-    if (rc < 0 || PQntuples(res) == 0)
-        goto out;
-    out->roots = db_rows_alloc(res, sizeof(*out->roots), err);
-    if (!out->roots) {
-        rc = ERR_NOMEM;
-        goto out;
+    if (rc == 0) {
+        rc = db_rows_decode(&rows, &out->count, res, sizeof(*out->roots),
+                            decode_root, err);
+        out->roots = rows;
     }
-    for (i = 0; i < PQntuples(res) && rc == 0; i++) {
-        struct trust_db_root *r = &out->roots[out->count++];
-
-        rc = db_col_uuid(r->id, res, i, 0, err);
-        if (rc == 0)
-            rc = db_col_strdup(&r->root_json, res, i, 1, err);
-        if (rc == 0)
-            rc = db_col_i64(&r->time_created, res, i, 2, err);
-    }
-out:
     PQclear(res);
     if (rc < 0)
         trust_db_list_release(out);
@@ -90,18 +93,6 @@ out:
 
 int trust_db_remove(struct db *db, const char *id, struct err *err)
 {
-    PGresult *res = NULL;
-    int rc = 0;
-
-    if (!db_uuid_valid(id)) {
-        rc = err_set(err, ERR_INVAL, "trust root id %s is not a UUID",
-                     id ? id : "(null)");
-        goto out;
-    }
-    rc = db_exec(&res, db, "remove trust root", SQL_REMOVE, 1, &id, err);
-    if (rc == 0 && strcmp(PQcmdTuples(res), "0") == 0)
-        rc = err_set(err, ERR_NOTFOUND, "no trust root %s", id);
-out:
-    PQclear(res);
-    return rc;
+    return db_exec_on_id(db, "trust root", "remove trust root", SQL_REMOVE,
+                         id, err);
 }

@@ -79,16 +79,10 @@ static int add_row(struct wanted_db *w, size_t *cap, const PGresult *res,
         if (w->count == LIMIT_CONFIG_ARTIFACTS)
             return err_set(err, ERR_LIMIT, "wanted set exceeds %d artifacts",
                            LIMIT_CONFIG_ARTIFACTS);
-        if (w->count == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 64;
-            struct wanted_db_artifact *n =
-                mem_realloc(w->artifacts, ncap * sizeof(*n));
-
-            if (!n)
-                return err_set(err, ERR_NOMEM, "out of memory");
-            w->artifacts = n;
-            *cap = ncap;
-        }
+        a = mem_grow(w->artifacts, cap, w->count, sizeof(*a), 64);
+        if (!a)
+            return err_set(err, ERR_NOMEM, "out of memory");
+        w->artifacts = a;
         a = &w->artifacts[w->count++];
         memset(a, 0, sizeof(*a));
         a->sha256 = h;

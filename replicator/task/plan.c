@@ -11,7 +11,7 @@
  *   2. COPY to every other missing sled in epidemic waves;
  *   3. RECOPY to sleds holding fewer copies than healthy datasets.
  * Requests are then grouped by wave (copies, then recopies) and their
- * dependencies renumbered. Everything random comes from plan_rng seeded by
+ * dependencies renumbered. Everything random comes from rng seeded by
  * the input seed. Pure: no I/O, no globals; any thread.
  */
 #include "replicator/task/plan.h"
@@ -21,8 +21,8 @@
 #include "common/err.h"
 #include "common/limits.h"
 #include "common/mem.h"
+#include "common/rng.h"
 #include "replicator/task/plan_internal.h"
-#include "replicator/task/plan_rng.h"
 
 _Static_assert(LIMIT_SLEDS_PER_RACK <= 0x800, "sort_sources packs 11 bits");
 
@@ -171,17 +171,12 @@ static int emit(int32_t *out, struct ctx *c, enum plan_kind kind,
                 uint32_t wave)
 {
     struct plan *p = c->p;
-    struct plan_request *r;
+    struct plan_request *r = mem_grow(p->reqs, &c->cap, p->n_reqs,
+                                      sizeof(*r), 256);
 
-    if (p->n_reqs == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 256;
-        struct plan_request *n = mem_realloc(p->reqs, ncap * sizeof(*n));
-
-        if (!n)
-            return ERR_NOMEM;
-        p->reqs = n;
-        c->cap = ncap;
-    }
+    if (!r)
+        return ERR_NOMEM;
+    p->reqs = r;
     r = &p->reqs[p->n_reqs];
     r->kind = kind;
     r->artifact = art;
@@ -291,7 +286,7 @@ static int spread(size_t *npend, size_t *dropped, struct ctx *c,
         }
         for (size_t i = 0; i < nact; i++) {
             src[i].load = c->load[src[i].sled];
-            src[i].rnd = (uint32_t)plan_rng_next(&c->rng);
+            src[i].rnd = (uint32_t)rng_next(&c->rng);
         }
         sort_sources(c, nact);
         for (uint32_t round = 0; round < l->max_copies_per_source; round++) {
@@ -386,7 +381,7 @@ static int pass_put(struct ctx *c)
             if (sled_usable(c, s) && !c->cnt[s] && !c->flags[s])
                 c->pend[n++] = s;
         plan_unload_artifact(c, a);
-        plan_rng_shuffle(&c->rng, c->pend, n);
+        rng_shuffle(&c->rng, c->pend, n);
         for (size_t i = 0; i < n && need > 0; i++) {
             int32_t idx;
 
@@ -448,7 +443,7 @@ static int pass_copy(struct ctx *c)
                 c->p->summary.requests_deferred += npend;
             continue;
         }
-        plan_rng_shuffle(&c->rng, c->pend, npend);
+        rng_shuffle(&c->rng, c->pend, npend);
         rc = spread(&npend, &dropped, c, PLAN_COPY, a, nsrc, 0, true);
         if (rc < 0)
             goto out;
@@ -500,7 +495,7 @@ static int pass_recopy(struct ctx *c)
          * source, cannot be repaired: not a limit, so not deferred. */
         if (nsrc == 1 && missing == 0)
             continue;
-        plan_rng_shuffle(&c->rng, c->pend, npend);
+        rng_shuffle(&c->rng, c->pend, npend);
         rc = spread(&npend, &dropped, c, PLAN_RECOPY, a, nsrc,
                     (uint32_t)(c->maxwave[a] + 1), false);
         if (rc < 0)
@@ -655,7 +650,7 @@ int plan_new(struct plan **out, const struct plan_input *in, struct err *err)
     c.lim = &in->limits;
     c.p = p;
     c.full = in->limits.max_requests == 0;
-    plan_rng_init(&c.rng, in->seed);
+    rng_init(&c.rng, in->seed);
     rc = ctx_alloc(&c);
     if (rc == 0)
         rc = build_index(&c);

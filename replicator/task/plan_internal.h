@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "common/mem.h"
+#include "common/rng.h"
 #include "replicator/task/plan.h"
-#include "replicator/task/plan_rng.h"
 
 struct err;
 
@@ -35,7 +35,7 @@ struct src {
 struct ctx {
     const struct plan_input *in;
     const struct plan_limits *lim;
-    struct plan_rng rng;
+    struct rng rng;
     struct plan *p;
     size_t cap;
     bool full;   /* max_requests reached */

@@ -11,16 +11,12 @@
 
 #include "common/err.h"
 
-/* Pass 0: summary, and the artifact order (fewest holders first, random
- * among equals) so scarce artifacts get the budget first. */
-int plan_pass_summary(struct ctx *c, struct err *err)
+/* Counts the sleds by state; returns how many are usable. */
+static size_t summarise_sleds(struct ctx *c)
 {
     const struct plan_input *in = c->in;
     struct plan_summary *sm = &c->p->summary;
-    uint32_t min = c->lim->min_sled_replication;
     size_t nusable = 0;
-    uint32_t *bucket = NULL;
-    int rc = 0;
 
     for (uint32_t s = 0; s < in->n_sleds; s++) {
         switch (in->sleds[s].state) {
@@ -39,68 +35,89 @@ int plan_pass_summary(struct ctx *c, struct err *err)
             break;
         }
     }
-    for (uint32_t a = 0; a < in->n_artifacts; a++) {
-        const struct plan_artifact *art = &in->artifacts[a];
-        uint32_t present = 0, offline = 0, prog_ok = 0, usable_with = 0;
-        bool lost, at_risk, on_all, on_min;
+    return nusable;
+}
 
-        rc = plan_load_artifact(c, a, err);
-        if (rc < 0)
-            goto out;
-        for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
-            uint32_t s = c->inv_sled[i];
+/*
+ * Counts where loaded artifact a stands: *present on OK sleds (of which
+ * *usable_with usable), *offline on the others, *prog_ok in progress on
+ * sleds without a copy; and adds a's share to the work bound.
+ */
+static void count_holders(uint32_t *present, uint32_t *offline,
+                          uint32_t *prog_ok, uint32_t *usable_with,
+                          struct ctx *c, uint32_t a)
+{
+    const struct plan_input *in = c->in;
 
-            if (sled_ok(c, s)) {
-                present++;
-                usable_with += sled_usable(c, s);
-            } else {
-                offline++;
-            }
-        }
-        for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
-            prog_ok += c->cnt[c->prog_sled[i]] == 0;
-        for (uint32_t s = 0; s < in->n_sleds; s++)
-            c->work += sled_usable(c, s) && !c->flags[s] &&
-                       c->cnt[s] < in->sleds[s].healthy_datasets;
-        plan_unload_artifact(c, a);
-        c->present[a] = present;
-        c->prog_ok[a] = prog_ok;
-        lost = !art->staged && present == 0 && offline == 0 && prog_ok == 0;
-        at_risk = !art->staged && present == 0 && !lost;
-        on_all = nusable > 0 && usable_with == nusable;
-        on_min = present >= min;
-        if (lost)
-            sm->lost[sm->n_lost++] = a;
-        if (at_risk)
-            sm->at_risk[sm->n_at_risk++] = a;
-        if (art->staged && on_min)
-            sm->staged_sufficient[sm->n_staged_sufficient++] = a;
-        for (size_t i = 0; i < art->n_repos; i++) {
-            struct plan_repo_status *rs = &sm->repos[art->repos[i]];
+    for (uint32_t i = c->inv_off[a]; i < c->inv_off[a + 1]; i++) {
+        uint32_t s = c->inv_sled[i];
 
-            rs->artifacts++;
-            rs->on_all_sleds += on_all;
-            rs->on_min_sleds += on_min;
-            rs->lost += lost;
-            rs->at_risk += at_risk;
+        if (sled_ok(c, s)) {
+            (*present)++;
+            *usable_with += sled_usable(c, s);
+        } else {
+            (*offline)++;
         }
     }
-    for (uint32_t r = 0; r < sm->n_repos; r++) {
-        struct plan_repo_status *rs = &sm->repos[r];
+    for (uint32_t i = c->prog_off[a]; i < c->prog_off[a + 1]; i++)
+        *prog_ok += c->cnt[c->prog_sled[i]] == 0;
+    for (uint32_t s = 0; s < in->n_sleds; s++)
+        c->work += sled_usable(c, s) && !c->flags[s] &&
+                   c->cnt[s] < in->sleds[s].healthy_datasets;
+}
 
-        rs->sufficient = rs->on_min_sleds == rs->artifacts;
-        if (rs->lost)
-            sm->lost_repos[sm->n_lost_repos++] = r;
+/* Artifact a in the summary and in its repositories' status. */
+static int summarise_artifact(struct ctx *c, uint32_t a, size_t nusable,
+                              struct err *err)
+{
+    const struct plan_artifact *art = &c->in->artifacts[a];
+    struct plan_summary *sm = &c->p->summary;
+    uint32_t present = 0, offline = 0, prog_ok = 0, usable_with = 0;
+    bool lost, at_risk, on_all, on_min;
+    int rc = plan_load_artifact(c, a, err);
+
+    if (rc < 0)
+        return rc;
+    count_holders(&present, &offline, &prog_ok, &usable_with, c, a);
+    plan_unload_artifact(c, a);
+    c->present[a] = present;
+    c->prog_ok[a] = prog_ok;
+    lost = !art->staged && present == 0 && offline == 0 && prog_ok == 0;
+    at_risk = !art->staged && present == 0 && !lost;
+    on_all = nusable > 0 && usable_with == nusable;
+    on_min = present >= c->lim->min_sled_replication;
+    if (lost)
+        sm->lost[sm->n_lost++] = a;
+    if (at_risk)
+        sm->at_risk[sm->n_at_risk++] = a;
+    if (art->staged && on_min)
+        sm->staged_sufficient[sm->n_staged_sufficient++] = a;
+    for (size_t i = 0; i < art->n_repos; i++) {
+        struct plan_repo_status *rs = &sm->repos[art->repos[i]];
+
+        rs->artifacts++;
+        rs->on_all_sleds += on_all;
+        rs->on_min_sleds += on_min;
+        rs->lost += lost;
+        rs->at_risk += at_risk;
     }
-    /* Shuffle, then a stable counting sort by present count. */
-    bucket = calloc_n(in->n_sleds + 2, sizeof(*bucket));
-    if (!bucket) {
-        rc = ERR_NOMEM;
-        goto out;
-    }
+    return 0;
+}
+
+/*
+ * The artifact order: fewest holders first, random among equals (a
+ * shuffle, then a stable counting sort by present count).
+ */
+static int order_artifacts(struct ctx *c)
+{
+    const struct plan_input *in = c->in;
+    uint32_t *bucket = calloc_n(in->n_sleds + 2, sizeof(*bucket));
+
+    if (!bucket)
+        return ERR_NOMEM;
     for (uint32_t a = 0; a < in->n_artifacts; a++)
         c->pend[a] = a; /* pend is large enough: see plan_new */
-    plan_rng_shuffle(&c->rng, c->pend, in->n_artifacts);
+    rng_shuffle(&c->rng, c->pend, in->n_artifacts);
     for (uint32_t a = 0; a < in->n_artifacts; a++)
         bucket[c->present[a] + 1]++;
     for (size_t i = 1; i < in->n_sleds + 2; i++)
@@ -110,7 +127,29 @@ int plan_pass_summary(struct ctx *c, struct err *err)
 
         c->order[bucket[c->present[a]]++] = a;
     }
-out:
     mem_free(bucket);
-    return rc;
+    return 0;
+}
+
+/* Pass 0: summary, and the artifact order (fewest holders first, random
+ * among equals) so scarce artifacts get the budget first. */
+int plan_pass_summary(struct ctx *c, struct err *err)
+{
+    struct plan_summary *sm = &c->p->summary;
+    size_t nusable = summarise_sleds(c);
+
+    for (uint32_t a = 0; a < c->in->n_artifacts; a++) {
+        int rc = summarise_artifact(c, a, nusable, err);
+
+        if (rc < 0)
+            return rc;
+    }
+    for (uint32_t r = 0; r < sm->n_repos; r++) {
+        struct plan_repo_status *rs = &sm->repos[r];
+
+        rs->sufficient = rs->on_min_sleds == rs->artifacts;
+        if (rs->lost)
+            sm->lost_repos[sm->n_lost_repos++] = r;
+    }
+    return order_artifacts(c);
 }

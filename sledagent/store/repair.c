@@ -118,6 +118,38 @@ out:
     return rc;
 }
 
+/* Opens the source copy and creates the temp file of a repair. */
+static int open_pair(int *sfd, int *dfd, struct store *st, int dst,
+                     const char *spath, const char *tmp, struct err *err)
+{
+    *sfd = open(spath, O_RDONLY | O_CLOEXEC);
+    if (*sfd < 0)
+        return err_set(err, ERR_IO, "open %s: %s", spath, strerror(errno));
+    *dfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (*dfd < 0) {
+        dataset_io_error(st, dst, errno, "repair create");
+        return err_set(err, ERR_IO, "create %s: %s", tmp, strerror(errno));
+    }
+    return 0;
+}
+
+/* Makes the verified temp file the copy: fsync, rename, fsync the dir. */
+static int commit(struct store *st, int dst, int dfd, const char *tmp,
+                  const char *final, struct err *err)
+{
+    int e;
+
+    if (fsync(dfd) < 0 || rename(tmp, final) < 0) {
+        dataset_io_error(st, dst, errno, "repair commit");
+        return err_set(err, ERR_IO, "commit %s: %s", final, strerror(errno));
+    }
+    e = dataset_fsync_dir(st->ds[dst].root);
+    if (e < 0)
+        return err_set(err, ERR_IO, "fsync %s: %s", st->ds[dst].root,
+                       strerror(-e));
+    return 0;
+}
+
 int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
                 struct err *err)
 {
@@ -137,17 +169,9 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
         rc = err_set(err, ERR_NOMEM, "repair: out of memory");
         goto out;
     }
-    sfd = open(spath, O_RDONLY | O_CLOEXEC);
-    if (sfd < 0) {
-        rc = err_set(err, ERR_IO, "open %s: %s", spath, strerror(errno));
+    rc = open_pair(&sfd, &dfd, st, dst, spath, tmp, err);
+    if (rc < 0)
         goto out;
-    }
-    dfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (dfd < 0) {
-        dataset_io_error(st, dst, errno, "repair create");
-        rc = err_set(err, ERR_IO, "create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
     for (;;) {
         ssize_t n = read(sfd, chunk, REPAIR_CHUNK);
 
@@ -176,17 +200,9 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
         rc = err_set(err, ERR_VERIFY, "source copy %s is corrupt", spath);
         goto out;
     }
-    if (fsync(dfd) < 0 || rename(tmp, final) < 0) {
-        dataset_io_error(st, dst, errno, "repair commit");
-        rc = err_set(err, ERR_IO, "commit %s: %s", final, strerror(errno));
+    rc = commit(st, dst, dfd, tmp, final, err);
+    if (rc < 0)
         goto out;
-    }
-    e = dataset_fsync_dir(st->ds[dst].root);
-    if (e < 0) {
-        rc = err_set(err, ERR_IO, "fsync %s: %s", st->ds[dst].root,
-                     strerror(-e));
-        goto out;
-    }
     pthread_mutex_lock(&st->mu);
     rc = inventory_set_locked(st, h, dst, total, true);
     pthread_mutex_unlock(&st->mu);

@@ -50,17 +50,15 @@ bool restore_pending_locked(const struct store *st, const struct sha256 *h)
 
 static int add_locked(struct store *st, const struct sha256 *h)
 {
+    struct sha256 *n;
+
     if (find_locked(st, h) >= 0)
         return 0;
-    if (st->nrestoring == st->restoring_cap) {
-        size_t cap = st->restoring_cap ? st->restoring_cap * 2 : 16;
-        struct sha256 *n = mem_realloc(st->restoring, cap * sizeof(*n));
-
-        if (!n)
-            return ERR_NOMEM;
-        st->restoring = n;
-        st->restoring_cap = cap;
-    }
+    n = mem_grow(st->restoring, &st->restoring_cap, st->nrestoring,
+                 sizeof(*n), 16);
+    if (!n)
+        return ERR_NOMEM;
+    st->restoring = n;
     st->restoring[st->nrestoring++] = *h;
     listcache_changed_locked(st); /* joins in_progress */
     return 0;

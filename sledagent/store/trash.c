@@ -23,17 +23,14 @@ int trash_add_locked(struct store *st, int d, const struct sha256 *h,
                      uint64_t size, time_t mtime)
 {
     struct dataset *ds = &st->ds[d];
+    struct trash_ent *n;
 
     trash_remove_locked(st, d, h);
-    if (ds->trash_count == ds->trash_cap) {
-        size_t cap = ds->trash_cap ? ds->trash_cap * 2 : 64;
-        struct trash_ent *n = mem_realloc(ds->trash_ents, cap * sizeof(*n));
-
-        if (!n)
-            return ERR_NOMEM;
-        ds->trash_ents = n;
-        ds->trash_cap = cap;
-    }
+    n = mem_grow(ds->trash_ents, &ds->trash_cap, ds->trash_count, sizeof(*n),
+                 64);
+    if (!n)
+        return ERR_NOMEM;
+    ds->trash_ents = n;
     ds->trash_ents[ds->trash_count].h = *h;
     ds->trash_ents[ds->trash_count].size = size;
     ds->trash_ents[ds->trash_count].mtime = mtime;

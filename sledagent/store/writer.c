@@ -88,7 +88,8 @@ struct store_write {
     unsigned datasets, successful;
 };
 
-static void drop_dataset(struct store_write *w, int d, int e, const char *op)
+/* Closes and removes dataset d's temp file; d takes no further part. */
+static void discard_file(struct store_write *w, int d)
 {
     if (w->fd[d] >= 0)
         close(w->fd[d]);
@@ -96,6 +97,11 @@ static void drop_dataset(struct store_write *w, int d, int e, const char *op)
     if (w->tmp[d])
         unlink(w->tmp[d]);
     w->active[d] = false;
+}
+
+static void drop_dataset(struct store_write *w, int d, int e, const char *op)
+{
+    discard_file(w, d);
     log_warn("store_write_dataset_dropped", "{s:s, s:s, s:s, s:s}", "sha256",
              w->hex, "dataset", w->st->ds[d].root, "op", op, "error",
              strerror(e));
@@ -114,14 +120,8 @@ static unsigned active_count(const struct store_write *w)
 
 static void cleanup_files(struct store_write *w)
 {
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        if (w->fd[d] >= 0)
-            close(w->fd[d]);
-        w->fd[d] = -1;
-        if (w->tmp[d])
-            unlink(w->tmp[d]);
-        w->active[d] = false;
-    }
+    for (int d = 0; d < STORE_DATASETS; d++)
+        discard_file(w, d);
 }
 
 static void set_result(struct store_write *w, int reason, int rc)

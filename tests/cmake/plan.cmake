@@ -3,8 +3,7 @@
 # compiled in directly so these tests depend only on rackdepot_common.
 set(RD_PLAN_SOURCES
   ${CMAKE_SOURCE_DIR}/replicator/task/plan.c
-  ${CMAKE_SOURCE_DIR}/replicator/task/plan_summary.c
-  ${CMAKE_SOURCE_DIR}/replicator/task/plan_rng.c)
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan_summary.c)
 rd_unit_test(test_plan SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan.c
   ${RD_PLAN_SOURCES})
 rd_test(test_plan_property LABELS integration

@@ -256,6 +256,34 @@ static void test_mem__fail_after(void **state)
     mem_free(a);
 }
 
+static void test_mem__grow(void **state)
+{
+    size_t cap = 0;
+    int *v = NULL, *g;
+
+    (void)state;
+    for (size_t n = 0; n < 100; n++) {
+        g = mem_grow(v, &cap, n, sizeof(*v), 4);
+        assert_non_null(g);
+        v = g;
+        v[n] = (int)n;
+        assert_true(cap > n);
+    }
+    assert_int_equal(cap, 128);
+    assert_int_equal(v[99], 99);
+    /* room left: no allocation */
+    mem__fail_after(0, true);
+    assert_ptr_equal(mem_grow(v, &cap, 100, sizeof(*v), 4), v);
+    /* full: NULL, array and capacity unchanged */
+    assert_null(mem_grow(v, &cap, 128, sizeof(*v), 4));
+    mem__fail_after(-1, false);
+    assert_int_equal(cap, 128);
+    assert_int_equal(v[99], 99);
+    cap = SIZE_MAX / 2 + 1;
+    assert_null(mem_grow(v, &cap, cap, sizeof(*v), 4));
+    mem_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_jsonutil__strict),
         cmocka_unit_test(test_cjson__canonical_form),
         cmocka_unit_test(test_mem__fail_after),
+        cmocka_unit_test(test_mem__grow),
     };
 
     mem_init();

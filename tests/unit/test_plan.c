@@ -20,8 +20,8 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/rng.h"
 #include "replicator/task/plan.h"
-#include "replicator/task/plan_rng.h"
 
 #ifndef TEST_PLAN_PROPERTY_RUNS
 #define TEST_PLAN_PROPERTY_RUNS 300
@@ -293,7 +293,7 @@ static void check_plan(const struct world *w, const struct plan *p)
 /* Execute p on w in order; each request fails with probability fail_pct
  * and is skipped when its dependency failed. Returns the failures. */
 static size_t apply_plan(struct world *w, const struct plan *p,
-                         struct plan_rng *rng, uint32_t fail_pct)
+                         struct rng *rng, uint32_t fail_pct)
 {
     bool *ok = mem_calloc(p->n_reqs + 1, sizeof(*ok));
     size_t failed = 0;
@@ -306,7 +306,7 @@ static size_t apply_plan(struct world *w, const struct plan *p,
             continue;
         if (r->source >= 0) /* the source holds it when the request runs */
             assert_true(CNT(w, r->source, r->artifact) > 0);
-        if (plan_rng_below(rng, 100) < fail_pct) {
+        if (rng_below(rng, 100) < fail_pct) {
             failed++;
             continue;
         }
@@ -369,7 +369,7 @@ static void test_plan__simple_replicate(void **state)
     assert_int_equal(p->summary.waves, 3);
     assert_int_equal(p->summary.n_staged_sufficient, 0);
     assert_false(p->summary.repos[0].sufficient);
-    assert_int_equal(apply_plan(w, p, &(struct plan_rng){{1, 2, 3, 4}}, 0),
+    assert_int_equal(apply_plan(w, p, &(struct rng){{1, 2, 3, 4}}, 0),
                      0);
     plan_free(p);
     assert_true(converged(w));
@@ -414,7 +414,7 @@ static void test_plan__put_fanout_default(void **state)
         assert_true(r->depends_on >= 0);
         assert_true(r->wave >= 1);
     }
-    assert_int_equal(apply_plan(w, p, &(struct plan_rng){{1, 2, 3, 4}}, 0),
+    assert_int_equal(apply_plan(w, p, &(struct rng){{1, 2, 3, 4}}, 0),
                      0);
     plan_free(p);
     assert_true(converged(w));
@@ -499,10 +499,10 @@ static void test_plan__one_dataset_sled(void **state)
 {
     struct world *w = world_new(3, 2, 1);
     struct plan *p;
-    struct plan_rng rng;
+    struct rng rng;
 
     (void)state;
-    plan_rng_init(&rng, 3);
+    rng_init(&rng, 3);
     w->healthy[1] = 1;
     w->healthy[2] = 0; /* no dataset: nothing can be written there */
     CNT(w, 0, 0) = 2;
@@ -554,10 +554,10 @@ static void test_plan__everything_to_do(void **state)
 {
     struct world *w = world_new(64, 8, 2);
     struct plan *p;
-    struct plan_rng rng;
+    struct rng rng;
 
     (void)state;
-    plan_rng_init(&rng, 9);
+    rng_init(&rng, 9);
     w->in.limits.max_requests = PLAN_UNLIMITED;
     w->in.limits.put_fanout = 3;
     for (size_t a = 0; a < 8; a++)
@@ -578,10 +578,10 @@ static void test_plan__sleds_come_and_go(void **state)
 {
     struct world *w = world_new(8, 4, 2);
     struct plan *p;
-    struct plan_rng rng;
+    struct rng rng;
 
     (void)state;
-    plan_rng_init(&rng, 5);
+    rng_init(&rng, 5);
     for (size_t s = 0; s < 5; s++)
         for (size_t a = 0; a < 4; a++)
             CNT(w, s, a) = 2;
@@ -801,43 +801,43 @@ static void test_plan__artifact_find(void **state)
 }
 
 /* A random rack state from seed; generous or tight limits. */
-static struct world *random_world(struct plan_rng *r, bool tight)
+static struct world *random_world(struct rng *r, bool tight)
 {
-    size_t ns = 2 + plan_rng_below(r, 40), na = 1 + plan_rng_below(r, 12);
-    struct world *w = world_new(ns, na, 1 + plan_rng_below(r, 4));
-    uint32_t hold_pct = plan_rng_below(r, 101);
+    size_t ns = 2 + rng_below(r, 40), na = 1 + rng_below(r, 12);
+    struct world *w = world_new(ns, na, 1 + rng_below(r, 4));
+    uint32_t hold_pct = rng_below(r, 101);
 
     for (size_t s = 0; s < ns; s++) {
-        uint32_t x = plan_rng_below(r, 100);
+        uint32_t x = rng_below(r, 100);
 
         w->state[s] = x < 80 ? PLAN_SLED_OK
                       : x < 88 ? PLAN_SLED_UNREACHABLE
                       : x < 94 ? PLAN_SLED_ISOLATED : PLAN_SLED_EXPUNGED;
-        w->healthy[s] = plan_rng_below(r, 10) == 0 ? plan_rng_below(r, 2) : 2;
+        w->healthy[s] = rng_below(r, 10) == 0 ? rng_below(r, 2) : 2;
     }
     w->state[0] = w->state[1] = PLAN_SLED_OK; /* two usable sleds at least */
     w->healthy[0] = w->healthy[1] = 2;
     for (size_t a = 0; a < na; a++) {
-        w->staged[a] = plan_rng_below(r, 100) < 30;
+        w->staged[a] = rng_below(r, 100) < 30;
         for (size_t s = 0; s < ns; s++) {
             uint32_t hmax = w->state[s] == PLAN_SLED_OK ? w->healthy[s] : 2;
 
-            if (hmax && plan_rng_below(r, 100) < hold_pct)
-                CNT(w, s, a) = (uint8_t)(1 + plan_rng_below(r, hmax));
-            if (usable(w, s) && plan_rng_below(r, 100) < 3)
+            if (hmax && rng_below(r, 100) < hold_pct)
+                CNT(w, s, a) = (uint8_t)(1 + rng_below(r, hmax));
+            if (usable(w, s) && rng_below(r, 100) < 3)
                 PROG(w, s, a) = 1;
         }
     }
-    w->in.seed = plan_rng_next(r);
-    w->in.limits.min_sled_replication = 1 + plan_rng_below(r, 4);
+    w->in.seed = rng_next(r);
+    w->in.limits.min_sled_replication = 1 + rng_below(r, 4);
     w->in.limits.put_fanout =
-        1 + plan_rng_below(r, w->in.limits.min_sled_replication);
-    w->in.limits.max_copies_per_source = 1 + plan_rng_below(r, 3);
+        1 + rng_below(r, w->in.limits.min_sled_replication);
+    w->in.limits.max_copies_per_source = 1 + rng_below(r, 3);
     if (tight) {
-        w->in.limits.max_requests = plan_rng_below(r, 30);
-        w->in.limits.max_puts = plan_rng_below(r, 6);
-        w->in.limits.max_per_target = 1 + plan_rng_below(r, 4);
-        w->in.limits.max_per_source = 1 + plan_rng_below(r, 4);
+        w->in.limits.max_requests = rng_below(r, 30);
+        w->in.limits.max_puts = rng_below(r, 6);
+        w->in.limits.max_per_target = 1 + rng_below(r, 4);
+        w->in.limits.max_per_source = 1 + rng_below(r, 4);
     } else {
         w->in.limits.max_requests = PLAN_UNLIMITED;
         w->in.limits.max_puts = PLAN_UNLIMITED;
@@ -860,14 +860,14 @@ static uint32_t ceil_log2(size_t n)
  * until converged; bounded number of activations. */
 static void property_run(uint64_t seed, bool tight)
 {
-    struct plan_rng r;
+    struct rng r;
     struct world *w;
     uint32_t fail_acts, fail_pct, bound, act;
 
-    plan_rng_init(&r, seed);
+    rng_init(&r, seed);
     w = random_world(&r, tight);
-    fail_acts = plan_rng_below(&r, 3);
-    fail_pct = 10 + plan_rng_below(&r, 30);
+    fail_acts = rng_below(&r, 3);
+    fail_pct = 10 + rng_below(&r, 30);
     bound = tight ? 2000 : 2 + ceil_log2(w->ns) + fail_acts;
     for (act = 0; act < bound; act++) {
         struct plan *p = plan_ok(w);
@@ -893,7 +893,7 @@ static void property_run(uint64_t seed, bool tight)
         for (size_t s = 0; s < w->ns; s++)
             for (size_t a = 0; a < w->na; a++)
                 if (PROG(w, s, a)) {
-                    if (plan_rng_below(&r, 2))
+                    if (rng_below(&r, 2))
                         CNT(w, s, a) = (uint8_t)w->healthy[s];
                     PROG(w, s, a) = 0;
                 }
