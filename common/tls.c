@@ -87,8 +87,8 @@ static int on_verify(int ok, X509_STORE_CTX *xs)
     struct err e = ERR_INIT;
 
     if (!ok) {
-        log_warn("tls_verify", "peer chain refused at depth %d: %s",
-                 X509_STORE_CTX_get_error_depth(xs),
+        log_warn("tls_peer_refused", "{s:i, s:s}", "depth",
+                 X509_STORE_CTX_get_error_depth(xs), "reason",
                  X509_verify_cert_error_string(
                      X509_STORE_CTX_get_error(xs)));
         return 0;
@@ -97,7 +97,7 @@ static int on_verify(int ok, X509_STORE_CTX *xs)
         return 1;
     if (!st || tls_peer_check(NULL, X509_STORE_CTX_get_current_cert(xs),
                               st->rack_id, st->revoked, &e) < 0) {
-        log_warn("tls_verify", "peer refused: %s",
+        log_warn("tls_peer_refused", "{s:i, s:s}", "depth", 0, "reason",
                  st ? e.msg : "context not made by tls_*_ctx_new");
         X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
         return 0;
