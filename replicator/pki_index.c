@@ -263,7 +263,7 @@ static int find_role(enum tls_role *out, const struct pki_index *idx,
             (role && r != role))
             continue;
         if (*out && *out != r)
-            return err_set(err, ERR_CONFLICT, "id %s is both a %s and a %s: "
+            return err_set(err, ERR_CONFLICT, "id %s exists as %s and as %s: "
                            "give --role", id, tls_role_name(*out),
                            tls_role_name(r));
         *out = r;
