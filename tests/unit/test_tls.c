@@ -609,6 +609,49 @@ static void test_tls__context_errors(void **state)
     SSL_CTX_free(plain);
 }
 
+static void test_tls__nomem(void **state)
+{
+    /* Every allocation of ours failing in turn (OpenSSL's are outside
+     * injection): ERR_NOMEM or success, no leak (ASan builds). */
+    struct tls_revoked *set = NULL;
+    struct files f;
+    struct tls_files t = files_of(&f, dir, "ctl");
+    struct err e = ERR_INIT;
+    SSL_CTX *ctx = NULL;
+    long n;
+    int rc = ERR_NOMEM;
+
+    (void)state;
+    assert_int_equal(tls_revoked_new(&set, &e), 0);
+    for (n = 0; n < 40; n++) {
+        char serial[8];
+
+        snprintf(serial, sizeof(serial), "%04lx", (unsigned long)n + 1);
+        assert_int_equal(tls_revoked_add_serial(set, serial, &e), 0);
+    }
+    assert_int_equal(tls_revoked_add_id(set, TLS_ROLE_SLED, SLED, &e), 0);
+    for (n = 0; n < 200 && rc != 0; n++) {
+        mem__fail_after(n, true);
+        rc = tls_server_ctx_new(&ctx, &t, RACK, set, &e);
+        mem__fail_after(-1, false);
+        if (rc != 0 && rc != ERR_NOMEM)
+            fail_msg("n=%ld rc=%d %s", n, rc, e.msg);
+        if (rc == 0) {
+            SSL_CTX *alice = client_ctx(dir, "alice"), *sl = NULL;
+
+            sl = client_ctx(dir, "sled");
+            assert_int_equal(handshake(ctx, alice, NULL, NULL), 0);
+            assert_int_equal(handshake(ctx, sl, NULL, NULL), -1);
+            SSL_CTX_free(alice);
+            SSL_CTX_free(sl);
+        }
+        SSL_CTX_free(ctx);
+    }
+    assert_int_equal(rc, 0);
+    tls_revoked_free(set);
+    files_release(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_tls__handshake_refusals),
         cmocka_unit_test(test_tls__revoked_and_reload),
         cmocka_unit_test(test_tls__context_errors),
+        cmocka_unit_test(test_tls__nomem),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
