@@ -117,10 +117,27 @@ static int parse_opts(struct pki_opts *o, FILE *errf, int argc, char **argv)
     return 0;
 }
 
-/* Exit code for a failure: 2 for ERR_INVAL (a bad value), else 1. */
-static int failed(FILE *errf, const char *cmd, int rc, const struct err *e)
+/* Print j (stolen) on out as one compact JSON document. */
+static void print_doc(FILE *out, json_t *j)
 {
-    fprintf(errf, "replicator pki %s: %s\n", cmd, e->msg);
+    char *text = j ? jsonu_dumps(j) : NULL;
+
+    fprintf(out, "%s\n", text ? text : "{}");
+    mem_free(text);
+    json_decref(j);
+}
+
+/*
+ * Report a failure on errf (and, with --json, as {"status": 0, "message"}
+ * on out: no server is involved). Exit code 2 for ERR_INVAL (a bad
+ * value), else 1.
+ */
+static int failed(FILE *out, FILE *errf, const struct pki_opts *o, int rc,
+                  const char *msg)
+{
+    fprintf(errf, "replicator pki %s: %s\n", o->cmd, msg);
+    if (o->json)
+        print_doc(out, json_pack("{s:i, s:s}", "status", 0, "message", msg));
     return rc == ERR_INVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
 }
 
@@ -153,9 +170,13 @@ static int run_init(FILE *out, FILE *errf, const struct pki_opts *o)
     }
     rc = pki_init(o->dir, o->rack_id, days, &e);
     if (rc < 0)
-        return failed(errf, "init", rc, &e);
-    fprintf(out, "created the CA of rack %s in %s (%u days)\n", o->rack_id,
-            o->dir, days);
+        return failed(out, errf, o, rc, e.msg);
+    if (o->json)
+        print_doc(out, json_pack("{s:s, s:s, s:i}", "rack_id", o->rack_id,
+                                 "dir", o->dir, "days", (int)days));
+    else
+        fprintf(out, "created the CA of rack %s in %s (%u days)\n",
+                o->rack_id, o->dir, days);
     return CLI_EXIT_OK;
 }
 
@@ -163,8 +184,6 @@ static void print_issued(FILE *out, const struct pki_opts *o,
                          const struct pki_issued *iss)
 {
     char nb[TUF_TIME_STR_LEN], na[TUF_TIME_STR_LEN];
-    json_t *j;
-    char *text;
 
     tuf_time_format(nb, iss->not_before);
     tuf_time_format(na, iss->not_after);
@@ -173,14 +192,11 @@ static void print_issued(FILE *out, const struct pki_opts *o,
                 iss->uri, nb, na);
         return;
     }
-    j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "serial", iss->serial,
-                  "uri", iss->uri, "role", o->role_s, "id", o->id,
-                  "not_before", (json_int_t)iss->not_before, "not_after",
-                  (json_int_t)iss->not_after);
-    text = j ? jsonu_dumps(j) : NULL;
-    fprintf(out, "%s\n", text ? text : "{}");
-    mem_free(text);
-    json_decref(j);
+    print_doc(out, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "serial",
+                             iss->serial, "uri", iss->uri, "role", o->role_s,
+                             "id", o->id, "not_before",
+                             (json_int_t)iss->not_before, "not_after",
+                             (json_int_t)iss->not_after));
 }
 
 static int run_issue(FILE *out, FILE *errf, const struct pki_opts *o)
@@ -213,7 +229,7 @@ static int run_issue(FILE *out, FILE *errf, const struct pki_opts *o)
     req.out_key = o->out_key;
     rc = pki_issue(&iss, o->dir, &req, &e);
     if (rc < 0)
-        return failed(errf, "issue", rc, &e);
+        return failed(out, errf, o, rc, e.msg);
     print_issued(out, o, &iss);
     return CLI_EXIT_OK;
 }
@@ -249,7 +265,7 @@ static int run_list(FILE *out, FILE *errf, const struct pki_opts *o)
     }
     rc = pki_index_load(&idx, o->dir, &e);
     if (rc < 0)
-        return failed(errf, "list", rc, &e);
+        return failed(out, errf, o, rc, e.msg);
     if (!o->json) {
         print_table(out, idx);
     } else {
@@ -263,38 +279,84 @@ static int run_list(FILE *out, FILE *errf, const struct pki_opts *o)
     mem_free(text);
     json_decref(j);
     pki_index_free(idx);
-    return rc < 0 ? failed(errf, "list", rc, &e) : CLI_EXIT_OK;
+    return rc < 0 ? failed(out, errf, o, rc, e.msg) : CLI_EXIT_OK;
 }
 
-/* Record r in the database at url. */
-static int revoke_db(FILE *out, const char *url,
+/* Record r in the database at url; *added tells whether it was new. */
+static int revoke_db(bool *added, const char *url,
                      const struct pki_revocation *r, const char *reason,
                      struct err *e)
 {
     struct tlsrev_db_entry ent = {r->by_serial ? r->serial : NULL, r->role,
                                   r->id, reason};
     struct db *db = NULL;
-    bool added = false;
     int rc = db_open(&db, url, e);
 
     if (rc == 0)
         rc = db_check_schema(db, e);
     if (rc == 0)
-        rc = tlsrev_db_add(&added, db, &ent, e);
-    if (rc == 0)
-        fprintf(out, "%s in the database\n",
-                added ? "recorded" : "already recorded");
+        rc = tlsrev_db_add(added, db, &ent, e);
     db_close(db);
+    return rc;
+}
+
+static void print_revoked(FILE *out, const struct pki_opts *o,
+                          const struct pki_revocation *r, bool added)
+{
+    const char *db = !o->db ? NULL : added ? "recorded" : "already recorded";
+    const char *state = r->already ? "was already revoked" : "revoked";
+    json_t *j;
+
+    if (o->json) {
+        j = json_pack("{s:s, s:s, s:s, s:b}", "revoked",
+                      r->by_serial ? "certificate" : "identity", "role",
+                      tls_role_name(r->role), "id", r->id, "already",
+                      r->already);
+        if (j && r->by_serial)
+            json_object_set_new(j, "serial", json_string(r->serial));
+        if (j && db)
+            json_object_set_new(j, "database", json_string(db));
+        print_doc(out, j);
+        return;
+    }
+    if (r->by_serial)
+        fprintf(out, "certificate %s (%s:%s) %s\n", r->serial,
+                tls_role_name(r->role), r->id, state);
+    else
+        fprintf(out, "identity %s:%s %s\n", tls_role_name(r->role), r->id,
+                state);
+    if (db)
+        fprintf(out, "%s in the database\n", db);
+}
+
+/* Mark o->what revoked in the index of o->dir. */
+static int revoke_index(struct pki_revocation *r, const struct pki_opts *o,
+                        enum tls_role role, struct err *e)
+{
+    struct pki_index *idx = NULL;
+    int fd = -1;
+    int rc = pki_lock(&fd, o->dir, e);
+
+    if (rc == 0)
+        rc = pki_index_load(&idx, o->dir, e);
+    if (rc == 0)
+        rc = pki_index_revoke(r, idx, o->what, role, o->reason, pki_now(),
+                              e);
+    if (rc == 0 && !r->already)
+        rc = pki_index_save(idx, o->dir, e);
+    pki_index_free(idx);
+    pki_unlock(fd);
     return rc;
 }
 
 static int run_revoke(FILE *out, FILE *errf, const struct pki_opts *o)
 {
-    struct pki_index *idx = NULL;
     struct pki_revocation r;
     struct err e = ERR_INIT;
+    char msg[ERR_MSG_MAX + 64];
     enum tls_role role = 0;
-    int fd = -1, rc;
+    bool added = false;
+    int rc;
 
     if (!o->what || o->rack_id || o->id || o->nips || o->days_s) {
         fprintf(errf, "replicator pki revoke: needs SERIAL or ID\n%s",
@@ -305,30 +367,16 @@ static int run_revoke(FILE *out, FILE *errf, const struct pki_opts *o)
         fprintf(errf, "replicator pki revoke: unknown role %s\n", o->role_s);
         return CLI_EXIT_USAGE;
     }
-    rc = pki_lock(&fd, o->dir, &e);
-    if (rc == 0)
-        rc = pki_index_load(&idx, o->dir, &e);
-    if (rc == 0)
-        rc = pki_index_revoke(&r, idx, o->what, role, o->reason, pki_now(),
-                              &e);
-    if (rc == 0 && !r.already)
-        rc = pki_index_save(idx, o->dir, &e);
-    pki_index_free(idx);
-    pki_unlock(fd);
+    rc = revoke_index(&r, o, role, &e);
     if (rc < 0)
-        return failed(errf, "revoke", rc, &e);
-    if (r.by_serial)
-        fprintf(out, "certificate %s (%s:%s) %s\n", r.serial,
-                tls_role_name(r.role), r.id,
-                r.already ? "was already revoked" : "revoked");
-    else
-        fprintf(out, "identity %s:%s %s\n", tls_role_name(r.role), r.id,
-                r.already ? "was already revoked" : "revoked");
-    if (o->db && revoke_db(out, o->db, &r, o->reason, &e) < 0) {
-        fprintf(errf, "replicator pki revoke: the index has it; the database "
-                "does not: %s\n", e.msg);
-        return CLI_EXIT_FAILED;
+        return failed(out, errf, o, rc, e.msg);
+    if (o->db && revoke_db(&added, o->db, &r, o->reason, &e) < 0) {
+        /* the index step is done; running the command again is safe */
+        snprintf(msg, sizeof(msg), "the index has it; the database does "
+                 "not: %s", e.msg);
+        return failed(out, errf, o, ERR_DB, msg);
     }
+    print_revoked(out, o, &r, added);
     return CLI_EXIT_OK;
 }
 

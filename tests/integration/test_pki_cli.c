@@ -105,6 +105,8 @@ static void test_pki_cli__usage_errors(void **state)
     assert_false(testutil_exists(f->dir));
     assert_int_equal(run(f, "list", "--dir", f->dir, NULL), 1);
     assert_non_null(strstr(f->out, "no PKI index"));
+    assert_int_equal(run(f, "list", "--dir", f->dir, "--json", NULL), 1);
+    assert_non_null(strstr(f->out, "{\"status\":0,\"message\":\""));
     assert_int_equal(run(f, "init", "--dir", f->dir, "--rack-id", RACK,
                          NULL), 0);
     assert_int_equal(run(f, "init", "--dir", f->dir, "--rack-id", RACK,
@@ -150,7 +152,8 @@ static void test_pki_cli__issue_list_revoke(void **state)
     char serial[64];
 
     assert_int_equal(run(f, "init", "--dir", f->dir, "--rack-id", RACK,
-                         "--days", "30", NULL), 0);
+                         "--days", "30", "--json", NULL), 0);
+    assert_non_null(strstr(f->out, "\"days\":30"));
     assert_int_equal(run(f, "issue", "--dir", f->dir, "--role", "sled",
                          "--id", SLED, "--ip", "10.0.0.5", "--ip", "fd00::5",
                          NULL), 0);
@@ -176,6 +179,10 @@ static void test_pki_cli__issue_list_revoke(void **state)
     assert_int_equal(run(f, "revoke", "--dir", f->dir, "alice", NULL), 0);
     assert_string_equal(f->out, "identity operator:alice was already "
                         "revoked\n");
+    assert_int_equal(run(f, "revoke", "--dir", f->dir, "--json", serial,
+                         NULL), 0);
+    assert_non_null(strstr(f->out, "\"revoked\":\"certificate\""));
+    assert_non_null(strstr(f->out, "\"already\":true"));
     assert_int_equal(run(f, "issue", "--dir", f->dir, "--role", "operator",
                          "--id", "alice", NULL), 1);
     assert_non_null(strstr(f->out, "identity operator:alice is revoked"));
