@@ -162,6 +162,11 @@ int tls_peer_identity(struct tls_identity *out, X509 *cert,
 
     memset(out, 0, sizeof(*out));
     names = X509_get_ext_d2i(cert, NID_subject_alt_name, &i, NULL);
+    if (!names && i == -2) {
+        rc = err_set(err, ERR_VERIFY, "more than one subjectAltName "
+                     "extension");
+        goto out;
+    }
     if (!names && i != -1) {
         rc = err_set(err, ERR_VERIFY, "unreadable subjectAltName");
         goto out;

@@ -157,8 +157,9 @@ static int chain_verify(const char *d, const char *name)
     return result;
 }
 
-/* A leaf signed by dir's CA with subjectAltName san (NULL: none). */
-static X509 *odd_leaf(const char *san)
+/* A leaf signed by dir's CA with a subjectAltName extension per entry of
+ * sans (NULL-terminated; none when sans[0] is NULL). */
+static X509 *odd_leaf_n(const char *const *sans)
 {
     X509 *ca = load_cert(dir, "ca.pem"), *x = X509_new();
     EVP_PKEY *cakey = load_key(dir, "ca.key"), *key = EVP_EC_gen("P-256");
@@ -173,9 +174,9 @@ static X509 *odd_leaf(const char *san)
     X509_gmtime_adj(X509_getm_notBefore(x), -60);
     X509_gmtime_adj(X509_getm_notAfter(x), DAY);
     X509_set_pubkey(x, key);
-    if (san) {
+    for (; *sans; sans++) {
         X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
-        ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_subject_alt_name, san);
+        ext = X509V3_EXT_nconf_nid(NULL, &v3, NID_subject_alt_name, *sans);
         assert_non_null(ext);
         X509_add_ext(x, ext, -1);
         X509_EXTENSION_free(ext);
@@ -185,6 +186,14 @@ static X509 *odd_leaf(const char *san)
     EVP_PKEY_free(cakey);
     X509_free(ca);
     return x;
+}
+
+/* odd_leaf_n with one extension holding san, or none when san is NULL. */
+static X509 *odd_leaf(const char *san)
+{
+    const char *sans[2] = {san, NULL};
+
+    return odd_leaf_n(sans);
 }
 
 static void test_tls__leaf_verifies_and_names_its_identity(void **state)
@@ -249,6 +258,15 @@ static void test_tls__identity_refusals(void **state)
     assert_int_equal(tls_peer_identity(&id, x, RACK, &e), ERR_VERIFY);
     assert_string_equal(e.msg, "certificate has 2 URI SANs, want exactly "
                         "one urn:rackdepot:...");
+    X509_free(x);
+    {
+        const char *two[] = {"URI:urn:rackdepot:" RACK ":sled:" SLED,
+                             "URI:urn:rackdepot:" RACK ":sled:" SLED, NULL};
+
+        x = odd_leaf_n(two);
+    }
+    assert_int_equal(tls_peer_identity(&id, x, RACK, &e), ERR_VERIFY);
+    assert_string_equal(e.msg, "more than one subjectAltName extension");
     X509_free(x);
     x = odd_leaf("URI:urn:rackdepot:" RACK ":king:ctl-1");
     assert_int_equal(tls_peer_identity(&id, x, RACK, &e), ERR_VERIFY);
