@@ -14,3 +14,8 @@ if(TARGET replicator_core)
       LIBS replicator_core TIMEOUT 180)
   endif()
 endif()
+# The peer-facing parsers of common/tls_peer.c (fuzz.cmake, included
+# before this fragment, defines rd_fuzz).
+if(COMMAND rd_fuzz)
+  rd_fuzz(tls_peer)
+endif()
