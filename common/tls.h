@@ -163,7 +163,8 @@ int tls_peer_check(struct tls_identity *out, X509 *cert, const char *rack_id,
  * against rack_id and a copy of revoked (may be NULL). No session
  * tickets or cache, so every connection is verified in full. *out is
  * owned by the caller (SSL_CTX_free). Returns 0, ERR_IO (unreadable or
- * mismatched files), ERR_INVAL (bad rack id) or ERR_NOMEM.
+ * mismatched files), ERR_INVAL (bad rack id, a file not given),
+ * ERR_INTERNAL (OpenSSL refused TLS 1.3) or ERR_NOMEM.
  */
 int tls_server_ctx_new(SSL_CTX **out, const struct tls_files *f,
                        const char *rack_id, const struct tls_revoked *revoked,
