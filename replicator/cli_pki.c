@@ -40,6 +40,7 @@ static const char pki_usage[] =
     "  revoke  mark a certificate (by serial) or an identity (by id, all\n"
     "          its certificates) revoked in the index; with --db URL also\n"
     "          in the database (table tls_revocation).\n"
+    "  --json  every command prints one JSON document on stdout.\n"
     "Exit codes: 0 success, 1 failed, 2 usage error. See docs/OPERATOR.md.\n";
 
 struct pki_opts {
