@@ -26,5 +26,11 @@
 #define LIMIT_ARTIFACTS_PER_REPO 4096
 /* Log line size; longer lines are truncated. */
 #define LIMIT_LOG_LINE 4096
+/* TLS revocation set entries (serials plus identities), and certificates
+ * recorded in one PKI index. */
+#define LIMIT_TLS_REVOKED 65536
+#define LIMIT_PKI_INDEX_CERTS 65536
+/* Leaf certificate lifetime bound in days (the CA/B forum's old 825). */
+#define LIMIT_PKI_LEAF_DAYS 825
 
 #endif

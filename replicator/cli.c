@@ -33,6 +33,7 @@ static const char usage[] =
     "       replicator [--url URL] [--json] activate | status | sled list\n"
     "                  | sled expunge ID | generation bump --past-fleet\n"
     "                  | generation confirm G\n"
+    "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
     "--url defaults to $REPLICATOR_URL, then " CLI_DEFAULT_URL ".\n"
     "--json prints exactly one JSON document on stdout.\n"
     "Exit codes: 0 success, 1 the operation failed (the message says why),\n"
@@ -230,6 +231,8 @@ int cli_main(int argc, char **argv)
         fputs(usage, stdout);
         return CLI_EXIT_OK;
     }
+    if (!strcmp(argv[i], "pki"))
+        return cli_pki_main(&c, argc - i, argv + i);
     if (!strcmp(argv[i], "activate") || !strcmp(argv[i], "status") ||
         !strcmp(argv[i], "sled") || !strcmp(argv[i], "generation")) {
         curl_global_init(CURL_GLOBAL_DEFAULT);

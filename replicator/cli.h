@@ -2,9 +2,9 @@
 /*
  * cli: the `replicator` command line: global flags (--url, --json,
  * --help), dispatch to `serve` (serve.c), `db` (db/db_cli.c) and the
- * client commands (cli_repo.c, cli_trust.c), and the HTTP helpers those
- * share over libcurl (blocking easy handles: a command-line tool has no
- * event loop). Exit codes: 0 ok, 1 the operation failed (the message
+ * client commands (cli_repo.c, cli_trust.c), the local `pki` commands
+ * (cli_pki.c), and the HTTP helpers the client commands share over
+ * libcurl (blocking easy handles: a command-line tool has no event loop). Exit codes: 0 ok, 1 the operation failed (the message
  * says why), 2 usage error. With --json, stdout holds exactly one JSON
  * document: the server's reply on success, {"status", "message",
  * "request_id"?, "error_code"?} on failure. Main thread.
@@ -63,5 +63,13 @@ bool cli_wants_help(int argc, char **argv);
 /* `repo ...` and `trust-root ...`: argv[0] is the command. Exit code. */
 int cli_repo_main(const struct cli *c, int argc, char **argv);
 int cli_trust_main(const struct cli *c, int argc, char **argv);
+
+/*
+ * `pki ...` (cli_pki.c): local commands on a rack CA directory; argv[0] is
+ * "pki". c->json as --json. Returns the exit code. cli_pki_run writes to
+ * out and errf instead of stdout and stderr (tests).
+ */
+int cli_pki_main(const struct cli *c, int argc, char **argv);
+int cli_pki_run(FILE *out, FILE *errf, bool json, int argc, char **argv);
 
 #endif

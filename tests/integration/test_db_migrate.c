@@ -135,6 +135,13 @@ static void check_invariants(struct db *db, int64_t v)
     } else {
         assert_int_equal(has_table(db, "artifact_config_pushed"), 0);
     }
+    if (v >= 3) {
+        assert_int_equal(has_table(db, "tls_revocation"), 1);
+        assert_int_equal(scalar(db, "SELECT count(*) FROM pg_indexes WHERE "
+                         "tablename = 'tls_revocation'"), 3);
+    } else {
+        assert_int_equal(has_table(db, "tls_revocation"), 0);
+    }
 }
 
 static void test_db_migrate__every_step_both_ways(void **state)

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MPL-2.0
+# Tests of the rack PKI (replicator/pki*.c, cli_pki.c, db/tlsrev_db.c) and
+# of common/tls*.c, whose fixtures are certificates issued by the PKI.
+if(TARGET replicator_core)
+  foreach(t test_tls test_pki)
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/${t}.c)
+      rd_unit_test(${t} SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/${t}.c
+                   LIBS replicator_core)
+    endif()
+  endforeach()
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_pki_cli.c)
+    rd_test(test_pki_cli LABELS integration
+      SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_pki_cli.c
+      LIBS replicator_core TIMEOUT 180)
+  endif()
+endif()
+# The peer-facing parsers of common/tls_peer.c (fuzz.cmake, included
+# before this fragment, defines rd_fuzz).
+if(COMMAND rd_fuzz)
+  rd_fuzz(tls_peer)
+endif()
