@@ -26,7 +26,7 @@
  * take it; with none left it fails with ERR_NOSPACE and removes its temp
  * files, so it can never eat into the reserve or pass the quota.
  */
-#include "sledagent/store/store_internal.h"
+#include "sledagent/store/writer_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,44 +49,6 @@
  * fsync stays short.
  */
 #define SYNC_WINDOW (64ull * 1024 * 1024)
-#define WRITER_IOV 256
-
-struct store_write {
-    struct store_write *next, *prev; /* st->writes (loop thread) */
-    struct store *st;
-    struct sha256 h;
-    char hex[SHA256_HEX_LEN + 1];
-    int64_t expected;
-    /* loop thread */
-    store_flow_fn flow;
-    void *flow_arg;
-    bool paused, task_running, finish_req, aborted, toobig;
-    bool failed; /* the worker failed it before finish/abort (no space) */
-    store_write_done_fn cb;
-    void *cb_arg;
-    uint64_t received;
-    uint64_t reserve[STORE_DATASETS];
-    bool use[STORE_DATASETS], purge[STORE_DATASETS];
-    /* shared with the worker, under mu */
-    pthread_mutex_t mu;
-    struct evbuffer *backlog;
-    size_t backlog_len;
-    bool stop, stop_toobig, finish_flag, short_body, paused_shared;
-    /* worker side (one task at a time) */
-    bool started;
-    struct sha256_ctx sha;
-    struct evbuffer *work;
-    int fd[STORE_DATASETS];
-    char *tmp[STORE_DATASETS];
-    bool active[STORE_DATASETS];
-    uint64_t written, synced_to, prev_sync;
-    /* result, written by the worker before finalized is set */
-    bool finalized;
-    int rc;
-    int reason;
-    struct err err;
-    unsigned datasets, successful;
-};
 
 static void drop_dataset(struct store_write *w, int d, int e, const char *op)
 {
