@@ -17,7 +17,9 @@
  * ever appears under a final name, and concurrent writers of one hash
  * (each with its own temp file) cannot corrupt each other (omicron #7796):
  * a later rename replaces identical bytes. A dataset failing mid-write is
- * dropped from the write (and marked unhealthy if it is gone).
+ * dropped from the write (and marked unhealthy if it is gone). The temp
+ * files themselves (create, writev, write-back window, fsync, rename,
+ * drop) are writer_file.c's; struct store_write is in writer_internal.h.
  *
  * Space: a write of known length reserves it at begin (or at
  * store_write_set_expected_len). A write of unknown length reserves each
@@ -29,11 +31,8 @@
 #include "sledagent/store/writer_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -41,50 +40,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/workq.h"
-
-/*
- * Write-back is started every SYNC_WINDOW bytes and the window before it is
- * waited for: large enough that the disk queue stays full (8 MiB measured
- * 0.71 of two parallel dd's, 64 MiB 0.95), small enough that the final
- * fsync stays short.
- */
-#define SYNC_WINDOW (64ull * 1024 * 1024)
-
-static void drop_dataset(struct store_write *w, int d, int e, const char *op)
-{
-    if (w->fd[d] >= 0)
-        close(w->fd[d]);
-    w->fd[d] = -1;
-    if (w->tmp[d])
-        unlink(w->tmp[d]);
-    w->active[d] = false;
-    log_warn("store_write_dataset_dropped", "{s:s, s:s, s:s, s:s}", "sha256",
-             w->hex, "dataset", w->st->ds[d].root, "op", op, "error",
-             strerror(e));
-    if (e != ENOSPC && e != EDQUOT)
-        dataset_io_error(w->st, d, e, op);
-}
-
-static unsigned active_count(const struct store_write *w)
-{
-    unsigned n = 0;
-
-    for (int d = 0; d < STORE_DATASETS; d++)
-        n += w->active[d];
-    return n;
-}
-
-static void cleanup_files(struct store_write *w)
-{
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        if (w->fd[d] >= 0)
-            close(w->fd[d]);
-        w->fd[d] = -1;
-        if (w->tmp[d])
-            unlink(w->tmp[d]);
-        w->active[d] = false;
-    }
-}
 
 static void set_result(struct store_write *w, int reason, int rc)
 {
@@ -108,75 +63,8 @@ static void start(struct store_write *w)
             continue;
         if (w->purge[d])
             trash_purge_for_space(st, d, w->reserve[d]);
-        w->tmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
-        if (!w->tmp[d])
-            continue;
-        w->fd[d] = open(w->tmp[d], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
-        if (w->fd[d] < 0) {
-            int e = errno;
-
-            mem_free(w->tmp[d]);
-            w->tmp[d] = NULL;
-            drop_dataset(w, d, e, "create temp");
-            continue;
-        }
-        w->active[d] = true;
-        if (w->expected > 0)
-            posix_fadvise(w->fd[d], 0, w->expected, POSIX_FADV_SEQUENTIAL);
+        writer_file_create(w, d);
     }
-}
-
-static int write_iov(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
-
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        while (n > 0 && (size_t)k >= iov->iov_len) {
-            k -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + k;
-            iov->iov_len -= (size_t)k;
-        }
-    }
-    return 0;
-}
-
-/*
- * Start write-back of the new window on every dataset first, then wait
- * for and drop the older windows: both disks get their new window queued
- * before we block on either.
- */
-static void sync_progress(struct store_write *w)
-{
-    if (w->written - w->synced_to < SYNC_WINDOW)
-        return;
-    for (int d = 0; d < STORE_DATASETS; d++)
-        if (w->active[d])
-            sync_file_range(w->fd[d], (off64_t)w->synced_to,
-                            (off64_t)(w->written - w->synced_to),
-                            SYNC_FILE_RANGE_WRITE);
-    for (int d = 0; d < STORE_DATASETS && w->synced_to > w->prev_sync;
-         d++) {
-        if (!w->active[d])
-            continue;
-        sync_file_range(w->fd[d], (off64_t)w->prev_sync,
-                        (off64_t)(w->synced_to - w->prev_sync),
-                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                            SYNC_FILE_RANGE_WAIT_AFTER);
-        posix_fadvise(w->fd[d], (off_t)w->prev_sync,
-                      (off_t)(w->synced_to - w->prev_sync),
-                      POSIX_FADV_DONTNEED);
-    }
-    w->prev_sync = w->synced_to;
-    w->synced_to = w->written;
 }
 
 /*
@@ -234,15 +122,15 @@ static int grow_reservation(struct store_write *w, uint64_t len)
             fits = reserve_more(w, d, fb, len, &trash);
         }
         if (!fits)
-            drop_dataset(w, d, ENOSPC, "reserve space");
+            writer_file_drop(w, d, ENOSPC, "reserve space");
     }
-    return active_count(w) ? 0 : -1;
+    return writer_file_active_count(w) ? 0 : -1;
 }
 
 /* Hash and write everything in w->work, then empty it. */
 static void process(struct store_write *w)
 {
-    struct iovec iov[WRITER_IOV], copy[WRITER_IOV];
+    struct iovec iov[WRITER_IOV];
 
     if (w->expected < 0 && !w->finalized &&
         grow_reservation(w, evbuffer_get_length(w->work)) < 0) {
@@ -250,7 +138,7 @@ static void process(struct store_write *w)
                 "for %s past %llu bytes", w->hex,
                 (unsigned long long)w->written);
         set_result(w, WFAIL_OTHER, ERR_NOSPACE);
-        cleanup_files(w);
+        writer_file_cleanup(w);
     }
 
     while (evbuffer_get_length(w->work) > 0) {
@@ -264,27 +152,19 @@ static void process(struct store_write *w)
             if (!w->finalized)
                 sha256_update(&w->sha, iov[i].iov_base, iov[i].iov_len);
         }
-        for (int d = 0; d < STORE_DATASETS && !w->finalized; d++) {
-            int e;
-
-            if (!w->active[d])
-                continue;
-            memcpy(copy, iov, sizeof(iov[0]) * (size_t)n);
-            e = write_iov(w->fd[d], copy, n);
-            if (e < 0)
-                drop_dataset(w, d, -e, "write");
-        }
+        if (!w->finalized)
+            writer_file_write(w, iov, n);
         evbuffer_drain(w->work, len);
         w->written += len;
     }
-    if (!w->finalized && active_count(w) == 0) {
+    if (!w->finalized && writer_file_active_count(w) == 0) {
         err_set(&w->err, ERR_IO, "every dataset failed while writing %s",
                 w->hex);
         set_result(w, WFAIL_IO, ERR_IO);
-        cleanup_files(w);
+        writer_file_cleanup(w);
     }
     if (!w->finalized)
-        sync_progress(w);
+        writer_file_sync_progress(w);
 }
 
 static void finalize(struct store_write *w, bool short_body)
@@ -301,9 +181,7 @@ static void finalize(struct store_write *w, bool short_body)
         set_result(w, WFAIL_SHORT, ERR_INVAL);
         goto out;
     }
-    for (int d = 0; d < STORE_DATASETS; d++)
-        if (w->active[d] && fsync(w->fd[d]) < 0)
-            drop_dataset(w, d, errno, "fsync");
+    writer_file_fsync(w);
     if (sha256_final(&w->sha, &got) < 0) {
         err_set(&w->err, ERR_INTERNAL, "sha256 failed");
         set_result(w, WFAIL_OTHER, ERR_INTERNAL);
@@ -317,30 +195,10 @@ static void finalize(struct store_write *w, bool short_body)
         goto out;
     }
     for (int d = 0; d < STORE_DATASETS; d++) {
-        char *final;
-        int e;
         uint64_t fb = 0;
 
-        if (!w->active[d])
+        if (!w->active[d] || writer_file_commit(w, d) < 0)
             continue;
-        close(w->fd[d]);
-        w->fd[d] = -1;
-        final = dataset_path(st->ds[d].root, w->hex);
-        if (!final || rename(w->tmp[d], final) < 0) {
-            e = final ? errno : ENOMEM;
-            mem_free(final);
-            drop_dataset(w, d, e, "rename");
-            continue;
-        }
-        mem_free(final);
-        mem_free(w->tmp[d]);
-        w->tmp[d] = NULL;
-        w->active[d] = false;
-        e = dataset_fsync_dir(st->ds[d].root);
-        if (e < 0) {
-            drop_dataset(w, d, -e, "fsync dir");
-            continue;
-        }
         w->successful++;
         dataset_statfs(&fb, &st->ds[d]);
         pthread_mutex_lock(&st->mu);
@@ -359,7 +217,7 @@ static void finalize(struct store_write *w, bool short_body)
     log_info("store_artifact_written", "{s:s, s:I, s:i}", "sha256", w->hex,
              "bytes", (json_int_t)w->written, "copies", (int)w->successful);
 out:
-    cleanup_files(w);
+    writer_file_cleanup(w);
     w->datasets = store_datasets(st);
 }
 
@@ -387,7 +245,7 @@ static void write_task(void *arg)
                 err_set(&w->err, ERR_IO, "write of %s abandoned", w->hex);
                 set_result(w, WFAIL_ABORT, ERR_IO);
             }
-            cleanup_files(w);
+            writer_file_cleanup(w);
             return;
         }
         n = w->backlog_len < STORE_WRITE_BATCH ? w->backlog_len

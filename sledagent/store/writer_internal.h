@@ -19,6 +19,7 @@
 #include "sledagent/store/store_internal.h"
 
 struct evbuffer;
+struct iovec;
 
 /* iovecs taken from the backlog per writev batch */
 #define WRITER_IOV 256
@@ -59,5 +60,44 @@ struct store_write {
     struct err err;
     unsigned datasets, successful;
 };
+
+/* --- writer_file.c: the per-dataset temp files --------------------------- */
+
+/*
+ * Dataset d failed with errno e during op: close and remove its temp file,
+ * make it inactive, log; unless e is ENOSPC or EDQUOT, dataset_io_error
+ * (which may mark it unhealthy). The write's task.
+ */
+void writer_file_drop(struct store_write *w, int d, int e, const char *op);
+/* Number of datasets still taking the write. */
+unsigned writer_file_active_count(const struct store_write *w);
+/* Close and remove every temp file still open; none stays active. */
+void writer_file_cleanup(struct store_write *w);
+/*
+ * Create d's temp file in its tmp/ and make d active. On failure d stays
+ * inactive: dropped (logged, counted) if open failed, silently if the path
+ * could not be allocated. The write's task.
+ */
+void writer_file_create(struct store_write *w, int d);
+/*
+ * writev the n (<= WRITER_IOV) iovecs, unchanged, to every active temp
+ * file; a dataset whose write fails is dropped. The write's task.
+ */
+void writer_file_write(struct store_write *w, const struct iovec *iov, int n);
+/*
+ * Once w->written is a full window past the last call: queue write-back of
+ * the new window on every active file, then wait for and drop from the
+ * page cache the window before it. The write's task.
+ */
+void writer_file_sync_progress(struct store_write *w);
+/* fsync every active temp file, dropping the datasets that fail. */
+void writer_file_fsync(struct store_write *w);
+/*
+ * Close d's (active, fsynced) temp file, rename it to <root>/<hex> and
+ * fsync the directory; d is no longer active. Returns 0 when the copy is
+ * durable under its final name, -1 when d was dropped (after a failed
+ * directory fsync the renamed file stays, uncounted). The write's task.
+ */
+int writer_file_commit(struct store_write *w, int d);
 
 #endif
