@@ -23,14 +23,12 @@
  *
  * Space: a write of known length reserves it at begin (or at
  * store_write_set_expected_len). A write of unknown length reserves each
- * batch on the worker just before writing it (quota and fresh statvfs,
- * purging trash if that makes room) and drops every dataset that cannot
- * take it; with none left it fails with ERR_NOSPACE and removes its temp
- * files, so it can never eat into the reserve or pass the quota.
+ * batch on the worker just before writing it and drops every dataset that
+ * cannot take it; with none left it fails with ERR_NOSPACE and removes its
+ * temp files. The reservation rules are writer_space.c's.
  */
 #include "sledagent/store/writer_internal.h"
 
-#include <errno.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -67,73 +65,13 @@ static void start(struct store_write *w)
     }
 }
 
-/*
- * Whether dataset d can take len more bytes of w now (quota counting
- * stored, trash and reserved bytes; free space from statvfs minus the
- * reserve and the other writes' reservations); if so, reserve them.
- * Worker; takes st->mu.
- */
-static bool reserve_more(struct store_write *w, int d, uint64_t fb,
-                         uint64_t len, uint64_t *trash_out)
-{
-    struct store *st = w->st;
-    struct dataset *ds = &st->ds[d];
-    uint64_t used, others, avail;
-    bool fits;
-
-    pthread_mutex_lock(&st->mu);
-    used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
-    others = ds->reserved - w->reserve[d];
-    avail = fb > st->opts.reserve_bytes + others
-                ? fb - st->opts.reserve_bytes - others
-                : 0;
-    fits = (!store_quota(st, d) || used + len <= store_quota(st, d)) &&
-           avail >= len;
-    if (fits) {
-        ds->reserved += len;
-        w->reserve[d] += len;
-        ds->free_bytes = fb;
-    }
-    *trash_out = ds->trash_bytes;
-    pthread_mutex_unlock(&st->mu);
-    return fits;
-}
-
-/*
- * Unknown length: reserve the next len bytes on every active dataset,
- * dropping those that cannot take them. Returns 0 while one is left.
- * Worker.
- */
-static int grow_reservation(struct store_write *w, uint64_t len)
-{
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        uint64_t fb = 0, trash = 0;
-        bool fits;
-
-        if (!w->active[d])
-            continue;
-        if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
-            fb = 0;
-        fits = reserve_more(w, d, fb, len, &trash);
-        if (!fits && trash > 0) {
-            trash_purge_for_space(w->st, d, len);
-            if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
-                fb = 0;
-            fits = reserve_more(w, d, fb, len, &trash);
-        }
-        if (!fits)
-            writer_file_drop(w, d, ENOSPC, "reserve space");
-    }
-    return writer_file_active_count(w) ? 0 : -1;
-}
-
 /* Hash and write everything in w->work, then empty it. */
 static void process(struct store_write *w)
 {
     struct iovec iov[WRITER_IOV];
 
     if (w->expected < 0 && !w->finalized &&
-        grow_reservation(w, evbuffer_get_length(w->work)) < 0) {
+        writer_space_grow(w, evbuffer_get_length(w->work)) < 0) {
         err_set(&w->err, ERR_NOSPACE, "no dataset has free space or quota "
                 "for %s past %llu bytes", w->hex,
                 (unsigned long long)w->written);
@@ -287,8 +225,7 @@ static void complete(struct store_write *w)
     bool wanted;
 
     pthread_mutex_lock(&st->mu);
-    for (int d = 0; d < STORE_DATASETS; d++)
-        st->ds[d].reserved -= w->reserve[d];
+    writer_space_drop_locked(st, w);
     if (w->rc == 0) {
         st->ctr.writes_ok++;
         st->ctr.bytes_written += w->written * w->successful;
@@ -364,44 +301,6 @@ static void write_done(void *arg)
 
 /* ---- loop-thread API ---------------------------------------------------- */
 
-static int check_space_locked(struct store *st, struct store_write *w,
-                              uint64_t need)
-{
-    unsigned ok = 0;
-
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        struct dataset *ds = &st->ds[d];
-        uint64_t used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
-        uint64_t avail = ds->free_bytes > st->opts.reserve_bytes + ds->reserved
-                             ? ds->free_bytes - st->opts.reserve_bytes -
-                                   ds->reserved
-                             : 0;
-        bool fits = true, purge = false;
-
-        if (!ds->healthy)
-            continue;
-        if (store_quota(st, d) && used + need > store_quota(st, d)) {
-            if (used - ds->trash_bytes + need <= store_quota(st, d))
-                purge = true;
-            else
-                fits = false;
-        }
-        if (avail < need) {
-            if (avail + ds->trash_bytes >= need)
-                purge = true;
-            else
-                fits = false;
-        }
-        if (!fits)
-            continue;
-        w->use[d] = true;
-        w->purge[d] = purge;
-        w->reserve[d] = need;
-        ok++;
-    }
-    return ok ? 0 : -1;
-}
-
 int store_write_begin(struct store *st, struct store_write **out,
                       const struct sha256 *h, uint64_t generation,
                       int64_t expected_len, struct err *err)
@@ -447,15 +346,14 @@ int store_write_begin(struct store *st, struct store_write **out,
         rc = err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
                      (long long)expected_len,
                      (unsigned long long)st->opts.max_body_bytes);
-    else if (check_space_locked(st, w, need) < 0)
+    else if (writer_space_check_locked(st, w, need) < 0)
         rc = err_set(err, ERR_NOSPACE,
                      "no dataset has %llu bytes of free space and quota",
                      (unsigned long long)need);
     else if (st->nwrites >= st->opts.max_writes)
         rc = err_set(err, ERR_BUSY, "%u writes in flight", st->nwrites);
     if (rc == 0) {
-        for (int d = 0; d < STORE_DATASETS; d++)
-            st->ds[d].reserved += w->reserve[d];
+        writer_space_hold_locked(st, w);
         listcache_changed_locked(st); /* joins in_progress */
     }
     pthread_mutex_unlock(&st->mu);
@@ -490,9 +388,6 @@ int store_write_set_expected_len(struct store_write *w, int64_t len,
                                  struct err *err)
 {
     struct store *st = w->st;
-    bool use[STORE_DATASETS], purge[STORE_DATASETS];
-    uint64_t reserve[STORE_DATASETS];
-    bool ok;
 
     if (len < 0 || w->expected >= 0 || w->received > 0 || w->task_running)
         return err_set(err, ERR_INVAL, "the write's length is already "
@@ -501,25 +396,7 @@ int store_write_set_expected_len(struct store_write *w, int64_t len,
         return err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
                        (long long)len,
                        (unsigned long long)st->opts.max_body_bytes);
-    memcpy(use, w->use, sizeof(use));
-    memcpy(purge, w->purge, sizeof(purge));
-    memcpy(reserve, w->reserve, sizeof(reserve));
-    pthread_mutex_lock(&st->mu);
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        st->ds[d].reserved -= w->reserve[d];
-        w->use[d] = w->purge[d] = false;
-        w->reserve[d] = 0;
-    }
-    ok = check_space_locked(st, w, (uint64_t)len) == 0;
-    if (!ok) {
-        memcpy(w->use, use, sizeof(use));
-        memcpy(w->purge, purge, sizeof(purge));
-        memcpy(w->reserve, reserve, sizeof(reserve));
-    }
-    for (int d = 0; d < STORE_DATASETS; d++)
-        st->ds[d].reserved += w->reserve[d];
-    pthread_mutex_unlock(&st->mu);
-    if (!ok)
+    if (writer_space_set_len(w, (uint64_t)len) < 0)
         return err_set(err, ERR_NOSPACE, "no dataset has %lld bytes of free "
                        "space and quota", (long long)len);
     w->expected = len;

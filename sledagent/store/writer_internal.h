@@ -100,4 +100,33 @@ void writer_file_fsync(struct store_write *w);
  */
 int writer_file_commit(struct store_write *w, int d);
 
+/* --- writer_space.c: space and quota reservation ------------------------- */
+
+/*
+ * Mark in w (use, purge, reserve) every healthy dataset that can take
+ * need bytes within its quota and its free space minus the reserve (use),
+ * if necessary after purging its trash (purge too). The datasets'
+ * `reserved` is not changed (writer_space_hold_locked does that). Returns
+ * 0 if at least one dataset can, else -1. Loop thread, st->mu held.
+ */
+int writer_space_check_locked(struct store *st, struct store_write *w,
+                              uint64_t need);
+/* Add w's reservations to its datasets' `reserved`. st->mu held. */
+void writer_space_hold_locked(struct store *st, const struct store_write *w);
+/* Take w's reservations off its datasets' `reserved`. st->mu held. */
+void writer_space_drop_locked(struct store *st, const struct store_write *w);
+/*
+ * Replace w's reservations by len bytes on every dataset that can take
+ * them (writer_space_check_locked). Returns 0, or -1 with w's
+ * reservations unchanged when no dataset can. Loop thread; takes st->mu.
+ */
+int writer_space_set_len(struct store_write *w, uint64_t len);
+/*
+ * Unknown length: reserve the next len bytes on every active dataset
+ * (quota and a fresh statvfs; the trash purged once if that may make
+ * room), dropping those that cannot take them. Returns 0 while one is
+ * left, else -1. The write's task; takes st->mu.
+ */
+int writer_space_grow(struct store_write *w, uint64_t len);
+
 #endif
