@@ -118,6 +118,33 @@ out:
     return rc;
 }
 
+/*
+ * fsync the copy (dfd), rename tmp to final on dataset dst, fsync the
+ * directory and record the copy of h (total bytes) in the inventory.
+ * Returns 0, ERR_IO or ERR_NOMEM. Worker, no lock held.
+ */
+static int commit_copy(struct store *st, const struct sha256 *h, int dst,
+                       int dfd, const char *tmp, const char *final,
+                       uint64_t total, struct err *err)
+{
+    int rc, e;
+
+    if (fsync(dfd) < 0 || rename(tmp, final) < 0) {
+        dataset_io_error(st, dst, errno, "repair commit");
+        return err_set(err, ERR_IO, "commit %s: %s", final, strerror(errno));
+    }
+    e = dataset_fsync_dir(st->ds[dst].root);
+    if (e < 0)
+        return err_set(err, ERR_IO, "fsync %s: %s", st->ds[dst].root,
+                       strerror(-e));
+    pthread_mutex_lock(&st->mu);
+    rc = inventory_set_locked(st, h, dst, total, true);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0)
+        err_set(err, rc, "repair: out of memory");
+    return rc;
+}
+
 int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
                 struct err *err)
 {
@@ -176,24 +203,9 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
         rc = err_set(err, ERR_VERIFY, "source copy %s is corrupt", spath);
         goto out;
     }
-    if (fsync(dfd) < 0 || rename(tmp, final) < 0) {
-        dataset_io_error(st, dst, errno, "repair commit");
-        rc = err_set(err, ERR_IO, "commit %s: %s", final, strerror(errno));
+    rc = commit_copy(st, h, dst, dfd, tmp, final, total, err);
+    if (rc < 0)
         goto out;
-    }
-    e = dataset_fsync_dir(st->ds[dst].root);
-    if (e < 0) {
-        rc = err_set(err, ERR_IO, "fsync %s: %s", st->ds[dst].root,
-                     strerror(-e));
-        goto out;
-    }
-    pthread_mutex_lock(&st->mu);
-    rc = inventory_set_locked(st, h, dst, total, true);
-    pthread_mutex_unlock(&st->mu);
-    if (rc < 0) {
-        err_set(err, rc, "repair: out of memory");
-        goto out;
-    }
     log_info("store_artifact_repaired", "{s:s, s:s, s:s}", "sha256", hex,
              "from", st->ds[src].root, "to", st->ds[dst].root);
 out:
