@@ -17,23 +17,20 @@
  * ever appears under a final name, and concurrent writers of one hash
  * (each with its own temp file) cannot corrupt each other (omicron #7796):
  * a later rename replaces identical bytes. A dataset failing mid-write is
- * dropped from the write (and marked unhealthy if it is gone).
+ * dropped from the write (and marked unhealthy if it is gone). The temp
+ * files themselves (create, writev, write-back window, fsync, rename,
+ * drop) are writer_file.c's; struct store_write is in writer_internal.h.
  *
  * Space: a write of known length reserves it at begin (or at
  * store_write_set_expected_len). A write of unknown length reserves each
- * batch on the worker just before writing it (quota and fresh statvfs,
- * purging trash if that makes room) and drops every dataset that cannot
- * take it; with none left it fails with ERR_NOSPACE and removes its temp
- * files, so it can never eat into the reserve or pass the quota.
+ * batch on the worker just before writing it and drops every dataset that
+ * cannot take it; with none left it fails with ERR_NOSPACE and removes its
+ * temp files. The reservation rules are writer_space.c's.
  */
-#include "sledagent/store/store_internal.h"
+#include "sledagent/store/writer_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -41,88 +38,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/workq.h"
-
-/*
- * Write-back is started every SYNC_WINDOW bytes and the window before it is
- * waited for: large enough that the disk queue stays full (8 MiB measured
- * 0.71 of two parallel dd's, 64 MiB 0.95), small enough that the final
- * fsync stays short.
- */
-#define SYNC_WINDOW (64ull * 1024 * 1024)
-#define WRITER_IOV 256
-
-struct store_write {
-    struct store_write *next, *prev; /* st->writes (loop thread) */
-    struct store *st;
-    struct sha256 h;
-    char hex[SHA256_HEX_LEN + 1];
-    int64_t expected;
-    /* loop thread */
-    store_flow_fn flow;
-    void *flow_arg;
-    bool paused, task_running, finish_req, aborted, toobig;
-    bool failed; /* the worker failed it before finish/abort (no space) */
-    store_write_done_fn cb;
-    void *cb_arg;
-    uint64_t received;
-    uint64_t reserve[STORE_DATASETS];
-    bool use[STORE_DATASETS], purge[STORE_DATASETS];
-    /* shared with the worker, under mu */
-    pthread_mutex_t mu;
-    struct evbuffer *backlog;
-    size_t backlog_len;
-    bool stop, stop_toobig, finish_flag, short_body, paused_shared;
-    /* worker side (one task at a time) */
-    bool started;
-    struct sha256_ctx sha;
-    struct evbuffer *work;
-    int fd[STORE_DATASETS];
-    char *tmp[STORE_DATASETS];
-    bool active[STORE_DATASETS];
-    uint64_t written, synced_to, prev_sync;
-    /* result, written by the worker before finalized is set */
-    bool finalized;
-    int rc;
-    int reason;
-    struct err err;
-    unsigned datasets, successful;
-};
-
-/* Closes and removes dataset d's temp file; d takes no further part. */
-static void discard_file(struct store_write *w, int d)
-{
-    if (w->fd[d] >= 0)
-        close(w->fd[d]);
-    w->fd[d] = -1;
-    if (w->tmp[d])
-        unlink(w->tmp[d]);
-    w->active[d] = false;
-}
-
-static void drop_dataset(struct store_write *w, int d, int e, const char *op)
-{
-    discard_file(w, d);
-    log_warn("store_write_dataset_dropped", "{s:s, s:s, s:s, s:s}", "sha256",
-             w->hex, "dataset", w->st->ds[d].root, "op", op, "error",
-             strerror(e));
-    if (e != ENOSPC && e != EDQUOT)
-        dataset_io_error(w->st, d, e, op);
-}
-
-static unsigned active_count(const struct store_write *w)
-{
-    unsigned n = 0;
-
-    for (int d = 0; d < STORE_DATASETS; d++)
-        n += w->active[d];
-    return n;
-}
-
-static void cleanup_files(struct store_write *w)
-{
-    for (int d = 0; d < STORE_DATASETS; d++)
-        discard_file(w, d);
-}
 
 static void set_result(struct store_write *w, int reason, int rc)
 {
@@ -146,149 +61,22 @@ static void start(struct store_write *w)
             continue;
         if (w->purge[d])
             trash_purge_for_space(st, d, w->reserve[d]);
-        w->tmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
-        if (!w->tmp[d])
-            continue;
-        w->fd[d] = open(w->tmp[d], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
-        if (w->fd[d] < 0) {
-            int e = errno;
-
-            mem_free(w->tmp[d]);
-            w->tmp[d] = NULL;
-            drop_dataset(w, d, e, "create temp");
-            continue;
-        }
-        w->active[d] = true;
-        if (w->expected > 0)
-            posix_fadvise(w->fd[d], 0, w->expected, POSIX_FADV_SEQUENTIAL);
+        writer_file_create(w, d);
     }
-}
-
-static int write_iov(int fd, struct iovec *iov, int n)
-{
-    while (n > 0) {
-        ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
-
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -errno;
-        while (n > 0 && (size_t)k >= iov->iov_len) {
-            k -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + k;
-            iov->iov_len -= (size_t)k;
-        }
-    }
-    return 0;
-}
-
-/*
- * Start write-back of the new window on every dataset first, then wait
- * for and drop the older windows: both disks get their new window queued
- * before we block on either.
- */
-static void sync_progress(struct store_write *w)
-{
-    if (w->written - w->synced_to < SYNC_WINDOW)
-        return;
-    for (int d = 0; d < STORE_DATASETS; d++)
-        if (w->active[d])
-            sync_file_range(w->fd[d], (off64_t)w->synced_to,
-                            (off64_t)(w->written - w->synced_to),
-                            SYNC_FILE_RANGE_WRITE);
-    for (int d = 0; d < STORE_DATASETS && w->synced_to > w->prev_sync;
-         d++) {
-        if (!w->active[d])
-            continue;
-        sync_file_range(w->fd[d], (off64_t)w->prev_sync,
-                        (off64_t)(w->synced_to - w->prev_sync),
-                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                            SYNC_FILE_RANGE_WAIT_AFTER);
-        posix_fadvise(w->fd[d], (off_t)w->prev_sync,
-                      (off_t)(w->synced_to - w->prev_sync),
-                      POSIX_FADV_DONTNEED);
-    }
-    w->prev_sync = w->synced_to;
-    w->synced_to = w->written;
-}
-
-/*
- * Whether dataset d can take len more bytes of w now (quota counting
- * stored, trash and reserved bytes; free space from statvfs minus the
- * reserve and the other writes' reservations); if so, reserve them.
- * Worker; takes st->mu.
- */
-static bool reserve_more(struct store_write *w, int d, uint64_t fb,
-                         uint64_t len, uint64_t *trash_out)
-{
-    struct store *st = w->st;
-    struct dataset *ds = &st->ds[d];
-    uint64_t used, others, avail;
-    bool fits;
-
-    pthread_mutex_lock(&st->mu);
-    used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
-    others = ds->reserved - w->reserve[d];
-    avail = fb > st->opts.reserve_bytes + others
-                ? fb - st->opts.reserve_bytes - others
-                : 0;
-    fits = (!store_quota(st, d) || used + len <= store_quota(st, d)) &&
-           avail >= len;
-    if (fits) {
-        ds->reserved += len;
-        w->reserve[d] += len;
-        ds->free_bytes = fb;
-    }
-    *trash_out = ds->trash_bytes;
-    pthread_mutex_unlock(&st->mu);
-    return fits;
-}
-
-/*
- * Unknown length: reserve the next len bytes on every active dataset,
- * dropping those that cannot take them. Returns 0 while one is left.
- * Worker.
- */
-static int grow_reservation(struct store_write *w, uint64_t len)
-{
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        uint64_t fb = 0, trash = 0;
-        bool fits;
-
-        if (!w->active[d])
-            continue;
-        if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
-            fb = 0;
-        fits = reserve_more(w, d, fb, len, &trash);
-        if (!fits && trash > 0) {
-            trash_purge_for_space(w->st, d, len);
-            if (dataset_statfs(&fb, &w->st->ds[d]) < 0)
-                fb = 0;
-            fits = reserve_more(w, d, fb, len, &trash);
-        }
-        if (!fits)
-            drop_dataset(w, d, ENOSPC, "reserve space");
-    }
-    return active_count(w) ? 0 : -1;
 }
 
 /* Hash and write everything in w->work, then empty it. */
 static void process(struct store_write *w)
 {
-    struct iovec iov[WRITER_IOV], copy[WRITER_IOV];
+    struct iovec iov[WRITER_IOV];
 
     if (w->expected < 0 && !w->finalized &&
-        grow_reservation(w, evbuffer_get_length(w->work)) < 0) {
+        writer_space_grow(w, evbuffer_get_length(w->work)) < 0) {
         err_set(&w->err, ERR_NOSPACE, "no dataset has free space or quota "
                 "for %s past %llu bytes", w->hex,
                 (unsigned long long)w->written);
         set_result(w, WFAIL_OTHER, ERR_NOSPACE);
-        cleanup_files(w);
+        writer_file_cleanup(w);
     }
 
     while (evbuffer_get_length(w->work) > 0) {
@@ -302,27 +90,19 @@ static void process(struct store_write *w)
             if (!w->finalized)
                 sha256_update(&w->sha, iov[i].iov_base, iov[i].iov_len);
         }
-        for (int d = 0; d < STORE_DATASETS && !w->finalized; d++) {
-            int e;
-
-            if (!w->active[d])
-                continue;
-            memcpy(copy, iov, sizeof(iov[0]) * (size_t)n);
-            e = write_iov(w->fd[d], copy, n);
-            if (e < 0)
-                drop_dataset(w, d, -e, "write");
-        }
+        if (!w->finalized)
+            writer_file_write(w, iov, n);
         evbuffer_drain(w->work, len);
         w->written += len;
     }
-    if (!w->finalized && active_count(w) == 0) {
+    if (!w->finalized && writer_file_active_count(w) == 0) {
         err_set(&w->err, ERR_IO, "every dataset failed while writing %s",
                 w->hex);
         set_result(w, WFAIL_IO, ERR_IO);
-        cleanup_files(w);
+        writer_file_cleanup(w);
     }
     if (!w->finalized)
-        sync_progress(w);
+        writer_file_sync_progress(w);
 }
 
 static void finalize(struct store_write *w, bool short_body)
@@ -339,9 +119,7 @@ static void finalize(struct store_write *w, bool short_body)
         set_result(w, WFAIL_SHORT, ERR_INVAL);
         goto out;
     }
-    for (int d = 0; d < STORE_DATASETS; d++)
-        if (w->active[d] && fsync(w->fd[d]) < 0)
-            drop_dataset(w, d, errno, "fsync");
+    writer_file_fsync(w);
     if (sha256_final(&w->sha, &got) < 0) {
         err_set(&w->err, ERR_INTERNAL, "sha256 failed");
         set_result(w, WFAIL_OTHER, ERR_INTERNAL);
@@ -355,30 +133,10 @@ static void finalize(struct store_write *w, bool short_body)
         goto out;
     }
     for (int d = 0; d < STORE_DATASETS; d++) {
-        char *final;
-        int e;
         uint64_t fb = 0;
 
-        if (!w->active[d])
+        if (!w->active[d] || writer_file_commit(w, d) < 0)
             continue;
-        close(w->fd[d]);
-        w->fd[d] = -1;
-        final = dataset_path(st->ds[d].root, w->hex);
-        if (!final || rename(w->tmp[d], final) < 0) {
-            e = final ? errno : ENOMEM;
-            mem_free(final);
-            drop_dataset(w, d, e, "rename");
-            continue;
-        }
-        mem_free(final);
-        mem_free(w->tmp[d]);
-        w->tmp[d] = NULL;
-        w->active[d] = false;
-        e = dataset_fsync_dir(st->ds[d].root);
-        if (e < 0) {
-            drop_dataset(w, d, -e, "fsync dir");
-            continue;
-        }
         w->successful++;
         dataset_statfs(&fb, &st->ds[d]);
         pthread_mutex_lock(&st->mu);
@@ -397,7 +155,7 @@ static void finalize(struct store_write *w, bool short_body)
     log_info("store_artifact_written", "{s:s, s:I, s:i}", "sha256", w->hex,
              "bytes", (json_int_t)w->written, "copies", (int)w->successful);
 out:
-    cleanup_files(w);
+    writer_file_cleanup(w);
     w->datasets = store_datasets(st);
 }
 
@@ -425,7 +183,7 @@ static void write_task(void *arg)
                 err_set(&w->err, ERR_IO, "write of %s abandoned", w->hex);
                 set_result(w, WFAIL_ABORT, ERR_IO);
             }
-            cleanup_files(w);
+            writer_file_cleanup(w);
             return;
         }
         n = w->backlog_len < STORE_WRITE_BATCH ? w->backlog_len
@@ -467,8 +225,7 @@ static void complete(struct store_write *w)
     bool wanted;
 
     pthread_mutex_lock(&st->mu);
-    for (int d = 0; d < STORE_DATASETS; d++)
-        st->ds[d].reserved -= w->reserve[d];
+    writer_space_drop_locked(st, w);
     if (w->rc == 0) {
         st->ctr.writes_ok++;
         st->ctr.bytes_written += w->written * w->successful;
@@ -544,44 +301,6 @@ static void write_done(void *arg)
 
 /* ---- loop-thread API ---------------------------------------------------- */
 
-static int check_space_locked(struct store *st, struct store_write *w,
-                              uint64_t need)
-{
-    unsigned ok = 0;
-
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        struct dataset *ds = &st->ds[d];
-        uint64_t used = ds->artifact_bytes + ds->trash_bytes + ds->reserved;
-        uint64_t avail = ds->free_bytes > st->opts.reserve_bytes + ds->reserved
-                             ? ds->free_bytes - st->opts.reserve_bytes -
-                                   ds->reserved
-                             : 0;
-        bool fits = true, purge = false;
-
-        if (!ds->healthy)
-            continue;
-        if (store_quota(st, d) && used + need > store_quota(st, d)) {
-            if (used - ds->trash_bytes + need <= store_quota(st, d))
-                purge = true;
-            else
-                fits = false;
-        }
-        if (avail < need) {
-            if (avail + ds->trash_bytes >= need)
-                purge = true;
-            else
-                fits = false;
-        }
-        if (!fits)
-            continue;
-        w->use[d] = true;
-        w->purge[d] = purge;
-        w->reserve[d] = need;
-        ok++;
-    }
-    return ok ? 0 : -1;
-}
-
 int store_write_begin(struct store *st, struct store_write **out,
                       const struct sha256 *h, uint64_t generation,
                       int64_t expected_len, struct err *err)
@@ -627,15 +346,14 @@ int store_write_begin(struct store *st, struct store_write **out,
         rc = err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
                      (long long)expected_len,
                      (unsigned long long)st->opts.max_body_bytes);
-    else if (check_space_locked(st, w, need) < 0)
+    else if (writer_space_check_locked(st, w, need) < 0)
         rc = err_set(err, ERR_NOSPACE,
                      "no dataset has %llu bytes of free space and quota",
                      (unsigned long long)need);
     else if (st->nwrites >= st->opts.max_writes)
         rc = err_set(err, ERR_BUSY, "%u writes in flight", st->nwrites);
     if (rc == 0) {
-        for (int d = 0; d < STORE_DATASETS; d++)
-            st->ds[d].reserved += w->reserve[d];
+        writer_space_hold_locked(st, w);
         listcache_changed_locked(st); /* joins in_progress */
     }
     pthread_mutex_unlock(&st->mu);
@@ -670,9 +388,6 @@ int store_write_set_expected_len(struct store_write *w, int64_t len,
                                  struct err *err)
 {
     struct store *st = w->st;
-    bool use[STORE_DATASETS], purge[STORE_DATASETS];
-    uint64_t reserve[STORE_DATASETS];
-    bool ok;
 
     if (len < 0 || w->expected >= 0 || w->received > 0 || w->task_running)
         return err_set(err, ERR_INVAL, "the write's length is already "
@@ -681,25 +396,7 @@ int store_write_set_expected_len(struct store_write *w, int64_t len,
         return err_set(err, ERR_TOOBIG, "%lld bytes is over the %llu cap",
                        (long long)len,
                        (unsigned long long)st->opts.max_body_bytes);
-    memcpy(use, w->use, sizeof(use));
-    memcpy(purge, w->purge, sizeof(purge));
-    memcpy(reserve, w->reserve, sizeof(reserve));
-    pthread_mutex_lock(&st->mu);
-    for (int d = 0; d < STORE_DATASETS; d++) {
-        st->ds[d].reserved -= w->reserve[d];
-        w->use[d] = w->purge[d] = false;
-        w->reserve[d] = 0;
-    }
-    ok = check_space_locked(st, w, (uint64_t)len) == 0;
-    if (!ok) {
-        memcpy(w->use, use, sizeof(use));
-        memcpy(w->purge, purge, sizeof(purge));
-        memcpy(w->reserve, reserve, sizeof(reserve));
-    }
-    for (int d = 0; d < STORE_DATASETS; d++)
-        st->ds[d].reserved += w->reserve[d];
-    pthread_mutex_unlock(&st->mu);
-    if (!ok)
+    if (writer_space_set_len(w, (uint64_t)len) < 0)
         return err_set(err, ERR_NOSPACE, "no dataset has %lld bytes of free "
                        "space and quota", (long long)len);
     w->expected = len;
