@@ -213,7 +213,7 @@ int httpd_parse_head(struct httpd_head *out, const char *data, size_t len,
     rc = httpd_parse_scan(&head_len, data, len, err);
     if (rc < 0)
         return rc;
-    if (head_len != len)
+    if (head_len == 0 || head_len != len)
         return err_set(err, ERR_INVAL, "not exactly one request head");
     /* A NUL used to end the head early for a C-string parser (and let the
      * rest, a Content-Length say, be read as a second request). */
