@@ -7,6 +7,7 @@
  */
 #include "common/httpd_parse.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -209,7 +210,8 @@ int httpd_parse_head(struct httpd_head *out, const char *data, size_t len,
     size_t head_len;
     int rc;
 
-    memset(out, 0, sizeof(*out));
+    /* Not the slot arrays (1 KiB): only their first nhdr entries count. */
+    memset(out, 0, offsetof(struct httpd_head, name));
     rc = httpd_parse_scan(&head_len, data, len, err);
     if (rc < 0)
         return rc;

@@ -36,7 +36,8 @@ struct httpd_span {
     uint32_t len;
 };
 
-/* A parsed request head (a plain value; zeroed by httpd_parse_head). */
+/* A parsed request head (a plain value). httpd_parse_head zeroes it up to
+ * the slot arrays, of which the first nhdr entries are set. */
 struct httpd_head {
     size_t len;                   /* head bytes, the final CRLFCRLF included */
     enum httpd_method method;     /* 0 until the request line was accepted */
