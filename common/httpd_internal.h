@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_parse.h"
 #include "common/httpd_route.h"
 
 struct bufferevent;
@@ -19,8 +20,6 @@ struct evconnlistener;
 struct httpd_conn;
 
 enum body_mode { BODY_BUFFER = 0, BODY_STREAM, BODY_REJECTED };
-
-#define HTTPD_MAX_HEADERS 64
 
 /*
  * Lingering close: after the reply to a request whose body was not read

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * httpd_stream: connections of the httpd server (see httpd.h for why this
- * is not evhttp): accept, parse the request line and headers (at most
+ * is not evhttp): accept, hand the request head to httpd_parse (at most
  * LIMIT_HTTP_HEADERS), route at header time, read Content-Length bodies
  * into a bounded buffer or stream them to a callback with pause/resume
  * backpressure, write replies (file segments stay zero-copy), keep-alive,
@@ -34,7 +34,6 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/parse.h"
 
 /*
  * Bytes handed to one writev/sendfile (libevent's default is 16 KiB): a
@@ -168,81 +167,6 @@ void httpd_req_pause_read(struct httpd_req *r, bool pause)
     }
 }
 
-static enum httpd_method method_of(const char *m)
-{
-    static const struct { const char *s; enum httpd_method m; } t[] = {
-        {"GET", HTTPD_GET}, {"HEAD", HTTPD_HEAD}, {"PUT", HTTPD_PUT},
-        {"POST", HTTPD_POST}, {"DELETE", HTTPD_DELETE}};
-
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (strcmp(m, t[i].s) == 0)
-            return t[i].m;
-    return HTTPD_OTHER;
-}
-
-/* Parse the head (NUL-terminated, CRLFs inside) into r. 0 or ERR_INVAL. */
-static int parse_head(struct httpd_req *r, struct err *err)
-{
-    char *p = r->head_text, *eol, *sp1, *sp2, *target, *q;
-
-    eol = strstr(p, "\r\n");
-    if (!eol)
-        return err_set(err, ERR_INVAL, "bad request line");
-    *eol = '\0';
-    if (strpbrk(p, "\r\n\t"))
-        return err_set(err, ERR_INVAL, "bad request line");
-    sp1 = strchr(p, ' ');
-    sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    if (!sp1 || !sp2 || strchr(sp2 + 1, ' '))
-        return err_set(err, ERR_INVAL, "bad request line");
-    *sp1 = '\0';
-    *sp2 = '\0';
-    if (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0)
-        return err_set(err, ERR_INVAL, "unsupported HTTP version");
-    r->http10 = strcmp(sp2 + 1, "HTTP/1.0") == 0;
-    r->method_name = p;
-    r->method = method_of(p);
-    r->head = r->method == HTTPD_HEAD;
-    target = sp1 + 1;
-    if (target[0] != '/')
-        return err_set(err, ERR_INVAL, "request target must be a path");
-    q = strchr(target, '?');
-    if (q) {
-        *q = '\0';
-        r->query = q + 1;
-    }
-    r->path = target;
-    p = eol + 2;
-    while (*p) {
-        char *colon, *v, *end;
-
-        eol = strstr(p, "\r\n");
-        if (!eol || eol == p)
-            break; /* the empty line ending the head */
-        *eol = '\0';
-        /* A bare CR or LF would let two parsers see different headers. */
-        if (strpbrk(p, "\r\n"))
-            return err_set(err, ERR_INVAL, "bare CR or LF in a header line");
-        colon = strchr(p, ':');
-        if (!colon || colon == p || r->nhdr == HTTPD_MAX_HEADERS)
-            return err_set(err, ERR_INVAL, "bad or too many header lines");
-        *colon = '\0';
-        if (strcspn(p, " \t") != strlen(p))
-            return err_set(err, ERR_INVAL, "bad header name");
-        v = colon + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        end = v + strlen(v);
-        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-            *--end = '\0';
-        r->hname[r->nhdr] = p;
-        r->hval[r->nhdr] = v;
-        r->nhdr++;
-        p = eol + 2;
-    }
-    return 0;
-}
-
 static void dispatch(struct httpd_conn *c)
 {
     struct httpd_req *r = c->r;
@@ -319,25 +243,31 @@ static void bad_head(struct httpd_conn *c, int status, const char *msg)
     dispatch(c);
 }
 
-/* Whether line[0..n) (up to its LF) can be "METHOD /target HTTP/1.x\r". */
-static bool request_line_ok(const char *line, size_t n)
+/* A request field at the parser's offsets, NUL-terminated in place (the
+ * byte after a field is a delimiter, never part of another field). */
+static const char *field(struct httpd_req *r, struct httpd_span s)
 {
-    const char *sp1, *sp2, *end = line + n;
+    r->head_text[s.off + s.len] = '\0';
+    return r->head_text + s.off;
+}
 
-    if (n < 2 || line[n - 1] != '\r')
-        return false;
-    end--;
-    sp1 = memchr(line, ' ', (size_t)(end - line));
-    if (!sp1 || sp1 == line)
-        return false;
-    for (const char *p = line; p < sp1; p++)
-        if (*p < 'A' || *p > 'Z')
-            return false;
-    sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
-    if (!sp2 || sp1[1] != '/' || memchr(sp2 + 1, ' ', (size_t)(end - sp2 - 1)))
-        return false;
-    return end - sp2 - 1 == 8 && (memcmp(sp2 + 1, "HTTP/1.1", 8) == 0 ||
-                                  memcmp(sp2 + 1, "HTTP/1.0", 8) == 0);
+/* Point r's request fields into its head_text (nothing before the request
+ * line was accepted; the headers before a refused one after). */
+static void req_fill(struct httpd_req *r, const struct httpd_head *ph)
+{
+    if (!ph->method)
+        return;
+    r->http10 = ph->http10;
+    r->method = ph->method;
+    r->head = ph->method == HTTPD_HEAD;
+    r->method_name = field(r, ph->method_name);
+    r->path = field(r, ph->path);
+    r->query = ph->has_query ? field(r, ph->query) : NULL;
+    for (unsigned i = 0; i < ph->nhdr; i++) {
+        r->hname[i] = field(r, ph->name[i]);
+        r->hval[i] = field(r, ph->value[i]);
+    }
+    r->nhdr = ph->nhdr;
 }
 
 static void start_request(struct httpd_conn *c, size_t head_len)
@@ -345,9 +275,9 @@ static void start_request(struct httpd_conn *c, size_t head_len)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct httpd_req *r = req_new(c, head_len);
     struct err err = ERR_INIT;
+    struct httpd_head ph;
     const char *v;
-    uint64_t clen = 0;
-    int crc;
+    int prc;
 
     if (!r) {
         conn_free(c);
@@ -355,14 +285,12 @@ static void start_request(struct httpd_conn *c, size_t head_len)
     }
     evbuffer_remove(in, r->head_text, head_len);
     r->head_text[head_len] = '\0';
-    /*
-     * The head is parsed as C strings: a NUL would silently end it and the
-     * rest (a Content-Length, say) would be read as a second request.
-     */
-    if (memchr(r->head_text, '\0', head_len))
-        err_set(&err, ERR_INVAL, "NUL byte in the request head");
-    if (err.code || parse_head(r, &err) < 0) {
+    prc = httpd_parse_head(&ph, r->head_text, head_len, &err);
+    req_fill(r, &ph);
+    if (prc < 0) {
+        /* Also a Transfer-Encoding or a bad or second Content-Length. */
         httpd_req_reject(r, &err);
+        r->reject_status = httpd_parse_status(prc);
         c->close_after = true;
         c->linger = true;
         c->linger_left = HTTPD_LINGER_MAX_BYTES;
@@ -373,17 +301,7 @@ static void start_request(struct httpd_conn *c, size_t head_len)
     if ((v && strcasecmp(v, "close") == 0) ||
         (r->http10 && !(v && strcasecmp(v, "keep-alive") == 0)))
         c->close_after = true;
-    crc = httpd_req_content_length(r, &clen);
-    if (httpd_req_header(r, "Transfer-Encoding")) {
-        bad_request(c, ERR_INVAL, "Transfer-Encoding is not supported; "
-                                  "send the body with a Content-Length");
-        return;
-    }
-    if (crc == ERR_INVAL) {
-        bad_request(c, ERR_INVAL, "bad Content-Length");
-        return;
-    }
-    r->body_len = crc == 0 ? clen : 0;
+    r->body_len = ph.content_length;
     httpd__route_headers(r);
     if (r->mode == BODY_REJECTED) {
         /* The body (if any) is never read: reply and close. */
@@ -448,22 +366,34 @@ static void read_body(struct httpd_conn *c)
 }
 
 /*
- * Whether the first line of in is a possible request line, or not
- * complete yet (so a garbage line is refused at once rather than after
- * the idle timeout or the head limit). Empty lines before a request are
- * tolerated by RFC 9112 but not sent by our clients: refused too.
+ * Whether the input of c starts with a complete head (its length in
+ * *head_len). An early refusal (431 over LIMIT_HTTP_HEADERS, 400 for a
+ * malformed request line as soon as it is in) is replied here, so a
+ * garbage line is refused at once rather than after the idle timeout.
  */
-static bool first_line_ok(struct evbuffer *in)
+static bool head_ready(struct httpd_conn *c, size_t *head_len)
 {
-    struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, NULL);
-    char line[LIMIT_HTTP_HEADERS];
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t n = evbuffer_get_length(in);
+    struct err err = ERR_INIT;
+    const char *data;
+    int rc;
 
-    if (lf.pos < 0)
-        return true;
-    if ((size_t)lf.pos > sizeof(line))
+    if (n == 0)
         return false;
-    evbuffer_copyout(in, line, (size_t)lf.pos);
-    return request_line_ok(line, (size_t)lf.pos);
+    if (n > HTTPD_PARSE_SCAN_MAX)
+        n = HTTPD_PARSE_SCAN_MAX;
+    data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+    if (!data) {
+        conn_free(c);
+        return false;
+    }
+    rc = httpd_parse_scan(head_len, data, n, &err);
+    if (rc < 0) {
+        bad_head(c, httpd_parse_status(rc), err.msg);
+        return false;
+    }
+    return *head_len > 0;
 }
 
 static void conn_process(struct httpd_conn *c)
@@ -472,25 +402,11 @@ static void conn_process(struct httpd_conn *c)
 
     for (;;) {
         if (c->state == C_HEAD) {
-            struct evbuffer_ptr pos;
+            size_t head_len = 0;
 
-            if (evbuffer_get_length(in) == 0)
+            if (!head_ready(c, &head_len))
                 return;
-            pos = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-            if ((pos.pos < 0 &&
-                 evbuffer_get_length(in) > LIMIT_HTTP_HEADERS) ||
-                (pos.pos >= 0 &&
-                 (size_t)pos.pos + 4 > LIMIT_HTTP_HEADERS)) {
-                bad_head(c, 431, "request head over the 16 KiB limit");
-                return;
-            }
-            if (!first_line_ok(in)) {
-                bad_head(c, 400, "malformed request line");
-                return;
-            }
-            if (pos.pos < 0)
-                return;
-            start_request(c, (size_t)pos.pos + 4);
+            start_request(c, head_len);
             continue;
         }
         if (c->state == C_BODY) {

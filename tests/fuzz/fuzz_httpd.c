@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * fuzz_httpd: harness for the HTTP/1.1 request parser of common/httpd*.c
- * (request line, headers, Content-Length, keep-alive, buffered, streamed
- * and rejected bodies). The parser is internal to httpd_stream.c and only
- * fed by accepted connections, so the harness drives the public API: one
+ * fuzz_httpd: harness for the connections of common/httpd_stream.c
+ * (request heads as the connection reads them, Content-Length, keep-alive,
+ * buffered, streamed and rejected bodies, replies). The head parser itself
+ * (common/httpd_parse.c) has a direct, much faster harness,
+ * fuzz_httpd_parse; this one drives the public API: one
  * server on 127.0.0.1 (port 0) for the whole run, and per input one TCP
  * connection that sends the input and reads until the server is idle or
  * closes. Handlers choose by path: /stream streams the body (a chunk

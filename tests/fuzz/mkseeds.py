@@ -196,6 +196,54 @@ def http():
     put("httpd", "bare_lf", b"GET / HTTP/1.1\nHost: x\n\n")
 
 
+def http_parse():
+    """Request heads for fuzz_httpd_parse: good ones, and one reproducer
+    per strict check of common/httpd_parse.c (each must be refused)."""
+    def req(name, text):
+        put("httpd_parse", name, text.replace("\n", "\r\n").encode())
+    req("get", "GET /sha/%s?generation=5 HTTP/1.1\nHost: x\nX-Trim: \t a b \t\n\n" % ("ab" * 32))
+    req("head_10", "HEAD /? HTTP/1.0\nConnection: keep-alive\nX-Empty:\n\n")
+    req("put_clen", "PUT /a HTTP/1.1\nContent-Length: 18446744073709551615\n\nbody")
+    req("other_method", "PATCH /x?a=b?c HTTP/1.1\nX::v:\n\n")
+    req("max_headers", "GET / HTTP/1.1\n" + "".join("H%d: v\n" % i for i in range(64)) + "\n")
+    req("too_many_headers", "GET / HTTP/1.1\n" + "".join("H%d: v\n" % i for i in range(65)) + "\n")
+    req("partial", "GET / HTTP/1.1\nHost: x\n")
+    req("trailing_bytes", "GET /a HTTP/1.1\n\nGET /b HTTP/1.1\n\n")
+    put("httpd_parse", "nul", b"GET / HTTP/1.1\r\nX: a\0b\r\n\r\n")
+    put("httpd_parse", "nul_request_line", b"GET /\0 HTTP/1.1\r\n\r\n")
+    put("httpd_parse", "bare_cr", b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n")
+    put("httpd_parse", "bare_cr_request_line", b"GET /a\rb HTTP/1.1\r\n\r\n")
+    put("httpd_parse", "bare_lf", b"GET / HTTP/1.1\r\nX: a\nY: b\r\n\r\n")
+    put("httpd_parse", "bare_lf_request_line", b"GET / HTTP/1.1\nHost: x\n\n")
+    req("dup_clen", "PUT / HTTP/1.1\nContent-Length: 5\ncontent-length: 6\n\n")
+    req("dup_clen_same", "PUT / HTTP/1.1\nContent-Length: 5\nContent-Length: 5\n\n")
+    req("bad_clen", "PUT / HTTP/1.1\nContent-Length: 01\n\n")
+    req("clen_te", "POST / HTTP/1.1\nContent-Length: 5\nTransfer-Encoding: chunked\n\n")
+    req("chunked", "POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n0\n\n")
+    req("obs_fold", "GET / HTTP/1.1\nX: a\n b\n\n")
+    req("obs_fold_tab", "GET / HTTP/1.1\nX: a\n\tY: b\n\n")
+    req("bad_header_name", "GET / HTTP/1.1\nBad Name: v\n\n")
+    req("no_colon", "GET / HTTP/1.1\nNoColon\n\n")
+    req("head_over_16k", "GET / HTTP/1.1\nX-Pad: " + "a" * 16384 + "\n\n")
+    req("no_end_over_16k", "GET / HTTP/1.1\nX-Pad: " + "a" * 16384)
+    req("bad_request_line", "get /x HTTP/1.1\n\n")
+    req("bad_version", "GET / HTTP/2.0\n\n")
+    req("absolute_target", "GET http://x/ HTTP/1.1\n\n")
+    req("asterisk_target", "OPTIONS * HTTP/1.1\n\n")
+    req("extra_space", "GET / x HTTP/1.1\n\n")
+    req("empty_line_first", "\nGET / HTTP/1.1\n\n")
+    put("httpd_parse", "tab_request_line", b"GET /a\tb HTTP/1.1\r\n\r\n")
+    # The two request-smuggling findings of fuzz_httpd (docs/FUZZING.md).
+    put("httpd_parse", "smuggle-nul-in-head",
+        b"PUT / HTTP/1.1\r\nX: a\0b\r\nContent-Length: 5\r\n\r\n"
+        b"GET /smuggled HTTP/1.1\r\n\r\n")
+    put("httpd_parse", "smuggle-duplicate-content-length",
+        b"PUT / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 27\r\n\r\n"
+        b"GET /smuggled HTTP/1.1\r\n\r\n")
+    put("httpd_parse", "smuggle-nul-found-by-libfuzzer",
+        b"HEAD / HTTP/1.0\r\nC\r\0- e\r\n\r\n")
+
+
 def staging():
     h = "cd" * 32
     art = {"name": "n", "version": "1.0", "kind": "k", "sha256": h, "length": 5,
@@ -230,5 +278,6 @@ if __name__ == "__main__":
     tuf_artifacts()
     zips()
     http()
+    http_parse()
     staging()
     config()
