@@ -25,6 +25,7 @@
 struct curlev;
 struct event;
 struct execute;
+struct jobs;
 struct plan;
 struct staging_repo;
 struct workq;
@@ -97,7 +98,7 @@ struct task {
     struct event_base *base;
     struct task_config cfg;
     struct staging *staging;
-    struct workq *wq;          /* database jobs */
+    struct jobs *runner;       /* database jobs, a connection per worker */
     struct workq *io_wq;       /* staged-file reads of PUT bodies */
     struct curlev *cv;
     struct event *period_timer;
