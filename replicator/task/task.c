@@ -2,8 +2,9 @@
 /*
  * task: activation, coalescing, the run state machine and database jobs
  * of the reconciliation task (see task.h); the jobs run on the task's
- * runner (replicator/jobs.h), whose workers keep their connections. The status rendering is in
- * task_report.c. Loop thread, except the *_work functions (worker).
+ * runner (replicator/jobs.h), whose workers keep their connections. The
+ * end-of-run report is in task_report.c, the reported state in
+ * task_status.c. Loop thread, except the *_work functions (worker).
  */
 #include "replicator/task/task.h"
 #include "replicator/task/task_internal.h"
@@ -179,7 +180,8 @@ static void run_end(struct task *t)
         log_warn("task_report", "{s:s}", "error", "out of memory");
     t->run = NULL;
     set_state(t, t->stopping ? TASK_STOPPED : TASK_IDLE);
-    notify_waiters(t, r->id, r->summary ? r->summary : t->last_summary);
+    notify_waiters(t, r->id,
+                   r->summary ? r->summary : task_status_summary(&t->status));
     run_free(r);
     if (t->pending && !t->stopping) {
         t->pending = false;
@@ -334,7 +336,7 @@ static void collect_done(struct collect *c, void *arg)
     eo.rate_limit_bps = t->cfg.rate_limit_bps;
     eo.copy_poll_ms = t->cfg.copy_poll_ms;
     eo.copy_stall_secs = t->cfg.copy_stall_secs;
-    eo.ring = &t->ring;
+    eo.ring = &t->status.ring;
     eo.counters = &r->counters;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
@@ -477,7 +479,7 @@ static void load_done(int rc, const struct err *err, void *p)
     co.connect_secs = t->cfg.connect_secs;
     co.stall_secs = t->cfg.stall_secs;
     co.request_secs = t->cfg.request_secs;
-    co.ring = &t->ring;
+    co.ring = &t->status.ring;
     co.counters = &r->counters;
     co.arts = r->ci.arts;
     co.n_arts = r->wanted.count;
@@ -576,7 +578,7 @@ int task_new(struct task **out, struct event_base *base,
     t->base = base;
     t->cfg = *cfg;
     t->staging = st;
-    rc = status_ring_init(&t->ring, STATUS_RING_CAP);
+    rc = task_status_init(&t->status);
     if (rc == 0)
         rc = curlev_new(&t->cv, base);
     if (rc < 0) {
@@ -664,12 +666,7 @@ void task_free(struct task *t)
     if (t->period_timer)
         event_free(t->period_timer);
     curlev_free(t->cv);
-    status_ring_release(&t->ring);
-    json_decref(t->last_summary);
-    json_decref(t->last_sleds);
-    json_decref(t->last_repos);
-    json_decref(t->last_lost);
-    json_decref(t->last_isolated);
+    task_status_release(&t->status);
     mem_free(t->pushed_set);
     for (size_t i = 0; i < t->n_lost; i++)
         mem_free(t->lost[i].name);
