@@ -10,7 +10,7 @@
  *   POST /generation/bump-past-fleet
  *   POST /generation/{G}/confirm
  * api_task.c routes and serves the task endpoints; api_sled.c the sled
- * and generation ones. The serving code (serve.c / api.c) calls
+ * ones; api_generation.c the generation ones. The serving code (serve.c / api.c) calls
  * api_task_headers() from its on_headers and api_task_request() from its
  * on_request; both return false for paths that are not theirs. Database
  * work runs on the task's workers (task_job). Loop thread only.
@@ -36,9 +36,11 @@ bool api_task_request(struct task *t, struct httpd_req *r);
  * Returns 0 or ERR_NOMEM. */
 int api_task_metrics(struct task *t, struct buf *out);
 
-/* api_sled.c: the sled and generation endpoints (path already known to
- * be under /sled-agents or /generation). */
+/* api_sled.c: the sled endpoints (path already known to be under
+ * /sled-agents). */
 void api_sled_request(struct task *t, struct httpd_req *r);
+/* api_generation.c: the generation endpoints (path already known to be
+ * under /generation/). */
 void api_generation_request(struct task *t, struct httpd_req *r);
 
 /* Small strict query helper shared by the api_*.c files: the value of
