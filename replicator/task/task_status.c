@@ -202,6 +202,12 @@ const json_t *task_status_summary(const struct task_status *s)
     return s->last_summary;
 }
 
+/* A new reference to v, or a new empty array before the first run. */
+static json_t *or_empty(json_t *v)
+{
+    return v ? json_incref(v) : json_array();
+}
+
 json_t *task_status_json(struct task *t, size_t ring_offset,
                          size_t ring_limit)
 {
@@ -230,12 +236,10 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "last_run_ok",
                         json_boolean(s->last_summary &&
                                      status_counters_ok(&s->last_counters)));
-    json_object_set(o, "sleds", s->last_sleds ? s->last_sleds : json_array());
-    json_object_set(o, "repos", s->last_repos ? s->last_repos : json_array());
-    json_object_set(o, "lost_artifacts",
-                    s->last_lost ? s->last_lost : json_array());
-    json_object_set(o, "isolated_sleds",
-                    s->last_isolated ? s->last_isolated : json_array());
+    json_object_set_new(o, "sleds", or_empty(s->last_sleds));
+    json_object_set_new(o, "repos", or_empty(s->last_repos));
+    json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
+    json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
     json_object_set_new(
         o, "held_generations",
         s->last_held ? json_pack("[{s:I, s:s}]", "generation",
