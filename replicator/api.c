@@ -7,8 +7,9 @@
  *   GET    /v1/system/update/staged       (read-only view of staging)
  *   GET    /metrics
  * The whole API (uploads, trust roots, task, sleds too) is the route
- * table in api_routes.c. A job is parsed on the loop, runs on a worker with its own database
- * connection and transaction, and replies from its completion on the loop.
+ * table in api_routes.c. A job is parsed on the loop, runs on a worker of
+ * the API's runner (jobs.h) with that worker's database connection, and
+ * replies from its completion on the loop.
  * Loop thread, except the job functions (worker).
  */
 #include "replicator/api.h"
@@ -31,39 +32,32 @@
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
+#include "replicator/jobs.h"
 #include "replicator/staging.h"
 
 struct job {
     struct api *api;
     struct httpd_req *req;
     api_job_fn fn;
-    bool needs_db;
     char *arg;
     size_t arglen;
     int status;
     json_t *result;
-    int rc;
-    struct err err;
 };
 
-static void job_work(void *p) /* worker */
+static int job_work(struct db *db, void *p, struct err *err) /* worker */
 {
     struct job *j = p;
-    struct db *db = NULL;
 
-    if (j->needs_db)
-        j->rc = db_open(&db, j->api->cfg->db, &j->err);
-    if (j->rc == 0)
-        j->rc = j->fn(&j->result, j->api, db, j->arg, j->arglen, &j->err);
-    db_close(db);
+    return j->fn(&j->result, j->api, db, j->arg, j->arglen, err);
 }
 
-static void job_done(void *p)
+static void job_done(int rc, const struct err *err, void *p)
 {
     struct job *j = p;
 
-    if (j->rc < 0)
-        httpd_reply_err(j->req, &j->err);
+    if (rc < 0)
+        httpd_reply_err(j->req, err);
     else
         httpd_reply_json(j->req, j->status, j->result);
     httpd_req_unref(j->req);
@@ -85,11 +79,11 @@ void api_job_start(struct api *a, struct httpd_req *r, api_job_fn fn,
     j->api = a;
     j->req = r;
     j->fn = fn;
-    j->needs_db = needs_db;
     j->arglen = arglen;
     j->status = status;
     httpd_req_ref(r);
-    if (workq_submit(a->wq, job_work, job_done, j) < 0) {
+    if (jobs_submit(a->jobs, needs_db ? JOBS_DB_NEEDED : JOBS_DB_NONE,
+                    job_work, job_done, j) < 0) {
         httpd_req_unref(r);
         mem_free(j->arg);
         mem_free(j);
@@ -260,11 +254,10 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     a->base = base;
     a->cfg = cfg;
     a->staging = st;
-    rc = workq_new(&a->wq, base, cfg->workers);
-    if (rc < 0) {
-        err_set(err, rc, "cannot start worker threads");
+    rc = jobs_new(&a->jobs, base, cfg->db, (unsigned)cfg->workers, err);
+    if (rc < 0)
         goto out;
-    }
+    a->wq = jobs_workq(a->jobs);
     memset(&opts, 0, sizeof(opts));
     opts.host = cfg->listen_host;
     opts.port = cfg->listen_port;
@@ -296,7 +289,7 @@ void api_shutdown(struct api *a)
 
 bool api_idle(const struct api *a)
 {
-    return workq_pending(a->wq) == 0;
+    return jobs_pending(a->jobs) == 0;
 }
 
 void api_free(struct api *a)
@@ -306,10 +299,11 @@ void api_free(struct api *a)
     a->stopping = true;
     /* Close connections first: uploads still receiving get their abort
      * callback; requests held by jobs stay alive (replies become no-ops)
-     * until the jobs' completions run in workq_free. */
+     * until the jobs' completions run in jobs_free. */
     httpd_free(a->srv);
     a->srv = NULL;
-    workq_free(a->wq);
+    jobs_free(a->jobs);
+    a->jobs = NULL;
     a->wq = NULL;
     api_repo_free_all(a);
     mem_free(a);

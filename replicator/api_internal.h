@@ -20,6 +20,7 @@ struct db;
 struct err;
 struct httpd;
 struct httpd_req;
+struct jobs;
 struct upload;
 struct workq;
 
@@ -28,15 +29,17 @@ struct api {
     const struct config *cfg;
     struct staging *staging;
     struct httpd *srv;
-    struct workq *wq;
+    struct jobs *jobs;      /* job runner: workers and their connections */
+    struct workq *wq;       /* the runner's pool (jobs_workq), for uploads */
     bool stopping;
     struct upload *uploads; /* live uploads, for shutdown */
     struct task *task;      /* reconciliation task, or NULL (api_set_task) */
 };
 
 /*
- * A job's work, on a worker thread with one database connection (db is
- * NULL for jobs started with needs_db false). arg/arglen are the job's
+ * A job's work, on a worker thread with that worker's database connection
+ * (jobs.h: kept across jobs, outside any transaction; db is NULL for jobs
+ * started with needs_db false). arg/arglen are the job's
  * copied argument. Sets *out (new reference) on success; returns 0 or an
  * ERR_* code with err set.
  */

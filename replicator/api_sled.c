@@ -2,19 +2,15 @@
 /*
  * api_sled: the sled registry endpoints (PUT /sled-agents/{id} as the
  * sledagent sends it at start and every 30 s, GET /sled-agents, POST
- * /sled-agents/{id}/expunge) and the generation endpoints (POST
- * /generation/bump-past-fleet: ask every in-service sled for its ledger
- * generation, then raise the database generation past the highest in one
- * transaction; POST /generation/{G}/confirm: release a generation held by
- * the mass-deletion guard). Each one activates the task when it changes
+ * /sled-agents/{id}/expunge). Each one activates the task when it changes
  * what the task does (a registration: only for a new sled or a changed
- * address, not for the periodic refresh). Database work runs on the task's workers; sled
- * queries on the loop through curlev. Loop thread, except *_work
- * (worker).
+ * address, not for the periodic refresh). Database work runs on the
+ * task's jobs. The generation endpoints are in api_generation.c, the
+ * fleet query behind bump-past-fleet in task/fleet.c. Loop thread,
+ * except *_work (worker).
  */
 #include "replicator/api_task.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,17 +24,11 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/parse.h"
 #include "replicator/db/db.h"
-#include "replicator/db/gen_db.h"
-#include "replicator/db/push_db.h"
 #include "replicator/db/sled_db.h"
-#include "replicator/task/collect.h"
-#include "replicator/task/sledreq.h"
 #include "replicator/task/task.h"
 
-enum sled_op { OP_LIST, OP_UPSERT, OP_EXPUNGE, OP_CONFIRM, OP_FLEET_LIST,
-               OP_BUMP };
+enum sled_op { OP_LIST, OP_UPSERT, OP_EXPUNGE };
 
 struct sjob {
     struct task *t;
@@ -46,26 +36,18 @@ struct sjob {
     enum sled_op op;
     struct sled_db_sled sled;
     char api_address[128];
-    uint64_t generation;
     bool sled_changed;        /* upsert: new id, or a new address or port */
     struct sled_db_list list;
     json_t *reply;
     int status;
-    /* bump-past-fleet */
-    struct collect_sled *sleds;
-    size_t n, left;
-    uint64_t fleet_max;
-    json_t *fleet;
 };
 
 static void sjob_free(struct sjob *j)
 {
     if (!j)
         return;
-    collect_sleds_free(j->sleds, j->n);
     sled_db_list_release(&j->list);
     json_decref(j->reply);
-    json_decref(j->fleet);
     if (j->r)
         httpd_req_unref(j->r);
     mem_free(j);
@@ -108,12 +90,10 @@ static int upsert_changes(bool *out, struct db *db,
 static int sjob_work(struct db *db, void *arg, struct err *err)
 {
     struct sjob *j = arg;
-    uint64_t g = 0;
     int rc = 0;
 
     switch (j->op) {
     case OP_LIST:
-    case OP_FLEET_LIST:
         rc = sled_db_list(&j->list, db, err);
         break;
     case OP_UPSERT:
@@ -125,18 +105,9 @@ static int sjob_work(struct db *db, void *arg, struct err *err)
     case OP_EXPUNGE:
         rc = sled_db_expunge(db, j->sled.id, err);
         break;
-    case OP_CONFIRM:
-        rc = push_db_confirm(db, j->generation, err);
-        break;
-    case OP_BUMP:
-        rc = gen_db_bump_past(&g, db, j->fleet_max, err);
-        j->generation = g;
-        break;
     }
     return rc;
 }
-
-static void fleet_query(struct sjob *j);
 
 static void sjob_done(int rc, const struct err *err, void *arg)
 {
@@ -174,27 +145,6 @@ static void sjob_done(int rc, const struct err *err, void *arg)
         j->status = 200;
         task_activate(j->t, TASK_REASON_SLED);
         break;
-    case OP_CONFIRM:
-        log_info("generation_confirmed", "{s:I}", "generation",
-                 (json_int_t)j->generation);
-        j->reply = json_pack("{s:I, s:b}", "generation",
-                             (json_int_t)j->generation, "confirmed", 1);
-        j->status = 200;
-        task_activate(j->t, TASK_REASON_GENERATION);
-        break;
-    case OP_FLEET_LIST:
-        fleet_query(j);
-        return;
-    case OP_BUMP:
-        log_info("generation_bumped_past_fleet", "{s:I, s:I}", "generation",
-                 (json_int_t)j->generation, "fleet_max",
-                 (json_int_t)j->fleet_max);
-        j->reply = json_pack("{s:I, s:I, s:O}", "generation",
-                             (json_int_t)j->generation, "fleet_max",
-                             (json_int_t)j->fleet_max, "sleds", j->fleet);
-        j->status = 200;
-        task_activate(j->t, TASK_REASON_GENERATION);
-        break;
     }
     if (j->reply)
         httpd_reply_json(j->r, j->status, j->reply);
@@ -208,73 +158,6 @@ static void sjob_start(struct sjob *j)
     if (task_job(j->t, sjob_work, sjob_done, j) < 0) {
         httpd_reply_error(j->r, 500, NULL, "out of memory");
         sjob_free(j);
-    }
-}
-
-/* ---- bump-past-fleet: GET /artifacts-config from every sled ---- */
-
-static void fleet_one_done(struct sledreq *q, void *arg)
-{
-    struct collect_sled *s = arg;
-    struct sjob *j = (struct sjob *)s->owner;
-    long st = sledreq_status(q);
-    json_t *v = st == 200 ? sledreq_json(q) : NULL, *o;
-    uint64_t g = 0;
-
-    if (v && jsonu_u64(&g, json_object_get(v, "generation")) == 0) {
-        if (g > j->fleet_max)
-            j->fleet_max = g;
-        o = json_pack("{s:s, s:I}", "id", s->id, "generation",
-                      (json_int_t)g);
-    } else if (st == 404) {
-        o = json_pack("{s:s, s:n}", "id", s->id, "generation");
-    } else {
-        o = json_pack("{s:s, s:s}", "id", s->id, "error", sledreq_error(q));
-    }
-    json_decref(v);
-    if (o)
-        json_array_append_new(j->fleet, o);
-    if (--j->left == 0) {
-        j->op = OP_BUMP;
-        sjob_start(j);
-    }
-}
-
-static void fleet_query(struct sjob *j)
-{
-    struct err err = ERR_INIT;
-    struct sledreq_opts o;
-    char url[COLLECT_URL_MAX + 32];
-
-    j->fleet = json_array();
-    if (!j->fleet ||
-        collect_sleds_from_db(&j->sleds, &j->list, &err) < 0) {
-        httpd_reply_err(j->r, &err);
-        sjob_free(j);
-        return;
-    }
-    j->n = j->list.count;
-    j->left = j->n + 1;
-    for (size_t i = 0; i < j->n; i++) {
-        struct collect_sled *s = &j->sleds[i];
-
-        s->owner = (struct collect *)j;
-        memset(&o, 0, sizeof(o));
-        snprintf(url, sizeof(url), "%s/artifacts-config", s->api_url);
-        o.method = "GET";
-        o.url = url;
-        o.connect_secs = task_config(j->t)->connect_secs;
-        o.stall_secs = task_config(j->t)->stall_secs;
-        o.total_secs = task_config(j->t)->request_secs;
-        log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
-                 "GET", "url", url);
-        if (sledreq_start(&s->req, task_curlev(j->t), &o, fleet_one_done,
-                          s) < 0)
-            j->left--;
-    }
-    if (--j->left == 0) {
-        j->op = OP_BUMP;
-        sjob_start(j);
     }
 }
 
@@ -357,27 +240,4 @@ void api_sled_expunge(struct task *t, struct httpd_req *r)
         return;
     snprintf(j->sled.id, sizeof(j->sled.id), "%s", httpd_req_capture(r, 0));
     sjob_start(j);
-}
-
-void api_generation_bump(struct task *t, struct httpd_req *r)
-{
-    struct sjob *j = sjob_new(t, r, OP_FLEET_LIST);
-
-    if (j)
-        sjob_start(j);
-}
-
-void api_generation_confirm(struct task *t, struct httpd_req *r)
-{
-    uint64_t g;
-    struct sjob *j;
-
-    if (parse_u64(&g, httpd_req_capture(r, 0)) < 0 || g == 0) {
-        httpd_reply_error(r, 400, NULL, "generation must be a positive integer");
-        return;
-    }
-    if ((j = sjob_new(t, r, OP_CONFIRM))) {
-        j->generation = g;
-        sjob_start(j);
-    }
 }

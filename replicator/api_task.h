@@ -9,10 +9,10 @@
  *   POST /sled-agents/{id}/expunge
  *   POST /generation/bump-past-fleet
  *   POST /generation/{generation}/confirm
- * api_task.c serves the task endpoints; api_sled.c the sled and
- * generation ones. The routes themselves are declared in the replicator's
- * route table (api_routes.c), whose handlers call these once the request
- * matched (path and method known, {id} a valid UUID). Database work runs
+ * api_task.c serves the task endpoints; api_sled.c the sled ones;
+ * api_generation.c the generation ones. The routes themselves are
+ * declared in the replicator's route table (api_routes.c), whose handlers
+ * call these once the request matched (path and method known, {id} a valid UUID). Database work runs
  * on the task's workers (task_job). Loop thread only.
  */
 #ifndef REPLICATOR_API_TASK_H
@@ -36,9 +36,10 @@ int api_task_metrics(struct task *t, struct buf *out);
 
 /*
  * api_sled.c: GET /sled-agents, PUT /sled-agents/{id} (id: the UUID,
- * capture 0 of the request), POST /sled-agents/{id}/expunge, POST
- * /generation/bump-past-fleet, POST /generation/{generation}/confirm
- * (capture 0). Each replies on every path, now or later.
+ * capture 0 of the request), POST /sled-agents/{id}/expunge.
+ * api_generation.c: POST /generation/bump-past-fleet, POST
+ * /generation/{generation}/confirm (capture 0). Each replies on every
+ * path, now or later.
  */
 void api_sled_list(struct task *t, struct httpd_req *r);
 void api_sled_upsert(struct task *t, struct httpd_req *r);

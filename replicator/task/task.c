@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * task: activation, coalescing, the run state machine and database jobs
- * of the reconciliation task (see task.h). The status rendering is in
- * task_report.c. Loop thread, except the *_work functions (worker).
+ * of the reconciliation task (see task.h); the jobs run on the task's
+ * runner (replicator/jobs.h), whose workers keep their connections. The
+ * end-of-run report is in task_report.c, the reported state in
+ * task_status.c. Loop thread, except the *_work functions (worker).
  */
 #include "replicator/task/task.h"
 #include "replicator/task/task_internal.h"
@@ -24,6 +26,7 @@
 #include "replicator/db/db.h"
 #include "replicator/db/push_db.h"
 #include "replicator/db/repo_db.h"
+#include "replicator/jobs.h"
 #include "replicator/staging.h"
 #include "replicator/task/execute.h"
 #include "replicator/task/plan.h"
@@ -84,27 +87,21 @@ struct job {
     task_job_fn fn;
     task_job_done_fn done;
     void *arg;
-    int rc;
-    struct err err;
 };
 
-static void job_work(void *p)
+static int job_work(struct db *db, void *p, struct err *err)
 {
     struct job *j = p;
-    struct db *db = NULL;
 
-    j->rc = db_open(&db, j->t->cfg.db, &j->err);
-    if (j->rc == 0)
-        j->rc = j->fn(db, j->arg, &j->err);
-    db_close(db);
+    return j->fn(db, j->arg, err);
 }
 
-static void job_done(void *p)
+static void job_done(int rc, const struct err *err, void *p)
 {
     struct job *j = p;
 
     j->t->jobs--;
-    j->done(j->rc, &j->err, j->arg);
+    j->done(rc, err, j->arg);
     mem_free(j);
 }
 
@@ -119,7 +116,7 @@ int task_job(struct task *t, task_job_fn fn, task_job_done_fn done,
     j->fn = fn;
     j->done = done;
     j->arg = arg;
-    if (workq_submit(t->wq, job_work, job_done, j) < 0) {
+    if (jobs_submit(t->runner, JOBS_DB_NEEDED, job_work, job_done, j) < 0) {
         mem_free(j);
         return ERR_NOMEM;
     }
@@ -183,7 +180,8 @@ static void run_end(struct task *t)
         log_warn("task_report", "{s:s}", "error", "out of memory");
     t->run = NULL;
     set_state(t, t->stopping ? TASK_STOPPED : TASK_IDLE);
-    notify_waiters(t, r->id, r->summary ? r->summary : t->last_summary);
+    notify_waiters(t, r->id,
+                   r->summary ? r->summary : task_status_summary(&t->status));
     run_free(r);
     if (t->pending && !t->stopping) {
         t->pending = false;
@@ -191,16 +189,15 @@ static void run_end(struct task *t)
     }
 }
 
-static void finish_work(void *p)
+/* Worker; db is NULL when no connection could be opened (err says why). */
+static int finish_work(struct db *db, void *p, struct err *err)
 {
     struct task *t = p;
     struct task_run *r = t->run;
-    struct db *db = NULL;
     struct err e = ERR_INIT;
-    int rc = db_open(&db, t->cfg.db, &r->finish_err);
+    int rc = db ? 0 : err->code;
 
-    r->finish_rc = rc;
-    if (rc < 0)
+    if (!db)
         goto drop;
     if (r->hold_write &&
         push_db_hold(db, r->wanted.generation, r->held_reason, &e) < 0)
@@ -231,12 +228,17 @@ drop:
                  (json_int_t)r->wanted.generation, "min_sled_replication",
                  (json_int_t)t->cfg.min_sled_replication);
     }
-    db_close(db);
+    return rc;
 }
 
-static void finish_done(void *p)
+static void finish_done(int rc, const struct err *err, void *p)
 {
-    run_end(p);
+    struct task *t = p;
+
+    t->run->finish_rc = rc;
+    if (rc < 0)
+        t->run->finish_err = *err;
+    run_end(t);
 }
 
 static void run_finish(struct task *t)
@@ -247,7 +249,8 @@ static void run_finish(struct task *t)
         return;
     }
     if (task_report_decide(t, t->run) < 0 ||
-        workq_submit(t->wq, finish_work, finish_done, t) < 0) {
+        jobs_submit(t->runner, JOBS_DB_WANTED, finish_work, finish_done,
+                    t) < 0) {
         log_warn("task_finish", "{s:s}", "error", "out of memory");
         run_end(t);
     }
@@ -333,7 +336,7 @@ static void collect_done(struct collect *c, void *arg)
     eo.rate_limit_bps = t->cfg.rate_limit_bps;
     eo.copy_poll_ms = t->cfg.copy_poll_ms;
     eo.copy_stall_secs = t->cfg.copy_stall_secs;
-    eo.ring = &t->ring;
+    eo.ring = &t->status.ring;
     eo.counters = &r->counters;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
@@ -414,35 +417,33 @@ static void guard_check(struct task *t, struct task_run *r)
     }
 }
 
-static void load_work(void *p)
+static int load_work(struct db *db, void *p, struct err *err) /* worker */
 {
     struct task *t = p;
     struct task_run *r = t->run;
-    struct db *db = NULL;
-    int rc = db_open(&db, t->cfg.db, &r->load_err);
-
     /* Staging first: every repo staged now was recorded in the database
      * before (ingest commits, then stages), so one missing from the
      * wanted set read next was pruned, not just uploaded. */
+    int rc = staging_list(&r->staged, &r->n_staged, t->staging, err);
+
     if (rc == 0)
-        rc = staging_list(&r->staged, &r->n_staged, t->staging, &r->load_err);
+        rc = wanted_db_read(&r->wanted, db, err);
     if (rc == 0)
-        rc = wanted_db_read(&r->wanted, db, &r->load_err);
+        rc = sled_db_list(&r->sled_list, db, err);
     if (rc == 0)
-        rc = sled_db_list(&r->sled_list, db, &r->load_err);
-    if (rc == 0)
-        rc = push_db_get(&r->push, db, &r->load_err);
-    r->load_rc = rc;
-    db_close(db);
+        rc = push_db_get(&r->push, db, err);
+    return rc;
 }
 
-static void load_done(void *p)
+static void load_done(int rc, const struct err *err, void *p)
 {
     struct task *t = p;
     struct task_run *r = t->run;
     struct collect_opts co;
-    int rc = r->load_rc;
 
+    r->load_rc = rc;
+    if (rc < 0)
+        r->load_err = *err;
     if (t->freeing)
         return; /* task_free frees the run */
 
@@ -478,7 +479,7 @@ static void load_done(void *p)
     co.connect_secs = t->cfg.connect_secs;
     co.stall_secs = t->cfg.stall_secs;
     co.request_secs = t->cfg.request_secs;
-    co.ring = &t->ring;
+    co.ring = &t->status.ring;
     co.counters = &r->counters;
     co.arts = r->ci.arts;
     co.n_arts = r->wanted.count;
@@ -505,7 +506,7 @@ static void run_start(struct task *t, enum task_reason reason)
     log_info("task_run_start", "{s:I, s:s}", "run", (json_int_t)r->id,
              "reason", task_reason_name(reason));
     set_state(t, TASK_LOADING);
-    if (workq_submit(t->wq, load_work, load_done, t) < 0) {
+    if (jobs_submit(t->runner, JOBS_DB_NEEDED, load_work, load_done, t) < 0) {
         t->run = NULL;
         set_state(t, TASK_IDLE);
         run_free(r);
@@ -577,14 +578,15 @@ int task_new(struct task **out, struct event_base *base,
     t->base = base;
     t->cfg = *cfg;
     t->staging = st;
-    rc = status_ring_init(&t->ring, STATUS_RING_CAP);
+    rc = task_status_init(&t->status);
     if (rc == 0)
         rc = curlev_new(&t->cv, base);
     if (rc < 0) {
         err_set(err, rc, "out of memory");
         goto out;
     }
-    rc = workq_new(&t->wq, base, cfg->workers ? cfg->workers : 2);
+    rc = jobs_new(&t->runner, base, t->cfg.db,
+                  cfg->workers ? cfg->workers : 2, NULL);
     /* Disk reads apart from database jobs: a slow query never starves an
      * upload, a slow disk never delays a run's load. */
     if (rc == 0)
@@ -654,7 +656,7 @@ void task_free(struct task *t)
         collect_free(t->run->collect);
         t->run->collect = NULL;
     }
-    workq_free(t->wq); /* may run finish_done -> run_end */
+    jobs_free(t->runner); /* may run finish_done -> run_end */
     if (t->run) {
         run_free(t->run);
         t->run = NULL;
@@ -664,12 +666,7 @@ void task_free(struct task *t)
     if (t->period_timer)
         event_free(t->period_timer);
     curlev_free(t->cv);
-    status_ring_release(&t->ring);
-    json_decref(t->last_summary);
-    json_decref(t->last_sleds);
-    json_decref(t->last_repos);
-    json_decref(t->last_lost);
-    json_decref(t->last_isolated);
+    task_status_release(&t->status);
     mem_free(t->pushed_set);
     for (size_t i = 0; i < t->n_lost; i++)
         mem_free(t->lost[i].name);

@@ -9,7 +9,8 @@
  * idle, one transition function logging old->new), the mass-deletion
  * guard, staged-repo drops, lost-artifact marking, the pushed-config
  * record and the status (counters, ring buffer, per-sled and per-repo
- * state). Database work runs on the task's own worker pool; everything
+ * state). Database work runs on the task's own job runner
+ * (replicator/jobs.h: a connection kept per worker); everything
  * else on the loop thread of the event_base given to task_new. The API
  * handlers (api_task.c, api_sled.c) use task_job() for their database
  * work. Loop thread only, unless a function says otherwise.
@@ -114,8 +115,9 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
 /* Append the task's Prometheus metrics to out. 0 or ERR_NOMEM. */
 int task_metrics(struct task *t, struct buf *out);
 
-/* Database job: fn on a worker with an open connection (db NULL and rc
- * ERR_DB in err when it could not open), then done on the loop. */
+/* Database job: fn on a worker with that worker's connection (kept
+ * across jobs, outside any transaction), then done on the loop; when no
+ * connection could be opened fn is skipped and done gets ERR_DB. */
 typedef int (*task_job_fn)(struct db *db, void *arg, struct err *err);
 typedef void (*task_job_done_fn)(int rc, const struct err *err, void *arg);
 

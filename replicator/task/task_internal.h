@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * task_internal: the task record shared by task.c (activation, run state
- * machine, jobs) and task_report.c (status JSON, metrics, the end-of-run
- * report). Loop thread only.
+ * machine, jobs), task_report.c (the end-of-run decisions and summary)
+ * and task_status.c (the reported state: status JSON, metrics). Loop
+ * thread only.
  */
 #ifndef REPLICATOR_TASK_TASK_INTERNAL_H
 #define REPLICATOR_TASK_TASK_INTERNAL_H
@@ -21,10 +22,12 @@
 #include "replicator/task/guard.h"
 #include "replicator/task/status.h"
 #include "replicator/task/task.h"
+#include "replicator/task/task_status.h"
 
 struct curlev;
 struct event;
 struct execute;
+struct jobs;
 struct plan;
 struct staging_repo;
 struct workq;
@@ -97,7 +100,7 @@ struct task {
     struct event_base *base;
     struct task_config cfg;
     struct staging *staging;
-    struct workq *wq;          /* database jobs */
+    struct jobs *runner;       /* database jobs, a connection per worker */
     struct workq *io_wq;       /* staged-file reads of PUT bodies */
     struct curlev *cv;
     struct event *period_timer;
@@ -114,24 +117,7 @@ struct task {
     enum task_reason last_reason;
     int64_t last_activation_ms;
     bool activated;
-    /* status of the last finished run */
-    struct status_counters last_counters;
-    struct status_counters lifetime;
-    struct status_ring ring;
-    json_t *last_summary;      /* summary of the last run, or NULL */
-    json_t *last_sleds;        /* per-sled state */
-    json_t *last_repos;        /* per-repo completeness */
-    json_t *last_lost;         /* lost artifacts */
-    json_t *last_isolated;     /* isolated sleds with remedy */
-    uint64_t generation;       /* G of the last run */
-    size_t local_repos;
-    size_t requests_deferred;
-    bool last_held;
-    char last_held_reason[GUARD_REASON_MAX];
-    uint64_t held_generation;
-    uint64_t repos_replicated_total;  /* staged repos dropped */
-    uint64_t repos_failed_total;      /* repos marked failed */
-    uint64_t bogus_total;
+    struct task_status status; /* the reported state (task_status.h) */
     /* mass-deletion guard memory: the set last pushed by this process */
     uint64_t pushed_generation;
     struct sha256 *pushed_set;

@@ -4,10 +4,11 @@
  * task: which staged repos may be dropped (every wanted artifact of the
  * repo listed at G on >= min_sled_replication sleds), which repos are
  * marked failed (lost artifacts for longer than the grace period), the
- * run summary, the status JSON (DESIGN.md 4.3) and the Prometheus lines.
- * Loop thread only.
+ * guard's memory of the pushed set, and the run summary, recorded into
+ * the task's status (task_status.c). Loop thread only.
  */
 #include "replicator/task/task_internal.h"
+#include "replicator/task/task_status.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -121,7 +122,6 @@ static int decide_failed(struct task *t, struct task_run *r)
             push_str(&r->fail_names, &r->n_fail, name) < 0)
             return ERR_NOMEM;
         l->marked = true;
-        t->repos_failed_total++;
     }
     /* forget repos that are no longer lost */
     for (size_t i = 0; i < t->n_lost;) {
@@ -147,140 +147,6 @@ int task_report_decide(struct task *t, struct task_run *r)
     return rc;
 }
 
-/* ---- status snapshot ---- */
-
-static const char *sled_state_name(enum collect_sled_state s)
-{
-    switch (s) {
-    case COLLECT_OK:
-        return "ok";
-    case COLLECT_UNREACHABLE:
-        return "unreachable";
-    case COLLECT_ISOLATED:
-        return "isolated";
-    default:
-        return "pending";
-    }
-}
-
-static json_t *sleds_json(const struct task_run *r)
-{
-    json_t *arr = json_array();
-
-    for (size_t i = 0; arr && i < r->n_sleds; i++) {
-        const struct collect_sled *s = &r->sleds[i];
-        size_t complete = 0;
-        json_t *o;
-
-        for (size_t k = 0; k < s->n_inventory; k++)
-            if (s->inventory[k].count >= s->datasets)
-                complete++;
-        o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
-                      "id", s->id, "api_url", s->api_url, "depot_url",
-                      s->depot_url, "state", sled_state_name(s->state),
-                      "generation", (json_int_t)s->generation, "datasets",
-                      (json_int_t)s->datasets, "artifacts",
-                      (json_int_t)s->n_inventory, "artifacts_complete",
-                      (json_int_t)complete, "in_progress",
-                      (json_int_t)s->n_in_progress, "bogus_entries",
-                      (json_int_t)s->bogus);
-        if (o && s->error[0])
-            json_object_set_new(o, "error", json_string(s->error));
-        if (!o || json_array_append_new(arr, o) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-static json_t *isolated_json(const struct task_run *r)
-{
-    json_t *arr = json_array();
-    char remedy[256];
-
-    for (size_t i = 0; arr && i < r->n_sleds; i++) {
-        const struct collect_sled *s = &r->sleds[i];
-        json_t *o;
-
-        if (s->state != COLLECT_ISOLATED)
-            continue;
-        snprintf(remedy, sizeof(remedy),
-                 "the sled's ledger (generation %" PRIu64 ") is ahead of the "
-                 "database (generation %" PRIu64 "): run `replicator "
-                 "generation bump --past-fleet`",
-                 s->generation, r->wanted.generation);
-        o = json_pack("{s:s, s:I, s:s, s:s}", "id", s->id, "generation",
-                      (json_int_t)s->generation, "error", s->error, "remedy",
-                      remedy);
-        if (!o || json_array_append_new(arr, o) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-static json_t *repos_json(const struct task_run *r)
-{
-    const struct plan_summary *sum = &r->plan->summary;
-    json_t *arr = json_array();
-
-    for (size_t i = 0; arr && i < sum->n_repos; i++) {
-        const struct plan_repo_status *p = &sum->repos[i];
-        bool staged = false;
-        json_t *o;
-
-        for (size_t s = 0; s < r->n_staged && !staged; s++)
-            staged = r->staged[s].system_version &&
-                     !strcmp(r->staged[s].system_version,
-                             r->ci.repo_names[i]);
-        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
-                      "system_version", r->ci.repo_names[i], "artifacts",
-                      (json_int_t)p->artifacts, "on_all_sleds",
-                      (json_int_t)p->on_all_sleds, "on_min_sleds",
-                      (json_int_t)p->on_min_sleds, "lost",
-                      (json_int_t)p->lost, "at_risk", (json_int_t)p->at_risk,
-                      "sufficient", p->sufficient, "staged_here", staged);
-        if (!o || json_array_append_new(arr, o) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-static json_t *lost_json(const struct task_run *r)
-{
-    const struct plan_summary *sum = &r->plan->summary;
-    json_t *arr = json_array();
-    char hex[SHA256_HEX_LEN + 1];
-
-    for (size_t i = 0; arr && i < sum->n_lost; i++) {
-        const struct plan_artifact *a = &r->ci.arts[sum->lost[i]];
-        json_t *repos = json_array(), *o;
-
-        for (size_t k = 0; repos && k < a->n_repos; k++)
-            json_array_append_new(repos,
-                                  json_string(r->ci.repo_names[a->repos[k]]));
-        sha256_to_hex(hex, &a->hash);
-        o = json_pack("{s:s, s:I, s:o}", "sha256", hex, "length",
-                      (json_int_t)a->length, "repos",
-                      repos ? repos : json_array());
-        if (!o || json_array_append_new(arr, o) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
-static void set_json(json_t **slot, json_t *v)
-{
-    json_decref(*slot);
-    *slot = v;
-}
-
 static int remember_pushed(struct task *t, const struct task_run *r)
 {
     struct sha256 *set = mem_calloc(r->wanted.count + 1, sizeof(*set));
@@ -302,50 +168,38 @@ static int remember_pushed(struct task *t, const struct task_run *r)
     return 0;
 }
 
-int task_report_run(struct task *t, struct task_run *r)
+/* How the sleds of a run ended. */
+struct run_tally {
+    size_t ok, unreachable, isolated, bogus;
+};
+
+static void tally(struct run_tally *n, const struct task_run *r)
 {
+    memset(n, 0, sizeof(*n));
+    for (size_t i = 0; i < r->n_sleds; i++) {
+        n->ok += r->sleds[i].state == COLLECT_OK;
+        n->unreachable += r->sleds[i].state == COLLECT_UNREACHABLE ||
+                          r->sleds[i].state == COLLECT_PENDING;
+        n->isolated += r->sleds[i].state == COLLECT_ISOLATED;
+        n->bogus += r->sleds[i].bogus;
+    }
+}
+
+/* The run summary (docs/REPLICATION.md, `last_run`); NULL on ERR_NOMEM. */
+static json_t *summary_json(const struct task_run *r,
+                            const struct run_tally *n)
+{
+    const struct plan_summary *ps = r->plan ? &r->plan->summary : NULL;
     struct execute_result er;
-    size_t ok = 0, unreachable = 0, isolated = 0, bogus = 0;
     bool converged;
-    json_t *sum, *ctr;
+    json_t *sum;
 
     memset(&er, 0, sizeof(er));
     if (r->exec)
         execute_result(r->exec, &er);
-    for (size_t i = 0; i < r->n_sleds; i++) {
-        ok += r->sleds[i].state == COLLECT_OK;
-        unreachable += r->sleds[i].state == COLLECT_UNREACHABLE ||
-                       r->sleds[i].state == COLLECT_PENDING;
-        isolated += r->sleds[i].state == COLLECT_ISOLATED;
-        bogus += r->sleds[i].bogus;
-    }
-    t->bogus_total += bogus;
-    t->last_counters = r->counters;
-    status_counters_sum(&t->lifetime, &r->counters);
-    if (r->load_rc == 0) {
-        t->generation = r->wanted.generation;
-        t->local_repos = r->n_staged >= r->dropped ? r->n_staged - r->dropped
-                                                   : 0;
-        t->last_held = r->held;
-        snprintf(t->last_held_reason, sizeof(t->last_held_reason), "%s",
-                 r->held ? r->held_reason : "");
-        t->held_generation = r->held ? r->wanted.generation : 0;
-        t->repos_replicated_total += r->dropped;
-        set_json(&t->last_sleds, sleds_json(r));
-        set_json(&t->last_isolated, isolated_json(r));
-        if (r->plan) {
-            t->requests_deferred = r->plan->summary.requests_deferred;
-            set_json(&t->last_repos, repos_json(r));
-            set_json(&t->last_lost, lost_json(r));
-        }
-        if (r->record_push && remember_pushed(t, r) < 0)
-            return ERR_NOMEM;
-    }
-    converged = r->load_rc == 0 && !r->held && r->plan &&
-                r->plan->n_reqs == 0 &&
-                r->plan->summary.requests_deferred == 0 && unreachable == 0 &&
-                isolated == 0 && r->plan->summary.n_lost == 0;
-    ctr = status_counters_json(&r->counters);
+    converged = r->load_rc == 0 && !r->held && ps && r->plan->n_reqs == 0 &&
+                ps->requests_deferred == 0 && n->unreachable == 0 &&
+                n->isolated == 0 && ps->n_lost == 0;
     sum = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:b, s:o*, s:I, s:I, "
                     "s:I, s:I, s:I, s:I}",
                     "run", (json_int_t)r->id, "reason",
@@ -353,147 +207,52 @@ int task_report_run(struct task *t, struct task_run *r)
                     (json_int_t)r->started_ms, "duration_ms",
                     (json_int_t)(status_now_ms() - r->started_ms),
                     "generation", (json_int_t)r->wanted.generation, "held",
-                    r->held, "converged", converged, "counters", ctr,
-                    "sleds_ok", (json_int_t)ok, "sleds_unreachable",
-                    (json_int_t)unreachable, "sleds_isolated",
-                    (json_int_t)isolated, "staged_dropped",
+                    r->held, "converged", converged, "counters",
+                    status_counters_json(&r->counters), "sleds_ok",
+                    (json_int_t)n->ok, "sleds_unreachable",
+                    (json_int_t)n->unreachable, "sleds_isolated",
+                    (json_int_t)n->isolated, "staged_dropped",
                     (json_int_t)r->dropped, "repos_marked_failed",
                     (json_int_t)r->n_fail, "bogus_entries",
-                    (json_int_t)bogus);
+                    (json_int_t)n->bogus);
     if (!sum)
-        return ERR_NOMEM;
+        return NULL;
     if (r->load_rc < 0)
         json_object_set_new(sum, "error", json_string(r->load_err.msg));
     if (r->held)
         json_object_set_new(sum, "held_reason", json_string(r->held_reason));
-    if (r->plan)
+    if (ps)
         json_object_set_new(
             sum, "plan",
             json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "puts",
-                      (json_int_t)r->plan->summary.puts, "copies",
-                      (json_int_t)r->plan->summary.copies, "recopies",
-                      (json_int_t)r->plan->summary.recopies,
-                      "requests_deferred",
-                      (json_int_t)r->plan->summary.requests_deferred, "waves",
-                      (json_int_t)r->plan->summary.waves, "lost",
-                      (json_int_t)r->plan->summary.n_lost));
+                      (json_int_t)ps->puts, "copies", (json_int_t)ps->copies,
+                      "recopies", (json_int_t)ps->recopies,
+                      "requests_deferred", (json_int_t)ps->requests_deferred,
+                      "waves", (json_int_t)ps->waves, "lost",
+                      (json_int_t)ps->n_lost));
     json_object_set_new(sum, "executed",
                         json_pack("{s:I, s:I, s:I, s:I}", "ok",
                                   (json_int_t)er.ok, "failed",
                                   (json_int_t)er.failed, "skipped",
                                   (json_int_t)er.skipped, "busy_retries",
                                   (json_int_t)er.busy_retries));
+    return sum;
+}
+
+int task_report_run(struct task *t, struct task_run *r)
+{
+    struct run_tally n;
+    json_t *sum;
+
+    tally(&n, r);
+    task_status_record_run(&t->status, r, n.bogus);
+    if (r->load_rc == 0 && r->record_push && remember_pushed(t, r) < 0)
+        return ERR_NOMEM;
+    sum = summary_json(r, &n);
+    if (!sum)
+        return ERR_NOMEM;
     r->summary = sum;
-    set_json(&t->last_summary, json_incref(sum));
+    task_status_set_summary(&t->status, sum);
     log_info("task_run_done", "{s:O}", "summary", sum);
     return 0;
-}
-
-json_t *task_status_json(struct task *t, size_t ring_offset,
-                         size_t ring_limit)
-{
-    json_t *o = json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:I, s:I, s:I}",
-        "name", "tuf_artifact_replication", "state",
-        task_state_name(t->state), "runs", (json_int_t)t->runs, "generation",
-        (json_int_t)t->generation, "local_repos", (json_int_t)t->local_repos,
-        "requests_deferred", (json_int_t)t->requests_deferred,
-        "last_run_counters", status_counters_json(&t->last_counters),
-        "lifetime_counters", status_counters_json(&t->lifetime),
-        "request_ring", status_ring_json(&t->ring, ring_offset, ring_limit),
-        "request_ring_size", (json_int_t)t->ring.count, "request_ring_total",
-        (json_int_t)t->ring.total, "repos_replicated_total",
-        (json_int_t)t->repos_replicated_total);
-
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "repos_failed_total",
-                        json_integer((json_int_t)t->repos_failed_total));
-    json_object_set_new(o, "bogus_entries_total",
-                        json_integer((json_int_t)t->bogus_total));
-    json_object_set(o, "last_run", t->last_summary ? t->last_summary
-                                                   : json_null());
-    json_object_set_new(o, "last_run_ok",
-                        json_boolean(t->last_summary &&
-                                     status_counters_ok(&t->last_counters)));
-    json_object_set(o, "sleds", t->last_sleds ? t->last_sleds : json_array());
-    json_object_set(o, "repos", t->last_repos ? t->last_repos : json_array());
-    json_object_set(o, "lost_artifacts",
-                    t->last_lost ? t->last_lost : json_array());
-    json_object_set(o, "isolated_sleds",
-                    t->last_isolated ? t->last_isolated : json_array());
-    json_object_set_new(
-        o, "held_generations",
-        t->last_held ? json_pack("[{s:I, s:s}]", "generation",
-                                 (json_int_t)t->held_generation, "reason",
-                                 t->last_held_reason)
-                     : json_array());
-    json_object_set_new(
-        o, "last_activation",
-        t->activated ? json_pack("{s:s, s:I}", "reason",
-                                 task_reason_name(t->last_reason), "time_ms",
-                                 (json_int_t)t->last_activation_ms)
-                     : json_null());
-    json_object_set_new(o, "config",
-                        json_pack("{s:I, s:b, s:I, s:I, s:I, s:I}",
-                                  "period_secs",
-                                  (json_int_t)t->cfg.period_secs, "periodic",
-                                  t->cfg.periodic, "min_sled_replication",
-                                  (json_int_t)t->cfg.min_sled_replication,
-                                  "max_inflight",
-                                  (json_int_t)t->cfg.max_inflight,
-                                  "max_per_target",
-                                  (json_int_t)t->cfg.max_per_target,
-                                  "max_per_source",
-                                  (json_int_t)t->cfg.max_per_source));
-    return o;
-}
-
-int task_metrics(struct task *t, struct buf *out)
-{
-    static const char *const ops[] = {"put_config", "list", "put", "copy"};
-    const uint64_t *ok[] = {&t->lifetime.put_config_ok, &t->lifetime.list_ok,
-                            &t->lifetime.put_ok, &t->lifetime.copy_ok};
-    const uint64_t *er[] = {&t->lifetime.put_config_err,
-                            &t->lifetime.list_err, &t->lifetime.put_err,
-                            &t->lifetime.copy_err};
-    size_t isolated = t->last_isolated ? json_array_size(t->last_isolated) : 0;
-    size_t lost = t->last_lost ? json_array_size(t->last_lost) : 0;
-    int rc = buf_puts(out, "# TYPE replicator_task_requests_total counter\n");
-
-    for (size_t i = 0; rc == 0 && i < 4; i++)
-        rc = buf_printf(out,
-                        "replicator_task_requests_total{operation=\"%s\","
-                        "result=\"ok\"} %" PRIu64 "\n"
-                        "replicator_task_requests_total{operation=\"%s\","
-                        "result=\"err\"} %" PRIu64 "\n",
-                        ops[i], *ok[i], ops[i], *er[i]);
-    if (rc == 0)
-        rc = buf_printf(
-            out,
-            "# TYPE replicator_task_runs_total counter\n"
-            "replicator_task_runs_total %" PRIu64 "\n"
-            "# TYPE replicator_task_generation gauge\n"
-            "replicator_task_generation %" PRIu64 "\n"
-            "# TYPE replicator_task_local_repos gauge\n"
-            "replicator_task_local_repos %zu\n"
-            "# TYPE replicator_task_requests_deferred gauge\n"
-            "replicator_task_requests_deferred %zu\n"
-            "# TYPE replicator_task_isolated_sleds gauge\n"
-            "replicator_task_isolated_sleds %zu\n"
-            "# TYPE replicator_task_lost_artifacts gauge\n"
-            "replicator_task_lost_artifacts %zu\n"
-            "# TYPE replicator_task_generation_held gauge\n"
-            "replicator_task_generation_held %d\n"
-            "# TYPE replicator_task_last_run_ok gauge\n"
-            "replicator_task_last_run_ok %d\n"
-            "# TYPE replicator_task_repos_replicated_total counter\n"
-            "replicator_task_repos_replicated_total %" PRIu64 "\n"
-            "# TYPE replicator_task_repos_failed_total counter\n"
-            "replicator_task_repos_failed_total %" PRIu64 "\n",
-            t->runs, t->generation, t->local_repos, t->requests_deferred,
-            isolated, lost, t->last_held ? 1 : 0,
-            t->last_summary && status_counters_ok(&t->last_counters) ? 1 : 0,
-            t->repos_replicated_total, t->repos_failed_total);
-    return rc < 0 ? ERR_NOMEM : 0;
 }

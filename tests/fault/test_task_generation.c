@@ -82,7 +82,7 @@ static void test_task_generation__lowered_in_sql(void **state)
                 before);
     json_decref(st);
     for (size_t k = 0; k < SLEDS; k++)
-        assert_true(rig_holds_exactly(g->a[k], h, 2));
+        assert_true(rig_wait_holds_exactly(g->a[k], h, 2));
     g->passed = true;
 }
 

@@ -46,7 +46,7 @@ static void test_replication__converge_share_prune(void **state)
     rig_stage_repo(g, 0, "1.0.0", sa, 4, ha);
     runs = rig_converge(g, 0, 5);
     assert_true(runs >= 1 && runs <= 4);
-    assert_true(rig_all_hold(g, ha, 4));
+    assert_true(rig_wait_all_hold(g, ha, 4));
     st = rig_status(g, 0);
     /* at most min_sled_replication PUTs per artifact; the rest by copy */
     assert_true(rig_counter(st, "lifetime_counters", "put_ok") <= 3 * 4);
@@ -77,7 +77,7 @@ static void test_replication__converge_share_prune(void **state)
     memcpy(all[5], hb[3], HEX_LEN);
     runs = rig_converge(g, 0, 5);
     assert_true(runs >= 1 && runs <= 4);
-    assert_true(rig_all_hold(g, all, 6));
+    assert_true(rig_wait_all_hold(g, all, 6));
     /* prune 1.0.0: its own two artifacts leave every sled */
     assert_int_equal(repo_db_prune(&pr, g->db, "1.0.0", &err), 0);
     assert_true(pr.bumped);
@@ -127,14 +127,14 @@ static void test_replication__late_and_wiped(void **state)
     rig_up(g, 4, NULL);
     rig_stage_repo(g, 0, "1.0.0", sa, 3, ha);
     assert_true(rig_converge(g, 0, 5) > 0);
-    assert_true(rig_all_hold(g, ha, 3));
+    assert_true(rig_wait_all_hold(g, ha, 3));
     assert_int_equal(rig_agent_start(g, 4), 0);
     g->n = 5;
     sl.url = g->in[0].url;
     sl.want = 5;
     assert_true(testutil_wait_for(rig_sleds_registered, &sl, 30000));
     assert_true(rig_converge(g, 0, 4) > 0);
-    assert_true(rig_all_hold(g, ha, 3));
+    assert_true(rig_wait_all_hold(g, ha, 3));
     /* wipe sled 0 */
     assert_int_equal(agentproc_stop(g->a[0], 20000), 0);
     for (int d = 0; d < 2; d++) {
@@ -143,7 +143,7 @@ static void test_replication__late_and_wiped(void **state)
     }
     assert_int_equal(agentproc_start(g->a[0]), 0);
     assert_true(rig_converge(g, 0, 4) > 0);
-    assert_true(rig_all_hold(g, ha, 3));
+    assert_true(rig_wait_all_hold(g, ha, 3));
     g->passed = true;
 }
 
@@ -164,7 +164,7 @@ static void test_replication__stale_sled(void **state)
     for (int i = 0; i < 3; i++)
         json_decref(rig_activate(g, 0));
     for (size_t i = 0; i < 3; i++)
-        assert_true(rig_holds_exactly(g->a[i], ha, 2));
+        assert_true(rig_wait_holds_exactly(g->a[i], ha, 2));
     st = rig_status(g, 0);
     iso = json_object_get(st, "isolated_sleds");
     assert_int_equal(json_array_size(iso), 1);
@@ -183,7 +183,7 @@ static void test_replication__stale_sled(void **state)
     assert_true(json_integer_value(json_object_get(s, "generation")) > 100);
     json_decref(s);
     assert_true(rig_converge(g, 0, 4) > 0);
-    assert_true(rig_all_hold(g, ha, 2));
+    assert_true(rig_wait_all_hold(g, ha, 2));
     st = rig_status(g, 0);
     assert_int_equal(json_array_size(json_object_get(st, "isolated_sleds")),
                      0);
@@ -213,7 +213,7 @@ static void test_replication__guard(void **state)
     memcpy(all[2], h2, sizeof(h2));
     memcpy(all[4], h3, sizeof(h3));
     assert_true(rig_converge(g, 0, 5) > 0);
-    assert_true(rig_all_hold(g, all, 6));
+    assert_true(rig_wait_all_hold(g, all, 6));
     assert_int_equal(repo_db_prune(&pr, g->db, "1.0.0", &err), 0);
     assert_int_equal(repo_db_prune(&pr, g->db, "2.0.0", &err), 0);
     gen = pr.generation;

@@ -373,6 +373,34 @@ bool rig_all_hold_cond(void *p)
     return rig_all_hold(h->g, h->hex, h->n);
 }
 
+bool rig_wait_all_hold(struct rig *g, char (*hex)[HEX_LEN], size_t n)
+{
+    struct hold_arg h = {g, hex, n};
+
+    return testutil_wait_for(rig_all_hold_cond, &h, RIG_HOLD_WAIT_MS);
+}
+
+struct one_hold {
+    struct agentproc *a;
+    char (*hex)[HEX_LEN];
+    size_t n;
+};
+
+static bool one_holds_cond(void *p)
+{
+    struct one_hold *h = p;
+
+    return rig_holds_exactly(h->a, h->hex, h->n);
+}
+
+bool rig_wait_holds_exactly(struct agentproc *a, char (*hex)[HEX_LEN],
+                            size_t n)
+{
+    struct one_hold h = {a, hex, n};
+
+    return testutil_wait_for(one_holds_cond, &h, RIG_HOLD_WAIT_MS);
+}
+
 json_t *rig_status(struct rig *g, size_t inst)
 {
     json_t *j = rig_get_json(g->in[inst].url,

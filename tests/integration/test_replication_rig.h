@@ -104,6 +104,16 @@ bool rig_holds_exactly(struct agentproc *a, char (*hex)[HEX_LEN], size_t n);
 bool rig_all_hold(struct rig *g, char (*hex)[HEX_LEN], size_t n);
 /* testutil_wait_for form of rig_all_hold (struct hold_arg). */
 bool rig_all_hold_cond(void *p);
+/*
+ * Wait (RIG_HOLD_WAIT_MS at most) until every started agent holds exactly
+ * hex, or agent a alone does. A converged run may end with copies its
+ * plan counted as in progress (202 accepted, not finished): a check right
+ * after rig_converge polls for them instead of racing them.
+ */
+#define RIG_HOLD_WAIT_MS 20000
+bool rig_wait_all_hold(struct rig *g, char (*hex)[HEX_LEN], size_t n);
+bool rig_wait_holds_exactly(struct agentproc *a, char (*hex)[HEX_LEN],
+                            size_t n);
 /* The task status of instance inst (asserted non-NULL). */
 json_t *rig_status(struct rig *g, size_t inst);
 /* status[which][k] as an integer. */

@@ -3,7 +3,8 @@
  * Unit tests of the pure parts of the reconciliation task: the status
  * ring buffer and counters, the mass-deletion guard decision, collect's
  * list parsing (bogus and unwanted hashes, generations ahead/behind) and
- * the inventory-to-plan-input mapping.
+ * the inventory-to-plan-input mapping, and the shape of the status JSON
+ * and metrics of a task that has not run (byte for byte).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,8 +13,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "replicator/db/sled_db.h"
@@ -23,6 +26,56 @@
 #include "replicator/task/guard.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/status.h"
+#include "replicator/task/task.h"
+
+/* task_status_json of a task that never ran, JSON_COMPACT. */
+#define GOLDEN_STATUS \
+    "{\"name\":\"tuf_artifact_replication\",\"state\":\"idle\",\"runs\":0" \
+    ",\"generation\":0,\"local_repos\":0,\"requests_deferred\":0,\"last_r" \
+    "un_counters\":{\"put_config_ok\":0,\"put_config_err\":0,\"list_ok\":" \
+    "0,\"list_err\":0,\"put_ok\":0,\"put_err\":0,\"copy_ok\":0,\"copy_err" \
+    "\":0},\"lifetime_counters\":{\"put_config_ok\":0,\"put_config_err\":" \
+    "0,\"list_ok\":0,\"list_err\":0,\"put_ok\":0,\"put_err\":0,\"copy_ok" \
+    "\":0,\"copy_err\":0},\"request_ring\":[],\"request_ring_size\":0,\"r" \
+    "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
+    "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
+    "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
+    "ds\":[],\"held_generations\":[],\"last_activation\":null,\"config\":" \
+    "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
+    "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2}}"
+/* task_metrics of the same task. */
+#define GOLDEN_METRICS \
+    "# TYPE replicator_task_requests_total counter\n" \
+    "replicator_task_requests_total{operation=\"put_config\"," \
+    "result=\"ok\"} 0\n" \
+    "replicator_task_requests_total{operation=\"put_config\"," \
+    "result=\"err\"} 0\n" \
+    "replicator_task_requests_total{operation=\"list\",result=\"ok\"} 0\n" \
+    "replicator_task_requests_total{operation=\"list\",result=\"err\"} 0\n" \
+    "replicator_task_requests_total{operation=\"put\",result=\"ok\"} 0\n" \
+    "replicator_task_requests_total{operation=\"put\",result=\"err\"} 0\n" \
+    "replicator_task_requests_total{operation=\"copy\",result=\"ok\"} 0\n" \
+    "replicator_task_requests_total{operation=\"copy\",result=\"err\"} 0\n" \
+    "# TYPE replicator_task_runs_total counter\n" \
+    "replicator_task_runs_total 0\n" \
+    "# TYPE replicator_task_generation gauge\n" \
+    "replicator_task_generation 0\n" \
+    "# TYPE replicator_task_local_repos gauge\n" \
+    "replicator_task_local_repos 0\n" \
+    "# TYPE replicator_task_requests_deferred gauge\n" \
+    "replicator_task_requests_deferred 0\n" \
+    "# TYPE replicator_task_isolated_sleds gauge\n" \
+    "replicator_task_isolated_sleds 0\n" \
+    "# TYPE replicator_task_lost_artifacts gauge\n" \
+    "replicator_task_lost_artifacts 0\n" \
+    "# TYPE replicator_task_generation_held gauge\n" \
+    "replicator_task_generation_held 0\n" \
+    "# TYPE replicator_task_last_run_ok gauge\n" \
+    "replicator_task_last_run_ok 0\n" \
+    "# TYPE replicator_task_repos_replicated_total counter\n" \
+    "replicator_task_repos_replicated_total 0\n" \
+    "# TYPE replicator_task_repos_failed_total counter\n" \
+    "replicator_task_repos_failed_total 0\n"
 
 static void hash_of(struct sha256 *h, uint8_t b)
 {
@@ -302,6 +355,38 @@ static void test_task_status__sleds_from_db(void **state)
     assert_non_null(strstr(err.msg, "id1"));
 }
 
+/* The status document and metrics of a new task, byte for byte: their
+ * shape (keys, order, types) is an interface (replicator status, tests,
+ * dashboards). */
+static void test_task_status__json_shape(void **state)
+{
+    struct event_base *base = event_base_new();
+    struct task_config cfg;
+    struct task *t = NULL;
+    struct err err = ERR_INIT;
+    struct buf b = BUF_INIT;
+    json_t *v;
+    char *s;
+
+    (void)state;
+    task_config_default(&cfg);
+    cfg.db = "host=/nonexistent-rackdepot dbname=x";
+    assert_int_equal(task_new(&t, base, &cfg, NULL, &err), 0);
+    v = task_status_json(t, 0, 256);
+    assert_non_null(v);
+    s = json_dumps(v, JSON_COMPACT);
+    assert_non_null(s);
+    assert_string_equal(s, GOLDEN_STATUS);
+    mem_free(s); /* jansson uses the C allocator; mem_free is free */
+    json_decref(v);
+    assert_int_equal(task_metrics(t, &b), 0);
+    assert_non_null(b.data);
+    assert_string_equal(b.data, GOLDEN_METRICS);
+    buf_release(&b);
+    task_free(t);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_task_status__parse_list),
         cmocka_unit_test(test_task_status__build_input),
         cmocka_unit_test(test_task_status__sleds_from_db),
+        cmocka_unit_test(test_task_status__json_shape),
     };
 
     mem_init();

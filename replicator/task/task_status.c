@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * task_status: the task's reported state (see task_status.h): recorded
+ * from a finished run, rendered as the status JSON (DESIGN.md 4.3) and
+ * the Prometheus lines. Loop thread only.
+ */
+#include "replicator/task/task_status.h"
+#include "replicator/task/task_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "replicator/staging.h"
+#include "replicator/task/plan.h"
+
+int task_status_init(struct task_status *s)
+{
+    memset(s, 0, sizeof(*s));
+    return status_ring_init(&s->ring, STATUS_RING_CAP);
+}
+
+void task_status_release(struct task_status *s)
+{
+    status_ring_release(&s->ring);
+    json_decref(s->last_summary);
+    json_decref(s->last_sleds);
+    json_decref(s->last_repos);
+    json_decref(s->last_lost);
+    json_decref(s->last_isolated);
+    memset(s, 0, sizeof(*s));
+}
+
+static const char *sled_state_name(enum collect_sled_state s)
+{
+    switch (s) {
+    case COLLECT_OK:
+        return "ok";
+    case COLLECT_UNREACHABLE:
+        return "unreachable";
+    case COLLECT_ISOLATED:
+        return "isolated";
+    default:
+        return "pending";
+    }
+}
+
+static json_t *sleds_json(const struct task_run *r)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && i < r->n_sleds; i++) {
+        const struct collect_sled *s = &r->sleds[i];
+        size_t complete = 0;
+        json_t *o;
+
+        for (size_t k = 0; k < s->n_inventory; k++)
+            if (s->inventory[k].count >= s->datasets)
+                complete++;
+        o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+                      "id", s->id, "api_url", s->api_url, "depot_url",
+                      s->depot_url, "state", sled_state_name(s->state),
+                      "generation", (json_int_t)s->generation, "datasets",
+                      (json_int_t)s->datasets, "artifacts",
+                      (json_int_t)s->n_inventory, "artifacts_complete",
+                      (json_int_t)complete, "in_progress",
+                      (json_int_t)s->n_in_progress, "bogus_entries",
+                      (json_int_t)s->bogus);
+        if (o && s->error[0])
+            json_object_set_new(o, "error", json_string(s->error));
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *isolated_json(const struct task_run *r)
+{
+    json_t *arr = json_array();
+    char remedy[256];
+
+    for (size_t i = 0; arr && i < r->n_sleds; i++) {
+        const struct collect_sled *s = &r->sleds[i];
+        json_t *o;
+
+        if (s->state != COLLECT_ISOLATED)
+            continue;
+        snprintf(remedy, sizeof(remedy),
+                 "the sled's ledger (generation %" PRIu64 ") is ahead of the "
+                 "database (generation %" PRIu64 "): run `replicator "
+                 "generation bump --past-fleet`",
+                 s->generation, r->wanted.generation);
+        o = json_pack("{s:s, s:I, s:s, s:s}", "id", s->id, "generation",
+                      (json_int_t)s->generation, "error", s->error, "remedy",
+                      remedy);
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *repos_json(const struct task_run *r)
+{
+    const struct plan_summary *sum = &r->plan->summary;
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && i < sum->n_repos; i++) {
+        const struct plan_repo_status *p = &sum->repos[i];
+        bool staged = false;
+        json_t *o;
+
+        for (size_t s = 0; s < r->n_staged && !staged; s++)
+            staged = r->staged[s].system_version &&
+                     !strcmp(r->staged[s].system_version,
+                             r->ci.repo_names[i]);
+        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+                      "system_version", r->ci.repo_names[i], "artifacts",
+                      (json_int_t)p->artifacts, "on_all_sleds",
+                      (json_int_t)p->on_all_sleds, "on_min_sleds",
+                      (json_int_t)p->on_min_sleds, "lost",
+                      (json_int_t)p->lost, "at_risk", (json_int_t)p->at_risk,
+                      "sufficient", p->sufficient, "staged_here", staged);
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *lost_json(const struct task_run *r)
+{
+    const struct plan_summary *sum = &r->plan->summary;
+    json_t *arr = json_array();
+    char hex[SHA256_HEX_LEN + 1];
+
+    for (size_t i = 0; arr && i < sum->n_lost; i++) {
+        const struct plan_artifact *a = &r->ci.arts[sum->lost[i]];
+        json_t *repos = json_array(), *o;
+
+        for (size_t k = 0; repos && k < a->n_repos; k++)
+            json_array_append_new(repos,
+                                  json_string(r->ci.repo_names[a->repos[k]]));
+        sha256_to_hex(hex, &a->hash);
+        o = json_pack("{s:s, s:I, s:o}", "sha256", hex, "length",
+                      (json_int_t)a->length, "repos",
+                      repos ? repos : json_array());
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void set_json(json_t **slot, json_t *v)
+{
+    json_decref(*slot);
+    *slot = v;
+}
+
+void task_status_record_run(struct task_status *s, const struct task_run *r,
+                            uint64_t bogus)
+{
+    s->bogus_total += bogus;
+    s->last_counters = r->counters;
+    status_counters_sum(&s->lifetime, &r->counters);
+    /* decided at the end of this run (task_report_decide) */
+    s->repos_failed_total += r->n_fail;
+    if (r->load_rc < 0)
+        return;
+    s->generation = r->wanted.generation;
+    s->local_repos = r->n_staged >= r->dropped ? r->n_staged - r->dropped : 0;
+    s->last_held = r->held;
+    snprintf(s->last_held_reason, sizeof(s->last_held_reason), "%s",
+             r->held ? r->held_reason : "");
+    s->held_generation = r->held ? r->wanted.generation : 0;
+    s->repos_replicated_total += r->dropped;
+    set_json(&s->last_sleds, sleds_json(r));
+    set_json(&s->last_isolated, isolated_json(r));
+    if (r->plan) {
+        s->requests_deferred = r->plan->summary.requests_deferred;
+        set_json(&s->last_repos, repos_json(r));
+        set_json(&s->last_lost, lost_json(r));
+    }
+}
+
+void task_status_set_summary(struct task_status *s, json_t *sum)
+{
+    set_json(&s->last_summary, json_incref(sum));
+}
+
+const json_t *task_status_summary(const struct task_status *s)
+{
+    return s->last_summary;
+}
+
+/* A new reference to v, or a new empty array before the first run. */
+static json_t *or_empty(json_t *v)
+{
+    return v ? json_incref(v) : json_array();
+}
+
+json_t *task_status_json(struct task *t, size_t ring_offset,
+                         size_t ring_limit)
+{
+    const struct task_status *s = &t->status;
+    json_t *o = json_pack(
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:I, s:I, s:I}",
+        "name", "tuf_artifact_replication", "state",
+        task_state_name(t->state), "runs", (json_int_t)t->runs, "generation",
+        (json_int_t)s->generation, "local_repos", (json_int_t)s->local_repos,
+        "requests_deferred", (json_int_t)s->requests_deferred,
+        "last_run_counters", status_counters_json(&s->last_counters),
+        "lifetime_counters", status_counters_json(&s->lifetime),
+        "request_ring", status_ring_json(&s->ring, ring_offset, ring_limit),
+        "request_ring_size", (json_int_t)s->ring.count, "request_ring_total",
+        (json_int_t)s->ring.total, "repos_replicated_total",
+        (json_int_t)s->repos_replicated_total);
+
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "repos_failed_total",
+                        json_integer((json_int_t)s->repos_failed_total));
+    json_object_set_new(o, "bogus_entries_total",
+                        json_integer((json_int_t)s->bogus_total));
+    json_object_set(o, "last_run", s->last_summary ? s->last_summary
+                                                   : json_null());
+    json_object_set_new(o, "last_run_ok",
+                        json_boolean(s->last_summary &&
+                                     status_counters_ok(&s->last_counters)));
+    json_object_set_new(o, "sleds", or_empty(s->last_sleds));
+    json_object_set_new(o, "repos", or_empty(s->last_repos));
+    json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
+    json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
+    json_object_set_new(
+        o, "held_generations",
+        s->last_held ? json_pack("[{s:I, s:s}]", "generation",
+                                 (json_int_t)s->held_generation, "reason",
+                                 s->last_held_reason)
+                     : json_array());
+    json_object_set_new(
+        o, "last_activation",
+        t->activated ? json_pack("{s:s, s:I}", "reason",
+                                 task_reason_name(t->last_reason), "time_ms",
+                                 (json_int_t)t->last_activation_ms)
+                     : json_null());
+    json_object_set_new(o, "config",
+                        json_pack("{s:I, s:b, s:I, s:I, s:I, s:I}",
+                                  "period_secs",
+                                  (json_int_t)t->cfg.period_secs, "periodic",
+                                  t->cfg.periodic, "min_sled_replication",
+                                  (json_int_t)t->cfg.min_sled_replication,
+                                  "max_inflight",
+                                  (json_int_t)t->cfg.max_inflight,
+                                  "max_per_target",
+                                  (json_int_t)t->cfg.max_per_target,
+                                  "max_per_source",
+                                  (json_int_t)t->cfg.max_per_source));
+    return o;
+}
+
+int task_metrics(struct task *t, struct buf *out)
+{
+    const struct task_status *s = &t->status;
+    static const char *const ops[] = {"put_config", "list", "put", "copy"};
+    const uint64_t *ok[] = {&s->lifetime.put_config_ok, &s->lifetime.list_ok,
+                            &s->lifetime.put_ok, &s->lifetime.copy_ok};
+    const uint64_t *er[] = {&s->lifetime.put_config_err,
+                            &s->lifetime.list_err, &s->lifetime.put_err,
+                            &s->lifetime.copy_err};
+    size_t isolated = s->last_isolated ? json_array_size(s->last_isolated) : 0;
+    size_t lost = s->last_lost ? json_array_size(s->last_lost) : 0;
+    int rc = buf_puts(out, "# TYPE replicator_task_requests_total counter\n");
+
+    for (size_t i = 0; rc == 0 && i < 4; i++)
+        rc = buf_printf(out,
+                        "replicator_task_requests_total{operation=\"%s\","
+                        "result=\"ok\"} %" PRIu64 "\n"
+                        "replicator_task_requests_total{operation=\"%s\","
+                        "result=\"err\"} %" PRIu64 "\n",
+                        ops[i], *ok[i], ops[i], *er[i]);
+    if (rc == 0)
+        rc = buf_printf(
+            out,
+            "# TYPE replicator_task_runs_total counter\n"
+            "replicator_task_runs_total %" PRIu64 "\n"
+            "# TYPE replicator_task_generation gauge\n"
+            "replicator_task_generation %" PRIu64 "\n"
+            "# TYPE replicator_task_local_repos gauge\n"
+            "replicator_task_local_repos %zu\n"
+            "# TYPE replicator_task_requests_deferred gauge\n"
+            "replicator_task_requests_deferred %zu\n"
+            "# TYPE replicator_task_isolated_sleds gauge\n"
+            "replicator_task_isolated_sleds %zu\n"
+            "# TYPE replicator_task_lost_artifacts gauge\n"
+            "replicator_task_lost_artifacts %zu\n"
+            "# TYPE replicator_task_generation_held gauge\n"
+            "replicator_task_generation_held %d\n"
+            "# TYPE replicator_task_last_run_ok gauge\n"
+            "replicator_task_last_run_ok %d\n"
+            "# TYPE replicator_task_repos_replicated_total counter\n"
+            "replicator_task_repos_replicated_total %" PRIu64 "\n"
+            "# TYPE replicator_task_repos_failed_total counter\n"
+            "replicator_task_repos_failed_total %" PRIu64 "\n",
+            t->runs, s->generation, s->local_repos, s->requests_deferred,
+            isolated, lost, s->last_held ? 1 : 0,
+            s->last_summary && status_counters_ok(&s->last_counters) ? 1 : 0,
+            s->repos_replicated_total, s->repos_failed_total);
+    return rc < 0 ? ERR_NOMEM : 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * task_status: the reported state of the reconciliation task (DESIGN.md
+ * 4.3): the last finished run's results (counters, per-sled, per-repo,
+ * lost artifacts, isolated sleds, held generation, summary), the lifetime
+ * totals and the request ring. It is written in one place, at the end of
+ * every run (task_status_record_run, task_status_set_summary; the ring by
+ * the requests themselves, through status_record), and read in one place
+ * (task_status_json, task_metrics, task_status_summary). Loop thread only.
+ */
+#ifndef REPLICATOR_TASK_TASK_STATUS_H
+#define REPLICATOR_TASK_TASK_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "replicator/task/guard.h"
+#include "replicator/task/status.h"
+
+struct task_run;
+
+struct task_status {
+    struct status_counters last_counters;
+    struct status_counters lifetime;
+    struct status_ring ring;
+    json_t *last_summary;      /* summary of the last run, or NULL */
+    json_t *last_sleds;        /* per-sled state */
+    json_t *last_repos;        /* per-repo completeness */
+    json_t *last_lost;         /* lost artifacts */
+    json_t *last_isolated;     /* isolated sleds with remedy */
+    uint64_t generation;       /* G of the last run */
+    size_t local_repos;
+    size_t requests_deferred;
+    bool last_held;
+    char last_held_reason[GUARD_REASON_MAX];
+    uint64_t held_generation;
+    uint64_t repos_replicated_total;  /* staged repos dropped */
+    uint64_t repos_failed_total;      /* repos marked failed */
+    uint64_t bogus_total;
+};
+
+/* Empty status with a ring of STATUS_RING_CAP. Returns 0 or ERR_NOMEM. */
+int task_status_init(struct task_status *s);
+
+/* Free what s holds. */
+void task_status_release(struct task_status *s);
+
+/*
+ * Record the results of the finished run r (everything but its summary):
+ * counters and totals always (bogus: the run's bogus list entries), the
+ * per-sled, per-repo and guard state when it loaded. A rendering that
+ * runs out of memory leaves that part empty.
+ */
+void task_status_record_run(struct task_status *s, const struct task_run *r,
+                            uint64_t bogus);
+
+/* The last run's summary becomes sum (a reference is taken). */
+void task_status_set_summary(struct task_status *s, json_t *sum);
+
+/* The last run's summary (borrowed), or NULL before the first run. */
+const json_t *task_status_summary(const struct task_status *s);
+
+#endif
