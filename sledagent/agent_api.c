@@ -23,6 +23,7 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/prom.h"
 #include "common/parse.h"
 #include "common/sha256.h"
 #include "sledagent/agent_internal.h"
@@ -373,27 +374,35 @@ out:
     json_decref(body);
 }
 
+/* The agent's own families of GET /metrics, after the store's and copies'. */
+static int agent_metrics(const struct agent *a, struct buf *out)
+{
+    static const char req[] = "sledagent_http_requests_total";
+    struct prom p;
+
+    prom_init(&p, out);
+    prom_family(&p, req, PROM_COUNTER, NULL);
+    for (unsigned i = 0; i < a->ncounters; i++) {
+        char status[12];
+
+        snprintf(status, sizeof(status), "%d", a->counters[i].status);
+        prom_u64(&p, req,
+                 (const char *const[]){"endpoint", a->counters[i].route,
+                                       "status", status, NULL},
+                 a->counters[i].n);
+    }
+    prom_counter(&p, "sledagent_depot_bytes_total", NULL, a->depot_bytes);
+    prom_counter(&p, "sledagent_rejected_requests_total", NULL, a->rejected);
+    return prom_rc(&p);
+}
+
 static void reply_text(struct httpd_req *r, struct agent *a)
 {
     struct buf b = BUF_INIT;
     int rc = store_metrics(a->st, &b);
 
     rc = rc < 0 ? rc : copies_metrics(a->copies, &b);
-    rc = rc < 0 ? rc : buf_puts(&b, "# TYPE sledagent_http_requests_total "
-                                    "counter\n");
-    for (unsigned i = 0; rc >= 0 && i < a->ncounters; i++)
-        rc = buf_printf(&b, "sledagent_http_requests_total{endpoint=\"%s\","
-                        "status=\"%d\"} %llu\n", a->counters[i].route,
-                        a->counters[i].status,
-                        (unsigned long long)a->counters[i].n);
-    rc = rc < 0 ? rc : buf_printf(&b,
-                                  "# TYPE sledagent_depot_bytes_total counter\n"
-                                  "sledagent_depot_bytes_total %llu\n"
-                                  "# TYPE sledagent_rejected_requests_total "
-                                  "counter\n"
-                                  "sledagent_rejected_requests_total %llu\n",
-                                  (unsigned long long)a->depot_bytes,
-                                  (unsigned long long)a->rejected);
+    rc = rc < 0 ? rc : agent_metrics(a, &b);
     if (rc < 0)
         httpd_reply_error(r, 500, NULL, "out of memory");
     else

@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/prom.h"
 #include "replicator/staging.h"
 #include "replicator/task/plan.h"
 
@@ -271,48 +272,38 @@ int task_metrics(struct task *t, struct buf *out)
 {
     const struct task_status *s = &t->status;
     static const char *const ops[] = {"put_config", "list", "put", "copy"};
+    static const char req[] = "replicator_task_requests_total";
     const uint64_t *ok[] = {&s->lifetime.put_config_ok, &s->lifetime.list_ok,
                             &s->lifetime.put_ok, &s->lifetime.copy_ok};
     const uint64_t *er[] = {&s->lifetime.put_config_err,
                             &s->lifetime.list_err, &s->lifetime.put_err,
                             &s->lifetime.copy_err};
-    size_t isolated = s->last_isolated ? json_array_size(s->last_isolated) : 0;
-    size_t lost = s->last_lost ? json_array_size(s->last_lost) : 0;
-    int rc = buf_puts(out, "# TYPE replicator_task_requests_total counter\n");
+    struct prom p;
 
-    for (size_t i = 0; rc == 0 && i < 4; i++)
-        rc = buf_printf(out,
-                        "replicator_task_requests_total{operation=\"%s\","
-                        "result=\"ok\"} %" PRIu64 "\n"
-                        "replicator_task_requests_total{operation=\"%s\","
-                        "result=\"err\"} %" PRIu64 "\n",
-                        ops[i], *ok[i], ops[i], *er[i]);
-    if (rc == 0)
-        rc = buf_printf(
-            out,
-            "# TYPE replicator_task_runs_total counter\n"
-            "replicator_task_runs_total %" PRIu64 "\n"
-            "# TYPE replicator_task_generation gauge\n"
-            "replicator_task_generation %" PRIu64 "\n"
-            "# TYPE replicator_task_local_repos gauge\n"
-            "replicator_task_local_repos %zu\n"
-            "# TYPE replicator_task_requests_deferred gauge\n"
-            "replicator_task_requests_deferred %zu\n"
-            "# TYPE replicator_task_isolated_sleds gauge\n"
-            "replicator_task_isolated_sleds %zu\n"
-            "# TYPE replicator_task_lost_artifacts gauge\n"
-            "replicator_task_lost_artifacts %zu\n"
-            "# TYPE replicator_task_generation_held gauge\n"
-            "replicator_task_generation_held %d\n"
-            "# TYPE replicator_task_last_run_ok gauge\n"
-            "replicator_task_last_run_ok %d\n"
-            "# TYPE replicator_task_repos_replicated_total counter\n"
-            "replicator_task_repos_replicated_total %" PRIu64 "\n"
-            "# TYPE replicator_task_repos_failed_total counter\n"
-            "replicator_task_repos_failed_total %" PRIu64 "\n",
-            t->runs, s->generation, s->local_repos, s->requests_deferred,
-            isolated, lost, s->last_held ? 1 : 0,
-            s->last_summary && status_counters_ok(&s->last_counters) ? 1 : 0,
-            s->repos_replicated_total, s->repos_failed_total);
-    return rc < 0 ? ERR_NOMEM : 0;
+    prom_init(&p, out);
+    prom_family(&p, req, PROM_COUNTER, NULL);
+    for (size_t i = 0; i < 4; i++) {
+        prom_u64(&p, req, (const char *const[]){"operation", ops[i], "result",
+                                                "ok", NULL}, *ok[i]);
+        prom_u64(&p, req, (const char *const[]){"operation", ops[i], "result",
+                                                "err", NULL}, *er[i]);
+    }
+    prom_counter(&p, "replicator_task_runs_total", NULL, t->runs);
+    prom_gauge(&p, "replicator_task_generation", NULL, s->generation);
+    prom_gauge(&p, "replicator_task_local_repos", NULL, s->local_repos);
+    prom_gauge(&p, "replicator_task_requests_deferred", NULL,
+               s->requests_deferred);
+    prom_gauge(&p, "replicator_task_isolated_sleds", NULL,
+               s->last_isolated ? json_array_size(s->last_isolated) : 0);
+    prom_gauge(&p, "replicator_task_lost_artifacts", NULL,
+               s->last_lost ? json_array_size(s->last_lost) : 0);
+    prom_gauge(&p, "replicator_task_generation_held", NULL,
+               s->last_held ? 1 : 0);
+    prom_gauge(&p, "replicator_task_last_run_ok", NULL,
+               s->last_summary && status_counters_ok(&s->last_counters));
+    prom_counter(&p, "replicator_task_repos_replicated_total", NULL,
+                 s->repos_replicated_total);
+    prom_counter(&p, "replicator_task_repos_failed_total", NULL,
+                 s->repos_failed_total);
+    return prom_rc(&p);
 }
