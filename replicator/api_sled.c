@@ -9,7 +9,7 @@
  * the mass-deletion guard). Each one activates the task when it changes
  * what the task does (a registration: only for a new sled or a changed
  * address, not for the periodic refresh). Database work runs on the task's workers; sled
- * queries on the loop through curlev. Loop thread, except *_work
+ * queries on the loop through common/httpc. Loop thread, except *_work
  * (worker).
  */
 #include "replicator/api_task.h"
@@ -270,7 +270,7 @@ static void fleet_query(struct sjob *j)
         o.total_secs = task_config(j->t)->request_secs;
         log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
                  "GET", "url", url);
-        if (sledreq_start(&s->req, task_curlev(j->t), &o, fleet_one_done,
+        if (sledreq_start(&s->req, task_http_loop(j->t), &o, fleet_one_done,
                           s) < 0)
             j->left--;
     }

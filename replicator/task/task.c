@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
-#include "common/curlev.h"
+#include "common/httpc.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -579,7 +579,7 @@ int task_new(struct task **out, struct event_base *base,
     t->staging = st;
     rc = status_ring_init(&t->ring, STATUS_RING_CAP);
     if (rc == 0)
-        rc = curlev_new(&t->cv, base);
+        rc = httpc_loop_new(&t->cv, base);
     if (rc < 0) {
         err_set(err, rc, "out of memory");
         goto out;
@@ -615,7 +615,7 @@ int task_start(struct task *t)
     return 0;
 }
 
-struct curlev *task_curlev(struct task *t)
+struct httpc_loop *task_http_loop(struct task *t)
 {
     return t->cv;
 }
@@ -663,7 +663,7 @@ void task_free(struct task *t)
     notify_waiters(t, UINT64_MAX, NULL);
     if (t->period_timer)
         event_free(t->period_timer);
-    curlev_free(t->cv);
+    httpc_loop_free(t->cv);
     status_ring_release(&t->ring);
     json_decref(t->last_summary);
     json_decref(t->last_sleds);

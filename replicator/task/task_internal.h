@@ -22,7 +22,7 @@
 #include "replicator/task/status.h"
 #include "replicator/task/task.h"
 
-struct curlev;
+struct httpc_loop;
 struct event;
 struct execute;
 struct plan;
@@ -99,7 +99,7 @@ struct task {
     struct staging *staging;
     struct workq *wq;          /* database jobs */
     struct workq *io_wq;       /* staged-file reads of PUT bodies */
-    struct curlev *cv;
+    struct httpc_loop *cv;     /* common/httpc loop driver */
     struct event *period_timer;
     enum task_state state;
     bool stopping;
