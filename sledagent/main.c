@@ -12,12 +12,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/httpc.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -278,7 +278,7 @@ int main(int argc, char **argv)
     o.api_host = api_host;
     o.depot_host = depot_host;
     signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     base = event_base_new();
     if (!base) {
         rc = 1;
@@ -316,7 +316,7 @@ out:
         event_free(sigint);
     if (base)
         event_base_free(base);
-    curl_global_cleanup();
+    httpc_global_cleanup();
     if (rc == 0)
         log_info("stopped", NULL);
     return rc;
