@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * sledreq: asynchronous HTTP requests to sleds over common/httpc's loop
- * driver (see sledreq.h). An upload body never touches the disk on the loop: the
- * staged file is opened and read on a worker (common/workq) into one of
- * two 64 KiB buffers while curl's read callback drains the other; when
- * both are empty the callback pauses the transfer and the worker's
- * completion resumes it. The request is handed to curl only once the
- * file opened and its first piece was read, so an unreadable file never
- * reaches the sled. Memory per upload: 2 x SLEDREQ_CHUNK. Loop thread
- * only, except fill_work (worker).
+ * driver (see sledreq.h). An upload body never touches the disk on the
+ * loop: the staged file is opened and read on a worker (common/workq)
+ * into one of two 64 KiB buffers while the request's read callback
+ * drains the other; when both are empty the callback pauses the transfer
+ * and the worker's completion resumes it. The request is handed to the
+ * loop only once the file opened and its first piece was read, so an
+ * unreadable file never reaches the sled. Memory per upload:
+ * 2 x SLEDREQ_CHUNK. Loop thread only, except fill_work (worker).
  */
 #include "replicator/task/sledreq.h"
 
