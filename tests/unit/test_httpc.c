@@ -496,6 +496,48 @@ static void test_httpc__sink_to_file(void **state)
     unlink(path);
 }
 
+/* Streams "abc" three times, a few bytes per call. */
+static int read_abc(size_t *out, char *dst, size_t cap, void *arg)
+{
+    unsigned *sent = arg;
+    size_t k = 0;
+
+    while (k < cap && k < 2 && *sent < 9)
+        dst[k++] = "abc"[(*sent)++ % 3];
+    *out = k;
+    return 0;
+}
+
+static void test_httpc__read_callback_to_fd(void **state)
+{
+    char path[] = "/tmp/test_httpc_XXXXXX";
+    struct httpc_spec sp = {0};
+    struct httpc *h = NULL;
+    struct err err = ERR_INIT;
+    unsigned sent = 0;
+    char url[128], got[16] = "";
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    url_of(url, sizeof(url), *state, "/echo");
+    sp.method = "POST";
+    sp.url = url;
+    sp.body.kind = HTTPC_BODY_READ;
+    sp.body.len = 9;
+    sp.read = read_abc;
+    sp.arg = &sent;
+    sp.sink.kind = HTTPC_SINK_FD;
+    sp.sink.fd = fd;
+    assert_int_equal(run_blocking(&h, &sp, &err), 0);
+    assert_int_equal(httpc_status(h), 200);
+    assert_int_equal(httpc_body_total(h), 9);
+    httpc_free(h);
+    assert_int_equal(pread(fd, got, sizeof(got) - 1, 0), 9);
+    assert_string_equal(got, "abcabcabc");
+    close(fd);
+    unlink(path);
+}
+
 /* ---- the loop driver ---- */
 
 struct xfer {
@@ -666,6 +708,7 @@ int main(void)
         T(test_httpc__stall_timeout),
         T(test_httpc__body_sources),
         T(test_httpc__sink_to_file),
+        T(test_httpc__read_callback_to_fd),
         T(test_httpc__loop_pause_resume),
         T(test_httpc__loop_many_concurrent),
         T(test_httpc__loop_cancel),
