@@ -16,6 +16,9 @@
 /* Request header block size, and idle connection timeout in seconds. */
 #define LIMIT_HTTP_HEADERS (16u * 1024)
 #define LIMIT_HTTP_IDLE_SECS 60
+/* Response bytes an HTTP client keeps in memory (common/httpc; a sled's
+ * list of LIMIT_CONFIG_ARTIFACTS entries fits). */
+#define LIMIT_HTTP_RESPONSE (16u * 1024 * 1024)
 /* Repository zip upload cap (DESIGN.md 4.1). */
 #define LIMIT_REPO_ZIP (4ull * 1024 * 1024 * 1024)
 /* TUF metadata file size and root rotation chain length. */

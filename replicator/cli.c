@@ -8,18 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/jsonutil.h"
+#include "common/limits.h"
 #include "common/mem.h"
 #include "replicator/db/db_cli.h"
 #include "replicator/cli_task.h"
 #include "replicator/progress.h"
 #include "replicator/serve.h"
 
-#define CLI_RESPONSE_MAX (16u * 1024 * 1024)
 #define CLI_DEFAULT_URL "http://127.0.0.1:12221"
 
 static const char usage[] =
@@ -40,97 +39,83 @@ static const char usage[] =
     "2 usage error. See docs/OPERATOR.md.\n";
 
 struct upload_src {
-    FILE *f;
     struct progress pr;
     uint64_t total;
 };
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    struct buf *b = arg;
-
-    if (b->len + sz * n > CLI_RESPONSE_MAX || buf_append(b, p, sz * n) < 0)
-        return 0;
-    return sz * n;
-}
-
-static int on_xfer(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-                   curl_off_t ultotal, curl_off_t ulnow)
+static void on_progress(uint64_t up_now, uint64_t down_now, void *arg)
 {
     struct upload_src *u = arg;
 
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    if (ulnow > 0)
-        progress_update(&u->pr, (uint64_t)ulnow, u->total);
-    return 0;
+    (void)down_now;
+    if (up_now > 0)
+        progress_update(&u->pr, up_now, u->total);
+}
+
+/* The body: JSON from memory, or upload_len bytes of the open file. */
+static void spec_body(struct httpc_spec *sp, const char *body, FILE *upload,
+                      uint64_t upload_len, struct upload_src *src)
+{
+    if (body) {
+        sp->body.kind = HTTPC_BODY_MEM;
+        sp->body.data = body;
+        sp->body.len = strlen(body);
+        sp->body.content_type = "application/json";
+    } else if (upload) {
+        src->total = upload_len;
+        progress_init(&src->pr, stderr, "upload");
+        sp->body.kind = HTTPC_BODY_FD;
+        sp->body.fd = fileno(upload);
+        sp->body.off = 0;
+        sp->body.len = upload_len;
+        sp->body.content_type = "application/zip";
+        sp->upload_buffer = 512u * 1024;
+        sp->on_progress = on_progress;
+        sp->arg = src;
+    }
 }
 
 int cli_request(long *status, json_t **out, const struct cli *c,
                 const char *method, const char *path, const char *body,
                 FILE *upload, uint64_t upload_len, struct err *err)
 {
-    CURL *h = curl_easy_init();
-    struct buf url = BUF_INIT, resp = BUF_INIT;
-    struct curl_slist *hdrs = NULL;
+    struct buf url = BUF_INIT;
+    struct httpc_spec sp = {0};
+    struct httpc *h = NULL;
     struct upload_src src;
-    CURLcode cc;
+    const struct buf *resp;
     int rc = 0;
 
     *out = NULL;
     *status = 0;
-    if (!h || buf_printf(&url, "%s%s", c->url, path) < 0) {
+    if (buf_printf(&url, "%s%s", c->url, path) < 0) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    curl_easy_setopt(h, CURLOPT_URL, url.data);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (body) {
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)strlen(body));
-    } else if (upload) {
-        src.f = upload;
-        src.total = upload_len;
-        progress_init(&src.pr, stderr, "upload");
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/zip");
-        /* curl's default waits up to 1 s for "100 Continue" */
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READDATA, upload);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)upload_len);
-        curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &src);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    cc = curl_easy_perform(h);
+    sp.method = method;
+    sp.url = url.data;
+    sp.connect_ms = 15000;
+    spec_body(&sp, body, upload, upload_len, &src);
+    if ((rc = httpc_new(&h, &sp, err)) < 0)
+        goto out;
+    httpc_run(h, NULL);
     if (upload)
         progress_finish(&src.pr);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    if (resp.len > 0)
-        *out = jsonu_loadb(resp.data, resp.len, CLI_RESPONSE_MAX, NULL);
+    *status = httpc_status(h);
+    resp = httpc_body(h);
+    if (resp->len > 0)
+        *out = jsonu_loadb(resp->data, resp->len, LIMIT_HTTP_RESPONSE, NULL);
     /* A server that refuses an upload early (413, 400) closes while we
      * still send: its reply counts, not the broken pipe. */
-    if (cc != CURLE_OK && !(*status >= 400 && *out)) {
-        rc = err_set(err, ERR_IO, "%s: %s", url.data, curl_easy_strerror(cc));
+    if (httpc_result(h, NULL) < 0 && !(*status >= 400 && *out)) {
+        rc = err_set(err, ERR_IO, "%s: %s", url.data, httpc_curl_text(h));
         *status = 0;
         json_decref(*out);
         *out = NULL;
     }
 out:
-    curl_slist_free_all(hdrs);
-    if (h)
-        curl_easy_cleanup(h);
+    httpc_free(h);
     buf_release(&url);
-    buf_release(&resp);
     return rc;
 }
 
@@ -235,20 +220,20 @@ int cli_main(int argc, char **argv)
         return cli_pki_main(&c, argc - i, argv + i);
     if (!strcmp(argv[i], "activate") || !strcmp(argv[i], "status") ||
         !strcmp(argv[i], "sled") || !strcmp(argv[i], "generation")) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+        httpc_global_init();
         code = cli_task_main(&c, argc - i, argv + i);
-        curl_global_cleanup();
+        httpc_global_cleanup();
         return code;
     }
     if (strcmp(argv[i], "repo") != 0 && strcmp(argv[i], "trust-root") != 0) {
         fprintf(stderr, "replicator: unknown command %s\n%s", argv[i], usage);
         return CLI_EXIT_USAGE;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     if (!strcmp(argv[i], "repo"))
         code = cli_repo_main(&c, argc - i, argv + i);
     else
         code = cli_trust_main(&c, argc - i, argv + i);
-    curl_global_cleanup();
+    httpc_global_cleanup();
     return code;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
-# Lint, three checks; exits 1 if any fails.
+# Lint, four checks; exits 1 if any fails.
 # 1. Banned calls (STYLE.md): sprintf strcpy strcat strtok atoi atol gets,
 #    and raw malloc/calloc/realloc/free outside common/mem.c.
 # 2. Layer arrows (issue 8): the project #include lines of each layer name
@@ -11,6 +11,8 @@
 #    included as "<layer>/path.h": no "..", no <...> form. tests/ and
 #    bench/ may include anything.
 # 3. No include cycle among the project's files (scripts/include_graph.sh).
+# 4. One HTTP client: curl_easy_init and curl_multi_init only in
+#    common/httpc*.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -87,5 +89,14 @@ fi
 
 # 3. Include cycles.
 ./scripts/include_graph.sh || status=1
+
+# 4. One HTTP client (common/httpc*): no other file creates curl handles.
+curl_hits=$(printf '%s\n' "$all" | grep -vE '^common/httpc(_loop|_internal)?\.[ch]$' \
+  | xargs grep -nE '\bcurl_(easy|multi)_init[[:space:]]*\(' )
+if [ -n "$curl_hits" ]; then
+  echo "curl handles outside common/httpc:"; echo "$curl_hits"; status=1
+else
+  echo "lint: curl handles only in common/httpc"
+fi
 
 exit $status

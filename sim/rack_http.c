@@ -8,53 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "common/buf.h"
 #include "common/err.h"
-
-#define HTTP_MAX_BODY (16u << 20)
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-    struct buf *b = arg;
-    size_t len = size * n;
-
-    if (b->len + len > HTTP_MAX_BODY || buf_append(b, p, len) < 0)
-        return 0;
-    return len;
-}
+#include "common/httpc.h"
+#include "common/limits.h"
 
 int rack_http_get(long *status, struct buf *body, const char *url,
                   long timeout_ms, struct err *err)
 {
-    CURL *c = curl_easy_init();
-    CURLcode cc;
-    int rc = 0;
+    struct httpc_spec sp = {0};
+    struct httpc *h = NULL;
+    const struct buf *b;
+    int rc;
 
     *status = 0;
-    if (!c)
-        return err_set(err, ERR_NOMEM, "out of memory");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    cc = curl_easy_perform(c);
-    if (cc == CURLE_OPERATION_TIMEDOUT)
-        rc = err_set(err, ERR_TIMEOUT, "GET %s: no answer within %ld ms", url,
+    sp.url = url;
+    sp.total_ms = timeout_ms;
+    sp.connect_ms = timeout_ms;
+    sp.no_proxy = true;
+    if ((rc = httpc_new(&h, &sp, err)) < 0)
+        return rc;
+    rc = httpc_run(h, NULL);
+    b = httpc_body(h);
+    if (rc == ERR_TIMEOUT)
+        rc = err_set(err, rc, "GET %s: no answer within %ld ms", url,
                      timeout_ms);
-    else if (cc == CURLE_WRITE_ERROR)
-        rc = err_set(err, ERR_LIMIT, "GET %s: body over %u bytes", url,
-                     HTTP_MAX_BODY);
-    else if (cc != CURLE_OK)
+    else if (rc == ERR_LIMIT)
+        rc = err_set(err, rc, "GET %s: body over %u bytes", url,
+                     LIMIT_HTTP_RESPONSE);
+    else if (rc == ERR_NOMEM)
+        rc = err_set(err, rc, "out of memory");
+    else if (rc < 0)
         rc = err_set(err, ERR_UPSTREAM, "GET %s: %s", url,
-                     curl_easy_strerror(cc));
+                     httpc_curl_text(h));
+    else if (buf_append(body, b->data, b->len) < 0)
+        rc = err_set(err, ERR_NOMEM, "out of memory");
     else
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
+        *status = httpc_status(h);
+    httpc_free(h);
     return rc;
 }
 

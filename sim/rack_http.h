@@ -2,7 +2,7 @@
 /*
  * rack_http: the few synchronous HTTP requests rack-sim makes itself (a
  * sled's GET /artifacts and /metrics, the replicator's task status), with
- * libcurl easy and a hard total timeout: rack-sim is a command-line tool
+ * common/httpc's blocking driver and a hard total timeout: rack-sim is a command-line tool
  * and a partitioned (SIGSTOPped) sled must not hang it. Also a reader for
  * one counter of a Prometheus text page. Main thread only.
  */
@@ -19,8 +19,8 @@ struct err;
 /*
  * GET url into body (appended). *status is the HTTP status. Errors:
  * ERR_TIMEOUT (no answer within timeout_ms), ERR_UPSTREAM (connection
- * refused or another transfer error), ERR_LIMIT (body over 16 MiB),
- * ERR_NOMEM.
+ * refused or another transfer error), ERR_LIMIT (body over
+ * LIMIT_HTTP_RESPONSE), ERR_NOMEM.
  */
 int rack_http_get(long *status, struct buf *body, const char *url,
                   long timeout_ms, struct err *err);

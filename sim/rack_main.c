@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/mem.h"
 #include "common/parse.h"
 #include "sim/rack_db.h"
@@ -350,7 +349,7 @@ int main(int argc, char **argv)
         mem_free(c.pos);
         return usage_error("no command");
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     rack_proc_catch_signals();
     if (strcmp(c.pos[0], "up") == 0 && c.npos == 1)
         ret = cmd_up(&c);
@@ -358,7 +357,7 @@ int main(int argc, char **argv)
         ret = rack_demo(&c.demo);
     else
         ret = cmd_rack(&c);
-    curl_global_cleanup();
+    httpc_global_cleanup();
     mem_free(c.pos);
     return ret;
 }

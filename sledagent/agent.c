@@ -13,7 +13,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "common/curlev.h"
+#include "common/httpc.h"
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
@@ -110,8 +110,8 @@ int agent_new(struct agent **out, struct event_base *base,
     }
     if ((rc = store_open(&a->st, base, &opts->store, err)) < 0)
         goto out;
-    if ((rc = curlev_new(&a->cv, base)) < 0) {
-        err_set(err, rc, "cannot create the curl multi handle");
+    if ((rc = httpc_loop_new(&a->cv, base)) < 0) {
+        err_set(err, rc, "cannot create the HTTP client loop");
         goto out;
     }
     co.connect_secs = opts->copy_connect_secs;
@@ -183,7 +183,7 @@ void agent_free(struct agent *a)
     registration_free(a->reg);
     store_close(a->st);
     copies_free(a->copies);
-    curlev_free(a->cv);
+    httpc_loop_free(a->cv);
     if (a->rate_group)
         bufferevent_rate_limit_group_free(a->rate_group);
     if (a->rate_cfg)

@@ -14,7 +14,7 @@
 
 struct bufferevent_rate_limit_group;
 struct copies;
-struct curlev;
+struct httpc_loop;
 struct ev_token_bucket_cfg;
 struct httpd;
 struct registration;
@@ -33,7 +33,7 @@ struct agent {
     struct agent_opts opts;
     struct store *st;
     struct httpd *api, *depot;
-    struct curlev *cv;
+    struct httpc_loop *cv; /* common/httpc loop driver */
     struct copies *copies;
     struct ev_token_bucket_cfg *rate_cfg;
     struct bufferevent_rate_limit_group *rate_group;

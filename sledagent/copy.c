@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * copy: copy-from-depot transfers and the GET /copies registry (see
- * copy.h). Each copy owns one curl easy handle and one store write; data
- * flows CURLOPT_WRITEFUNCTION -> store_write_data, with backpressure by
- * CURL_WRITEFUNC_PAUSE and curlev_unpause from the store's flow callback.
+ * copy.h). Each copy owns one common/httpc request and one store write;
+ * data flows from the request's sink callback to store_write_data, with
+ * backpressure by HTTPC_PAUSE and httpc_unpause from the store's flow
+ * callback.
  * The source's Content-Length is checked against space and quota
  * (store_write_set_expected_len) before the 202. The receive rate limit
  * is divided among the running copies. A copy of an artifact this sled
@@ -18,12 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <event2/buffer.h>
 
 #include "common/buf.h"
-#include "common/curlev.h"
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/httpd.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -38,7 +38,7 @@ struct copy {
     struct copies *cs;
     struct httpd_req *r;        /* until the 202/502 reply */
     struct store_write *w;      /* until finish or abort */
-    CURL *easy;
+    struct httpc *req;          /* while the transfer runs */
     struct evbuffer *chunk;
     enum copy_state state;
     bool answered;              /* source sent a 2xx header */
@@ -55,18 +55,17 @@ struct copy {
     char source[128];
     char url[256];
     char error[ERR_MSG_MAX];
-    char curl_err[CURL_ERROR_SIZE];
 };
 
 struct copies {
-    struct curlev *cv;
+    struct httpc_loop *loop;
     struct copies_opts opts;
     struct copy *list;
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
 
-int copies_new(struct copies **out, struct curlev *cv,
+int copies_new(struct copies **out, struct httpc_loop *loop,
                const struct copies_opts *opts)
 {
     struct copies *cs = mem_calloc(1, sizeof(*cs));
@@ -74,7 +73,7 @@ int copies_new(struct copies **out, struct curlev *cv,
     *out = NULL;
     if (!cs)
         return ERR_NOMEM;
-    cs->cv = cv;
+    cs->loop = loop;
     cs->opts = *opts;
     if (!cs->opts.connect_secs)
         cs->opts.connect_secs = 15;
@@ -147,26 +146,26 @@ static void set_failed(struct copy *c, const char *msg)
 /*
  * The sled's --rate-limit is shared by the running copies: each transfer
  * gets rate / (running copies), updated whenever a copy starts or ends
- * (curl reads CURLOPT_MAX_RECV_SPEED_LARGE on every progress check, so a
+ * (httpc_set_recv_bps: curl reads the cap on every progress check, so a
  * running transfer picks the new share up at once).
  */
 static void rate_update(struct copies *cs)
 {
     unsigned running = 0;
-    curl_off_t share;
+    uint64_t share;
 
     if (!cs->opts.max_recv_bps)
         return;
     for (const struct copy *c = cs->list; c; c = c->next)
-        running += c->state == COPY_RUNNING && c->easy;
+        running += c->state == COPY_RUNNING && c->req;
     if (!running)
         return;
-    share = (curl_off_t)(cs->opts.max_recv_bps / running);
+    share = cs->opts.max_recv_bps / running;
     if (share < 1024)
         share = 1024;
     for (struct copy *c = cs->list; c; c = c->next)
-        if (c->state == COPY_RUNNING && c->easy)
-            curl_easy_setopt(c->easy, CURLOPT_MAX_RECV_SPEED_LARGE, share);
+        if (c->state == COPY_RUNNING && c->req)
+            httpc_set_recv_bps(c->req, share);
 }
 
 static void on_flow(bool pause, void *arg)
@@ -174,58 +173,51 @@ static void on_flow(bool pause, void *arg)
     struct copy *c = arg;
 
     c->paused = pause;
-    if (!pause && c->easy)
-        curlev_unpause(c->cs->cv, c->easy);
+    if (!pause && c->req)
+        httpc_unpause(c->req);
 }
 
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+/* The source's final header block: a 2xx with room for its length. */
+static int on_headers(struct httpc *h, void *arg)
 {
     struct copy *c = arg;
-    long code = 0;
-    curl_off_t len = -1;
+    long code = httpc_status(h);
+    int64_t len = httpc_content_length(h);
     struct err err = ERR_INIT;
     char msg[200];
 
-    if (sz * n > 2 || (p[0] != '\r' && p[0] != '\n'))
-        return sz * n;
-    /* End of a header block. */
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code >= 100 && code < 200)
-        return sz * n;
     if (code < 200 || code > 299) {
         snprintf(msg, sizeof(msg), "source %.100s answered HTTP %ld for %.64s",
                  c->source, code, c->hex);
         set_failed(c, msg);
-        return 0; /* abort the transfer */
+        return ERR_UPSTREAM; /* abort the transfer */
     }
-    curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
     c->total = len;
     /* Check and reserve the space before the 202, so a copy that cannot
      * fit gets 507 (413 over the cap) instead of failing later. Without a
      * Content-Length the writer checks space as the bytes arrive. */
     if (len >= 0 && c->w &&
-        store_write_set_expected_len(c->w, (int64_t)len, &err) < 0) {
+        store_write_set_expected_len(c->w, len, &err) < 0) {
         set_failed_status(c, err_http_status(err.code), err.msg);
-        return 0;
+        return err.code;
     }
     c->answered = true;
     reply(c, 202, NULL);
-    return sz * n;
+    return 0;
 }
 
-static size_t on_write(char *p, size_t sz, size_t n, void *arg)
+static int on_data(const char *p, size_t len, void *arg)
 {
     struct copy *c = arg;
-    size_t len = sz * n;
     int rc;
 
     if (c->state != COPY_RUNNING || !c->w)
-        return 0;
+        return ERR_INTERNAL;
     if (c->paused)
-        return CURL_WRITEFUNC_PAUSE;
+        return HTTPC_PAUSE;
     if (evbuffer_add(c->chunk, p, len) < 0) {
         set_failed(c, "out of memory");
-        return 0;
+        return ERR_NOMEM;
     }
     rc = store_write_data(c->w, c->chunk);
     if (rc < 0) {
@@ -233,11 +225,11 @@ static size_t on_write(char *p, size_t sz, size_t n, void *arg)
                           ? "no dataset has free space or quota left for "
                             "the artifact (source sent no Content-Length)"
                           : "source sent more bytes than allowed");
-        return 0;
+        return rc;
     }
     c->bytes += len;
     c->cs->bytes_total += len;
-    return len;
+    return 0;
 }
 
 static void on_finished(int rc, const struct err *err, unsigned datasets,
@@ -259,21 +251,20 @@ static void on_finished(int rc, const struct err *err, unsigned datasets,
     trim(c->cs);
 }
 
-static void on_done(CURL *easy, CURLcode res, void *arg)
+static void on_done(struct httpc *h, void *arg)
 {
     struct copy *c = arg;
+    bool ok = httpc_result(h, NULL) == 0;
     char msg[ERR_MSG_MAX];
 
-    curl_easy_cleanup(easy);
-    c->easy = NULL;
+    snprintf(msg, sizeof(msg), "source %.100s unreachable or failed: %.180s",
+             c->source, httpc_curl_detail(h));
+    httpc_free(h);
+    c->req = NULL;
     rate_update(c->cs);
-    if (res != CURLE_OK || c->state != COPY_RUNNING || !c->answered) {
-        if (c->state == COPY_RUNNING) {
-            snprintf(msg, sizeof(msg), "source %.100s unreachable or failed: %.180s",
-                     c->source, c->curl_err[0] ? c->curl_err
-                                               : curl_easy_strerror(res));
+    if (!ok || c->state != COPY_RUNNING || !c->answered) {
+        if (c->state == COPY_RUNNING)
             set_failed(c, msg);
-        }
         if (c->w)
             store_write_abort(c->w);
         c->w = NULL;
@@ -285,47 +276,36 @@ static void on_done(CURL *easy, CURLcode res, void *arg)
 }
 
 /* Start the transfer of c into w (ownership of w passes to c). On error
- * w is aborted and c->easy cleaned up. */
+ * w is aborted and the request freed. */
 static int copy_launch(struct copy *c, struct store_write *w)
 {
     struct copies *cs = c->cs;
+    struct httpc_spec sp = {0};
     int rc;
 
     c->w = w;
     snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", c->source,
              c->hex);
-    c->easy = curl_easy_init();
-    if (!c->easy) {
-        rc = ERR_NOMEM;
-        goto fail;
-    }
-    curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
-    curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http");
-    curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->curl_err);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT,
-                     (long)cs->opts.connect_secs);
+    sp.url = c->url;
+    sp.sink.kind = HTTPC_SINK_FN;
+    sp.write = on_data;
+    sp.on_headers = on_headers;
+    sp.arg = c;
+    sp.connect_ms = 1000L * (long)cs->opts.connect_secs;
     /* No total timeout: large copies are slow, stalled ones are not. */
-    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME,
-                     (long)cs->opts.stall_secs);
-    if (cs->opts.max_recv_bps)
-        curl_easy_setopt(c->easy, CURLOPT_MAX_RECV_SPEED_LARGE,
-                         (curl_off_t)cs->opts.max_recv_bps);
+    sp.stall_secs = (long)cs->opts.stall_secs;
+    sp.max_recv_bps = cs->opts.max_recv_bps;
+    if ((rc = httpc_new(&c->req, &sp, NULL)) < 0)
+        goto fail;
     store_write_set_flow(w, on_flow, c);
-    if ((rc = curlev_add(cs->cv, c->easy, on_done, c)) < 0)
+    if ((rc = httpc_start(cs->loop, c->req, on_done, c)) < 0)
         goto fail;
     return 0;
 fail:
     store_write_abort(w);
     c->w = NULL;
-    if (c->easy)
-        curl_easy_cleanup(c->easy);
-    c->easy = NULL;
+    httpc_free(c->req);
+    c->req = NULL;
     return rc;
 }
 
@@ -501,10 +481,9 @@ void copies_cancel_all(struct copies *cs)
     for (struct copy *c = cs ? cs->list : NULL; c; c = c->next) {
         if (c->restore_wait)
             set_failed(c, "agent shutting down");
-        if (c->easy) {
-            curlev_remove(cs->cv, c->easy);
-            curl_easy_cleanup(c->easy);
-            c->easy = NULL;
+        if (c->req) {
+            httpc_free(c->req); /* cancels it: no done call */
+            c->req = NULL;
             set_failed(c, "agent shutting down");
             if (c->w && !c->finishing)
                 store_write_abort(c->w);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * copy: copy-from-depot (DESIGN.md section 2): a libcurl transfer on
- * common/curlev from a peer's depot into a store write begun by the
- * caller, replying 202 to the API request once the source answered with
+ * copy: copy-from-depot (DESIGN.md section 2): an HTTP transfer on
+ * common/httpc's loop driver from a peer's depot into a store write begun
+ * by the caller, replying 202 to the API request once the source answered with
  * a 2xx header whose Content-Length fits (507 no space or quota, 413 over
  * the cap, 502 otherwise), plus the registry behind GET /copies
  * (running copies and the last COPY_KEEP finished ones). Loop thread only.
@@ -16,7 +16,7 @@
 
 struct buf;
 struct copies;
-struct curlev;
+struct httpc_loop;
 struct httpd_req;
 struct err;
 struct sha256;
@@ -33,7 +33,7 @@ struct copies_opts {
 };
 
 /* Returns 0 or ERR_NOMEM. */
-int copies_new(struct copies **out, struct curlev *cv,
+int copies_new(struct copies **out, struct httpc_loop *loop,
                const struct copies_opts *opts);
 
 /*

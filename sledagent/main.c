@@ -12,12 +12,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/httpc.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -309,7 +309,7 @@ static int run(struct args *a)
     int rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     base = event_base_new();
     if (!base) {
         rc = 1;
@@ -348,7 +348,7 @@ out:
         event_free(sigint);
     if (base)
         event_base_free(base);
-    curl_global_cleanup();
+    httpc_global_cleanup();
     if (rc == 0)
         log_info("stopped", NULL);
     return rc;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * registration: periodic PUT /sled-agents/{id} to the replicator (see
- * registration.h). Owns one curl easy handle at a time, the request body
- * and headers, and the period timer. Loop thread only.
+ * registration.h). Owns one common/httpc request at a time, the request
+ * body and the period timer. Loop thread only.
  */
 #include "sledagent/registration.h"
 
@@ -10,22 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <event2/event.h>
 
 #include "common/buf.h"
-#include "common/curlev.h"
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/log.h"
 #include "common/mem.h"
 
 #define REGISTRATION_DEFAULT_SECS 30
 
 struct registration {
-    struct curlev *cv;
+    struct httpc_loop *loop;
     struct event *timer;
-    CURL *easy;
-    struct curl_slist *hdrs;
+    struct httpc *h;            /* the attempt in flight */
     char *body;
     char *url;
     char *replicator;
@@ -39,66 +37,56 @@ static void schedule(struct registration *rg, unsigned secs)
     evtimer_add(rg->timer, &tv);
 }
 
-static void on_done(CURL *easy, CURLcode res, void *arg)
+static void on_done(struct httpc *h, void *arg)
 {
     struct registration *rg = arg;
-    long code = 0;
+    long code = httpc_status(h);
 
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    if (res != CURLE_OK || code < 200 || code > 299)
+    if (httpc_result(h, NULL) < 0 || code < 200 || code > 299)
         log_warn("registration_failed", "{s:s, s:s, s:i}", "replicator",
-                 rg->replicator, "error", curl_easy_strerror(res),
-                 "status", (int)code);
+                 rg->replicator, "error", httpc_curl_text(h), "status",
+                 (int)code);
     else
         log_debug("registered", "{s:s}", "replicator", rg->replicator);
-    curl_easy_cleanup(easy);
-    rg->easy = NULL;
+    httpc_free(h);
+    rg->h = NULL;
     schedule(rg, rg->interval);
-}
-
-static size_t discard(char *p, size_t sz, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return sz * n;
 }
 
 static void on_fire(evutil_socket_t fd, short what, void *arg)
 {
     struct registration *rg = arg;
     long timeout = rg->interval < 20 ? (long)rg->interval : 20L;
+    struct httpc_spec sp = {0};
 
     (void)fd;
     (void)what;
-    if (rg->easy)
+    if (rg->h)
         return;
-    rg->easy = curl_easy_init();
-    if (!rg->easy) {
-        schedule(rg, rg->interval);
-        return;
-    }
     /* An attempt never outlives the period, so a hung replicator delays
      * at most one registration. */
     if (timeout < 1)
         timeout = 1;
-    curl_easy_setopt(rg->easy, CURLOPT_URL, rg->url);
-    curl_easy_setopt(rg->easy, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(rg->easy, CURLOPT_POSTFIELDS, rg->body);
-    curl_easy_setopt(rg->easy, CURLOPT_HTTPHEADER, rg->hdrs);
-    curl_easy_setopt(rg->easy, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(rg->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(rg->easy, CURLOPT_CONNECTTIMEOUT, timeout < 10 ? timeout
-                                                                    : 10L);
-    curl_easy_setopt(rg->easy, CURLOPT_TIMEOUT, timeout);
-    if (curlev_add(rg->cv, rg->easy, on_done, rg) < 0) {
-        curl_easy_cleanup(rg->easy);
-        rg->easy = NULL;
+    sp.method = "PUT";
+    sp.url = rg->url;
+    sp.body.kind = HTTPC_BODY_MEM;
+    sp.body.data = rg->body;
+    sp.body.len = strlen(rg->body);
+    sp.body.content_type = "application/json";
+    sp.sink.kind = HTTPC_SINK_DISCARD;
+    sp.connect_ms = 1000L * (timeout < 10 ? timeout : 10L);
+    sp.total_ms = 1000L * timeout;
+    if (httpc_new(&rg->h, &sp, NULL) < 0 ||
+        httpc_start(rg->loop, rg->h, on_done, rg) < 0) {
+        httpc_free(rg->h);
+        rg->h = NULL;
         schedule(rg, rg->interval);
     }
 }
 
 int registration_new(struct registration **out, struct event_base *base,
-                     struct curlev *cv, const struct registration_opts *opts)
+                     struct httpc_loop *loop,
+                     const struct registration_opts *opts)
 {
     struct registration *rg = mem_calloc(1, sizeof(*rg));
     struct buf b = BUF_INIT;
@@ -108,7 +96,7 @@ int registration_new(struct registration **out, struct event_base *base,
     *out = NULL;
     if (!rg)
         return ERR_NOMEM;
-    rg->cv = cv;
+    rg->loop = loop;
     rg->interval = opts->interval_secs ? opts->interval_secs
                                        : REGISTRATION_DEFAULT_SECS;
     rc = buf_printf(&b, "{\"api_address\": \"%s%s%s:%u\", "
@@ -123,9 +111,8 @@ int registration_new(struct registration **out, struct event_base *base,
         goto out;
     rg->url = buf_take(&b);
     rg->replicator = mem_strdup(opts->replicator_url);
-    rg->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     rg->timer = evtimer_new(base, on_fire, rg);
-    if (!rg->replicator || !rg->hdrs || !rg->timer) {
+    if (!rg->replicator || !rg->timer) {
         rc = ERR_NOMEM;
         goto out;
     }
@@ -148,13 +135,9 @@ void registration_free(struct registration *rg)
 {
     if (!rg)
         return;
-    if (rg->easy) {
-        curlev_remove(rg->cv, rg->easy);
-        curl_easy_cleanup(rg->easy);
-    }
+    httpc_free(rg->h); /* cancels an attempt in flight */
     if (rg->timer)
         event_free(rg->timer);
-    curl_slist_free_all(rg->hdrs);
     mem_free(rg->body);
     mem_free(rg->url);
     mem_free(rg->replicator);

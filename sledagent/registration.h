@@ -3,7 +3,7 @@
  * registration: the sledagent's registration with the replicator (DESIGN.md
  * section 9, docs/DECISIONS.md 10): PUT URL/sled-agents/{id} with
  * {"api_address": "IP:PORT", "repo_depot_port": PORT} at start and then
- * every interval, over common/curlev. A failure (replicator down, non-2xx)
+ * every interval, over common/httpc. A failure (replicator down, non-2xx)
  * is logged at warn and retried at the next period; it never stops the
  * agent. Loop thread only.
  */
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-struct curlev;
+struct httpc_loop;
 struct event_base;
 struct registration;
 
@@ -30,12 +30,13 @@ struct registration_opts {
  * copied. Returns 0 or ERR_NOMEM.
  */
 int registration_new(struct registration **out, struct event_base *base,
-                     struct curlev *cv, const struct registration_opts *opts);
+                     struct httpc_loop *loop,
+                     const struct registration_opts *opts);
 
 /* Stop the timer (shutdown); an attempt in flight may still finish. */
 void registration_stop(struct registration *rg);
 
-/* Cancel any attempt in flight and free (before curlev_free). NULL is a
+/* Cancel any attempt in flight and free (before httpc_loop_free). NULL is a
  * no-op. */
 void registration_free(struct registration *rg);
 

@@ -105,15 +105,85 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The "list" object: {"<hex>": count}, wanted hashes only. */
+static int parse_inventory(struct collect_sled *s, const json_t *l,
+                           const struct plan_artifact *arts, size_t n,
+                           struct err *err)
+{
+    const char *key;
+    const json_t *v;
+    uint64_t cnt;
+    size_t idx, k = 0;
+    struct sha256 h;
+
+    if (json_object_size(l)) {
+        s->inventory = mem_calloc(json_object_size(l), sizeof(*s->inventory));
+        if (!s->inventory)
+            return err_set(err, ERR_NOMEM, "out of memory");
+    }
+    json_object_foreach((json_t *)l, key, v) {
+        if (strlen(key) != SHA256_HEX_LEN || sha256_from_hex(&h, key) < 0) {
+            log_bogus(s, "malformed hash", key);
+            s->bogus++;
+            continue;
+        }
+        if (plan_artifact_find(&idx, arts, n, &h) < 0) {
+            log_bogus(s, "hash not in the wanted set", key);
+            s->bogus++;
+            continue;
+        }
+        if (jsonu_u64(&cnt, v) < 0 || cnt == 0 || cnt > PLAN_MAX_DATASETS) {
+            log_bogus(s, "bad count", key);
+            s->bogus++;
+            continue;
+        }
+        s->inventory[k].artifact = (uint32_t)idx;
+        s->inventory[k].count = (uint32_t)cnt;
+        k++;
+    }
+    s->n_inventory = k;
+    return 0;
+}
+
+/* The "in_progress" array (non-empty): wanted hashes, sorted, unique. */
+static int parse_in_progress(struct collect_sled *s, const json_t *ip,
+                             const struct plan_artifact *arts, size_t n,
+                             struct err *err)
+{
+    const json_t *v;
+    size_t i, idx, m = 0;
+    struct sha256 h;
+
+    s->in_progress = mem_calloc(json_array_size(ip), sizeof(uint32_t));
+    if (!s->in_progress)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    json_array_foreach(ip, i, v) {
+        const char *hx = json_string_value(v);
+
+        if (!hx || sha256_from_hex(&h, hx) < 0) {
+            log_bogus(s, "malformed in_progress hash", hx ? hx : "?");
+            s->bogus++;
+            continue;
+        }
+        if (plan_artifact_find(&idx, arts, n, &h) < 0)
+            continue; /* a write of another generation: not ours */
+        s->in_progress[m++] = (uint32_t)idx;
+    }
+    qsort(s->in_progress, m, sizeof(uint32_t), cmp_u32);
+    /* unique */
+    for (size_t a = 0, b = 0; a < m; a++)
+        if (!b || s->in_progress[b - 1] != s->in_progress[a])
+            s->in_progress[b++] = s->in_progress[a], s->n_in_progress = b;
+    return 0;
+}
+
 int collect_parse_list(struct collect_sled *s, const json_t *list,
                        uint64_t G, const struct plan_artifact *arts, size_t n,
                        struct err *err)
 {
     const json_t *l, *v, *ip;
-    const char *key;
-    uint64_t gen, cnt, ds = PLAN_MAX_DATASETS;
-    size_t idx, k = 0;
-    struct sha256 h;
+    uint64_t gen, ds = PLAN_MAX_DATASETS;
+    int rc;
 
     mem_free(s->inventory);
     mem_free(s->in_progress);
@@ -141,57 +211,11 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
         ds = PLAN_MAX_DATASETS;
     }
     s->datasets = (uint32_t)ds;
-    if (json_object_size(l)) {
-        s->inventory = mem_calloc(json_object_size(l), sizeof(*s->inventory));
-        if (!s->inventory)
-            return err_set(err, ERR_NOMEM, "out of memory");
-    }
-    json_object_foreach((json_t *)l, key, v) {
-        if (strlen(key) != SHA256_HEX_LEN || sha256_from_hex(&h, key) < 0) {
-            log_bogus(s, "malformed hash", key);
-            s->bogus++;
-            continue;
-        }
-        if (plan_artifact_find(&idx, arts, n, &h) < 0) {
-            log_bogus(s, "hash not in the wanted set", key);
-            s->bogus++;
-            continue;
-        }
-        if (jsonu_u64(&cnt, v) < 0 || cnt == 0 || cnt > PLAN_MAX_DATASETS) {
-            log_bogus(s, "bad count", key);
-            s->bogus++;
-            continue;
-        }
-        s->inventory[k].artifact = (uint32_t)idx;
-        s->inventory[k].count = (uint32_t)cnt;
-        k++;
-    }
-    s->n_inventory = k;
+    if ((rc = parse_inventory(s, l, arts, n, err)) < 0)
+        return rc;
     ip = json_object_get(list, "in_progress");
-    if (json_is_array(ip) && json_array_size(ip)) {
-        size_t i, m = 0;
-
-        s->in_progress = mem_calloc(json_array_size(ip), sizeof(uint32_t));
-        if (!s->in_progress)
-            return err_set(err, ERR_NOMEM, "out of memory");
-        json_array_foreach(ip, i, v) {
-            const char *hx = json_string_value(v);
-
-            if (!hx || sha256_from_hex(&h, hx) < 0) {
-                log_bogus(s, "malformed in_progress hash", hx ? hx : "?");
-                s->bogus++;
-                continue;
-            }
-            if (plan_artifact_find(&idx, arts, n, &h) < 0)
-                continue; /* a write of another generation: not ours */
-            s->in_progress[m++] = (uint32_t)idx;
-        }
-        qsort(s->in_progress, m, sizeof(uint32_t), cmp_u32);
-        /* unique */
-        for (size_t a = 0, b = 0; a < m; a++)
-            if (!b || s->in_progress[b - 1] != s->in_progress[a])
-                s->in_progress[b++] = s->in_progress[a], s->n_in_progress = b;
-    }
+    if (json_is_array(ip) && json_array_size(ip))
+        return parse_in_progress(s, ip, arts, n, err);
     return 0;
 }
 
@@ -220,6 +244,63 @@ static int find_repo(char **names, size_t n, const char *name)
     return p ? (int)(p - names) : -1;
 }
 
+/* Repository names: the sorted unique system versions. Returns the count. */
+static size_t build_repo_names(struct collect_input *out,
+                               const struct wanted_db *w)
+{
+    size_t nnames = 0, k = 0;
+
+    for (size_t i = 0; i < w->count; i++)
+        for (size_t j = 0; j < w->artifacts[i].nrepos; j++)
+            out->repo_names[nnames++] = w->artifacts[i].repos[j];
+    qsort(out->repo_names, nnames, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < nnames; i++)
+        if (!k || strcmp(out->repo_names[k - 1], out->repo_names[i]))
+            out->repo_names[k++] = out->repo_names[i];
+    for (size_t i = 0; i < k; i++)
+        out->repos[i].name = out->repo_names[i];
+    return k;
+}
+
+/* The staged file of artifact a (same hash and length), or NULL. */
+static char *find_staged(const struct staging_repo *staged, size_t n_staged,
+                         const struct wanted_db_artifact *a)
+{
+    for (size_t s = 0; s < n_staged; s++)
+        for (size_t j = 0; j < staged[s].nartifacts; j++) {
+            const struct staging_artifact *t = &staged[s].artifacts[j];
+
+            if (sha256_eq(&t->sha256, &a->sha256) &&
+                t->length == a->length && t->path)
+                return t->path;
+        }
+    return NULL;
+}
+
+/* The planner's view of a collected sled. */
+static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
+{
+    p->id = c->id;
+    p->healthy_datasets = c->datasets;
+    switch (c->state) {
+    case COLLECT_OK:
+        p->state = PLAN_SLED_OK;
+        p->inventory = c->inventory;
+        p->n_inventory = c->n_inventory;
+        p->in_progress = c->in_progress;
+        p->n_in_progress = c->n_in_progress;
+        break;
+    case COLLECT_ISOLATED:
+        p->state = PLAN_SLED_ISOLATED;
+        p->healthy_datasets = 0;
+        break;
+    default:
+        p->state = PLAN_SLED_UNREACHABLE;
+        p->healthy_datasets = 0;
+        break;
+    }
+}
+
 int collect_build(struct collect_input *out, const struct wanted_db *w,
                   const struct staging_repo *staged, size_t n_staged,
                   const struct collect_sled *sleds, size_t n_sleds,
@@ -243,18 +324,7 @@ int collect_build(struct collect_input *out, const struct wanted_db *w,
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto out;
     }
-    /* repository names: sorted unique system versions */
-    for (size_t i = 0; i < w->count; i++)
-        for (size_t j = 0; j < w->artifacts[i].nrepos; j++)
-            out->repo_names[nnames++] = w->artifacts[i].repos[j];
-    qsort(out->repo_names, nnames, sizeof(char *), cmp_str);
-    for (size_t i = 0; i < nnames; i++)
-        if (!k || strcmp(out->repo_names[k - 1], out->repo_names[i]))
-            out->repo_names[k++] = out->repo_names[i];
-    nnames = k;
-    for (size_t i = 0; i < nnames; i++)
-        out->repos[i].name = out->repo_names[i];
-    k = 0;
+    nnames = build_repo_names(out, w);
     for (size_t i = 0; i < w->count; i++) {
         const struct wanted_db_artifact *a = &w->artifacts[i];
         struct plan_artifact *p = &out->arts[i];
@@ -269,42 +339,11 @@ int collect_build(struct collect_input *out, const struct wanted_db *w,
                 out->art_repos[k + p->n_repos++] = (uint32_t)r;
         }
         k += p->n_repos;
-        for (size_t s = 0; s < n_staged && !p->staged; s++)
-            for (size_t j = 0; j < staged[s].nartifacts; j++) {
-                const struct staging_artifact *t = &staged[s].artifacts[j];
-
-                if (sha256_eq(&t->sha256, &a->sha256) &&
-                    t->length == a->length && t->path) {
-                    p->staged = true;
-                    out->staged_path[i] = t->path;
-                    break;
-                }
-            }
+        out->staged_path[i] = find_staged(staged, n_staged, a);
+        p->staged = out->staged_path[i] != NULL;
     }
-    for (size_t i = 0; i < n_sleds; i++) {
-        const struct collect_sled *c = &sleds[i];
-        struct plan_sled *p = &out->sleds[i];
-
-        p->id = c->id;
-        p->healthy_datasets = c->datasets;
-        switch (c->state) {
-        case COLLECT_OK:
-            p->state = PLAN_SLED_OK;
-            p->inventory = c->inventory;
-            p->n_inventory = c->n_inventory;
-            p->in_progress = c->in_progress;
-            p->n_in_progress = c->n_in_progress;
-            break;
-        case COLLECT_ISOLATED:
-            p->state = PLAN_SLED_ISOLATED;
-            p->healthy_datasets = 0;
-            break;
-        default:
-            p->state = PLAN_SLED_UNREACHABLE;
-            p->healthy_datasets = 0;
-            break;
-        }
-    }
+    for (size_t i = 0; i < n_sleds; i++)
+        plan_sled_of(&out->sleds[i], &sleds[i]);
     out->in.generation = w->generation;
     out->in.artifacts = out->arts;
     out->in.n_artifacts = w->count;

@@ -29,7 +29,7 @@
 
 #include "replicator/task/plan.h"
 
-struct curlev;
+struct httpc_loop;
 struct err;
 struct sled_db_list;
 struct sledreq;
@@ -127,7 +127,7 @@ struct collect;
 typedef void (*collect_done_fn)(struct collect *c, void *arg);
 
 struct collect_opts {
-    struct curlev *cv;
+    struct httpc_loop *cv;     /* common/httpc loop driver */
     uint64_t generation;        /* G */
     const char *config_body;    /* {"generation": G, "artifacts": [...]};
                                    NULL: do not push (held), list only */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * execute: the Execute phase of the reconciliation task (DESIGN.md 4.2
- * point 3). Sends a plan's requests to the sleds over curlev: PUTs first
+ * point 3). Sends a plan's requests to the sleds over common/httpc: PUTs first
  * (the body streamed from the staged file, read on a worker so the loop
  * never waits for the disk, Content-Length = length,
  * ?generation=G), then copies (POST .../copy-from-depot?generation=G with
@@ -38,7 +38,7 @@
 
 struct collect_input;
 struct collect_sled;
-struct curlev;
+struct httpc_loop;
 struct event_base;
 struct execute;
 struct plan;
@@ -48,7 +48,7 @@ struct workq;
 
 struct execute_opts {
     struct event_base *base;
-    struct curlev *cv;
+    struct httpc_loop *cv;     /* common/httpc loop driver */
     struct workq *wq;          /* reads staged files for PUTs (not the loop) */
     const struct plan *plan;               /* borrowed until done */
     const struct collect_input *ci;        /* artifacts, staged paths */

@@ -123,7 +123,7 @@ static void query(struct fleet *f)
         o.total_secs = c->request_secs;
         log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
                  "GET", "url", url);
-        if (sledreq_start(&s->req, task_curlev(f->t), &o, one_done, s) < 0)
+        if (sledreq_start(&s->req, task_http_loop(f->t), &o, one_done, s) < 0)
             f->left--;
     }
     one_less(f);

@@ -31,7 +31,7 @@ typedef void (*fleet_done_fn)(int rc, const struct err *err,
 /*
  * Start a bump past the fleet; done is called once, later, on the loop
  * (as before this moved here from api_sled.c: not at all when the task
- * is freed while sleds are being asked, curlev_free cancelling without
+ * is freed while sleds are being asked, httpc_loop_free cancelling without
  * callbacks). Returns 0 or ERR_NOMEM (nothing started, done not called).
  */
 int fleet_bump_start(struct task *t, fleet_done_fn done, void *arg);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * sledreq: asynchronous HTTP requests to sleds over curlev (see
- * sledreq.h). An upload body never touches the disk on the loop: the
- * staged file is opened and read on a worker (common/workq) into one of
- * two 64 KiB buffers while curl's read callback drains the other; when
- * both are empty the callback pauses the transfer and the worker's
- * completion resumes it. The request is handed to curl only once the
- * file opened and its first piece was read, so an unreadable file never
- * reaches the sled. Memory per upload: 2 x SLEDREQ_CHUNK. Loop thread
- * only, except fill_work (worker).
+ * sledreq: asynchronous HTTP requests to sleds over common/httpc's loop
+ * driver (see sledreq.h). An upload body never touches the disk on the
+ * loop: the staged file is opened and read on a worker (common/workq)
+ * into one of two 64 KiB buffers while the request's read callback
+ * drains the other; when both are empty the callback pauses the transfer
+ * and the worker's completion resumes it. The request is handed to the
+ * loop only once the file opened and its first piece was read, so an
+ * unreadable file never reaches the sled. Memory per upload:
+ * 2 x SLEDREQ_CHUNK. Loop thread only, except fill_work (worker).
  */
 #include "replicator/task/sledreq.h"
 
@@ -19,14 +19,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "common/buf.h"
-#include "common/curlev.h"
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/jsonutil.h"
+#include "common/limits.h"
 #include "common/mem.h"
-#include "common/parse.h"
 #include "common/workq.h"
 
 #define SLEDREQ_ERR_MAX 256
@@ -53,15 +51,11 @@ struct upload {
 };
 
 struct sledreq {
-    struct curlev *cv;
+    struct httpc_loop *loop;
     struct workq *wq;
-    CURL *easy;
-    struct curl_slist *hdrs;
+    struct httpc *h;
     struct upload *upload;
-    char *url;
-    char *body;
-    struct buf resp;
-    bool truncated;
+    char *body;              /* the JSON body httpc sends from memory */
     bool started;            /* handed to curl (or failed before) */
     bool running;
     long status;
@@ -72,46 +66,6 @@ struct sledreq {
     sledreq_done_fn done;
     void *arg;
 };
-
-static size_t on_write(char *p, size_t sz, size_t n, void *arg)
-{
-    struct sledreq *q = arg;
-    size_t len = sz * n;
-
-    if (q->resp.len + len > SLEDREQ_RESPONSE_MAX) {
-        q->truncated = true;
-        return len; /* drop the excess, keep the transfer alive */
-    }
-    if (buf_append(&q->resp, p, len) < 0)
-        return 0;
-    return len;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-    struct sledreq *q = arg;
-    size_t len = sz * n;
-    char val[32];
-    uint64_t v;
-
-    if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-        size_t vl = len - 12, k = 0;
-        const char *s = p + 12;
-
-        while (vl && (*s == ' ' || *s == '\t')) {
-            s++;
-            vl--;
-        }
-        while (k < vl && k + 1 < sizeof(val) && s[k] >= '0' && s[k] <= '9') {
-            val[k] = s[k];
-            k++;
-        }
-        val[k] = '\0';
-        if (k && parse_u64(&v, val) == 0)
-            q->retry_after = v > 3600 ? 3600 : (unsigned)v;
-    }
-    return len;
-}
 
 static void upload_free(struct upload *u)
 {
@@ -174,7 +128,7 @@ static int fill_start(struct upload *u)
 }
 
 static void fail_now(struct sledreq *q, const char *msg);
-static void on_done(CURL *easy, CURLcode res, void *arg);
+static void on_done(struct httpc *h, void *arg);
 
 /* Loop: a piece is in next[] (or the read failed). */
 static void fill_done(void *arg)
@@ -200,7 +154,7 @@ static void fill_done(void *arg)
         q->started = true;
         if (u->failed)
             fail_now(q, NULL);
-        else if (curlev_add(q->cv, q->easy, on_done, q) < 0)
+        else if (httpc_start(q->loop, q->h, on_done, q) < 0)
             fail_now(q, "curl refused the request");
         else
             q->running = true;
@@ -210,17 +164,18 @@ static void fill_done(void *arg)
         u->paused = false;
         /* The read callback runs again and sees next[] or the failure.
          * Nothing touches u after this: the transfer may end. */
-        curlev_unpause(q->cv, q->easy);
+        httpc_unpause(q->h);
     }
 }
 
-static size_t on_read(char *p, size_t sz, size_t n, void *arg)
+static int on_read(size_t *out, char *p, size_t room, void *arg)
 {
     struct sledreq *q = arg;
     struct upload *u = q->upload;
-    size_t room = sz * n, k;
+    size_t k;
     char *tmp;
 
+    *out = 0;
     if (u->cur_pos == u->cur_len && u->next_ready) {
         tmp = u->cur;
         u->cur = u->next;
@@ -230,7 +185,7 @@ static size_t on_read(char *p, size_t sz, size_t n, void *arg)
         u->next_ready = false;
         u->next_len = 0;
         if (fill_start(u) < 0)
-            return CURL_READFUNC_ABORT;
+            return ERR_NOMEM;
     }
     if (u->cur_pos < u->cur_len) {
         k = u->cur_len - u->cur_pos;
@@ -238,27 +193,26 @@ static size_t on_read(char *p, size_t sz, size_t n, void *arg)
             k = room;
         memcpy(p, u->cur + u->cur_pos, k);
         u->cur_pos += k;
-        return k;
+        *out = k;
+        return 0;
     }
     if (u->failed)
-        return CURL_READFUNC_ABORT;
+        return ERR_IO;
     if (u->off >= u->len && !u->filling)
         return 0; /* every byte went out */
     u->paused = true;
-    return CURL_READFUNC_PAUSE;
+    return HTTPC_PAUSE;
 }
 
-static void describe(struct sledreq *q, CURLcode res)
+static void describe(struct sledreq *q)
 {
     json_t *j;
     const char *msg, *code;
 
-    if (res != CURLE_OK) {
-        snprintf(q->error, sizeof(q->error), "%s", curl_easy_strerror(res));
+    if (httpc_result(q->h, NULL) < 0) {
+        snprintf(q->error, sizeof(q->error), "%s", httpc_curl_text(q->h));
         /* No answer at all, and not our own abort (memory, a callback). */
-        q->unreachable = q->status == 0 && res != CURLE_ABORTED_BY_CALLBACK &&
-                         res != CURLE_WRITE_ERROR && res != CURLE_READ_ERROR &&
-                         res != CURLE_OUT_OF_MEMORY;
+        q->unreachable = q->status == 0 && httpc_peer_failed(q->h);
         q->status = 0;
         return;
     }
@@ -275,16 +229,18 @@ static void describe(struct sledreq *q, CURLcode res)
     json_decref(j);
 }
 
-static void on_done(CURL *easy, CURLcode res, void *arg)
+static void on_done(struct httpc *h, void *arg)
 {
     struct sledreq *q = arg;
+    uint64_t ra = httpc_retry_after(h);
 
     q->running = false;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &q->status);
-    if (res != CURLE_OK && q->upload && q->upload->failed)
+    q->status = httpc_status(h);
+    q->retry_after = ra > 3600 ? 3600 : (unsigned)ra;
+    if (httpc_result(h, NULL) < 0 && q->upload && q->upload->failed)
         q->status = 0; /* keep "cannot read the staged file: ..." */
     else
-        describe(q, res);
+        describe(q);
     q->done(q, q->arg);
 }
 
@@ -297,103 +253,90 @@ static void fail_now(struct sledreq *q, const char *msg)
     q->done(q, q->arg);
 }
 
-int sledreq_start(struct sledreq **out, struct curlev *cv,
+static int upload_new(struct sledreq *q, const struct sledreq_opts *o)
+{
+    struct upload *u = mem_calloc(1, sizeof(*u));
+
+    q->upload = u;
+    if (!u)
+        return ERR_NOMEM;
+    q->wq = o->wq;
+    u->fd = -1;
+    u->q = q;
+    u->len = o->upload_len;
+    u->path = mem_strdup(o->upload_path);
+    u->cur = mem_alloc(SLEDREQ_CHUNK);
+    u->next = mem_alloc(SLEDREQ_CHUNK);
+    if (!u->path || !u->cur || !u->next)
+        return ERR_NOMEM;
+    return 0;
+}
+
+static void spec_init(struct httpc_spec *sp, struct sledreq *q,
+                      const struct sledreq_opts *o)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->method = o->method;
+    sp->url = o->url;
+    sp->connect_ms = 1000L * (o->connect_secs > 0 ? o->connect_secs : 10L);
+    /* No-progress bound, not a total timeout. */
+    sp->stall_secs = o->stall_secs > 0 ? o->stall_secs : 30L;
+    /* Small requests only: a sled that accepts the connection and never
+     * answers (SIGSTOP, a partition) must not hold its caller for the
+     * no-progress bound. */
+    sp->total_ms = o->total_secs > 0 ? 1000L * o->total_secs : 0;
+    sp->max_send_bps = o->send_bps;
+    sp->sink.kind = HTTPC_SINK_BUF;
+    sp->sink.cap = LIMIT_HTTP_RESPONSE;
+    sp->sink.truncate = true; /* keep the transfer alive, report no JSON */
+    sp->arg = q;
+    if (q->body) {
+        sp->body.kind = HTTPC_BODY_MEM;
+        sp->body.data = q->body;
+        sp->body.len = strlen(q->body);
+        sp->body.content_type = "application/json";
+    } else if (o->upload_path) {
+        sp->body.kind = HTTPC_BODY_READ;
+        sp->body.len = o->upload_len;
+        sp->body.content_type = "application/octet-stream";
+        sp->read = on_read;
+    }
+}
+
+int sledreq_start(struct sledreq **out, struct httpc_loop *loop,
                   const struct sledreq_opts *o, sledreq_done_fn done,
                   void *arg)
 {
     struct sledreq *q = mem_calloc(1, sizeof(*q));
+    struct httpc_spec sp;
     int rc = 0;
 
     *out = NULL;
     if (!q)
         return ERR_NOMEM;
-    q->cv = cv;
+    q->loop = loop;
     q->done = done;
     q->arg = arg;
-    q->url = mem_strdup(o->url);
-    q->easy = curl_easy_init();
-    if (!q->url || !q->easy ||
-        (o->json_body && !(q->body = mem_strdup(o->json_body)))) {
+    if (o->json_body && !(q->body = mem_strdup(o->json_body))) {
         rc = ERR_NOMEM;
         goto out;
     }
-    curl_easy_setopt(q->easy, CURLOPT_URL, q->url);
-    curl_easy_setopt(q->easy, CURLOPT_CUSTOMREQUEST, o->method);
-    curl_easy_setopt(q->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(q->easy, CURLOPT_CONNECTTIMEOUT,
-                     o->connect_secs > 0 ? o->connect_secs : 10L);
-    /* No-progress bound, not a total timeout. */
-    curl_easy_setopt(q->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(q->easy, CURLOPT_LOW_SPEED_TIME,
-                     o->stall_secs > 0 ? o->stall_secs : 30L);
-    /* Small requests only: a sled that accepts the connection and never
-     * answers (SIGSTOP, a partition) must not hold its caller for the
-     * no-progress bound. */
-    if (o->total_secs > 0)
-        curl_easy_setopt(q->easy, CURLOPT_TIMEOUT, o->total_secs);
-    if (o->send_bps)
-        curl_easy_setopt(q->easy, CURLOPT_MAX_SEND_SPEED_LARGE,
-                         (curl_off_t)o->send_bps);
-    curl_easy_setopt(q->easy, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(q->easy, CURLOPT_WRITEDATA, q);
-    curl_easy_setopt(q->easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(q->easy, CURLOPT_HEADERDATA, q);
-    q->hdrs = curl_slist_append(q->hdrs, "Expect:");
-    if (q->body) {
-        q->hdrs = curl_slist_append(q->hdrs, "Content-Type: application/json");
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)strlen(q->body));
-    } else if (o->upload_path) {
-        if (!o->wq) {
-            rc = ERR_INTERNAL;
+    if (!q->body && o->upload_path) {
+        rc = o->wq ? upload_new(q, o) : ERR_INTERNAL;
+        if (rc < 0)
             goto out;
-        }
-        q->wq = o->wq;
-        q->upload = mem_calloc(1, sizeof(*q->upload));
-        if (!q->upload) {
-            rc = ERR_NOMEM;
-            goto out;
-        }
-        q->upload->fd = -1;
-        q->upload->q = q;
-        q->upload->len = o->upload_len;
-        q->upload->path = mem_strdup(o->upload_path);
-        q->upload->cur = mem_alloc(SLEDREQ_CHUNK);
-        q->upload->next = mem_alloc(SLEDREQ_CHUNK);
-        if (!q->upload->path || !q->upload->cur || !q->upload->next) {
-            rc = ERR_NOMEM;
-            goto out;
-        }
-        q->hdrs = curl_slist_append(q->hdrs,
-                                    "Content-Type: application/octet-stream");
-        curl_easy_setopt(q->easy, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(q->easy, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(q->easy, CURLOPT_READDATA, q);
-        curl_easy_setopt(q->easy, CURLOPT_INFILESIZE_LARGE,
-                         (curl_off_t)o->upload_len);
-    } else if (!strcmp(o->method, "POST") || !strcmp(o->method, "PUT")) {
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     }
-    if (!q->hdrs) {
-        rc = ERR_NOMEM;
+    spec_init(&sp, q, o);
+    if ((rc = httpc_new(&q->h, &sp, NULL)) < 0)
         goto out;
-    }
-    curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, q->hdrs);
-    if (q->upload) {
-        /* Open and read the first piece on a worker; fill_done hands the
-         * request to curl. */
+    /* With an upload, open and read the first piece on a worker first;
+     * fill_done hands the request to the loop. */
+    if (q->upload)
         rc = fill_start(q->upload);
-        if (rc < 0)
-            goto out;
-    } else {
-        rc = curlev_add(cv, q->easy, on_done, q);
-        if (rc < 0)
-            goto out;
-        q->started = true;
-        q->running = true;
-    }
+    else if ((rc = httpc_start(loop, q->h, on_done, q)) == 0)
+        q->started = q->running = true;
+    if (rc < 0)
+        goto out;
     *out = q;
     q = NULL;
 out:
@@ -418,9 +361,11 @@ const char *sledreq_error_code(const struct sledreq *q)
 
 json_t *sledreq_json(const struct sledreq *q)
 {
-    if (!q->resp.len || q->truncated)
+    const struct buf *b = q->h ? httpc_body(q->h) : NULL;
+
+    if (!b || !b->len || httpc_truncated(q->h))
         return NULL;
-    return jsonu_loadb(q->resp.data, q->resp.len, SLEDREQ_RESPONSE_MAX, NULL);
+    return jsonu_loadb(b->data, b->len, LIMIT_HTTP_RESPONSE, NULL);
 }
 
 unsigned sledreq_retry_after(const struct sledreq *q)
@@ -440,24 +385,18 @@ bool sledreq_running(const struct sledreq *q)
 
 void sledreq_set_send_bps(struct sledreq *q, uint64_t bps)
 {
-    curl_easy_setopt(q->easy, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)bps);
+    httpc_set_send_bps(q->h, bps);
 }
 
 void sledreq_free(struct sledreq *q)
 {
     if (!q)
         return;
-    if (q->running)
-        curlev_remove(q->cv, q->easy);
-    if (q->easy)
-        curl_easy_cleanup(q->easy);
-    curl_slist_free_all(q->hdrs);
+    httpc_free(q->h); /* cancels it if running: no done call */
     if (q->upload && q->upload->filling)
         q->upload->q = NULL; /* the fill's completion frees it */
     else
         upload_free(q->upload);
-    buf_release(&q->resp);
-    mem_free(q->url);
     mem_free(q->body);
     mem_free(q);
 }

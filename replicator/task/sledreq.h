@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * sledreq: one asynchronous HTTP request from the replicator to a sled
- * (or any peer) over common/curlev: a JSON body from memory or a body
+ * (or any peer) over common/httpc's loop driver: a JSON body from memory or a body
  * streamed from a staged file with an exact Content-Length, a connect
  * timeout and a no-progress timeout (a total timeout only for small
  * requests that ask for one: it would kill large transfers), an optional
  * upload rate cap, a bounded response buffer, the status, the
  * transport error text and Retry-After. Used by collect, execute and the
- * generation endpoints. Loop thread only (the one driving the curlev);
+ * generation endpoints. Loop thread only (the one driving the httpc_loop);
  * upload file reads run on a workq given by the caller.
  */
 #ifndef REPLICATOR_TASK_SLEDREQ_H
@@ -19,15 +19,12 @@
 
 #include <jansson.h>
 
-struct curlev;
+struct httpc_loop;
 struct sledreq;
 struct workq;
 
 /* Bytes of an upload read from disk at once (two such buffers each). */
 #define SLEDREQ_CHUNK (64u * 1024)
-
-/* Response bytes kept (a list of LIMIT_CONFIG_ARTIFACTS entries fits). */
-#define SLEDREQ_RESPONSE_MAX (16u * 1024 * 1024)
 
 struct sledreq_opts {
     const char *method;      /* "GET", "PUT", "POST" */
@@ -57,7 +54,7 @@ typedef void (*sledreq_done_fn)(struct sledreq *q, void *arg);
  * without wq). sledreq_free while a read is in flight is safe: the piece
  * is discarded when the worker returns (the workq must outlive it).
  */
-int sledreq_start(struct sledreq **out, struct curlev *cv,
+int sledreq_start(struct sledreq **out, struct httpc_loop *loop,
                   const struct sledreq_opts *o, sledreq_done_fn done,
                   void *arg);
 

@@ -18,7 +18,7 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
-#include "common/curlev.h"
+#include "common/httpc.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -580,7 +580,7 @@ int task_new(struct task **out, struct event_base *base,
     t->staging = st;
     rc = task_status_init(&t->status);
     if (rc == 0)
-        rc = curlev_new(&t->cv, base);
+        rc = httpc_loop_new(&t->cv, base);
     if (rc < 0) {
         err_set(err, rc, "out of memory");
         goto out;
@@ -617,7 +617,7 @@ int task_start(struct task *t)
     return 0;
 }
 
-struct curlev *task_curlev(struct task *t)
+struct httpc_loop *task_http_loop(struct task *t)
 {
     return t->cv;
 }
@@ -665,7 +665,7 @@ void task_free(struct task *t)
     notify_waiters(t, UINT64_MAX, NULL);
     if (t->period_timer)
         event_free(t->period_timer);
-    curlev_free(t->cv);
+    httpc_loop_free(t->cv);
     task_status_release(&t->status);
     mem_free(t->pushed_set);
     for (size_t i = 0; i < t->n_lost; i++)

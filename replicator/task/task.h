@@ -27,7 +27,7 @@
 #include "replicator/task/plan.h"
 
 struct buf;
-struct curlev;
+struct httpc_loop;
 struct db;
 struct err;
 struct event_base;
@@ -125,8 +125,8 @@ typedef void (*task_job_done_fn)(int rc, const struct err *err, void *arg);
 int task_job(struct task *t, task_job_fn fn, task_job_done_fn done,
              void *arg);
 
-/* The loop's curl multi (for the generation endpoints). */
-struct curlev *task_curlev(struct task *t);
+/* The loop's HTTP client driver (for the generation endpoints). */
+struct httpc_loop *task_http_loop(struct task *t);
 
 /* The configuration in use. */
 const struct task_config *task_config(const struct task *t);

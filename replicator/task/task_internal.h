@@ -24,7 +24,7 @@
 #include "replicator/task/task.h"
 #include "replicator/task/task_status.h"
 
-struct curlev;
+struct httpc_loop;
 struct event;
 struct execute;
 struct jobs;
@@ -102,7 +102,7 @@ struct task {
     struct staging *staging;
     struct jobs *runner;       /* database jobs, a connection per worker */
     struct workq *io_wq;       /* staged-file reads of PUT bodies */
-    struct curlev *cv;
+    struct httpc_loop *cv;     /* common/httpc loop driver */
     struct event *period_timer;
     enum task_state state;
     bool stopping;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * http_client: libcurl easy requests (memory or generated bodies, threaded
- * variant) and a raw TCP sender for malformed HTTP. See http_client.h.
+ * http_client: blocking requests over common/httpc (memory or generated
+ * bodies, threaded variant) and a raw TCP sender for malformed HTTP. See
+ * http_client.h.
  */
 #include "tests/support/http_client.h"
 
@@ -17,9 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/mem.h"
 #include "tests/support/testutil.h"
 
@@ -31,70 +31,24 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void global_init(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_ALL);
+    httpc_global_init();
 }
 
-struct xfer {
+struct gen_src {
     const struct http_client_req *req;
-    struct http_client_resp *resp;
-    uint64_t offset; /* upload position */
-    size_t max_body;
-    int oom;
+    uint64_t offset;
 };
 
-static size_t on_read(char *ptr, size_t size, size_t nmemb, void *arg)
+static int gen_read(size_t *out, char *dst, size_t cap, void *arg)
 {
-    struct xfer *x = arg;
-    size_t cap = size * nmemb;
-    size_t n;
+    struct gen_src *g = arg;
+    long r = g->req->gen(dst, cap, g->offset, g->req->gen_arg);
 
-    if (x->req->gen) {
-        long r = x->req->gen(ptr, cap, x->offset, x->req->gen_arg);
-
-        if (r < 0)
-            return CURL_READFUNC_ABORT;
-        n = (size_t)r;
-    } else {
-        size_t left = x->req->body_len - (size_t)x->offset;
-
-        n = left < cap ? left : cap;
-        memcpy(ptr, (const char *)x->req->body + x->offset, n);
-    }
-    x->offset += n;
-    return n;
-}
-
-static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    struct xfer *x = arg;
-    size_t n = size * nmemb;
-    size_t keep = 0;
-
-    if (x->resp->body.len < x->max_body)
-        keep = x->max_body - x->resp->body.len;
-    if (keep > n)
-        keep = n;
-    if (keep && buf_append(&x->resp->body, ptr, keep) < 0) {
-        x->oom = 1;
-        return 0;
-    }
-    x->resp->body_total += n;
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    struct xfer *x = arg;
-    size_t n = size * nmemb;
-
-    /* A new status line (after 100 Continue) starts a new header block. */
-    if (n >= 5 && !memcmp(ptr, "HTTP/", 5))
-        buf_reset(&x->resp->headers);
-    if (buf_append(&x->resp->headers, ptr, n) < 0) {
-        x->oom = 1;
-        return 0;
-    }
-    return n;
+    if (r < 0)
+        return ERR_IO;
+    *out = (size_t)r;
+    g->offset += (uint64_t)r;
+    return 0;
 }
 
 void http_client_resp_release(struct http_client_resp *resp)
@@ -105,69 +59,62 @@ void http_client_resp_release(struct http_client_resp *resp)
     resp->body_total = 0;
 }
 
+static void spec_init(struct httpc_spec *sp, const struct http_client_req *req,
+                      struct gen_src *g)
+{
+    sp->method = req->method;
+    sp->url = req->url;
+    sp->headers = req->headers;
+    sp->total_ms = req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+    sp->connect_ms = 10000L;
+    sp->max_send_bps = req->max_send_bps;
+    sp->sink.kind = HTTPC_SINK_BUF;
+    sp->sink.cap = req->max_resp_body ? req->max_resp_body : DEFAULT_MAX_BODY;
+    sp->sink.truncate = true; /* body_total counts what was dropped */
+    sp->keep_headers = true;
+    /* Paths are sent exactly as given (../ and %2e are test inputs). */
+    sp->path_as_is = true;
+    if (req->gen) {
+        sp->body.kind = HTTPC_BODY_READ;
+        sp->body.len = req->content_length;
+        sp->read = gen_read;
+        sp->arg = g;
+    } else if (req->body) {
+        sp->body.kind = HTTPC_BODY_MEM;
+        sp->body.data = req->body;
+        sp->body.len = req->body_len;
+    }
+}
+
 int http_client_request(struct http_client_resp *resp,
                         const struct http_client_req *req, struct err *err)
 {
-    struct curl_slist *hdrs = NULL;
-    struct xfer x = {req, resp, 0, 0, 0};
-    CURL *c = NULL;
-    CURLcode cc;
-    int rc = 0;
+    struct httpc_spec sp = {0};
+    struct gen_src g = {req, 0};
+    struct httpc *h = NULL;
+    const struct buf *hd;
+    int rc;
 
     pthread_once(&init_once, global_init);
     http_client_resp_release(resp);
-    x.max_body = req->max_resp_body ? req->max_resp_body : DEFAULT_MAX_BODY;
-    c = curl_easy_init();
-    if (!c) {
-        rc = err_set(err, ERR_NOMEM, "curl_easy_init");
+    spec_init(&sp, req, &g);
+    if ((rc = httpc_new(&h, &sp, err)) < 0)
         goto out;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                     req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-    /* Paths are sent exactly as given (../ and %2e are test inputs). */
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    if (req->gen || req->body) {
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, &x);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-                         (curl_off_t)(req->gen ? req->content_length
-                                               : req->body_len));
-        hdrs = curl_slist_append(hdrs, "Expect:");
-    }
-    if (req->method && !strcmp(req->method, "HEAD"))
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (req->method && strcmp(req->method, "GET"))
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-    if (req->max_send_bps)
-        curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE,
-                         (curl_off_t)req->max_send_bps);
-    for (size_t i = 0; req->headers && req->headers[i]; i++)
-        hdrs = curl_slist_append(hdrs, req->headers[i]);
-    if (hdrs)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    cc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (x.oom) {
+    rc = httpc_run(h, NULL);
+    resp->status = httpc_status(h);
+    httpc_body_take(&resp->body, h);
+    resp->body_total = httpc_body_total(h);
+    hd = httpc_headers_raw(h);
+    if (rc == ERR_NOMEM || buf_append(&resp->headers, hd->data, hd->len) < 0)
         rc = err_set(err, ERR_NOMEM, "response buffer");
-        goto out;
-    }
-    if (resp->status == 0) {
-        rc = err_set(err, cc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_IO,
+    else if (resp->status == 0)
+        rc = err_set(err, rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_IO,
                      "%s %s: %s", req->method ? req->method : "GET",
-                     req->url, curl_easy_strerror(cc));
-    }
+                     req->url, httpc_curl_text(h));
+    else
+        rc = 0;
 out:
-    curl_slist_free_all(hdrs);
-    if (c)
-        curl_easy_cleanup(c);
+    httpc_free(h);
     return rc;
 }
 

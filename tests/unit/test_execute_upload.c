@@ -33,7 +33,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
-#include "common/curlev.h"
+#include "common/httpc.h"
 #include "common/mem.h"
 #include "common/workq.h"
 #include "replicator/task/sledreq.h"
@@ -129,7 +129,7 @@ static void server_stop(struct server *s)
 
 struct fix {
     struct event_base *base;
-    struct curlev *cv;
+    struct httpc_loop *cv;
     struct workq *wq;
     struct server srv;
     char *tmp;
@@ -168,7 +168,7 @@ static int setup(void **state)
     if (!f)
         return -1;
     f->base = event_base_new();
-    if (!f->base || curlev_new(&f->cv, f->base) < 0 ||
+    if (!f->base || httpc_loop_new(&f->cv, f->base) < 0 ||
         workq_new(&f->wq, f->base, 1) < 0 ||
         testutil_tmpdir(&f->tmp, "xupload") < 0)
         return -1;
@@ -188,7 +188,7 @@ static int teardown(void **state)
 
     event_free(f->tick);
     workq_free(f->wq);
-    curlev_free(f->cv);
+    httpc_loop_free(f->cv);
     event_base_free(f->base);
     server_stop(&f->srv);
     testutil_rmrf(f->tmp);

@@ -17,13 +17,13 @@
 #include <strings.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
 #include "common/jsonutil.h"
@@ -235,16 +235,13 @@ static int teardown(void **state)
 
 struct resp {
     long status;
-    struct buf body;
     char request_id[40];
     char retry_after[16];
     bool conn_close;
 };
 
-static size_t on_hdr(char *p, size_t sz, size_t n, void *arg)
+static void on_hdr(struct resp *rs, const char *p, size_t len)
 {
-    struct resp *rs = arg;
-    size_t len = sz * n;
     char line[256];
 
     snprintf(line, sizeof(line), "%.*s", (int)len, p);
@@ -255,51 +252,47 @@ static size_t on_hdr(char *p, size_t sz, size_t n, void *arg)
         snprintf(rs->retry_after, sizeof(rs->retry_after), "%s", line + 13);
     if (strcasecmp(line, "connection: close") == 0)
         rs->conn_close = true;
-    return len;
-}
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    struct resp *rs = arg;
-
-    buf_append(&rs->body, p, sz * n);
-    return sz * n;
 }
 
 /* PUT len bytes of 'x' (len < 0: GET) to path; returns the parsed body. */
 static json_t *request(struct resp *rs, const char *path, long len)
 {
-    CURL *c = curl_easy_init();
+    struct httpc_spec sp = {0};
+    struct httpc *h = NULL;
+    const struct buf *hd, *body;
     char url[128];
     char *data = NULL;
-    struct curl_slist *hl = NULL;
     json_t *v;
 
     memset(rs, 0, sizeof(*rs));
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
              (unsigned)httpd_port(srv), path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    sp.url = url;
+    sp.total_ms = 20000;
+    sp.keep_headers = true;
+    sp.sink.cap = 1 << 20;
     if (len >= 0) {
         data = mem_alloc((size_t)len + 1);
         assert_non_null(data);
         memset(data, 'x', (size_t)len);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        sp.method = "PUT";
+        sp.body.kind = HTTPC_BODY_MEM;
+        sp.body.data = data;
+        sp.body.len = (uint64_t)len;
     }
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
+    assert_int_equal(httpc_new(&h, &sp, NULL), 0);
+    assert_int_equal(httpc_run(h, NULL), 0);
+    rs->status = httpc_status(h);
+    hd = httpc_headers_raw(h);
+    for (size_t i = 0, st = 0; i < hd->len; i++)
+        if (hd->data[i] == '\n') {
+            on_hdr(rs, hd->data + st, i + 1 - st);
+            st = i + 1;
+        }
+    body = httpc_body(h);
+    v = jsonu_loadb(body->data ? body->data : "", body->len, 1 << 20, NULL);
+    httpc_free(h);
     mem_free(data);
-    v = jsonu_loadb(rs->body.data ? rs->body.data : "", rs->body.len,
-                    1 << 20, NULL);
-    buf_release(&rs->body);
     return v;
 }
 
@@ -408,9 +401,9 @@ int main(void)
     };
     int rc;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    httpc_global_init();
     rc = cmocka_run_group_tests(pure, NULL, NULL);
     rc |= cmocka_run_group_tests(live, setup, teardown);
-    curl_global_cleanup();
+    httpc_global_cleanup();
     return rc;
 }

@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 
@@ -27,6 +26,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "tests/support/http_client.h"
 
 #define HEX64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define UUID "0123abcd-4567-89ab-cdef-0123456789ab"
@@ -293,33 +293,16 @@ static int teardown(void **state)
 
 struct resp {
     long status;
-    struct buf body;
     char allow[64];
 };
-
-static size_t on_hdr(char *p, size_t sz, size_t n, void *arg)
-{
-    struct resp *rs = arg;
-    char line[256];
-
-    snprintf(line, sizeof(line), "%.*s", (int)(sz * n), p);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (strncasecmp(line, "allow: ", 7) == 0)
-        snprintf(rs->allow, sizeof(rs->allow), "%s", line + 7);
-    return sz * n;
-}
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
-{
-    buf_append(&((struct resp *)arg)->body, p, sz * n);
-    return sz * n;
-}
 
 /* method path [body of len 'x' bytes]; returns the parsed JSON reply. */
 static json_t *send_req(struct resp *rs, const char *method,
                         const char *path, long len)
 {
-    CURL *c = curl_easy_init();
+    struct http_client_resp hr = {0};
+    struct http_client_req rq = {0};
+    struct err err = ERR_INIT;
     char url[512], data[64];
     json_t *v;
 
@@ -327,23 +310,19 @@ static json_t *send_req(struct resp *rs, const char *method,
     memset(data, 'x', sizeof(data));
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
              (unsigned)httpd_port(srv), path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, rs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    rq.method = method;
+    rq.url = url;
+    rq.timeout_ms = 20000;
     if (len >= 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        rq.body = data;
+        rq.body_len = (size_t)len;
     }
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
-    curl_easy_cleanup(c);
-    v = jsonu_loadb(rs->body.data ? rs->body.data : "", rs->body.len,
-                    1 << 20, NULL);
-    buf_release(&rs->body);
+    assert_int_equal(http_client_request(&hr, &rq, &err), 0);
+    rs->status = hr.status;
+    if (!http_client_header(&hr, "Allow", rs->allow, sizeof(rs->allow)))
+        rs->allow[0] = '\0';
+    v = http_client_json(&hr);
+    http_client_resp_release(&hr);
     return v;
 }
 
