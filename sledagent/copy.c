@@ -27,6 +27,7 @@
 #include "common/httpd.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/prom.h"
 #include "common/sha256.h"
 #include "sledagent/store/store.h"
 
@@ -457,23 +458,23 @@ json_t *copies_json(const struct copies *cs)
 
 int copies_metrics(const struct copies *cs, struct buf *out)
 {
+    static const char *const states[] = {"started", "done", "failed"};
+    const uint64_t n[] = {cs->started, cs->done, cs->failed};
     unsigned running = 0;
+    struct prom p;
 
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING;
-    return buf_printf(out,
-                      "# TYPE sledagent_copies gauge\n"
-                      "sledagent_copies{state=\"running\"} %u\n"
-                      "# TYPE sledagent_copies_total counter\n"
-                      "sledagent_copies_total{state=\"started\"} %llu\n"
-                      "sledagent_copies_total{state=\"done\"} %llu\n"
-                      "sledagent_copies_total{state=\"failed\"} %llu\n"
-                      "# TYPE sledagent_copy_bytes_total counter\n"
-                      "sledagent_copy_bytes_total %llu\n",
-                      running, (unsigned long long)cs->started,
-                      (unsigned long long)cs->done,
-                      (unsigned long long)cs->failed,
-                      (unsigned long long)cs->bytes_total);
+    prom_init(&p, out);
+    prom_family(&p, "sledagent_copies", PROM_GAUGE, NULL);
+    prom_u64(&p, "sledagent_copies",
+             (const char *const[]){"state", "running", NULL}, running);
+    prom_family(&p, "sledagent_copies_total", PROM_COUNTER, NULL);
+    for (size_t i = 0; i < 3; i++)
+        prom_u64(&p, "sledagent_copies_total",
+                 (const char *const[]){"state", states[i], NULL}, n[i]);
+    prom_counter(&p, "sledagent_copy_bytes_total", NULL, cs->bytes_total);
+    return prom_rc(&p);
 }
 
 void copies_cancel_all(struct copies *cs)
