@@ -26,6 +26,8 @@ const char config_usage[] =
     "           [--max-per-target N] [--max-per-source N]\n"
     "           [--max-copies-per-source N] [--put-fanout N]\n"
     "           [--blindly-trust-repo-root]\n"
+    "           [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
+    "           [--insecure-plaintext]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -48,7 +50,12 @@ const char config_usage[] =
     "  A config file (--config, JSON) takes the same settings with\n"
     "  underscores (\"max_per_target\": 2, \"period_secs\": 60, ...).\n"
     "  --blindly-trust-repo-root verifies uploads against their own root\n"
-    "  (tests and demos only; never on a real rack).\n";
+    "  (tests and demos only; never on a real rack).\n"
+    "  --tls-ca, --tls-cert, --tls-key: the rack CA and this controller's\n"
+    "  certificate and key (`replicator pki`), all three or none;\n"
+    "  --insecure-plaintext serves and calls without TLS (a trusted\n"
+    "  underlay only). Config-file keys: tls_ca, tls_cert, tls_key,\n"
+    "  insecure_plaintext.\n";
 
 static int set_str(char **dst, const char *v, struct err *err)
 {
@@ -70,6 +77,24 @@ static int set_listen(struct config *c, const char *v, struct err *err)
         return err_set(err, ERR_INVAL, "--listen %s: expected ADDR:PORT", v);
     c->listen_port = port;
     return set_str(&c->listen_host, host[0] ? host : "0.0.0.0", err);
+}
+
+/* The string settings: one flag and one config-file key each. */
+static const struct text {
+    const char *flag, *key;
+    size_t off;
+} texts[] = {
+    {"--db", "db", offsetof(struct config, db)},
+    {"--staging", "staging", offsetof(struct config, staging)},
+    {"--port-file", "port_file", offsetof(struct config, port_file)},
+    {"--tls-ca", "tls_ca", offsetof(struct config, tls_ca)},
+    {"--tls-cert", "tls_cert", offsetof(struct config, tls_cert)},
+    {"--tls-key", "tls_key", offsetof(struct config, tls_key)},
+};
+
+static char **text_slot(struct config *c, const struct text *t)
+{
+    return (char **)((char *)c + t->off);
 }
 
 /* The numeric settings: one flag and one config-file key each. */
@@ -141,19 +166,18 @@ static int load_file(struct config *c, const char *path, struct err *err)
                      j ? "not a JSON object" : jerr.msg);
         goto out;
     }
-    if (jsonu_str(j, "db") && (rc = set_str(&c->db, jsonu_str(j, "db"), err)))
-        goto out;
-    if (jsonu_str(j, "staging") &&
-        (rc = set_str(&c->staging, jsonu_str(j, "staging"), err)))
-        goto out;
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (jsonu_str(j, texts[i].key) &&
+            (rc = set_str(text_slot(c, &texts[i]),
+                          jsonu_str(j, texts[i].key), err)))
+            goto out;
     if (jsonu_str(j, "listen") &&
         (rc = set_listen(c, jsonu_str(j, "listen"), err)))
         goto out;
-    if (jsonu_str(j, "port_file") &&
-        (rc = set_str(&c->port_file, jsonu_str(j, "port_file"), err)))
-        goto out;
     if ((v = json_object_get(j, "periodic")) && json_is_boolean(v))
         c->periodic = json_is_true(v);
+    if ((v = json_object_get(j, "insecure_plaintext")) && json_is_boolean(v))
+        c->insecure_plaintext = json_is_true(v);
     for (size_t i = 0; i < sizeof(numerics) / sizeof(numerics[0]); i++) {
         const struct numeric *nu = &numerics[i];
 
@@ -174,6 +198,46 @@ out:
     mem_free(data);
     fclose(f);
     return rc;
+}
+
+/* One flag that takes a value. 0, ERR_INVAL (unknown or bad), ERR_NOMEM. */
+static int set_flag(struct config *c, const char *a, const char *v,
+                    struct err *err)
+{
+    if (!strcmp(a, "--listen"))
+        return set_listen(c, v, err);
+    if (!strcmp(a, "--config"))
+        return 0; /* loaded first */
+    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
+        if (!strcmp(a, texts[k].flag))
+            return set_str(text_slot(c, &texts[k]), v, err);
+    for (size_t k = 0; k < sizeof(numerics) / sizeof(numerics[0]); k++)
+        if (!strcmp(a, numerics[k].flag))
+            return set_numeric(c, &numerics[k], v, err);
+    return err_set(err, ERR_INVAL, "%s: unknown flag", a);
+}
+
+/* Cross-setting checks once everything is read. 0 or ERR_INVAL. */
+static int check(const struct config *c, struct err *err)
+{
+    int ntls = !!c->tls_ca + !!c->tls_cert + !!c->tls_key;
+
+    if (!c->db)
+        return err_set(err, ERR_INVAL, "--db URL is required");
+    if (!c->staging)
+        return err_set(err, ERR_INVAL, "--staging DIR is required");
+    if (c->put_fanout > c->min_sled_replication)
+        return err_set(err, ERR_INVAL, "--put-fanout %llu: must be at most "
+                       "--min-sled-replication (%llu)",
+                       (unsigned long long)c->put_fanout,
+                       (unsigned long long)c->min_sled_replication);
+    if (ntls != 0 && ntls != 3)
+        return err_set(err, ERR_INVAL, "--tls-ca, --tls-cert and --tls-key "
+                       "go together");
+    if (ntls == 3 && c->insecure_plaintext)
+        return err_set(err, ERR_INVAL, "--insecure-plaintext and --tls-* "
+                       "exclude each other");
+    return 0;
 }
 
 int config_parse(struct config *c, int argc, char **argv, struct err *err)
@@ -217,42 +281,19 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
             c->blindly_trust_repo_root = true;
             continue;
         }
+        if (!strcmp(a, "--insecure-plaintext")) {
+            c->insecure_plaintext = true;
+            continue;
+        }
         if (!v)
             return err_set(err, ERR_INVAL, "%s: unknown flag or missing value",
                            a);
         i++;
-        if (!strcmp(a, "--db"))
-            rc = set_str(&c->db, v, err);
-        else if (!strcmp(a, "--staging"))
-            rc = set_str(&c->staging, v, err);
-        else if (!strcmp(a, "--listen"))
-            rc = set_listen(c, v, err);
-        else if (!strcmp(a, "--port-file"))
-            rc = set_str(&c->port_file, v, err);
-        else if (!strcmp(a, "--config"))
-            rc = 0;
-        else {
-            const struct numeric *nu = NULL;
-
-            for (size_t k = 0; k < sizeof(numerics) / sizeof(numerics[0]); k++)
-                if (!strcmp(a, numerics[k].flag))
-                    nu = &numerics[k];
-            rc = nu ? set_numeric(c, nu, v, err)
-                    : err_set(err, ERR_INVAL, "%s: unknown flag", a);
-        }
+        rc = set_flag(c, a, v, err);
         if (rc < 0)
             return rc;
     }
-    if (!c->db)
-        return err_set(err, ERR_INVAL, "--db URL is required");
-    if (!c->staging)
-        return err_set(err, ERR_INVAL, "--staging DIR is required");
-    if (c->put_fanout > c->min_sled_replication)
-        return err_set(err, ERR_INVAL, "--put-fanout %llu: must be at most "
-                       "--min-sled-replication (%llu)",
-                       (unsigned long long)c->put_fanout,
-                       (unsigned long long)c->min_sled_replication);
-    return 0;
+    return check(c, err);
 }
 
 void config_release(struct config *c)
@@ -261,5 +302,8 @@ void config_release(struct config *c)
     mem_free(c->staging);
     mem_free(c->listen_host);
     mem_free(c->port_file);
+    mem_free(c->tls_ca);
+    mem_free(c->tls_cert);
+    mem_free(c->tls_key);
     memset(c, 0, sizeof(*c));
 }

@@ -42,6 +42,12 @@ struct config {
     uint64_t put_fanout;       /* sleds the controller PUTs one staged
                                   artifact to, 1..min_sled_replication;
                                   the others copy from a holder. 1 */
+    /* Mutual TLS (docs/OPERATOR.md, PKI): the rack CA, this controller's
+     * certificate and key; all three or none. */
+    char *tls_ca;
+    char *tls_cert;
+    char *tls_key;
+    bool insecure_plaintext;   /* --insecure-plaintext: no TLS at all */
 };
 
 #define CONFIG_DEFAULT_PORT 12221

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "common/tls.h"
 #include "sledagent/store/store.h"
 
 struct agent;
@@ -30,6 +31,10 @@ struct agent_opts {
     const char *id;               /* sled UUID */
     const char *advertise_host;   /* address given to the replicator */
     unsigned register_secs;       /* registration period, 0 = 30 s */
+    /* Mutual TLS: the rack CA, this sled's certificate and key (all set or
+     * all NULL); insecure_plaintext: no TLS on any link. */
+    struct tls_files tls;
+    bool insecure_plaintext;
 };
 
 /*

@@ -56,6 +56,10 @@ static const char usage[] =
     "  --scrub-interval SECONDS   pause between scrub passes (default 3600)\n"
     "  --copy-connect-timeout S   copy-from-depot connect timeout (def. 15)\n"
     "  --copy-stall-timeout S     copy no-progress timeout (default 60)\n"
+    "  --tls-ca FILE --tls-cert FILE --tls-key FILE\n"
+    "                             mutual TLS: the rack CA, this sled's\n"
+    "                             certificate and key (all three)\n"
+    "  --insecure-plaintext       no TLS on any link (trusted underlay)\n"
     "  --log-level LEVEL          debug|info|warn|error (default info)\n"
     "  --help                     this text\n";
 
@@ -63,7 +67,7 @@ enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
-    O_QUOTA_B
+    O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN
 };
 
 static const struct option longopts[] = {
@@ -88,6 +92,10 @@ static const struct option longopts[] = {
     {"copy-stall-timeout", required_argument, NULL, O_CSTALL},
     {"log-level", required_argument, NULL, O_LOG},
     {"register-interval", required_argument, NULL, O_REGINT},
+    {"tls-ca", required_argument, NULL, O_TLS_CA},
+    {"tls-cert", required_argument, NULL, O_TLS_CERT},
+    {"tls-key", required_argument, NULL, O_TLS_KEY},
+    {"insecure-plaintext", no_argument, NULL, O_PLAIN},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -245,12 +253,18 @@ static int apply_opt(struct args *a, int c, const char *arg)
         a->o.id = arg;
         return 0;
     case O_REPL:
-        if (strncmp(arg, "http://", 7) != 0)
-            return bad_usage("--replicator must be an http:// URL", arg);
+        if (strncmp(arg, "http://", 7) != 0 &&
+            strncmp(arg, "https://", 8) != 0)
+            return bad_usage("--replicator must be an http:// or https:// "
+                             "URL", arg);
         a->o.replicator_url = arg;
         return 0;
     case O_ADV: a->o.advertise_host = arg; return 0;
     case O_PORTFILE: a->port_file = arg; return 0;
+    case O_TLS_CA: a->o.tls.ca = arg; return 0;
+    case O_TLS_CERT: a->o.tls.cert = arg; return 0;
+    case O_TLS_KEY: a->o.tls.key = arg; return 0;
+    case O_PLAIN: a->o.insecure_plaintext = true; return 0;
     case O_LOG:
         if (log_level_parse(&a->lvl, arg) < 0)
             return bad_usage("bad --log-level", arg);
@@ -260,6 +274,20 @@ static int apply_opt(struct args *a, int c, const char *arg)
     default:
         return apply_number_opt(a, c, arg);
     }
+}
+
+/* --tls-* all three or none, and not with --insecure-plaintext. */
+static int check_tls(const struct args *a)
+{
+    int n = !!a->o.tls.ca + !!a->o.tls.cert + !!a->o.tls.key;
+
+    if (n != 0 && n != 3)
+        return bad_usage("--tls-ca, --tls-cert and --tls-key go together",
+                         NULL);
+    if (n == 3 && a->o.insecure_plaintext)
+        return bad_usage("--insecure-plaintext and --tls-* exclude each "
+                         "other", NULL);
+    return 0;
 }
 
 /*
@@ -296,6 +324,8 @@ static bool parse_args(int *status, struct args *a, int argc, char **argv)
         *status = bad_usage("unexpected argument", argv[optind]);
     else if (a->ndatasets != STORE_DATASETS)
         *status = bad_usage("two --dataset directories are required", NULL);
+    else
+        *status = check_tls(a);
     return *status == 0;
 }
 

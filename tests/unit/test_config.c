@@ -152,6 +152,42 @@ static void test_config__bad_values(void **state)
     config_release(&c);
 }
 
+static void test_config__tls(void **state)
+{
+    struct config c;
+    struct err e = ERR_INIT;
+    char *two[] = {"serve", "--db", "D", "--staging", "S", "--tls-ca", "ca",
+                   "--tls-cert", "c", NULL};
+    char *both[] = {"serve", "--db", "D", "--staging", "S", "--tls-ca", "ca",
+                    "--tls-cert", "c", "--tls-key", "k",
+                    "--insecure-plaintext", NULL};
+    char *plain[] = {"serve", "--db", "D", "--staging", "S",
+                     "--insecure-plaintext", NULL};
+    char *file[] = {"serve", "--config", cfgpath, "--tls-key", "k2", NULL};
+
+    (void)state;
+    assert_int_equal(parse(&c, &e, two), ERR_INVAL);
+    assert_string_equal(e.msg, "--tls-ca, --tls-cert and --tls-key go "
+                               "together");
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, both), ERR_INVAL);
+    assert_string_equal(e.msg, "--insecure-plaintext and --tls-* exclude "
+                               "each other");
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, plain), 0);
+    assert_true(c.insecure_plaintext);
+    assert_null(c.tls_ca);
+    config_release(&c);
+    write_cfg("{\"db\": \"D\", \"staging\": \"S\", \"tls_ca\": \"ca\","
+              " \"tls_cert\": \"c\", \"tls_key\": \"k\"}");
+    assert_int_equal(parse(&c, &e, file), 0);
+    assert_string_equal(c.tls_ca, "ca");
+    assert_string_equal(c.tls_cert, "c");
+    assert_string_equal(c.tls_key, "k2"); /* the flag wins */
+    assert_false(c.insecure_plaintext);
+    config_release(&c);
+}
+
 static int setup(void **state)
 {
     int fd;
@@ -177,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_config__defaults),
         cmocka_unit_test(test_config__file_then_flags),
         cmocka_unit_test(test_config__bad_values),
+        cmocka_unit_test(test_config__tls),
     };
 
     mem_init();
