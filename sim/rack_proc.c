@@ -75,6 +75,11 @@ static void child(char *const argv[], const char *log_path, bool pdeath,
     sigset_t none;
     int fd, e, rfd = report_fd;
 
+    /* Tracked by the child itself, before anything else: a rack-sim
+     * killed between fork() and the parent's next step must not leave an
+     * untracked child (the guard reads until this copy of the pipe closes
+     * at exec, so it sees this pid even after rack-sim is gone). */
+    rack_guard_track(getpid());
     setpgid(0, 0);
     if (pdeath) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -138,7 +143,6 @@ int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
         return err_set(err, e == ENOENT ? ERR_NOTFOUND : ERR_IO,
                        "cannot start %s: %s", argv[0], strerror(e));
     }
-    rack_guard_track(pid);
     *out = pid;
     return 0;
 }

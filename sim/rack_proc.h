@@ -85,7 +85,9 @@ void rack_proc_catch_signals(void);
  */
 int rack_guard_start(const char *dir, struct err *err);
 
-/* Tell the guard about a process to kill on abort. No-op without guard. */
+/* Tell the guard about a process to kill on abort. No-op without guard.
+ * Async-signal-safe: rack_proc_spawn's child calls it on itself before
+ * exec, so no spawned process is ever unknown to the guard. */
 void rack_guard_track(pid_t pid);
 
 /* The rack is up and recorded: the guard exits without killing. */
