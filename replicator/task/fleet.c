@@ -112,7 +112,16 @@ static void query(struct fleet *f)
     f->left = f->n + 1;
     for (size_t i = 0; i < f->n; i++) {
         struct collect_sled *s = &f->sleds[i];
+        json_t *bad;
 
+        if (s->state == COLLECT_INVALID_ADDRESS) {
+            /* never contacted: reported, and the others still count */
+            bad = json_pack("{s:s, s:s}", "id", s->id, "error", s->error);
+            if (bad)
+                json_array_append_new(f->reported, bad);
+            f->left--;
+            continue;
+        }
         s->owner = (struct collect *)f; /* sledreq passes s back */
         memset(&o, 0, sizeof(o));
         snprintf(url, sizeof(url), "%s/artifacts-config", s->api_url);

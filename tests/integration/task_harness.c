@@ -38,6 +38,7 @@
 #include "replicator/cli.h"
 #include "replicator/cli_task.h"
 #include "replicator/staging.h"
+#include "replicator/db/sled_db.h"
 #include "replicator/task/task.h"
 
 struct harness {
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
             cfg.max_inflight = (unsigned)v;
         else if (!strcmp(a, "--put-fanout") && !num(&v, next) && v)
             cfg.limits.put_fanout = (uint32_t)v;
+        else if (!strcmp(a, "--sled-cap") && !num(&v, next) && v)
+            sled_db__set_cap((unsigned)v); /* registry cap, lowered */
         else
             goto usage;
     }

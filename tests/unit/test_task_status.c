@@ -331,7 +331,7 @@ static void test_task_status__build_input(void **state)
 static void test_task_status__sleds_from_db(void **state)
 {
     struct sled_db_sled d[2];
-    struct sled_db_list l = {2, d};
+    struct sled_db_list l = {2, d, false};
     struct collect_sled *s = NULL;
     struct err err = ERR_INIT;
     char a0[] = "127.0.0.1:4000", a1[] = "[::1]:5000";
@@ -351,8 +351,42 @@ static void test_task_status__sleds_from_db(void **state)
     assert_string_equal(s[1].depot_url, "http://[::1]:12348");
     collect_sleds_free(s, 2);
     d[1].repo_depot_port = 0; /* no sentinel ports */
-    assert_int_equal(collect_sleds_from_db(&s, &l, &err), ERR_INVAL);
-    assert_non_null(strstr(err.msg, "id1"));
+    assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+    assert_int_equal(s[0].state, COLLECT_PENDING);
+    assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
+    assert_non_null(strstr(s[1].error, "depot port 0"));
+    collect_sleds_free(s, 2);
+}
+
+/* Issue 9: one registration with a malformed address (an old row, or
+ * written by SQL) is reported and skipped; the others are collected. */
+static void test_task_status__issue_9_invalid_address(void **state)
+{
+    static const char *bad[] = {"localhost:12345", "10.0.0.1", "::1:80",
+                                "[::1]:0", "0x7f.1:80", "10.0.0.1:99999",
+                                "", "[fe80::1%eth0]:80", "10.0.0.01:80"};
+    struct sled_db_sled d[2];
+    struct sled_db_list l = {2, d, false};
+    struct collect_sled *s = NULL;
+    struct err err = ERR_INIT;
+    char a0[] = "127.0.0.1:4000";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(d, 0, sizeof(d));
+        snprintf(d[0].id, sizeof(d[0].id), "id0");
+        d[0].api_address = a0;
+        d[0].repo_depot_port = 4001;
+        snprintf(d[1].id, sizeof(d[1].id), "id1");
+        d[1].api_address = (char *)bad[i];
+        d[1].repo_depot_port = 12348;
+        assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+        assert_int_equal(s[0].state, COLLECT_PENDING);
+        assert_string_equal(s[0].api_url, "http://127.0.0.1:4000");
+        assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
+        assert_non_null(strstr(s[1].error, "is not IP:PORT"));
+        collect_sleds_free(s, 2);
+    }
 }
 
 /* The status document and metrics of a new task, byte for byte: their
@@ -396,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_task_status__parse_list),
         cmocka_unit_test(test_task_status__build_input),
         cmocka_unit_test(test_task_status__sleds_from_db),
+        cmocka_unit_test(test_task_status__issue_9_invalid_address),
         cmocka_unit_test(test_task_status__json_shape),
     };
 
