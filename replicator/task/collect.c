@@ -286,6 +286,7 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
 {
     p->id = c->id;
     p->healthy_datasets = c->datasets;
+    p->untrusted = c->inventory_untrusted;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;

@@ -67,6 +67,13 @@ struct collect_sled {
     uint32_t *in_progress;           /* owned */
     size_t n_in_progress;
     size_t bogus;          /* malformed or unwanted entries in the list */
+    /* The identity the sled's responses came with (set by the request
+     * code once TLS exists: a verified peer certificate and its id), and
+     * the task's verdict (inv_trust.h): an untrusted inventory never
+     * counts toward min_sled_replication (plan_sled.untrusted). */
+    bool peer_verified;
+    char peer_id[COLLECT_ID_MAX];
+    bool inventory_untrusted;
     char error[COLLECT_ERROR_MAX];
     /* in flight (collect_run only) */
     struct sledreq *req;

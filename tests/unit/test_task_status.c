@@ -23,6 +23,7 @@
 #include "replicator/db/wanted_db.h"
 #include "replicator/staging.h"
 #include "replicator/task/collect.h"
+#include "replicator/task/inv_trust.h"
 #include "replicator/task/guard.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/status.h"
@@ -358,6 +359,27 @@ static void test_task_status__sleds_from_db(void **state)
     collect_sleds_free(s, 2);
 }
 
+/* Issue 9: the inventory-trust decision point. Plaintext trusts every
+ * sled (no identities); with authenticated peers only a verified peer
+ * whose id is the sled's own. */
+static void test_task_status__issue_9_inventory_trust(void **state)
+{
+    struct collect_sled s;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    snprintf(s.id, sizeof(s.id), "00000000-0000-4000-8000-000000000001");
+    assert_true(sled_inventory_trusted(&s, false));
+    assert_false(sled_inventory_trusted(&s, true));
+    snprintf(s.peer_id, sizeof(s.peer_id), "%s", s.id);
+    assert_false(sled_inventory_trusted(&s, true)); /* not verified */
+    s.peer_verified = true;
+    assert_true(sled_inventory_trusted(&s, true));
+    snprintf(s.peer_id, sizeof(s.peer_id),
+             "00000000-0000-4000-8000-000000000002");
+    assert_false(sled_inventory_trusted(&s, true)); /* another sled */
+}
+
 /* Issue 9: one registration with a malformed address (an old row, or
  * written by SQL) is reported and skipped; the others are collected. */
 static void test_task_status__issue_9_invalid_address(void **state)
@@ -431,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_task_status__build_input),
         cmocka_unit_test(test_task_status__sleds_from_db),
         cmocka_unit_test(test_task_status__issue_9_invalid_address),
+        cmocka_unit_test(test_task_status__issue_9_inventory_trust),
         cmocka_unit_test(test_task_status__json_shape),
     };
 
