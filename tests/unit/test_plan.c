@@ -383,46 +383,6 @@ static void test_plan__simple_replicate(void **state)
 }
 
 /*
- * Issue 9: fake inventories do not matter. Three sleds whose inventories
- * are not trusted (no verified identity) claim a staged artifact: it is
- * not "staged sufficient" (its staged copy is kept), it is still PUT to a
- * trusted sled, and the claimants may still serve as copy sources (a copy
- * is verified by hash on arrival). Once trusted, the same holdings count.
- */
-static void test_plan__issue_9_untrusted_inventory(void **state)
-{
-    struct world *w = world_new(6, 1, 1);
-    struct plan *p = NULL;
-    struct err e = ERR_INIT;
-
-    (void)state;
-    w->staged[0] = true;
-    for (int s = 0; s < 3; s++)
-        CNT(w, s, 0) = 2;
-    world_build(w);
-    for (int s = 0; s < 3; s++)
-        w->sleds[s].untrusted = true;
-    assert_int_equal(plan_new(&p, &w->in, &e), 0);
-    assert_int_equal(p->summary.n_staged_sufficient, 0);
-    assert_false(p->summary.repos[0].sufficient);
-    assert_int_equal(p->summary.repos[0].on_min_sleds, 0);
-    assert_int_equal(count_kind_art(p, PLAN_PUT, 0), 1);
-    assert_int_equal(count_kind_art(p, PLAN_COPY, 0), 2);
-    for (size_t i = 0; i < p->n_reqs; i++)
-        assert_true(p->reqs[i].target >= 3); /* claimants left alone */
-    plan_free(p);
-    for (int s = 0; s < 3; s++)
-        w->sleds[s].untrusted = false;
-    assert_int_equal(plan_new(&p, &w->in, &e), 0);
-    assert_int_equal(p->summary.n_staged_sufficient, 1);
-    assert_true(p->summary.repos[0].sufficient);
-    assert_int_equal(count_kind_art(p, PLAN_PUT, 0), 0);
-    assert_int_equal(count_kind_art(p, PLAN_COPY, 0), 3);
-    plan_free(p);
-    world_free(w);
-}
-
-/*
  * The default put_fanout (1): the controller PUTs each staged artifact to
  * one sled; every other sled copies it in epidemic waves from there. A
  * staged artifact a sled already holds is not PUT at all; put_fanout
@@ -963,7 +923,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan__simple_replicate),
         cmocka_unit_test(test_plan__put_fanout_default),
-        cmocka_unit_test(test_plan__issue_9_untrusted_inventory),
         cmocka_unit_test(test_plan__new_sled),
         cmocka_unit_test(test_plan__recopy),
         cmocka_unit_test(test_plan__one_dataset_sled),

@@ -380,6 +380,78 @@ static void test_task_status__issue_9_inventory_trust(void **state)
     assert_false(sled_inventory_trusted(&s, true)); /* another sled */
 }
 
+static size_t count_kind(const struct plan *p, enum plan_kind k)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->n_reqs; i++)
+        n += p->reqs[i].kind == k;
+    return n;
+}
+
+/*
+ * Issue 9: fake inventories do not matter. Three sleds whose inventories
+ * are not trusted (no verified identity) claim a staged artifact: it is
+ * not "staged sufficient" (its staged copy is kept), it is still PUT to a
+ * trusted sled, and the claimants may still serve as copy sources (a copy
+ * is verified by hash on arrival). Once trusted, the same holdings count.
+ */
+static void test_task_status__issue_9_untrusted_inventory(void **state)
+{
+    struct plan_holding hold = {0, 2};
+    uint32_t repo0 = 0;
+    struct plan_artifact art;
+    struct plan_repo repo = {"1.0.0"};
+    struct plan_sled sl[6];
+    struct plan_input in;
+    struct plan *p = NULL;
+    struct err e = ERR_INIT;
+
+    (void)state;
+    memset(&art, 0, sizeof(art));
+    art.length = 1000;
+    art.staged = true;
+    art.repos = &repo0;
+    art.n_repos = 1;
+    memset(sl, 0, sizeof(sl));
+    for (int s = 0; s < 6; s++) {
+        sl[s].state = PLAN_SLED_OK;
+        sl[s].healthy_datasets = 2;
+        if (s < 3) {
+            sl[s].inventory = &hold;
+            sl[s].n_inventory = 1;
+            sl[s].untrusted = true;
+        }
+    }
+    memset(&in, 0, sizeof(in));
+    in.generation = 2;
+    in.artifacts = &art;
+    in.n_artifacts = 1;
+    in.repos = &repo;
+    in.n_repos = 1;
+    in.sleds = sl;
+    in.n_sleds = 6;
+    in.limits = (struct plan_limits)PLAN_LIMITS_DEFAULT;
+    in.seed = 7;
+    assert_int_equal(plan_new(&p, &in, &e), 0);
+    assert_int_equal(p->summary.n_staged_sufficient, 0);
+    assert_false(p->summary.repos[0].sufficient);
+    assert_int_equal(p->summary.repos[0].on_min_sleds, 0);
+    assert_int_equal(count_kind(p, PLAN_PUT), 1);
+    assert_int_equal(count_kind(p, PLAN_COPY), 2);
+    for (size_t i = 0; i < p->n_reqs; i++)
+        assert_true(p->reqs[i].target >= 3); /* claimants left alone */
+    plan_free(p);
+    for (int s = 0; s < 3; s++)
+        sl[s].untrusted = false;
+    assert_int_equal(plan_new(&p, &in, &e), 0);
+    assert_int_equal(p->summary.n_staged_sufficient, 1);
+    assert_true(p->summary.repos[0].sufficient);
+    assert_int_equal(count_kind(p, PLAN_PUT), 0);
+    assert_int_equal(count_kind(p, PLAN_COPY), 3);
+    plan_free(p);
+}
+
 /* Issue 9: one registration with a malformed address (an old row, or
  * written by SQL) is reported and skipped; the others are collected. */
 static void test_task_status__issue_9_invalid_address(void **state)
@@ -454,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_task_status__sleds_from_db),
         cmocka_unit_test(test_task_status__issue_9_invalid_address),
         cmocka_unit_test(test_task_status__issue_9_inventory_trust),
+        cmocka_unit_test(test_task_status__issue_9_untrusted_inventory),
         cmocka_unit_test(test_task_status__json_shape),
     };
 
