@@ -9,7 +9,8 @@
  * most G_db), "artifacts": the wanted set, "reason", "requested_by"} and,
  * once the sled answered 200, logs sled_ledger_reset at warn and
  * activates the task (the sled converges as any other, its artifacts
- * restored from its trash/). requested_by is the operator's identity once
+ * restored from its trash/); refused (409) while the mass-deletion guard
+ * holds the database's generation. requested_by is the operator's identity once
  * mutual TLS gives one; until then "operator (request <request id>)".
  * Operator role once roles exist. Loop thread, except reset_work
  * (worker).
@@ -32,6 +33,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "replicator/db/push_db.h"
 #include "replicator/db/sled_db.h"
 #include "replicator/db/wanted_db.h"
 #include "replicator/task/sledreq.h"
@@ -68,12 +70,22 @@ static void rjob_free(struct rjob *j)
 static int reset_work(struct db *db, void *arg, struct err *err)
 {
     struct rjob *j = arg;
+    struct push_db_state push;
     int rc = sled_db_get(&j->sled, &j->expunged, db, j->id, err);
 
     if (rc == 0 && j->expunged)
         return err_set(err, ERR_CONFLICT, "sled %s is expunged", j->id);
     if (rc == 0)
         rc = wanted_db_read(&j->wanted, db, err);
+    if (rc == 0)
+        rc = push_db_get(&push, db, err);
+    /* The reset sends the wanted set: never one the guard holds back. */
+    if (rc == 0 && push.held && push.held_generation >= j->wanted.generation)
+        rc = err_set(err, ERR_CONFLICT, "generation %" PRIu64 " is held by "
+                     "the mass-deletion guard (%s): confirm it with "
+                     "`replicator generation confirm %" PRIu64 "` first",
+                     push.held_generation, push.held_reason,
+                     push.held_generation);
     if (rc == 0 && j->generation > j->wanted.generation)
         rc = err_set(err, ERR_INVAL, "generation %" PRIu64 " is above the "
                      "database's %" PRIu64 ": the sled would be ahead "

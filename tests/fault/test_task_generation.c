@@ -21,12 +21,15 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "common/err.h"
 #include "common/mem.h"
+#include "replicator/db/push_db.h"
 #include "tests/integration/test_replication_rig.h"
 #include "tests/support/agentproc.h"
 #include "tests/support/testutil.h"
 
 #define SLEDS 3
+#define SLED1 "00000000-0000-4000-8000-000000000001"
 
 static void sql(const struct rig *g, const char *q)
 {
@@ -110,10 +113,11 @@ static void test_task_generation__issue_9_reset_ledger(void **state)
 {
     struct rig *g = *state;
     static const uint64_t seeds[] = {93, 94};
-    const char *id = "00000000-0000-4000-8000-000000000001";
+    const char *id = SLED1;
     char h[2][HEX_LEN];
     json_t *st, *iso, *j;
-    uint64_t before;
+    struct err err = ERR_INIT;
+    uint64_t before, gen;
     long code = 0;
 
     rig_up(g, SLEDS, NULL);
@@ -150,6 +154,18 @@ static void test_task_generation__issue_9_reset_ledger(void **state)
     json_decref(st);
     /* Restored from trash: no byte was sent to anyone again. */
     assert_int_equal(transfers(g), before);
+    /* A reset never carries a set the mass-deletion guard holds back. */
+    st = rig_status(g, 0);
+    gen = (uint64_t)json_integer_value(json_object_get(st, "generation"));
+    json_decref(st);
+    assert_int_equal(push_db_hold(g->db, gen, "test hold", &err), 0);
+    j = rig_post_json(g->in[0].url, "/sled-agents/" SLED1 "/reset-ledger",
+                      &code);
+    assert_int_equal(code, 409);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "message")),
+                           "mass-deletion guard"));
+    json_decref(j);
+    assert_int_equal(push_db_confirm(g->db, gen, &err), 0);
     /* And normal configs flow again: a higher one is accepted. */
     assert_int_equal(rig_cli(g, "generation", "bump", "--past-fleet"), 0);
     assert_true(rig_converge(g, 0, 4) > 0);
