@@ -10,7 +10,10 @@
  *    within the hold is refused (429), the sled's own address may come
  *    back at once;
  *  - a row whose address does not parse (written by SQL) is reported as
- *    invalid_address with the remedy and every other sled converges.
+ *    invalid_address with the remedy and every other sled converges;
+ *  - fake inventories do not matter: with authenticated peers required and
+ *    no sled verified (the harness has no TLS), every sled converges but
+ *    the staged copies are never dropped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,6 +195,26 @@ static void test_registry__issue_9_invalid_row_skipped(void **state)
     g->passed = true;
 }
 
+static void test_registry__issue_9_untrusted_keep_staged(void **state)
+{
+    static const char *const extra[] = {"--peers-authenticated", NULL};
+    static const uint64_t seeds[] = {81, 82};
+    struct rig *g = *state;
+    char h[2][HEX_LEN];
+
+    rig_up(g, 3, extra);
+    rig_stage_repo(g, 0, "1.0.0", seeds, 2, h);
+    for (int k = 0; k < 6 && !rig_all_hold(g, h, 2); k++)
+        json_decref(rig_activate(g, 0));
+    assert_true(rig_wait_all_hold(g, h, 2));
+    /* Every sled holds both artifacts (3 >= min_sled_replication), yet
+     * none is trusted: more runs never drop the staged repo. */
+    for (int k = 0; k < 3; k++)
+        json_decref(rig_activate(g, 0));
+    assert_int_equal(rig_staged_count(g, 0), 1);
+    g->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +226,9 @@ int main(void)
                                         rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(
             test_registry__issue_9_invalid_row_skipped, rig_setup,
+            rig_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_registry__issue_9_untrusted_keep_staged, rig_setup,
             rig_teardown),
     };
 
