@@ -54,6 +54,7 @@ TASK_HANDLER(task_activate, api_task_activate)
 TASK_HANDLER(sled_list, api_sled_list)
 TASK_HANDLER(sled_upsert, api_sled_upsert)
 TASK_HANDLER(sled_expunge, api_sled_expunge)
+TASK_HANDLER(sled_reset_ledger, api_sled_reset_ledger)
 TASK_HANDLER(gen_bump, api_generation_bump)
 TASK_HANDLER(gen_confirm, api_generation_confirm)
 
@@ -87,6 +88,10 @@ static const struct httpd_route routes[] = {
      .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
     {.name = "sled_agents", .methods = HTTPD_M_POST,
      .pattern = "/sled-agents/{id}/expunge", .on_request = sled_expunge,
+     .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
+    {.name = "sled_agents", .methods = HTTPD_M_POST,
+     .pattern = "/sled-agents/{id}/reset-ledger",
+     .on_request = sled_reset_ledger, .body_cap = LIMIT_JSON_BODY,
      .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
     ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
           gen_bump),

@@ -5,7 +5,11 @@
  * /sled-agents/{id}/expunge). Each one activates the task when it changes
  * what the task does (a registration: only for a new sled or a changed
  * address, not for the periodic refresh). Database work runs on the
- * task's jobs. The generation endpoints are in api_generation.c, the
+ * task's jobs. A registration is validated before anything is stored
+ * (api_address is an IP literal and a port, common/ipaddr.h; the depot
+ * port is 1..65535), refused once the registry is full (sled_db.h), and
+ * an address change of a registered id is logged (warn) and damped
+ * (sled_flap.h). The generation endpoints are in api_generation.c, the
  * fleet query behind bump-past-fleet in task/fleet.c. Loop thread,
  * except *_work (worker).
  */
@@ -23,9 +27,12 @@
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/ipaddr.h"
 #include "common/mem.h"
 #include "replicator/db/db.h"
 #include "replicator/db/sled_db.h"
+#include "replicator/sled_flap.h"
+#include "replicator/task/status.h"
 #include "replicator/task/task.h"
 
 enum sled_op { OP_LIST, OP_UPSERT, OP_EXPUNGE };
@@ -37,6 +44,8 @@ struct sjob {
     struct sled_db_sled sled;
     char api_address[128];
     bool sled_changed;        /* upsert: new id, or a new address or port */
+    bool moved;               /* upsert: a registered id, another address */
+    char old_address[192];    /* upsert: "api_address depot_port" before */
     struct sled_db_list list;
     json_t *reply;
     int status;
@@ -62,28 +71,42 @@ static json_t *sled_json(const struct sled_db_sled *s)
                      (json_int_t)s->time_seen);
 }
 
+/* "API_ADDRESS/DEPOT_PORT": what the flap damping compares. */
+static void endpoint_text(char *out, size_t cap, const struct sled_db_sled *s)
+{
+    snprintf(out, cap, "%s/%u", s->api_address, (unsigned)s->repo_depot_port);
+}
+
 /*
  * Whether registering s changes what the task sees: an id not in
- * service yet, or a new API address or depot port. Two replicators
+ * service yet, or a new API address or depot port; a change of a
+ * registered id passes the flap damping first (ERR_BUSY). Two replicators
  * racing on one registration may both activate: harmless. Worker.
  */
-static int upsert_changes(bool *out, struct db *db,
-                          const struct sled_db_sled *s, struct err *err)
+static int upsert_changes(struct sjob *j, struct db *db, struct err *err)
 {
-    struct sled_db_list l = SLED_DB_LIST_INIT;
-    int rc = sled_db_list(&l, db, err);
+    struct sled_db_sled cur;
+    bool expunged = false;
+    char now_text[192];
+    unsigned retry = 0;
+    int rc = sled_db_get(&cur, &expunged, db, j->sled.id, err);
 
-    *out = true;
-    for (size_t i = 0; rc == 0 && i < l.count; i++) {
-        const struct sled_db_sled *o = &l.sleds[i];
-
-        if (strcmp(o->id, s->id) != 0)
-            continue;
-        *out = strcmp(o->api_address, s->api_address) != 0 ||
-               o->repo_depot_port != s->repo_depot_port;
-        break;
+    j->sled_changed = true;
+    if (rc == ERR_NOTFOUND) {
+        err_clear(err);
+        return 0; /* new: sled_db_upsert applies the registry cap */
     }
-    sled_db_list_release(&l);
+    if (rc < 0 || expunged)
+        goto out; /* expunged: the upsert refuses it */
+    endpoint_text(j->old_address, sizeof(j->old_address), &cur);
+    endpoint_text(now_text, sizeof(now_text), &j->sled);
+    j->sled_changed = strcmp(j->old_address, now_text) != 0;
+    j->moved = j->sled_changed;
+    if (j->moved)
+        rc = sled_flap_change(&retry, j->sled.id, j->old_address, now_text,
+                              status_now_ms(), err);
+out:
+    mem_free(cur.api_address);
     return rc;
 }
 
@@ -98,7 +121,7 @@ static int sjob_work(struct db *db, void *arg, struct err *err)
         break;
     case OP_UPSERT:
         j->sled.api_address = j->api_address;
-        rc = upsert_changes(&j->sled_changed, db, &j->sled, err);
+        rc = upsert_changes(j, db, err);
         if (rc == 0)
             rc = sled_db_upsert(db, &j->sled, err);
         break;
@@ -112,9 +135,13 @@ static int sjob_work(struct db *db, void *arg, struct err *err)
 static void sjob_done(int rc, const struct err *err, void *arg)
 {
     struct sjob *j = arg;
+    char now_text[192];
     json_t *arr;
 
     if (rc < 0) {
+        if (j->op == OP_UPSERT)
+            log_warn("sled_register_refused", "{s:s, s:s}", "sled",
+                     j->sled.id, "error", err->msg);
         httpd_reply_err(j->r, err);
         sjob_free(j);
         return;
@@ -128,6 +155,11 @@ static void sjob_done(int rc, const struct err *err, void *arg)
         j->status = 200;
         break;
     case OP_UPSERT:
+        if (j->moved) {
+            endpoint_text(now_text, sizeof(now_text), &j->sled);
+            log_warn("sled_address_changed", "{s:s, s:s, s:s}", "sled",
+                     j->sled.id, "old", j->old_address, "new", now_text);
+        }
         log_info("sled_registered", "{s:s, s:s, s:i, s:b}", "sled",
                  j->sled.id, "api_address", j->api_address,
                  "repo_depot_port", (int)j->sled.repo_depot_port, "changed",
@@ -185,15 +217,25 @@ static int parse_upsert(struct sjob *j, struct httpd_req *r, struct err *err)
     const char *body = httpd_req_body(r, &len);
     json_t *v = body ? jsonu_loadb(body, len, LIMIT_JSON_BODY, err) : NULL;
     const char *addr;
+    char host[IPADDR_HOST_MAX];
+    uint16_t api_port;
+    struct err why = ERR_INIT;
     uint64_t port;
+    bool v6;
     int rc = 0;
 
     if (!v)
         return err->code ? err->code
                          : err_set(err, ERR_INVAL, "a JSON body is required");
     addr = jsonu_str(v, "api_address");
-    if (!addr || strlen(addr) >= sizeof(j->api_address)) {
+    if (!addr) {
         rc = err_set(err, ERR_INVAL, "api_address must be \"IP:PORT\"");
+        goto out;
+    }
+    if (ipaddr_parse_endpoint(host, &api_port, &v6, addr, &why) < 0 ||
+        strlen(addr) >= sizeof(j->api_address)) {
+        rc = err_set(err, ERR_INVAL, "api_address: %s",
+                     why.code ? why.msg : "too long");
         goto out;
     }
     if (jsonu_u64(&port, json_object_get(v, "repo_depot_port")) < 0 ||

@@ -44,6 +44,9 @@ int api_task_metrics(struct task *t, struct buf *out);
 void api_sled_list(struct task *t, struct httpd_req *r);
 void api_sled_upsert(struct task *t, struct httpd_req *r);
 void api_sled_expunge(struct task *t, struct httpd_req *r);
+/* POST /sled-agents/{id}/reset-ledger (api_reset.c): the operator's
+ * ledger reset of one sled, through the sled's reset endpoint. */
+void api_sled_reset_ledger(struct task *t, struct httpd_req *r);
 void api_generation_bump(struct task *t, struct httpd_req *r);
 void api_generation_confirm(struct task *t, struct httpd_req *r);
 

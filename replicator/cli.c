@@ -31,6 +31,8 @@ static const char usage[] =
     "--help)\n"
     "       replicator [--url URL] [--json] activate | status | sled list\n"
     "                  | sled expunge ID | generation bump --past-fleet\n"
+    "                  | sled reset-ledger ID [--generation G] "
+    "[--reason TEXT]\n"
     "                  | generation confirm G\n"
     "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
     "--url defaults to $REPLICATOR_URL, then " CLI_DEFAULT_URL ".\n"

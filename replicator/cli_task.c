@@ -7,6 +7,7 @@
  *   status [--limit N]            the task status as a table (--json: the
  *                                 server's document)
  *   sled list | sled expunge ID
+ *   sled reset-ledger ID [--generation G] [--reason TEXT]
  *   generation bump --past-fleet | generation confirm G
  * Exit codes 0 ok, 1 failed, 2 usage (cli.h). Main thread.
  */
@@ -20,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/jsonutil.h"
+#include "common/mem.h"
 #include "common/parse.h"
 #include "replicator/cli.h"
 
@@ -153,6 +155,7 @@ static int usage_err(const char *msg)
     fprintf(stderr, "replicator: %s\n"
             "usage: replicator [--url URL] [--json] activate [--no-wait]\n"
             "       | status [--limit N] | sled list | sled expunge ID\n"
+            "       | sled reset-ledger ID [--generation G] [--reason TEXT]\n"
             "       | generation bump --past-fleet | generation confirm G\n",
             msg);
     return CLI_EXIT_USAGE;
@@ -190,6 +193,58 @@ static int cmd_status(const struct cli *c, int argc, char **argv)
     return cli_simple(c, "GET", path, NULL, human_status);
 }
 
+static void human_reset(const json_t *r)
+{
+    const json_t *prev = json_object_get(r, "previous_generation");
+
+    printf("sled %s: ledger reset to generation %" JSON_INTEGER_FORMAT
+           " (was %s%" JSON_INTEGER_FORMAT "); %" JSON_INTEGER_FORMAT
+           " wanted artifacts, restored from its trash where held\n",
+           jsonu_str(r, "id") ? jsonu_str(r, "id") : "?",
+           ival(r, "generation"), json_is_integer(prev) ? "" : "none ",
+           json_is_integer(prev) ? json_integer_value(prev) : 0,
+           ival(r, "artifacts"));
+}
+
+/* sled reset-ledger ID [--generation G] [--reason TEXT] */
+static int cmd_reset_ledger(const struct cli *c, int argc, char **argv)
+{
+    char path[160];
+    uint64_t g = 0;
+    const char *reason = NULL;
+    json_t *body;
+    char *text;
+    int code;
+
+    if (argc < 3 || strlen(argv[2]) >= 64 || strchr(argv[2], '/'))
+        return usage_err("sled reset-ledger ID [--generation G] "
+                         "[--reason TEXT]");
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--generation") && i + 1 < argc &&
+            parse_u64(&g, argv[i + 1]) == 0 && g > 0)
+            i++;
+        else if (!strcmp(argv[i], "--reason") && i + 1 < argc)
+            reason = argv[++i];
+        else
+            return usage_err("sled reset-ledger: unknown argument");
+    }
+    body = json_object();
+    if (body && g)
+        json_object_set_new(body, "generation", json_integer((json_int_t)g));
+    if (body && reason)
+        json_object_set_new(body, "reason", json_string(reason));
+    text = body ? jsonu_dumps(body) : NULL;
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "replicator: out of memory\n");
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/sled-agents/%s/reset-ledger", argv[2]);
+    code = cli_simple(c, "POST", path, text, human_reset);
+    mem_free(text);
+    return code;
+}
+
 int cli_task_main(const struct cli *c, int argc, char **argv)
 {
     char path[160];
@@ -207,7 +262,9 @@ int cli_task_main(const struct cli *c, int argc, char **argv)
             snprintf(path, sizeof(path), "/sled-agents/%s/expunge", argv[2]);
             return cli_simple(c, "POST", path, NULL, human_generic);
         }
-        return usage_err("sled: list | expunge ID");
+        if (argc >= 3 && !strcmp(argv[1], "reset-ledger"))
+            return cmd_reset_ledger(c, argc, argv);
+        return usage_err("sled: list | expunge ID | reset-ledger ID");
     }
     if (!strcmp(argv[0], "generation")) {
         if (argc == 3 && !strcmp(argv[1], "bump") &&

@@ -44,4 +44,9 @@ struct agent {
     uint64_t rejected;
 };
 
+/* POST /artifacts-config/reset (agent_reset.c): the operator-authorised
+ * ledger reset. Loop thread; arg is the struct agent. */
+struct httpd_req;
+void agent_reply_config_reset(struct httpd_req *r, void *arg);
+
 #endif

@@ -118,7 +118,8 @@ int gen_db_bump_past(uint64_t *out, struct db *db, uint64_t fleet_max,
     *out = 0;
     if (fleet_max >= INT64_MAX - 1) {
         rc = err_set(err, ERR_INVAL, "fleet generation %" PRIu64
-                     " is too large", fleet_max);
+                     " is too large to bump past: reset that sled's ledger "
+                     "with `replicator sled reset-ledger ID`", fleet_max);
         goto out;
     }
     rc = db_txn(db, false, past_txn, &a, err);

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/ipaddr.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -51,40 +52,43 @@ void collect_sleds_free(struct collect_sled *sleds, size_t n)
     mem_free(sleds);
 }
 
+/* Sled s from row d: URLs, or state COLLECT_INVALID_ADDRESS. */
+static void sled_from_row(struct collect_sled *s, const struct sled_db_sled *d)
+{
+    char host[IPADDR_HOST_MAX];
+    struct err why = ERR_INIT;
+    uint16_t port = 0;
+    bool v6 = false;
+
+    snprintf(s->id, sizeof(s->id), "%s", d->id);
+    if (ipaddr_parse_endpoint(host, &port, &v6, d->api_address, &why) < 0 ||
+        !d->repo_depot_port) {
+        s->state = COLLECT_INVALID_ADDRESS;
+        snprintf(s->error, sizeof(s->error), "invalid registration: %s",
+                 why.code ? why.msg : "depot port 0");
+        log_warn("sled_invalid_address", "{s:s, s:s}", "sled", s->id,
+                 "error", s->error);
+        return;
+    }
+    snprintf(s->api_url, sizeof(s->api_url), "http://%s%s%s:%u",
+             v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
+    snprintf(s->depot_url, sizeof(s->depot_url), "http://%s%s%s:%u",
+             v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)d->repo_depot_port);
+}
+
 int collect_sleds_from_db(struct collect_sled **out,
                           const struct sled_db_list *l, struct err *err)
 {
     struct collect_sled *s = mem_calloc(l->count ? l->count : 1, sizeof(*s));
-    char host[128];
-    uint16_t port;
-    int rc = 0;
 
     *out = NULL;
     if (!s)
         return err_set(err, ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < l->count; i++) {
-        const struct sled_db_sled *d = &l->sleds[i];
-        bool v6;
-
-        if (parse_hostport(host, sizeof(host), &port, d->api_address) < 0 ||
-            !host[0] || !port || !d->repo_depot_port) {
-            rc = err_set(err, ERR_INVAL, "sled %s: bad api_address %s", d->id,
-                         d->api_address);
-            goto out;
-        }
-        v6 = strchr(host, ':') != NULL;
-        snprintf(s[i].id, sizeof(s[i].id), "%s", d->id);
-        snprintf(s[i].api_url, sizeof(s[i].api_url), "http://%s%s%s:%u",
-                 v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
-        snprintf(s[i].depot_url, sizeof(s[i].depot_url), "http://%s%s%s:%u",
-                 v6 ? "[" : "", host, v6 ? "]" : "",
-                 (unsigned)d->repo_depot_port);
-    }
+    for (size_t i = 0; i < l->count; i++)
+        sled_from_row(&s[i], &l->sleds[i]);
     *out = s;
-    s = NULL;
-out:
-    mem_free(s);
-    return rc;
+    return 0;
 }
 
 static void log_bogus(const struct collect_sled *s, const char *what,
@@ -282,6 +286,7 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
 {
     p->id = c->id;
     p->healthy_datasets = c->datasets;
+    p->untrusted = c->inventory_untrusted;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;
@@ -516,6 +521,10 @@ int collect_start(struct collect **out, const struct collect_opts *o,
     *out = c;
     for (size_t i = 0; i < n; i++) {
         sleds[i].owner = c;
+        if (sleds[i].state == COLLECT_INVALID_ADDRESS) {
+            c->left--; /* reported, never contacted */
+            continue;
+        }
         sleds[i].state = COLLECT_PENDING;
         sleds[i].error[0] = '\0';
         sleds[i].step = o->config_body ? STEP_CONFIG : STEP_LIST;

@@ -47,6 +47,11 @@ enum collect_sled_state {
     COLLECT_OK,            /* accepted config G (or held) and listed */
     COLLECT_UNREACHABLE,   /* config or list failed */
     COLLECT_ISOLATED,      /* 409 on config or generation ahead of G */
+    /* The registered api_address (or depot port) does not parse as
+     * IP:PORT (a row written before registrations were validated, or by
+     * SQL): never contacted, reported with the remedy; the other sleds
+     * are collected as usual. */
+    COLLECT_INVALID_ADDRESS,
 };
 
 struct collect_sled {
@@ -62,6 +67,13 @@ struct collect_sled {
     uint32_t *in_progress;           /* owned */
     size_t n_in_progress;
     size_t bogus;          /* malformed or unwanted entries in the list */
+    /* The identity the sled's responses came with (set by the request
+     * code once TLS exists: a verified peer certificate and its id), and
+     * the task's verdict (inv_trust.h): an untrusted inventory never
+     * counts toward min_sled_replication (plan_sled.untrusted). */
+    bool peer_verified;
+    char peer_id[COLLECT_ID_MAX];
+    bool inventory_untrusted;
     char error[COLLECT_ERROR_MAX];
     /* in flight (collect_run only) */
     struct sledreq *req;
@@ -74,8 +86,10 @@ void collect_sled_release(struct collect_sled *s);
 
 /*
  * Fill sleds[0..l->count) from the sled table (ids, URLs; state PENDING).
- * *out is a new array (collect_sleds_free). Returns 0, ERR_NOMEM, ERR_INVAL
- * (an unparsable api_address: the message names the sled).
+ * A sled whose api_address is not IP:PORT (common/ipaddr.h) or whose depot
+ * port is 0 gets state COLLECT_INVALID_ADDRESS and an error naming the
+ * address (logged at warn); it never fails the others. *out is a new
+ * array (collect_sleds_free). Returns 0 or ERR_NOMEM.
  */
 int collect_sleds_from_db(struct collect_sled **out,
                           const struct sled_db_list *l, struct err *err);
@@ -150,7 +164,9 @@ int collect_start(struct collect **out, const struct collect_opts *o,
                   struct collect_sled *sleds, size_t n, collect_done_fn done,
                   void *arg);
 
-/* Cancel requests still running (no done call) and free. NULL no-op. */
+/* Cancel requests still running (no done call) and free. NULL no-op.
+ * Sleds in state COLLECT_INVALID_ADDRESS are never started: they are
+ * finished from the start. */
 void collect_free(struct collect *c);
 
 #endif

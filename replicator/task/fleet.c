@@ -6,6 +6,7 @@
  */
 #include "replicator/task/fleet.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@
 #include "replicator/task/sledreq.h"
 #include "replicator/task/task.h"
 
+/* Generations from here on cannot be bumped past (gen_db_bump_past). */
+#define FLEET_GENERATION_MAX ((uint64_t)INT64_MAX - 1)
+
 struct fleet {
     struct task *t;
     fleet_done_fn done;
@@ -27,6 +31,7 @@ struct fleet {
     struct collect_sled *sleds;
     size_t n, left;
     uint64_t fleet_max;
+    char max_id[COLLECT_ID_MAX];  /* a sled at fleet_max */
     uint64_t generation;
     json_t *reported;          /* per sled: generation or error */
 };
@@ -68,6 +73,16 @@ static void one_less(struct fleet *f)
 
     if (--f->left > 0)
         return;
+    if (f->fleet_max >= FLEET_GENERATION_MAX) {
+        /* No bump can pass it: the sled's ledger is the problem (issue 9,
+         * an absurd generation pushed to it). */
+        err_set(&err, ERR_INVAL, "fleet generation %llu (sled %s) is too "
+                "large to bump past: run `replicator sled reset-ledger %s` "
+                "to bring that sled back to the database's generation",
+                (unsigned long long)f->fleet_max, f->max_id, f->max_id);
+        finish(f, err.code, &err);
+        return;
+    }
     if (task_job(f->t, bump_work, bump_done, f) < 0)
         finish(f, err_set(&err, ERR_NOMEM, "out of memory"), &err);
 }
@@ -81,8 +96,10 @@ static void one_done(struct sledreq *q, void *arg)
     uint64_t g = 0;
 
     if (v && jsonu_u64(&g, json_object_get(v, "generation")) == 0) {
-        if (g > f->fleet_max)
+        if (g > f->fleet_max) {
             f->fleet_max = g;
+            snprintf(f->max_id, sizeof(f->max_id), "%s", s->id);
+        }
         o = json_pack("{s:s, s:I}", "id", s->id, "generation",
                       (json_int_t)g);
     } else if (st == 404) {
@@ -112,7 +129,16 @@ static void query(struct fleet *f)
     f->left = f->n + 1;
     for (size_t i = 0; i < f->n; i++) {
         struct collect_sled *s = &f->sleds[i];
+        json_t *bad;
 
+        if (s->state == COLLECT_INVALID_ADDRESS) {
+            /* never contacted: reported, and the others still count */
+            bad = json_pack("{s:s, s:s}", "id", s->id, "error", s->error);
+            if (bad)
+                json_array_append_new(f->reported, bad);
+            f->left--;
+            continue;
+        }
         s->owner = (struct collect *)f; /* sledreq passes s back */
         memset(&o, 0, sizeof(o));
         snprintf(url, sizeof(url), "%s/artifacts-config", s->api_url);

@@ -62,6 +62,13 @@ struct plan_sled {
      * never planned again for this sled in this activation. */
     const uint32_t *in_progress;
     size_t n_in_progress;
+    /* The inventory is not known to come from this sled (no verified TLS
+     * identity equal to its id: collect.h, sled_inventory_trusted). Its
+     * holdings still make it a copy source (every copy is verified by
+     * hash on arrival), but they never count toward
+     * min_sled_replication: not for dropping staged copies
+     * (staged_sufficient, repo sufficiency), not for the number of PUTs. */
+    bool untrusted;
 };
 
 struct plan_artifact {

@@ -40,12 +40,13 @@ static size_t summarise_sleds(struct ctx *c)
 
 /*
  * Counts where loaded artifact a stands: *present on OK sleds (of which
- * *usable_with usable), *offline on the others, *prog_ok in progress on
- * sleds without a copy; and adds a's share to the work bound.
+ * *usable_with usable, *trusted with a trusted inventory), *offline on
+ * the others, *prog_ok in progress on sleds without a copy; and adds a's
+ * share to the work bound.
  */
-static void count_holders(uint32_t *present, uint32_t *offline,
-                          uint32_t *prog_ok, uint32_t *usable_with,
-                          struct ctx *c, uint32_t a)
+static void count_holders(uint32_t *present, uint32_t *trusted,
+                          uint32_t *offline, uint32_t *prog_ok,
+                          uint32_t *usable_with, struct ctx *c, uint32_t a)
 {
     const struct plan_input *in = c->in;
 
@@ -54,6 +55,7 @@ static void count_holders(uint32_t *present, uint32_t *offline,
 
         if (sled_ok(c, s)) {
             (*present)++;
+            *trusted += !in->sleds[s].untrusted;
             *usable_with += sled_usable(c, s);
         } else {
             (*offline)++;
@@ -72,20 +74,23 @@ static int summarise_artifact(struct ctx *c, uint32_t a, size_t nusable,
 {
     const struct plan_artifact *art = &c->in->artifacts[a];
     struct plan_summary *sm = &c->p->summary;
-    uint32_t present = 0, offline = 0, prog_ok = 0, usable_with = 0;
+    uint32_t present = 0, trusted = 0, offline = 0, prog_ok = 0;
+    uint32_t usable_with = 0;
     bool lost, at_risk, on_all, on_min;
     int rc = plan_load_artifact(c, a, err);
 
     if (rc < 0)
         return rc;
-    count_holders(&present, &offline, &prog_ok, &usable_with, c, a);
+    count_holders(&present, &trusted, &offline, &prog_ok, &usable_with, c, a);
     plan_unload_artifact(c, a);
-    c->present[a] = present;
+    /* Replication counts (PUTs, staged copies dropped) believe only
+     * trusted inventories; lost/at-risk believe any holder. */
+    c->present[a] = trusted;
     c->prog_ok[a] = prog_ok;
     lost = !art->staged && present == 0 && offline == 0 && prog_ok == 0;
     at_risk = !art->staged && present == 0 && !lost;
     on_all = nusable > 0 && usable_with == nusable;
-    on_min = present >= c->lim->min_sled_replication;
+    on_min = trusted >= c->lim->min_sled_replication;
     if (lost)
         sm->lost[sm->n_lost++] = a;
     if (at_risk)

@@ -28,6 +28,7 @@
 #include "replicator/db/repo_db.h"
 #include "replicator/jobs.h"
 #include "replicator/staging.h"
+#include "replicator/task/inv_trust.h"
 #include "replicator/task/execute.h"
 #include "replicator/task/plan.h"
 
@@ -285,9 +286,12 @@ static void collect_done(struct collect *c, void *arg)
     int rc;
 
     (void)c;
-    for (size_t i = 0; i < r->n_sleds; i++)
+    for (size_t i = 0; i < r->n_sleds; i++) {
         if (r->sleds[i].state == COLLECT_OK && !r->held)
             r->record_push = true;
+        r->sleds[i].inventory_untrusted = !sled_inventory_trusted(
+            &r->sleds[i], t->cfg.peers_authenticated);
+    }
     if (r->held) {
         run_finish(t);
         return;

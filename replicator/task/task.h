@@ -68,6 +68,10 @@ struct task_config {
     uint64_t lost_grace_secs;      /* lost that long -> repo failed (300) */
     unsigned workers;              /* database worker threads (2) */
     uint64_t seed;                 /* planner seed; 0: random per run */
+    /* Sleds are reached over mutual TLS: an inventory counts toward
+     * min_sled_replication only from a sled whose verified identity is
+     * its id (inv_trust.h). false (plaintext): every inventory counts. */
+    bool peers_authenticated;
 };
 
 /* Fill c with the defaults above (db NULL, periodic, period 300). */

@@ -179,7 +179,8 @@ static void tally(struct run_tally *n, const struct task_run *r)
     for (size_t i = 0; i < r->n_sleds; i++) {
         n->ok += r->sleds[i].state == COLLECT_OK;
         n->unreachable += r->sleds[i].state == COLLECT_UNREACHABLE ||
-                          r->sleds[i].state == COLLECT_PENDING;
+                          r->sleds[i].state == COLLECT_PENDING ||
+                          r->sleds[i].state == COLLECT_INVALID_ADDRESS;
         n->isolated += r->sleds[i].state == COLLECT_ISOLATED;
         n->bogus += r->sleds[i].bogus;
     }

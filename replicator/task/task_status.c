@@ -44,6 +44,8 @@ static const char *sled_state_name(enum collect_sled_state s)
         return "unreachable";
     case COLLECT_ISOLATED:
         return "isolated";
+    case COLLECT_INVALID_ADDRESS:
+        return "invalid_address";
     default:
         return "pending";
     }
@@ -72,6 +74,11 @@ static json_t *sleds_json(const struct task_run *r)
                       (json_int_t)s->bogus);
         if (o && s->error[0])
             json_object_set_new(o, "error", json_string(s->error));
+        if (o && s->state == COLLECT_INVALID_ADDRESS)
+            json_object_set_new(o, "remedy", json_string(
+                "the registered address is not IP:PORT: the sled's next "
+                "registration (every 30 s) replaces it; if the sled is "
+                "gone, run `replicator sled expunge ID`"));
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

@@ -47,6 +47,7 @@ struct config_put {
     store_done_fn cb;
     void *arg;
     unsigned written;
+    bool reset;   /* store_config_reset: no monotonic check */
     struct err err;
     struct config_put *next;
 };
@@ -506,15 +507,16 @@ int store_config_get(const struct store *st, struct artifact_config *out,
     return rc;
 }
 
-/* 1: no-op (same config), 0: accept, <0: refused. */
+/* 1: no-op (same config), 0: accept, <0: refused. A reset is accepted
+ * whenever the store can write a ledger. */
 static int config_check(struct store *st, const struct artifact_config *cfg,
-                        struct err *err)
+                        bool reset, struct err *err)
 {
     int rc;
 
     pthread_mutex_lock(&st->mu);
     rc = store_config_refused_locked(st, err);
-    if (rc == 0 && st->cfg_state == STORE_CONFIG_OK) {
+    if (rc == 0 && st->cfg_state == STORE_CONFIG_OK && !reset) {
         if (cfg->generation < st->cfg.generation)
             rc = err_set_coded(err, ERR_CONFLICT, "CONFIG_GENERATION",
                                "generation %llu is lower than the current "
@@ -542,7 +544,7 @@ static void put_task(void *arg)
     /* the probe (same thread) may have adopted a newer ledger since the
      * check on the loop: never write a lower generation */
     pthread_mutex_lock(&st->mu);
-    stale = st->cfg_state == STORE_CONFIG_OK &&
+    stale = st->cfg_state == STORE_CONFIG_OK && !p->reset &&
             st->cfg.generation > p->cfg.generation;
     pthread_mutex_unlock(&st->mu);
     if (stale) {
@@ -577,7 +579,7 @@ static void put_done(void *arg)
     int rc = 0;
 
     pthread_mutex_lock(&st->mu);
-    if (p->written > 0 && st->cfg_state == STORE_CONFIG_OK &&
+    if (p->written > 0 && st->cfg_state == STORE_CONFIG_OK && !p->reset &&
         st->cfg.generation > p->cfg.generation) {
         /* a returning dataset brought a newer ledger meanwhile: never go
          * back (its ledgers are rewritten by the probe) */
@@ -596,8 +598,9 @@ static void put_done(void *arg)
         st->cfg_state = STORE_CONFIG_OK;
         listcache_changed_locked(st);
         pthread_mutex_unlock(&st->mu);
-        log_info("store_config_committed", "{s:I, s:i}", "generation",
-                 (json_int_t)st->cfg.generation, "ledgers", (int)p->written);
+        log_info("store_config_committed", "{s:I, s:i, s:b}", "generation",
+                 (json_int_t)st->cfg.generation, "ledgers", (int)p->written,
+                 "reset", (int)p->reset);
         reconcile_kick(st);
     } else if (p->err.code == ERR_CONFLICT) {
         rc = ERR_CONFLICT;
@@ -625,7 +628,9 @@ static void put_start_next(struct store *st)
         st->puts_head = p->next;
         if (!st->puts_head)
             st->puts_tail = NULL;
-        rc = config_check(st, &p->cfg, &p->err);
+        rc = config_check(st, &p->cfg, p->reset, &p->err);
+        if (rc == 1 && p->reset)
+            rc = 0; /* a reset always rewrites the ledgers */
         if (rc == 0 && workq_submit(st->wq_meta, put_task, put_done, p) == 0) {
             st->put_running = true;
             return;
@@ -641,22 +646,13 @@ static void put_start_next(struct store *st)
     }
 }
 
-int store_config_put(struct store *st, const struct artifact_config *cfg,
-                     store_done_fn cb, void *arg, struct err *err)
+/* Queue cfg (copied) as a config put, or a reset. */
+static int config_enqueue(struct store *st, const struct artifact_config *cfg,
+                          bool reset, store_done_fn cb, void *arg,
+                          struct err *err)
 {
-    struct config_put *p = NULL;
-    int rc = 0;
+    struct config_put *p = mem_calloc(1, sizeof(*p));
 
-    if (!st->put_running && !st->puts_head) {
-        rc = config_check(st, cfg, err);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {
-            rc = store_defer_done(st, cb, arg, 0, NULL);
-            return rc < 0 ? err_set(err, rc, "store: out of memory") : 0;
-        }
-    }
-    p = mem_calloc(1, sizeof(*p));
     if (!p || artifact_config_copy(&p->cfg, cfg) < 0) {
         mem_free(p);
         return err_set(err, ERR_NOMEM, "store: out of memory");
@@ -664,6 +660,7 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
     p->st = st;
     p->cb = cb;
     p->arg = arg;
+    p->reset = reset;
     if (st->puts_tail)
         st->puts_tail->next = p;
     else
@@ -671,6 +668,36 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
     st->puts_tail = p;
     put_start_next(st);
     return 0;
+}
+
+int store_config_reset(struct store *st, const struct artifact_config *cfg,
+                       store_done_fn cb, void *arg, struct err *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->mu);
+    rc = store_config_refused_locked(st, err);
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0)
+        return rc;
+    return config_enqueue(st, cfg, true, cb, arg, err);
+}
+
+int store_config_put(struct store *st, const struct artifact_config *cfg,
+                     store_done_fn cb, void *arg, struct err *err)
+{
+    int rc = 0;
+
+    if (!st->put_running && !st->puts_head) {
+        rc = config_check(st, cfg, false, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            rc = store_defer_done(st, cb, arg, 0, NULL);
+            return rc < 0 ? err_set(err, rc, "store: out of memory") : 0;
+        }
+    }
+    return config_enqueue(st, cfg, false, cb, arg, err);
 }
 
 /* ---- depot read --------------------------------------------------------- */

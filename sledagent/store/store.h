@@ -105,6 +105,19 @@ int store_config_put(struct store *st, const struct artifact_config *cfg,
                      store_done_fn cb, void *arg, struct err *err);
 
 /*
+ * The one exception to the monotonic ledger (DESIGN.md 8.3, issue 9): an
+ * operator-authorised reset rewrites the ledger on every healthy dataset
+ * at cfg (any generation, lower included), serialised with config puts,
+ * then the delete reconciler runs as for any config change (unwanted
+ * artifacts go to trash/, wanted ones come back from it; nothing is
+ * deleted). A dataset unhealthy during the reset keeps its old ledger
+ * and, back, wins again if its generation is higher: reset again then.
+ * Errors as store_config_put without ERR_CONFLICT; cb as there.
+ */
+int store_config_reset(struct store *st, const struct artifact_config *cfg,
+                       store_done_fn cb, void *arg, struct err *err);
+
+/*
  * The ArtifactListResponse: {"generation", "list": {hex: count},
  * "datasets": n, "in_progress": [hex...]}. Only artifacts of the current
  * config with a verified copy appear. in_progress lists the writes under

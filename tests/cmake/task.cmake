@@ -50,3 +50,15 @@ if(TARGET replicator_core)
     endif()
   endif()
 endif()
+# Issue 9: the sled registry (validation, cap, address damping, a bad row).
+if(TARGET replicator_core AND TARGET rd_testsupport)
+  rd_test(test_registry LABELS integration
+          SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_registry.c
+                  ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+          LIBS replicator_core replicator_db TIMEOUT 240)
+  target_link_libraries(test_registry PRIVATE replicator_db)
+  add_dependencies(test_registry task_harness)
+  if(TARGET sledagent)
+    add_dependencies(test_registry sledagent)
+  endif()
+endif()

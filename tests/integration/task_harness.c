@@ -38,6 +38,7 @@
 #include "replicator/cli.h"
 #include "replicator/cli_task.h"
 #include "replicator/staging.h"
+#include "replicator/db/sled_db.h"
 #include "replicator/task/task.h"
 
 struct harness {
@@ -71,6 +72,7 @@ HARNESS_HANDLER(on_activate, api_task_activate)
 HARNESS_HANDLER(on_sled_list, api_sled_list)
 HARNESS_HANDLER(on_sled_upsert, api_sled_upsert)
 HARNESS_HANDLER(on_sled_expunge, api_sled_expunge)
+HARNESS_HANDLER(on_sled_reset, api_sled_reset_ledger)
 HARNESS_HANDLER(on_gen_bump, api_generation_bump)
 HARNESS_HANDLER(on_gen_confirm, api_generation_confirm)
 
@@ -92,6 +94,8 @@ static const struct httpd_route harness_routes[] = {
                   on_sled_upsert),
     HARNESS_ROUTE("sled_agents", HTTPD_M_POST, "/sled-agents/{id}/expunge",
                   on_sled_expunge),
+    HARNESS_ROUTE("sled_agents", HTTPD_M_POST,
+                  "/sled-agents/{id}/reset-ledger", on_sled_reset),
     HARNESS_ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
                   on_gen_bump),
     HARNESS_ROUTE("generation", HTTPD_M_POST,
@@ -204,6 +208,11 @@ int main(int argc, char **argv)
             cfg.periodic = true;
             continue;
         }
+        if (!strcmp(a, "--peers-authenticated")) {
+            /* no TLS in the harness: no sled is verified, none trusted */
+            cfg.peers_authenticated = true;
+            continue;
+        }
         if (!next)
             goto usage;
         i++;
@@ -235,6 +244,8 @@ int main(int argc, char **argv)
             cfg.max_inflight = (unsigned)v;
         else if (!strcmp(a, "--put-fanout") && !num(&v, next) && v)
             cfg.limits.put_fanout = (uint32_t)v;
+        else if (!strcmp(a, "--sled-cap") && !num(&v, next) && v)
+            sled_db__set_cap((unsigned)v); /* registry cap, lowered */
         else
             goto usage;
     }

@@ -117,6 +117,55 @@ static void test_agent_trash__wanted_again_is_restored(void **state)
     f->passed = true;
 }
 
+/*
+ * Issue 9, no forever-brick: a config at generation INT64_MAX (an attacker,
+ * or a broken controller) makes the sled refuse every later config; POST
+ * /artifacts-config/reset brings its ledger back to a chosen generation
+ * with the wanted set, the trashed artifact comes back from trash/ (no
+ * bytes sent), and normal configs are accepted again.
+ */
+static void test_agent_trash__issue_9_reset_restores(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char hex[SHA256_HEX_LEN + 1], tname[80], url[128], body[256];
+    const char *cfg[1] = {hex};
+    struct file_arg fa = {f->a, hex, true};
+    json_t *v;
+
+    trash_one(f->a, hex, tname);
+    assert_int_equal(agentproc_put_config(f->a, 9223372036854775807ULL,
+                                          NULL, 0), 204);
+    assert_int_equal(agentproc_put_config(f->a, 3, cfg, 1), 409);
+    snprintf(url, sizeof(url), "%s/artifacts-config/reset",
+             agentproc_api_url(f->a));
+    snprintf(body, sizeof(body), "{\"generation\": 3, \"reason\": 5}");
+    assert_int_equal(http_client_send(&r, "POST", url, body, strlen(body)),
+                     0);
+    assert_int_equal(r.status, 400); /* reason must be a string */
+    snprintf(body, sizeof(body), "{\"generation\": 3, \"artifacts\": "
+             "[\"%s\"], \"reason\": \"test\", \"requested_by\": "
+             "\"operator\"}", hex);
+    assert_int_equal(http_client_send(&r, "POST", url, body, strlen(body)),
+                     0);
+    assert_int_equal(r.status, 200);
+    v = http_client_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(v, "generation")), 3);
+    assert_true(json_integer_value(json_object_get(
+                    v, "previous_generation")) == 9223372036854775807LL);
+    json_decref(v);
+    http_client_resp_release(&r);
+    assert_true(testutil_wait_for(count_two, &fa, 10000));
+    assert_true(files_are(&fa));
+    fa.name = tname;
+    fa.want = false;
+    assert_true(files_are(&fa)); /* restored from trash, not sent again */
+    assert_int_equal(agentproc_put_config(f->a, 3, cfg, 1), 204);
+    assert_int_equal(agentproc_put_config(f->a, 2, cfg, 1), 409);
+    assert_int_equal(agentproc_put_config(f->a, 4, cfg, 1), 204);
+    f->passed = true;
+}
+
 /* The value of the sample line "name N" of GET /metrics. */
 static uint64_t metric(struct agentproc *a, const char *name)
 {
@@ -231,6 +280,9 @@ int main(void)
         cmocka_unit_test_prestate_setup_teardown(
             test_agent_trash__purged_after_retention, agentproc_fixture_setup,
             agentproc_fixture_teardown, (void *)short_retention),
+        cmocka_unit_test_setup_teardown(
+            test_agent_trash__issue_9_reset_restores,
+            agentproc_fixture_setup, agentproc_fixture_teardown),
         cmocka_unit_test_setup_teardown(
             test_agent_trash__wanted_again_is_restored,
             agentproc_fixture_setup, agentproc_fixture_teardown),

@@ -145,8 +145,9 @@ static void test_db_access__bump_past_fleet(void **state)
     assert_int_equal(gen_db_get(&g, db, &e), 0);
     assert_int_equal(g, 12);
     assert_int_equal(gen_db_bump_past(&g, db, UINT64_MAX, &e), ERR_INVAL);
-    assert_string_equal(e.msg, "fleet generation 18446744073709551615 is "
-                               "too large");
+    assert_non_null(strstr(e.msg, "fleet generation 18446744073709551615 "
+                                  "is too large"));
+    assert_non_null(strstr(e.msg, "replicator sled reset-ledger"));
     db_close(db);
 }
 

@@ -12,6 +12,7 @@
 #include "common/cjson.h"
 #include "common/err.h"
 #include "common/hex.h"
+#include "common/ipaddr.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -284,9 +285,44 @@ static void test_mem__grow(void **state)
     mem_free(v);
 }
 
+/* Issue 9: registrations carry IP literals and ports, nothing else. */
+static void test_common__issue_9_ipaddr(void **state)
+{
+    static const char *bad[] = {
+        "", "10.0.0.1", "10.0.0.1:", "10.0.0.1:0", "10.0.0.1:65536",
+        "10.0.0.1:080", "10.0.0.1:+80", "localhost:80", "example.com:80",
+        "0x0a.0.0.1:80", "10.1:80", "10.0.0.01:80", "::1:80", "[::1]80",
+        "[::1]:", "[]:80", "[fe80::1%eth0]:80", "[10.0.0.1]:80",
+        ":80", "10.0.0.1:80:80", " 10.0.0.1:80",
+    };
+    char host[IPADDR_HOST_MAX];
+    struct err e = ERR_INIT;
+    uint16_t port = 0;
+    bool v6 = true;
+
+    (void)state;
+    assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6,
+                                           "10.0.0.7:12345", &e), 0);
+    assert_string_equal(host, "10.0.0.7");
+    assert_int_equal(port, 12345);
+    assert_false(v6);
+    assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6,
+                                           "[fd00::7]:65535", &e), 0);
+    assert_string_equal(host, "fd00::7");
+    assert_int_equal(port, 65535);
+    assert_true(v6);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err_clear(&e);
+        assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6, bad[i], &e),
+                         ERR_INVAL);
+        assert_non_null(strstr(e.msg, "is not IP:PORT"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_common__issue_9_ipaddr),
         cmocka_unit_test(test_err__set_and_map),
         cmocka_unit_test(test_buf__grow_and_take),
         cmocka_unit_test(test_buf__nomem),

@@ -23,6 +23,7 @@
 #include "replicator/db/wanted_db.h"
 #include "replicator/staging.h"
 #include "replicator/task/collect.h"
+#include "replicator/task/inv_trust.h"
 #include "replicator/task/guard.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/status.h"
@@ -331,7 +332,7 @@ static void test_task_status__build_input(void **state)
 static void test_task_status__sleds_from_db(void **state)
 {
     struct sled_db_sled d[2];
-    struct sled_db_list l = {2, d};
+    struct sled_db_list l = {2, d, false};
     struct collect_sled *s = NULL;
     struct err err = ERR_INIT;
     char a0[] = "127.0.0.1:4000", a1[] = "[::1]:5000";
@@ -351,8 +352,135 @@ static void test_task_status__sleds_from_db(void **state)
     assert_string_equal(s[1].depot_url, "http://[::1]:12348");
     collect_sleds_free(s, 2);
     d[1].repo_depot_port = 0; /* no sentinel ports */
-    assert_int_equal(collect_sleds_from_db(&s, &l, &err), ERR_INVAL);
-    assert_non_null(strstr(err.msg, "id1"));
+    assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+    assert_int_equal(s[0].state, COLLECT_PENDING);
+    assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
+    assert_non_null(strstr(s[1].error, "depot port 0"));
+    collect_sleds_free(s, 2);
+}
+
+/* Issue 9: the inventory-trust decision point. Plaintext trusts every
+ * sled (no identities); with authenticated peers only a verified peer
+ * whose id is the sled's own. */
+static void test_task_status__issue_9_inventory_trust(void **state)
+{
+    struct collect_sled s;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    snprintf(s.id, sizeof(s.id), "00000000-0000-4000-8000-000000000001");
+    assert_true(sled_inventory_trusted(&s, false));
+    assert_false(sled_inventory_trusted(&s, true));
+    snprintf(s.peer_id, sizeof(s.peer_id), "%s", s.id);
+    assert_false(sled_inventory_trusted(&s, true)); /* not verified */
+    s.peer_verified = true;
+    assert_true(sled_inventory_trusted(&s, true));
+    snprintf(s.peer_id, sizeof(s.peer_id),
+             "00000000-0000-4000-8000-000000000002");
+    assert_false(sled_inventory_trusted(&s, true)); /* another sled */
+}
+
+static size_t count_kind(const struct plan *p, enum plan_kind k)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->n_reqs; i++)
+        n += p->reqs[i].kind == k;
+    return n;
+}
+
+/*
+ * Issue 9: fake inventories do not matter. Three sleds whose inventories
+ * are not trusted (no verified identity) claim a staged artifact: it is
+ * not "staged sufficient" (its staged copy is kept), it is still PUT to a
+ * trusted sled, and the claimants may still serve as copy sources (a copy
+ * is verified by hash on arrival). Once trusted, the same holdings count.
+ */
+static void test_task_status__issue_9_untrusted_inventory(void **state)
+{
+    struct plan_holding hold = {0, 2};
+    uint32_t repo0 = 0;
+    struct plan_artifact art;
+    struct plan_repo repo = {"1.0.0"};
+    struct plan_sled sl[6];
+    struct plan_input in;
+    struct plan *p = NULL;
+    struct err e = ERR_INIT;
+
+    (void)state;
+    memset(&art, 0, sizeof(art));
+    art.length = 1000;
+    art.staged = true;
+    art.repos = &repo0;
+    art.n_repos = 1;
+    memset(sl, 0, sizeof(sl));
+    for (int s = 0; s < 6; s++) {
+        sl[s].state = PLAN_SLED_OK;
+        sl[s].healthy_datasets = 2;
+        if (s < 3) {
+            sl[s].inventory = &hold;
+            sl[s].n_inventory = 1;
+            sl[s].untrusted = true;
+        }
+    }
+    memset(&in, 0, sizeof(in));
+    in.generation = 2;
+    in.artifacts = &art;
+    in.n_artifacts = 1;
+    in.repos = &repo;
+    in.n_repos = 1;
+    in.sleds = sl;
+    in.n_sleds = 6;
+    in.limits = (struct plan_limits)PLAN_LIMITS_DEFAULT;
+    in.seed = 7;
+    assert_int_equal(plan_new(&p, &in, &e), 0);
+    assert_int_equal(p->summary.n_staged_sufficient, 0);
+    assert_false(p->summary.repos[0].sufficient);
+    assert_int_equal(p->summary.repos[0].on_min_sleds, 0);
+    assert_int_equal(count_kind(p, PLAN_PUT), 1);
+    assert_int_equal(count_kind(p, PLAN_COPY), 2);
+    for (size_t i = 0; i < p->n_reqs; i++)
+        assert_true(p->reqs[i].target >= 3); /* claimants left alone */
+    plan_free(p);
+    for (int s = 0; s < 3; s++)
+        sl[s].untrusted = false;
+    assert_int_equal(plan_new(&p, &in, &e), 0);
+    assert_int_equal(p->summary.n_staged_sufficient, 1);
+    assert_true(p->summary.repos[0].sufficient);
+    assert_int_equal(count_kind(p, PLAN_PUT), 0);
+    assert_int_equal(count_kind(p, PLAN_COPY), 3);
+    plan_free(p);
+}
+
+/* Issue 9: one registration with a malformed address (an old row, or
+ * written by SQL) is reported and skipped; the others are collected. */
+static void test_task_status__issue_9_invalid_address(void **state)
+{
+    static const char *bad[] = {"localhost:12345", "10.0.0.1", "::1:80",
+                                "[::1]:0", "0x7f.1:80", "10.0.0.1:99999",
+                                "", "[fe80::1%eth0]:80", "10.0.0.01:80"};
+    struct sled_db_sled d[2];
+    struct sled_db_list l = {2, d, false};
+    struct collect_sled *s = NULL;
+    struct err err = ERR_INIT;
+    char a0[] = "127.0.0.1:4000";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(d, 0, sizeof(d));
+        snprintf(d[0].id, sizeof(d[0].id), "id0");
+        d[0].api_address = a0;
+        d[0].repo_depot_port = 4001;
+        snprintf(d[1].id, sizeof(d[1].id), "id1");
+        d[1].api_address = (char *)bad[i];
+        d[1].repo_depot_port = 12348;
+        assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+        assert_int_equal(s[0].state, COLLECT_PENDING);
+        assert_string_equal(s[0].api_url, "http://127.0.0.1:4000");
+        assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
+        assert_non_null(strstr(s[1].error, "is not IP:PORT"));
+        collect_sleds_free(s, 2);
+    }
 }
 
 /* The status document and metrics of a new task, byte for byte: their
@@ -396,6 +524,9 @@ int main(void)
         cmocka_unit_test(test_task_status__parse_list),
         cmocka_unit_test(test_task_status__build_input),
         cmocka_unit_test(test_task_status__sleds_from_db),
+        cmocka_unit_test(test_task_status__issue_9_invalid_address),
+        cmocka_unit_test(test_task_status__issue_9_inventory_trust),
+        cmocka_unit_test(test_task_status__issue_9_untrusted_inventory),
         cmocka_unit_test(test_task_status__json_shape),
     };
 
