@@ -468,6 +468,11 @@ const char *httpc_curl_detail(const struct httpc *h)
     return h->errbuf[0] ? h->errbuf : curl_easy_strerror(h->res);
 }
 
+const char *httpc_tls_refused(const struct httpc *h)
+{
+    return h->tls_fail[0] ? h->tls_fail : NULL;
+}
+
 long httpc_status(const struct httpc *h)
 {
     return h->status;

@@ -188,6 +188,10 @@ bool httpc_peer_failed(const struct httpc *h);
 const char *httpc_curl_text(const struct httpc *h);
 const char *httpc_curl_detail(const struct httpc *h);
 
+/* Why the TLS peer was refused ("peer is sled X, expected sled Y"), or
+ * NULL when it was not; valid while h lives. */
+const char *httpc_tls_refused(const struct httpc *h);
+
 /* HTTP status of the final response; 0 when none arrived. */
 long httpc_status(const struct httpc *h);
 
