@@ -52,9 +52,11 @@ void collect_sleds_free(struct collect_sled *sleds, size_t n)
 }
 
 int collect_sleds_from_db(struct collect_sled **out,
-                          const struct sled_db_list *l, struct err *err)
+                          const struct sled_db_list *l, bool https,
+                          struct err *err)
 {
     struct collect_sled *s = mem_calloc(l->count ? l->count : 1, sizeof(*s));
+    const char *scheme = https ? "https" : "http";
     char host[128];
     uint16_t port;
     int rc = 0;
@@ -74,10 +76,10 @@ int collect_sleds_from_db(struct collect_sled **out,
         }
         v6 = strchr(host, ':') != NULL;
         snprintf(s[i].id, sizeof(s[i].id), "%s", d->id);
-        snprintf(s[i].api_url, sizeof(s[i].api_url), "http://%s%s%s:%u",
-                 v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
-        snprintf(s[i].depot_url, sizeof(s[i].depot_url), "http://%s%s%s:%u",
-                 v6 ? "[" : "", host, v6 ? "]" : "",
+        snprintf(s[i].api_url, sizeof(s[i].api_url), "%s://%s%s%s:%u",
+                 scheme, v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
+        snprintf(s[i].depot_url, sizeof(s[i].depot_url), "%s://%s%s%s:%u",
+                 scheme, v6 ? "[" : "", host, v6 ? "]" : "",
                  (unsigned)d->repo_depot_port);
     }
     *out = s;
@@ -465,6 +467,8 @@ static void sled_step(struct collect_sled *s)
     o.connect_secs = c->o.connect_secs;
     o.stall_secs = c->o.stall_secs;
     o.total_secs = c->o.request_secs;
+    o.tls = c->o.tls;
+    o.peer_id = s->id; /* the id the database has for this sled */
     o.method = "GET";
     if (s->step == STEP_CONFIG) {
         o.method = "PUT";

@@ -73,12 +73,14 @@ struct collect_sled {
 void collect_sled_release(struct collect_sled *s);
 
 /*
- * Fill sleds[0..l->count) from the sled table (ids, URLs; state PENDING).
- * *out is a new array (collect_sleds_free). Returns 0, ERR_NOMEM, ERR_INVAL
- * (an unparsable api_address: the message names the sled).
+ * Fill sleds[0..l->count) from the sled table (ids, URLs: https:// when
+ * https, else http://; state PENDING). *out is a new array
+ * (collect_sleds_free). Returns 0, ERR_NOMEM, ERR_INVAL (an unparsable
+ * api_address: the message names the sled).
  */
 int collect_sleds_from_db(struct collect_sled **out,
-                          const struct sled_db_list *l, struct err *err);
+                          const struct sled_db_list *l, bool https,
+                          struct err *err);
 
 void collect_sleds_free(struct collect_sled *sleds, size_t n);
 
@@ -138,6 +140,7 @@ struct collect_opts {
                                    bodies); 0: none */
     struct status_ring *ring;       /* requests recorded here */
     struct status_counters *counters;
+    const struct httpc_tls *tls;    /* NULL: plaintext (sledreq_opts) */
 };
 
 /*

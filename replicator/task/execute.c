@@ -354,6 +354,8 @@ static int poll_send(struct xtarget *t, const char *what)
     o.connect_secs = t->e->o.connect_secs;
     o.stall_secs = t->e->o.stall_secs;
     o.total_secs = t->e->o.request_secs;
+    o.tls = t->e->o.tls;
+    o.peer_id = t->e->o.sleds[t->idx].id;
     t->poll_list = !strcmp(what, "artifacts");
     rc = buf_printf(&url, "%s/%s", t->e->o.sleds[t->idx].api_url, what);
     if (rc == 0) {
@@ -468,6 +470,8 @@ static void send_req(struct xreq *x)
     memset(&o, 0, sizeof(o));
     o.connect_secs = e->o.connect_secs;
     o.stall_secs = e->o.stall_secs;
+    o.tls = e->o.tls;
+    o.peer_id = t->id;
     x->state = X_RUNNING;
     e->inflight++;
     e->targets[r->target].writes++;
@@ -492,8 +496,10 @@ static void send_req(struct xreq *x)
                         "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (rc == 0)
-            rc = buf_printf(&body, "{\"depot_base_url\": \"%s\"}",
-                            e->o.sleds[r->source].depot_url);
+            rc = buf_printf(&body, "{\"depot_base_url\": \"%s\", "
+                            "\"source_sled_id\": \"%s\"}",
+                            e->o.sleds[r->source].depot_url,
+                            e->o.sleds[r->source].id);
         o.json_body = body.data;
     }
     if (rc < 0) {

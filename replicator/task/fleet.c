@@ -104,7 +104,8 @@ static void query(struct fleet *f)
     struct sledreq_opts o;
     char url[COLLECT_URL_MAX + 32];
 
-    if (collect_sleds_from_db(&f->sleds, &f->list, &err) < 0) {
+    if (collect_sleds_from_db(&f->sleds, &f->list, c->tls.cert_file != NULL,
+                              &err) < 0) {
         finish(f, err.code, &err);
         return;
     }
@@ -121,6 +122,8 @@ static void query(struct fleet *f)
         o.connect_secs = c->connect_secs;
         o.stall_secs = c->stall_secs;
         o.total_secs = c->request_secs;
+        o.tls = &c->tls;
+        o.peer_id = s->id;
         log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
                  "GET", "url", url);
         if (sledreq_start(&s->req, task_http_loop(f->t), &o, one_done, s) < 0)

@@ -338,6 +338,7 @@ static void collect_done(struct collect *c, void *arg)
     eo.copy_stall_secs = t->cfg.copy_stall_secs;
     eo.ring = &t->status.ring;
     eo.counters = &r->counters;
+    eo.tls = &t->cfg.tls;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
         r->load_rc = ERR_NOMEM;
@@ -448,7 +449,9 @@ static void load_done(int rc, const struct err *err, void *p)
         return; /* task_free frees the run */
 
     if (rc == 0)
-        rc = collect_sleds_from_db(&r->sleds, &r->sled_list, &r->load_err);
+        rc = collect_sleds_from_db(&r->sleds, &r->sled_list,
+                                   t->cfg.tls.cert_file != NULL,
+                                   &r->load_err);
     if (rc < 0) {
         r->load_rc = rc;
         log_warn("task_load", "{s:s}", "error", r->load_err.msg);
@@ -481,6 +484,7 @@ static void load_done(int rc, const struct err *err, void *p)
     co.request_secs = t->cfg.request_secs;
     co.ring = &t->status.ring;
     co.counters = &r->counters;
+    co.tls = &t->cfg.tls;
     co.arts = r->ci.arts;
     co.n_arts = r->wanted.count;
     set_state(t, TASK_COLLECTING);

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "common/httpc.h"
 #include "replicator/task/plan.h"
 
 struct buf;
@@ -68,6 +69,10 @@ struct task_config {
     uint64_t lost_grace_secs;      /* lost that long -> repo failed (300) */
     unsigned workers;              /* database worker threads (2) */
     uint64_t seed;                 /* planner seed; 0: random per run */
+    /* Mutual TLS to the sleds: our CA, certificate and key (borrowed;
+     * NULL: plaintext http://). Every sled must present the certificate
+     * of the id the database has for it. */
+    struct httpc_tls tls;
 };
 
 /* Fill c with the defaults above (db NULL, periodic, period 300). */
