@@ -35,6 +35,7 @@
 #include "common/mem.h"
 #include "common/tls.h"
 #include "replicator/pki.h"
+#include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define RACK "6f1e0c1e-5a5b-4c1d-9e2f-0123456789ab"
@@ -464,6 +465,42 @@ static void test_httpc_tls__loop_reuse_per_identity(void **state)
     server_stop(&s);
 }
 
+/* The tests' own client (tests/support/http_client.c): per request and
+ * process-wide TLS. */
+static void test_httpc_tls__test_client(void **state)
+{
+    struct tserver s;
+    struct client cl;
+    struct http_client_resp resp = HTTP_CLIENT_RESP_INIT;
+    struct http_client_req req = {0};
+    struct err e = ERR_INIT;
+
+    (void)state;
+    server_start(&s, server_ctx(dir, "sled", NULL));
+    client_init(&cl, &s, "https");
+    req.url = cl.url.data;
+    req.tls.ca_file = cl.ca.data;
+    req.tls.cert_file = cl.cert.data;
+    req.tls.key_file = cl.key.data;
+    req.tls.roles = SLED_ROLE;
+    req.tls.peer_id = SLED;
+    assert_int_equal(http_client_request(&resp, &req, &e), 0);
+    assert_int_equal(resp.status, 200);
+    http_client_resp_release(&resp);
+    req.tls.peer_id = SLED2;
+    assert_int_equal(http_client_request(&resp, &req, &e), ERR_IO);
+    assert_non_null(strstr(e.msg, "expected sled " SLED2));
+    http_client_resp_release(&resp);
+    req.tls.peer_id = NULL;
+    http_client_set_tls(&req.tls);
+    assert_int_equal(http_client_get(&resp, cl.url.data), 0);
+    assert_int_equal(resp.status, 200);
+    http_client_resp_release(&resp);
+    http_client_set_tls(NULL);
+    client_release(&cl);
+    server_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_httpc_tls__plaintext_and_tls12_servers),
         cmocka_unit_test(test_httpc_tls__refused_before_sending),
         cmocka_unit_test(test_httpc_tls__loop_reuse_per_identity),
+        cmocka_unit_test(test_httpc_tls__test_client),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
