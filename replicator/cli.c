@@ -123,7 +123,7 @@ int cli_request(long *status, json_t **out, const struct cli *c,
     if (httpc_result(h, NULL) < 0 && !(*status >= 400 && *out)) {
         rc = err_set(err, ERR_IO, "%s: %s", url.data,
                      httpc_tls_refused(h) ? httpc_tls_refused(h)
-                                          : httpc_curl_detail(h));
+                                          : httpc_curl_text(h));
         *status = 0;
         json_decref(*out);
         *out = NULL;
