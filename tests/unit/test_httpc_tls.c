@@ -35,6 +35,7 @@
 #include "common/mem.h"
 #include "common/tls.h"
 #include "replicator/pki.h"
+#include "replicator/task/sledreq.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
@@ -465,6 +466,66 @@ static void test_httpc_tls__loop_reuse_per_identity(void **state)
     server_stop(&s);
 }
 
+struct sreq {
+    struct event_base *base;
+    bool done;
+};
+
+static void sreq_done(struct sledreq *q, void *arg)
+{
+    struct sreq *r = arg;
+
+    (void)q;
+    r->done = true;
+    event_base_loopbreak(r->base);
+}
+
+/* The replicator's request to a sled (task/sledreq.c): the sled must
+ * present the certificate of the id the database has for it. */
+static void test_httpc_tls__controller_checks_sled_id(void **state)
+{
+    struct tserver s;
+    struct client cl;
+    struct event_base *base = event_base_new();
+    struct httpc_loop *l = NULL;
+    struct sledreq *q = NULL;
+    struct sledreq_opts o;
+    struct httpc_tls t = {0};
+    struct sreq r = {base, false};
+
+    (void)state;
+    assert_int_equal(httpc_loop_new(&l, base), 0);
+    server_start(&s, server_ctx(dir, "sled", NULL));
+    client_init(&cl, &s, "https");
+    t.ca_file = cl.ca.data;
+    t.cert_file = cl.cert.data;
+    t.key_file = cl.key.data;
+    memset(&o, 0, sizeof(o));
+    o.method = "GET";
+    o.url = cl.url.data;
+    o.total_secs = 10;
+    o.tls = &t;
+    o.peer_id = SLED2; /* the database says this address is SLED2 */
+    assert_int_equal(sledreq_start(&q, l, &o, sreq_done, &r), 0);
+    event_base_dispatch(base);
+    assert_true(r.done);
+    assert_int_equal(sledreq_status(q), 0);
+    assert_true(sledreq_unreachable(q));
+    assert_string_equal(sledreq_error(q), "peer is sled " SLED
+                                          ", expected sled " SLED2);
+    sledreq_free(q);
+    o.peer_id = SLED;
+    r.done = false;
+    assert_int_equal(sledreq_start(&q, l, &o, sreq_done, &r), 0);
+    event_base_dispatch(base);
+    assert_int_equal(sledreq_status(q), 200);
+    sledreq_free(q);
+    httpc_loop_free(l);
+    event_base_free(base);
+    client_release(&cl);
+    server_stop(&s);
+}
+
 /* The tests' own client (tests/support/http_client.c): per request and
  * process-wide TLS. */
 static void test_httpc_tls__test_client(void **state)
@@ -511,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_httpc_tls__refused_before_sending),
         cmocka_unit_test(test_httpc_tls__loop_reuse_per_identity),
         cmocka_unit_test(test_httpc_tls__test_client),
+        cmocka_unit_test(test_httpc_tls__controller_checks_sled_id),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
