@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/httpc.h"
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -380,6 +381,18 @@ static void poll_fire(evutil_socket_t fd, short what, void *arg)
 
 /* ---- sending ---- */
 
+/* The copy body; over TLS it names the source sled, whose certificate the
+ * target then requires (plaintext: the body of the reference API). */
+static int copy_body(struct buf *out, const struct execute *e,
+                     const struct collect_sled *src)
+{
+    if (e->o.tls && e->o.tls->cert_file)
+        return buf_printf(out, "{\"depot_base_url\": \"%s\", "
+                          "\"source_sled_id\": \"%s\"}",
+                          src->depot_url, src->id);
+    return buf_printf(out, "{\"depot_base_url\": \"%s\"}", src->depot_url);
+}
+
 static void send_req(struct xreq *x);
 
 static void busy_fire(evutil_socket_t fd, short what, void *arg)
@@ -496,10 +509,7 @@ static void send_req(struct xreq *x)
                         "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (rc == 0)
-            rc = buf_printf(&body, "{\"depot_base_url\": \"%s\", "
-                            "\"source_sled_id\": \"%s\"}",
-                            e->o.sleds[r->source].depot_url,
-                            e->o.sleds[r->source].id);
+            rc = copy_body(&body, e, &e->o.sleds[r->source]);
         o.json_body = body.data;
     }
     if (rc < 0) {
