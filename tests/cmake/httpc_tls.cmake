@@ -4,5 +4,5 @@
 if(TARGET replicator_core)
   rd_test(test_httpc_tls LABELS integration TIMEOUT 120
           SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpc_tls.c
-          LIBS replicator_core)
+          LIBS replicator_core sledagent_http)
 endif()

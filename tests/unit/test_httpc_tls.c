@@ -36,6 +36,7 @@
 #include "common/tls.h"
 #include "replicator/pki.h"
 #include "replicator/task/sledreq.h"
+#include "sledagent/registration.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
@@ -52,6 +53,7 @@ struct tserver {
     pthread_t conns[MAX_CONNS];
     int fds[MAX_CONNS];
     unsigned nconns;
+    int served; /* requests answered (atomic) */
 };
 
 struct conn {
@@ -137,6 +139,7 @@ static void *conn_run(void *arg)
         n += (size_t)k;
         req[n] = '\0';
         if (!ssl || strstr(req, "\r\n\r\n")) {
+            __atomic_add_fetch(&c->s->served, 1, __ATOMIC_SEQ_CST);
             if (ssl)
                 SSL_write(ssl, resp, (int)strlen(resp));
             else
@@ -526,6 +529,72 @@ static void test_httpc_tls__controller_checks_sled_id(void **state)
     server_stop(&s);
 }
 
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct tserver *s = arg;
+
+    (void)fd;
+    (void)what;
+    (void)s;
+}
+
+/* Run base for up to ms, or until s has answered a request. */
+static int served_within(struct event_base *base, struct tserver *s, long ms)
+{
+    struct timeval tick = {0, 20000};
+    struct event *ev = event_new(base, -1, EV_PERSIST, on_tick, s);
+
+    event_add(ev, &tick);
+    for (long t = 0; t < ms && !__atomic_load_n(&s->served, __ATOMIC_SEQ_CST);
+         t += 20)
+        event_base_loop(base, EVLOOP_ONCE);
+    event_free(ev);
+    return __atomic_load_n(&s->served, __ATOMIC_SEQ_CST);
+}
+
+/* A sled registers only with a replicator presenting a controller
+ * certificate (sledagent/registration.c). */
+static void test_httpc_tls__registration_expects_controller(void **state)
+{
+    const char *const bases[2] = {"ctl", "sled"};
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        struct event_base *base = event_base_new();
+        struct httpc_loop *l = NULL;
+        struct registration *rg = NULL;
+        struct registration_opts o = {0};
+        struct tserver s;
+        struct client cl;
+        char url[64];
+
+        assert_int_equal(httpc_loop_new(&l, base), 0);
+        server_start(&s, server_ctx(dir, bases[k], NULL));
+        client_init(&cl, &s, "https");
+        /* the sled's own files: the controller's work as well here */
+        snprintf(url, sizeof(url), "https://127.0.0.1:%d", s.port);
+        o.replicator_url = url;
+        o.id = SLED;
+        o.host = "127.0.0.1";
+        o.api_port = 1;
+        o.depot_port = 2;
+        o.interval_secs = 1;
+        o.tls.ca_file = cl.ca.data;
+        o.tls.cert_file = cl.cert.data;
+        o.tls.key_file = cl.key.data;
+        assert_int_equal(registration_new(&rg, base, l, &o), 0);
+        if (k == 0)
+            assert_true(served_within(base, &s, 5000) > 0);
+        else
+            assert_int_equal(served_within(base, &s, 1500), 0);
+        registration_free(rg);
+        httpc_loop_free(l);
+        event_base_free(base);
+        client_release(&cl);
+        server_stop(&s);
+    }
+}
+
 /* The tests' own client (tests/support/http_client.c): per request and
  * process-wide TLS. */
 static void test_httpc_tls__test_client(void **state)
@@ -573,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_httpc_tls__loop_reuse_per_identity),
         cmocka_unit_test(test_httpc_tls__test_client),
         cmocka_unit_test(test_httpc_tls__controller_checks_sled_id),
+        cmocka_unit_test(test_httpc_tls__registration_expects_controller),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
