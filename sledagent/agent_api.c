@@ -317,7 +317,8 @@ static void reply_copy(struct httpd_req *r, void *arg)
     data = httpd_req_body(r, &len);
     body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
     /* checked before anything is contacted */
-    if (!body || copy_source_parse(&src, body, agent_tls_on(&a->opts), &err) < 0) {
+    if (!body ||
+        copy_source_parse(&src, body, agent_tls_on(&a->opts), &err) < 0) {
         if (!err.code)
             err_set(&err, ERR_INVAL, "bad body");
         httpd_reply_err(r, &err);
