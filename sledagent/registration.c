@@ -3,8 +3,8 @@
  * registration: periodic PUT /sled-agents/{id} to the replicator (see
  * registration.h), over mutual TLS when configured (the replicator must
  * present a controller certificate of the rack). Owns one common/httpc
- * request at a time, the request
- * body and the period timer. Loop thread only.
+ * request at a time, the request body and the period timer. Loop thread
+ * only.
  */
 #include "sledagent/registration.h"
 
