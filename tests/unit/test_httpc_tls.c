@@ -4,12 +4,14 @@
  * TLS 1.3 server (a listening socket on port 0, one thread per
  * connection, common/tls's server context) with certificates from
  * replicator/pki: the right identity answers; a wrong role, a wrong id, a
- * certificate of another CA, an expired and a revoked one are refused
- * with a message naming the peer; a plaintext server behind an https URL
- * and a TLS 1.2-only server fail; http:// with TLS, incomplete or missing
- * files and no expected role are refused before anything is sent; on the
- * event loop a kept-alive connection serves requests of the same
- * expectation and is refused to a request expecting another sled.
+ * certificate of another CA, an expired, a not yet valid and a revoked
+ * one are refused with a message naming the peer or the reason; a
+ * plaintext server behind an https URL and a TLS 1.2-only server fail;
+ * http:// with TLS, incomplete or missing files and no expected role are
+ * refused before anything is sent; on the event loop a kept-alive
+ * connection serves requests of the same expectation and is refused to a
+ * request expecting another sled. Also the users: the replicator's sled
+ * requests (task/sledreq.c), sled registration, the tests' client.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,6 +102,8 @@ static int group_setup(void **state)
     issue(dir2, TLS_ROLE_SLED, SLED, "sled", 90);
     pki__set_now(time(NULL) - 10 * DAY);
     issue(dir, TLS_ROLE_SLED, SLED, "expired", 1);
+    pki__set_now(time(NULL) + 10 * DAY);
+    issue(dir, TLS_ROLE_SLED, SLED, "future", 30);
     pki__set_now(0);
     return 0;
 }
@@ -343,6 +347,11 @@ static void test_httpc_tls__bad_certificates(void **state)
     server_start(&s, server_ctx(dir, "expired", NULL));
     assert_int_equal(get(&s, SLED_ROLE, SLED, NULL, &e), ERR_UPSTREAM);
     assert_non_null(strstr(e.msg, "certificate has expired"));
+    server_stop(&s);
+
+    server_start(&s, server_ctx(dir, "future", NULL));
+    assert_int_equal(get(&s, SLED_ROLE, SLED, NULL, &e), ERR_UPSTREAM);
+    assert_non_null(strstr(e.msg, "certificate is not yet valid"));
     server_stop(&s);
 
     assert_int_equal(tls_revoked_new(&rev, &e), 0);
