@@ -266,7 +266,7 @@ static int setup_request(struct httpc *h, struct err *err)
     return 0;
 }
 
-/* Limits, timeouts, rates, TLS and the callbacks. */
+/* Limits, timeouts, rates and the callbacks (TLS: httpc_tls.c). */
 static void setup_transfer(struct httpc *h)
 {
     CURL *e = h->easy;
@@ -294,12 +294,6 @@ static void setup_transfer(struct httpc *h)
         curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     if (s->no_proxy)
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    if (s->tls.ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, s->tls.ca_file);
-    if (s->tls.cert_file)
-        curl_easy_setopt(e, CURLOPT_SSLCERT, s->tls.cert_file);
-    if (s->tls.key_file)
-        curl_easy_setopt(e, CURLOPT_SSLKEY, s->tls.key_file);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -343,6 +337,7 @@ void httpc_global_init(void)
 
 void httpc_global_cleanup(void)
 {
+    httpc_tls_reload();
     curl_global_cleanup();
 }
 
@@ -389,6 +384,8 @@ int httpc_new(struct httpc **out, const struct httpc_spec *spec,
     if ((rc = open_files(h, err)) < 0 || (rc = setup_request(h, err)) < 0)
         goto out;
     setup_transfer(h);
+    if ((rc = httpc__tls_setup(h, err)) < 0)
+        goto out;
     *out = h;
     h = NULL;
 out:
@@ -434,6 +431,10 @@ int httpc_result(const struct httpc *h, struct err *err)
 {
     int rc;
 
+    /* A refused TLS peer: say who it was rather than curl's text. */
+    if (h->tls_fail[0])
+        return err_set(err, ERR_UPSTREAM, "%s %s: %s", h->method, h->url,
+                       h->tls_fail);
     if (h->fail_rc)
         return err_set(err, h->fail_rc, "%s %s: %s", h->method, h->url,
                        h->fail_msg);
@@ -451,6 +452,8 @@ bool httpc_peer_failed(const struct httpc *h)
 {
     int rc = map_res(h->res);
 
+    if (h->tls_fail[0])
+        return true;
     return !h->fail_rc &&
            (rc == ERR_TIMEOUT || rc == ERR_UPSTREAM || rc == ERR_INVAL);
 }
@@ -463,6 +466,11 @@ const char *httpc_curl_text(const struct httpc *h)
 const char *httpc_curl_detail(const struct httpc *h)
 {
     return h->errbuf[0] ? h->errbuf : curl_easy_strerror(h->res);
+}
+
+const char *httpc_tls_refused(const struct httpc *h)
+{
+    return h->tls_fail[0] ? h->tls_fail : NULL;
 }
 
 long httpc_status(const struct httpc *h)
@@ -537,6 +545,7 @@ void httpc_free(struct httpc *h)
     if (h->easy)
         curl_easy_cleanup(h->easy);
     curl_slist_free_all(h->hdrs);
+    httpc__tls_release(h);
     if (h->body_fd >= 0)
         close(h->body_fd);
     if (h->sink_fd >= 0)

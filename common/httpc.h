@@ -25,6 +25,7 @@ struct err;
 struct event_base;
 struct httpc;
 struct httpc_loop;
+struct tls_revoked;
 
 /* Returned by a read or write callback: hold the transfer until
  * httpc_unpause (loop driver only). */
@@ -91,11 +92,28 @@ struct httpc_sink {
     const char *path;
 };
 
-/* Files for TLS (PEM); NULL: curl's defaults, no client certificate. */
+/* A bit of httpc_tls.roles per enum tls_role (common/tls.h). */
+#define HTTPC_ROLE(r) (1u << (unsigned)(r))
+
+/*
+ * Mutual TLS of a request (httpc_tls.c). With all three files given: TLS
+ * 1.3 only, https:// URLs only, our certificate and key (loaded once per
+ * process per file set, see httpc_tls_reload), and the server checked by
+ * its chain to ca_file and by its URI SAN identity, never by host name:
+ * the rack id of our own certificate, a role in roles (required), the id
+ * peer_id when set (copied), and not in revoked (borrowed; must outlive
+ * the request). Every request re-checks the identity of the connection it
+ * is given, so a kept-alive connection verified for one identity never
+ * serves a request expecting another. With no file given: plain curl
+ * defaults (http, or https verified by curl's CA bundle).
+ */
 struct httpc_tls {
     const char *ca_file;
     const char *cert_file;
     const char *key_file;
+    unsigned roles;                   /* HTTPC_ROLE(TLS_ROLE_SLED) | ... */
+    const char *peer_id;              /* NULL: any id of those roles */
+    const struct tls_revoked *revoked; /* NULL: none revoked */
 };
 
 struct httpc_spec {
@@ -127,9 +145,18 @@ void httpc_global_init(void);
 void httpc_global_cleanup(void);
 
 /*
+ * Forget the TLS material loaded so far: the next request re-reads its
+ * files (SIGHUP). Requests already made keep theirs. Any thread.
+ */
+void httpc_tls_reload(void);
+
+/*
  * A request from spec (nothing is sent yet). Opens a FILE body or sink
- * (blocking: not on a loop thread with a slow disk). Errors: ERR_NOMEM,
- * ERR_INVAL (no URL, a read/write callback missing), ERR_IO (a file).
+ * and, the first time a TLS file set is used, reads it (blocking: not on
+ * a loop thread with a slow disk). Errors: ERR_NOMEM, ERR_INVAL (no URL,
+ * a read/write callback missing, TLS files incomplete, no role expected,
+ * not https:// with TLS), ERR_IO (a file; an unreadable, mismatched or
+ * identity-less TLS file).
  */
 int httpc_new(struct httpc **out, const struct httpc_spec *spec,
               struct err *err);
@@ -144,7 +171,8 @@ int httpc_run(struct httpc *h, struct err *err);
 /*
  * The outcome of a finished request: 0 (a response arrived), or
  * ERR_TIMEOUT (connect, no-progress or total bound), ERR_UPSTREAM (no
- * connection, reset, bad answer), ERR_INVAL (URL refused: not http(s)),
+ * connection, reset, bad answer, a TLS peer refused: "peer is sled X,
+ * expected sled Y"), ERR_INVAL (URL refused: not http(s)),
  * ERR_LIMIT (response over the sink's cap), ERR_IO (a body or sink
  * file), ERR_NOMEM, or the code a callback returned. Sets err to
  * "METHOD URL: reason".
@@ -159,6 +187,10 @@ bool httpc_peer_failed(const struct httpc *h);
  * server"; "No error" on success), and its detailed one when it has one. */
 const char *httpc_curl_text(const struct httpc *h);
 const char *httpc_curl_detail(const struct httpc *h);
+
+/* Why the TLS peer was refused ("peer is sled X, expected sled Y"), or
+ * NULL when it was not; valid while h lives. */
+const char *httpc_tls_refused(const struct httpc *h);
 
 /* HTTP status of the final response; 0 when none arrived. */
 long httpc_status(const struct httpc *h);

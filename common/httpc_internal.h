@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/httpc.h"
+#include "common/tls.h"
 
 #define HTTPC_METHOD_MAX 16
 #define HTTPC_FAIL_MAX 160
@@ -35,6 +36,10 @@ struct httpc {
     int fail_rc;               /* set by our callbacks; wins over res */
     char fail_msg[HTTPC_FAIL_MAX];
     char errbuf[CURL_ERROR_SIZE];
+    /* TLS (httpc_tls.c): the material, the expected id, why refused. */
+    struct httpc_tls_mat *mat;
+    char peer_id[TLS_ID_MAX + 1];
+    char tls_fail[HTTPC_FAIL_MAX];
     /* Loop driver (httpc_loop.c). */
     struct httpc_loop *loop;
     struct httpc *next, *prev;
@@ -45,6 +50,13 @@ struct httpc {
 
 /* Record the transport result of a finished transfer (both drivers). */
 void httpc__finish(struct httpc *h, CURLcode res);
+
+/* Check spec->tls, load its material and set the TLS options of h's
+ * easy handle (httpc_new). Returns 0, ERR_INVAL, ERR_IO or ERR_NOMEM. */
+int httpc__tls_setup(struct httpc *h, struct err *err);
+
+/* Drop h's reference to its TLS material (httpc_free). */
+void httpc__tls_release(struct httpc *h);
 
 /* Take h off its loop without a done call (httpc_free). */
 void httpc__loop_remove(struct httpc *h);

@@ -16,7 +16,11 @@
 
 #include "common/err.h"
 #include "common/httpc_internal.h"
+#include "common/limits.h"
 #include "common/mem.h"
+
+/* Idle connections kept alive by one loop: one per sled of a full rack. */
+#define HTTPC_LOOP_MAX_IDLE LIMIT_SLEDS_PER_RACK
 
 struct sock {
     struct event *ev;
@@ -168,6 +172,12 @@ int httpc_loop_new(struct httpc_loop **out, struct event_base *base)
     curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
     curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+    /* Keep one idle connection per peer between rounds. curl's default
+     * cache is 4x the handles added at the moment, so it shrinks as a
+     * round's requests finish and closes connections the next round
+     * needs (a full TLS handshake each). */
+    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
+                      (long)HTTPC_LOOP_MAX_IDLE);
     *out = l;
     l = NULL;
 out:

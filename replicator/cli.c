@@ -14,12 +14,15 @@
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/mem.h"
+#include "common/tls.h"
 #include "replicator/db/db_cli.h"
 #include "replicator/cli_task.h"
+#include "replicator/cli_tls.h"
 #include "replicator/progress.h"
 #include "replicator/serve.h"
 
 #define CLI_DEFAULT_URL "http://127.0.0.1:12221"
+#define CLI_DEFAULT_TLS_URL "https://127.0.0.1:12221"
 
 static const char usage[] =
     "usage: replicator serve --db URL --staging DIR [options]  (serve --help)\n"
@@ -35,7 +38,11 @@ static const char usage[] =
     "[--reason TEXT]\n"
     "                  | generation confirm G\n"
     "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
-    "--url defaults to $REPLICATOR_URL, then " CLI_DEFAULT_URL ".\n"
+    "Global TLS flags (each also from $RACKDEPOT_TLS_CA, $RACKDEPOT_TLS_CERT,\n"
+    "$RACKDEPOT_TLS_KEY; a flag wins): --tls-ca FILE --tls-cert FILE\n"
+    "--tls-key FILE, all three or none; the server must be a controller.\n"
+    "--url defaults to $REPLICATOR_URL, then " CLI_DEFAULT_URL " (with TLS\n"
+    CLI_DEFAULT_TLS_URL ").\n"
     "--json prints exactly one JSON document on stdout.\n"
     "Exit codes: 0 success, 1 the operation failed (the message says why),\n"
     "2 usage error. See docs/OPERATOR.md.\n";
@@ -97,6 +104,12 @@ int cli_request(long *status, json_t **out, const struct cli *c,
     sp.method = method;
     sp.url = url.data;
     sp.connect_ms = 15000;
+    if (c->tls_cert) {
+        sp.tls.ca_file = c->tls_ca;
+        sp.tls.cert_file = c->tls_cert;
+        sp.tls.key_file = c->tls_key;
+        sp.tls.roles = HTTPC_ROLE(TLS_ROLE_CONTROLLER);
+    }
     spec_body(&sp, body, upload, upload_len, &src);
     if ((rc = httpc_new(&h, &sp, err)) < 0)
         goto out;
@@ -110,7 +123,9 @@ int cli_request(long *status, json_t **out, const struct cli *c,
     /* A server that refuses an upload early (413, 400) closes while we
      * still send: its reply counts, not the broken pipe. */
     if (httpc_result(h, NULL) < 0 && !(*status >= 400 && *out)) {
-        rc = err_set(err, ERR_IO, "%s: %s", url.data, httpc_curl_text(h));
+        rc = err_set(err, ERR_IO, "%s: %s", url.data,
+                     httpc_tls_refused(h) ? httpc_tls_refused(h)
+                                          : httpc_curl_text(h));
         *status = 0;
         json_decref(*out);
         *out = NULL;
@@ -186,10 +201,46 @@ bool cli_wants_help(int argc, char **argv)
     return false;
 }
 
+/* --tls-ca/--tls-cert/--tls-key FILE: 1 if argv[i] is one (value taken). */
+static int tls_flag(const char *flags[CLI_TLS_N], int *i, int argc,
+                    char **argv)
+{
+    static const char *const names[CLI_TLS_N] = {"--tls-ca", "--tls-cert",
+                                                 "--tls-key"};
+
+    for (int k = 0; k < CLI_TLS_N; k++) {
+        if (!strcmp(argv[*i], names[k]) && *i + 1 < argc) {
+            flags[k] = argv[++*i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* TLS from flags and environment; the default URL follows. Exit code or
+ * -1 to go on. */
+static int settle_tls(struct cli *c, const char *const flags[CLI_TLS_N],
+                      bool url_given)
+{
+    const char *env[CLI_TLS_N];
+    struct err err = ERR_INIT;
+
+    cli_tls_getenv(env);
+    if (cli_tls_resolve(c, flags, env, &err) < 0) {
+        fprintf(stderr, "replicator: %s\n", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (!url_given && c->tls_cert)
+        c->url = CLI_DEFAULT_TLS_URL;
+    return -1;
+}
+
 int cli_main(int argc, char **argv)
 {
-    struct cli c = {NULL, false};
+    struct cli c = {NULL, false, NULL, NULL, NULL};
     const char *env = getenv("REPLICATOR_URL");
+    const char *flags[CLI_TLS_N] = {NULL, NULL, NULL};
+    bool url_given = env && *env;
     int i = 1, code;
 
     c.url = env && *env ? env : CLI_DEFAULT_URL;
@@ -202,6 +253,9 @@ int cli_main(int argc, char **argv)
             c.json = true;
         } else if (!strcmp(argv[i], "--url") && i + 1 < argc) {
             c.url = argv[++i];
+            url_given = true;
+        } else if (tls_flag(flags, &i, argc, argv)) {
+            continue;
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;
@@ -220,6 +274,8 @@ int cli_main(int argc, char **argv)
     }
     if (!strcmp(argv[i], "pki"))
         return cli_pki_main(&c, argc - i, argv + i);
+    if ((code = settle_tls(&c, flags, url_given)) >= 0)
+        return code;
     if (!strcmp(argv[i], "activate") || !strcmp(argv[i], "status") ||
         !strcmp(argv[i], "sled") || !strcmp(argv[i], "generation")) {
         httpc_global_init();

@@ -27,6 +27,9 @@ struct err;
 struct cli {
     const char *url;  /* base URL, no trailing slash needed */
     bool json;        /* --json output */
+    /* Mutual TLS to the API (cli_tls.c): all three or all NULL. The
+     * server must present a controller certificate of the rack. */
+    const char *tls_ca, *tls_cert, *tls_key;
 };
 
 /* Human rendering of a successful reply (stdout). */

@@ -100,6 +100,12 @@ static void task_config_from(struct task_config *out,
     out->max_per_source = (unsigned)cfg->max_per_source;
     out->limits.max_copies_per_source = (uint32_t)cfg->max_copies_per_source;
     out->limits.put_fanout = (uint32_t)cfg->put_fanout;
+    if (!cfg->insecure_plaintext && cfg->tls_cert) {
+        out->tls.ca_file = cfg->tls_ca;
+        out->tls.cert_file = cfg->tls_cert;
+        out->tls.key_file = cfg->tls_key;
+        out->peers_authenticated = true;
+    }
 }
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * rack_http: synchronous GETs with a total timeout for rack-sim, and a
- * Prometheus counter reader. See rack_http.h. Main thread only.
+ * rack_http: synchronous GETs with a total timeout for rack-sim, over
+ * mutual TLS once set (the process-wide settings below), and a Prometheus
+ * counter reader. See rack_http.h. Main thread only.
  */
 #include "sim/rack_http.h"
 
@@ -12,6 +13,40 @@
 #include "common/err.h"
 #include "common/httpc.h"
 #include "common/limits.h"
+#include "common/mem.h"
+#include "common/tls.h"
+
+/* Process-wide TLS (rack_http_set_tls); no cert_file: plaintext. */
+static struct httpc_tls tls;
+static char *tls_files[3];
+
+int rack_http_set_tls(const char *ca, const char *cert, const char *key,
+                      unsigned roles, struct err *err)
+{
+    const char *in[3] = {ca, cert, key};
+    struct httpc_tls none = {0};
+
+    for (int i = 0; i < 3; i++) {
+        mem_free(tls_files[i]);
+        tls_files[i] = NULL;
+    }
+    tls = none;
+    if (!ca && !cert && !key)
+        return 0;
+    if (!ca || !cert || !key)
+        return err_set(err, ERR_INVAL, "TLS needs a CA, a certificate and a "
+                       "key");
+    for (int i = 0; i < 3; i++)
+        if (!(tls_files[i] = mem_strdup(in[i])))
+            return err_set(err, ERR_NOMEM, "out of memory");
+    tls.ca_file = tls_files[0];
+    tls.cert_file = tls_files[1];
+    tls.key_file = tls_files[2];
+    tls.roles = roles ? roles
+                      : HTTPC_ROLE(TLS_ROLE_SLED) |
+                            HTTPC_ROLE(TLS_ROLE_CONTROLLER);
+    return 0;
+}
 
 int rack_http_get(long *status, struct buf *body, const char *url,
                   long timeout_ms, struct err *err)
@@ -26,6 +61,7 @@ int rack_http_get(long *status, struct buf *body, const char *url,
     sp.total_ms = timeout_ms;
     sp.connect_ms = timeout_ms;
     sp.no_proxy = true;
+    sp.tls = tls;
     if ((rc = httpc_new(&h, &sp, err)) < 0)
         return rc;
     rc = httpc_run(h, NULL);
@@ -40,7 +76,8 @@ int rack_http_get(long *status, struct buf *body, const char *url,
         rc = err_set(err, rc, "out of memory");
     else if (rc < 0)
         rc = err_set(err, ERR_UPSTREAM, "GET %s: %s", url,
-                     httpc_curl_text(h));
+                     httpc_tls_refused(h) ? httpc_tls_refused(h)
+                                          : httpc_curl_text(h));
     else if (buf_append(body, b->data, b->len) < 0)
         rc = err_set(err, ERR_NOMEM, "out of memory");
     else

@@ -4,7 +4,9 @@
  * sled's GET /artifacts and /metrics, the replicator's task status), with
  * common/httpc's blocking driver and a hard total timeout: rack-sim is a command-line tool
  * and a partitioned (SIGSTOPped) sled must not hang it. Also a reader for
- * one counter of a Prometheus text page. Main thread only.
+ * one counter of a Prometheus text page. Mutual TLS for all of them is
+ * set once per process (rack_http_set_tls): rack-sim's own files and the
+ * roles its peers may have. Main thread only.
  */
 #ifndef SIM_RACK_HTTP_H
 #define SIM_RACK_HTTP_H
@@ -15,6 +17,17 @@
 
 struct buf;
 struct err;
+
+/*
+ * From now on every request of this process uses mutual TLS with these
+ * PEM files (copied) and accepts a peer of any role in roles (a mask of
+ * HTTPC_ROLE(TLS_ROLE_...), common/httpc.h; 0: sled or controller); only
+ * https:// URLs then. ca NULL: plaintext again. Before any request (not
+ * while one runs). Returns 0, ERR_INVAL (only some files given) or
+ * ERR_NOMEM. The files are read on the first request (httpc).
+ */
+int rack_http_set_tls(const char *ca, const char *cert, const char *key,
+                      unsigned roles, struct err *err);
 
 /*
  * GET url into body (appended). *status is the HTTP status. Errors:

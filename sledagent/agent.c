@@ -73,6 +73,11 @@ static int reg_start(struct agent *a)
     ro.api_port = httpd_port(a->api);
     ro.depot_port = httpd_port(a->depot);
     ro.interval_secs = a->opts.register_secs;
+    if (agent_tls_on(&a->opts)) {
+        ro.tls.ca_file = a->opts.tls.ca;
+        ro.tls.cert_file = a->opts.tls.cert;
+        ro.tls.key_file = a->opts.tls.key;
+    }
     return registration_new(&a->reg, a->base, a->cv, &ro);
 }
 
@@ -119,6 +124,11 @@ int agent_new(struct agent **out, struct event_base *base,
     /* Copies divide the rate among themselves (copy.c); they do not draw
      * from the connections' token bucket (documented in docs/API.md). */
     co.max_recv_bps = opts->rate_limit;
+    if (agent_tls_on(opts)) {
+        co.tls.ca_file = opts->tls.ca;
+        co.tls.cert_file = opts->tls.cert;
+        co.tls.key_file = opts->tls.key;
+    }
     if ((rc = copies_new(&a->copies, a->cv, &co)) < 0) {
         err_set(err, rc, "out of memory");
         goto out;

@@ -37,6 +37,12 @@ struct agent_opts {
     bool insecure_plaintext;
 };
 
+/* Whether o asks for TLS on every link (files given, not plaintext). */
+static inline bool agent_tls_on(const struct agent_opts *o)
+{
+    return !o->insecure_plaintext && o->tls.cert != NULL;
+}
+
 /*
  * Open the store and start both listeners. Returns 0 or the first error
  * (ERR_IO for a bind failure, store_open's codes), err set.

@@ -289,38 +289,6 @@ out:
     artifact_config_release(&cfg);
 }
 
-/* depot_base_url must be exactly http://HOST:PORT (optional final /). */
-static int parse_depot_url(char *out, size_t cap, const json_t *body,
-                           struct err *err)
-{
-    const char *url;
-    char hostport[200], host[160];
-    uint16_t port;
-    size_t n;
-
-    if (!json_is_object(body) || json_object_size(body) != 1 ||
-        !(url = jsonu_str(body, "depot_base_url")))
-        return err_set(err, ERR_INVAL, "body must be {\"depot_base_url\": "
-                       "\"http://host:port\"}");
-    if (strncmp(url, "http://", 7) != 0)
-        return err_set(err, ERR_INVAL, "depot_base_url must start with "
-                       "http://");
-    n = strlen(url + 7);
-    if (n && url[7 + n - 1] == '/')
-        n--;
-    if (n == 0 || n >= sizeof(hostport))
-        return err_set(err, ERR_INVAL, "depot_base_url: bad host:port");
-    memcpy(hostport, url + 7, n);
-    hostport[n] = '\0';
-    if (strpbrk(hostport, "/?#@ ") ||
-        parse_hostport(host, sizeof(host), &port, hostport) < 0 ||
-        !host[0] || port == 0)
-        return err_set(err, ERR_INVAL, "depot_base_url must be "
-                       "http://host:port");
-    snprintf(out, cap, "http://%s", hostport);
-    return 0;
-}
-
 /* Header time: the generation query, before the body is read. */
 static void copy_headers(struct httpd_req *r, void *arg)
 {
@@ -339,7 +307,7 @@ static void reply_copy(struct httpd_req *r, void *arg)
     struct store_write *w = NULL;
     json_t *body = NULL;
     const char *data;
-    char base[220];
+    struct copy_source src;
     struct sha256 h;
     uint64_t gen;
     size_t len;
@@ -348,14 +316,16 @@ static void reply_copy(struct httpd_req *r, void *arg)
     httpd_query_generation(&gen, httpd_req_query(r), &err);
     data = httpd_req_body(r, &len);
     body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
-    if (!body || parse_depot_url(base, sizeof(base), body, &err) < 0) {
+    /* checked before anything is contacted */
+    if (!body ||
+        copy_source_parse(&src, body, agent_tls_on(&a->opts), &err) < 0) {
         if (!err.code)
             err_set(&err, ERR_INVAL, "bad body");
         httpd_reply_err(r, &err);
         goto out;
     }
     /* held in trash/: restore it, download nothing */
-    if (copies_start_restore(a->copies, a->st, r, &h, gen, base, &err) == 0)
+    if (copies_start_restore(a->copies, a->st, r, &h, gen, &src, &err) == 0)
         goto out;
     if (err.code != ERR_NOTFOUND) {
         httpd_reply_err(r, &err);
@@ -368,7 +338,7 @@ static void reply_copy(struct httpd_req *r, void *arg)
         httpd_reply_err(r, &err);
         goto out;
     }
-    if (copies_start(a->copies, r, w, &h, gen, base) < 0)
+    if (copies_start(a->copies, r, w, &h, gen, &src) < 0)
         httpd_reply_error(r, 500, NULL, "cannot start the copy");
 out:
     json_decref(body);

@@ -53,7 +53,8 @@ struct copy {
     uint64_t bytes;
     int64_t total;
     char hex[SHA256_HEX_LEN + 1];
-    char source[128];
+    char source[COPY_SOURCE_URL_MAX];
+    char source_id[TLS_ID_MAX + 1]; /* expected sled; "": any sled */
     char url[256];
     char error[ERR_MSG_MAX];
 };
@@ -255,11 +256,17 @@ static void on_finished(int rc, const struct err *err, unsigned datasets,
 static void on_done(struct httpc *h, void *arg)
 {
     struct copy *c = arg;
-    bool ok = httpc_result(h, NULL) == 0;
+    struct err e = ERR_INIT;
+    bool ok = httpc_result(h, &e) == 0;
     char msg[ERR_MSG_MAX];
 
-    snprintf(msg, sizeof(msg), "source %.100s unreachable or failed: %.180s",
-             c->source, httpc_curl_detail(h));
+    /* The caller (and GET /copies) learns only that the source failed:
+     * curl's detail (refused, timed out, no route, TLS) would make this
+     * agent a port scanner. The detail goes to the log. */
+    snprintf(msg, sizeof(msg), "source %.100s unreachable", c->source);
+    if (!ok)
+        log_warn("copy_source_failed", "{s:s, s:s, s:s}", "sha256", c->hex,
+                 "source", c->source, "error", e.msg);
     httpc_free(h);
     c->req = NULL;
     rate_update(c->cs);
@@ -296,6 +303,11 @@ static int copy_launch(struct copy *c, struct store_write *w)
     /* No total timeout: large copies are slow, stalled ones are not. */
     sp.stall_secs = (long)cs->opts.stall_secs;
     sp.max_recv_bps = cs->opts.max_recv_bps;
+    if (cs->opts.tls.cert_file) {
+        sp.tls = cs->opts.tls;
+        sp.tls.roles = HTTPC_ROLE(TLS_ROLE_SLED);
+        sp.tls.peer_id = c->source_id[0] ? c->source_id : NULL;
+    }
     if ((rc = httpc_new(&c->req, &sp, NULL)) < 0)
         goto fail;
     store_write_set_flow(w, on_flow, c);
@@ -311,7 +323,8 @@ fail:
 }
 
 static struct copy *copy_new(struct copies *cs, const struct sha256 *h,
-                             uint64_t generation, const char *depot_base)
+                             uint64_t generation,
+                             const struct copy_source *src)
 {
     struct copy *c = mem_calloc(1, sizeof(*c));
 
@@ -324,7 +337,8 @@ static struct copy *copy_new(struct copies *cs, const struct sha256 *h,
     c->generation = generation;
     c->total = -1;
     sha256_to_hex(c->hex, h);
-    snprintf(c->source, sizeof(c->source), "%s", depot_base);
+    snprintf(c->source, sizeof(c->source), "%s", src->base);
+    snprintf(c->source_id, sizeof(c->source_id), "%s", src->sled_id);
     return c;
 }
 
@@ -343,9 +357,9 @@ static void copy_register(struct copy *c, struct httpd_req *r)
 
 int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
                  const struct sha256 *h, uint64_t generation,
-                 const char *depot_base)
+                 const struct copy_source *src)
 {
-    struct copy *c = copy_new(cs, h, generation, depot_base);
+    struct copy *c = copy_new(cs, h, generation, src);
     int rc;
 
     if (!c) {
@@ -410,10 +424,10 @@ out:
 
 int copies_start_restore(struct copies *cs, struct store *st,
                          struct httpd_req *r, const struct sha256 *h,
-                         uint64_t generation, const char *depot_base,
+                         uint64_t generation, const struct copy_source *src,
                          struct err *err)
 {
-    struct copy *c = copy_new(cs, h, generation, depot_base);
+    struct copy *c = copy_new(cs, h, generation, src);
     int rc;
 
     if (!c)

@@ -14,6 +14,9 @@
 
 #include <jansson.h>
 
+#include "common/httpc.h"
+#include "sledagent/copy_source.h"
+
 struct buf;
 struct copies;
 struct httpc_loop;
@@ -30,6 +33,10 @@ struct copies_opts {
     unsigned stall_secs;    /* no-progress timeout, default 60 */
     uint64_t max_recv_bps;  /* shared by the running copies (each gets
                                max_recv_bps / running), 0 = unlimited */
+    /* Mutual TLS to the source depots: our files (copied by value, the
+     * strings borrowed; no cert_file: plaintext). The source must present
+     * a sled certificate, of the id the request names when it names one. */
+    struct httpc_tls tls;
 };
 
 /* Returns 0 or ERR_NOMEM. */
@@ -37,14 +44,15 @@ int copies_new(struct copies **out, struct httpc_loop *loop,
                const struct copies_opts *opts);
 
 /*
- * Start copying h from depot_base ("http://host:port") into w (ownership
+ * Start copying h from src (its base "http(s)://IP:PORT", checked by
+ * copy_source_parse, and its optional sled id) into w (ownership
  * of w passes to the copy). r (may be NULL) gets the 202 or 502 reply; a
  * reference is held until then. Returns 0, or ERR_NOMEM/ERR_INTERNAL with
  * w aborted and nothing replied.
  */
 int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
                  const struct sha256 *h, uint64_t generation,
-                 const char *depot_base);
+                 const struct copy_source *src);
 
 /*
  * A copy of h that sits in trash/ here (or is being restored from it):
@@ -52,14 +60,14 @@ int copies_start(struct copies *cs, struct httpd_req *r, struct store_write *w,
  * 0 bytes) and waits for the restore (store_restore_wait); once it is
  * done the copy is "done" with 0 bytes and "from_trash": true and r (may
  * be NULL) gets 202 {}; if the restore failed the copy downloads from
- * depot_base after all, as copies_start. Returns 0; ERR_NOTFOUND if there
+ * src after all, as copies_start. Returns 0; ERR_NOTFOUND if there
  * is nothing to restore (use copies_start); the refusals of
  * store_restore_wait (ERR_UNAVAIL, ERR_INVAL, ERR_CONFLICT) or ERR_NOMEM
  * with err set and nothing replied.
  */
 int copies_start_restore(struct copies *cs, struct store *st,
                          struct httpd_req *r, const struct sha256 *h,
-                         uint64_t generation, const char *depot_base,
+                         uint64_t generation, const struct copy_source *src,
                          struct err *err);
 
 /* GET /copies body: a new JSON array. NULL on ERR_NOMEM. */

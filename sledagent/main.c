@@ -287,6 +287,10 @@ static int check_tls(const struct args *a)
     if (n == 3 && a->o.insecure_plaintext)
         return bad_usage("--insecure-plaintext and --tls-* exclude each "
                          "other", NULL);
+    if (n == 3 && a->o.replicator_url &&
+        strncmp(a->o.replicator_url, "https://", 8) != 0)
+        return bad_usage("--replicator must be an https:// URL with TLS",
+                         a->o.replicator_url);
     return 0;
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * registration: periodic PUT /sled-agents/{id} to the replicator (see
- * registration.h). Owns one common/httpc request at a time, the request
- * body and the period timer. Loop thread only.
+ * registration.h), over mutual TLS when configured (the replicator must
+ * present a controller certificate of the rack). Owns one common/httpc
+ * request at a time, the request body and the period timer. Loop thread
+ * only.
  */
 #include "sledagent/registration.h"
 
@@ -17,6 +19,7 @@
 #include "common/httpc.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/tls.h"
 
 #define REGISTRATION_DEFAULT_SECS 30
 
@@ -28,6 +31,7 @@ struct registration {
     char *url;
     char *replicator;
     unsigned interval;
+    struct httpc_tls tls;       /* no cert_file: plaintext */
 };
 
 static void schedule(struct registration *rg, unsigned secs)
@@ -44,8 +48,10 @@ static void on_done(struct httpc *h, void *arg)
 
     if (httpc_result(h, NULL) < 0 || code < 200 || code > 299)
         log_warn("registration_failed", "{s:s, s:s, s:i}", "replicator",
-                 rg->replicator, "error", httpc_curl_text(h), "status",
-                 (int)code);
+                 rg->replicator, "error",
+                 httpc_tls_refused(h) ? httpc_tls_refused(h)
+                                      : httpc_curl_text(h),
+                 "status", (int)code);
     else
         log_debug("registered", "{s:s}", "replicator", rg->replicator);
     httpc_free(h);
@@ -58,6 +64,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg)
     struct registration *rg = arg;
     long timeout = rg->interval < 20 ? (long)rg->interval : 20L;
     struct httpc_spec sp = {0};
+    struct err e = ERR_INIT;
 
     (void)fd;
     (void)what;
@@ -76,7 +83,11 @@ static void on_fire(evutil_socket_t fd, short what, void *arg)
     sp.sink.kind = HTTPC_SINK_DISCARD;
     sp.connect_ms = 1000L * (timeout < 10 ? timeout : 10L);
     sp.total_ms = 1000L * timeout;
-    if (httpc_new(&rg->h, &sp, NULL) < 0 ||
+    sp.tls = rg->tls;
+    if (httpc_new(&rg->h, &sp, &e) < 0 && e.code != ERR_NOMEM)
+        log_warn("registration_failed", "{s:s, s:s}", "replicator",
+                 rg->replicator, "error", e.msg);
+    if (!rg->h ||
         httpc_start(rg->loop, rg->h, on_done, rg) < 0) {
         httpc_free(rg->h);
         rg->h = NULL;
@@ -97,6 +108,11 @@ int registration_new(struct registration **out, struct event_base *base,
     if (!rg)
         return ERR_NOMEM;
     rg->loop = loop;
+    if (opts->tls.cert_file) {
+        rg->tls = opts->tls;
+        rg->tls.roles = HTTPC_ROLE(TLS_ROLE_CONTROLLER);
+        rg->tls.peer_id = NULL; /* any controller of the rack */
+    }
     rg->interval = opts->interval_secs ? opts->interval_secs
                                        : REGISTRATION_DEFAULT_SECS;
     rc = buf_printf(&b, "{\"api_address\": \"%s%s%s:%u\", "

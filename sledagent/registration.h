@@ -12,17 +12,23 @@
 
 #include <stdint.h>
 
+#include "common/httpc.h"
+
 struct httpc_loop;
 struct event_base;
 struct registration;
 
 struct registration_opts {
-    const char *replicator_url; /* http://host:port */
+    const char *replicator_url; /* http://host:port (https:// with TLS) */
     const char *id;             /* sled UUID */
     const char *host;           /* advertised API IP */
     uint16_t api_port;
     uint16_t depot_port;
     unsigned interval_secs;     /* 0 = default 30 */
+    /* Mutual TLS: our files (strings borrowed, must outlive rg; no
+     * cert_file: plaintext); the replicator must present a controller
+     * certificate (roles and peer_id are set here). */
+    struct httpc_tls tls;
 };
 
 /*

@@ -52,9 +52,12 @@ void collect_sleds_free(struct collect_sled *sleds, size_t n)
     mem_free(sleds);
 }
 
-/* Sled s from row d: URLs, or state COLLECT_INVALID_ADDRESS. */
-static void sled_from_row(struct collect_sled *s, const struct sled_db_sled *d)
+/* Sled s from row d: URLs (https:// when https), or state
+ * COLLECT_INVALID_ADDRESS. */
+static void sled_from_row(struct collect_sled *s, const struct sled_db_sled *d,
+                          bool https)
 {
+    const char *scheme = https ? "https" : "http";
     char host[IPADDR_HOST_MAX];
     struct err why = ERR_INIT;
     uint16_t port = 0;
@@ -70,15 +73,16 @@ static void sled_from_row(struct collect_sled *s, const struct sled_db_sled *d)
                  "error", s->error);
         return;
     }
-    snprintf(s->api_url, sizeof(s->api_url), "http://%s%s%s:%u",
+    snprintf(s->api_url, sizeof(s->api_url), "%s://%s%s%s:%u", scheme,
              v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
-    snprintf(s->depot_url, sizeof(s->depot_url), "http://%s%s%s:%u",
+    snprintf(s->depot_url, sizeof(s->depot_url), "%s://%s%s%s:%u", scheme,
              v6 ? "[" : "", host, v6 ? "]" : "",
              (unsigned)d->repo_depot_port);
 }
 
 int collect_sleds_from_db(struct collect_sled **out,
-                          const struct sled_db_list *l, struct err *err)
+                          const struct sled_db_list *l, bool https,
+                          struct err *err)
 {
     struct collect_sled *s = mem_calloc(l->count ? l->count : 1, sizeof(*s));
 
@@ -86,7 +90,7 @@ int collect_sleds_from_db(struct collect_sled **out,
     if (!s)
         return err_set(err, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < l->count; i++)
-        sled_from_row(&s[i], &l->sleds[i]);
+        sled_from_row(&s[i], &l->sleds[i], https);
     *out = s;
     return 0;
 }
@@ -444,6 +448,13 @@ static void on_reply(struct sledreq *q, void *arg)
                                          : COLLECT_UNREACHABLE, NULL);
             return;
         }
+        /* Over https the client refused any peer but the sled of this id
+         * (httpc checks the URI SAN before each request): the inventory
+         * is that sled's own (inv_trust.h). */
+        if (strncmp(s->api_url, "https://", 8) == 0) {
+            s->peer_verified = true;
+            snprintf(s->peer_id, sizeof(s->peer_id), "%s", s->id);
+        }
         finish(s, COLLECT_OK, NULL);
         return;
     case STEP_LEDGER:
@@ -470,6 +481,8 @@ static void sled_step(struct collect_sled *s)
     o.connect_secs = c->o.connect_secs;
     o.stall_secs = c->o.stall_secs;
     o.total_secs = c->o.request_secs;
+    o.tls = c->o.tls;
+    o.peer_id = s->id; /* the id the database has for this sled */
     o.method = "GET";
     if (s->step == STEP_CONFIG) {
         o.method = "PUT";

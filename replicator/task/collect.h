@@ -85,14 +85,16 @@ struct collect_sled {
 void collect_sled_release(struct collect_sled *s);
 
 /*
- * Fill sleds[0..l->count) from the sled table (ids, URLs; state PENDING).
- * A sled whose api_address is not IP:PORT (common/ipaddr.h) or whose depot
- * port is 0 gets state COLLECT_INVALID_ADDRESS and an error naming the
- * address (logged at warn); it never fails the others. *out is a new
- * array (collect_sleds_free). Returns 0 or ERR_NOMEM.
+ * Fill sleds[0..l->count) from the sled table (ids, URLs: https:// when
+ * https, else http://; state PENDING). A sled whose api_address is not
+ * IP:PORT (common/ipaddr.h) or whose depot port is 0 gets state
+ * COLLECT_INVALID_ADDRESS and an error naming the address (logged at
+ * warn); it never fails the others. *out is a new array
+ * (collect_sleds_free). Returns 0 or ERR_NOMEM.
  */
 int collect_sleds_from_db(struct collect_sled **out,
-                          const struct sled_db_list *l, struct err *err);
+                          const struct sled_db_list *l, bool https,
+                          struct err *err);
 
 void collect_sleds_free(struct collect_sled *sleds, size_t n);
 
@@ -152,6 +154,7 @@ struct collect_opts {
                                    bodies); 0: none */
     struct status_ring *ring;       /* requests recorded here */
     struct status_counters *counters;
+    const struct httpc_tls *tls;    /* NULL: plaintext (sledreq_opts) */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/httpc.h"
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -354,6 +355,8 @@ static int poll_send(struct xtarget *t, const char *what)
     o.connect_secs = t->e->o.connect_secs;
     o.stall_secs = t->e->o.stall_secs;
     o.total_secs = t->e->o.request_secs;
+    o.tls = t->e->o.tls;
+    o.peer_id = t->e->o.sleds[t->idx].id;
     t->poll_list = !strcmp(what, "artifacts");
     rc = buf_printf(&url, "%s/%s", t->e->o.sleds[t->idx].api_url, what);
     if (rc == 0) {
@@ -377,6 +380,18 @@ static void poll_fire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- sending ---- */
+
+/* The copy body; over TLS it names the source sled, whose certificate the
+ * target then requires (plaintext: the body of the reference API). */
+static int copy_body(struct buf *out, const struct execute *e,
+                     const struct collect_sled *src)
+{
+    if (e->o.tls && e->o.tls->cert_file)
+        return buf_printf(out, "{\"depot_base_url\": \"%s\", "
+                          "\"source_sled_id\": \"%s\"}",
+                          src->depot_url, src->id);
+    return buf_printf(out, "{\"depot_base_url\": \"%s\"}", src->depot_url);
+}
 
 static void send_req(struct xreq *x);
 
@@ -468,6 +483,8 @@ static void send_req(struct xreq *x)
     memset(&o, 0, sizeof(o));
     o.connect_secs = e->o.connect_secs;
     o.stall_secs = e->o.stall_secs;
+    o.tls = e->o.tls;
+    o.peer_id = t->id;
     x->state = X_RUNNING;
     e->inflight++;
     e->targets[r->target].writes++;
@@ -492,8 +509,7 @@ static void send_req(struct xreq *x)
                         "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (rc == 0)
-            rc = buf_printf(&body, "{\"depot_base_url\": \"%s\"}",
-                            e->o.sleds[r->source].depot_url);
+            rc = copy_body(&body, e, &e->o.sleds[r->source]);
         o.json_body = body.data;
     }
     if (rc < 0) {

@@ -67,6 +67,7 @@ struct execute_opts {
     long copy_stall_secs;      /* copy without progress: failed; 0: 60 */
     struct status_ring *ring;
     struct status_counters *counters;
+    const struct httpc_tls *tls;  /* NULL: plaintext (sledreq_opts) */
 };
 
 struct execute_result {

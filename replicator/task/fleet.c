@@ -16,6 +16,7 @@
 #include "common/mem.h"
 #include "replicator/db/gen_db.h"
 #include "replicator/db/sled_db.h"
+#include "replicator/db/tlsrev_db.h"
 #include "replicator/task/collect.h"
 #include "replicator/task/sledreq.h"
 #include "replicator/task/task.h"
@@ -34,6 +35,8 @@ struct fleet {
     char max_id[COLLECT_ID_MAX];  /* a sled at fleet_max */
     uint64_t generation;
     json_t *reported;          /* per sled: generation or error */
+    struct tls_revoked *revoked; /* with TLS: the database's revocations */
+    struct httpc_tls tls;        /* the task's, plus revoked */
 };
 
 /* Report to the caller and free f. */
@@ -42,6 +45,7 @@ static void finish(struct fleet *f, int rc, const struct err *err)
     f->done(rc, err, f->generation, f->fleet_max, f->reported, f->arg);
     collect_sleds_free(f->sleds, f->n);
     sled_db_list_release(&f->list);
+    tls_revoked_free(f->revoked);
     json_decref(f->reported);
     mem_free(f);
 }
@@ -121,11 +125,14 @@ static void query(struct fleet *f)
     struct sledreq_opts o;
     char url[COLLECT_URL_MAX + 32];
 
-    if (collect_sleds_from_db(&f->sleds, &f->list, &err) < 0) {
+    if (collect_sleds_from_db(&f->sleds, &f->list, c->tls.cert_file != NULL,
+                              &err) < 0) {
         finish(f, err.code, &err);
         return;
     }
     f->n = f->list.count;
+    f->tls = c->tls;
+    f->tls.revoked = f->revoked;
     f->left = f->n + 1;
     for (size_t i = 0; i < f->n; i++) {
         struct collect_sled *s = &f->sleds[i];
@@ -147,6 +154,8 @@ static void query(struct fleet *f)
         o.connect_secs = c->connect_secs;
         o.stall_secs = c->stall_secs;
         o.total_secs = c->request_secs;
+        o.tls = &f->tls;
+        o.peer_id = s->id;
         log_info("sled_request", "{s:s, s:s, s:s}", "sled", s->id, "method",
                  "GET", "url", url);
         if (sledreq_start(&s->req, task_http_loop(f->t), &o, one_done, s) < 0)
@@ -158,8 +167,11 @@ static void query(struct fleet *f)
 static int list_work(struct db *db, void *arg, struct err *err)
 {
     struct fleet *f = arg;
+    int rc = sled_db_list(&f->list, db, err);
 
-    return sled_db_list(&f->list, db, err);
+    if (rc == 0 && task_config(f->t)->tls.cert_file)
+        rc = tlsrev_db_load(&f->revoked, db, err);
+    return rc;
 }
 
 static void list_done(int rc, const struct err *err, void *arg)

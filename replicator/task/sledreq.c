@@ -25,6 +25,7 @@
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/mem.h"
+#include "common/tls.h"
 #include "common/workq.h"
 
 #define SLEDREQ_ERR_MAX 256
@@ -210,7 +211,9 @@ static void describe(struct sledreq *q)
     const char *msg, *code;
 
     if (httpc_result(q->h, NULL) < 0) {
-        snprintf(q->error, sizeof(q->error), "%s", httpc_curl_text(q->h));
+        snprintf(q->error, sizeof(q->error), "%s",
+                 httpc_tls_refused(q->h) ? httpc_tls_refused(q->h)
+                                         : httpc_curl_text(q->h));
         /* No answer at all, and not our own abort (memory, a callback). */
         q->unreachable = q->status == 0 && httpc_peer_failed(q->h);
         q->status = 0;
@@ -286,6 +289,11 @@ static void spec_init(struct httpc_spec *sp, struct sledreq *q,
      * no-progress bound. */
     sp->total_ms = o->total_secs > 0 ? 1000L * o->total_secs : 0;
     sp->max_send_bps = o->send_bps;
+    if (o->tls && o->tls->cert_file) {
+        sp->tls = *o->tls;
+        sp->tls.roles = HTTPC_ROLE(TLS_ROLE_SLED);
+        sp->tls.peer_id = o->peer_id;
+    }
     sp->sink.kind = HTTPC_SINK_BUF;
     sp->sink.cap = LIMIT_HTTP_RESPONSE;
     sp->sink.truncate = true; /* keep the transfer alive, report no JSON */

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 struct httpc_loop;
+struct httpc_tls;
 struct sledreq;
 struct workq;
 
@@ -38,6 +39,11 @@ struct sledreq_opts {
     long total_secs;         /* whole request bound; 0: none. Only for
                                 small bodies (config, list, copy, polls) */
     uint64_t send_bps;       /* upload rate cap, bytes/s; 0: none */
+    /* Mutual TLS: our files (borrowed; NULL or no cert_file: plaintext,
+     * an http:// url); the peer must present a sled certificate of id
+     * peer_id (NULL: any sled). Roles and peer_id of tls are ignored. */
+    const struct httpc_tls *tls;
+    const char *peer_id;
 };
 
 /* Called once on the loop when the request ended (not after cancel). */

@@ -26,6 +26,7 @@
 #include "replicator/db/db.h"
 #include "replicator/db/push_db.h"
 #include "replicator/db/repo_db.h"
+#include "replicator/db/tlsrev_db.h"
 #include "replicator/jobs.h"
 #include "replicator/staging.h"
 #include "replicator/task/inv_trust.h"
@@ -141,6 +142,7 @@ static void run_free(struct task_run *r)
     collect_sleds_free(r->sleds, r->n_sleds);
     wanted_db_release(&r->wanted);
     sled_db_list_release(&r->sled_list);
+    tls_revoked_free(r->revoked);
     staging_list_free(r->staged, r->n_staged);
     mem_free(r->config_body);
     for (size_t i = 0; i < r->n_drop; i++)
@@ -342,6 +344,7 @@ static void collect_done(struct collect *c, void *arg)
     eo.copy_stall_secs = t->cfg.copy_stall_secs;
     eo.ring = &t->status.ring;
     eo.counters = &r->counters;
+    eo.tls = &r->tls;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
         r->load_rc = ERR_NOMEM;
@@ -436,6 +439,9 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
         rc = sled_db_list(&r->sled_list, db, err);
     if (rc == 0)
         rc = push_db_get(&r->push, db, err);
+    /* A revoked sled certificate is refused by this run's requests. */
+    if (rc == 0 && t->cfg.tls.cert_file)
+        rc = tlsrev_db_load(&r->revoked, db, err);
     return rc;
 }
 
@@ -452,7 +458,9 @@ static void load_done(int rc, const struct err *err, void *p)
         return; /* task_free frees the run */
 
     if (rc == 0)
-        rc = collect_sleds_from_db(&r->sleds, &r->sled_list, &r->load_err);
+        rc = collect_sleds_from_db(&r->sleds, &r->sled_list,
+                                   t->cfg.tls.cert_file != NULL,
+                                   &r->load_err);
     if (rc < 0) {
         r->load_rc = rc;
         log_warn("task_load", "{s:s}", "error", r->load_err.msg);
@@ -485,6 +493,9 @@ static void load_done(int rc, const struct err *err, void *p)
     co.request_secs = t->cfg.request_secs;
     co.ring = &t->status.ring;
     co.counters = &r->counters;
+    r->tls = t->cfg.tls;
+    r->tls.revoked = r->revoked;
+    co.tls = &r->tls;
     co.arts = r->ci.arts;
     co.n_arts = r->wanted.count;
     set_state(t, TASK_COLLECTING);

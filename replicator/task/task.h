@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "common/httpc.h"
 #include "replicator/task/plan.h"
 
 struct buf;
@@ -72,6 +73,10 @@ struct task_config {
      * min_sled_replication only from a sled whose verified identity is
      * its id (inv_trust.h). false (plaintext): every inventory counts. */
     bool peers_authenticated;
+    /* Mutual TLS to the sleds: our CA, certificate and key (borrowed;
+     * NULL: plaintext http://). Every sled must present the certificate
+     * of the id the database has for it. */
+    struct httpc_tls tls;
 };
 
 /* Fill c with the defaults above (db NULL, periodic, period 300). */

@@ -15,6 +15,8 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/httpc.h"
+#include "common/tls.h"
 #include "replicator/db/push_db.h"
 #include "replicator/db/sled_db.h"
 #include "replicator/db/wanted_db.h"
@@ -67,6 +69,8 @@ struct task_run {
     struct wanted_db wanted;
     struct sled_db_list sled_list;
     struct push_db_state push;
+    struct tls_revoked *revoked; /* with TLS: the database's revocations */
+    struct httpc_tls tls;        /* cfg.tls plus revoked, for the sleds */
     struct staging_repo *staged;
     size_t n_staged;
     /* loop */

@@ -153,7 +153,7 @@ static int num(uint64_t *out, const char *s)
 
 static int run_cli(int argc, char **argv)
 {
-    struct cli c = {"http://127.0.0.1:12221", false};
+    struct cli c = {"http://127.0.0.1:12221", false, NULL, NULL, NULL};
     int i = 0, code;
 
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -59,6 +59,16 @@ void http_client_resp_release(struct http_client_resp *resp)
     resp->body_total = 0;
 }
 
+/* http_client_set_tls; no cert_file: plaintext. */
+static struct httpc_tls default_tls;
+
+void http_client_set_tls(const struct httpc_tls *t)
+{
+    struct httpc_tls none = {0};
+
+    default_tls = t ? *t : none;
+}
+
 static void spec_init(struct httpc_spec *sp, const struct http_client_req *req,
                       struct gen_src *g)
 {
@@ -74,6 +84,7 @@ static void spec_init(struct httpc_spec *sp, const struct http_client_req *req,
     sp->keep_headers = true;
     /* Paths are sent exactly as given (../ and %2e are test inputs). */
     sp->path_as_is = true;
+    sp->tls = req->tls.cert_file ? req->tls : default_tls;
     if (req->gen) {
         sp->body.kind = HTTPC_BODY_READ;
         sp->body.len = req->content_length;
@@ -110,7 +121,8 @@ int http_client_request(struct http_client_resp *resp,
     else if (resp->status == 0)
         rc = err_set(err, rc == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_IO,
                      "%s %s: %s", req->method ? req->method : "GET",
-                     req->url, httpc_curl_text(h));
+                     req->url, httpc_tls_refused(h) ? httpc_tls_refused(h)
+                                                    : httpc_curl_text(h));
     else
         rc = 0;
 out:

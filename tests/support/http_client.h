@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "common/httpc.h"
 
 struct err;
 struct http_client_async;
@@ -47,6 +48,9 @@ struct http_client_req {
     long timeout_ms;           /* whole request; 0 = 120 s */
     uint64_t max_send_bps;     /* upload throttle; 0 = none */
     size_t max_resp_body;      /* bytes of body kept; 0 = 64 MiB */
+    /* Mutual TLS of this request (strings borrowed); no cert_file: the
+     * process default of http_client_set_tls, if any, else plaintext. */
+    struct httpc_tls tls;
 };
 
 struct http_client_resp {
@@ -120,5 +124,12 @@ int http_client_raw_status(const struct buf *raw);
 
 /* Whether the peer has closed fd (EOF or reset) within timeout_ms. */
 bool http_client_raw_closed(int fd, long timeout_ms);
+
+/*
+ * The TLS every request without its own uses from now on (copied by
+ * value: the strings must outlive the requests; NULL: plaintext again).
+ * Set before starting request threads.
+ */
+void http_client_set_tls(const struct httpc_tls *t);
 
 #endif

@@ -345,14 +345,19 @@ static void test_task_status__sleds_from_db(void **state)
     snprintf(d[1].id, sizeof(d[1].id), "id1");
     d[1].api_address = a1;
     d[1].repo_depot_port = 12348;
-    assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+    assert_int_equal(collect_sleds_from_db(&s, &l, false, &err), 0);
     assert_string_equal(s[0].api_url, "http://127.0.0.1:4000");
     assert_string_equal(s[0].depot_url, "http://127.0.0.1:4001");
     assert_string_equal(s[1].api_url, "http://[::1]:5000");
     assert_string_equal(s[1].depot_url, "http://[::1]:12348");
     collect_sleds_free(s, 2);
+    /* TLS on: https:// URLs */
+    assert_int_equal(collect_sleds_from_db(&s, &l, true, &err), 0);
+    assert_string_equal(s[0].api_url, "https://127.0.0.1:4000");
+    assert_string_equal(s[1].depot_url, "https://[::1]:12348");
+    collect_sleds_free(s, 2);
     d[1].repo_depot_port = 0; /* no sentinel ports */
-    assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+    assert_int_equal(collect_sleds_from_db(&s, &l, false, &err), 0);
     assert_int_equal(s[0].state, COLLECT_PENDING);
     assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
     assert_non_null(strstr(s[1].error, "depot port 0"));
@@ -474,7 +479,7 @@ static void test_task_status__issue_9_invalid_address(void **state)
         snprintf(d[1].id, sizeof(d[1].id), "id1");
         d[1].api_address = (char *)bad[i];
         d[1].repo_depot_port = 12348;
-        assert_int_equal(collect_sleds_from_db(&s, &l, &err), 0);
+        assert_int_equal(collect_sleds_from_db(&s, &l, false, &err), 0);
         assert_int_equal(s[0].state, COLLECT_PENDING);
         assert_string_equal(s[0].api_url, "http://127.0.0.1:4000");
         assert_int_equal(s[1].state, COLLECT_INVALID_ADDRESS);
