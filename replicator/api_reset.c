@@ -173,8 +173,9 @@ static int send_reset(struct rjob *j, struct err *err)
     if (rc < 0)
         return err_set(err, ERR_CONFLICT, "sled %s cannot be reached: its "
                        "registration is invalid (%s)", j->id, why.msg);
-    snprintf(url, sizeof(url), "http://%s%s%s:%u/artifacts-config/reset",
-             v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)port);
+    snprintf(url, sizeof(url), "%s://%s%s%s:%u/artifacts-config/reset",
+             c->tls.cert_file ? "https" : "http", v6 ? "[" : "", host,
+             v6 ? "]" : "", (unsigned)port);
     if (!(body = reset_body(j)))
         return err_set(err, ERR_NOMEM, "out of memory");
     memset(&o, 0, sizeof(o));
@@ -184,6 +185,10 @@ static int send_reset(struct rjob *j, struct err *err)
     o.connect_secs = c->connect_secs;
     o.stall_secs = c->stall_secs;
     o.total_secs = c->request_secs;
+    if (c->tls.cert_file) {
+        o.tls = &c->tls; /* the sled must present its own certificate */
+        o.peer_id = j->id;
+    }
     log_info("sled_request", "{s:s, s:s, s:s, s:I}", "sled", j->id,
              "method", "POST", "url", url, "generation",
              (json_int_t)j->generation);
