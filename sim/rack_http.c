@@ -5,6 +5,8 @@
  */
 #include "sim/rack_http.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,16 @@
 #include "common/err.h"
 #include "common/httpc.h"
 #include "common/limits.h"
+
+/* The files of rack_http_set_tls ("" = unset); main thread only. */
+static char tls_ca[PATH_MAX], tls_cert[PATH_MAX], tls_key[PATH_MAX];
+
+void rack_http_set_tls(const char *ca, const char *cert, const char *key)
+{
+    snprintf(tls_ca, sizeof(tls_ca), "%s", ca ? ca : "");
+    snprintf(tls_cert, sizeof(tls_cert), "%s", cert ? cert : "");
+    snprintf(tls_key, sizeof(tls_key), "%s", key ? key : "");
+}
 
 int rack_http_get(long *status, struct buf *body, const char *url,
                   long timeout_ms, struct err *err)
@@ -26,6 +38,9 @@ int rack_http_get(long *status, struct buf *body, const char *url,
     sp.total_ms = timeout_ms;
     sp.connect_ms = timeout_ms;
     sp.no_proxy = true;
+    sp.tls.ca_file = tls_ca[0] ? tls_ca : NULL;
+    sp.tls.cert_file = tls_cert[0] ? tls_cert : NULL;
+    sp.tls.key_file = tls_key[0] ? tls_key : NULL;
     if ((rc = httpc_new(&h, &sp, err)) < 0)
         return rc;
     rc = httpc_run(h, NULL);

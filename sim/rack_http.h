@@ -4,7 +4,8 @@
  * sled's GET /artifacts and /metrics, the replicator's task status), with
  * common/httpc's blocking driver and a hard total timeout: rack-sim is a command-line tool
  * and a partitioned (SIGSTOPped) sled must not hang it. Also a reader for
- * one counter of a Prometheus text page. Main thread only.
+ * one counter of a Prometheus text page. On a TLS rack every request
+ * presents the credentials set with rack_http_set_tls. Main thread only.
  */
 #ifndef SIM_RACK_HTTP_H
 #define SIM_RACK_HTTP_H
@@ -15,6 +16,13 @@
 
 struct buf;
 struct err;
+
+/*
+ * The PEM files every later request uses (copied): the rack CA to verify
+ * the server, and the client certificate and key to present. All NULL:
+ * no client certificate and curl's default trust (plaintext racks).
+ */
+void rack_http_set_tls(const char *ca, const char *cert, const char *key);
 
 /*
  * GET url into body (appended). *status is the HTTP status. Errors:
