@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "common/mem.h"
 #include "sim/rack_check.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 #include "sim/rack_up.h"
@@ -156,6 +158,22 @@ static int build_repos(struct demo *d, struct err *err)
     return rc;
 }
 
+/*
+ * On TLS the replicator CLI runs as the operator: it reads the files from
+ * RACKDEPOT_TLS_* (as after `rack-sim env`), which its children inherit.
+ */
+static void cli_env(const struct rack *r)
+{
+    struct rack_cred c;
+
+    if (!r->tls)
+        return;
+    rack_cred_operator(&c, r);
+    setenv("RACKDEPOT_TLS_CA", c.ca, 1);
+    setenv("RACKDEPOT_TLS_CERT", c.cert, 1);
+    setenv("RACKDEPOT_TLS_KEY", c.key, 1);
+}
+
 /* replicator --url URL ARGS... */
 static int replicator(struct demo *d, const char *a1, const char *a2,
                       const char *a3, struct err *err)
@@ -249,8 +267,8 @@ static void summary(struct demo *d, size_t problems)
         struct buf b = BUF_INIT;
         long status = 0;
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics",
-                 d->r->sleds[k].api_port);
+        rack_url(url, sizeof(url), d->r, d->r->sleds[k].api_port,
+                 "/metrics");
         if (rack_http_get(&status, &b, url, 2000, NULL) == 0 &&
             status == 200 && buf_putc(&b, '\0') == 0) {
             depot += rack_metric_sum(b.data, "sledagent_depot_bytes_total");
@@ -355,10 +373,13 @@ int rack_demo(const struct rack_demo_opts *o)
     up.min_repl = 3;
     up.blind_trust = false; /* the demo registers its root as a trust root */
     up.foreground = true;
-    printf("rack-sim demo: %zu sleds, 1 replicator\n", up.sleds);
+    up.tls = o->tls;
+    printf("rack-sim demo: %zu sleds, 1 replicator, %s\n", up.sleds,
+           o->tls ? "mutual TLS (--tls)" : "plaintext (--insecure-plaintext)");
     rc = rack_up(d.r, &up, &err);
     if (rc < 0)
         goto out;
+    cli_env(d.r);
     snprintf(d.log, sizeof(d.log), "%s/demo-tools.log", d.r->dir);
     rc = demo_steps(&d, &err);
 out:
