@@ -4,7 +4,10 @@
  * binary. One small rack (3 sleds, 1 replicator, its own temp directory)
  * is brought up for the group; each test drives one command and checks its
  * effect from the outside (processes, ports, files, the sled's API, the
- * database). The last tests check that `down` leaves no process running
+ * database). The rack PKI under D/pki is checked from the files (key
+ * modes, URI SANs and signatures read with OpenSSL), `status --json` and
+ * `rack-sim env`. The last tests check that `down` leaves no process
+ * running, that a later `up --tls` in the same directory keeps the CA,
  * and that killing rack-sim in the middle of `up` leaves nothing either.
  */
 #include <errno.h>
@@ -24,6 +27,9 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -184,6 +190,205 @@ static void test_rack_sim__status(void **state)
     db = json_object_get(st, "db");
     assert_true(json_is_true(json_object_get(db, "alive")));
     json_decref(st);
+}
+
+/* The certificate in PEM file path (asserts it parses). */
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x;
+
+    if (!f)
+        fail_msg("%s: %s", path, strerror(errno));
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x)
+        fail_msg("%s: not a PEM certificate", path);
+    return x;
+}
+
+/* The one URI SAN of x, copied into out (asserts there is exactly one). */
+static void uri_san(char *out, size_t cap, X509 *x)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+                                            NULL);
+    int n = 0;
+
+    assert_non_null(names);
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+
+        if (g->type != GEN_URI)
+            continue;
+        snprintf(out, cap, "%.*s", ASN1_STRING_length(g->d.ia5),
+                 (const char *)ASN1_STRING_get0_data(g->d.ia5));
+        n++;
+    }
+    GENERAL_NAMES_free(names);
+    assert_int_equal(n, 1);
+}
+
+/*
+ * Identity ident of the pki block: its key is 0600, its certificate is
+ * signed by ca and names urn:rackdepot:<rack_id>:<role>:<id>.
+ */
+static void check_leaf(const json_t *ident, X509 *ca, const char *rack_id,
+                       const char *role, const char *id)
+{
+    char want[256], got[256];
+    struct stat st;
+    X509 *x = read_cert(json_string_value(json_object_get(ident, "cert")));
+
+    assert_int_equal(stat(json_string_value(json_object_get(ident, "key")),
+                          &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(X509_verify(x, X509_get0_pubkey(ca)), 1);
+    uri_san(got, sizeof(got), x);
+    snprintf(want, sizeof(want), "urn:rackdepot:%s:%s:%s", rack_id, role, id);
+    assert_string_equal(got, want);
+    X509_free(x);
+}
+
+static void test_rack_sim__pki_files(void **state)
+{
+    json_t *st = status_json(), *pki = json_object_get(st, "pki"), *o;
+    const char *rack_id = json_string_value(json_object_get(pki, "rack_id"));
+    struct stat sb;
+    X509 *ca;
+    size_t i;
+
+    (void)state;
+    assert_non_null(rack_id);
+    assert_int_equal(strlen(rack_id), 36);
+    assert_string_equal(json_string_value(json_object_get(st, "rack_id")),
+                        rack_id);
+    assert_string_equal(json_string_value(json_object_get(pki, "dir")),
+                        path_of("pki"));
+    assert_string_equal(json_string_value(json_object_get(pki, "ca")),
+                        path_of("pki/ca.pem"));
+    assert_int_equal(stat(path_of("pki/ca.key"), &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    ca = read_cert(path_of("pki/ca.pem"));
+    check_leaf(json_object_get(pki, "operator"), ca, rack_id, "operator",
+               "operator");
+    assert_int_equal(json_array_size(json_object_get(pki, "replicators")), 1);
+    json_array_foreach(json_object_get(pki, "replicators"), i, o) {
+        assert_string_equal(json_string_value(json_object_get(o, "id")),
+                            "replicator-0");
+        check_leaf(o, ca, rack_id, "controller", "replicator-0");
+    }
+    assert_int_equal(json_array_size(json_object_get(pki, "sleds")), 3);
+    json_array_foreach(json_object_get(pki, "sleds"), i, o) {
+        const char *id = json_string_value(json_object_get(sled(st, i), "id"));
+
+        assert_string_equal(json_string_value(json_object_get(o, "id")), id);
+        check_leaf(o, ca, rack_id, "sled", id);
+    }
+    X509_free(ca);
+    json_decref(st);
+}
+
+/* URL of scheme://127.0.0.1:port (asserts the shape). */
+static void check_url(const json_t *v, bool tls, long port)
+{
+    char want[64];
+
+    snprintf(want, sizeof(want), "%s://127.0.0.1:%ld", tls ? "https" : "http",
+             port);
+    assert_string_equal(json_string_value(v), want);
+}
+
+static void test_rack_sim__status_urls(void **state)
+{
+    json_t *st = status_json(), *s, *r;
+    bool tls = json_is_true(json_object_get(st, "tls"));
+    size_t k;
+
+    (void)state;
+    assert_string_equal(json_string_value(json_object_get(st, "mode")),
+                        tls ? "tls" : "plaintext");
+    r = json_array_get(json_object_get(st, "replicators"), 0);
+    check_url(json_object_get(r, "url"), tls,
+              (long)json_integer_value(json_object_get(r, "port")));
+    check_url(json_object_get(st, "replicator_url"), tls,
+              (long)json_integer_value(json_object_get(r, "port")));
+    json_array_foreach(json_object_get(st, "sleds"), k, s) {
+        check_url(json_object_get(s, "api_url"), tls,
+                  (long)json_integer_value(json_object_get(s, "api_port")));
+        check_url(json_object_get(s, "depot_url"), tls,
+                  (long)json_integer_value(json_object_get(s, "depot_port")));
+    }
+    json_decref(st);
+}
+
+/* `rack-sim env` against status --json st: the lines of its mode. */
+static void check_env(json_t *st)
+{
+    struct buf out = BUF_INIT;
+    const json_t *pki = json_object_get(st, "pki");
+    const json_t *op = json_object_get(pki, "operator");
+    char line[PATH_MAX + 64];
+
+    assert_int_equal(rs(&out, "env"), 0);
+    snprintf(line, sizeof(line), "\nexport REPLICATOR_URL='%s'\n",
+             json_string_value(json_object_get(st, "replicator_url")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACK_SIM_DIR='%s'\n", rack_dir);
+    assert_non_null(strstr(out.data, line));
+    if (!json_is_true(json_object_get(st, "tls"))) {
+        assert_non_null(strstr(out.data, "\nunset RACKDEPOT_TLS_CA "));
+        assert_null(strstr(out.data, "export RACKDEPOT_TLS"));
+        buf_release(&out);
+        return;
+    }
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_CA='%s'\n",
+             json_string_value(json_object_get(pki, "ca")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_CERT='%s'\n",
+             json_string_value(json_object_get(op, "cert")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_KEY='%s'\n",
+             json_string_value(json_object_get(op, "key")));
+    assert_non_null(strstr(out.data, line));
+    buf_release(&out);
+}
+
+static void test_rack_sim__env(void **state)
+{
+    json_t *st = status_json();
+
+    (void)state;
+    check_env(st);
+    json_decref(st);
+}
+
+/* The bytes of file path, NUL-ended (mem_free). */
+static char *slurp(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+
+    assert_int_equal(testutil_read_file(&data, &len, path), 0);
+    return data;
+}
+
+static void test_rack_sim__restart_keeps_pki(void **state)
+{
+    char *ca = slurp(path_of("pki/ca.pem")), *again;
+    char *leaf = slurp(path_of("pki/sled-%s.pem", "5ed00000-0000-4000-8000-"
+                               "000000000001"));
+
+    (void)state;
+    rs_ok("restart 1");
+    again = slurp(path_of("pki/ca.pem"));
+    assert_string_equal(again, ca);
+    mem_free(again);
+    again = slurp(path_of("pki/sled-%s.pem", "5ed00000-0000-4000-8000-"
+                          "000000000001"));
+    assert_string_equal(again, leaf);
+    mem_free(again);
+    mem_free(leaf);
+    mem_free(ca);
 }
 
 static void test_rack_sim__stop_kill_restart(void **state)
@@ -377,6 +582,41 @@ static void test_rack_sim__down_stops_everything(void **state)
     rs_ok("down");
 }
 
+/*
+ * After down, `up --tls` in the same directory keeps the CA and its rack
+ * id, issues nothing new for the same identities, and says TLS in status
+ * and env; `down --purge` removes the PKI with the rest.
+ */
+static void test_rack_sim__up_again_tls_keeps_ca(void **state)
+{
+    char *ca = slurp(path_of("pki/ca.pem"));
+    json_t *st;
+    char *again, rack_id[40];
+
+    (void)state;
+    st = status_json();
+    snprintf(rack_id, sizeof(rack_id), "%s",
+             json_string_value(json_object_get(st, "rack_id")));
+    json_decref(st);
+    rs_ok("up --sleds 3 --period 3600 --tls");
+    again = slurp(path_of("pki/ca.pem"));
+    assert_string_equal(again, ca);
+    mem_free(again);
+    mem_free(ca);
+    st = status_json();
+    assert_string_equal(json_string_value(json_object_get(st, "rack_id")),
+                        rack_id);
+    assert_true(json_is_true(json_object_get(st, "tls")));
+    assert_string_equal(json_string_value(json_object_get(st, "mode")),
+                        "tls");
+    assert_int_equal(strncmp(json_string_value(json_object_get(
+                                 st, "replicator_url")), "https://", 8), 0);
+    check_env(st);
+    json_decref(st);
+    rs_ok("down --purge");
+    assert_false(testutil_exists(rack_dir));
+}
+
 static bool file_exists(void *arg)
 {
     return testutil_exists(arg);
@@ -409,6 +649,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rack_sim__status),
+        cmocka_unit_test(test_rack_sim__pki_files),
+        cmocka_unit_test(test_rack_sim__status_urls),
+        cmocka_unit_test(test_rack_sim__env),
+        cmocka_unit_test(test_rack_sim__restart_keeps_pki),
         cmocka_unit_test(test_rack_sim__stop_kill_restart),
         cmocka_unit_test(test_rack_sim__partition_heal),
         cmocka_unit_test(test_rack_sim__dataset_faults),
@@ -416,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_rack_sim__db_snapshot_restore),
         cmocka_unit_test(test_rack_sim__replicator_kill_restart),
         cmocka_unit_test(test_rack_sim__down_stops_everything),
+        cmocka_unit_test(test_rack_sim__up_again_tls_keeps_ca),
         cmocka_unit_test(test_rack_sim__killed_during_up),
     };
 
