@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,22 +158,9 @@ static int build_repos(struct demo *d, struct err *err)
 }
 
 /*
- * On TLS the replicator CLI runs as the operator: it reads the files from
- * RACKDEPOT_TLS_* (as after `rack-sim env`), which its children inherit.
+ * replicator --url URL ARGS..., on TLS as the operator (RACKDEPOT_TLS_*,
+ * as after `rack-sim env`).
  */
-static void cli_env(const struct rack *r)
-{
-    struct rack_cred c;
-
-    if (!r->tls)
-        return;
-    rack_cred_operator(&c, r);
-    setenv("RACKDEPOT_TLS_CA", c.ca, 1);
-    setenv("RACKDEPOT_TLS_CERT", c.cert, 1);
-    setenv("RACKDEPOT_TLS_KEY", c.key, 1);
-}
-
-/* replicator --url URL ARGS... */
 static int replicator(struct demo *d, const char *a1, const char *a2,
                       const char *a3, struct err *err)
 {
@@ -183,7 +169,12 @@ static int replicator(struct demo *d, const char *a1, const char *a2,
     char *argv[] = {bin, "--url", d->url, (char *)a1, (char *)a2,
                     (char *)a3, NULL};
 
-    return rc < 0 ? rc : run_tool(d, argv, err);
+    if (rc < 0)
+        return rc;
+    rack_pki_cli_env(d->r, true);
+    rc = run_tool(d, argv, err);
+    rack_pki_cli_env(d->r, false);
+    return rc;
 }
 
 /* Poll until converged on the wanted set of the database. */
@@ -379,7 +370,6 @@ int rack_demo(const struct rack_demo_opts *o)
     rc = rack_up(d.r, &up, &err);
     if (rc < 0)
         goto out;
-    cli_env(d.r);
     snprintf(d.log, sizeof(d.log), "%s/demo-tools.log", d.r->dir);
     rc = demo_steps(&d, &err);
 out:

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -207,16 +208,36 @@ void rack_url(char *out, size_t cap, const struct rack *r, unsigned port,
     snprintf(out, cap, "%s://127.0.0.1:%u%s", rack_scheme(r), port, path);
 }
 
+void rack_pki_use_cred(const struct rack *r, const struct rack_cred *c)
+{
+    if (r->tls)
+        rack_http_set_tls(c->ca, c->cert, c->key);
+    else
+        rack_http_set_tls(NULL, NULL, NULL);
+}
+
 void rack_pki_use(const struct rack *r)
 {
     struct rack_cred c;
 
-    if (!r->tls) {
-        rack_http_set_tls(NULL, NULL, NULL);
+    rack_cred_operator(&c, r);
+    rack_pki_use_cred(r, &c);
+}
+
+void rack_pki_cli_env(const struct rack *r, bool on)
+{
+    struct rack_cred c;
+
+    if (!on || !r->tls) {
+        unsetenv("RACKDEPOT_TLS_CA");
+        unsetenv("RACKDEPOT_TLS_CERT");
+        unsetenv("RACKDEPOT_TLS_KEY");
         return;
     }
     rack_cred_operator(&c, r);
-    rack_http_set_tls(c.ca, c.cert, c.key);
+    setenv("RACKDEPOT_TLS_CA", c.ca, 1);
+    setenv("RACKDEPOT_TLS_CERT", c.cert, 1);
+    setenv("RACKDEPOT_TLS_KEY", c.key, 1);
 }
 
 /* {"index", "id", "cert", "key"} of one identity. */

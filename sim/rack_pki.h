@@ -82,6 +82,17 @@ void rack_url(char *out, size_t cap, const struct rack *r, unsigned port,
  */
 void rack_pki_use(const struct rack *r);
 
+/* As rack_pki_use, with identity c instead of the operator (on TLS). */
+void rack_pki_use_cred(const struct rack *r, const struct rack_cred *c);
+
+/*
+ * With on and a TLS rack, set RACKDEPOT_TLS_CA/CERT/KEY to the operator's
+ * files in this process's environment, for a replicator CLI child to
+ * inherit (as after `rack-sim env`); otherwise unset them. Set them only
+ * around a CLI run: services started meanwhile would inherit them too.
+ */
+void rack_pki_cli_env(const struct rack *r, bool on);
+
 /*
  * The pki block of `status --json` (paths only): {"dir", "ca", "rack_id",
  * "operator": {"cert", "key"}, "replicators": [{"index", "id", "cert",
