@@ -4,7 +4,10 @@
  * per test driven through the real rack-sim, replicator and tuf-mkrepo
  * binaries, polled through the simulator's own library (sim/rack_*), with
  * the invariants of DESIGN.md section 8 checked on every poll and at the
- * end. See e2e_util.h. cmocka main thread only.
+ * end. The rack's mode (rack.json's "tls") is followed: URLs take its
+ * scheme and, on TLS, the harness's own requests present the operator's
+ * certificate and the replicator CLI runs with RACKDEPOT_TLS_*. See
+ * e2e_util.h. cmocka main thread only.
  */
 #include "tests/e2e/e2e_util.h"
 
@@ -26,6 +29,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_status.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -187,6 +191,7 @@ static void reload(struct e2e *t)
 
     if (rack_state_load(&t->r, t->dir, &err) < 0)
         fail_msg("rack state %s: %s", t->dir, err.msg);
+    rack_pki_use(&t->r);
 }
 
 static int sim_va(struct e2e *t, char **out, va_list ap)
@@ -289,7 +294,7 @@ char *e2e_mkrepo(struct e2e *t, const char *name, const char *version,
 
 void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i)
 {
-    snprintf(out, cap, "http://127.0.0.1:%u", t->r.repls[i].port);
+    rack_url(out, cap, &t->r, t->r.repls[i].port, "");
 }
 
 /* The JSON document on the output: the first line starting with '{'. */
@@ -318,7 +323,9 @@ static int repl_va(struct e2e *t, size_t i, json_t **out, va_list ap)
     argv[2] = url;
     argv[3] = "--json";
     collect_args(argv, 4, ap);
+    rack_pki_cli_env(&t->r, true);
     code = run_argv(t, &text, CMD_TIMEOUT_MS, argv);
+    rack_pki_cli_env(&t->r, false);
     if (out)
         *out = parse_doc(text);
     if (code != 0)
@@ -361,9 +368,8 @@ json_t *e2e_task(struct e2e *t, size_t i)
     struct err err = ERR_INIT;
     json_t *doc = NULL;
 
-    snprintf(url, sizeof(url),
-             "http://127.0.0.1:%u/background-tasks/tuf_artifact_replication",
-             t->r.repls[i].port);
+    rack_url(url, sizeof(url), &t->r, t->r.repls[i].port,
+             "/background-tasks/tuf_artifact_replication");
     if (rack_http_get_json(&doc, url, 10000, &err) < 0)
         fail_msg("task status of replicator %zu: %s", i, err.msg);
     return doc;
@@ -402,8 +408,7 @@ uint64_t e2e_sled_metric(struct e2e *t, size_t k, const char *name)
     long status = 0;
     uint64_t v = 0;
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics",
-             t->r.sleds[k].api_port);
+    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].api_port, "/metrics");
     if (rack_http_get(&status, &b, url, 3000, &err) == 0 && status == 200 &&
         buf_putc(&b, '\0') == 0)
         v = rack_metric_sum(b.data, name);
@@ -803,4 +808,20 @@ bool e2e_dataset_has(struct e2e *t, size_t k, char which, const char *hex)
 
     e2e_path(path, sizeof(path), t, k, which, hex);
     return testutil_exists(path);
+}
+
+int e2e_depot_get(long *status, struct buf *body, struct e2e *t, size_t k,
+                  const char *hash, struct err *err)
+{
+    char path[96], url[160];
+    struct rack_cred c;
+    int rc;
+
+    snprintf(path, sizeof(path), "/artifact/sha256/%s", hash);
+    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].depot_port, path);
+    rack_cred_repl(&c, &t->r, 0);
+    rack_pki_use_cred(&t->r, &c);
+    rc = rack_http_get(status, body, url, 10000, err);
+    rack_pki_use(&t->r);
+    return rc;
 }
