@@ -5,7 +5,7 @@
 if(TARGET rack-sim AND TARGET rd_testsupport)
   rd_test(test_rack_sim LABELS integration
           SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_rack_sim.c
-          LIBS replicator_db TIMEOUT 300)
+          LIBS rd_racksim replicator_db TIMEOUT 300)
   target_link_libraries(test_rack_sim PRIVATE replicator_db)
   add_dependencies(test_rack_sim rack-sim)
   file(GLOB RD_E2E_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/*.c)

@@ -6,7 +6,8 @@
  * effect from the outside (processes, ports, files, the sled's API, the
  * database). The rack PKI under D/pki is checked from the files (key
  * modes, URI SANs and signatures read with OpenSSL), `status --json` and
- * `rack-sim env`. The last tests check that `down` leaves no process
+ * `rack-sim env`; rack-sim's own HTTPS requests (sim/rack_http) present
+ * the operator's certificate to an `openssl s_server` that demands one. The last tests check that `down` leaves no process
  * running, that a later `up --tls` in the same directory keeps the CA,
  * and that killing rack-sim in the middle of `up` leaves nothing either.
  */
@@ -35,6 +36,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "sim/rack_http.h"
 #include "tests/support/http_client.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -391,6 +393,93 @@ static void test_rack_sim__restart_keeps_pki(void **state)
     mem_free(ca);
 }
 
+/* openssl on $PATH into out; false if there is none. */
+static bool find_openssl(char *out, size_t cap)
+{
+    const char *d = getenv("PATH");
+
+    for (d = d ? d : "/usr/bin:/bin"; *d;) {
+        size_t n = strcspn(d, ":");
+
+        snprintf(out, cap, "%.*s/openssl", (int)n, d);
+        if (n && access(out, X_OK) == 0)
+            return true;
+        d += n + (d[n] == ':');
+    }
+    return false;
+}
+
+/* The port of `ACCEPT 127.0.0.1:PORT` in s_server's log, 0 before. */
+static long accept_port(const char *log)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *p;
+    long port = 0;
+
+    if (testutil_read_file(&text, &len, log) == 0 &&
+        (p = strstr(text, "ACCEPT 127.0.0.1:")) != NULL)
+        port = strtol(p + strlen("ACCEPT 127.0.0.1:"), NULL, 10);
+    mem_free(text);
+    return port;
+}
+
+static bool has_port(void *arg)
+{
+    return accept_port(arg) > 0;
+}
+
+/*
+ * A server with sled 0's certificate that requires a client certificate
+ * of the rack CA (TLS 1.3): rack_http with the operator's files gets 200,
+ * and the server saw the operator's certificate; without a client
+ * certificate the request fails.
+ */
+static void test_rack_sim__http_presents_operator_cert(void **state)
+{
+    char openssl[PATH_MAX], log[PATH_MAX + 32], url[64], ca[PATH_MAX + 32];
+    char cert[PATH_MAX + 32], key[PATH_MAX + 32], scert[PATH_MAX + 96];
+    char skey[PATH_MAX + 96], *text = NULL;
+    struct buf body = BUF_INIT;
+    struct proc *p = NULL;
+    size_t len = 0;
+    long status = 0;
+
+    (void)state;
+    if (!find_openssl(openssl, sizeof(openssl)))
+        skip();
+    snprintf(ca, sizeof(ca), "%s", path_of("pki/ca.pem"));
+    snprintf(cert, sizeof(cert), "%s", path_of("pki/operator-operator.pem"));
+    snprintf(key, sizeof(key), "%s", path_of("pki/operator-operator.key"));
+    snprintf(scert, sizeof(scert), "%s", path_of("pki/sled-%s.pem",
+             "5ed00000-0000-4000-8000-000000000000"));
+    snprintf(skey, sizeof(skey), "%s", path_of("pki/sled-%s.key",
+             "5ed00000-0000-4000-8000-000000000000"));
+    snprintf(log, sizeof(log), "%s", path_of("s_server.log"));
+    {
+        char *argv[] = {openssl, "s_server", "-accept", "127.0.0.1:0",
+                        "-cert", scert, "-key", skey, "-CAfile", ca,
+                        "-Verify", "1", "-www", "-tls1_3", NULL};
+
+        assert_int_equal(proc_spawn(&p, openssl, argv, NULL, log), 0);
+    }
+    if (!testutil_wait_for(has_port, log, 10000))
+        fail_msg("openssl s_server did not start (see %s)", log);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%ld/", accept_port(log));
+    rack_http_set_tls(ca, cert, key);
+    assert_int_equal(rack_http_get(&status, &body, url, 5000, NULL), 0);
+    assert_int_equal(status, 200);
+    rack_http_set_tls(ca, NULL, NULL);
+    assert_true(rack_http_get(&status, &body, url, 5000, NULL) < 0);
+    rack_http_set_tls(NULL, NULL, NULL);
+    proc_kill(p);
+    proc_free(p);
+    assert_int_equal(testutil_read_file(&text, &len, log), 0);
+    assert_non_null(strstr(text, "CN = operator:operator"));
+    mem_free(text);
+    buf_release(&body);
+}
+
 static void test_rack_sim__stop_kill_restart(void **state)
 {
     long port = sled_port(1);
@@ -653,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_rack_sim__status_urls),
         cmocka_unit_test(test_rack_sim__env),
         cmocka_unit_test(test_rack_sim__restart_keeps_pki),
+        cmocka_unit_test(test_rack_sim__http_presents_operator_cert),
         cmocka_unit_test(test_rack_sim__stop_kill_restart),
         cmocka_unit_test(test_rack_sim__partition_heal),
         cmocka_unit_test(test_rack_sim__dataset_faults),
