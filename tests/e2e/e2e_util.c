@@ -28,7 +28,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "sim/rack_http.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_status.h"
 #include "tests/support/proc.h"
@@ -292,11 +291,6 @@ char *e2e_mkrepo(struct e2e *t, const char *name, const char *version,
     return zip;
 }
 
-void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i)
-{
-    rack_url(out, cap, &t->r, t->r.repls[i].port, "");
-}
-
 /* The JSON document on the output: the first line starting with '{'. */
 static json_t *parse_doc(const char *text)
 {
@@ -362,33 +356,6 @@ json_t *e2e_repl_ok(struct e2e *t, size_t i, ...)
     return doc;
 }
 
-json_t *e2e_task(struct e2e *t, size_t i)
-{
-    char url[160];
-    struct err err = ERR_INIT;
-    json_t *doc = NULL;
-
-    rack_url(url, sizeof(url), &t->r, t->r.repls[i].port,
-             "/background-tasks/tuf_artifact_replication");
-    if (rack_http_get_json(&doc, url, 10000, &err) < 0)
-        fail_msg("task status of replicator %zu: %s", i, err.msg);
-    return doc;
-}
-
-json_t *e2e_task_sled(json_t *st, const struct e2e *t, size_t k)
-{
-    json_t *e;
-    size_t i;
-
-    json_array_foreach(json_object_get(st, "sleds"), i, e) {
-        const char *id = json_string_value(json_object_get(e, "id"));
-
-        if (id && strcmp(id, t->r.sleds[k].id) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 void e2e_reload_wanted(struct e2e *t)
 {
     struct err err = ERR_INIT;
@@ -398,31 +365,6 @@ void e2e_reload_wanted(struct e2e *t)
         fail_msg("wanted set: %s", err.msg);
     json_decref(t->wanted);
     t->wanted = w;
-}
-
-uint64_t e2e_sled_metric(struct e2e *t, size_t k, const char *name)
-{
-    char url[128];
-    struct buf b = BUF_INIT;
-    struct err err = ERR_INIT;
-    long status = 0;
-    uint64_t v = 0;
-
-    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].api_port, "/metrics");
-    if (rack_http_get(&status, &b, url, 3000, &err) == 0 && status == 200 &&
-        buf_putc(&b, '\0') == 0)
-        v = rack_metric_sum(b.data, name);
-    buf_release(&b);
-    return v;
-}
-
-uint64_t e2e_rack_metric(struct e2e *t, const char *name)
-{
-    uint64_t v = 0;
-
-    for (size_t k = 0; k < t->r.nsleds; k++)
-        v += e2e_sled_metric(t, k, name);
-    return v;
 }
 
 void e2e_exempt(struct e2e *t, const char *path)
@@ -808,20 +750,4 @@ bool e2e_dataset_has(struct e2e *t, size_t k, char which, const char *hex)
 
     e2e_path(path, sizeof(path), t, k, which, hex);
     return testutil_exists(path);
-}
-
-int e2e_depot_get(long *status, struct buf *body, struct e2e *t, size_t k,
-                  const char *hash, struct err *err)
-{
-    char path[96], url[160];
-    struct rack_cred c;
-    int rc;
-
-    snprintf(path, sizeof(path), "/artifact/sha256/%s", hash);
-    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].depot_port, path);
-    rack_cred_repl(&c, &t->r, 0);
-    rack_pki_use_cred(&t->r, &c);
-    rc = rack_http_get(status, body, url, 10000, err);
-    rack_pki_use(&t->r);
-    return rc;
 }

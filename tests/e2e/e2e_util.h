@@ -6,7 +6,8 @@
  * every later rack-sim, replicator and tuf-mkrepo command run through the
  * real binaries (exit status checked, output kept in D/tools.log), the
  * reload of D/rack.json after each rack-sim command, and `rack-sim down`
- * plus removal at the end (RD_E2E_KEEP=1 keeps the directory).
+ * plus removal at the end (RD_E2E_KEEP=1 keeps the directory). The
+ * rack's mode is followed (e2e_http.c: the harness's own requests).
  *
  * It also watches the invariants of DESIGN.md section 8 on every poll:
  * 1. every wanted artifact ever listed by a sled still lies, under its
