@@ -102,7 +102,7 @@ static int usage_error(const char *msg)
 static int parse(struct cli *c, int argc, char **argv)
 {
     uint64_t v;
-    int opt;
+    int opt, modes = 0;
 
     c->up.replicators = 1;
     c->up.blind_trust = true;
@@ -145,10 +145,15 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_SIZE: c->demo.size_mib = (unsigned)v; break;
         case O_NART: c->demo.artifacts = (unsigned)v; break;
         case O_KEEP: c->demo.keep = true; break;
-        case O_TLS: c->up.tls = c->demo.tls = true; break;
-        case O_PLAIN: c->up.tls = c->demo.tls = false; break;
+        case O_TLS: c->up.tls = c->demo.tls = true; modes |= 1; break;
+        case O_PLAIN: c->up.tls = c->demo.tls = false; modes |= 2; break;
         default: return -1;
         }
+    }
+    if (modes == 3) {
+        fprintf(stderr, "rack-sim: --tls and --insecure-plaintext exclude "
+                "each other\n");
+        return -1;
     }
     return 0;
 }

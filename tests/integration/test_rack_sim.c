@@ -364,6 +364,16 @@ static void test_rack_sim__env(void **state)
     json_decref(st);
 }
 
+static void test_rack_sim__mode_flags_exclusive(void **state)
+{
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(rs(&out, "up --sleds 1 --tls --insecure-plaintext"), 2);
+    assert_non_null(strstr(out.data, "exclude each other"));
+    buf_release(&out);
+}
+
 /* The bytes of file path, NUL-ended (mem_free). */
 static char *slurp(const char *path)
 {
@@ -741,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_rack_sim__pki_files),
         cmocka_unit_test(test_rack_sim__status_urls),
         cmocka_unit_test(test_rack_sim__env),
+        cmocka_unit_test(test_rack_sim__mode_flags_exclusive),
         cmocka_unit_test(test_rack_sim__restart_keeps_pki),
         cmocka_unit_test(test_rack_sim__http_presents_operator_cert),
         cmocka_unit_test(test_rack_sim__stop_kill_restart),
