@@ -129,6 +129,9 @@ int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
     /* Also set it from the parent: no window where a signal to the
      * group of rack-sim reaches the child. */
     setpgid(pid, pid);
+    /* Tracked before waiting for its exec: a rack-sim killed meanwhile
+     * must not leave the child to outlive it untracked. */
+    rack_guard_track(pid);
     do {
         n = read(p[0], &e, sizeof(e));
     } while (n < 0 && errno == EINTR);
@@ -138,7 +141,6 @@ int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
         return err_set(err, e == ENOENT ? ERR_NOTFOUND : ERR_IO,
                        "cannot start %s: %s", argv[0], strerror(e));
     }
-    rack_guard_track(pid);
     *out = pid;
     return 0;
 }
