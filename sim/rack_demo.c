@@ -21,6 +21,7 @@
 #include "common/mem.h"
 #include "sim/rack_check.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 #include "sim/rack_up.h"
@@ -156,7 +157,10 @@ static int build_repos(struct demo *d, struct err *err)
     return rc;
 }
 
-/* replicator --url URL ARGS... */
+/*
+ * replicator --url URL ARGS..., on TLS as the operator (RACKDEPOT_TLS_*,
+ * as after `rack-sim env`).
+ */
 static int replicator(struct demo *d, const char *a1, const char *a2,
                       const char *a3, struct err *err)
 {
@@ -165,7 +169,12 @@ static int replicator(struct demo *d, const char *a1, const char *a2,
     char *argv[] = {bin, "--url", d->url, (char *)a1, (char *)a2,
                     (char *)a3, NULL};
 
-    return rc < 0 ? rc : run_tool(d, argv, err);
+    if (rc < 0)
+        return rc;
+    rack_pki_cli_env(d->r, true);
+    rc = run_tool(d, argv, err);
+    rack_pki_cli_env(d->r, false);
+    return rc;
 }
 
 /* Poll until converged on the wanted set of the database. */
@@ -249,8 +258,8 @@ static void summary(struct demo *d, size_t problems)
         struct buf b = BUF_INIT;
         long status = 0;
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics",
-                 d->r->sleds[k].api_port);
+        rack_url(url, sizeof(url), d->r, d->r->sleds[k].api_port,
+                 "/metrics");
         if (rack_http_get(&status, &b, url, 2000, NULL) == 0 &&
             status == 200 && buf_putc(&b, '\0') == 0) {
             depot += rack_metric_sum(b.data, "sledagent_depot_bytes_total");
@@ -355,7 +364,9 @@ int rack_demo(const struct rack_demo_opts *o)
     up.min_repl = 3;
     up.blind_trust = false; /* the demo registers its root as a trust root */
     up.foreground = true;
-    printf("rack-sim demo: %zu sleds, 1 replicator\n", up.sleds);
+    up.tls = o->tls;
+    printf("rack-sim demo: %zu sleds, 1 replicator, %s\n", up.sleds,
+           o->tls ? "mutual TLS (--tls)" : "plaintext (--insecure-plaintext)");
     rc = rack_up(d.r, &up, &err);
     if (rc < 0)
         goto out;

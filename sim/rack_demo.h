@@ -23,6 +23,7 @@ struct rack_demo_opts {
     unsigned artifacts;  /* artifacts per repository, default 6 */
     uint64_t rate_limit; /* per-sled link cap, 0 = off */
     bool keep;           /* leave the rack directory (stopped) */
+    bool tls;            /* mutual TLS, else --insecure-plaintext */
 };
 
 /* Run the demo. Returns the exit code: 0 success, 1 failure. */

@@ -6,6 +6,8 @@
  */
 #include "sim/rack_http.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -18,6 +18,7 @@
 #include "sim/rack_db.h"
 #include "sim/rack_demo.h"
 #include "sim/rack_fault.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 #include "sim/rack_status.h"
@@ -27,11 +28,13 @@ static const char usage[] =
     "usage: rack-sim up --sleds N [--replicators M] [--dir D]\n"
     "                [--rate-limit BYTES_PER_SEC] [--period SECONDS]\n"
     "                [--min-sled-replication N] [--no-blind-trust]\n"
-    "                [--foreground]\n"
+    "                [--foreground] [--tls | --insecure-plaintext]\n"
     "       rack-sim [--dir D] status [--json] [--verbose]\n"
+    "       rack-sim [--dir D] env\n"
     "       rack-sim [--dir D] down [--purge]\n"
     "       rack-sim demo [--sleds N] [--demo-size-mib MIB]\n"
     "                [--demo-artifacts K] [--rate-limit B] [--keep]\n"
+    "                [--tls | --insecure-plaintext]\n"
     "       rack-sim [--dir D] stop|kill|restart|partition|heal SLED\n"
     "       rack-sim [--dir D] dataset remove|restore|fill|corrupt SLED A|B\n"
     "                [HASH]\n"
@@ -40,12 +43,14 @@ static const char usage[] =
     "       rack-sim [--dir D] replicator kill|restart I\n"
     "SLED is an index (0..N-1) or sled-K. Without --dir: $RACK_SIM_DIR,\n"
     "then the rack of the last `up` (" RACK_CURRENT_LINK ").\n"
+
     "Exit codes: 0 success, 1 failure (the message says why), 2 usage.\n"
     "See docs/RACK-SIM.md.\n";
 
 enum {
     O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PERIOD, O_MINR, O_NOBLIND,
-    O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP
+    O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP,
+    O_TLS, O_PLAIN
 };
 
 static const struct option longopts[] = {
@@ -64,6 +69,8 @@ static const struct option longopts[] = {
     {"demo-artifacts", required_argument, NULL, O_NART},
     {"keep", no_argument, NULL, O_KEEP},
     {"help", no_argument, NULL, O_HELP},
+    {"tls", no_argument, NULL, O_TLS},
+    {"insecure-plaintext", no_argument, NULL, O_PLAIN},
     {NULL, 0, NULL, 0},
 };
 
@@ -76,21 +83,31 @@ struct cli {
     char **pos;
 };
 
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+    fprintf(f, "Without --tls or --insecure-plaintext, up and demo run %s "
+            "(RACK_TLS_DEFAULT in sim/rack_pki.h).\n",
+            RACK_TLS_DEFAULT ? "--tls" : "--insecure-plaintext");
+}
+
 static int usage_error(const char *msg)
 {
     if (msg)
         fprintf(stderr, "rack-sim: %s\n", msg);
-    fputs(usage, stderr);
+    print_usage(stderr);
     return 2;
 }
 
 static int parse(struct cli *c, int argc, char **argv)
 {
     uint64_t v;
-    int opt;
+    int opt, modes = 0;
 
     c->up.replicators = 1;
     c->up.blind_trust = true;
+    c->up.tls = RACK_TLS_DEFAULT;
+    c->demo.tls = RACK_TLS_DEFAULT;
     c->demo.sleds = 8;
     c->demo.size_mib = 240;
     c->demo.artifacts = 6;
@@ -104,7 +121,7 @@ static int parse(struct cli *c, int argc, char **argv)
         if (opt == '?')
             return -1;
         if (opt == O_HELP) {
-            fputs(usage, stdout);
+            print_usage(stdout);
             exit(0);
         }
         v = 0;
@@ -128,8 +145,15 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_SIZE: c->demo.size_mib = (unsigned)v; break;
         case O_NART: c->demo.artifacts = (unsigned)v; break;
         case O_KEEP: c->demo.keep = true; break;
+        case O_TLS: c->up.tls = c->demo.tls = true; modes |= 1; break;
+        case O_PLAIN: c->up.tls = c->demo.tls = false; modes |= 2; break;
         default: return -1;
         }
+    }
+    if (modes == 3) {
+        fprintf(stderr, "rack-sim: --tls and --insecure-plaintext exclude "
+                "each other\n");
+        return -1;
     }
     return 0;
 }
@@ -272,6 +296,8 @@ static int rack_cmd(bool *save, struct cli *c, struct rack *r,
     *save = false;
     if (!strcmp(cmd, "status") && n == 1)
         return status_cmd(c, r);
+    if (!strcmp(cmd, "env") && n == 1)
+        return rack_status_env(stdout, r);
     if (!strcmp(cmd, "down") && n == 1) {
         rc = rack_down(r, c->purge, err);
         if (rc == 0)
@@ -313,6 +339,7 @@ static int cmd_rack(struct cli *c)
         fprintf(stderr, "rack-sim %s: %s\n", cmd, err.msg);
         goto out;
     }
+    rack_pki_use(r);
     rc = rack_cmd(&save, c, r, &err);
     if (rc > 0) {
         ret = rc;

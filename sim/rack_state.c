@@ -73,8 +73,9 @@ static void proc_from(struct rack_proc_rec *p, const json_t *o)
 static json_t *to_json(const struct rack *r)
 {
     json_t *root = json_pack(
-        "{s:s, s:b, s:b, s:I, s:I, s:I, s:{s:s, s:s, s:s, s:o}}", "dir",
-        r->dir, "foreground", r->foreground, "blind_trust", r->blind_trust,
+        "{s:s, s:b, s:b, s:b, s:s, s:I, s:I, s:I, s:{s:s, s:s, s:s, s:o}}",
+        "dir", r->dir, "foreground", r->foreground, "blind_trust",
+        r->blind_trust, "tls", r->tls, "rack_id", r->rack_id,
         "rate_limit", (json_int_t)r->rate_limit, "period",
         (json_int_t)r->period, "min_sled_replication", (json_int_t)r->min_repl,
         "db", "conninfo", r->conninfo, "data", r->pgdata, "bindir",
@@ -187,6 +188,9 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
     }
     r->foreground = json_is_true(json_object_get(v, "foreground"));
     r->blind_trust = json_is_true(json_object_get(v, "blind_trust"));
+    /* A state file from before TLS has neither: a plaintext rack. */
+    r->tls = json_is_true(json_object_get(v, "tls"));
+    copy_str(r->rack_id, sizeof(r->rack_id), v, "rack_id");
     if (jsonu_u64(&u, json_object_get(v, "rate_limit")) == 0)
         r->rate_limit = u;
     r->period = get_uint(v, "period");

@@ -48,6 +48,8 @@ struct rack {
     char dir[PATH_MAX];
     bool foreground;       /* children die with rack-sim (demo, tests) */
     bool blind_trust;      /* replicators run --blindly-trust-repo-root */
+    bool tls;              /* services serve and call mutual TLS (rack_pki) */
+    char rack_id[40];      /* UUID of the rack PKI under D/pki; "" before */
     uint64_t rate_limit;   /* per-sled link cap, bytes/s, 0 = off */
     unsigned period;       /* replicator reconciliation period, seconds */
     unsigned min_repl;     /* --min-sled-replication */

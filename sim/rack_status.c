@@ -12,16 +12,17 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
+#include "sim/rack_up.h"
 
 int rack_sled_inventory(json_t **out, const struct rack *r, size_t k,
                         long timeout_ms, struct err *err)
 {
     char url[96];
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/artifacts",
-             r->sleds[k].api_port);
+    rack_url(url, sizeof(url), r, r->sleds[k].api_port, "/artifacts");
     return rack_http_get_json(out, url, timeout_ms, err);
 }
 
@@ -32,6 +33,7 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
     bool alive = rack_proc_alive(s->p.pid, s->p.start);
     json_t *o, *inv = NULL;
     struct err err = ERR_INIT;
+    char api[64], depot[64];
 
     rack_path_dataset(a, sizeof(a), r, k, 'A');
     rack_path_dataset(b, sizeof(b), r, k, 'B');
@@ -43,10 +45,15 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
                   (json_int_t)s->depot_port, "dataset_dirs", "A",
                   access(a, F_OK) == 0, "B", access(b, F_OK) == 0,
                   "quota_bytes", (json_int_t)s->quota_bytes);
-    if (o)
+    rack_url(api, sizeof(api), r, s->api_port, "");
+    rack_url(depot, sizeof(depot), r, s->depot_port, "");
+    if (o) {
         json_object_set_new(o, "dataset_quota",
                             json_pack("[I,I]", (json_int_t)s->quota_ds[0],
                                       (json_int_t)s->quota_ds[1]));
+        json_object_set_new(o, "api_url", json_string(api));
+        json_object_set_new(o, "depot_url", json_string(depot));
+    }
     if (!o || !alive || strcmp(s->state, "partitioned") == 0)
         return o;
     if (rack_sled_inventory(&inv, r, k, timeout_ms, &err) < 0) {
@@ -62,39 +69,49 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
     return o;
 }
 
+/* Replicator i: process, URL and (alive) the task's generation. */
+static json_t *repl_json(const struct rack *r, size_t i, long timeout_ms)
+{
+    const struct rack_repl *p = &r->repls[i];
+    bool alive = rack_proc_alive(p->p.pid, p->p.start);
+    json_t *task = NULL, *o;
+    char url[128], base[64];
+
+    rack_url(base, sizeof(base), r, p->port, "");
+    o = json_pack("{s:I, s:I, s:b, s:I, s:s, s:s}", "index", (json_int_t)i,
+                  "pid", (json_int_t)(alive ? p->p.pid : 0), "alive", alive,
+                  "port", (json_int_t)p->port, "url", base, "state",
+                  alive ? p->state : "down");
+    snprintf(url, sizeof(url), "%s/background-tasks/"
+             "tuf_artifact_replication", base);
+    if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
+        json_object_set_new(o, "generation",
+                            json_deep_copy(json_object_get(task,
+                                                           "generation")));
+    json_decref(task);
+    return o;
+}
+
 json_t *rack_status_collect(const struct rack *r, long timeout_ms)
 {
-    json_t *st = json_pack("{s:s, s:[], s:[]}", "dir", r->dir, "sleds",
-                           "replicators");
-    json_t *sleds = json_object_get(st, "sleds");
-    json_t *repls = json_object_get(st, "replicators");
+    char url[128];
+    json_t *st, *sleds, *repls;
     pid_t pgpid = r->pgdata[0] ? rack_pg_pid(r->pgdata) : 0;
     bool pgalive = pgpid > 0 && rack_proc_alive(pgpid, 0);
 
+    rack_repl_url(url, sizeof(url), r);
+    st = json_pack("{s:s, s:s, s:b, s:s, s:s, s:[], s:[], s:o}", "dir",
+                   r->dir, "mode", r->tls ? "tls" : "plaintext", "tls",
+                   r->tls, "rack_id", r->rack_id, "replicator_url", url,
+                   "sleds", "replicators", "pki", rack_pki_json(r));
     if (!st)
         return NULL;
+    sleds = json_object_get(st, "sleds");
+    repls = json_object_get(st, "replicators");
     for (size_t k = 0; k < r->nsleds; k++)
         json_array_append_new(sleds, sled_json(r, k, timeout_ms));
-    for (size_t i = 0; i < r->nrepls; i++) {
-        const struct rack_repl *p = &r->repls[i];
-        bool alive = rack_proc_alive(p->p.pid, p->p.start);
-        json_t *o = json_pack("{s:I, s:I, s:b, s:I, s:s}", "index",
-                              (json_int_t)i, "pid",
-                              (json_int_t)(alive ? p->p.pid : 0), "alive",
-                              alive, "port", (json_int_t)p->port, "state",
-                              alive ? p->state : "down");
-        json_t *task = NULL;
-        char url[128];
-
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/background-tasks/"
-                 "tuf_artifact_replication", p->port);
-        if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
-            json_object_set_new(o, "generation",
-                                json_deep_copy(json_object_get(task,
-                                                               "generation")));
-        json_decref(task);
-        json_array_append_new(repls, o);
-    }
+    for (size_t i = 0; i < r->nrepls; i++)
+        json_array_append_new(repls, repl_json(r, i, timeout_ms));
     json_object_set_new(st, "db", json_pack("{s:I, s:b, s:s, s:s}", "pid",
                                             (json_int_t)(pgalive ? pgpid : 0),
                                             "alive", pgalive, "conninfo",
@@ -114,8 +131,12 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
     const json_t *a = json_object_get(st, "sleds"), *db, *o;
     size_t i;
 
-    fprintf(f, "rack %s\n\n", jsonu_str(st, "dir") ? jsonu_str(st, "dir") :
+    fprintf(f, "rack %s\n", jsonu_str(st, "dir") ? jsonu_str(st, "dir") :
             "?");
+    fprintf(f, "mode %s, replicator %s, CA %s\n\n",
+            json_is_true(json_object_get(st, "tls")) ? "mutual TLS" :
+            "plaintext", jsonu_str(st, "replicator_url"),
+            jsonu_str(json_object_get(st, "pki"), "ca"));
     fprintf(f, "%-5s %-8s %-12s %-6s %-6s %-5s %-4s %-4s %s\n", "SLED", "PID",
             "STATE", "API", "DEPOT", "DIRS", "GEN", "ARTS", "NOTE");
     json_array_foreach(a, i, o) {
@@ -168,4 +189,47 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
     fprintf(f, "\ndb: %s, pid %lld, %s\n",
             json_is_true(json_object_get(db, "alive")) ? "running" : "down",
             int_of(db, "pid"), jsonu_str(db, "conninfo"));
+}
+
+/* s in single quotes for a POSIX shell (' as '\''). */
+static void put_quoted(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void put_export(FILE *f, const char *name, const char *value)
+{
+    fprintf(f, "export %s=", name);
+    put_quoted(f, value);
+    fputc('\n', f);
+}
+
+int rack_status_env(FILE *f, const struct rack *r)
+{
+    struct rack_cred c;
+    char url[128];
+
+    rack_repl_url(url, sizeof(url), r);
+    rack_cred_operator(&c, r);
+    fprintf(f, "# rack-sim rack %s (%s); use: eval \"$(rack-sim env)\"\n",
+            r->dir, r->tls ? "mutual TLS, as the operator" :
+            "plaintext, --insecure-plaintext");
+    put_export(f, "RACK_SIM_DIR", r->dir);
+    put_export(f, "REPLICATOR_URL", url);
+    if (!r->tls) {
+        fprintf(f, "unset RACKDEPOT_TLS_CA RACKDEPOT_TLS_CERT "
+                "RACKDEPOT_TLS_KEY\n");
+        return 0;
+    }
+    put_export(f, "RACKDEPOT_TLS_CA", c.ca);
+    put_export(f, "RACKDEPOT_TLS_CERT", c.cert);
+    put_export(f, "RACKDEPOT_TLS_KEY", c.key);
+    return 0;
 }

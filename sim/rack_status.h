@@ -4,7 +4,9 @@
  * process (pid, alive, state), ports, which dataset directories exist and
  * its inventory from GET /artifacts (generation and {hash: count}); for
  * every replicator its process and task status; and the database. Prints
- * it as a table or as one JSON document (`rack-sim status [--json]`).
+ * it as a table or as one JSON document (`rack-sim status [--json]`),
+ * with the mode, the service URLs and the PKI's paths; and the shell
+ * exports of `rack-sim env`.
  * Main thread only.
  */
 #ifndef SIM_RACK_STATUS_H
@@ -35,5 +37,13 @@ json_t *rack_status_collect(const struct rack *r, long timeout_ms);
 
 /* Print st (from rack_status_collect) as tables on f. */
 void rack_status_print(FILE *f, const json_t *st, bool verbose);
+
+/*
+ * `rack-sim env`: the shell lines an operator pastes (or evals) to use
+ * r with the replicator CLI: RACK_SIM_DIR, REPLICATOR_URL (its scheme is
+ * the rack's mode) and, on TLS, RACKDEPOT_TLS_CA/CERT/KEY of the operator
+ * (on plaintext an `unset` of them). Values are single-quoted. Returns 0.
+ */
+int rack_status_env(FILE *f, const struct rack *r);
 
 #endif

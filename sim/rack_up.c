@@ -21,6 +21,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "sim/pgembed.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 
@@ -95,13 +96,13 @@ void rack_repl_url(char *out, size_t cap, const struct rack *r)
     for (size_t i = 0; i < r->nrepls; i++) {
         if (r->repls[i].port && rack_proc_alive(r->repls[i].p.pid,
                                                 r->repls[i].p.start)) {
-            snprintf(out, cap, "http://127.0.0.1:%u", r->repls[i].port);
+            rack_url(out, cap, r, r->repls[i].port, "");
             return;
         }
     }
     for (size_t i = 0; i < r->nrepls; i++) {
         if (r->repls[i].port) {
-            snprintf(out, cap, "http://127.0.0.1:%u", r->repls[i].port);
+            rack_url(out, cap, r, r->repls[i].port, "");
             return;
         }
     }
@@ -141,6 +142,7 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     char listen[64], depot[64], rate[32], quota[32], quota_ds[2][32];
     char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
     char *argv[32];
+    struct rack_cred cred;
     json_t *pf = NULL;
     uint64_t v;
     int rc, n = 0;
@@ -169,6 +171,8 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     argv[n++] = s->id;
     argv[n++] = "--port-file";
     argv[n++] = ports;
+    rack_cred_sled(&cred, r, k);
+    rack_tls_args(argv, &n, &cred, r);
     rack_repl_url(url, sizeof(url), r);
     if (url[0]) {
         argv[n++] = "--replicator";
@@ -211,7 +215,8 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
     char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
     char minr[16], rate[32];
-    char *argv[24];
+    char *argv[32];
+    struct rack_cred cred;
     json_t *pf = NULL;
     uint64_t v;
     int rc, n = 0;
@@ -246,6 +251,8 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     argv[n++] = minr;
     if (r->blind_trust)
         argv[n++] = "--blindly-trust-repo-root";
+    rack_cred_repl(&cred, r, i);
+    rack_tls_args(argv, &n, &cred, r);
     /* The controller's link gets the same cap as every sled's. */
     if (r->rate_limit) {
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
@@ -372,6 +379,51 @@ static int start_db(struct rack *r, bool quiet, struct err *err)
     return rc;
 }
 
+/*
+ * The rack PKI (in both modes, so a rack can be brought up again in the
+ * other one and `rack-sim env` always has files to name), and the
+ * credentials of rack-sim's own requests for the mode.
+ */
+static int start_pki(struct rack *r, bool quiet, struct err *err)
+{
+    char dir[PATH_MAX];
+    int rc = rack_pki_ensure(r, err);
+
+    if (rc < 0)
+        return rc;
+    rack_pki_use(r);
+    rack_pki_dir(dir, sizeof(dir), r);
+    if (!quiet)
+        printf("mode: %s; rack %s, PKI in %s\n", r->tls ? "mutual TLS" :
+               "plaintext (--insecure-plaintext)", r->rack_id, dir);
+    return 0;
+}
+
+/* Every sled of r, with its dataset directories. */
+static int start_sleds(struct rack *r, bool quiet, struct err *err)
+{
+    int rc = 0;
+
+    for (size_t k = 0; k < r->nsleds && rc == 0; k++) {
+        char a[PATH_MAX], b[PATH_MAX];
+
+        rack_path_dataset(a, sizeof(a), r, k, 'A');
+        rack_path_dataset(b, sizeof(b), r, k, 'B');
+        rc = rack_mkdirs(a, err);
+        if (rc == 0)
+            rc = rack_mkdirs(b, err);
+        if (rc == 0)
+            rc = rack_start_sled(r, k, err);
+        if (rc == 0 && !quiet)
+            printf("sled %zu: %s api %u depot %u (pid %ld)\n", k,
+                   r->sleds[k].id, r->sleds[k].api_port,
+                   r->sleds[k].depot_port, (long)r->sleds[k].p.pid);
+        if (rc == 0 && rack_interrupted())
+            rc = err_set(err, ERR_IO, "interrupted");
+    }
+    return rc;
+}
+
 int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
 {
     struct rack old;
@@ -388,6 +440,7 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     rack_init(r);
     r->foreground = o->foreground;
     r->blind_trust = o->blind_trust;
+    r->tls = o->tls;
     r->rate_limit = o->rate_limit;
     r->period = o->period ? o->period : 2;
     r->min_repl = o->min_repl ? o->min_repl : 3;
@@ -409,32 +462,19 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     }
     for (size_t i = 0; i < r->nrepls; i++)
         snprintf(r->repls[i].state, sizeof(r->repls[i].state), "new");
-    rc = start_db(r, o->quiet, err);
+    rc = start_pki(r, o->quiet, err);
+    if (rc == 0)
+        rc = start_db(r, o->quiet, err);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
         rc = rack_start_repl(r, i, err);
         if (rc == 0 && !o->quiet)
-            printf("replicator %zu: http://127.0.0.1:%u (pid %ld)\n", i,
-                   r->repls[i].port, (long)r->repls[i].p.pid);
+            printf("replicator %zu: %s://127.0.0.1:%u (pid %ld)\n", i,
+                   rack_scheme(r), r->repls[i].port, (long)r->repls[i].p.pid);
     }
-    for (size_t k = 0; k < r->nsleds && rc == 0; k++) {
-        char a[PATH_MAX], b[PATH_MAX];
-
-        rack_path_dataset(a, sizeof(a), r, k, 'A');
-        rack_path_dataset(b, sizeof(b), r, k, 'B');
-        rc = rack_mkdirs(a, err);
-        if (rc == 0)
-            rc = rack_mkdirs(b, err);
-        if (rc == 0)
-            rc = rack_start_sled(r, k, err);
-        if (rc == 0 && !o->quiet)
-            printf("sled %zu: %s api %u depot %u (pid %ld)\n", k,
-                   r->sleds[k].id, r->sleds[k].api_port,
-                   r->sleds[k].depot_port, (long)r->sleds[k].p.pid);
-        if (rack_interrupted())
-            rc = err_set(err, ERR_IO, "interrupted");
-    }
+    if (rc == 0)
+        rc = start_sleds(r, o->quiet, err);
     if (rc < 0)
         goto out;
     rc = rack_state_save(r, err);

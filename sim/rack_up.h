@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * rack_up: bringing a rack up and down. `up` creates the rack directory,
- * starts an embedded PostgreSQL (pgembed under D/pg), migrates it, starts
+ * rack_up: bringing a rack up and down. `up` creates the rack directory
+ * and its PKI (rack_pki), starts an embedded PostgreSQL (pgembed under D/pg), migrates it, starts
  * M replicators and N sledagents on free loopback ports and records them
  * in D/rack.json; `down` stops them by process id. Also starting one sled
  * or replicator again with its recorded ports (restart and faults), and
@@ -26,6 +26,7 @@ struct rack_up_opts {
     unsigned period;       /* replicator period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     bool blind_trust;      /* replicators --blindly-trust-repo-root */
+    bool tls;              /* mutual TLS (else --insecure-plaintext) */
     bool foreground;       /* children die with this rack-sim (demo, tests) */
     bool quiet;            /* no progress lines on stdout */
 };

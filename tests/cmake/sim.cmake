@@ -5,11 +5,12 @@
 if(TARGET rack-sim AND TARGET rd_testsupport)
   rd_test(test_rack_sim LABELS integration
           SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_rack_sim.c
-          LIBS replicator_db TIMEOUT 300)
+          LIBS rd_racksim replicator_db TIMEOUT 300)
   target_link_libraries(test_rack_sim PRIVATE replicator_db)
   add_dependencies(test_rack_sim rack-sim)
   file(GLOB RD_E2E_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/*.c)
-  # Only test_e2e_*.c are tests; e2e_util.c is the scenarios' shared harness.
+  # Only test_e2e_*.c are tests; e2e_util.c and e2e_http.c are the
+  # scenarios' shared harness.
   list(FILTER RD_E2E_SOURCES INCLUDE REGEX "/test_e2e_[^/]*\\.c$")
   # Scenarios that fail on a known bug of the agent, replicator or rack-sim
   # (reported, not worked around): registered only with -DRD_PENDING_TESTS=ON
@@ -20,7 +21,8 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
       list(FILTER RD_E2E_SOURCES EXCLUDE REGEX "/${p}\\.c$")
     endforeach()
   endif()
-  add_library(rd_e2eutil STATIC ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_util.c)
+  add_library(rd_e2eutil STATIC ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_util.c
+              ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_http.c)
   target_link_libraries(rd_e2eutil PUBLIC rd_testsupport rd_racksim
                         replicator_db rackdepot_common PkgConfig::CMOCKA)
   foreach(src ${RD_E2E_SOURCES})

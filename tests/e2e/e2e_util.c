@@ -4,7 +4,10 @@
  * per test driven through the real rack-sim, replicator and tuf-mkrepo
  * binaries, polled through the simulator's own library (sim/rack_*), with
  * the invariants of DESIGN.md section 8 checked on every poll and at the
- * end. See e2e_util.h. cmocka main thread only.
+ * end. The rack's mode (rack.json's "tls") is followed: URLs take its
+ * scheme and, on TLS, the harness's own requests present the operator's
+ * certificate and the replicator CLI runs with RACKDEPOT_TLS_*. See
+ * e2e_util.h. cmocka main thread only.
  */
 #include "tests/e2e/e2e_util.h"
 
@@ -25,7 +28,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_status.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -187,6 +190,7 @@ static void reload(struct e2e *t)
 
     if (rack_state_load(&t->r, t->dir, &err) < 0)
         fail_msg("rack state %s: %s", t->dir, err.msg);
+    rack_pki_use(&t->r);
 }
 
 static int sim_va(struct e2e *t, char **out, va_list ap)
@@ -287,11 +291,6 @@ char *e2e_mkrepo(struct e2e *t, const char *name, const char *version,
     return zip;
 }
 
-void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i)
-{
-    snprintf(out, cap, "http://127.0.0.1:%u", t->r.repls[i].port);
-}
-
 /* The JSON document on the output: the first line starting with '{'. */
 static json_t *parse_doc(const char *text)
 {
@@ -318,7 +317,9 @@ static int repl_va(struct e2e *t, size_t i, json_t **out, va_list ap)
     argv[2] = url;
     argv[3] = "--json";
     collect_args(argv, 4, ap);
+    rack_pki_cli_env(&t->r, true);
     code = run_argv(t, &text, CMD_TIMEOUT_MS, argv);
+    rack_pki_cli_env(&t->r, false);
     if (out)
         *out = parse_doc(text);
     if (code != 0)
@@ -355,34 +356,6 @@ json_t *e2e_repl_ok(struct e2e *t, size_t i, ...)
     return doc;
 }
 
-json_t *e2e_task(struct e2e *t, size_t i)
-{
-    char url[160];
-    struct err err = ERR_INIT;
-    json_t *doc = NULL;
-
-    snprintf(url, sizeof(url),
-             "http://127.0.0.1:%u/background-tasks/tuf_artifact_replication",
-             t->r.repls[i].port);
-    if (rack_http_get_json(&doc, url, 10000, &err) < 0)
-        fail_msg("task status of replicator %zu: %s", i, err.msg);
-    return doc;
-}
-
-json_t *e2e_task_sled(json_t *st, const struct e2e *t, size_t k)
-{
-    json_t *e;
-    size_t i;
-
-    json_array_foreach(json_object_get(st, "sleds"), i, e) {
-        const char *id = json_string_value(json_object_get(e, "id"));
-
-        if (id && strcmp(id, t->r.sleds[k].id) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 void e2e_reload_wanted(struct e2e *t)
 {
     struct err err = ERR_INIT;
@@ -392,32 +365,6 @@ void e2e_reload_wanted(struct e2e *t)
         fail_msg("wanted set: %s", err.msg);
     json_decref(t->wanted);
     t->wanted = w;
-}
-
-uint64_t e2e_sled_metric(struct e2e *t, size_t k, const char *name)
-{
-    char url[128];
-    struct buf b = BUF_INIT;
-    struct err err = ERR_INIT;
-    long status = 0;
-    uint64_t v = 0;
-
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics",
-             t->r.sleds[k].api_port);
-    if (rack_http_get(&status, &b, url, 3000, &err) == 0 && status == 200 &&
-        buf_putc(&b, '\0') == 0)
-        v = rack_metric_sum(b.data, name);
-    buf_release(&b);
-    return v;
-}
-
-uint64_t e2e_rack_metric(struct e2e *t, const char *name)
-{
-    uint64_t v = 0;
-
-    for (size_t k = 0; k < t->r.nsleds; k++)
-        v += e2e_sled_metric(t, k, name);
-    return v;
 }
 
 void e2e_exempt(struct e2e *t, const char *path)

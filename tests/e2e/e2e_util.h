@@ -6,7 +6,8 @@
  * every later rack-sim, replicator and tuf-mkrepo command run through the
  * real binaries (exit status checked, output kept in D/tools.log), the
  * reload of D/rack.json after each rack-sim command, and `rack-sim down`
- * plus removal at the end (RD_E2E_KEEP=1 keeps the directory).
+ * plus removal at the end (RD_E2E_KEEP=1 keeps the directory). The
+ * rack's mode is followed (e2e_http.c: the harness's own requests).
  *
  * It also watches the invariants of DESIGN.md section 8 on every poll:
  * 1. every wanted artifact ever listed by a sled still lies, under its
@@ -34,6 +35,9 @@
 
 #include "sim/rack_check.h"
 #include "sim/rack_state.h"
+
+struct buf;
+struct err;
 
 #define E2E_ALL UINT64_MAX /* every sled in a sled mask */
 #define E2E_MAX_EXEMPT 8
@@ -103,6 +107,14 @@ json_t *e2e_task_sled(json_t *st, const struct e2e *t, size_t k);
 
 /* Base URL of replicator i into out. */
 void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i);
+
+/*
+ * GET /artifact/sha256/HASH from sled k's depot into body, on TLS as
+ * replicator 0 (the depot serves sleds and controllers only). Returns
+ * as rack_http_get.
+ */
+int e2e_depot_get(long *status, struct buf *body, struct e2e *t, size_t k,
+                  const char *hash, struct err *err);
 
 /* Reload the wanted set from the database. */
 void e2e_reload_wanted(struct e2e *t);

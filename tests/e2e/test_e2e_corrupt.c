@@ -26,7 +26,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "sim/rack_http.h"
 #include "sim/rack_status.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/testutil.h"
@@ -44,14 +43,12 @@ static int served_bad;
 
 static void depot_not_corrupt(struct e2e *t)
 {
-    char url[160], hex[65];
+    char hex[65];
     struct buf b = BUF_INIT;
     struct err err = ERR_INIT;
     long status = 0;
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/artifact/sha256/%s",
-             t->r.sleds[0].depot_port, victim);
-    if (rack_http_get(&status, &b, url, 10000, &err) == 0 &&
+    if (e2e_depot_get(&status, &b, t, 0, victim, &err) == 0 &&
         status == 200 && b.len == MIB) {
         testutil_sha256_hex(hex, b.data, b.len);
         if (strcmp(hex, victim) != 0 && served_bad++ == 0)

@@ -24,7 +24,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
-#include "sim/rack_http.h"
 #include "sim/rack_status.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/testutil.h"
@@ -60,7 +59,6 @@ static void test_e2e_dataset_remove__degraded_then_repaired(void **state)
     json_t *doc, *inv = NULL, *c;
     const char *h;
     char *zip;
-    char url[160];
 
     e2e_up(t, 4, 1, (char *)NULL);
     zip = e2e_mkrepo(t, "repo1.zip", "1.0.0", 3, MIB, 31);
@@ -82,9 +80,7 @@ static void test_e2e_dataset_remove__degraded_then_repaired(void **state)
         char hex[65];
         long status = 0;
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/artifact/sha256/%s",
-                 t->r.sleds[1].depot_port, h);
-        assert_int_equal(rack_http_get(&status, &b, url, 10000, &err), 0);
+        assert_int_equal(e2e_depot_get(&status, &b, t, 1, h, &err), 0);
         assert_int_equal(status, 200);
         testutil_sha256_hex(hex, b.data, b.len);
         assert_string_equal(hex, h);

@@ -47,6 +47,9 @@ static void test_e2e_demo__small_demo_converges(void **state)
     assert_int_equal(testutil_read_file(&out, &len, log), 0);
     if (code != 0)
         fail_msg("rack-sim demo exited %d:\n%s", code, out);
+    /* It says its mode (the default of RACK_TLS_DEFAULT) on the first line. */
+    assert_true(strstr(out, "(--insecure-plaintext)\n") ||
+                strstr(out, "(--tls)\n"));
     assert_non_null(strstr(out, "== summary =="));
     assert_non_null(strstr(out, "upload 1.0.0"));
     assert_non_null(strstr(out, "prune 1.0.0"));

@@ -28,6 +28,7 @@
 #include "common/mem.h"
 #include "sim/rack_check.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
 #include "tests/support/proc.h"
@@ -80,11 +81,14 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
         run_ok(mkrepo, log);
     }
     assert_int_equal(rack_state_load(r, dir, &err), 0);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u", r->repls[0].port);
+    rack_pki_use(r); /* on TLS, our requests present the operator's cert */
+    rack_url(url, sizeof(url), r, r->repls[0].port, "");
     {
         char *upload[] = {repl, "--url", url, "repo", "upload", zip, NULL};
 
+        rack_pki_cli_env(r, true);
         run_ok(upload, log);
+        rack_pki_cli_env(r, false);
     }
     assert_int_equal(rack_wanted_load(&wanted, r, &err), 0);
     assert_int_equal(json_object_size(wanted), ARTIFACTS);
@@ -104,8 +108,8 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
     assert_int_equal(rack_check_datasets(stderr, r, wanted), 0);
 
     /* The controller PUT each artifact to at most MIN_REPL sleds. */
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/background-tasks/"
-             "tuf_artifact_replication", r->repls[0].port);
+    rack_url(url, sizeof(url), r, r->repls[0].port,
+             "/background-tasks/tuf_artifact_replication");
     assert_int_equal(rack_http_get_json(&task, url, 5000, &err), 0);
     ring = json_object_get(task, "request_ring");
     puts = json_object();
@@ -138,8 +142,7 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
         struct buf b = BUF_INIT;
         long status = 0;
 
-        snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics",
-                 r->sleds[k].api_port);
+        rack_url(url, sizeof(url), r, r->sleds[k].api_port, "/metrics");
         assert_int_equal(rack_http_get(&status, &b, url, 5000, &err), 0);
         assert_int_equal(buf_putc(&b, '\0'), 0);
         depot += rack_metric_sum(b.data, "sledagent_depot_bytes_total");

@@ -4,7 +4,11 @@
  * binary. One small rack (3 sleds, 1 replicator, its own temp directory)
  * is brought up for the group; each test drives one command and checks its
  * effect from the outside (processes, ports, files, the sled's API, the
- * database). The last tests check that `down` leaves no process running
+ * database). The rack PKI under D/pki is checked from the files (key
+ * modes, URI SANs and signatures read with OpenSSL), `status --json` and
+ * `rack-sim env`; rack-sim's own HTTPS requests (sim/rack_http) present
+ * the operator's certificate to an `openssl s_server` that demands one. The last tests check that `down` leaves no process
+ * running, that a later `up --tls` in the same directory keeps the CA,
  * and that killing rack-sim in the middle of `up` leaves nothing either.
  */
 #include <errno.h>
@@ -24,11 +28,15 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "sim/rack_http.h"
 #include "tests/support/http_client.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
@@ -146,7 +154,13 @@ static int group_setup(void **state)
     bin = proc_bin_path("rack-sim");
     if (!bin || testutil_tmpdir(&rack_dir, "racksim") < 0)
         return -1;
-    if (rs(&out, "up --sleds 3 --replicators 1 --period 3600") != 0) {
+    /*
+     * Plaintext whatever RACK_TLS_DEFAULT says: the tests below talk to
+     * the sleds with the plain test client (and PUT a config, which on
+     * TLS only a controller may). up_again_tls_keeps_ca covers --tls.
+     */
+    if (rs(&out, "up --sleds 3 --replicators 1 --period 3600 "
+              "--insecure-plaintext") != 0) {
         fprintf(stderr, "rack-sim up failed:\n%s\n", out.data);
         buf_release(&out);
         return -1;
@@ -184,6 +198,303 @@ static void test_rack_sim__status(void **state)
     db = json_object_get(st, "db");
     assert_true(json_is_true(json_object_get(db, "alive")));
     json_decref(st);
+}
+
+/* The certificate in PEM file path (asserts it parses). */
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x;
+
+    if (!f)
+        fail_msg("%s: %s", path, strerror(errno));
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x)
+        fail_msg("%s: not a PEM certificate", path);
+    return x;
+}
+
+/* The one URI SAN of x, copied into out (asserts there is exactly one). */
+static void uri_san(char *out, size_t cap, X509 *x)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+                                            NULL);
+    int n = 0;
+
+    assert_non_null(names);
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+
+        if (g->type != GEN_URI)
+            continue;
+        snprintf(out, cap, "%.*s", ASN1_STRING_length(g->d.ia5),
+                 (const char *)ASN1_STRING_get0_data(g->d.ia5));
+        n++;
+    }
+    GENERAL_NAMES_free(names);
+    assert_int_equal(n, 1);
+}
+
+/*
+ * Identity ident of the pki block: its key is 0600, its certificate is
+ * signed by ca and names urn:rackdepot:<rack_id>:<role>:<id>.
+ */
+static void check_leaf(const json_t *ident, X509 *ca, const char *rack_id,
+                       const char *role, const char *id)
+{
+    char want[256], got[256];
+    struct stat st;
+    X509 *x = read_cert(json_string_value(json_object_get(ident, "cert")));
+
+    assert_int_equal(stat(json_string_value(json_object_get(ident, "key")),
+                          &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(X509_verify(x, X509_get0_pubkey(ca)), 1);
+    uri_san(got, sizeof(got), x);
+    snprintf(want, sizeof(want), "urn:rackdepot:%s:%s:%s", rack_id, role, id);
+    assert_string_equal(got, want);
+    X509_free(x);
+}
+
+static void test_rack_sim__pki_files(void **state)
+{
+    json_t *st = status_json(), *pki = json_object_get(st, "pki"), *o;
+    const char *rack_id = json_string_value(json_object_get(pki, "rack_id"));
+    struct stat sb;
+    X509 *ca;
+    size_t i;
+
+    (void)state;
+    assert_non_null(rack_id);
+    assert_int_equal(strlen(rack_id), 36);
+    assert_string_equal(json_string_value(json_object_get(st, "rack_id")),
+                        rack_id);
+    assert_string_equal(json_string_value(json_object_get(pki, "dir")),
+                        path_of("pki"));
+    assert_string_equal(json_string_value(json_object_get(pki, "ca")),
+                        path_of("pki/ca.pem"));
+    assert_int_equal(stat(path_of("pki/ca.key"), &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    ca = read_cert(path_of("pki/ca.pem"));
+    check_leaf(json_object_get(pki, "operator"), ca, rack_id, "operator",
+               "operator");
+    assert_int_equal(json_array_size(json_object_get(pki, "replicators")), 1);
+    json_array_foreach(json_object_get(pki, "replicators"), i, o) {
+        assert_string_equal(json_string_value(json_object_get(o, "id")),
+                            "replicator-0");
+        check_leaf(o, ca, rack_id, "controller", "replicator-0");
+    }
+    assert_int_equal(json_array_size(json_object_get(pki, "sleds")), 3);
+    json_array_foreach(json_object_get(pki, "sleds"), i, o) {
+        const char *id = json_string_value(json_object_get(sled(st, i), "id"));
+
+        assert_string_equal(json_string_value(json_object_get(o, "id")), id);
+        check_leaf(o, ca, rack_id, "sled", id);
+    }
+    X509_free(ca);
+    json_decref(st);
+}
+
+/* URL of scheme://127.0.0.1:port (asserts the shape). */
+static void check_url(const json_t *v, bool tls, long port)
+{
+    char want[64];
+
+    snprintf(want, sizeof(want), "%s://127.0.0.1:%ld", tls ? "https" : "http",
+             port);
+    assert_string_equal(json_string_value(v), want);
+}
+
+static void test_rack_sim__status_urls(void **state)
+{
+    json_t *st = status_json(), *s, *r;
+    bool tls = json_is_true(json_object_get(st, "tls"));
+    size_t k;
+
+    (void)state;
+    assert_string_equal(json_string_value(json_object_get(st, "mode")),
+                        tls ? "tls" : "plaintext");
+    r = json_array_get(json_object_get(st, "replicators"), 0);
+    check_url(json_object_get(r, "url"), tls,
+              (long)json_integer_value(json_object_get(r, "port")));
+    check_url(json_object_get(st, "replicator_url"), tls,
+              (long)json_integer_value(json_object_get(r, "port")));
+    json_array_foreach(json_object_get(st, "sleds"), k, s) {
+        check_url(json_object_get(s, "api_url"), tls,
+                  (long)json_integer_value(json_object_get(s, "api_port")));
+        check_url(json_object_get(s, "depot_url"), tls,
+                  (long)json_integer_value(json_object_get(s, "depot_port")));
+    }
+    json_decref(st);
+}
+
+/* `rack-sim env` against status --json st: the lines of its mode. */
+static void check_env(json_t *st)
+{
+    struct buf out = BUF_INIT;
+    const json_t *pki = json_object_get(st, "pki");
+    const json_t *op = json_object_get(pki, "operator");
+    char line[PATH_MAX + 64];
+
+    assert_int_equal(rs(&out, "env"), 0);
+    snprintf(line, sizeof(line), "\nexport REPLICATOR_URL='%s'\n",
+             json_string_value(json_object_get(st, "replicator_url")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACK_SIM_DIR='%s'\n", rack_dir);
+    assert_non_null(strstr(out.data, line));
+    if (!json_is_true(json_object_get(st, "tls"))) {
+        assert_non_null(strstr(out.data, "\nunset RACKDEPOT_TLS_CA "));
+        assert_null(strstr(out.data, "export RACKDEPOT_TLS"));
+        buf_release(&out);
+        return;
+    }
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_CA='%s'\n",
+             json_string_value(json_object_get(pki, "ca")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_CERT='%s'\n",
+             json_string_value(json_object_get(op, "cert")));
+    assert_non_null(strstr(out.data, line));
+    snprintf(line, sizeof(line), "\nexport RACKDEPOT_TLS_KEY='%s'\n",
+             json_string_value(json_object_get(op, "key")));
+    assert_non_null(strstr(out.data, line));
+    buf_release(&out);
+}
+
+static void test_rack_sim__env(void **state)
+{
+    json_t *st = status_json();
+
+    (void)state;
+    check_env(st);
+    json_decref(st);
+}
+
+static void test_rack_sim__mode_flags_exclusive(void **state)
+{
+    struct buf out = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(rs(&out, "up --sleds 1 --tls --insecure-plaintext"), 2);
+    assert_non_null(strstr(out.data, "exclude each other"));
+    buf_release(&out);
+}
+
+/* The bytes of file path, NUL-ended (mem_free). */
+static char *slurp(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+
+    assert_int_equal(testutil_read_file(&data, &len, path), 0);
+    return data;
+}
+
+static void test_rack_sim__restart_keeps_pki(void **state)
+{
+    char *ca = slurp(path_of("pki/ca.pem")), *again;
+    char *leaf = slurp(path_of("pki/sled-%s.pem", "5ed00000-0000-4000-8000-"
+                               "000000000001"));
+
+    (void)state;
+    rs_ok("restart 1");
+    again = slurp(path_of("pki/ca.pem"));
+    assert_string_equal(again, ca);
+    mem_free(again);
+    again = slurp(path_of("pki/sled-%s.pem", "5ed00000-0000-4000-8000-"
+                          "000000000001"));
+    assert_string_equal(again, leaf);
+    mem_free(again);
+    mem_free(leaf);
+    mem_free(ca);
+}
+
+/* openssl on $PATH into out; false if there is none. */
+static bool find_openssl(char *out, size_t cap)
+{
+    const char *d = getenv("PATH");
+
+    for (d = d ? d : "/usr/bin:/bin"; *d;) {
+        size_t n = strcspn(d, ":");
+
+        snprintf(out, cap, "%.*s/openssl", (int)n, d);
+        if (n && access(out, X_OK) == 0)
+            return true;
+        d += n + (d[n] == ':');
+    }
+    return false;
+}
+
+/* The port of `ACCEPT 127.0.0.1:PORT` in s_server's log, 0 before. */
+static long accept_port(const char *log)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *p;
+    long port = 0;
+
+    if (testutil_read_file(&text, &len, log) == 0 &&
+        (p = strstr(text, "ACCEPT 127.0.0.1:")) != NULL)
+        port = strtol(p + strlen("ACCEPT 127.0.0.1:"), NULL, 10);
+    mem_free(text);
+    return port;
+}
+
+static bool has_port(void *arg)
+{
+    return accept_port(arg) > 0;
+}
+
+/*
+ * A server with sled 0's certificate that requires a client certificate
+ * of the rack CA (TLS 1.3): rack_http with the operator's files gets 200,
+ * and the server saw the operator's certificate; without a client
+ * certificate the request fails.
+ */
+static void test_rack_sim__http_presents_operator_cert(void **state)
+{
+    char openssl[PATH_MAX], log[PATH_MAX + 32], url[64], ca[PATH_MAX + 32];
+    char cert[PATH_MAX + 32], key[PATH_MAX + 32], scert[PATH_MAX + 96];
+    char skey[PATH_MAX + 96], *text = NULL;
+    struct buf body = BUF_INIT;
+    struct proc *p = NULL;
+    size_t len = 0;
+    long status = 0;
+
+    (void)state;
+    if (!find_openssl(openssl, sizeof(openssl)))
+        skip();
+    snprintf(ca, sizeof(ca), "%s", path_of("pki/ca.pem"));
+    snprintf(cert, sizeof(cert), "%s", path_of("pki/operator-operator.pem"));
+    snprintf(key, sizeof(key), "%s", path_of("pki/operator-operator.key"));
+    snprintf(scert, sizeof(scert), "%s", path_of("pki/sled-%s.pem",
+             "5ed00000-0000-4000-8000-000000000000"));
+    snprintf(skey, sizeof(skey), "%s", path_of("pki/sled-%s.key",
+             "5ed00000-0000-4000-8000-000000000000"));
+    snprintf(log, sizeof(log), "%s", path_of("s_server.log"));
+    {
+        char *argv[] = {openssl, "s_server", "-accept", "127.0.0.1:0",
+                        "-cert", scert, "-key", skey, "-CAfile", ca,
+                        "-Verify", "1", "-www", "-tls1_3", NULL};
+
+        assert_int_equal(proc_spawn(&p, openssl, argv, NULL, log), 0);
+    }
+    if (!testutil_wait_for(has_port, log, 10000))
+        fail_msg("openssl s_server did not start (see %s)", log);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%ld/", accept_port(log));
+    assert_int_equal(rack_http_set_tls(ca, cert, key, 0, NULL), 0);
+    assert_int_equal(rack_http_get(&status, &body, url, 5000, NULL), 0);
+    assert_int_equal(status, 200);
+    /* A CA alone is refused; without our files the server is unknown. */
+    assert_int_equal(rack_http_set_tls(ca, NULL, NULL, 0, NULL), ERR_INVAL);
+    assert_int_equal(rack_http_set_tls(NULL, NULL, NULL, 0, NULL), 0);
+    assert_true(rack_http_get(&status, &body, url, 5000, NULL) < 0);
+    proc_kill(p);
+    proc_free(p);
+    assert_int_equal(testutil_read_file(&text, &len, log), 0);
+    assert_non_null(strstr(text, "CN = operator:operator"));
+    mem_free(text);
+    buf_release(&body);
 }
 
 static void test_rack_sim__stop_kill_restart(void **state)
@@ -377,6 +688,41 @@ static void test_rack_sim__down_stops_everything(void **state)
     rs_ok("down");
 }
 
+/*
+ * After down, `up --tls` in the same directory keeps the CA and its rack
+ * id, issues nothing new for the same identities, and says TLS in status
+ * and env; `down --purge` removes the PKI with the rest.
+ */
+static void test_rack_sim__up_again_tls_keeps_ca(void **state)
+{
+    char *ca = slurp(path_of("pki/ca.pem"));
+    json_t *st;
+    char *again, rack_id[40];
+
+    (void)state;
+    st = status_json();
+    snprintf(rack_id, sizeof(rack_id), "%s",
+             json_string_value(json_object_get(st, "rack_id")));
+    json_decref(st);
+    rs_ok("up --sleds 3 --period 3600 --tls");
+    again = slurp(path_of("pki/ca.pem"));
+    assert_string_equal(again, ca);
+    mem_free(again);
+    mem_free(ca);
+    st = status_json();
+    assert_string_equal(json_string_value(json_object_get(st, "rack_id")),
+                        rack_id);
+    assert_true(json_is_true(json_object_get(st, "tls")));
+    assert_string_equal(json_string_value(json_object_get(st, "mode")),
+                        "tls");
+    assert_int_equal(strncmp(json_string_value(json_object_get(
+                                 st, "replicator_url")), "https://", 8), 0);
+    check_env(st);
+    json_decref(st);
+    rs_ok("down --purge");
+    assert_false(testutil_exists(rack_dir));
+}
+
 static bool file_exists(void *arg)
 {
     return testutil_exists(arg);
@@ -409,6 +755,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rack_sim__status),
+        cmocka_unit_test(test_rack_sim__pki_files),
+        cmocka_unit_test(test_rack_sim__status_urls),
+        cmocka_unit_test(test_rack_sim__env),
+        cmocka_unit_test(test_rack_sim__mode_flags_exclusive),
+        cmocka_unit_test(test_rack_sim__restart_keeps_pki),
+        cmocka_unit_test(test_rack_sim__http_presents_operator_cert),
         cmocka_unit_test(test_rack_sim__stop_kill_restart),
         cmocka_unit_test(test_rack_sim__partition_heal),
         cmocka_unit_test(test_rack_sim__dataset_faults),
@@ -416,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_rack_sim__db_snapshot_restore),
         cmocka_unit_test(test_rack_sim__replicator_kill_restart),
         cmocka_unit_test(test_rack_sim__down_stops_everything),
+        cmocka_unit_test(test_rack_sim__up_again_tls_keeps_ca),
         cmocka_unit_test(test_rack_sim__killed_during_up),
     };
 
