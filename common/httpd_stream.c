@@ -20,14 +20,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
 
 #include "common/err.h"
 #include "common/httpd_internal.h"
@@ -44,7 +44,10 @@
  */
 #define HTTPD_MAX_SINGLE_WRITE (256 * 1024)
 
-enum conn_state { C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER };
+enum conn_state {
+    C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER,
+    C_HANDSHAKE /* TLS: until the handshake is done (kick: deadline) */
+};
 
 struct httpd_conn {
     struct httpd_conn *next, *prev;
@@ -56,6 +59,7 @@ struct httpd_conn {
     bool close_after;
     bool linger;             /* lingering close after the reply */
     uint64_t linger_left;    /* bytes still to discard */
+    struct httpd_peer peer;  /* TLS peer once the handshake is done */
 };
 
 static void conn_process(struct httpd_conn *c);
@@ -177,7 +181,10 @@ static void dispatch(struct httpd_conn *c)
     r->body_done = true;
     if (r->mode == BODY_REJECTED) {
         if (r->reject_status)
-            httpd_reply_error(r, r->reject_status, NULL, r->reject.msg);
+            httpd_reply_error(r, r->reject_status,
+                              r->reject.error_code[0] ? r->reject.error_code
+                                                      : NULL,
+                              r->reject.msg);
         else
             httpd_reply_err(r, &r->reject);
         return;
@@ -212,6 +219,7 @@ static struct httpd_req *req_new(struct httpd_conn *c, size_t head_len)
     r->conn = c;
     r->refs = 1;
     r->body_cap = LIMIT_JSON_BODY;
+    r->peer = c->peer;
     httpd_request_id(r->id);
     c->r = r;
     c->state = C_HEAD;
@@ -469,8 +477,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (c->state == C_LINGER)
-        conn_free(c); /* the linger time is over */
+    if (c->state == C_LINGER || c->state == C_HANDSHAKE)
+        conn_free(c); /* the linger time or handshake deadline is over */
     else if (c->state == C_BODY || c->state == C_HEAD)
         conn_process(c);
 }
@@ -502,12 +510,43 @@ static void on_written(struct bufferevent *bev, void *arg)
     conn_process(c);
 }
 
+/* The TLS handshake is done: who is the peer; now serve requests. */
+static void handshake_done(struct httpd_conn *c)
+{
+    struct timeval idle = {(time_t)c->h->idle_secs, 0};
+
+    event_del(c->kick);
+    httpd__tls_peer(&c->peer, c->bev);
+    c->state = C_HEAD;
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    conn_process(c);
+}
+
+static const char *handshake_error(struct bufferevent *bev)
+{
+    static char why[160];
+    unsigned long e = bufferevent_get_openssl_error(bev);
+
+    if (!e)
+        return "connection closed or timed out";
+    ERR_error_string_n(e, why, sizeof(why));
+    return why;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct httpd_conn *c = arg;
 
     (void)bev;
+    if ((what & BEV_EVENT_CONNECTED) && c->state == C_HANDSHAKE) {
+        handshake_done(c);
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (c->state == C_HANDSHAKE)
+            log_debug("tls_handshake_failed", "{s:s, s:s}", "listener",
+                      c->h->name, "reason", handshake_error(c->bev));
         if ((what & BEV_EVENT_TIMEOUT) && c->state == C_HANDLER)
             return; /* waiting on our own handler is not idleness */
         conn_free(c);
@@ -577,7 +616,13 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     if (sa && sa->sa_family != AF_UNIX)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     c->h = h;
-    c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (h->tls) {
+        c->bev = httpd__tls_accept(h, fd);
+        c->state = C_HANDSHAKE;
+        idle.tv_sec = (time_t)h->handshake_secs;
+    } else {
+        c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     c->kick = event_new(h->base, -1, 0, on_kick, c);
     if (!c->bev || !c->kick) {
         if (c->bev)
@@ -595,6 +640,10 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
     bufferevent_set_timeouts(c->bev, &idle, &idle);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* a deadline, not an idle timeout: a client trickling its handshake
+     * does not keep the connection */
+    if (h->tls)
+        event_add(c->kick, &idle);
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -618,6 +667,9 @@ int httpd_new(struct httpd **out, struct event_base *base,
     h->base = base;
     h->svc = *svc;
     h->rate_group = opts->rate_group;
+    h->tls = opts->tls;
+    h->handshake_secs = opts->handshake_secs ? opts->handshake_secs
+                                             : LIMIT_TLS_HANDSHAKE_SECS;
     h->idle_secs = opts->idle_secs ? opts->idle_secs : LIMIT_HTTP_IDLE_SECS;
     h->max_body = opts->max_body_bytes ? opts->max_body_bytes
                                        : LIMIT_ARTIFACT_BODY_DEFAULT;

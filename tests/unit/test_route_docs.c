@@ -63,7 +63,8 @@ static void add_table(struct set *s, const struct httpd_route *t, size_t n)
         assert_non_null(t[i].name);
         assert_non_null(t[i].on_request);
         assert_true(t[i].pattern[0] == '/');
-        assert_int_equal(t[i].roles, HTTPD_ROLE_ANY);
+        assert_true((t[i].roles & HTTPD_ROLE_ALL) != 0);
+        assert_int_equal(t[i].roles & ~(HTTPD_ROLE_ALL | HTTPD_ROLE_SELF), 0);
         assert_true(t[i].methods != 0);
         for (size_t m = 0; m < NMETHODS; m++) {
             if (!(t[i].methods & HTTPD_M(methods[m].m)))
