@@ -10,9 +10,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -20,6 +22,7 @@
 #include "common/httpd_internal.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/prom.h"
 
 struct httpd_tls {
     SSL_CTX *ctx;                 /* for new connections */
@@ -27,7 +30,10 @@ struct httpd_tls {
     char *cert;                   /* our certificate file (reload) */
     struct tls_identity self;
     int64_t not_before, not_after;
+    struct event *daily;          /* expiry warning, once a day */
 };
+
+#define DAY_SECS (24 * 60 * 60)
 
 /* Our identity and validity from f->cert. */
 static int load_self(struct httpd_tls *t, const char *cert, struct err *err)
@@ -72,6 +78,8 @@ void httpd_tls_free(struct httpd_tls *t)
 {
     if (!t)
         return;
+    if (t->daily)
+        event_free(t->daily);
     SSL_CTX_free(t->ctx);
     tls_revoked_free(t->revoked);
     mem_free(t->cert);
@@ -152,6 +160,35 @@ bool httpd_tls_check_expiry(const struct httpd_tls *t, int64_t now)
              "advice", "renew this service's certificate (replicator pki "
              "issue) and send SIGHUP");
     return true;
+}
+
+static void on_daily(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    httpd_tls_check_expiry(arg, (int64_t)time(NULL));
+}
+
+int httpd_tls_watch_expiry(struct httpd_tls *t, struct event_base *base,
+                           struct err *err)
+{
+    struct timeval day = {DAY_SECS, 0};
+
+    httpd_tls_check_expiry(t, (int64_t)time(NULL));
+    if (t->daily)
+        return 0;
+    t->daily = event_new(base, -1, EV_PERSIST, on_daily, t);
+    if (!t->daily || event_add(t->daily, &day) < 0)
+        return err_set(err, ERR_NOMEM, "cannot start the expiry timer");
+    return 0;
+}
+
+int httpd_tls_metrics(const struct httpd_tls *t, struct prom *p,
+                      const char *name)
+{
+    return prom_gauge(p, name, "notAfter of this service's certificate "
+                      "(unix seconds)",
+                      t->not_after > 0 ? (uint64_t)t->not_after : 0);
 }
 
 /*

@@ -18,7 +18,9 @@
 #include "common/tls.h"
 
 struct err;
+struct event_base;
 struct httpd_req;
+struct prom;
 struct httpd_tls;
 
 /*
@@ -73,5 +75,17 @@ void httpd_tls_warn_plaintext(const char *service);
  * lifetime at now (tls_expiry_warn). Returns whether it warned.
  */
 bool httpd_tls_check_expiry(const struct httpd_tls *t, int64_t now);
+
+/*
+ * httpd_tls_check_expiry now and then once a day on base (the timer is
+ * t's). Returns 0 or ERR_NOMEM.
+ */
+int httpd_tls_watch_expiry(struct httpd_tls *t, struct event_base *base,
+                           struct err *err);
+
+/* The gauge `name` (e.g. sledagent_tls_cert_expiry_timestamp_seconds):
+ * our certificate's notAfter. Returns prom's code. */
+int httpd_tls_metrics(const struct httpd_tls *t, struct prom *p,
+                      const char *name);
 
 #endif

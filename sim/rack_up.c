@@ -169,6 +169,7 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     argv[n++] = s->id;
     argv[n++] = "--port-file";
     argv[n++] = ports;
+    argv[n++] = "--insecure-plaintext";
     rack_repl_url(url, sizeof(url), r);
     if (url[0]) {
         argv[n++] = "--replicator";
@@ -240,6 +241,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     argv[n++] = listen;
     argv[n++] = "--port-file";
     argv[n++] = ports;
+    argv[n++] = "--insecure-plaintext";
     argv[n++] = "--period";
     argv[n++] = period;
     argv[n++] = "--min-sled-replication";
