@@ -44,6 +44,13 @@
  */
 #define HTTPD_MAX_SINGLE_WRITE (256 * 1024)
 
+/*
+ * Accept queue. With 128, a burst of 500 TLS handshakes filled it and a
+ * legitimate client's SYN was dropped until its 1 s retransmit
+ * (test_tls_agent__handshake_flood); the kernel caps it at somaxconn.
+ */
+#define HTTPD_LISTEN_BACKLOG 1024
+
 enum conn_state {
     C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER,
     C_HANDSHAKE /* TLS: until the handshake is done (kick: deadline) */
@@ -704,7 +711,8 @@ int httpd_new(struct httpd **out, struct event_base *base,
                                      LEV_OPT_CLOSE_ON_FREE |
                                          LEV_OPT_REUSEABLE |
                                          LEV_OPT_CLOSE_ON_EXEC,
-                                     128, (struct sockaddr *)&ss, sl);
+                                     HTTPD_LISTEN_BACKLOG,
+                                     (struct sockaddr *)&ss, sl);
     if (!h->lev) {
         rc = err_set(err, ERR_IO, "cannot listen on %s: %s", spec,
                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
