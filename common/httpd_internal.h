@@ -116,6 +116,8 @@ void httpd__route_request(struct httpd_req *r);
  * not closed then); the peer once the handshake is done. */
 struct bufferevent *httpd__tls_accept(struct httpd *h, int fd);
 void httpd__tls_peer(struct httpd_peer *out, struct bufferevent *bev);
+/* Send TLS close_notify on bev (before the lingering close's shutdown). */
+void httpd__tls_close_notify(struct bufferevent *bev);
 
 /*
  * Before matching: 401 (UNAUTHENTICATED) when r came over TLS without a

@@ -457,6 +457,8 @@ static void linger_start(struct httpd_conn *c)
     struct timeval tv = {HTTPD_LINGER_SECS, 0};
 
     c->state = C_LINGER;
+    if (c->h->tls)
+        httpd__tls_close_notify(c->bev);
     if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) < 0 ||
         event_add(c->kick, &tv) < 0) {
         conn_free(c);

@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -218,6 +219,18 @@ struct bufferevent *httpd__tls_accept(struct httpd *h, int fd)
     if (bev)
         bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     return bev;
+}
+
+void httpd__tls_close_notify(struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+    /* our side is done (lingering close): say so inside TLS, so the
+     * client reads a clean end rather than a truncation; a full socket
+     * buffer just means it is not sent */
+    if (ssl && SSL_is_init_finished(ssl))
+        (void)SSL_shutdown(ssl);
+    ERR_clear_error();
 }
 
 void httpd__tls_peer(struct httpd_peer *out, struct bufferevent *bev)

@@ -8,7 +8,13 @@
  * the handshake asks for a client certificate but completes without a
  * good one, so the HTTP layer answers 401/403 as JSON (httpd_route.h
  * roles). SIGHUP: httpd_tls_reload builds a new context for new
- * connections; open connections keep theirs. Loop thread only.
+ * connections; open connections keep theirs. Everything else of httpd
+ * works the same over TLS (streamed bodies and backpressure, lingering
+ * close, now with a close_notify, rate-limit groups, idle timeouts, the
+ * sent hook); file replies are not sendfile'd but read from the mapped
+ * file segment by SSL_write (checked byte for byte by test_tls_agent).
+ * Half-open handshakes are cut at LIMIT_TLS_HANDSHAKE_SECS. Loop thread
+ * only.
  */
 #ifndef COMMON_HTTPD_TLS_H
 #define COMMON_HTTPD_TLS_H

@@ -371,6 +371,51 @@ static void test_tls_agent__depot_file(void **state)
                          200);
 }
 
+struct hup_arg {
+    struct fx *f;
+    const char *old_serial;
+};
+
+/* A new connection sees a certificate other than old_serial. */
+static bool new_cert_served(void *arg)
+{
+    struct hup_arg *h = arg;
+    struct tls_conn *c = tls_rig_connect(h->f->g.ca, &h->f->op,
+                                         api(h->f));
+    char *serial = c ? tls_rig_conn_server_serial(c) : NULL;
+    bool changed = serial && strcmp(serial, h->old_serial) != 0;
+
+    mem_free(serial);
+    tls_rig_conn_close(c);
+    return changed;
+}
+
+/* SIGHUP with a renewed certificate: new connections get it, an open
+ * keep-alive connection goes on. */
+static void test_tls_agent__sighup_reload(void **state)
+{
+    struct fx *f = *state;
+    struct tls_conn *open = tls_rig_connect(f->g.ca, &f->op, api(f));
+    char *old;
+    struct tls_cred renewed;
+    struct hup_arg h = {f, NULL};
+
+    assert_non_null(open);
+    assert_int_equal(tls_rig_conn_get(open, "/artifacts"), 200);
+    old = tls_rig_conn_server_serial(open);
+    h.old_serial = old;
+    /* pki issue again for the same identity, over the files in use */
+    renewed = tls_rig_issue(&f->g, "sled-1", TLS_ROLE_SLED, TLS_RIG_SLED, 0,
+                            30, 0);
+    assert_int_equal(proc_signal(agentproc_proc(f->a), SIGHUP), 0);
+    assert_true(testutil_wait_for(new_cert_served, &h, 10000));
+    assert_int_equal(tls_rig_conn_get(open, "/artifacts"), 200);
+    assert_int_equal(tls_rig_conn_get(open, "/copies"), 200);
+    tls_rig_conn_close(open);
+    mem_free(old);
+    tls_cred_release(&renewed);
+}
+
 static double ms_since(const struct timespec *t0)
 {
     struct timespec t;
@@ -411,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_tls_agent__plaintext_and_tls12),
         cmocka_unit_test(test_tls_agent__depot_file),
         cmocka_unit_test(test_tls_agent__handshake_flood),
+        cmocka_unit_test(test_tls_agent__sighup_reload),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -330,4 +332,93 @@ size_t tls_rig_flood_finish(struct tls_flood *f, long timeout_ms)
     mem_free(f->done);
     mem_free(f);
     return ok;
+}
+
+struct tls_conn {
+    SSL_CTX *ctx;
+    SSL *ssl;
+    int fd;
+};
+
+struct tls_conn *tls_rig_connect(const char *ca, const struct tls_cred *cred,
+                                 uint16_t port)
+{
+    struct tls_conn *c = mem_calloc(1, sizeof(*c));
+
+    assert_non_null(c);
+    c->ctx = client_ctx(ca, cred, 0);
+    c->ssl = SSL_new(c->ctx);
+    c->fd = dial(port, false);
+    SSL_set_fd(c->ssl, c->fd);
+    if (SSL_connect(c->ssl) != 1) {
+        tls_rig_conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Read up to the end of the head into in; the Content-Length in *clen. */
+static int read_head(struct tls_conn *c, struct buf *in, size_t *clen)
+{
+    char ch;
+    const char *cl;
+
+    while (in->len < 4 || memcmp(in->data + in->len - 4, "\r\n\r\n", 4)) {
+        if (SSL_read(c->ssl, &ch, 1) != 1 || in->len > 16384)
+            return -1;
+        buf_append(in, &ch, 1);
+    }
+    buf_append(in, "", 1);
+    cl = strcasestr(in->data, "\r\ncontent-length:");
+    *clen = cl ? (size_t)strtoull(cl + 17, NULL, 10) : 0;
+    return 0;
+}
+
+long tls_rig_conn_get(struct tls_conn *c, const char *path)
+{
+    struct buf out = BUF_INIT, in = BUF_INIT;
+    char chunk[4096];
+    size_t clen = 0;
+    long status = -1;
+
+    buf_printf(&out, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (SSL_write(c->ssl, out.data, (int)out.len) != (int)out.len ||
+        read_head(c, &in, &clen) < 0)
+        goto out;
+    status = parse_reply(NULL, &in);
+    while (clen > 0) {
+        int n = SSL_read(c->ssl, chunk,
+                         (int)(clen < sizeof(chunk) ? clen : sizeof(chunk)));
+
+        if (n <= 0) {
+            status = -1;
+            break;
+        }
+        clen -= (size_t)n;
+    }
+out:
+    ERR_clear_error();
+    buf_release(&out);
+    buf_release(&in);
+    return status;
+}
+
+char *tls_rig_conn_server_serial(struct tls_conn *c)
+{
+    char serial[TLS_SERIAL_HEX_MAX + 1];
+    X509 *x = SSL_get0_peer_certificate(c->ssl);
+
+    assert_non_null(x);
+    assert_int_equal(tls_cert_serial(serial, x, NULL), 0);
+    return mem_strdup(serial);
+}
+
+void tls_rig_conn_close(struct tls_conn *c)
+{
+    if (!c)
+        return;
+    SSL_free(c->ssl);
+    SSL_CTX_free(c->ctx);
+    close(c->fd);
+    mem_free(c);
 }

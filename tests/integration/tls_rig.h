@@ -67,6 +67,18 @@ long tls_rig_fetch_check(const char *ca, const struct tls_cred *cred,
                          uint16_t port, const char *path, const void *want,
                          size_t len);
 
+/*
+ * A kept-alive connection: open (NULL when the handshake fails), GET on
+ * it (the status, -1 on failure; reads exactly the Content-Length body),
+ * the server certificate's serial (hex, mem_free), close.
+ */
+struct tls_conn;
+struct tls_conn *tls_rig_connect(const char *ca, const struct tls_cred *cred,
+                                 uint16_t port);
+long tls_rig_conn_get(struct tls_conn *c, const char *path);
+char *tls_rig_conn_server_serial(struct tls_conn *c);
+void tls_rig_conn_close(struct tls_conn *c);
+
 /* A plaintext HTTP request to a TLS port: the status, or -1. */
 long tls_rig_plain(uint16_t port, const char *path);
 
