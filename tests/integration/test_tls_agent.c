@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -364,11 +365,45 @@ static void test_tls_agent__depot_file(void **state)
     struct fx *f = *state;
     char path[128];
 
+    char *body = NULL;
+    const char *m;
+
     snprintf(path, sizeof(path), "/artifact/sha256/%s", f->sha);
     for (int i = 0; i < 2; i++)
         assert_int_equal(tls_rig_fetch_check(f->g.ca, &f->sled2, depot(f),
                                              path, f->data, f->len),
                          200);
+    /* the sent hook counts TLS replies too; the expiry gauge is there */
+    assert_int_equal(req(f, &body, &f->op, api(f), "GET", "/metrics", NULL),
+                     200);
+    m = strstr(body, "\nsledagent_depot_bytes_total ");
+    assert_non_null(m);
+    m += strlen("\nsledagent_depot_bytes_total ");
+    printf("# depot bytes counted: %llu (2 replies of %zu here, 2 before)\n",
+           strtoull(m, NULL, 10), f->len);
+    assert_true(strtoull(m, NULL, 10) >= 2ull * f->len);
+    assert_non_null(strstr(body, "\nsledagent_tls_cert_expiry_timestamp_"
+                                 "seconds "));
+    mem_free(body);
+}
+
+/* A client that connects and never starts its handshake is cut off at the
+ * handshake deadline (LIMIT_TLS_HANDSHAKE_SECS, 10 s), not the idle time. */
+static void test_tls_agent__handshake_deadline(void **state)
+{
+    struct fx *f = *state;
+    struct timespec t0, t1;
+    double secs;
+    long st;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = tls_rig_silent(api(f), 30000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) +
+           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("# silent client closed after %.1f s\n", secs);
+    assert_int_equal(st, 0);
+    assert_true(secs >= 9.0 && secs < 20.0);
 }
 
 struct hup_arg {
@@ -457,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_tls_agent__depot_file),
         cmocka_unit_test(test_tls_agent__handshake_flood),
         cmocka_unit_test(test_tls_agent__sighup_reload),
+        cmocka_unit_test(test_tls_agent__handshake_deadline),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

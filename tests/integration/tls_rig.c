@@ -422,3 +422,16 @@ void tls_rig_conn_close(struct tls_conn *c)
     close(c->fd);
     mem_free(c);
 }
+
+long tls_rig_silent(uint16_t port, long timeout_ms)
+{
+    int fd = dial(port, false);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    char ch;
+    long rc = -1;
+
+    if (poll(&pfd, 1, (int)timeout_ms) == 1 && read(fd, &ch, 1) <= 0)
+        rc = 0;
+    close(fd);
+    return rc;
+}

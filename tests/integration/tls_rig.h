@@ -79,6 +79,12 @@ long tls_rig_conn_get(struct tls_conn *c, const char *path);
 char *tls_rig_conn_server_serial(struct tls_conn *c);
 void tls_rig_conn_close(struct tls_conn *c);
 
+/*
+ * Connect and send nothing: 0 once the server closes (within timeout_ms),
+ * -1 if it did not.
+ */
+long tls_rig_silent(uint16_t port, long timeout_ms);
+
 /* A plaintext HTTP request to a TLS port: the status, or -1. */
 long tls_rig_plain(uint16_t port, const char *path);
 
