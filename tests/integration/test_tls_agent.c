@@ -482,6 +482,45 @@ static void test_tls_agent__handshake_flood(void **state)
                      200);
 }
 
+/*
+ * --rate-limit holds for depot replies over TLS too: the SSL bufferevent
+ * writes a buffer chain whole, so a file reply handed over at once left
+ * at full speed (3 MB at 1 MB/s in 36 ms) until replies went in chunks.
+ */
+static void test_tls_agent__rate_limit(void **state)
+{
+    struct fx *f = *state;
+    struct tls_cred sled = tls_rig_cred(&f->g, "sled-1");
+    const char *extra[] = {"--tls-ca", f->g.ca, "--tls-cert", sled.cert,
+                           "--tls-key", sled.key, "--rate-limit", "1000000",
+                           NULL};
+    struct timespec t0, t1;
+    double secs;
+
+    assert_int_equal(agentproc_stop(f->a, 20000), 0);
+    assert_int_equal(agentproc_set_args(f->a, extra), 0);
+    assert_int_equal(agentproc_start(f->a), 0);
+    {
+        char path[128];
+
+        snprintf(path, sizeof(path), "/artifact/sha256/%s", f->sha);
+        /* the first second's burst is free: time a second reply */
+        assert_int_equal(tls_rig_fetch_check(f->g.ca, &f->sled2, depot(f),
+                                             path, f->data, f->len),
+                         200);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(tls_rig_fetch_check(f->g.ca, &f->sled2, depot(f),
+                                             path, f->data, f->len),
+                         200);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    }
+    secs = (double)(t1.tv_sec - t0.tv_sec) +
+           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("# %zu bytes at 1 MB/s over TLS: %.2f s\n", f->len, secs);
+    assert_true(secs > 2.0);
+    tls_cred_release(&sled);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_tls_agent__handshake_flood),
         cmocka_unit_test(test_tls_agent__sighup_reload),
         cmocka_unit_test(test_tls_agent__handshake_deadline),
+        cmocka_unit_test(test_tls_agent__rate_limit),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
