@@ -107,6 +107,7 @@ DB="host=$W/pg user=postgres dbname=bench"
 
 "$BIN/replicator" serve --db "$DB" --staging "$W/staging" \
     --listen 127.0.0.1:0 --port-file "$W/port.json" --no-periodic \
+    --insecure-plaintext \
     2>"$W/serve.log" &
 SERVE_PID=$!
 i=0

@@ -124,7 +124,7 @@ agent_start() {
     # shellcheck disable=SC2086
     env ${BENCH_AGENT_ENV:-} ${AGENT_ENV[@]+"${AGENT_ENV[@]}"} "$SLEDAGENT" --dataset "$T/$name/A" --dataset "$T/$name/B" \
         --listen 127.0.0.1:0 --depot-listen 127.0.0.1:0 \
-        --port-file "$pf" --log-level warn "$@" \
+        --port-file "$pf" --log-level warn --insecure-plaintext "$@" \
         >"$T/$name/agent.log" 2>&1 &
     AGENT_PID=$!
     BENCH_PIDS+=("$AGENT_PID")

@@ -49,6 +49,7 @@ struct bufferevent_rate_limit_group;
 struct httpd;
 struct httpd_req;
 struct httpd_service;
+struct httpd_tls;
 struct sha256;
 
 #define HTTPD_REQUEST_ID_LEN 16
@@ -72,6 +73,11 @@ struct httpd_opts {
     uint64_t max_body_bytes;   /* cap of streamed bodies (413 above) */
     unsigned idle_secs;        /* idle timeout, LIMIT_HTTP_IDLE_SECS if 0 */
     struct bufferevent_rate_limit_group *rate_group; /* may be NULL */
+    /* Serve mutual TLS with this context (httpd_tls.h; borrowed, must
+     * outlive the server); NULL: plaintext, no roles checked. */
+    struct httpd_tls *tls;
+    unsigned handshake_secs;   /* TLS handshake deadline,
+                                  LIMIT_TLS_HANDSHAKE_SECS if 0 */
 };
 
 /*

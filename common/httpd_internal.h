@@ -13,11 +13,22 @@
 #include "common/httpd.h"
 #include "common/httpd_parse.h"
 #include "common/httpd_route.h"
+#include "common/tls.h"
 
 struct bufferevent;
 struct event;
 struct evconnlistener;
 struct httpd_conn;
+
+/* Who is at the other end of a connection (copied into each request). */
+struct httpd_peer {
+    bool tls;                 /* a TLS connection: roles are checked */
+    bool verified;            /* chain and identity good (revocation is
+                                 checked per request) */
+    struct tls_identity id;   /* when verified */
+    char serial[TLS_SERIAL_HEX_MAX + 1]; /* "" without a certificate */
+    char why[160];            /* why not verified */
+};
 
 enum body_mode { BODY_BUFFER = 0, BODY_STREAM, BODY_REJECTED };
 
@@ -56,6 +67,7 @@ struct httpd_req {
     void *data;
     const char *route;
     struct httpd_match match; /* the route and captures (httpd_route.c) */
+    struct httpd_peer peer;   /* the connection's peer */
     char *head_text;          /* request line and headers, NULs inserted */
     const char *method_name;
     const char *path;
@@ -77,6 +89,8 @@ struct httpd {
     void *sent_hook_arg;
     struct httpd_conn *conns;
     struct bufferevent_rate_limit_group *rate_group;
+    struct httpd_tls *tls;    /* NULL: plaintext */
+    unsigned handshake_secs;
     unsigned idle_secs;
     uint64_t max_body;
     uint16_t port;
@@ -97,5 +111,21 @@ void httpd__route_headers(struct httpd_req *r);
 
 /* The body is complete: run the matched route's on_request. */
 void httpd__route_request(struct httpd_req *r);
+
+/* httpd_tls.c: an accepting SSL bufferevent on fd (NULL on failure, fd
+ * not closed then); the peer once the handshake is done. */
+struct bufferevent *httpd__tls_accept(struct httpd *h, int fd);
+void httpd__tls_peer(struct httpd_peer *out, struct bufferevent *bev);
+/* Send TLS close_notify on bev (before the lingering close's shutdown). */
+void httpd__tls_close_notify(struct bufferevent *bev);
+
+/*
+ * Before matching: 401 (UNAUTHENTICATED) when r came over TLS without a
+ * good, unrevoked certificate. After matching: 403 (FORBIDDEN) when the
+ * route does not take the peer's role or id. Both leave r rejected and
+ * return true; plaintext requests pass.
+ */
+bool httpd__tls_authenticate(struct httpd_req *r);
+bool httpd__tls_authorize(struct httpd_req *r);
 
 #endif

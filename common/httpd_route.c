@@ -220,6 +220,8 @@ static bool route_or_reject(struct httpd_req *r)
     struct err err = ERR_INIT;
     char allow[64];
 
+    if (httpd__tls_authenticate(r))
+        return true;
     if (svc->gate && svc->gate(r, &err, svc->arg) < 0) {
         httpd_req_reject(r, &err);
         return true;
@@ -228,7 +230,7 @@ static bool route_or_reject(struct httpd_req *r)
                               r->method, httpd_req_path(r), &err)) {
     case HTTPD_MATCHED:
         r->route = r->match.route->name;
-        return false;
+        return httpd__tls_authorize(r);
     case HTTPD_NO_METHOD:
         r->route = r->match.route->name;
         r->match.route = NULL;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "common/httpd.h"
+#include "common/tls.h"
 
 struct err;
 struct sha256;
@@ -47,9 +48,21 @@ struct sha256;
  * streamed artifact bodies whose cap is configured at run time. */
 #define HTTPD_BODY_LISTENER SIZE_MAX
 
-/* Roles allowed on a route (mutual TLS, to come): for now every route
- * takes any caller and nothing is checked. */
-#define HTTPD_ROLE_ANY (~0u)
+/*
+ * Roles allowed on a route (mutual TLS, httpd_tls.h): a set of
+ * HTTPD_ROLE(TLS_ROLE_*) bits, plus HTTPD_ROLE_SELF: capture 0 must be
+ * the peer's own id (a sled registering itself). On a TLS listener a
+ * request without a good certificate gets 401 and one whose role (or id)
+ * the route does not take 403, before any handler; on a plaintext
+ * listener (--insecure-plaintext) nothing is checked.
+ */
+#define HTTPD_ROLE(role) (1u << (role))
+#define HTTPD_ROLE_CONTROLLER HTTPD_ROLE(TLS_ROLE_CONTROLLER)
+#define HTTPD_ROLE_SLED HTTPD_ROLE(TLS_ROLE_SLED)
+#define HTTPD_ROLE_OPERATOR HTTPD_ROLE(TLS_ROLE_OPERATOR)
+#define HTTPD_ROLE_ALL \
+    (HTTPD_ROLE_CONTROLLER | HTTPD_ROLE_SLED | HTTPD_ROLE_OPERATOR)
+#define HTTPD_ROLE_SELF (1u << 16)
 
 #define HTTPD_ROUTE_MAX_CAPTURES 4
 #define HTTPD_CAPTURE_MAX 256 /* a decoded capture with its NUL */
@@ -76,7 +89,7 @@ struct httpd_route {
     httpd_handler_fn on_request; /* the body is complete: reply */
     const char *bad_capture; /* 400 message of a malformed {id}/{sha256},
                                 NULL for the default */
-    unsigned roles;          /* HTTPD_ROLE_ANY */
+    unsigned roles;          /* HTTPD_ROLE_* bits (0: nobody over TLS) */
 };
 
 /* A service: its route table (static, outlives the server), an optional

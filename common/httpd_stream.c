@@ -20,14 +20,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
 
 #include "common/err.h"
 #include "common/httpd_internal.h"
@@ -44,7 +44,25 @@
  */
 #define HTTPD_MAX_SINGLE_WRITE (256 * 1024)
 
-enum conn_state { C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER };
+/*
+ * Accept queue. With 128, a burst of 500 TLS handshakes filled it and a
+ * legitimate client's SYN was dropped until its 1 s retransmit
+ * (test_tls_agent__handshake_flood); the kernel caps it at somaxconn.
+ */
+#define HTTPD_LISTEN_BACKLOG 1024
+
+/*
+ * TLS replies are handed to the SSL bufferevent this much at a time: it
+ * passes each buffer chain whole to SSL_write, so a depot file segment
+ * given at once bypassed the rate-limit group and max_single_write (a
+ * 3 MB reply at 1 MB/s left in 36 ms).
+ */
+#define HTTPD_TLS_CHUNK (128 * 1024)
+
+enum conn_state {
+    C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER,
+    C_HANDSHAKE /* TLS: until the handshake is done (kick: deadline) */
+};
 
 struct httpd_conn {
     struct httpd_conn *next, *prev;
@@ -56,6 +74,8 @@ struct httpd_conn {
     bool close_after;
     bool linger;             /* lingering close after the reply */
     uint64_t linger_left;    /* bytes still to discard */
+    struct httpd_peer peer;  /* TLS peer once the handshake is done */
+    struct evbuffer *pending; /* TLS: reply body not yet handed over */
 };
 
 static void conn_process(struct httpd_conn *c);
@@ -85,7 +105,8 @@ static void report_sent(struct httpd_conn *c, struct httpd_req *r,
     if (!r->replied || !c->h || !c->h->sent_hook)
         return;
     if (!complete) {
-        left = evbuffer_get_length(bufferevent_get_output(c->bev));
+        left = evbuffer_get_length(bufferevent_get_output(c->bev)) +
+               (c->pending ? evbuffer_get_length(c->pending) : 0);
         sent = left < sent ? sent - left : 0;
     }
     c->h->sent_hook(r, sent, c->h->sent_hook_arg);
@@ -116,6 +137,8 @@ static void conn_free(struct httpd_conn *c)
         c->next->prev = c->prev;
     if (c->kick)
         event_free(c->kick);
+    if (c->pending)
+        evbuffer_free(c->pending);
     /*
      * Leave the rate-limit group now: bufferevent_free() only drops a
      * reference, and a bufferevent with deferred callbacks pending stays a
@@ -177,7 +200,10 @@ static void dispatch(struct httpd_conn *c)
     r->body_done = true;
     if (r->mode == BODY_REJECTED) {
         if (r->reject_status)
-            httpd_reply_error(r, r->reject_status, NULL, r->reject.msg);
+            httpd_reply_error(r, r->reject_status,
+                              r->reject.error_code[0] ? r->reject.error_code
+                                                      : NULL,
+                              r->reject.msg);
         else
             httpd_reply_err(r, &r->reject);
         return;
@@ -212,6 +238,7 @@ static struct httpd_req *req_new(struct httpd_conn *c, size_t head_len)
     r->conn = c;
     r->refs = 1;
     r->body_cap = LIMIT_JSON_BODY;
+    r->peer = c->peer;
     httpd_request_id(r->id);
     c->r = r;
     c->state = C_HEAD;
@@ -442,6 +469,8 @@ static void linger_start(struct httpd_conn *c)
     struct timeval tv = {HTTPD_LINGER_SECS, 0};
 
     c->state = C_LINGER;
+    if (c->h->tls)
+        httpd__tls_close_notify(c->bev);
     if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) < 0 ||
         event_add(c->kick, &tv) < 0) {
         conn_free(c);
@@ -469,8 +498,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (c->state == C_LINGER)
-        conn_free(c); /* the linger time is over */
+    if (c->state == C_LINGER || c->state == C_HANDSHAKE)
+        conn_free(c); /* the linger time or handshake deadline is over */
     else if (c->state == C_BODY || c->state == C_HEAD)
         conn_process(c);
 }
@@ -483,6 +512,11 @@ static void on_written(struct bufferevent *bev, void *arg)
     (void)bev;
     if (c->state != C_WRITING)
         return;
+    if (c->pending && evbuffer_get_length(c->pending) > 0) {
+        evbuffer_remove_buffer(c->pending, bufferevent_get_output(c->bev),
+                               HTTPD_TLS_CHUNK);
+        return;
+    }
     c->r = NULL;
     if (r) {
         report_sent(c, r, true);
@@ -502,12 +536,43 @@ static void on_written(struct bufferevent *bev, void *arg)
     conn_process(c);
 }
 
+/* The TLS handshake is done: who is the peer; now serve requests. */
+static void handshake_done(struct httpd_conn *c)
+{
+    struct timeval idle = {(time_t)c->h->idle_secs, 0};
+
+    event_del(c->kick);
+    httpd__tls_peer(&c->peer, c->bev);
+    c->state = C_HEAD;
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    conn_process(c);
+}
+
+static const char *handshake_error(struct bufferevent *bev)
+{
+    static char why[160];
+    unsigned long e = bufferevent_get_openssl_error(bev);
+
+    if (!e)
+        return "connection closed or timed out";
+    ERR_error_string_n(e, why, sizeof(why));
+    return why;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     struct httpd_conn *c = arg;
 
     (void)bev;
+    if ((what & BEV_EVENT_CONNECTED) && c->state == C_HANDSHAKE) {
+        handshake_done(c);
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (c->state == C_HANDSHAKE)
+            log_debug("tls_handshake_failed", "{s:s, s:s}", "listener",
+                      c->h->name, "reason", handshake_error(c->bev));
         if ((what & BEV_EVENT_TIMEOUT) && c->state == C_HANDLER)
             return; /* waiting on our own handler is not idleness */
         conn_free(c);
@@ -546,7 +611,13 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
                         close_now ? "close" : "keep-alive");
     if (body && !r->head && status != 204) {
         r->body_queued = blen;
-        evbuffer_add_buffer(out, body);
+        if (c->h->tls && blen > HTTPD_TLS_CHUNK &&
+            (c->pending || (c->pending = evbuffer_new()))) {
+            evbuffer_add_buffer(c->pending, body);
+            evbuffer_remove_buffer(c->pending, out, HTTPD_TLS_CHUNK);
+        } else {
+            evbuffer_add_buffer(out, body);
+        }
     }
     c->state = C_WRITING;
     bufferevent_disable(c->bev, EV_READ);
@@ -577,7 +648,13 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     if (sa && sa->sa_family != AF_UNIX)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
     c->h = h;
-    c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (h->tls) {
+        c->bev = httpd__tls_accept(h, fd);
+        c->state = C_HANDSHAKE;
+        idle.tv_sec = (time_t)h->handshake_secs;
+    } else {
+        c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
     c->kick = event_new(h->base, -1, 0, on_kick, c);
     if (!c->bev || !c->kick) {
         if (c->bev)
@@ -595,6 +672,10 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     bufferevent_setcb(c->bev, on_read, on_written, on_event, c);
     bufferevent_set_timeouts(c->bev, &idle, &idle);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* a deadline, not an idle timeout: a client trickling its handshake
+     * does not keep the connection */
+    if (h->tls)
+        event_add(c->kick, &idle);
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -618,6 +699,9 @@ int httpd_new(struct httpd **out, struct event_base *base,
     h->base = base;
     h->svc = *svc;
     h->rate_group = opts->rate_group;
+    h->tls = opts->tls;
+    h->handshake_secs = opts->handshake_secs ? opts->handshake_secs
+                                             : LIMIT_TLS_HANDSHAKE_SECS;
     h->idle_secs = opts->idle_secs ? opts->idle_secs : LIMIT_HTTP_IDLE_SECS;
     h->max_body = opts->max_body_bytes ? opts->max_body_bytes
                                        : LIMIT_ARTIFACT_BODY_DEFAULT;
@@ -652,7 +736,8 @@ int httpd_new(struct httpd **out, struct event_base *base,
                                      LEV_OPT_CLOSE_ON_FREE |
                                          LEV_OPT_REUSEABLE |
                                          LEV_OPT_CLOSE_ON_EXEC,
-                                     128, (struct sockaddr *)&ss, sl);
+                                     HTTPD_LISTEN_BACKLOG,
+                                     (struct sockaddr *)&ss, sl);
     if (!h->lev) {
         rc = err_set(err, ERR_IO, "cannot listen on %s: %s", spec,
                      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

@@ -16,6 +16,9 @@
 /* Request header block size, and idle connection timeout in seconds. */
 #define LIMIT_HTTP_HEADERS (16u * 1024)
 #define LIMIT_HTTP_IDLE_SECS 60
+/* A TLS handshake must be done this long after accept (half-open
+ * handshakes do not pile up). */
+#define LIMIT_TLS_HANDSHAKE_SECS 10
 /* Response bytes an HTTP client keeps in memory (common/httpc; a sled's
  * list of LIMIT_CONFIG_ARTIFACTS entries fits). */
 #define LIMIT_HTTP_RESPONSE (16u * 1024 * 1024)

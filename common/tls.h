@@ -114,6 +114,14 @@ int tls_cert_file_validity(int64_t *not_before, int64_t *not_after,
                            const char *path, struct err *err);
 
 /*
+ * The identity of the first certificate in a PEM file, whatever its rack
+ * (a service takes its rack id from its own certificate). Returns 0,
+ * ERR_IO (unreadable) or ERR_VERIFY (no single identity URI SAN).
+ */
+int tls_cert_file_identity(struct tls_identity *out, const char *path,
+                           struct err *err);
+
+/*
  * Whether a certificate valid from not_before to not_after is in the last
  * third of its lifetime at now (or expired): time to renew. Pure.
  */

@@ -152,15 +152,13 @@ int tls_identity_parse(struct tls_identity *out, const char *uri,
     return 0;
 }
 
-int tls_peer_identity(struct tls_identity *out, X509 *cert,
-                      const char *rack_id, struct err *err)
+/* The one URI SAN of cert into uri (NUL-terminated). 0 or ERR_VERIFY. */
+static int cert_uri(char uri[TLS_URI_MAX + 1], X509 *cert, struct err *err)
 {
     GENERAL_NAMES *names = NULL;
     const ASN1_IA5STRING *found = NULL;
-    char uri[TLS_URI_MAX + 1];
     int i, nuri = 0, rc = 0;
 
-    memset(out, 0, sizeof(*out));
     names = X509_get_ext_d2i(cert, NID_subject_alt_name, &i, NULL);
     if (!names && i == -2) {
         rc = err_set(err, ERR_VERIFY, "more than one subjectAltName "
@@ -192,10 +190,20 @@ int tls_peer_identity(struct tls_identity *out, X509 *cert,
     }
     memcpy(uri, found->data, (size_t)found->length);
     uri[found->length] = '\0';
-    rc = tls_identity_parse(out, uri, rack_id, err);
 out:
     GENERAL_NAMES_free(names);
     return rc;
+}
+
+int tls_peer_identity(struct tls_identity *out, X509 *cert,
+                      const char *rack_id, struct err *err)
+{
+    char uri[TLS_URI_MAX + 1];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = cert_uri(uri, cert, err);
+    return rc < 0 ? rc : tls_identity_parse(out, uri, rack_id, err);
 }
 
 int tls_cert_serial(char out[TLS_SERIAL_HEX_MAX + 1], const X509 *cert,
@@ -271,6 +279,32 @@ int tls_cert_file_validity(int64_t *not_before, int64_t *not_after,
     if (!x)
         return err_set(err, ERR_IO, "%s: no PEM certificate", path);
     rc = tls_cert_validity(not_before, not_after, x, err);
+    X509_free(x);
+    return rc;
+}
+
+int tls_cert_file_identity(struct tls_identity *out, const char *path,
+                           struct err *err)
+{
+    char uri[TLS_URI_MAX + 1], rack[TLS_RACK_ID_LEN + 1] = "";
+    size_t plen = sizeof(TLS_URI_PREFIX) - 1;
+    FILE *f = fopen(path, "re");
+    X509 *x = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!f)
+        return err_set(err, ERR_IO, "%s: cannot open", path);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x)
+        return err_set(err, ERR_IO, "%s: no PEM certificate", path);
+    rc = cert_uri(uri, x, err);
+    /* our own rack is whatever our certificate names */
+    if (rc == 0 && strlen(uri) > plen + TLS_RACK_ID_LEN)
+        memcpy(rack, uri + plen, TLS_RACK_ID_LEN);
+    if (rc == 0)
+        rc = tls_identity_parse(out, uri, rack, err);
     X509_free(x);
     return rc;
 }

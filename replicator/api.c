@@ -23,12 +23,15 @@
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
+#include "common/httpd_tls.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/prom.h"
 #include "common/workq.h"
 #include "replicator/api_routes.h"
 #include "replicator/api_task.h"
+#include "replicator/api_tls.h"
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
@@ -206,6 +209,12 @@ static void reply_metrics(struct api *a, struct httpd_req *r)
 
     if (rc == 0 && a->task)
         rc = api_task_metrics(a->task, &b);
+    if (rc == 0 && a->tls) {
+        struct prom p;
+
+        prom_init(&p, &b);
+        rc = api_tls_metrics(a->tls, &p);
+    }
     if (rc < 0)
         httpd_reply_error(r, 500, NULL, "out of memory");
     else
@@ -258,7 +267,11 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     if (rc < 0)
         goto out;
     a->wq = jobs_workq(a->jobs);
+    rc = api_tls_new(&a->tls, base, cfg, err);
+    if (rc < 0)
+        goto out;
     memset(&opts, 0, sizeof(opts));
+    opts.tls = a->tls;
     opts.host = cfg->listen_host;
     opts.port = cfg->listen_port;
     opts.name = "api";
@@ -274,6 +287,11 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
 out:
     api_free(a);
     return rc;
+}
+
+int api_reload(struct api *a, struct err *err)
+{
+    return api_tls_reload(a->tls, a->cfg, err);
 }
 
 uint16_t api_port(const struct api *a)
@@ -306,5 +324,6 @@ void api_free(struct api *a)
     a->jobs = NULL;
     a->wq = NULL;
     api_repo_free_all(a);
+    httpd_tls_free(a->tls);
     mem_free(a);
 }

@@ -19,14 +19,24 @@ struct event_base;
 struct staging;
 
 /*
- * Bind the API on cfg's listen address and start the worker pool. cfg and
- * st are borrowed and must outlive the api. Returns 0, ERR_IO (bind),
- * ERR_INVAL (address), ERR_NOMEM, ERR_INTERNAL (threads).
+ * Bind the API on cfg's listen address and start the worker pool; with
+ * cfg's --tls-* the listener serves mutual TLS (api_tls.h: revocations
+ * from the database) and checks the route roles. cfg and st are borrowed
+ * and must outlive the api. Returns 0, ERR_IO (bind, TLS files),
+ * ERR_INVAL (address, not a controller certificate), ERR_VERIFY, ERR_DB,
+ * ERR_NOMEM, ERR_INTERNAL (threads).
  */
 int api_new(struct api **out, struct event_base *base, const struct config *cfg,
             struct staging *st, struct err *err);
 
 /* The bound port. */
+/*
+ * SIGHUP: reload the TLS certificate, key and CA for new connections
+ * (open ones keep theirs) and the revocations from the database. A no-op
+ * on --insecure-plaintext. 0 or the reload's error (old state kept).
+ */
+int api_reload(struct api *a, struct err *err);
+
 uint16_t api_port(const struct api *a);
 
 /* Begin shutdown: stop accepting; new uploads are refused with 503. */

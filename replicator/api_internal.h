@@ -29,6 +29,7 @@ struct api {
     const struct config *cfg;
     struct staging *staging;
     struct httpd *srv;
+    struct httpd_tls *tls;  /* NULL: --insecure-plaintext */
     struct jobs *jobs;      /* job runner: workers and their connections */
     struct workq *wq;       /* the runner's pool (jobs_workq), for uploads */
     bool stopping;

@@ -58,9 +58,13 @@ TASK_HANDLER(sled_reset_ledger, api_sled_reset_ledger)
 TASK_HANDLER(gen_bump, api_generation_bump)
 TASK_HANDLER(gen_confirm, api_generation_confirm)
 
+/* Reads and mutations alike are the operator's: no other replicator
+ * reads this API today (docs/API.md). Sleds only register themselves. */
+#define OP HTTPD_ROLE_OPERATOR
+
 #define ROUTE(label, m, path, fn)                                      \
     {.name = (label), .methods = (m), .pattern = (path),              \
-     .on_request = (fn), .roles = HTTPD_ROLE_ANY}
+     .on_request = (fn), .roles = OP}
 
 static const struct httpd_route routes[] = {
     ROUTE("repositories", HTTPD_M_GET, UPDATE "/repositories",
@@ -68,7 +72,7 @@ static const struct httpd_route routes[] = {
     {.name = "repositories", .methods = HTTPD_M_PUT,
      .pattern = UPDATE "/repositories", .body_cap = HTTPD_BODY_LISTENER,
      .stream = true, .on_headers = api_repo_headers,
-     .on_request = api_repo_request, .roles = HTTPD_ROLE_ANY},
+     .on_request = api_repo_request, .roles = OP},
     ROUTE("repository", HTTPD_M_POST, UPDATE "/repositories/{version}/prune",
           api_repo_prune),
     ROUTE("staged", HTTPD_M_GET, UPDATE "/staged", api_staged_list),
@@ -76,23 +80,24 @@ static const struct httpd_route routes[] = {
           api_trust_list),
     {.name = "trust_roots", .methods = HTTPD_M_POST,
      .pattern = UPDATE "/trust-roots", .body_cap = LIMIT_TUF_METADATA,
-     .on_request = api_trust_add, .roles = HTTPD_ROLE_ANY},
+     .on_request = api_trust_add, .roles = OP},
     {.name = "trust_root", .methods = HTTPD_M_DELETE,
      .pattern = UPDATE "/trust-roots/{id}", .on_request = api_trust_remove,
-     .bad_capture = "trust root id is not a UUID", .roles = HTTPD_ROLE_ANY},
+     .bad_capture = "trust root id is not a UUID", .roles = OP},
     ROUTE("task_status", HTTPD_M_GET, TASK, task_status),
     ROUTE("task_activate", HTTPD_M_POST, TASK "/activate", task_activate),
     ROUTE("sled_agents", HTTPD_M_GET, "/sled-agents", sled_list),
     {.name = "sled_agents", .methods = HTTPD_M_PUT,
      .pattern = "/sled-agents/{id}", .on_request = sled_upsert,
-     .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
+     .bad_capture = "sled id must be a UUID",
+     .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_SELF},
     {.name = "sled_agents", .methods = HTTPD_M_POST,
      .pattern = "/sled-agents/{id}/expunge", .on_request = sled_expunge,
-     .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
+     .bad_capture = "sled id must be a UUID", .roles = OP},
     {.name = "sled_agents", .methods = HTTPD_M_POST,
      .pattern = "/sled-agents/{id}/reset-ledger",
      .on_request = sled_reset_ledger, .body_cap = LIMIT_JSON_BODY,
-     .bad_capture = "sled id must be a UUID", .roles = HTTPD_ROLE_ANY},
+     .bad_capture = "sled id must be a UUID", .roles = OP},
     ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
           gen_bump),
     ROUTE("generation", HTTPD_M_POST, "/generation/{generation}/confirm",

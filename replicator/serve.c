@@ -37,6 +37,7 @@ struct serve {
     struct event *tick;
     struct event *sigterm;
     struct event *sigint;
+    struct event *sighup;
     unsigned ticks;
 };
 
@@ -73,6 +74,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         if (!s->tick || event_add(s->tick, &tv) < 0)
             event_base_loopbreak(s->base);
     }
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct serve *s = arg;
+    struct err err = ERR_INIT;
+
+    (void)sig;
+    (void)what;
+    api_reload(s->api, &err); /* logs either way; the old state stays */
 }
 
 static int check_schema(const char *conninfo, struct err *err)
@@ -143,13 +154,17 @@ static int start_loop(struct serve *s, const struct config *cfg,
     return rc;
 }
 
-/* SIGTERM and SIGINT start the drain (on_signal). 0 or ERR_NOMEM. */
+/* SIGTERM and SIGINT start the drain (on_signal), SIGHUP reloads TLS
+ * (on_hup). 0 or ERR_NOMEM. */
 static int add_signals(struct serve *s)
 {
     s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
     s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    if (!s->sigterm || !s->sigint || evsignal_add(s->sigterm, NULL) < 0 ||
-        evsignal_add(s->sigint, NULL) < 0) {
+    s->sighup = evsignal_new(s->base, SIGHUP, on_hup, s);
+    if (!s->sigterm || !s->sigint || !s->sighup ||
+        evsignal_add(s->sigterm, NULL) < 0 ||
+        evsignal_add(s->sigint, NULL) < 0 ||
+        evsignal_add(s->sighup, NULL) < 0) {
         fprintf(stderr, "replicator serve: cannot install signal handlers\n");
         return ERR_NOMEM;
     }
@@ -164,6 +179,8 @@ static void serve_release(struct serve *s)
         event_free(s->sigterm);
     if (s->sigint)
         event_free(s->sigint);
+    if (s->sighup)
+        event_free(s->sighup);
     if (s->tick)
         event_free(s->tick);
     if (s->base)
@@ -184,6 +201,10 @@ int serve_main(int argc, char **argv)
         config_release(&cfg);
         return 0;
     }
+    /* Here, not in config_parse: the CLI's own checks are not serve's. */
+    if (rc == 0 && !cfg.tls_cert && !cfg.insecure_plaintext)
+        rc = err_set(&err, ERR_INVAL, "give --tls-ca/--tls-cert/--tls-key, "
+                     "or --insecure-plaintext to run without TLS");
     if (rc < 0) {
         fprintf(stderr, "replicator serve: %s\n%s", err.msg, config_usage);
         config_release(&cfg);

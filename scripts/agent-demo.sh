@@ -14,7 +14,8 @@ step() { printf '\n== %s\n' "$*"; }
 step "start sledagent on two datasets ($work/A, $work/B), ports picked by the OS"
 mkdir -p "$work/A" "$work/B"
 "$bin/sledagent" --dataset "$work/A" --dataset "$work/B" --listen 127.0.0.1:0 \
-  --depot-listen 127.0.0.1:0 --port-file "$work/ports.json" 2>"$work/agent.log" &
+  --depot-listen 127.0.0.1:0 --port-file "$work/ports.json" --insecure-plaintext \
+  2>"$work/agent.log" &
 pid=$!
 for _ in $(seq 1 100); do [ -s "$work/ports.json" ] && break; sleep 0.1; done
 [ -s "$work/ports.json" ] || { cat "$work/agent.log"; echo "agent did not start"; exit 1; }

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
+#include "common/httpd_tls.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -137,6 +138,9 @@ int agent_new(struct agent **out, struct event_base *base,
                             ? opts->store.max_body_bytes
                             : LIMIT_ARTIFACT_BODY_DEFAULT;
     ho.rate_group = a->rate_group;
+    if ((rc = agent_tls_start(a, err)) < 0)
+        goto out;
+    ho.tls = a->tls;
     ho.host = opts->api_host;
     ho.port = opts->api_port;
     ho.name = "api";
@@ -169,6 +173,11 @@ uint16_t agent_api_port(const struct agent *a)
     return httpd_port(a->api);
 }
 
+const char *agent_id(const struct agent *a)
+{
+    return a->opts.id ? a->opts.id : "";
+}
+
 uint16_t agent_depot_port(const struct agent *a)
 {
     return httpd_port(a->depot);
@@ -198,5 +207,6 @@ void agent_free(struct agent *a)
         bufferevent_rate_limit_group_free(a->rate_group);
     if (a->rate_cfg)
         ev_token_bucket_cfg_free(a->rate_cfg);
+    httpd_tls_free(a->tls);
     mem_free(a);
 }

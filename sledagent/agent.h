@@ -34,6 +34,7 @@ struct agent_opts {
     /* Mutual TLS: the rack CA, this sled's certificate and key (all set or
      * all NULL); insecure_plaintext: no TLS on any link. */
     struct tls_files tls;
+    const char *tls_revoked;      /* JSON list of revoked serials/ids */
     bool insecure_plaintext;
 };
 
@@ -44,14 +45,24 @@ static inline bool agent_tls_on(const struct agent_opts *o)
 }
 
 /*
- * Open the store and start both listeners. Returns 0 or the first error
+ * Open the store and start both listeners (TLS with opts->tls: the sled
+ * id is then the certificate's, and a different opts->id is ERR_INVAL). Returns 0 or the first error
  * (ERR_IO for a bind failure, store_open's codes), err set.
  */
 int agent_new(struct agent **out, struct event_base *base,
               const struct agent_opts *opts, struct err *err);
 
 uint16_t agent_api_port(const struct agent *a);
+/* The sled id (the certificate's under TLS). */
+const char *agent_id(const struct agent *a);
 uint16_t agent_depot_port(const struct agent *a);
+
+/*
+ * SIGHUP: reload the certificate, key and CA into a new context for new
+ * connections (open ones keep theirs) and re-read --tls-revoked. On
+ * failure the old context and set stay. 0 or tls/file errors, err set.
+ */
+int agent_reload(struct agent *a, struct err *err);
 
 /* Shutdown step 1: stop accepting connections. */
 void agent_stop_accepting(struct agent *a);

@@ -363,6 +363,7 @@ static int agent_metrics(const struct agent *a, struct buf *out)
     }
     prom_counter(&p, "sledagent_depot_bytes_total", NULL, a->depot_bytes);
     prom_counter(&p, "sledagent_rejected_requests_total", NULL, a->rejected);
+    agent_tls_metrics(a, &p);
     return prom_rc(&p);
 }
 
@@ -433,31 +434,35 @@ static void reply_metrics(struct httpd_req *r, void *arg)
     reply_text(r, arg);
 }
 
-/* The agent API, whole: docs/API.md lists exactly these (test_route_docs). */
+/* Sled reads: the controller and operators. */
+#define RD (HTTPD_ROLE_CONTROLLER | HTTPD_ROLE_OPERATOR)
+
+/* The agent API, whole: docs/API.md lists exactly these, roles included
+ * (test_route_docs). Mutations are the controller's only. */
 static const struct httpd_route routes[] = {
     {.name = "artifacts_config", .methods = HTTPD_M_GET,
      .pattern = "/artifacts-config", .on_request = reply_config_get,
-     .roles = HTTPD_ROLE_ANY},
+     .roles = RD},
     {.name = "artifacts_config", .methods = HTTPD_M_PUT,
      .pattern = "/artifacts-config", .body_cap = LIMIT_CONFIG_BODY,
-     .on_request = reply_config_put, .roles = HTTPD_ROLE_ANY},
+     .on_request = reply_config_put, .roles = HTTPD_ROLE_CONTROLLER},
     {.name = "artifacts_config_reset", .methods = HTTPD_M_POST,
      .pattern = "/artifacts-config/reset", .body_cap = LIMIT_CONFIG_BODY,
-     .on_request = agent_reply_config_reset, .roles = HTTPD_ROLE_ANY},
+     .on_request = agent_reply_config_reset, .roles = HTTPD_ROLE_CONTROLLER},
     {.name = "artifacts", .methods = HTTPD_M_GET, .pattern = "/artifacts",
-     .on_request = reply_list, .roles = HTTPD_ROLE_ANY},
+     .on_request = reply_list, .roles = RD},
     {.name = "artifact_put", .methods = HTTPD_M_PUT,
      .pattern = "/artifacts/{sha256}", .body_cap = HTTPD_BODY_LISTENER,
      .stream = true, .on_headers = put_headers, .on_request = put_request,
-     .roles = HTTPD_ROLE_ANY},
+     .roles = HTTPD_ROLE_CONTROLLER},
     {.name = "copy_from_depot", .methods = HTTPD_M_POST,
      .pattern = "/artifacts/{sha256}/copy-from-depot",
      .on_headers = copy_headers, .on_request = reply_copy,
-     .roles = HTTPD_ROLE_ANY},
+     .roles = HTTPD_ROLE_CONTROLLER},
     {.name = "copies", .methods = HTTPD_M_GET, .pattern = "/copies",
-     .on_request = reply_copies, .roles = HTTPD_ROLE_ANY},
+     .on_request = reply_copies, .roles = RD},
     {.name = "metrics", .methods = HTTPD_M_GET, .pattern = "/metrics",
-     .on_request = reply_metrics, .roles = HTTPD_ROLE_ANY},
+     .on_request = reply_metrics, .roles = RD},
 };
 
 const struct httpd_route *agent_api_routes(size_t *n)

@@ -17,6 +17,8 @@ struct copies;
 struct httpc_loop;
 struct ev_token_bucket_cfg;
 struct httpd;
+struct httpd_tls;
+struct prom;
 struct registration;
 
 #define AGENT_MAX_COUNTERS 128
@@ -33,6 +35,7 @@ struct agent {
     struct agent_opts opts;
     struct store *st;
     struct httpd *api, *depot;
+    struct httpd_tls *tls;  /* both listeners' TLS; NULL: plaintext */
     struct httpc_loop *cv; /* common/httpc loop driver */
     struct copies *copies;
     struct ev_token_bucket_cfg *rate_cfg;
@@ -48,5 +51,10 @@ struct agent {
  * ledger reset. Loop thread; arg is the struct agent. */
 struct httpd_req;
 void agent_reply_config_reset(struct httpd_req *r, void *arg);
+
+/* agent_tls.c: TLS of both listeners from the options (or the plaintext
+ * warning); the expiry gauge of GET /metrics (nothing on plaintext). */
+int agent_tls_start(struct agent *a, struct err *err);
+int agent_tls_metrics(const struct agent *a, struct prom *p);
 
 #endif

@@ -73,7 +73,7 @@ out:
 static const struct httpd_route routes[] = {
     {.name = "depot_get", .methods = HTTPD_M_GET | HTTPD_M_HEAD,
      .pattern = "/artifact/sha256/{sha256}", .on_request = depot_request,
-     .roles = HTTPD_ROLE_ANY},
+     .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER},
 };
 
 const struct httpd_route *depot_routes(size_t *n)

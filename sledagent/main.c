@@ -59,7 +59,12 @@ static const char usage[] =
     "  --tls-ca FILE --tls-cert FILE --tls-key FILE\n"
     "                             mutual TLS: the rack CA, this sled's\n"
     "                             certificate and key (all three)\n"
-    "  --insecure-plaintext       no TLS on any link (trusted underlay)\n"
+    "                             (the sled id is the certificate's;\n"
+    "                             SIGHUP reloads them)\n"
+    "  --tls-revoked FILE         JSON list of revoked serials and\n"
+    "                             role:id identities (re-read on SIGHUP)\n"
+    "  --insecure-plaintext       no TLS on any link (trusted underlay);\n"
+    "                             either this or --tls-* is required\n"
     "  --log-level LEVEL          debug|info|warn|error (default info)\n"
     "  --help                     this text\n";
 
@@ -67,7 +72,7 @@ enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
-    O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN
+    O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV
 };
 
 static const struct option longopts[] = {
@@ -96,6 +101,7 @@ static const struct option longopts[] = {
     {"tls-cert", required_argument, NULL, O_TLS_CERT},
     {"tls-key", required_argument, NULL, O_TLS_KEY},
     {"insecure-plaintext", no_argument, NULL, O_PLAIN},
+    {"tls-revoked", required_argument, NULL, O_TLS_REV},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -158,6 +164,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     log_info("shutdown", "{s:i}", "signal", (int)sig);
     event_base_loopbreak(base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct err err = ERR_INIT;
+
+    (void)sig;
+    (void)what;
+    agent_reload(arg, &err); /* logs either way; the old context stays */
 }
 
 static int parse_addr(char *host, size_t cap, uint16_t *port, const char *s)
@@ -265,6 +280,7 @@ static int apply_opt(struct args *a, int c, const char *arg)
     case O_TLS_CERT: a->o.tls.cert = arg; return 0;
     case O_TLS_KEY: a->o.tls.key = arg; return 0;
     case O_PLAIN: a->o.insecure_plaintext = true; return 0;
+    case O_TLS_REV: a->o.tls_revoked = arg; return 0;
     case O_LOG:
         if (log_level_parse(&a->lvl, arg) < 0)
             return bad_usage("bad --log-level", arg);
@@ -276,7 +292,7 @@ static int apply_opt(struct args *a, int c, const char *arg)
     }
 }
 
-/* --tls-* all three or none, and not with --insecure-plaintext. */
+/* --tls-* all three, or --insecure-plaintext: exactly one of them. */
 static int check_tls(const struct args *a)
 {
     int n = !!a->o.tls.ca + !!a->o.tls.cert + !!a->o.tls.key;
@@ -291,6 +307,11 @@ static int check_tls(const struct args *a)
         strncmp(a->o.replicator_url, "https://", 8) != 0)
         return bad_usage("--replicator must be an https:// URL with TLS",
                          a->o.replicator_url);
+    if (n == 0 && !a->o.insecure_plaintext)
+        return bad_usage("give --tls-ca/--tls-cert/--tls-key, or "
+                         "--insecure-plaintext to run without TLS", NULL);
+    if (a->o.tls_revoked && n == 0)
+        return bad_usage("--tls-revoked needs --tls-*", NULL);
     return 0;
 }
 
@@ -338,7 +359,7 @@ static int run(struct args *a)
 {
     struct err err = ERR_INIT;
     struct event_base *base = NULL;
-    struct event *sigterm = NULL, *sigint = NULL;
+    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     struct agent *ag = NULL;
     int rc = 0;
 
@@ -364,12 +385,13 @@ static int run(struct args *a)
     }
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
-    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
-        evsignal_add(sigint, NULL) < 0) {
+    sighup = evsignal_new(base, SIGHUP, on_hup, ag);
+    if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 ||
+        evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0) {
         rc = 1;
         goto out;
     }
-    log_info("started", "{s:s, s:i, s:i}", "id", a->o.id, "api_port",
+    log_info("started", "{s:s, s:i, s:i}", "id", agent_id(ag), "api_port",
              (int)agent_api_port(ag), "depot_port",
              (int)agent_depot_port(ag));
     event_base_dispatch(base);
@@ -380,6 +402,8 @@ out:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    if (sighup)
+        event_free(sighup);
     if (base)
         event_base_free(base);
     httpc_global_cleanup();
@@ -397,7 +421,7 @@ int main(int argc, char **argv)
     if (!parse_args(&status, &a, argc, argv))
         return status;
     log_init("sledagent", a.lvl, 2);
-    if (!a.o.id) {
+    if (!a.o.id && !a.o.tls.cert) {
         random_uuid(a.idbuf);
         a.o.id = a.idbuf;
         log_info("generated_id", "{s:s}", "id", a.o.id);

@@ -19,3 +19,21 @@ endif()
 if(COMMAND rd_fuzz)
   rd_fuzz(tls_peer)
 endif()
+# Mutual TLS on the sledagent's listeners: real binary, certificates made
+# with the PKI library (tests/integration/tls_rig.c).
+if(TARGET replicator_core AND TARGET sledagent AND TARGET rd_testsupport)
+  rd_test(test_tls_agent LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_agent.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core TIMEOUT 300)
+  add_dependencies(test_tls_agent sledagent)
+endif()
+# Mutual TLS on `replicator serve` (PostgreSQL through pgtest).
+if(TARGET replicator AND TARGET replicator_db AND TARGET rd_testsupport)
+  rd_test(test_tls_serve LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_serve.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core replicator_db TIMEOUT 300)
+  target_link_libraries(test_tls_serve PRIVATE replicator_db)
+  add_dependencies(test_tls_serve replicator)
+endif()

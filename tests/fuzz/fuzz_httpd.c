@@ -139,7 +139,7 @@ static void on_request(struct httpd_req *r, void *arg)
     {.name = "fuzz", .methods = HTTPD_M_GET | HTTPD_M_HEAD | HTTPD_M_PUT | \
                                 HTTPD_M_POST | HTTPD_M_DELETE,         \
      .pattern = (path), .body_cap = (cap), .on_headers = on_headers,     \
-     .on_request = on_request, .roles = HTTPD_ROLE_ANY}
+     .on_request = on_request, .roles = HTTPD_ROLE_ALL}
 
 /* Every shape of pattern: literals, captures of each type, the root. */
 static const struct httpd_route routes[] = {
@@ -157,7 +157,8 @@ static void setup(void)
 {
     static const struct httpd_service svc = {
         routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL};
-    struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL};
+    struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL,
+                              NULL, 0};
     struct err err = ERR_INIT;
     const char *s = getenv("FUZZ_HTTPD_STRICT");
 

@@ -79,7 +79,7 @@ HARNESS_HANDLER(on_gen_confirm, api_generation_confirm)
 #define HARNESS_ROUTE(label, m, path, fn)                            \
     {.name = (label), .methods = (m), .pattern = (path),            \
      .on_request = (fn), .bad_capture = "sled id must be a UUID",   \
-     .roles = HTTPD_ROLE_ANY}
+     .roles = HTTPD_ROLE_ALL}
 
 /* The task's part of the replicator API (api_routes.c), as serve wires
  * it. */

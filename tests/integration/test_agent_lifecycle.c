@@ -220,7 +220,11 @@ static void test_agent_lifecycle__help_and_bad_flags(void **state)
     const char *bad5[] = {"--dataset", NULL};
     const char *bad6[] = {"--dataset", a, "--listen", "127.0.0.1:0",
                           "--depot-listen", "127.0.0.1:0", NULL};
-    const char *const *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6};
+    /* neither --tls-* nor --insecure-plaintext (issue 9) */
+    const char *bad7[] = {"--dataset", a, "--dataset", b, "--listen",
+                          "127.0.0.1:0", "--depot-listen", "127.0.0.1:0",
+                          NULL};
+    const char *const *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6, bad7};
     char *log = testutil_join(agentproc_dir(f->a), "help.log");
     char *out = NULL;
     size_t len = 0;

@@ -77,7 +77,8 @@ static void test_ingest__tufaceous_zip(void **state)
     staging = testutil_join(dir, "staging");
     slog = testutil_join(dir, "serve.log");
     {
-        char *argv[] = {bin, "serve", "--db", conninfo, "--staging", staging,
+        char *argv[] = {bin, "serve", "--insecure-plaintext",
+                        "--db", conninfo, "--staging", staging,
                         "--listen", "127.0.0.1:0", "--port-file", portf,
                         "--no-periodic", NULL};
 
@@ -238,7 +239,8 @@ static void test_ingest__cli_json(void **state)
     staging = testutil_join(dir, "staging");
     slog = testutil_join(dir, "serve.log");
     {
-        char *argv[] = {bin, "serve", "--db", conninfo, "--staging", staging,
+        char *argv[] = {bin, "serve", "--insecure-plaintext",
+                        "--db", conninfo, "--staging", staging,
                         "--listen", "127.0.0.1:0", "--port-file", portf,
                         "--no-periodic", NULL};
 

@@ -78,7 +78,8 @@ static char *mkrepo(struct fx *f, const char *name, ...)
 static void fx_serve(struct fx *f, const char *extra)
 {
     json_t *pj = NULL;
-    char *argv[] = {f->bin, "serve", "--db", f->conninfo, "--staging",
+    char *argv[] = {f->bin, "serve", "--insecure-plaintext",
+                    "--db", f->conninfo, "--staging",
                     f->staging, "--listen", "127.0.0.1:0", "--port-file",
                     f->portf, "--no-periodic", "--max-upload-bytes",
                     (char *)(extra ? extra : "4294967296"), NULL};
@@ -720,7 +721,8 @@ static void test_ingest_repo__newer_schema(void **state)
     PQfinish(conn);
     remove(f.slog);
     {
-        char *argv[] = {f.bin, "serve", "--db", f.conninfo, "--staging",
+        char *argv[] = {f.bin, "serve", "--insecure-plaintext",
+                        "--db", f.conninfo, "--staging",
                         f.staging, "--listen", "127.0.0.1:0", NULL};
 
         assert_int_equal(proc_run(&code, f.bin, argv, f.slog, 60000), 0);

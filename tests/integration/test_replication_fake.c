@@ -182,7 +182,7 @@ static void *fake_run(void *arg)
 
 #define FAKE_ROUTE(m, path, cap)                                       \
     {.name = "fake", .methods = (m), .pattern = (path), .body_cap = (cap), \
-     .on_request = fake_request, .roles = HTTPD_ROLE_ANY}
+     .on_request = fake_request, .roles = HTTPD_ROLE_ALL}
 
 /* The part of the agent API the task uses. */
 static const struct httpd_route fake_routes[] = {

@@ -127,7 +127,8 @@ static bool activate_until_converged(void *arg)
 static void start_serve(struct fx *f)
 {
     json_t *pj = NULL;
-    char *argv[] = {f->bin, "serve", "--db", f->conninfo, "--staging",
+    char *argv[] = {f->bin, "serve", "--insecure-plaintext",
+                    "--db", f->conninfo, "--staging",
                     f->staging, "--listen", "127.0.0.1:0", "--port-file",
                     f->portf, "--no-periodic", "--min-sled-replication", "3",
                     "--blindly-trust-repo-root", NULL};

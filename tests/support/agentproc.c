@@ -101,6 +101,14 @@ out:
     return rc;
 }
 
+static bool agentproc_extra_has(const struct agentproc *a, const char *flag)
+{
+    for (size_t i = 0; a->extra && a->extra[i]; i++)
+        if (strcmp(a->extra[i], flag) == 0)
+            return true;
+    return false;
+}
+
 int agentproc_start(struct agentproc *a)
 {
     char *argv[AGENT_MAX_ARGS];
@@ -130,6 +138,8 @@ int agentproc_start(struct agentproc *a)
     argv[k++] = "debug";
     for (size_t i = 0; a->extra && a->extra[i]; i++)
         argv[k++] = a->extra[i];
+    if (!agentproc_extra_has(a, "--tls-cert"))
+        argv[k++] = "--insecure-plaintext"; /* unless the test set TLS */
     argv[k] = NULL;
     rc = proc_spawn(&a->proc, bin, argv, NULL, a->log_path);
     if (rc < 0) {

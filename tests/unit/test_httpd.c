@@ -185,7 +185,7 @@ static void srv_request(struct httpd_req *r, void *arg)
 #define TEST_ROUTE(path, cap)                                           \
     {.name = "test", .methods = HTTPD_M_GET | HTTPD_M_PUT,              \
      .pattern = (path), .body_cap = (cap), .on_headers = srv_headers,    \
-     .on_request = srv_request, .roles = HTTPD_ROLE_ANY}
+     .on_request = srv_request, .roles = HTTPD_ROLE_ALL}
 
 static const struct httpd_route test_routes[] = {
     TEST_ROUTE("/json", 0),

@@ -35,7 +35,7 @@ static void on_req(struct httpd_req *r, void *arg);
 
 #define R(label, m, path, msg)                                           \
     {.name = (label), .methods = (m), .pattern = (path),                \
-     .on_request = on_req, .bad_capture = (msg), .roles = HTTPD_ROLE_ANY}
+     .on_request = on_req, .bad_capture = (msg), .roles = HTTPD_ROLE_ALL}
 
 static const struct httpd_route table[] = {
     R("cfg", HTTPD_M_GET, "/config", NULL),
@@ -50,7 +50,7 @@ static const struct httpd_route table[] = {
     R("gen_get", HTTPD_M_GET, "/gen/{generation}", NULL),
     R("root_path", HTTPD_M_GET, "/", NULL),
     {.name = "small", .methods = HTTPD_M_PUT, .pattern = "/small",
-     .body_cap = 10, .on_request = on_req, .roles = HTTPD_ROLE_ANY},
+     .body_cap = 10, .on_request = on_req, .roles = HTTPD_ROLE_ALL},
 };
 
 #define NT (sizeof(table) / sizeof(table[0]))

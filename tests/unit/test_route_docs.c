@@ -9,7 +9,10 @@
  * `GET`/`HEAD /artifact/sha256/{sha256}`". The docs are found through
  * RACKDEPOT_SOURCE_DIR (set by ctest). Also checks each table's own
  * invariants: a label, a handler, a pattern starting with '/', no
- * pattern listed twice for one method.
+ * pattern listed twice for one method. The second cell of a row is the
+ * route's roles (mutual TLS, httpd_route.h): the words "controller",
+ * "operator", "sled" and "own id" (HTTPD_ROLE_SELF), checked against the
+ * table's role bits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,11 +52,43 @@ static bool set_has(const struct set *s, const char *e)
     return false;
 }
 
-static void set_add(struct set *s, const char *method, const char *path,
-                    size_t pathlen)
+/* Canonical text of a role set: "controller operator sled self". */
+static void roles_text(char out[64], unsigned roles)
 {
+    snprintf(out, 64, "%s%s%s%s",
+             roles & HTTPD_ROLE_CONTROLLER ? "controller " : "",
+             roles & HTTPD_ROLE_OPERATOR ? "operator " : "",
+             roles & HTTPD_ROLE_SLED ? "sled " : "",
+             roles & HTTPD_ROLE_SELF ? "self" : "");
+}
+
+/* The role bits a docs cell names. */
+static unsigned roles_of_cell(const char *cell, size_t len)
+{
+    char text[256];
+    unsigned r = 0;
+
+    snprintf(text, sizeof(text), "%.*s", (int)len, cell);
+    if (strstr(text, "controller"))
+        r |= HTTPD_ROLE_CONTROLLER;
+    if (strstr(text, "operator"))
+        r |= HTTPD_ROLE_OPERATOR;
+    if (strstr(text, "sled"))
+        r |= HTTPD_ROLE_SLED;
+    if (strstr(text, "own id"))
+        r |= HTTPD_ROLE_SELF;
+    return r;
+}
+
+static void set_add(struct set *s, const char *method, const char *path,
+                    size_t pathlen, unsigned roles)
+{
+    char rt[64];
+
+    roles_text(rt, roles);
     assert_true(s->n < MAX_ENTRIES);
-    snprintf(s->e[s->n], ENTRY_LEN, "%s %.*s", method, (int)pathlen, path);
+    snprintf(s->e[s->n], ENTRY_LEN, "%s %.*s [%s]", method, (int)pathlen,
+             path, rt);
     s->n++;
 }
 
@@ -63,12 +98,14 @@ static void add_table(struct set *s, const struct httpd_route *t, size_t n)
         assert_non_null(t[i].name);
         assert_non_null(t[i].on_request);
         assert_true(t[i].pattern[0] == '/');
-        assert_int_equal(t[i].roles, HTTPD_ROLE_ANY);
+        assert_true((t[i].roles & HTTPD_ROLE_ALL) != 0);
+        assert_int_equal(t[i].roles & ~(HTTPD_ROLE_ALL | HTTPD_ROLE_SELF), 0);
         assert_true(t[i].methods != 0);
         for (size_t m = 0; m < NMETHODS; m++) {
             if (!(t[i].methods & HTTPD_M(methods[m].m)))
                 continue;
-            set_add(s, methods[m].s, t[i].pattern, strlen(t[i].pattern));
+            set_add(s, methods[m].s, t[i].pattern, strlen(t[i].pattern),
+                    t[i].roles);
             /* one route per method and pattern */
             for (size_t j = 0; j + 1 < s->n; j++)
                 assert_string_not_equal(s->e[j], s->e[s->n - 1]);
@@ -77,7 +114,8 @@ static void add_table(struct set *s, const struct httpd_route *t, size_t n)
 }
 
 /* The method and path spans in the first cell of a table row. */
-static void add_row(struct set *s, const char *cell, size_t len)
+static void add_row(struct set *s, const char *cell, size_t len,
+                    unsigned roles)
 {
     const char *end = cell + len, *p = cell, *path = NULL;
     const char *found[NMETHODS];
@@ -110,7 +148,7 @@ static void add_row(struct set *s, const char *cell, size_t len)
         fail_msg("docs row without a method and a path: %.*s", (int)len,
                  cell);
     for (size_t i = 0; i < nfound; i++)
-        set_add(s, found[i], path, pathlen);
+        set_add(s, found[i], path, pathlen, roles);
 }
 
 /* Rows of the table whose header starts with "| endpoint" in doc. */
@@ -138,7 +176,12 @@ static void add_doc(struct set *s, const char *doc)
         }
         if (strncmp(line, "|---", 4) == 0)
             continue;
-        add_row(s, line + 1, strcspn(line + 1, "|"));
+        {
+            size_t c1 = strcspn(line + 1, "|");
+            const char *c2 = line + 1 + c1 + (line[1 + c1] ? 1 : 0);
+
+            add_row(s, line + 1, c1, roles_of_cell(c2, strcspn(c2, "|")));
+        }
     }
     fclose(f);
     if (!seen)
@@ -182,7 +225,8 @@ static void test_route_docs__sledagent_tables_are_api_md(void **state)
     add_table(code, t, n);
     add_doc(docs, "API.md");
     same(code, docs, "API.md");
-    assert_true(set_has(code, "HEAD /artifact/sha256/{sha256}"));
+    assert_true(set_has(code, "HEAD /artifact/sha256/{sha256} "
+                               "[controller sled ]"));
 }
 
 static void test_route_docs__replicator_table_is_operator_md(void **state)
