@@ -30,7 +30,7 @@ struct rack;
  * and tls-client branches): until then the services accept --tls-* but
  * still serve plaintext, so a TLS rack could not answer.
  */
-#define RACK_TLS_DEFAULT false
+#define RACK_TLS_DEFAULT true
 
 #define RACK_PKI_DIR "pki"
 #define RACK_OPERATOR_ID "operator"

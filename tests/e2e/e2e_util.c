@@ -245,6 +245,17 @@ int e2e_sim_code(struct e2e *t, char **out, ...)
     return code;
 }
 
+char *e2e_mode_flag(void)
+{
+    const char *m = getenv("RD_E2E_MODE");
+
+    if (m && !strcmp(m, "tls"))
+        return "--tls";
+    if (m && !strcmp(m, "plaintext"))
+        return "--insecure-plaintext";
+    return NULL;
+}
+
 void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
 {
     char *argv[MAX_ARGS], ns[16], nr[16];
@@ -263,8 +274,9 @@ void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
     argv[7] = t->dir;
     argv[8] = "--period";
     argv[9] = "2";
+    argv[10] = e2e_mode_flag();
     va_start(ap, repls);
-    collect_args(argv, 10, ap);
+    collect_args(argv, argv[10] ? 11 : 10, ap);
     va_end(ap);
     code = run_argv(t, NULL, CMD_TIMEOUT_MS, argv);
     if (code != 0) {
@@ -272,6 +284,11 @@ void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
         fail_msg("rack-sim up exited %d", code);
     }
     reload(t);
+    /* The rack runs in the mode asked for (or rack-sim's default). */
+    fprintf(stderr, "e2e: rack on %s\n",
+            t->r.tls ? "mutual TLS" : "plaintext");
+    assert_int_equal(t->r.tls, e2e_mode_flag() ? !strcmp(e2e_mode_flag(), "--tls")
+                                           : RACK_TLS_DEFAULT);
 }
 
 char *e2e_mkrepo(struct e2e *t, const char *name, const char *version,

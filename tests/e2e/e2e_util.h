@@ -82,7 +82,15 @@ void e2e_sim(struct e2e *t, char **out, ...);
 /* `rack-sim --dir D args...`; returns its exit code; reloads the state. */
 int e2e_sim_code(struct e2e *t, char **out, ...);
 
-/* `rack-sim up --sleds N --replicators M --dir D --period 2 extra...`. */
+/*
+ * The `rack-sim up` flag of the mode RD_E2E_MODE asks for ("tls": --tls,
+ * "plaintext": --insecure-plaintext, set per test by tests/cmake/sim.cmake),
+ * or NULL (unset: rack-sim's default).
+ */
+char *e2e_mode_flag(void);
+
+/* `rack-sim up --sleds N --replicators M --dir D --period 2 [mode]
+ * extra...`; asserts the rack runs in that mode. */
 void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...);
 
 /* tuf-mkrepo --random COUNT:BYTES --seed SEED into D/NAME; returns path. */

@@ -31,6 +31,7 @@
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
+#include "tests/e2e/e2e_util.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
@@ -73,7 +74,7 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
     snprintf(nsleds, sizeof(nsleds), "%d", SLEDS);
     {
         char *up[] = {rs, "up", "--sleds", nsleds, "--dir", dir, "--period",
-                      "2", NULL};
+                      "2", e2e_mode_flag(), NULL};
         char *mkrepo[] = {mk, "--out", zip, "--system-version", "1.0.0",
                           "--random", "4:1048576", "--seed", "7", NULL};
 
@@ -81,6 +82,7 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
         run_ok(mkrepo, log);
     }
     assert_int_equal(rack_state_load(r, dir, &err), 0);
+    fprintf(stderr, "e2e: rack on %s\n", r->tls ? "mutual TLS" : "plaintext");
     rack_pki_use(r); /* on TLS, our requests present the operator's cert */
     rack_url(url, sizeof(url), r, r->repls[0].port, "");
     {

@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "sim/rack_http.h"
+#include "sim/rack_pki.h"
 #include "sim/rack_status.h"
 #include "sim/rack_up.h"
 #include "tests/e2e/e2e_util.h"
@@ -56,6 +57,10 @@ static void add_sled(struct e2e *t)
         rack_path_dataset(p, sizeof(p), &t->r, k, w);
         assert_int_equal(rack_mkdirs(p, &err), 0);
     }
+    /* On a TLS rack the new sled needs its certificate first (issued
+     * from the rack CA; the existing ones are kept). */
+    if (rack_pki_ensure(&t->r, &err) < 0)
+        fail_msg("certificate of sled %zu: %s", k, err.msg);
     if (rack_start_sled(&t->r, k, &err) < 0)
         fail_msg("start sled %zu: %s", k, err.msg);
     assert_int_equal(rack_state_save(&t->r, &err), 0);
