@@ -79,7 +79,7 @@ static void *conn_run(void *arg)
 out:
     SSL_free(ssl);
     close(c->fd);
-    free(c);
+    mem_free(c);
     return NULL;
 }
 
@@ -94,7 +94,11 @@ static void *accept_run(void *arg)
 
         if (fd < 0)
             return NULL;
-        c = calloc(1, sizeof(*c));
+        c = mem_calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            continue;
+        }
         c->ctx = s->ctx;
         c->fd = fd;
         pthread_create(&th, NULL, conn_run, c);
