@@ -99,8 +99,9 @@ static void test_httpd_route__sha256_capture(void **state)
 static void test_httpd_route__uuid_capture(void **state)
 {
     static const char *bad[] = {
-        "0123abcd-4567-89ab-cdef-0123456789a", "0123abcd45678-9ab-cdef-"
-        "0123456789ab", "0123abcd-4567-89ab-cdef-0123456789abc",
+        "0123abcd-4567-89ab-cdef-0123456789a",
+        "0123abcd45678-9ab-cdef-0123456789ab",
+        "0123abcd-4567-89ab-cdef-0123456789abc",
         "0123abcg-4567-89ab-cdef-0123456789ab", "", "nope"};
     struct httpd_match m;
     struct err err = ERR_INIT;
