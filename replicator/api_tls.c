@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/httpd_tls.h"
 #include "common/log.h"
 #include "common/prom.h"
@@ -89,11 +90,13 @@ int api_tls_reload(struct httpd_tls *t, const struct config *cfg,
     rc = httpd_tls_reload(t, err);
     if (rc == 0)
         rc = load_revoked(t, cfg->db, err);
-    if (rc < 0)
+    if (rc < 0) {
         log_error("tls_reload_failed", "{s:s}", "error", err->msg);
-    else
-        log_info("tls_reloaded", "{s:s}", "certificate", cfg->tls_cert);
-    return rc;
+        return rc;
+    }
+    httpc_tls_reload(); /* our clients re-read the files too */
+    log_info("tls_reloaded", "{s:s}", "certificate", cfg->tls_cert);
+    return 0;
 }
 
 int api_tls_metrics(const struct httpd_tls *t, struct prom *p)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/httpc.h"
 #include "common/httpd_tls.h"
 #include "common/log.h"
 #include "common/prom.h"
@@ -77,11 +78,13 @@ int agent_reload(struct agent *a, struct err *err)
         rc = load_revoked(a, err);
     if (rc == 0)
         rc = httpd_tls_watch_expiry(a->tls, a->base, err);
-    if (rc < 0)
+    if (rc < 0) {
         log_error("tls_reload_failed", "{s:s}", "error", err->msg);
-    else
-        log_info("tls_reloaded", "{s:s}", "certificate", a->opts.tls.cert);
-    return rc;
+        return rc;
+    }
+    httpc_tls_reload(); /* our clients re-read the files too */
+    log_info("tls_reloaded", "{s:s}", "certificate", a->opts.tls.cert);
+    return 0;
 }
 
 int agent_tls_metrics(const struct agent *a, struct prom *p)
