@@ -154,46 +154,7 @@ FILE=$T/ag/A/$H
 cat "$FILE" >/dev/null
 
 # nginx over TLS 1.3 with the sled's certificate and key, serving dataset A.
-d=$T/nginx
-mkdir -p "$d"
-NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$d/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-master_process on;
-user root;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 1000000;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
-    default_type application/octet-stream;
-    server {
-        listen 127.0.0.1:$NGINX_PORT ssl;
-        ssl_protocols TLSv1.3;
-        ssl_certificate $SCERT;
-        ssl_certificate_key $SKEY;
-        ssl_verify_client off;
-        root $T/ag/A;
-    }
-}
-EOF
-nginx -c "$d/nginx.conf" -p "$d" >"$d/stdout.log" 2>&1 &
-NGINX_PID=$!
-BENCH_PIDS+=("$NGINX_PID")
-for i in $(seq 100); do
-    curl -s --tlsv1.3 --cacert "$CA" -o /dev/null "https://127.0.0.1:$NGINX_PORT/" && break
-    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$d/error.log" "$d/stdout.log" >&2; die "nginx exited"; }
-    sleep 0.05
-done
+nginx_start "$T/ag/A" "$SCERT" "$SKEY" "$CA"
 
 # cipher PORT: the negotiated protocol and cipher, for the report.
 cipher() {
@@ -225,9 +186,7 @@ for i in $(seq "$GET_RUNS"); do
     get_ratios+=("$(calc "${a_r[-1]} / ${n_r[-1]}")")
     log "get run $i: agent $(mib "${a_r[-1]}") MiB/s, nginx $(mib "${n_r[-1]}") MiB/s, ratio ${get_ratios[-1]}"
 done
-kill "$NGINX_PID" 2>/dev/null || true
-timeout 20 tail --pid="$NGINX_PID" -f /dev/null 2>/dev/null || kill -9 "$NGINX_PID" 2>/dev/null || true
-wait "$NGINX_PID" 2>/dev/null || true
+nginx_stop
 agent_stop ag
 
 tp=$(median "${t_r[@]}")

@@ -183,10 +183,17 @@ sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # vmhwm_kib PID: peak RSS (VmHWM) in KiB.
 vmhwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
-# nginx_start ROOT: serve ROOT on a loopback port (sendfile on,
-# worker_processes 1, foreground); sets NGINX_PID, NGINX_PORT.
+# nginx_start ROOT [CERT KEY CA]: serve ROOT on a loopback port (sendfile
+# on, worker_processes 1, foreground); with CERT and KEY over TLS 1.3 only
+# (CA verifies it in the readiness probe). Sets NGINX_PID, NGINX_PORT.
 nginx_start() {
-    local root=$1 d=$T/nginx i
+    local root=$1 cert=${2:-} key=${3:-} ca=${4:-} d=$T/nginx i
+    local listen="" tls="" probe=(http)
+    if [ -n "$cert" ]; then
+        listen=" ssl"
+        tls="ssl_protocols TLSv1.3; ssl_certificate $cert; ssl_certificate_key $key; ssl_verify_client off;"
+        probe=(https --tlsv1.3 --cacert "$ca")
+    fi
     need nginx
     mkdir -p "$d"
     NGINX_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -210,7 +217,8 @@ http {
     scgi_temp_path $d/scgi;
     default_type application/octet-stream;
     server {
-        listen 127.0.0.1:$NGINX_PORT;
+        listen 127.0.0.1:$NGINX_PORT$listen;
+        $tls
         root $root;
     }
 }
@@ -219,7 +227,7 @@ EOF
     NGINX_PID=$!
     BENCH_PIDS+=("$NGINX_PID")
     for i in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && return 0
+        curl -s "${probe[@]:1}" -o /dev/null "${probe[0]}://127.0.0.1:$NGINX_PORT/" && return 0
         kill -0 "$NGINX_PID" 2>/dev/null || { cat "$d/error.log" "$d/stdout.log" >&2; die "nginx exited"; }
         sleep 0.05
     done
