@@ -6,7 +6,7 @@
  * once and shared by reference between requests; httpc_tls_reload retires
  * the entries) and the checks of the server: curl's OpenSSL context for
  * each new connection gets our certificate and key, TLS 1.3 only, the
- * rack CA (CURLOPT_CAINFO, cached by curl's multi handle), no host name
+ * rack CA (CURLOPT_CAINFO, read afresh by each new connection), no host name
  * check, and a verify callback that refuses the handshake unless the leaf
  * passes tls_peer_check and names an expected role and id. Because curl
  * keys kept-alive connections by host, port and TLS files only, a second
@@ -386,6 +386,10 @@ int httpc__tls_setup(struct httpc *h, struct err *err)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(e, CURLOPT_CAINFO, h->mat->ca);
+    /* curl would keep the CA store of a multi handle for 24 h by path:
+     * a CA file rotated in place must count from the next connection on
+     * (one small PEM read per new connection; connections are reused). */
+    curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
     curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, h);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -88,6 +89,7 @@ static int group_setup(void **state)
     struct err e = ERR_INIT;
 
     (void)state;
+    signal(SIGPIPE, SIG_IGN); /* the test servers write to refused peers */
     mem_init();
     httpc_global_init();
     if (testutil_tmpdir(&dir, "httpctls") < 0 ||
@@ -478,6 +480,70 @@ static void test_httpc_tls__loop_reuse_per_identity(void **state)
     server_stop(&s);
 }
 
+/* Copy file a to b (a CA file replaced in place, as an operator would). */
+static void copy_file(const char *a, const char *b)
+{
+    char *data = NULL;
+    size_t len = 0;
+
+    assert_int_equal(testutil_read_file(&data, &len, a), 0);
+    assert_int_equal(testutil_write_file(b, data, len), 0);
+    mem_free(data);
+}
+
+/*
+ * CA rotation: the rack CA file is replaced in place and the service
+ * reloads (SIGHUP calls httpc_tls_reload). The next new connection of the
+ * same loop must trust the new CA at once; curl's multi handle would
+ * otherwise keep the old CA store for 24 hours (CURLOPT_CA_CACHE_TIMEOUT).
+ */
+static void test_httpc_tls__ca_rotation(void **state)
+{
+    struct tserver s;
+    struct client cl;
+    struct event_base *base = event_base_new();
+    struct httpc_loop *l = NULL;
+    struct err e = ERR_INIT;
+    struct buf ca = BUF_INIT, old = BUF_INIT, new_ca = BUF_INIT;
+
+    (void)state;
+    assert_non_null(base);
+    assert_int_equal(httpc_loop_new(&l, base), 0);
+    assert_int_equal(buf_printf(&ca, "%s/rotating-ca.pem", dir), 0);
+    assert_int_equal(buf_printf(&old, "%s/ca.pem", dir), 0);
+    assert_int_equal(buf_printf(&new_ca, "%s/ca.pem", dir2), 0);
+    copy_file(old.data, ca.data);
+    client_init(&cl, NULL, "https");
+
+    /* the old CA: its sled is trusted, the new CA's sled is not */
+    server_start(&s, server_ctx(dir, "sled", NULL));
+    buf_reset(&cl.url);
+    assert_int_equal(buf_printf(&cl.url, "https://127.0.0.1:%d/x", s.port), 0);
+    buf_release(&cl.ca);
+    assert_int_equal(buf_printf(&cl.ca, "%s", ca.data), 0);
+    assert_int_equal(loop_get(l, base, &cl, SLED, &e), 0);
+    server_stop(&s);
+    server_start(&s, server_ctx(dir2, "sled", NULL));
+    buf_reset(&cl.url);
+    assert_int_equal(buf_printf(&cl.url, "https://127.0.0.1:%d/x", s.port), 0);
+    assert_int_equal(loop_get(l, base, &cl, SLED, &e), ERR_UPSTREAM);
+
+    /* the file now holds the new CA; after the reload it is trusted */
+    copy_file(new_ca.data, ca.data);
+    httpc_tls_reload();
+    e = (struct err)ERR_INIT;
+    if (loop_get(l, base, &cl, SLED, &e) != 0)
+        fail_msg("after rotation: %s", e.msg);
+    server_stop(&s);
+
+    httpc_loop_free(l);
+    event_base_free(base);
+    client_release(&cl);
+    buf_release(&ca);
+    buf_release(&old);
+    buf_release(&new_ca);
+}
+
 struct sreq {
     struct event_base *base;
     bool done;
@@ -649,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_httpc_tls__plaintext_and_tls12_servers),
         cmocka_unit_test(test_httpc_tls__refused_before_sending),
         cmocka_unit_test(test_httpc_tls__loop_reuse_per_identity),
+        cmocka_unit_test(test_httpc_tls__ca_rotation),
         cmocka_unit_test(test_httpc_tls__test_client),
         cmocka_unit_test(test_httpc_tls__controller_checks_sled_id),
         cmocka_unit_test(test_httpc_tls__registration_expects_controller),
