@@ -11,3 +11,10 @@ if(TARGET replicator AND TARGET sledagent AND TARGET tuf-mkrepo AND TARGET rd_te
   target_link_libraries(test_pieces_serve PRIVATE replicator_db)
   add_dependencies(test_pieces_serve replicator sledagent tuf-mkrepo)
 endif()
+# The sledagent store's manifests (sledagent/store/piececache.c).
+if(TARGET sledagent_store)
+  rd_unit_test(test_piececache
+               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_piececache.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_store_fixture.c
+               LIBS sledagent_store)
+endif()

@@ -5,7 +5,13 @@
  * artifact's manifest at ingest and serves it on GET
  * /artifact/sha256/{sha256}/pieces (every piece checked against the
  * staged file, the bytes stable across requests and restarts; 404 for an
- * unknown artifact, 400 for a bad hash). Test main thread.
+ * unknown artifact, 400 for a bad hash); two sledagents, one given the
+ * artifact by PUT and one copying it from the other's depot (both through
+ * the verified writer), serve on their depots the same bytes as the
+ * replicator for the same artifact and piece size, whether the manifest
+ * came from the write (the default size) or was computed from the stored
+ * copy (another size, or after a restart); 404 for an artifact the sled
+ * does not hold, 400 for a bad query. Test main thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,14 +28,16 @@
 #include "common/mem.h"
 #include "common/pieces.h"
 #include "common/sha256.h"
+#include "tests/support/agentproc.h"
 #include "tests/support/http_client.h"
 #include "tests/support/pgtest.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 #define NART 3
-#define ART_LEN 200001 /* four 64 KiB pieces, the last one short */
-#define PSIZE "65536"
+/* three 4 MiB pieces or 145 of 64 KiB, the last one short either way */
+#define ART_LEN 9437185
+#define ART_LEN_STR "9437185"
 
 struct fx {
     char *dir, *conninfo, *staging, *portf, *slog, *key, *root, *bin;
@@ -37,6 +45,7 @@ struct fx {
     char url[64];
     char hex[NART][SHA256_HEX_LEN + 1];
     char *path[NART]; /* staged files */
+    const char *piece_size; /* --piece-size of serve, NULL: the default */
 };
 
 static char *fx_path(struct fx *f, const char *name)
@@ -61,7 +70,12 @@ static void fx_serve(struct fx *f)
     char *argv[] = {f->bin, "serve", "--insecure-plaintext", "--db",
                     f->conninfo, "--staging", f->staging, "--listen",
                     "127.0.0.1:0", "--port-file", f->portf, "--no-periodic",
-                    "--piece-size", PSIZE, NULL};
+                    NULL, NULL, NULL};
+
+    if (f->piece_size) {
+        argv[12] = "--piece-size";
+        argv[13] = (char *)f->piece_size;
+    }
 
     remove(f->portf);
     assert_int_equal(proc_spawn(&f->srv, f->bin, argv, NULL, f->slog), 0);
@@ -117,9 +131,10 @@ static long send_file(struct fx *f, const char *method, const char *path,
     return st;
 }
 
-/* Database, key and root, serve, trust root, and one uploaded repository
- * of NART random artifacts; f->hex and f->path name them. */
-static void fx_start(struct fx *f)
+/* Database, key and root, serve (--piece-size piece_size unless NULL),
+ * trust root, and one uploaded repository of NART random artifacts;
+ * f->hex and f->path name them. */
+static void fx_start(struct fx *f, const char *piece_size)
 {
     char *mk = proc_bin_path("tuf-mkrepo");
     char *zip, *keyzip;
@@ -128,6 +143,7 @@ static void fx_start(struct fx *f)
     char url[200];
 
     memset(f, 0, sizeof(*f));
+    f->piece_size = piece_size;
     assert_int_equal(testutil_tmpdir(&f->dir, "pieces-"), 0);
     f->conninfo = pgtest_db_migrated_by_cli(NULL, "pieces");
     f->bin = proc_bin_path("replicator");
@@ -148,7 +164,7 @@ static void fx_start(struct fx *f)
     {
         char *argv[] = {mk, "--out", zip, "--key", f->key,
                         "--system-version", "1.0.0", "--random",
-                        "3:" "200001", NULL};
+                        "3:" ART_LEN_STR, NULL};
 
         run_ok(argv);
     }
@@ -250,7 +266,7 @@ static void test_pieces_serve__replicator(void **state)
     char url[300];
 
     (void)state;
-    fx_start(&f);
+    fx_start(&f, "65536");
     for (size_t i = 0; i < NART; i++) {
         pieces_url(url, sizeof(url), f.url, f.hex[i], NULL);
         assert_int_equal(get(&doc, url), 200);
@@ -277,10 +293,129 @@ static void test_pieces_serve__replicator(void **state)
     fx_end(&f);
 }
 
+static long post_copy(const struct agentproc *to, const struct agentproc *from,
+                      const char *hex)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[300], body[200];
+    long st;
+
+    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?"
+             "generation=1", agentproc_api_url(to), hex);
+    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}",
+             agentproc_depot_url(from));
+    assert_int_equal(http_client_send(&r, "POST", url, body, strlen(body)),
+                     0);
+    st = r.status;
+    http_client_resp_release(&r);
+    return st;
+}
+
+struct held {
+    struct agentproc *a;
+    const char *hex;
+};
+
+static bool holds(void *arg)
+{
+    struct held *h = arg;
+
+    return agentproc_count(h->a, h->hex) == 2;
+}
+
+/* The sled's manifest of artifact i (query may be NULL) is the
+ * replicator's, byte for byte. */
+static void same_as_replicator(struct fx *f, struct agentproc *a, size_t i,
+                               const char *query, const struct buf *want)
+{
+    struct buf doc = BUF_INIT;
+    char url[300];
+
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f->hex[i], query);
+    assert_int_equal(get(&doc, url), 200);
+    assert_int_equal(doc.len, want->len);
+    assert_memory_equal(doc.data, want->data, doc.len);
+    buf_release(&doc);
+}
+
+static void test_pieces_serve__sleds(void **state)
+{
+    struct fx f;
+    struct agentproc *a = NULL, *b = NULL;
+    struct buf want = BUF_INIT, want64 = BUF_INIT, doc = BUF_INIT;
+    const char *cfg[NART];
+    char url[300], *data = NULL;
+    size_t len = 0;
+    struct held held;
+
+    (void)state;
+    fx_start(&f, NULL); /* the default piece size, as the sleds' writer */
+    assert_int_equal(agentproc_new(&a, NULL), 0);
+    assert_int_equal(agentproc_new(&b, NULL), 0);
+    assert_int_equal(agentproc_start(a), 0);
+    assert_int_equal(agentproc_start(b), 0);
+    for (size_t i = 0; i < NART; i++)
+        cfg[i] = f.hex[i];
+    assert_int_equal(agentproc_put_config(a, 1, cfg, NART), 204);
+    assert_int_equal(agentproc_put_config(b, 1, cfg, NART), 204);
+    /* a gets artifact 0 by PUT, b copies it from a */
+    assert_int_equal(testutil_read_file(&data, &len, f.path[0]), 0);
+    assert_int_equal(agentproc_put_artifact(a, f.hex[0], 1, data, len, NULL),
+                     200);
+    assert_int_equal(post_copy(b, a, f.hex[0]), 202);
+    held.a = b;
+    held.hex = f.hex[0];
+    assert_true(testutil_wait_for(holds, &held, 60000));
+
+    pieces_url(url, sizeof(url), f.url, f.hex[0], NULL);
+    assert_int_equal(get(&want, url), 200);
+    check_manifest(&want, f.hex[0], f.path[0], PIECES_SIZE_DEFAULT);
+    /* from the writer, PUT and copy alike, and with the size named */
+    same_as_replicator(&f, a, 0, NULL, &want);
+    same_as_replicator(&f, b, 0, NULL, &want);
+    same_as_replicator(&f, b, 0, "piece_size=4194304", &want);
+    /* another size: computed from the stored copy */
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[0],
+               "piece_size=65536");
+    assert_int_equal(get(&want64, url), 200);
+    check_manifest(&want64, f.hex[0], f.path[0], 65536);
+    same_as_replicator(&f, b, 0, "piece_size=65536", &want64);
+    /* stable across a restart (computed again from the copy) */
+    assert_int_equal(agentproc_restart(a), 0);
+    same_as_replicator(&f, a, 0, NULL, &want);
+    same_as_replicator(&f, a, 0, "piece_size=65536", &want64);
+    /* an artifact of the config the sled does not hold, an unknown one */
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[1], NULL);
+    assert_int_equal(get(&doc, url), 404);
+    assert_non_null(strstr(doc.data, "not stored here"));
+    pieces_url(url, sizeof(url), agentproc_depot_url(a),
+               "1111111111111111111111111111111111111111111111111111111111111111",
+               NULL);
+    assert_int_equal(get(&doc, url), 404);
+    /* bad queries */
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[0],
+               "piece_size=1000");
+    assert_int_equal(get(&doc, url), 400);
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[0],
+               "size=65536");
+    assert_int_equal(get(&doc, url), 400);
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[0],
+               "piece_size=65536&x=1");
+    assert_int_equal(get(&doc, url), 400);
+    agentproc_free(a);
+    agentproc_free(b);
+    mem_free(data);
+    buf_release(&want);
+    buf_release(&want64);
+    buf_release(&doc);
+    fx_end(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pieces_serve__replicator),
+        cmocka_unit_test(test_pieces_serve__sleds),
     };
 
     return cmocka_run_group_tests(tests, pgtest_group_setup,
