@@ -224,13 +224,16 @@ static void job_task(void *arg)
                      "hashes to its name", hex);
     if (rc == 0)
         rc = finish(&j->doc, &psize, b, &j->h, &j->err);
+    pthread_mutex_lock(&st->mu);
     if (rc == 0) {
-        pthread_mutex_lock(&st->mu);
         put_locked(st, &j->h, psize, j->doc.data, j->doc.len);
-        pthread_mutex_unlock(&st->mu);
-    } else if (!j->err.msg[0]) {
-        err_set(&j->err, rc, "piece manifest of %s: %s", hex, err_name(rc));
+        st->ctr.pieces_computed++;
+    } else {
+        st->ctr.pieces_failed++;
     }
+    pthread_mutex_unlock(&st->mu);
+    if (rc < 0 && !j->err.msg[0])
+        err_set(&j->err, rc, "piece manifest of %s: %s", hex, err_name(rc));
     if (rc == ERR_VERIFY)
         log_warn("store_pieces_corrupt", "{s:s}", "sha256", hex);
     j->rc = rc;
@@ -337,6 +340,7 @@ int store_pieces(struct store *st, struct buf *out, bool *pending,
         unlink_locked(st, e);
         push_front_locked(st, e);
         rc = buf_append(out, e->doc, e->len);
+        st->ctr.pieces_hits++;
     }
     pthread_mutex_unlock(&st->mu);
     if (e)

@@ -95,6 +95,9 @@ struct store_counters {
     uint64_t ledger_corrupt;
     uint64_t trashed, restored, trash_purged;
     uint64_t ds_errors[STORE_DATASETS];
+    /* piece manifests (piececache.c): answered from memory, computed
+     * from a stored copy, computations that failed */
+    uint64_t pieces_hits, pieces_computed, pieces_failed;
 };
 
 enum write_fail_reason {

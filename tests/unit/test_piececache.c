@@ -145,6 +145,14 @@ static void test_piececache__written_then_lazy(void **state)
     assert_buf_eq(&got, &want);
     assert_int_equal(get(fx, &got, &pending, &h, 0, &err), 0);
     assert_false(pending);
+    /* counted since this store opened: one computed, one from memory */
+    buf_reset(&got);
+    assert_int_equal(store_metrics(fx->st, &got), 0);
+    assert_non_null(strstr(got.data,
+                           "\nsledagent_store_pieces_computed_total 1\n"));
+    assert_non_null(strstr(got.data,
+                           "\nsledagent_store_pieces_hits_total 1\n"));
+    assert_non_null(strstr(got.data, "\nsledagent_store_pieces_cached 1\n"));
     buf_release(&got);
     buf_release(&want);
     buf_release(&want64);
