@@ -3,8 +3,8 @@
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, writer_file.c,
  * writer_space.c, reconcile.c, trash.c, restore.c, repair.c, scrub.c,
- * listcache.c, piececache.c). Not for use outside that directory. The writer's own
- * write object is in writer_internal.h.
+ * listcache.c, piececache.c). Not for use outside that directory. The
+ * writer's own write object is in writer_internal.h.
  *
  * Locking: st->mu guards every field of struct store and struct dataset
  * that a worker thread may touch (health, byte counts, inventory, trash

@@ -2,7 +2,8 @@
 /*
  * store_metrics: the store's Prometheus text exposition (store_metrics()
  * of store.h): write, scrub, trash, ledger and piece manifest counters
- * and per-dataset gauges. Reads a snapshot under st->mu; loop thread; memory only.
+ * and per-dataset gauges. Reads a snapshot under st->mu; loop thread;
+ * memory only.
  */
 #include "sledagent/store/store.h"
 

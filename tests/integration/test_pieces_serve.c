@@ -38,6 +38,8 @@
 /* three 4 MiB pieces or 145 of 64 KiB, the last one short either way */
 #define ART_LEN 9437185
 #define ART_LEN_STR "9437185"
+#define HEX0 "0000000000000000000000000000000000000000000000000000000000000000"
+#define HEX1 "1111111111111111111111111111111111111111111111111111111111111111"
 
 struct fx {
     char *dir, *conninfo, *staging, *portf, *slog, *key, *root, *bin;
@@ -281,9 +283,7 @@ static void test_pieces_serve__replicator(void **state)
     pieces_url(url, sizeof(url), f.url, f.hex[0], NULL);
     assert_int_equal(get(&again, url), 200);
     check_manifest(&again, f.hex[0], f.path[0], 65536);
-    pieces_url(url, sizeof(url), f.url,
-               "0000000000000000000000000000000000000000000000000000000000000000",
-               NULL);
+    pieces_url(url, sizeof(url), f.url, HEX0, NULL);
     assert_int_equal(get(&doc, url), 404);
     assert_non_null(strstr(doc.data, "no artifact"));
     pieces_url(url, sizeof(url), f.url, "ABC", NULL);
@@ -388,9 +388,7 @@ static void test_pieces_serve__sleds(void **state)
     pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[1], NULL);
     assert_int_equal(get(&doc, url), 404);
     assert_non_null(strstr(doc.data, "not stored here"));
-    pieces_url(url, sizeof(url), agentproc_depot_url(a),
-               "1111111111111111111111111111111111111111111111111111111111111111",
-               NULL);
+    pieces_url(url, sizeof(url), agentproc_depot_url(a), HEX1, NULL);
     assert_int_equal(get(&doc, url), 404);
     /* bad queries */
     pieces_url(url, sizeof(url), agentproc_depot_url(a), f.hex[0],
