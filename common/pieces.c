@@ -124,11 +124,14 @@ static int check_shape(const struct pieces *m, struct err *err)
 int pieces_encode(struct buf *out, const struct pieces *m, struct err *err)
 {
     char hex[SHA256_HEX_LEN + 1];
+    size_t room;
     int rc = check_shape(m, err);
 
     if (rc < 0)
         return rc;
-    if (buf_reserve(out, 128 + (SHA256_HEX_LEN + 3) * m->count) < 0)
+    /* the fixed part is under PIECES_DOC_FIXED bytes, NUL included */
+    room = PIECES_DOC_FIXED + (SHA256_HEX_LEN + 3) * m->count;
+    if (buf_reserve(out, room) < 0)
         return err_set(err, ERR_NOMEM, "out of memory");
     /* room reserved: the appends below cannot fail */
     buf_printf(out, K_LENGTH "%llu" K_PIECE_SIZE "%u" K_PIECES,

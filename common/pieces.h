@@ -41,10 +41,13 @@ struct err;
 #define PIECES_VERSION 1
 
 /*
- * Bytes of the longest valid document: fixed text, two u64 fields in
- * decimal, LIMIT_PIECES quoted hashes with their commas.
+ * A bound on the bytes of a valid document: its fixed text, the artifact
+ * hash and two u64 fields in decimal (under 256 bytes together), and
+ * LIMIT_PIECES quoted hashes with their commas.
  */
-#define PIECES_DOC_MAX (128u + (SHA256_HEX_LEN + 3u) * LIMIT_PIECES)
+#define PIECES_DOC_FIXED 256u
+#define PIECES_DOC_MAX \
+    (PIECES_DOC_FIXED + (SHA256_HEX_LEN + 3u) * LIMIT_PIECES)
 
 /* A manifest (a plain value; pieces_release frees piece). */
 struct pieces {

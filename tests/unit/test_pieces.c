@@ -382,6 +382,35 @@ static void test_pieces__doc_cap(void **state)
     mem_free(big);
 }
 
+/* The largest manifest there is (LIMIT_PIECES pieces, the longest
+ * numbers): encoded within PIECES_DOC_MAX, parsed back. */
+static void test_pieces__largest(void **state)
+{
+    struct pieces m = PIECES_INIT, p = PIECES_INIT;
+    struct buf b = BUF_INIT;
+    struct err e = ERR_INIT;
+
+    (void)state;
+    m.piece_size = PIECES_SIZE_MAX;
+    m.length = (uint64_t)LIMIT_PIECES * PIECES_SIZE_MAX; /* 14 digits */
+    m.count = LIMIT_PIECES;
+    m.piece = mem_calloc(m.count, sizeof(*m.piece));
+    assert_non_null(m.piece);
+    memset(m.piece, 0xab, m.count * sizeof(*m.piece));
+    assert_int_equal(pieces_encode(&b, &m, &e), 0);
+    assert_true(b.len <= PIECES_DOC_MAX);
+    assert_int_equal(pieces_parse(&p, b.data, b.len, NULL, -1, &e), 0);
+    assert_int_equal(p.count, LIMIT_PIECES);
+    assert_memory_equal(p.piece, m.piece, m.count * sizeof(*m.piece));
+    pieces_release(&p);
+    /* one piece more is over the cap */
+    m.length++;
+    buf_reset(&b);
+    assert_int_equal(pieces_encode(&b, &m, &e), ERR_LIMIT);
+    pieces_release(&m);
+    buf_release(&b);
+}
+
 static void test_pieces__verify(void **state)
 {
     size_t n = 2 * K64 + 5;
@@ -480,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup(test_pieces__roundtrip, setup),
         cmocka_unit_test_setup(test_pieces__hostile, setup),
         cmocka_unit_test_setup(test_pieces__doc_cap, setup),
+        cmocka_unit_test_setup(test_pieces__largest, setup),
         cmocka_unit_test_setup(test_pieces__verify, setup),
         cmocka_unit_test_setup(test_pieces__encode_inconsistent, setup),
         cmocka_unit_test_setup(test_pieces__nomem, setup),
