@@ -212,15 +212,23 @@ static void test_piececache__shared_jobs_and_cap(void **state)
 
     memset(a, 0, sizeof(a));
     fx_open(fx);
-    store_one(fx, &data, &h, 5 * PIECES_SIZE_MIN + 1, 7);
-    expected(&want, data, 5 * PIECES_SIZE_MIN + 1, PIECES_SIZE_MIN);
-    /* two requests for one manifest: one job, both answered */
+    /* large enough that the second request nearly always finds the job
+     * still running */
+    store_one(fx, &data, &h, 128 * PIECES_SIZE_MIN + 1, 7);
+    expected(&want, data, 128 * PIECES_SIZE_MIN + 1, PIECES_SIZE_MIN);
+    /* two requests for one manifest: the second joins the job, or, when
+     * the worker already cached the result (the job's completion has not
+     * run: the loop did not turn), is answered from memory */
     assert_int_equal(store_pieces(fx->st, &out, &pending, &h, PIECES_SIZE_MIN,
                                   on_pieces, &a[0], &err), 0);
     assert_true(pending);
     assert_int_equal(store_pieces(fx->st, &out, &pending, &h, PIECES_SIZE_MIN,
                                   on_pieces, &a[1], &err), 0);
-    assert_true(pending);
+    if (!pending) {
+        assert_int_equal(buf_append(&a[1].doc, out.data, out.len), 0);
+        a[1].done = true;
+        buf_reset(&out);
+    }
     /* three other sizes fill the STORE_PIECES_JOBS (4) jobs; a fourth is
      * refused */
     for (int i = 2; i < 6; i++) {
