@@ -60,6 +60,7 @@ struct pieces {
 
 #define PIECES_INIT {{{0}}, 0, 0, 0, NULL}
 
+/* Free m's digests and empty it (count 0); NULL is a no-op. */
 void pieces_release(struct pieces *m);
 
 /* Whether s is a valid piece size (a power of two in [MIN, MAX]). */
@@ -128,6 +129,7 @@ struct pieces_builder;
  */
 int pieces_builder_new(struct pieces_builder **out, uint64_t piece_size,
                        struct err *err);
+/* Free b and what it holds; NULL is a no-op. */
 void pieces_builder_free(struct pieces_builder *b);
 
 /*
