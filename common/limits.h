@@ -38,5 +38,8 @@
 #define LIMIT_PKI_INDEX_CERTS 65536
 /* Leaf certificate lifetime bound in days (the CA/B forum's old 825). */
 #define LIMIT_PKI_LEAF_DAYS 825
+/* Pieces in one piece manifest (common/pieces.h): 256 GiB at the default
+ * 4 MiB piece size; the document stays under 4.5 MB. */
+#define LIMIT_PIECES 65536u
 
 #endif

@@ -84,6 +84,11 @@ void api_trust_list(struct httpd_req *r, void *arg);
 void api_trust_add(struct httpd_req *r, void *arg);
 void api_trust_remove(struct httpd_req *r, void *arg);
 
+/* api_pieces.c: GET /artifact/sha256/{sha256}/pieces (capture 0), the
+ * artifact's piece manifest as recorded at ingest: 200 with the exact
+ * canonical bytes, 404 (unknown artifact, or recorded without one). */
+void api_pieces_get(struct httpd_req *r, void *arg);
+
 /* The gate of the whole API: 503 while shutting down (api_routes.c). */
 int api_gate(struct httpd_req *r, struct err *err, void *arg);
 

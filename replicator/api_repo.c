@@ -180,6 +180,7 @@ static void ingest_work(void *arg) /* worker */
     o.conninfo = u->api->cfg->db;
     o.staging = u->api->staging;
     o.blindly_trust_repo_root = u->api->cfg->blindly_trust_repo_root;
+    o.piece_size = u->api->cfg->piece_size;
     u->rc = ingest_zip(&u->result, &o, u->path, &u->digest, u->file_name,
                        &u->err);
     if (u->rc < 0)

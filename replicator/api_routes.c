@@ -3,10 +3,11 @@
  * api_routes: the replicator API, whole, as one route table (routes[]
  * below; docs/OPERATOR.md lists exactly these, checked by
  * test_route_docs): repositories and uploads, staging, trust roots, the
- * reconciliation task, the sled registry, the generation commands and
- * the metrics. Also the API's gate (503 once shutting down) and the thin
- * adapters from the table to the task's handlers (api_task.h), which
- * answer 404 while no task is attached (api_set_task). Loop thread only.
+ * reconciliation task, the sled registry, the generation commands,
+ * the metrics and the artifacts' piece manifests. Also the API's gate
+ * (503 once shutting down) and the thin adapters from the table to the
+ * task's handlers (api_task.h), which answer 404 while no task is
+ * attached (api_set_task). Loop thread only.
  */
 #include "replicator/api_routes.h"
 #include "replicator/api_internal.h"
@@ -103,6 +104,11 @@ static const struct httpd_route routes[] = {
     ROUTE("generation", HTTPD_M_POST, "/generation/{generation}/confirm",
           gen_confirm),
     ROUTE("metrics", HTTPD_M_GET, "/metrics", api_metrics),
+    /* issue 13: sleds fetch manifests from the controller too */
+    {.name = "pieces", .methods = HTTPD_M_GET,
+     .pattern = "/artifact/sha256/{sha256}/pieces",
+     .on_request = api_pieces_get,
+     .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER | OP},
 };
 
 const struct httpd_route *api_routes(size_t *n)

@@ -16,6 +16,7 @@
 #include "common/limits.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/pieces.h"
 
 const char config_usage[] =
     "usage: replicator serve --db URL --staging DIR [--listen ADDR:PORT]\n"
@@ -25,7 +26,7 @@ const char config_usage[] =
     "           [--rate-limit BYTES_PER_SEC] [--max-requests-in-flight N]\n"
     "           [--max-per-target N] [--max-per-source N]\n"
     "           [--max-copies-per-source N] [--put-fanout N]\n"
-    "           [--blindly-trust-repo-root]\n"
+    "           [--piece-size BYTES] [--blindly-trust-repo-root]\n"
     "           [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
     "           [--insecure-plaintext]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
@@ -42,6 +43,9 @@ const char config_usage[] =
     "  --put-fanout N: sleds the controller PUTs each staged artifact to\n"
     "  (1..min-sled-replication, default 1); the other sleds copy it from\n"
     "  a sled that holds it.\n"
+    "  --piece-size N: piece size of the piece manifests computed at\n"
+    "  ingest, a power of two from 65536 to 67108864 (default 4194304);\n"
+    "  an artifact over 65536 pieces gets the next size that fits.\n"
     "  --max-requests-in-flight N (default: max(8, 2 x sleds) in each\n"
     "  run), --max-per-target N (writes\n"
     "  to one sled at once, default 2), --max-per-source N (copies read\n"
@@ -122,6 +126,8 @@ static const struct numeric {
      offsetof(struct config, max_copies_per_source), 1, 64},
     {"--put-fanout", "put_fanout", offsetof(struct config, put_fanout), 1,
      LIMIT_SLEDS_PER_RACK},
+    {"--piece-size", "piece_size", offsetof(struct config, piece_size),
+     PIECES_SIZE_MIN, PIECES_SIZE_MAX},
 };
 
 static uint64_t *numeric_slot(struct config *c, const struct numeric *n)
@@ -231,6 +237,9 @@ static int check(const struct config *c, struct err *err)
                        "--min-sled-replication (%llu)",
                        (unsigned long long)c->put_fanout,
                        (unsigned long long)c->min_sled_replication);
+    if (!pieces_size_valid(c->piece_size))
+        return err_set(err, ERR_INVAL, "--piece-size %llu: must be a power "
+                       "of two", (unsigned long long)c->piece_size);
     if (ntls != 0 && ntls != 3)
         return err_set(err, ERR_INVAL, "--tls-ca, --tls-cert and --tls-key "
                        "go together");
@@ -256,6 +265,7 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->max_per_source = 2;
     c->max_copies_per_source = 2;
     c->put_fanout = 1;
+    c->piece_size = PIECES_SIZE_DEFAULT;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */

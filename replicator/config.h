@@ -5,9 +5,10 @@
  * every numeric setting of config.c's table: "period_secs",
  * "min_sled_replication", "workers", "max_upload_bytes", "rate_limit",
  * "max_requests_in_flight", "max_per_target", "max_per_source",
- * "max_copies_per_source", "put_fanout"}); flags win over the file; a value
- * out of its range is an error in either, and so is a put_fanout above
- * min_sled_replication. Plain value owned by main. Main thread.
+ * "max_copies_per_source", "put_fanout", "piece_size"}); flags win over
+ * the file; a value out of its range is an error in either, and so are a
+ * put_fanout above min_sled_replication and a piece_size that is not a
+ * power of two. Plain value owned by main. Main thread.
  */
 #ifndef REPLICATOR_CONFIG_H
 #define REPLICATOR_CONFIG_H
@@ -42,6 +43,8 @@ struct config {
     uint64_t put_fanout;       /* sleds the controller PUTs one staged
                                   artifact to, 1..min_sled_replication;
                                   the others copy from a holder. 1 */
+    uint64_t piece_size;       /* piece manifests computed at ingest
+                                  (common/pieces.h), default 4 MiB */
     /* Mutual TLS (docs/OPERATOR.md, PKI): the rack CA, this controller's
      * certificate and key; all three or none. */
     char *tls_ca;

@@ -23,6 +23,7 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/pieces.h"
 #include "common/tuf_artifacts.h"
 #include "common/tuf_meta.h"
 #include "common/tuf_repo.h"
@@ -51,6 +52,15 @@ struct sink {
     uint64_t written;
     uint64_t started; /* write-back started for [0, started) */
     uint64_t waited;  /* and completed for [0, waited) */
+    struct pieces_builder *pb; /* the piece manifest, built on the way */
+};
+
+/* The piece manifest of one artifact: its canonical document (NULL until
+ * computed), manifest hash and piece size (recorded with the artifact). */
+struct art_pieces {
+    char *doc;
+    struct sha256 id;
+    uint32_t piece_size;
 };
 
 static void sink_writeback(struct sink *s, bool last)
@@ -74,7 +84,10 @@ static int sink_write(const void *data, size_t n, void *arg)
 {
     struct sink *s = arg;
     const char *p = data;
+    int rc = pieces_builder_update(s->pb, data, n);
 
+    if (rc < 0)
+        return rc;
     while (n > 0) {
         ssize_t w = write(s->fd, p, n);
 
@@ -128,15 +141,41 @@ static int as_bad_repo(int rc, struct err *err)
     return rc;
 }
 
-/* Stream one target into dir/<sha256 hex>, checking length and hashes;
- * its write-back is started, the caller fsyncs (sync_staged). */
-static int extract_one(const struct tuf_provider *p, const struct tuf_repo *r,
-                       const struct tuf_artifact *a, const char *dir,
-                       struct err *err)
+/* The manifest of the bytes the builder saw, for verified target t. */
+static int finish_pieces(struct art_pieces *ap, struct pieces_builder *pb,
+                         const struct tuf_target *t, struct err *err)
+{
+    struct pieces m = PIECES_INIT;
+    struct buf doc = BUF_INIT;
+    int rc = pieces_builder_finish(&m, pb, &t->sha256, err);
+
+    if (rc == 0)
+        rc = pieces_encode(&doc, &m, err);
+    if (rc == 0 && sha256_digest(&ap->id, doc.data, doc.len) < 0)
+        rc = err_set(err, ERR_INTERNAL, "sha256 failed");
+    if (rc == 0) {
+        ap->piece_size = m.piece_size;
+        ap->doc = buf_take(&doc);
+    }
+    pieces_release(&m);
+    buf_release(&doc);
+    return rc;
+}
+
+/* Stream one target into dir/<sha256 hex>, checking length and hashes and
+ * building its piece manifest (pieces of piece_size, or larger for a very
+ * large target: pieces_size_for) into *ap on the way, so the artifact is
+ * read once; its write-back is started, the caller fsyncs (sync_staged).
+ * A target already extracted for another artifact is skipped: ap stays
+ * empty (extract_all copies the manifest). */
+static int extract_one(struct art_pieces *ap, const struct tuf_provider *p,
+                       const struct tuf_repo *r, const struct tuf_artifact *a,
+                       const char *dir, uint64_t piece_size, struct err *err)
 {
     struct buf path = BUF_INIT, dst = BUF_INIT;
     char hex[SHA256_HEX_LEN + 1];
-    struct sink s = {-1, 0, 0, 0};
+    struct sink s = {-1, 0, 0, 0, NULL};
+    uint32_t psize = 0;
     int rc = tuf_repo_path(&path, r, a->target, err);
 
     if (rc < 0)
@@ -148,6 +187,15 @@ static int extract_one(const struct tuf_provider *p, const struct tuf_repo *r,
     }
     if (access(dst.data, F_OK) == 0)
         goto out; /* two artifacts with one target: extracted once */
+    if (pieces_size_for(&psize, a->target->length, piece_size) < 0) {
+        rc = err_set(err, ERR_LIMIT, "target %s: %llu bytes is too large "
+                     "for a piece manifest", a->target->name,
+                     (unsigned long long)a->target->length);
+        goto out;
+    }
+    rc = pieces_builder_new(&s.pb, psize, err);
+    if (rc < 0)
+        goto out;
     s.fd = open(dst.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (s.fd < 0) {
         rc = err_set(err, ERR_IO, "open %s: %s", dst.data, strerror(errno));
@@ -159,9 +207,11 @@ static int extract_one(const struct tuf_provider *p, const struct tuf_repo *r,
     if (rc < 0)
         goto out;
     sink_writeback(&s, true);
+    rc = finish_pieces(ap, s.pb, a->target, err);
 out:
     if (s.fd >= 0)
         close(s.fd);
+    pieces_builder_free(s.pb);
     buf_release(&path);
     buf_release(&dst);
     return rc;
@@ -237,8 +287,8 @@ out:
 
 static int record(struct repo_db_insert_result *ins, const struct ingest_opts *o,
                   const struct tuf_repo *repo, const struct tuf_artifacts *arts,
-                  const struct sha256 *archive, const char *file_name,
-                  struct err *err)
+                  const struct art_pieces *ap, const struct sha256 *archive,
+                  const char *file_name, struct err *err)
 {
     size_t n = tuf_artifacts_count(arts);
     struct repo_db_artifact *v = mem_calloc(n + 1, sizeof(*v));
@@ -267,6 +317,9 @@ static int record(struct repo_db_insert_result *ins, const struct ingest_opts *o
             }
         }
         v[i].tags_json = tags[i];
+        v[i].pieces_manifest = ap[i].doc;
+        v[i].pieces_sha256 = ap[i].id;
+        v[i].piece_size = ap[i].piece_size;
     }
     memset(&nr, 0, sizeof(nr));
     nr.system_version = tuf_artifacts_system_version(arts);
@@ -357,17 +410,40 @@ static int incoming_dir(char **out, const struct ingest_opts *o,
     return rc;
 }
 
-static int extract_all(const struct tuf_provider *p, const struct tuf_repo *r,
+/* Extract every target into dir; ap[i] gets artifact i's manifest. */
+static int extract_all(struct art_pieces *ap, const struct tuf_provider *p,
+                       const struct tuf_repo *r,
                        const struct tuf_artifacts *arts, const char *dir,
-                       struct err *err)
+                       uint64_t piece_size, struct err *err)
 {
-    for (size_t i = 0; i < tuf_artifacts_count(arts); i++) {
-        int rc = extract_one(p, r, tuf_artifacts_get(arts, i), dir, err);
+    size_t n = tuf_artifacts_count(arts);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct tuf_artifact *a = tuf_artifacts_get(arts, i);
+        int rc = extract_one(&ap[i], p, r, a, dir, piece_size, err);
 
         if (rc < 0)
             return as_bad_repo(rc, err);
+        /* a target shared with an earlier artifact: its manifest */
+        for (size_t k = 0; !ap[i].doc && k < i; k++) {
+            if (!ap[k].doc || !sha256_eq(&tuf_artifacts_get(arts, k)
+                                              ->target->sha256,
+                                          &a->target->sha256))
+                continue;
+            ap[i] = ap[k];
+            ap[i].doc = mem_strdup(ap[k].doc);
+            if (!ap[i].doc)
+                return err_set(err, ERR_NOMEM, "out of memory");
+        }
     }
     return 0;
+}
+
+static void art_pieces_free(struct art_pieces *ap, size_t n)
+{
+    for (size_t i = 0; ap && i < n; i++)
+        mem_free(ap[i].doc);
+    mem_free(ap);
 }
 
 static void log_ingested(const struct tuf_artifacts *arts,
@@ -391,6 +467,7 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     struct tuf_artifacts *arts = NULL;
     struct tuf_provider p;
     struct repo_db_insert_result ins;
+    struct art_pieces *ap = NULL;
     char *dir = NULL;
     bool dir_made = false;
     int rc;
@@ -422,14 +499,20 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     if (rc < 0)
         goto out;
     dir_made = true;
-    rc = extract_all(&p, repo, arts, dir, err);
+    ap = mem_calloc(tuf_artifacts_count(arts) + 1, sizeof(*ap));
+    if (!ap) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = extract_all(ap, &p, repo, arts, dir,
+                     o->piece_size ? o->piece_size : PIECES_SIZE_DEFAULT, err);
     if (rc < 0)
         goto out;
     /* every staged file durable before the database records them */
     rc = sync_staged(dir, err);
     if (rc < 0)
         goto out;
-    rc = record(&ins, o, repo, arts, archive, file_name, err);
+    rc = record(&ins, o, repo, arts, ap, archive, file_name, err);
     if (rc < 0)
         goto out;
     /* committed: only now may replication see the files */
@@ -449,6 +532,8 @@ out:
     if (dir_made)
         staging_rmrf(dir);
     mem_free(dir);
+    if (arts)
+        art_pieces_free(ap, tuf_artifacts_count(arts));
     tuf_artifacts_free(arts);
     tuf_repo_free(repo);
     zipsource_free(zs);

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,8 @@ struct ingest_opts {
     const char *conninfo;        /* database */
     struct staging *staging;     /* borrowed */
     bool blindly_trust_repo_root; /* tests and demo only */
+    uint64_t piece_size;         /* piece manifests (common/pieces.h):
+                                    0 = PIECES_SIZE_DEFAULT */
 };
 
 /*

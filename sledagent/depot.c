@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * depot: the sledagent's repo depot (DESIGN.md section 2), the peers'
- * side of the node: its route table (routes[] below) and its one handler,
- * which sends a stored artifact zero-copy (sendfile), whole or one byte
- * range (206, 416). Loop thread only.
+ * side of the node: its route table (routes[] below) and its handlers:
+ * a stored artifact sent zero-copy (sendfile), whole or one byte range
+ * (206, 416), and its piece manifest (issue 13). Loop thread only.
  */
 #include "sledagent/depot.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
+#include "common/parse.h"
+#include "common/pieces.h"
 #include "common/sha256.h"
 #include "sledagent/agent_internal.h"
 #include "sledagent/range.h"
@@ -69,10 +73,71 @@ out:
         evbuffer_free(b);
 }
 
+/* store_pieces' answer when it had to compute the manifest. */
+static void pieces_reply(int rc, const struct err *err, const char *doc,
+                         size_t len, void *arg)
+{
+    struct httpd_req *r = arg;
+
+    if (rc < 0)
+        httpd_reply_err(r, err);
+    else
+        httpd_reply_data(r, 200, "application/json", doc, len);
+    httpd_req_unref(r);
+}
+
+/* The query of a pieces request: none, or exactly "piece_size=N". */
+static int pieces_query(uint64_t *out, const char *q, struct err *err)
+{
+    static const char key[] = "piece_size=";
+
+    *out = 0;
+    if (!q || !*q)
+        return 0;
+    if (strncmp(q, key, sizeof(key) - 1) != 0 ||
+        parse_u64(out, q + sizeof(key) - 1) < 0 || !pieces_size_valid(*out))
+        return err_set(err, ERR_INVAL, "query must be piece_size=N, N a "
+                       "power of two from %u to %u", PIECES_SIZE_MIN,
+                       PIECES_SIZE_MAX);
+    return 0;
+}
+
+/* GET /artifact/sha256/{sha256}/pieces[?piece_size=N] (issue 13): the
+ * piece manifest of a complete artifact held here (store_pieces). */
+static void depot_pieces(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct err err = ERR_INIT;
+    struct buf doc = BUF_INIT;
+    struct sha256 h;
+    uint64_t psize = 0;
+    bool pending = false;
+    int rc;
+
+    httpd_req_sha256(&h, r, 0);
+    rc = pieces_query(&psize, httpd_req_query(r), &err);
+    if (rc == 0) {
+        httpd_req_ref(r); /* for pieces_reply */
+        rc = store_pieces(a->st, &doc, &pending, &h, psize, pieces_reply, r,
+                          &err);
+        if (!pending)
+            httpd_req_unref(r);
+    }
+    if (rc < 0)
+        httpd_reply_err(r, &err);
+    else if (!pending)
+        httpd_reply_data(r, 200, "application/json", doc.data, doc.len);
+    buf_release(&doc);
+}
+
 /* The depot, whole: docs/API.md lists exactly this (test_route_docs). */
 static const struct httpd_route routes[] = {
     {.name = "depot_get", .methods = HTTPD_M_GET | HTTPD_M_HEAD,
      .pattern = "/artifact/sha256/{sha256}", .on_request = depot_request,
+     .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER},
+    {.name = "depot_pieces", .methods = HTTPD_M_GET,
+     .pattern = "/artifact/sha256/{sha256}/pieces",
+     .on_request = depot_pieces,
      .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER},
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * depot: the route table of the sledagent's repo depot (DESIGN.md
- * section 2: GET/HEAD /artifact/sha256/{sha256}, peers copy from it),
+ * section 2: GET/HEAD /artifact/sha256/{sha256}, peers copy from it, and
+ * GET /artifact/sha256/{sha256}/pieces, its piece manifest),
  * served by agent.c's depot listener. Loop thread only.
  */
 #ifndef SLEDAGENT_DEPOT_H

@@ -33,9 +33,15 @@ static const char SQL_INSERT_REPO[] =
     " RETURNING id";
 
 static const char SQL_INSERT_ARTIFACT[] =
-    "INSERT INTO tuf_artifact (id, sha256, length, name, version, kind, tags)"
-    " VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6::JSONB)"
-    " ON CONFLICT (sha256) DO NOTHING RETURNING id";
+    "INSERT INTO tuf_artifact (id, sha256, length, name, version, kind, tags,"
+    " piece_size, pieces_sha256, pieces_manifest)"
+    " VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6::JSONB, $7::INT8, $8,"
+    " $9) ON CONFLICT (sha256) DO NOTHING RETURNING id";
+
+/* A row recorded without a piece manifest (before schema 4) gets one. */
+static const char SQL_FILL_PIECES[] =
+    "UPDATE tuf_artifact SET piece_size = $2::INT8, pieces_sha256 = $3,"
+    " pieces_manifest = $4 WHERE sha256 = $1 AND pieces_sha256 IS NULL";
 
 static const char SQL_ARTIFACT_BY_SHA[] =
     "SELECT id, length FROM tuf_artifact WHERE sha256 = $1";
@@ -156,13 +162,47 @@ struct insert_arg {
     struct repo_db_insert_result *out;
 };
 
+/* The piece parameters of a ($7..$9 of SQL_INSERT_ARTIFACT), NULL each
+ * when a has no manifest; psize and phex are their text. */
+static void pieces_params(const char *params[3], char psize[DB_INT_STR],
+                          char phex[SHA256_HEX_LEN + 1],
+                          const struct repo_db_artifact *a)
+{
+    params[0] = params[1] = params[2] = NULL;
+    if (!a->pieces_manifest)
+        return;
+    db_i64_str(psize, (int64_t)a->piece_size);
+    sha256_to_hex(phex, &a->pieces_sha256);
+    params[0] = psize;
+    params[1] = phex;
+    params[2] = a->pieces_manifest;
+}
+
+/* Give the known row of a its piece manifest if it has none yet. */
+static int fill_pieces(struct db *db, const struct repo_db_artifact *a,
+                       struct err *err)
+{
+    char hex[SHA256_HEX_LEN + 1], psize[DB_INT_STR];
+    char phex[SHA256_HEX_LEN + 1];
+    const char *params[4];
+
+    if (!a->pieces_manifest)
+        return 0;
+    sha256_to_hex(hex, &a->sha256);
+    params[0] = hex;
+    pieces_params(params + 1, psize, phex, a);
+    return db_exec(NULL, db, "fill piece manifest", SQL_FILL_PIECES, 4,
+                   params, err);
+}
+
 /* Insert artifact a unless known; write its id into id. */
 static int put_artifact(char id[DB_UUID_STR], size_t *inserted,
                         struct db *db, const struct repo_db_artifact *a,
                         struct err *err)
 {
-    char hex[SHA256_HEX_LEN + 1], len[DB_INT_STR];
-    const char *params[6];
+    char hex[SHA256_HEX_LEN + 1], len[DB_INT_STR], psize[DB_INT_STR];
+    char phex[SHA256_HEX_LEN + 1];
+    const char *params[9];
     PGresult *res = NULL;
     int64_t have = 0;
     int rc;
@@ -175,7 +215,8 @@ static int put_artifact(char id[DB_UUID_STR], size_t *inserted,
     params[3] = a->version;
     params[4] = a->kind;
     params[5] = a->tags_json ? a->tags_json : "{}";
-    rc = db_exec(&res, db, "insert artifact", SQL_INSERT_ARTIFACT, 6, params,
+    pieces_params(params + 6, psize, phex, a);
+    rc = db_exec(&res, db, "insert artifact", SQL_INSERT_ARTIFACT, 9, params,
                  err);
     if (rc < 0)
         goto out;
@@ -203,6 +244,8 @@ static int put_artifact(char id[DB_UUID_STR], size_t *inserted,
         goto out;
     }
     rc = db_col_uuid(id, res, 0, 0, err);
+    if (rc == 0)
+        rc = fill_pieces(db, a, err);
 out:
     PQclear(res);
     return rc;
@@ -323,6 +366,12 @@ static int insert_txn(struct db *db, void *arg, struct err *err)
     if (rc < 0)
         goto out;
     a->out->existed = true;
+    /* the recovery path: rows from before schema 4 get their manifests */
+    for (size_t i = 0; i < a->n->nartifacts; i++) {
+        rc = fill_pieces(db, &a->n->artifacts[i], err);
+        if (rc < 0)
+            goto out;
+    }
     if (PQgetvalue(res, 0, 2)[0] == 't') {
         rc = set_pruned(&changed, db, a->out->repo_id, "unprune repository",
                         SQL_UNPRUNE, err);

@@ -29,6 +29,14 @@ struct repo_db_artifact {
     const char *version;
     const char *kind;
     const char *tags_json;     /* a JSON object as text; NULL means "{}" */
+    /* Its piece manifest (common/pieces.h), insert only: the canonical
+     * document, NULL when none, with its hash and piece size. An artifact
+     * row recorded without one gets it from the next insert that has it;
+     * one recorded with one keeps it (the manifest hash of an artifact
+     * never changes). */
+    const char *pieces_manifest;
+    struct sha256 pieces_sha256;
+    uint32_t piece_size;
 };
 
 /* What to insert (all borrowed). */

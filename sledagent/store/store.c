@@ -411,6 +411,8 @@ int store_open(struct store **out, struct event_base *base,
         rc = workq_new(&st->wq_write, base, STORE_WRITE_THREADS);
     if (rc == 0)
         rc = workq_new(&st->wq_scrub, base, 1);
+    if (rc == 0)
+        rc = workq_new(&st->wq_pieces, base, 1);
     if (rc < 0) {
         err_set(err, rc, "store: cannot start worker threads");
         goto out;
@@ -451,6 +453,8 @@ void store_close(struct store *st)
         event_free(st->scrub_ev);
     workq_free(st->wq_scrub);
     st->wq_scrub = NULL;
+    workq_free(st->wq_pieces); /* jobs stop early: stopping is set */
+    st->wq_pieces = NULL;
     if (st->wq_write)
         writer_close_all(st);
     workq_free(st->wq_write);
@@ -470,6 +474,7 @@ void store_close(struct store *st)
         mem_free(p);
     }
     listcache_release(st);
+    piececache_release(st);
     artifact_config_release(&st->cfg);
     inventory_release(&st->inv);
     for (int d = 0; d < STORE_DATASETS; d++)

@@ -252,6 +252,28 @@ int store_restore_wait(struct store *st, const struct sha256 *h,
 int store_open_artifact(struct store *st, const struct sha256 *h,
                         int *fd_out, uint64_t *size_out, struct err *err);
 
+/*
+ * A piece manifest (common/pieces.h, issue 13) of the verified copy of h
+ * held here, in pieces of piece_size bytes (0: the default size,
+ * pieces_size_for(length, PIECES_SIZE_DEFAULT)), as its canonical
+ * document. From memory when the write that stored h or an earlier
+ * request computed it: returns 0 with *pending false and the document
+ * appended to out. Otherwise a worker re-reads a verified copy (hashing
+ * it whole and in pieces; a copy that no longer hashes to h is
+ * ERR_VERIFY) and cb(rc, err, doc, len, arg) runs later on the loop
+ * (never from inside this call; doc is borrowed for the call): returns 0
+ * with *pending true. Errors at once: ERR_NOTFOUND (no verified copy
+ * here), ERR_INVAL (piece_size not a power of two in range, or too many
+ * pieces), ERR_BUSY (STORE_PIECES_JOBS manifests being computed; a
+ * request for one of them waits for it instead), ERR_NOMEM, and the
+ * open errors of store_open_artifact. Loop thread.
+ */
+typedef void (*store_pieces_fn)(int rc, const struct err *err,
+                                const char *doc, size_t len, void *arg);
+int store_pieces(struct store *st, struct buf *out, bool *pending,
+                 const struct sha256 *h, uint64_t piece_size,
+                 store_pieces_fn cb, void *arg, struct err *err);
+
 /* Append Prometheus text lines for the store's metrics to out. */
 int store_metrics(const struct store *st, struct buf *out);
 

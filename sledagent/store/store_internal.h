@@ -3,8 +3,8 @@
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, writer_file.c,
  * writer_space.c, reconcile.c, trash.c, restore.c, repair.c, scrub.c,
- * listcache.c). Not for use outside that directory. The writer's own
- * write object is in writer_internal.h.
+ * listcache.c, piececache.c). Not for use outside that directory. The
+ * writer's own write object is in writer_internal.h.
  *
  * Locking: st->mu guards every field of struct store and struct dataset
  * that a worker thread may touch (health, byte counts, inventory, trash
@@ -12,7 +12,8 @@
  * across disk I/O. Each struct store_write has its own mutex for its
  * backlog. Worker pools: wq_meta (1 thread: ledger, reconcile, probe,
  * self-repair; serial by construction), wq_write (writer tasks), wq_scrub
- * (1 thread: scrub passes).
+ * (1 thread: scrub passes), wq_pieces (1 thread: piece manifests
+ * recomputed from stored copies).
  */
 #ifndef SLEDAGENT_STORE_STORE_INTERNAL_H
 #define SLEDAGENT_STORE_STORE_INTERNAL_H
@@ -40,6 +41,12 @@ struct workq;
 #define STORE_PROBE_SECS 2
 #define STORE_DEFAULT_MAX_WRITES 8
 #define STORE_WRITE_THREADS 4
+/* Piece manifests (piececache.c): the in-memory cache's bounds, the
+ * manifests computed from stored copies at once, and their read size. */
+#define STORE_PIECES_CACHE_ENTRIES 1024
+#define STORE_PIECES_CACHE_BYTES (8u * 1024 * 1024)
+#define STORE_PIECES_JOBS 4
+#define STORE_PIECES_READ (1u * 1024 * 1024)
 
 enum store_config_state {
     STORE_CONFIG_NONE = 0, /* no ledger anywhere: "no config yet" */
@@ -88,6 +95,9 @@ struct store_counters {
     uint64_t ledger_corrupt;
     uint64_t trashed, restored, trash_purged;
     uint64_t ds_errors[STORE_DATASETS];
+    /* piece manifests (piececache.c): answered from memory, computed
+     * from a stored copy, computations that failed */
+    uint64_t pieces_hits, pieces_computed, pieces_failed;
 };
 
 enum write_fail_reason {
@@ -96,6 +106,9 @@ enum write_fail_reason {
 };
 
 struct config_put; /* queued config put (store.c) */
+struct piececache_ent; /* a cached piece manifest (piececache.c) */
+struct pieces_builder;
+struct pieces_job; /* a manifest computed from a stored copy */
 struct restore_waiter; /* PUT or copy waiting for a restore (restore.c) */
 
 struct store {
@@ -109,7 +122,7 @@ struct store {
     struct artifact_config cfg;
     struct inventory inv;
     struct store_counters ctr;
-    struct workq *wq_meta, *wq_write, *wq_scrub;
+    struct workq *wq_meta, *wq_write, *wq_scrub, *wq_pieces;
     /* loop-thread-only state */
     struct store_write *writes; /* doubly linked list of live writes */
     unsigned nwrites;           /* live, not finished or aborted */
@@ -130,6 +143,12 @@ struct store {
     struct sha256 *restoring;
     size_t nrestoring, restoring_cap;
     struct restore_waiter *waiters;
+    /* piece manifests (piececache.c): the LRU cache under mu (most
+     * recent first), the jobs computing them loop thread only */
+    struct piececache_ent *pc_head, *pc_tail;
+    size_t pc_count, pc_bytes;
+    struct pieces_job *pc_jobs;
+    unsigned pc_njobs;
 };
 
 /* Dataset d's quota in bytes, 0 = none (resolved at store_open). */
@@ -316,6 +335,18 @@ int repair_hash_file(struct sha256 *out, uint64_t *size_out, int *errno_out,
 
 /* Loop thread: schedule the periodic scrub (and the start-up pass). */
 int scrub_start(struct store *st);
+
+/* --- piececache.c -------------------------------------------------------- */
+
+/*
+ * The write of h verified: finish b (fed every byte of h) and cache the
+ * manifest. Failures only mean nothing is cached (the next request
+ * recomputes it). Does not free b. The write's task; takes st->mu.
+ */
+void piececache_add_built(struct store *st, struct pieces_builder *b,
+                          const struct sha256 *h);
+/* Drop every cached manifest. At store_close, after wq_pieces is gone. */
+void piececache_release(struct store *st);
 
 /* --- listcache.c --------------------------------------------------------- */
 

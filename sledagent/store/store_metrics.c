@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * store_metrics: the store's Prometheus text exposition (store_metrics()
- * of store.h): write, scrub, trash and ledger counters and per-dataset
- * gauges. Reads a snapshot under st->mu; loop thread; memory only.
+ * of store.h): write, scrub, trash, ledger and piece manifest counters
+ * and per-dataset gauges. Reads a snapshot under st->mu; loop thread;
+ * memory only.
  */
 #include "sledagent/store/store.h"
 
@@ -62,13 +63,21 @@ static void counters(struct prom *p, const struct store_counters *c)
                  "Artifacts restored from trash.", c->restored);
     prom_counter(p, "sledagent_store_trash_purged_total",
                  "Trash entries deleted.", c->trash_purged);
+    prom_counter(p, "sledagent_store_pieces_hits_total",
+                 "Piece manifests answered from memory.", c->pieces_hits);
+    prom_counter(p, "sledagent_store_pieces_computed_total",
+                 "Piece manifests computed from a stored copy.",
+                 c->pieces_computed);
+    prom_counter(p, "sledagent_store_pieces_failed_total",
+                 "Piece manifest computations that failed.",
+                 c->pieces_failed);
 }
 
 int store_metrics(const struct store *st, struct buf *out)
 {
     struct store_counters c;
     uint64_t healthy[STORE_DATASETS], trash[STORE_DATASETS];
-    size_t artifacts;
+    size_t artifacts, pc_count, pc_bytes;
     struct prom p;
 
     pthread_mutex_lock((pthread_mutex_t *)&st->mu);
@@ -78,6 +87,8 @@ int store_metrics(const struct store *st, struct buf *out)
         trash[d] = st->ds[d].trash_bytes;
     }
     artifacts = st->inv.count;
+    pc_count = st->pc_count;
+    pc_bytes = st->pc_bytes;
     pthread_mutex_unlock((pthread_mutex_t *)&st->mu);
 
     prom_init(&p, out);
@@ -90,5 +101,9 @@ int store_metrics(const struct store *st, struct buf *out)
                 "I/O errors seen on the dataset.", c.ds_errors);
     prom_gauge(&p, "sledagent_store_artifacts", "Distinct artifacts stored.",
                artifacts);
+    prom_gauge(&p, "sledagent_store_pieces_cached",
+               "Piece manifests held in memory.", pc_count);
+    prom_gauge(&p, "sledagent_store_pieces_cached_bytes",
+               "Bytes of the piece manifests held in memory.", pc_bytes);
     return prom_rc(&p);
 }

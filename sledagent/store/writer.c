@@ -4,7 +4,8 @@
  *
  * The loop thread moves evbuffer chains into the write's backlog (no copy,
  * under w->mu) and never touches the disk. A task on st->wq_write drains
- * the backlog in batches: it hashes each batch once and writev()s it to a
+ * the backlog in batches: it hashes each batch (whole, and in pieces for
+ * the piece manifest, piececache.c) and writev()s it to a
  * temp file (tmp/<hex>.<random>.tmp, O_EXCL|O_CLOEXEC) on every dataset
  * chosen at begin, starting write-back early with sync_file_range so the
  * final fsync is short. At most one task per write runs at a time; when
@@ -37,6 +38,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/pieces.h"
 #include "common/workq.h"
 
 static void set_result(struct store_write *w, int reason, int rc)
@@ -49,6 +51,7 @@ static void set_result(struct store_write *w, int reason, int rc)
 static void start(struct store_write *w)
 {
     struct store *st = w->st;
+    uint32_t psize = 0;
 
     w->started = true;
     if (sha256_init(&w->sha) < 0) {
@@ -56,6 +59,12 @@ static void start(struct store_write *w)
         set_result(w, WFAIL_OTHER, ERR_NOMEM);
         return;
     }
+    /* The piece manifest is a by-product: without it (no memory, or
+     * too many pieces) the write goes on and the manifest is computed
+     * from the stored copy when asked for (piececache.c). */
+    if (pieces_size_for(&psize, w->expected > 0 ? (uint64_t)w->expected : 0,
+                        PIECES_SIZE_DEFAULT) == 0)
+        pieces_builder_new(&w->pb, psize, NULL);
     for (int d = 0; d < STORE_DATASETS; d++) {
         if (!w->use[d])
             continue;
@@ -87,8 +96,14 @@ static void process(struct store_write *w)
             n = WRITER_IOV;
         for (int i = 0; i < n; i++) {
             len += iov[i].iov_len;
-            if (!w->finalized)
-                sha256_update(&w->sha, iov[i].iov_base, iov[i].iov_len);
+            if (w->finalized)
+                continue;
+            sha256_update(&w->sha, iov[i].iov_base, iov[i].iov_len);
+            if (w->pb && pieces_builder_update(w->pb, iov[i].iov_base,
+                                               iov[i].iov_len) < 0) {
+                pieces_builder_free(w->pb);
+                w->pb = NULL;
+            }
         }
         if (!w->finalized)
             writer_file_write(w, iov, n);
@@ -152,6 +167,10 @@ static void finalize(struct store_write *w, bool short_body)
         goto out;
     }
     set_result(w, 0, 0);
+    /* cached before the caller hears of the write: a GET of the manifest
+     * right after the PUT's reply is answered from memory */
+    if (w->pb)
+        piececache_add_built(st, w->pb, &w->h);
     log_info("store_artifact_written", "{s:s, s:I, s:i}", "sha256", w->hex,
              "bytes", (json_int_t)w->written, "copies", (int)w->successful);
 out:
@@ -252,6 +271,7 @@ static void complete(struct store_write *w)
     if (w->rc == 0 && !wanted && !st->stopping)
         reconcile_kick(st); /* the config moved on while we wrote */
     sha256_release(&w->sha);
+    pieces_builder_free(w->pb);
     evbuffer_free(w->backlog);
     evbuffer_free(w->work);
     for (int d = 0; d < STORE_DATASETS; d++)

@@ -20,6 +20,7 @@
 
 struct evbuffer;
 struct iovec;
+struct pieces_builder;
 
 /* iovecs taken from the backlog per writev batch */
 #define WRITER_IOV 256
@@ -48,6 +49,8 @@ struct store_write {
     /* worker side (one task at a time) */
     bool started;
     struct sha256_ctx sha;
+    struct pieces_builder *pb; /* the manifest in the default piece size,
+                                  NULL when it cannot be built */
     struct evbuffer *work;
     int fd[STORE_DATASETS];
     char *tmp[STORE_DATASETS];

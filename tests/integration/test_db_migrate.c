@@ -142,6 +142,15 @@ static void check_invariants(struct db *db, int64_t v)
     } else {
         assert_int_equal(has_table(db, "tls_revocation"), 0);
     }
+    /* 0004: the piece manifest columns, empty for rows from before */
+    assert_int_equal(scalar(db, "SELECT count(*) FROM information_schema."
+                     "columns WHERE table_name = 'tuf_artifact' AND "
+                     "column_name IN ('piece_size', 'pieces_sha256', "
+                     "'pieces_manifest')"), v >= 4 ? 3 : 0);
+    if (v >= 4)
+        assert_int_equal(scalar(db, "SELECT count(*) FROM tuf_artifact "
+                         "WHERE piece_size IS NOT NULL OR pieces_sha256 IS "
+                         "NOT NULL OR pieces_manifest IS NOT NULL"), 0);
 }
 
 static void test_db_migrate__every_step_both_ways(void **state)

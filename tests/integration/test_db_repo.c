@@ -3,7 +3,8 @@
  * Integration tests of replicator/db/repo_db and wanted_db against a real
  * PostgreSQL: insert, idempotent re-upload, conflicts, dedup, generation
  * bumps exactly when the wanted set changes, prune/unprune, concurrent
- * inserts from two connections, and the wanted-set snapshot.
+ * inserts from two connections, the wanted-set snapshot, and the piece
+ * manifests recorded with the artifacts (pieces_db).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,11 +18,14 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/buf.h"
 #include "common/mem.h"
+#include "common/pieces.h"
 #include "common/sha256.h"
 #include "replicator/db/db.h"
 #include "replicator/db/db_migrate.h"
 #include "replicator/db/gen_db.h"
+#include "replicator/db/pieces_db.h"
 #include "replicator/db/repo_db.h"
 #include "replicator/db/wanted_db.h"
 #include "tests/support/pgtest.h"
@@ -166,6 +170,7 @@ static void test_db_repo__idempotent_and_conflicts(void **state)
     struct repo_db_new nr;
 
     (void)state;
+    memset(&bad, 0, sizeof(bad));
     assert_int_equal(insert(&r, db, "1.0.0", 1, ids, 2, &e), 0);
     assert_int_equal(r.generation, 2);
     /* identical re-upload: already existed, no bump */
@@ -416,6 +421,119 @@ static void test_db_repo__concurrent_inserts(void **state)
     mem_free(ci);
 }
 
+/* The manifest of `len` bytes of pattern n in 64 KiB pieces, encoded. */
+static void manifest_of(struct buf *doc, struct sha256 *id,
+                        struct sha256 *whole, unsigned n, size_t len)
+{
+    struct pieces_builder *b = NULL;
+    struct pieces m = PIECES_INIT;
+    struct err e = ERR_INIT;
+    char *data = mem_alloc(len);
+
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)(i * n + n);
+    assert_int_equal(sha256_digest(whole, data, len), 0);
+    assert_int_equal(pieces_builder_new(&b, PIECES_SIZE_MIN, &e), 0);
+    assert_int_equal(pieces_builder_update(b, data, len), 0);
+    assert_int_equal(pieces_builder_finish(&m, b, whole, &e), 0);
+    assert_int_equal(pieces_encode(doc, &m, &e), 0);
+    assert_int_equal(pieces_id(id, &m, &e), 0);
+    pieces_builder_free(b);
+    pieces_release(&m);
+    mem_free(data);
+}
+
+/* Recorded with the artifact, read back verbatim; a row without one (as
+ * from before schema 4) gets it from a re-upload; one with one keeps it;
+ * a stored document that does not match its hash is refused. */
+static void test_db_repo__pieces(void **state)
+{
+    char *ci = new_db();
+    struct db *db = open_db(ci);
+    struct err e = ERR_INIT;
+    struct repo_db_insert_result r;
+    struct repo_db_artifact a[2];
+    struct repo_db_new nr;
+    struct buf d0 = BUF_INIT, d1 = BUF_INIT;
+    struct sha256 id0, id1, got_id, unknown = H(77);
+    char *got = NULL, hex[SHA256_HEX_LEN + 1];
+    const char *param = hex;
+    size_t len = 0;
+
+    (void)state;
+    memset(a, 0, sizeof(a));
+    manifest_of(&d0, &id0, &a[0].sha256, 1, 200000);
+    manifest_of(&d1, &id1, &a[1].sha256, 2, 65536);
+    for (int i = 0; i < 2; i++) {
+        a[i].length = i == 0 ? 200000 : 65536;
+        a[i].name = "os";
+        a[i].version = "1";
+        a[i].kind = "os";
+        a[i].piece_size = PIECES_SIZE_MIN;
+    }
+    a[0].pieces_manifest = d0.data;
+    a[0].pieces_sha256 = id0;
+    /* a[1] recorded without a manifest */
+    memset(&nr, 0, sizeof(nr));
+    nr.system_version = "1.0.0";
+    nr.archive_sha256 = H(1000001);
+    nr.file_name = "r.zip";
+    nr.valid_until = 1893456000;
+    nr.nartifacts = 2;
+    nr.artifacts = a;
+    assert_int_equal(repo_db_insert(&r, db, &nr, &e), 0);
+    assert_int_equal(pieces_db_get(&got, &len, &got_id, db, &a[0].sha256, &e),
+                     0);
+    assert_int_equal(len, d0.len);
+    assert_memory_equal(got, d0.data, len);
+    assert_true(sha256_eq(&got_id, &id0));
+    mem_free(got);
+    assert_int_equal(pieces_db_get(&got, &len, NULL, db, &a[1].sha256, &e),
+                     ERR_NOTFOUND);
+    assert_non_null(strstr(e.msg, "has no piece manifest"));
+    assert_null(got);
+    assert_int_equal(pieces_db_get(&got, &len, NULL, db, &unknown, &e),
+                     ERR_NOTFOUND);
+    sha256_to_hex(hex, &unknown);
+    assert_non_null(strstr(e.msg, hex));
+
+    /* the same repo again, now with both: the missing one is filled, and
+     * another document for a[0] changes nothing */
+    a[1].pieces_manifest = d1.data;
+    a[1].pieces_sha256 = id1;
+    a[0].pieces_manifest = "{}";
+    a[0].pieces_sha256 = unknown;
+    assert_int_equal(repo_db_insert(&r, db, &nr, &e), 0);
+    assert_true(r.existed);
+    assert_int_equal(pieces_db_get(&got, &len, &got_id, db, &a[1].sha256, &e),
+                     0);
+    assert_memory_equal(got, d1.data, len);
+    assert_true(sha256_eq(&got_id, &id1));
+    mem_free(got);
+    assert_int_equal(pieces_db_get(&got, &len, NULL, db, &a[0].sha256, &e),
+                     0);
+    assert_memory_equal(got, d0.data, len);
+    mem_free(got);
+
+    /* a stored document that does not hash to its recorded hash */
+    sha256_to_hex(hex, &a[0].sha256);
+    assert_int_equal(db_exec(NULL, db, "corrupt", "UPDATE tuf_artifact SET "
+                             "pieces_manifest = pieces_manifest || ' ' "
+                             "WHERE sha256 = $1", 1, &param, &e), 0);
+    assert_int_equal(pieces_db_get(&got, &len, NULL, db, &a[0].sha256, &e),
+                     ERR_INTERNAL);
+    assert_non_null(strstr(e.msg, "does not match its recorded hash"));
+    /* all three columns or none */
+    assert_int_equal(db_exec(NULL, db, "partial", "UPDATE tuf_artifact SET "
+                             "piece_size = NULL WHERE sha256 = $1", 1, &param,
+                             &e), ERR_DB);
+    buf_release(&d0);
+    buf_release(&d1);
+    db_close(db);
+    mem_free(ci);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_db_repo__generation_tracks_wanted_set),
         cmocka_unit_test(test_db_repo__wanted_snapshot),
         cmocka_unit_test(test_db_repo__concurrent_inserts),
+        cmocka_unit_test(test_db_repo__pieces),
     };
 
     return cmocka_run_group_tests(tests, pgtest_group_setup,
