@@ -87,6 +87,8 @@ struct att {
     char hash[SHA256_HEX_LEN + 1]; /* an artifact every sled holds */
     char *evil_root, *evil_zip;
     size_t evil_root_len, evil_zip_len;
+    int trap_fd;           /* a listening port no source may reach */
+    uint16_t trap;
     unsigned refused, handshakes, answered;
 };
 
@@ -405,7 +407,7 @@ static void attack_sleds(struct att *a)
             char url[64];
 
             snprintf(url, sizeof(url), "%s%u%s", sources[i].pre,
-                     (unsigned)repl_port(a), sources[i].post);
+                     (unsigned)a->trap, sources[i].post);
             snprintf(body, sizeof(body), "{\"depot_base_url\":\"%s\"}", url);
             attack_s(a, R_CTL, p, "POST", path, body);
         }
@@ -441,6 +443,18 @@ static uint16_t dead_port(void)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     close(fd);
     return ntohs(sa.sin_port);
+}
+
+/* No copy source ever connected to the trap port. */
+static void trap_untouched(struct att *a)
+{
+    int fd = accept(a->trap_fd, NULL, NULL);
+
+    if (fd >= 0) {
+        close(fd);
+        fail_msg("a refused copy source connected to the trap port");
+    }
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* copy-from-depot as the controller: POST with body, the status and the
@@ -480,13 +494,11 @@ static void hostile_sources(struct att *a)
         {"https://user@127.0.0.1:", ""}, {"https://127.0.0.1:", "/x"},
     };
     char body[256], url[96], *msg = NULL;
-    uint16_t trap;
-    int fd = trap_open(&trap), cfd;
     long st;
 
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        snprintf(url, sizeof(url), "%s%u%s", refused[i].pre, (unsigned)trap,
-                 refused[i].post);
+        snprintf(url, sizeof(url), "%s%u%s", refused[i].pre,
+                 (unsigned)a->trap, refused[i].post);
         snprintf(body, sizeof(body), "{\"depot_base_url\":\"%s\"}", url);
         st = copy_as_ctl(&msg, a, body);
         if (st != 400)
@@ -495,11 +507,7 @@ static void hostile_sources(struct att *a)
         a->refused++;
         mem_free(msg);
     }
-    cfd = accept(fd, NULL, NULL);
-    if (cfd >= 0)
-        fail_msg("a refused copy source connected to the trap port");
-    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
-    close(fd);
+    trap_untouched(a);
 
     /* Not a sled, the wrong sled, nothing listening: the same 502. */
     {
@@ -863,12 +871,15 @@ static void test_e2e_attacks__refused_nothing_changed(void **state)
                                                      "sled_registry")), 3);
 
     t_attacks = e2e_elapsed(t);
+    a->trap_fd = trap_open(&a->trap);
     controls(a);
     attack_sleds(a);
     hostile_sources(a);
     attack_replicator(a);
     attack_registry(a);
     attack_transport(a);
+    trap_untouched(a);
+    close(a->trap_fd);
     fprintf(stderr, "attacks: %u refused (%u of them at the handshake), "
             "%u controls answered, in %.1f s\n", a->refused, a->handshakes,
             a->answered, (double)(e2e_elapsed(t) - t_attacks) / 1000.0);
