@@ -644,6 +644,9 @@ static void attack_registry(struct att *a)
         "localhost:1", "0x7f.0.0.1:80", "2130706433:80", "127.0.0.1",
         "127.0.0.1:0", "127.0.0.1:65536", "[::1%lo]:80",
     };
+    /* hosts no sled is reached at: each sled refuses them as a copy
+     * source, so one stored would stall the copies of what only it holds */
+    static const char *const unspecified[] = {"0.0.0.0", "[::]"};
     const char *sled0 = a->t->r.sleds[0].id, *sled1 = a->t->r.sleds[1].id;
     char path[96], data[160], addr[64];
     long st;
@@ -669,6 +672,16 @@ static void attack_registry(struct att *a)
                  a->t->r.sleds[1].depot_port);
         assert_refused(a, st, body, 400, malformed[i], "sled 1");
         assert_non_null(strstr(body, "api_address"));
+        mem_free(body);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        char *body = NULL;
+
+        snprintf(addr, sizeof(addr), "%s:%u", unspecified[i],
+                 a->t->r.sleds[1].api_port);
+        st = reg(&body, a, &a->who[W_SLED1], sled1, addr,
+                 a->t->r.sleds[1].depot_port);
+        assert_refused(a, st, body, 400, addr, "sled 1");
         mem_free(body);
     }
     {
