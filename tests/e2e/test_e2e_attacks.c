@@ -22,12 +22,15 @@
  *   plaintext HTTP and a TLS 1.2-only client against every listener.
  * Each is refused (401 JSON or a failed handshake without a good
  * certificate, 403 JSON for the wrong role or id, 400 for the right sled's
- * malformed address and the controller's hostile copy sources, whose trap
- * port sees no connection; 502 without detail for a source that is not a
- * sled), each refused request is checked against the same client with the
- * right credential (answered), and after a reconciliation run the snapshot
- * is unchanged. The operator then confirms the held generation and uploads
- * another repository: the rack converges (invariants 1-4 of e2e_util).
+ * malformed address, 0.0.0.0 and [::] included, and for the controller's
+ * own hostile copy sources; one trap port, named by every hostile source,
+ * sees no connection; 502 without detail for a source that is not a sled,
+ * the wrong sled or a dead port), each class of refusal is checked against
+ * the same client with the right credential (answered), and after a
+ * reconciliation run (which reaches every sled) the snapshot is unchanged.
+ * The operator then confirms the held generation, fails to upload the
+ * attacker's repository (untrusted root) and uploads another one of its
+ * own: the rack converges (invariants 1-4 of e2e_util).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -561,12 +564,11 @@ static bool copies_idle(void *arg)
     bool running = false;
     size_t i;
 
-    json_array_foreach(j, i, e)
-        running |= !strcmp(json_string_value(json_object_get(e, "state"))
-                               ? json_string_value(json_object_get(e,
-                                                                   "state"))
-                               : "",
-                           "running");
+    json_array_foreach(j, i, e) {
+        const char *st = json_string_value(json_object_get(e, "state"));
+
+        running |= st && !strcmp(st, "running");
+    }
     json_decref(j);
     return !running;
 }
