@@ -4,7 +4,9 @@
  * carry it: an IPv4 literal in dotted decimal ("10.0.0.7:12345") or a
  * bracketed IPv6 literal ("[fd00::7]:12345"), port 1..65535 without
  * leading zeros. No host names, no empty host, no zone ids, no other
- * notations (hex, octal, short forms). Pure functions, any thread.
+ * notations (hex, octal, short forms), and not the addresses no sled can
+ * be reached at and every sled refuses as a copy source: 0.x.x.x and [::].
+ * Pure functions, any thread.
  */
 #ifndef COMMON_IPADDR_H
 #define COMMON_IPADDR_H

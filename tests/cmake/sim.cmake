@@ -53,3 +53,13 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
       TIMEOUT 600 ENVIRONMENT "${rd_e2e_env};RD_E2E_MODE=plaintext")
   endif()
 endif()
+# The attack scenario (issue 9) is about mutual TLS: it forces RD_E2E_MODE
+# to tls itself, and uses the TLS listener tests' OpenSSL client and the
+# PKI library (another CA of the same rack id).
+if(TEST test_e2e_attacks)
+  target_sources(test_e2e_attacks PRIVATE
+                 ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c)
+  target_link_libraries(test_e2e_attacks PRIVATE replicator_core)
+  set_property(TEST test_e2e_attacks APPEND PROPERTY ENVIRONMENT
+               RD_E2E_MODE=tls)
+endif()

@@ -94,6 +94,8 @@ static void test_registry__issue_9_validation(void **state)
         "{\"api_address\": \"[fd00::1]:80\", \"repo_depot_port\": 0}",
         "{\"api_address\": \"[fd00::1]:80\", \"repo_depot_port\": 70000}",
         "{\"api_address\": 5, \"repo_depot_port\": 12348}",
+        "{\"api_address\": \"0.0.0.0:12345\", \"repo_depot_port\": 12348}",
+        "{\"api_address\": \"[::]:12345\", \"repo_depot_port\": 12348}",
     };
     struct rig *g = *state;
     char msg[256];

@@ -319,10 +319,44 @@ static void test_common__issue_9_ipaddr(void **state)
     }
 }
 
+/*
+ * Issue 9: a sled registered at 0.0.0.0 (or [::]) was accepted, yet every
+ * peer refuses it as a copy source: the copies of artifacts only it held
+ * failed on every run and the other sleds never converged.
+ */
+static void test_common__issue_9_unspecified_ipaddr(void **state)
+{
+    static const char *bad[] = {
+        "0.0.0.0:80", "0.1.2.3:12345", "[::]:80", "[0::0]:80",
+        "[0:0:0:0:0:0:0:0]:80",
+    };
+    char host[IPADDR_HOST_MAX];
+    struct err e = ERR_INIT;
+    uint16_t port = 0;
+    bool v6 = false;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err_clear(&e);
+        assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6, bad[i], &e),
+                         ERR_INVAL);
+        assert_non_null(strstr(e.msg, "is not IP:PORT"));
+        assert_true(strstr(e.msg, "0.x.x.x") || strstr(e.msg, "[::]"));
+    }
+    /* their neighbours stay addresses */
+    assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6, "1.0.0.0:80",
+                                           &e), 0);
+    assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6, "[::1]:80",
+                                           &e), 0);
+    assert_int_equal(ipaddr_parse_endpoint(host, &port, &v6,
+                                           "[::ffff:10.0.0.1]:80", &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_common__issue_9_ipaddr),
+        cmocka_unit_test(test_common__issue_9_unspecified_ipaddr),
         cmocka_unit_test(test_err__set_and_map),
         cmocka_unit_test(test_buf__grow_and_take),
         cmocka_unit_test(test_buf__nomem),
