@@ -138,7 +138,12 @@ int agent_new(struct agent **out, struct event_base *base,
                             ? opts->store.max_body_bytes
                             : LIMIT_ARTIFACT_BODY_DEFAULT;
     ho.rate_group = a->rate_group;
+    /* the pushed revocation list, before the listeners apply it */
+    if ((rc = agent_revoke_open(a, err)) < 0)
+        goto out;
     if ((rc = agent_tls_start(a, err)) < 0)
+        goto out;
+    if (!a->tls && (rc = agent_revoke_apply(a, err)) < 0)
         goto out;
     ho.tls = a->tls;
     ho.host = opts->api_host;
@@ -194,8 +199,11 @@ void agent_free(struct agent *a)
 {
     if (!a)
         return;
-    /* Order matters: connections (aborting unfinished uploads) and copies
-     * go before the store, whose close invalidates unfinished writes. */
+    /* Order matters: a revocation write under way answers its request
+     * while the listeners live; connections (aborting unfinished uploads)
+     * and copies go before the store, whose close invalidates unfinished
+     * writes. */
+    agent_revoke_close(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);
