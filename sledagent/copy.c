@@ -297,6 +297,19 @@ static void on_finished(int rc, const struct err *err, unsigned datasets,
     trim(c->cs);
 }
 
+/*
+ * Whether httpc's TLS refusal is of a rack member: its chain verified to
+ * the rack CA, then its identity was refused (revoked, another sled, not
+ * a sled: httpc_tls.c's "peer refused: ..." and "peer is ..."). Only that
+ * reason is given to the caller: it says nothing about ports outside the
+ * rack, unlike a failed chain or handshake.
+ */
+static bool rack_peer_refused(const char *why)
+{
+    return why && (strncmp(why, "peer refused: ", 14) == 0 ||
+                   strncmp(why, "peer is ", 8) == 0);
+}
+
 static void on_done(struct httpc *h, void *arg)
 {
     struct copy *c = arg;
@@ -308,10 +321,7 @@ static void on_done(struct httpc *h, void *arg)
      * curl's detail (refused, timed out, no route, TLS) would make this
      * agent a port scanner. The detail goes to the log. */
     snprintf(msg, sizeof(msg), "source %.100s unreachable", c->source);
-    /* A source that answered the handshake with a refused certificate
-     * (revoked, another sled, not a sled) is named with the reason: it
-     * is a rack peer, not a port the caller is probing. */
-    if (!ok && httpc_tls_refused(h))
+    if (!ok && rack_peer_refused(httpc_tls_refused(h)))
         snprintf(msg, sizeof(msg), "source %.100s refused: %s", c->source,
                  httpc_tls_refused(h));
     if (!ok)
