@@ -46,3 +46,14 @@ if(TARGET replicator_core AND TARGET sledagent AND TARGET rd_testsupport)
     LIBS replicator_core TIMEOUT 300)
   add_dependencies(test_tls_revocations sledagent)
 endif()
+# The reconciliation task pushing the database's revocations to sleds:
+# `replicator serve` on TLS (PostgreSQL through pgtest), two TLS sledagents.
+if(TARGET replicator AND TARGET replicator_db AND TARGET sledagent AND
+   TARGET rd_testsupport)
+  rd_test(test_tls_revpush LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_revpush.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core replicator_db TIMEOUT 300)
+  target_link_libraries(test_tls_revpush PRIVATE replicator_db)
+  add_dependencies(test_tls_revpush replicator sledagent)
+endif()
