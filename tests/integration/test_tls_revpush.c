@@ -225,6 +225,51 @@ static size_t ring_count(const json_t *st, const char *op, const char *sled)
     return n;
 }
 
+/* The text of file path from offset on (mem_free). */
+static char *read_from(const char *path, long offset)
+{
+    FILE *fp = fopen(path, "r");
+    char *out;
+    long n;
+
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    n = ftell(fp) - offset;
+    assert_true(n >= 0);
+    assert_int_equal(fseek(fp, offset, SEEK_SET), 0);
+    out = mem_alloc((size_t)n + 1);
+    assert_non_null(out);
+    assert_int_equal(fread(out, 1, (size_t)n, fp), (size_t)n);
+    out[n] = '\0';
+    fclose(fp);
+    return out;
+}
+
+static long file_size(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    long n;
+
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    n = ftell(fp);
+    fclose(fp);
+    return n;
+}
+
+/* Whether, in sled i's log from off, the list was in force before the
+ * config: the push came first in the run. */
+static bool pushed_before_config(struct fx *f, size_t i, long off)
+{
+    char *text = read_from(agentproc_log_path(f->s[i]), off);
+    const char *cfg = strstr(text, "\"config_put\"");
+    const char *upd = strstr(text, "\"tls_revocations_updated\"");
+    bool ok = cfg && upd && upd < cfg;
+
+    mem_free(text);
+    return ok;
+}
+
 static void test_tls_revpush__pushed_when_behind_only(void **state)
 {
     struct fx *f = *state;
@@ -233,6 +278,7 @@ static void test_tls_revpush__pushed_when_behind_only(void **state)
     uint16_t s0 = (uint16_t)agentproc_api_port(f->s[0]);
     char *list = NULL;
     json_t *st;
+    long off;
 
     /* nothing revoked: nothing pushed */
     st = activate(f);
@@ -244,9 +290,12 @@ static void test_tls_revpush__pushed_when_behind_only(void **state)
     assert_int_equal(sled_version(f, 0, NULL), 0);
     assert_int_equal(req(f, NULL, &o2, s0, "GET", "/artifacts", NULL), 200);
 
-    /* revoked in the database: pushed to both sleds in the next run */
+    /* revoked in the database: pushed to both sleds in the next run,
+     * before their config */
     db_revoke(f, "operator", "op-two");
+    off = file_size(agentproc_log_path(f->s[0]));
     st = activate(f);
+    assert_true(pushed_before_config(f, 0, off));
     assert_int_equal(counter(st, "lifetime_counters", "put_revocations_ok"),
                      2);
     assert_int_equal(ring_count(st, "put_revocations", TLS_RIG_SLED), 1);
@@ -287,26 +336,6 @@ static void test_tls_revpush__pushed_when_behind_only(void **state)
     tls_cred_release(&o2);
 }
 
-/* The text of file path from offset on (mem_free). */
-static char *read_from(const char *path, long offset)
-{
-    FILE *fp = fopen(path, "r");
-    char *out;
-    long n;
-
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    n = ftell(fp) - offset;
-    assert_true(n >= 0);
-    assert_int_equal(fseek(fp, offset, SEEK_SET), 0);
-    out = mem_alloc((size_t)n + 1);
-    assert_non_null(out);
-    assert_int_equal(fread(out, 1, (size_t)n, fp), (size_t)n);
-    out[n] = '\0';
-    fclose(fp);
-    return out;
-}
-
 /* A sled that lost its list is pushed in the run that lists it: after its
  * config and list, not at the next run (the task believed it current). */
 static void test_tls_revpush__lost_list_pushed_same_run(void **state)
@@ -316,7 +345,6 @@ static void test_tls_revpush__lost_list_pushed_same_run(void **state)
     char *text;
     long off;
     json_t *st;
-    FILE *fp;
 
     db_revoke(f, "operator", "op-lost");
     st = activate(f);
@@ -332,11 +360,7 @@ static void test_tls_revpush__lost_list_pushed_same_run(void **state)
         assert_int_equal(unlink(p), 0);
         mem_free(p);
     }
-    fp = fopen(agentproc_log_path(f->s[1]), "r");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    off = ftell(fp);
-    fclose(fp);
+    off = file_size(agentproc_log_path(f->s[1]));
     /* back on the same ports: its registration changes nothing, so no
      * run starts by itself; the next activation is the only run */
     {
