@@ -27,6 +27,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/sha256.h"
 #include "tests/integration/tls_rig.h"
@@ -175,10 +176,8 @@ static long held_version(struct fx *f)
 static char *held_list(struct fx *f)
 {
     json_t *j = held(f);
-    char *s = json_dumps(json_object_get(j, "revoked"), JSON_COMPACT);
-    char *out = mem_strdup(s);
+    char *out = jsonu_dumps(json_object_get(j, "revoked"));
 
-    free(s);
     json_decref(j);
     return out;
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "tests/integration/tls_rig.h"
 #include "tests/support/agentproc.h"
@@ -181,7 +182,7 @@ static long sled_version(struct fx *f, size_t i, char **list)
     assert_non_null(j);
     v = (long)json_integer_value(json_object_get(j, "version"));
     if (list)
-        *list = json_dumps(json_object_get(j, "revoked"), JSON_COMPACT);
+        *list = jsonu_dumps(json_object_get(j, "revoked"));
     json_decref(j);
     mem_free(body);
     return v;
@@ -303,7 +304,7 @@ static void test_tls_revpush__pushed_when_behind_only(void **state)
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(sled_version(f, i, &list), 1);
         assert_string_equal(list, "[\"operator:op-two\"]");
-        free(list);
+        mem_free(list);
         list = NULL;
     }
     /* the sled's listener now refuses op-two; others are fine */
@@ -332,7 +333,7 @@ static void test_tls_revpush__pushed_when_behind_only(void **state)
     json_decref(st);
     assert_int_equal(sled_version(f, 0, &list), 2);
     assert_string_equal(list, "[\"controller:old-ctl\",\"operator:op-two\"]");
-    free(list);
+    mem_free(list);
     tls_cred_release(&o2);
 }
 
