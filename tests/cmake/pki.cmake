@@ -57,3 +57,8 @@ if(TARGET replicator AND TARGET replicator_db AND TARGET sledagent AND
   target_link_libraries(test_tls_revpush PRIVATE replicator_db)
   add_dependencies(test_tls_revpush replicator sledagent)
 endif()
+# The PUT /tls-revocations body parser of the sledagent (sledagent/
+# revstate.c; fuzz.cmake, included before this fragment, defines rd_fuzz).
+if(COMMAND rd_fuzz)
+  rd_fuzz(tls_revocations SOURCES ${CMAKE_SOURCE_DIR}/sledagent/revstate.c)
+endif()
