@@ -66,6 +66,7 @@ static void on_sent(const struct httpd_req *r, uint64_t bytes, void *arg)
 static int reg_start(struct agent *a)
 {
     struct registration_opts ro = {0};
+    int rc;
 
     ro.replicator_url = a->opts.replicator_url;
     ro.id = a->opts.id;
@@ -79,7 +80,16 @@ static int reg_start(struct agent *a)
         ro.tls.cert_file = a->opts.tls.cert;
         ro.tls.key_file = a->opts.tls.key;
     }
-    return registration_new(&a->reg, a->base, a->cv, &ro);
+    rc = registration_new(&a->reg, a->base, a->cv, &ro);
+    /* the revocations in force (agent_revoke_apply feeds it later on) */
+    if (rc == 0 && a->tls) {
+        struct tls_revoked *r = NULL;
+
+        rc = tls_revoked_dup(&r, httpd_tls_revoked(a->tls), NULL);
+        if (rc == 0)
+            registration_set_revoked(a->reg, r);
+    }
+    return rc;
 }
 
 /* ---- lifecycle ---- */

@@ -10,8 +10,8 @@
  * dataset on a worker (revstate_write) and only then takes effect: the
  * union of it and the --tls-revoked file goes to both listeners (checked
  * on every request, so a kept-alive connection of a now-revoked peer gets
- * 401 on its next request) and to the copy client (new connections and
- * requests to a source). One push is written at a time: another that
+ * 401 on its next request), to the copy client (new connections and
+ * requests to a source) and to the registration client (the replicator). One push is written at a time: another that
  * arrives meanwhile gets 503 with Retry-After. The held list is read back
  * at start (revstate_read). Loop thread only (the write runs on rev_wq).
  */
@@ -31,6 +31,7 @@
 #include "common/tls.h"
 #include "common/workq.h"
 #include "sledagent/copy.h"
+#include "sledagent/registration.h"
 
 /* One accepted push on its way to the disk. */
 struct revput {
@@ -80,6 +81,13 @@ int agent_revoke_apply(struct agent *a, struct err *err)
         rc = httpd_tls_set_revoked(a->tls, u, err);
     if (rc == 0)
         a->rev_in_force = tls_revoked_count(u);
+    if (rc == 0 && a->reg) {
+        struct tls_revoked *r = NULL;
+
+        rc = tls_revoked_dup(&r, u, err);
+        if (rc == 0)
+            registration_set_revoked(a->reg, r); /* takes r */
+    }
     if (rc == 0 && agent_tls_on(&a->opts)) {
         rc = copies_set_revoked(a->copies, u); /* takes u */
         u = NULL;
