@@ -10,7 +10,9 @@
  * is pushed to a sled holding the older list; a sled that lost its list
  * is pushed in the very activation that lists it; a sled that refuses
  * the push (it holds a newer version) is recorded as a put_revocations
- * error and does not stop the other sled nor its own config.
+ * error and does not stop the other sled nor its own config; a sled
+ * holding the replicator as revoked refuses it as a client (its
+ * registration) and as a server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -441,6 +443,45 @@ static void test_tls_revpush__refusal_stops_nothing(void **state)
     assert_int_equal(sled_version(f, 1, NULL), 50);
 }
 
+struct log_arg {
+    struct fx *f;
+    long off;
+};
+
+static bool registration_refused(void *arg)
+{
+    struct log_arg *l = arg;
+    char *text = read_from(agentproc_log_path(l->f->s[0]), l->off);
+    const char *r = strstr(text, "\"registration_failed\"");
+    bool ok = r && strstr(r, "identity controller:ctl is revoked");
+
+    mem_free(text);
+    return ok;
+}
+
+/* A sled that holds the replicator's identity as revoked refuses it both
+ * ways: its registration client will not talk to it, its listener will
+ * not answer it; the other sled is not affected. */
+static void test_tls_revpush__revoked_replicator_refused(void **state)
+{
+    struct fx *f = *state;
+    struct log_arg la = {f, file_size(agentproc_log_path(f->s[0]))};
+    json_t *st;
+
+    assert_int_equal(req(f, NULL, &f->ctl,
+                         (uint16_t)agentproc_api_port(f->s[0]), "PUT", REV,
+                         "{\"version\":100,\"revoked\":[\"controller:ctl\"]}"),
+                     204);
+    assert_true(testutil_wait_for(registration_refused, &la, 15000));
+    st = activate(f);
+    assert_int_equal(counter(st, "last_run_counters", "put_config_ok"), 1);
+    assert_int_equal(counter(st, "last_run_counters", "list_ok"), 1);
+    json_decref(st);
+    assert_int_equal(req(f, NULL, &f->ctl,
+                         (uint16_t)agentproc_api_port(f->s[0]), "GET",
+                         "/artifacts", NULL), 401);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +491,8 @@ int main(void)
             test_tls_revpush__lost_list_pushed_same_run, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_tls_revpush__refusal_stops_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_tls_revpush__revoked_replicator_refused, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, pgtest_group_setup,
