@@ -36,6 +36,9 @@
  * recorded in one PKI index. */
 #define LIMIT_TLS_REVOKED 65536
 #define LIMIT_PKI_INDEX_CERTS 65536
+/* PUT /tls-revocations body (a sled): LIMIT_TLS_REVOKED entries of at
+ * most ~80 bytes each fit. */
+#define LIMIT_TLS_REVOKED_BODY (8u * 1024 * 1024)
 /* Leaf certificate lifetime bound in days (the CA/B forum's old 825). */
 #define LIMIT_PKI_LEAF_DAYS 825
 /* Pieces in one piece manifest (common/pieces.h): 256 GiB at the default

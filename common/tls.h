@@ -151,6 +151,27 @@ int tls_revoked_dup(struct tls_revoked **out, const struct tls_revoked *set,
                     struct err *err);
 
 /*
+ * Entry i (0..count, in the set's sorted order) in the file form of
+ * tls_revfile.h: a serial in lowercase hex, or "<role>:<id>". Returns
+ * out, or NULL when i is out of range.
+ */
+#define TLS_REVOKED_ENTRY_MAX (12 + TLS_ID_MAX + 1)
+const char *tls_revoked_entry(char out[TLS_REVOKED_ENTRY_MAX],
+                              const struct tls_revoked *set, size_t i);
+
+/* Whether a and b hold the same entries (NULL is an empty set). */
+bool tls_revoked_equal(const struct tls_revoked *a,
+                       const struct tls_revoked *b);
+
+/*
+ * Add every entry of src (NULL: none) to dst. Returns 0, ERR_LIMIT (the
+ * union is over LIMIT_TLS_REVOKED; dst then holds part of src) or
+ * ERR_NOMEM.
+ */
+int tls_revoked_merge(struct tls_revoked *dst, const struct tls_revoked *src,
+                      struct err *err);
+
+/*
  * Whether serial or the identity is in set (NULL: an empty set). Returns 0
  * (not revoked) or ERR_VERIFY ("certificate <serial> is revoked" /
  * "identity <role>:<id> is revoked").

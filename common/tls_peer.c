@@ -455,6 +455,40 @@ int tls_revoked_dup(struct tls_revoked **out, const struct tls_revoked *set,
     return rc;
 }
 
+const char *tls_revoked_entry(char out[TLS_REVOKED_ENTRY_MAX],
+                              const struct tls_revoked *set, size_t i)
+{
+    if (!set || i >= set->count)
+        return NULL;
+    /* keys are "s:<serial>" or "i:<role>:<id>": drop the tag */
+    snprintf(out, TLS_REVOKED_ENTRY_MAX, "%s", set->keys[i] + 2);
+    return out;
+}
+
+bool tls_revoked_equal(const struct tls_revoked *a,
+                       const struct tls_revoked *b)
+{
+    size_t i;
+
+    if (tls_revoked_count(a) != tls_revoked_count(b))
+        return false;
+    for (i = 0; i < tls_revoked_count(a); i++)
+        if (strcmp(a->keys[i], b->keys[i]) != 0)
+            return false;
+    return true;
+}
+
+int tls_revoked_merge(struct tls_revoked *dst, const struct tls_revoked *src,
+                      struct err *err)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && src && i < src->count; i++)
+        rc = add_key(dst, src->keys[i], err);
+    return rc;
+}
+
 int tls_revoked_check(const struct tls_revoked *set, const char *serial,
                       const struct tls_identity *ident, struct err *err)
 {

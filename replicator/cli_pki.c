@@ -39,7 +39,9 @@ static const char pki_usage[] =
     "  list    issued certificates: serial, role, id, validity, revoked.\n"
     "  revoke  mark a certificate (by serial) or an identity (by id, all\n"
     "          its certificates) revoked in the index; with --db URL also\n"
-    "          in the database (table tls_revocation).\n"
+    "          in the database (table tls_revocation), from where the\n"
+    "          reconciliation task pushes it to every sled at its next\n"
+    "          activation (`replicator activate` for now).\n"
     "  --json  every command prints one JSON document on stdout.\n"
     "Exit codes: 0 success, 1 failed, 2 usage error. See docs/OPERATOR.md.\n";
 

@@ -38,10 +38,12 @@ static void print_counters(const char *label, const json_t *c)
            "  list %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
            "  put %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
            "  copy %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+           "  revocations %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
            "   (ok/err)\n",
            label, ival(c, "put_config_ok"), ival(c, "put_config_err"),
            ival(c, "list_ok"), ival(c, "list_err"), ival(c, "put_ok"),
-           ival(c, "put_err"), ival(c, "copy_ok"), ival(c, "copy_err"));
+           ival(c, "put_err"), ival(c, "copy_ok"), ival(c, "copy_err"),
+           ival(c, "put_revocations_ok"), ival(c, "put_revocations_err"));
 }
 
 static void human_summary(const json_t *s)

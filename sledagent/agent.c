@@ -66,6 +66,7 @@ static void on_sent(const struct httpd_req *r, uint64_t bytes, void *arg)
 static int reg_start(struct agent *a)
 {
     struct registration_opts ro = {0};
+    int rc;
 
     ro.replicator_url = a->opts.replicator_url;
     ro.id = a->opts.id;
@@ -79,7 +80,16 @@ static int reg_start(struct agent *a)
         ro.tls.cert_file = a->opts.tls.cert;
         ro.tls.key_file = a->opts.tls.key;
     }
-    return registration_new(&a->reg, a->base, a->cv, &ro);
+    rc = registration_new(&a->reg, a->base, a->cv, &ro);
+    /* the revocations in force (agent_revoke_apply feeds it later on) */
+    if (rc == 0 && a->tls) {
+        struct tls_revoked *r = NULL;
+
+        rc = tls_revoked_dup(&r, httpd_tls_revoked(a->tls), NULL);
+        if (rc == 0)
+            registration_set_revoked(a->reg, r);
+    }
+    return rc;
 }
 
 /* ---- lifecycle ---- */
@@ -138,7 +148,12 @@ int agent_new(struct agent **out, struct event_base *base,
                             ? opts->store.max_body_bytes
                             : LIMIT_ARTIFACT_BODY_DEFAULT;
     ho.rate_group = a->rate_group;
+    /* the pushed revocation list, before the listeners apply it */
+    if ((rc = agent_revoke_open(a, err)) < 0)
+        goto out;
     if ((rc = agent_tls_start(a, err)) < 0)
+        goto out;
+    if (!a->tls && (rc = agent_revoke_apply(a, err)) < 0)
         goto out;
     ho.tls = a->tls;
     ho.host = opts->api_host;
@@ -194,8 +209,11 @@ void agent_free(struct agent *a)
 {
     if (!a)
         return;
-    /* Order matters: connections (aborting unfinished uploads) and copies
-     * go before the store, whose close invalidates unfinished writes. */
+    /* Order matters: a revocation write under way answers its request
+     * while the listeners live; connections (aborting unfinished uploads)
+     * and copies go before the store, whose close invalidates unfinished
+     * writes. */
+    agent_revoke_close(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);

@@ -9,6 +9,7 @@
  */
 #include "sledagent/agent_api.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -408,10 +409,16 @@ static void reply_list(struct httpd_req *r, void *arg)
     }
     data = store_list_body_data(lb, &len);
     eb = evbuffer_new();
-    if (!eb || evbuffer_add_reference(eb, data, len, list_body_cleanup, lb) <
-                   0) {
+    /* (ext) the cached object without its closing brace, then the held
+     * revocation version (the controller pushes when it is behind) */
+    if (!eb || len < 2 || data[len - 1] != '}' ||
+        evbuffer_add_reference(eb, data, len - 1, list_body_cleanup, lb) <
+            0) {
         /* the reference was not taken over: drop it here */
         store_list_body_unref(lb);
+        httpd_reply_error(r, 500, NULL, "out of memory");
+    } else if (evbuffer_add_printf(eb, ",\"tls_revocations_version\":%"
+                                   PRIu64 "}", a->rev_pushed.version) < 0) {
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else {
         httpd_reply_evbuffer(r, 200, "application/json", eb);
@@ -463,6 +470,13 @@ static const struct httpd_route routes[] = {
      .on_request = reply_copies, .roles = RD},
     {.name = "metrics", .methods = HTTPD_M_GET, .pattern = "/metrics",
      .on_request = reply_metrics, .roles = RD},
+    {.name = "tls_revocations", .methods = HTTPD_M_GET,
+     .pattern = "/tls-revocations", .on_request = agent_reply_revocations_get,
+     .roles = RD},
+    {.name = "tls_revocations", .methods = HTTPD_M_PUT,
+     .pattern = "/tls-revocations", .body_cap = LIMIT_TLS_REVOKED_BODY,
+     .on_request = agent_reply_revocations_put,
+     .roles = HTTPD_ROLE_CONTROLLER},
 };
 
 const struct httpd_route *agent_api_routes(size_t *n)

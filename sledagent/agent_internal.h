@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sledagent/agent.h"
+#include "sledagent/revstate.h"
 
 struct bufferevent_rate_limit_group;
 struct copies;
@@ -20,6 +21,8 @@ struct httpd;
 struct httpd_tls;
 struct prom;
 struct registration;
+struct tls_revoked;
+struct workq;
 
 #define AGENT_MAX_COUNTERS 128
 
@@ -45,6 +48,15 @@ struct agent {
     unsigned ncounters;
     uint64_t depot_bytes;
     uint64_t rejected;
+    /* Revocation (agent_revoke.c): the controller's pushed list, the
+     * --tls-revoked file's set, the size of their union in force, the
+     * worker that writes the pushed list, and whether a write is under
+     * way. */
+    struct revstate rev_pushed;
+    struct tls_revoked *rev_file;
+    size_t rev_in_force;
+    struct workq *rev_wq;
+    bool rev_writing;
 };
 
 /* POST /artifacts-config/reset (agent_reset.c): the operator-authorised
@@ -56,5 +68,15 @@ void agent_reply_config_reset(struct httpd_req *r, void *arg);
  * warning); the expiry gauge of GET /metrics (nothing on plaintext). */
 int agent_tls_start(struct agent *a, struct err *err);
 int agent_tls_metrics(const struct agent *a, struct prom *p);
+
+/* agent_revoke.c: read the pushed list from the datasets and start its
+ * writer (before the listeners; blocks), the union of it and the
+ * --tls-revoked set into the listeners and the copy client, the two
+ * /tls-revocations handlers, and the version GET /artifacts reports. */
+int agent_revoke_open(struct agent *a, struct err *err);
+void agent_revoke_close(struct agent *a);
+int agent_revoke_apply(struct agent *a, struct err *err);
+void agent_reply_revocations_get(struct httpd_req *r, void *arg);
+void agent_reply_revocations_put(struct httpd_req *r, void *arg);
 
 #endif

@@ -19,23 +19,24 @@
 #include "common/tls_revfile.h"
 #include "sledagent/agent_internal.h"
 
-/* --tls-revoked into the listeners' set (nothing without the flag). */
+/* --tls-revoked (nothing without the flag), then the union of it and
+ * the pushed list into the listeners and the copy client. */
 static int load_revoked(struct agent *a, struct err *err)
 {
     struct tls_revoked *set = NULL;
-    int rc;
+    int rc = 0;
 
-    if (!a->opts.tls_revoked)
-        return 0;
-    rc = tls_revoked_load_file(&set, a->opts.tls_revoked, err);
-    if (rc == 0)
-        rc = httpd_tls_set_revoked(a->tls, set, err);
-    if (rc == 0)
+    if (a->opts.tls_revoked) {
+        rc = tls_revoked_load_file(&set, a->opts.tls_revoked, err);
+        if (rc < 0)
+            return rc;
         log_info("tls_revoked_loaded", "{s:s, s:I}", "file",
                  a->opts.tls_revoked, "entries",
                  (json_int_t)tls_revoked_count(set));
-    tls_revoked_free(set);
-    return rc;
+        tls_revoked_free(a->rev_file);
+        a->rev_file = set;
+    }
+    return agent_revoke_apply(a, err);
 }
 
 int agent_tls_start(struct agent *a, struct err *err)

@@ -29,9 +29,17 @@
 #include "common/mem.h"
 #include "common/prom.h"
 #include "common/sha256.h"
+#include "common/tls.h"
 #include "sledagent/store/store.h"
 
 enum copy_state { COPY_RUNNING, COPY_DONE, COPY_FAILED };
+
+/* A revocation set shared by the copies that started with it: httpc
+ * borrows it for the life of a request (copies_set_revoked). */
+struct revref {
+    struct tls_revoked *set;
+    unsigned refs;
+};
 static const char *state_names[] = {"running", "done", "failed"};
 
 struct copy {
@@ -40,6 +48,7 @@ struct copy {
     struct httpd_req *r;        /* until the 202/502 reply */
     struct store_write *w;      /* until finish or abort */
     struct httpc *req;          /* while the transfer runs */
+    struct revref *rev;         /* the set req checks against */
     struct evbuffer *chunk;
     enum copy_state state;
     bool answered;              /* source sent a 2xx header */
@@ -63,6 +72,7 @@ struct copies {
     struct httpc_loop *loop;
     struct copies_opts opts;
     struct copy *list;
+    struct revref *rev;         /* current; NULL: none revoked */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
@@ -83,6 +93,40 @@ int copies_new(struct copies **out, struct httpc_loop *loop,
         cs->opts.stall_secs = 60;
     *out = cs;
     return 0;
+}
+
+static void revref_unref(struct revref *r)
+{
+    if (r && --r->refs == 0) {
+        tls_revoked_free(r->set);
+        mem_free(r);
+    }
+}
+
+int copies_set_revoked(struct copies *cs, struct tls_revoked *set)
+{
+    struct revref *r = NULL;
+
+    if (set && !(r = mem_calloc(1, sizeof(*r)))) {
+        tls_revoked_free(set);
+        return ERR_NOMEM;
+    }
+    if (r) {
+        r->set = set;
+        r->refs = 1;
+    }
+    revref_unref(cs->rev);
+    cs->rev = r;
+    return 0;
+}
+
+/* The transfer is over or cancelled: free it and its set reference. */
+static void drop_req(struct copy *c)
+{
+    httpc_free(c->req); /* cancels a running one: no done call */
+    c->req = NULL;
+    revref_unref(c->rev);
+    c->rev = NULL;
 }
 
 static void trim(struct copies *cs)
@@ -253,6 +297,19 @@ static void on_finished(int rc, const struct err *err, unsigned datasets,
     trim(c->cs);
 }
 
+/*
+ * Whether httpc's TLS refusal is of a rack member: its chain verified to
+ * the rack CA, then its identity was refused (revoked, another sled, not
+ * a sled: httpc_tls.c's "peer refused: ..." and "peer is ..."). Only that
+ * reason is given to the caller: it says nothing about ports outside the
+ * rack, unlike a failed chain or handshake.
+ */
+static bool rack_peer_refused(const char *why)
+{
+    return why && (strncmp(why, "peer refused: ", 14) == 0 ||
+                   strncmp(why, "peer is ", 8) == 0);
+}
+
 static void on_done(struct httpc *h, void *arg)
 {
     struct copy *c = arg;
@@ -264,11 +321,14 @@ static void on_done(struct httpc *h, void *arg)
      * curl's detail (refused, timed out, no route, TLS) would make this
      * agent a port scanner. The detail goes to the log. */
     snprintf(msg, sizeof(msg), "source %.100s unreachable", c->source);
+    if (!ok && rack_peer_refused(httpc_tls_refused(h)))
+        snprintf(msg, sizeof(msg), "source %.100s refused: %s", c->source,
+                 httpc_tls_refused(h));
     if (!ok)
         log_warn("copy_source_failed", "{s:s, s:s, s:s}", "sha256", c->hex,
                  "source", c->source, "error", e.msg);
-    httpc_free(h);
-    c->req = NULL;
+    (void)h; /* c->req */
+    drop_req(c);
     rate_update(c->cs);
     if (!ok || c->state != COPY_RUNNING || !c->answered) {
         if (c->state == COPY_RUNNING)
@@ -307,6 +367,10 @@ static int copy_launch(struct copy *c, struct store_write *w)
         sp.tls = cs->opts.tls;
         sp.tls.roles = HTTPC_ROLE(TLS_ROLE_SLED);
         sp.tls.peer_id = c->source_id[0] ? c->source_id : NULL;
+        sp.tls.revoked = cs->rev ? cs->rev->set : NULL;
+        c->rev = cs->rev;
+        if (c->rev)
+            c->rev->refs++;
     }
     if ((rc = httpc_new(&c->req, &sp, NULL)) < 0)
         goto fail;
@@ -317,8 +381,7 @@ static int copy_launch(struct copy *c, struct store_write *w)
 fail:
     store_write_abort(w);
     c->w = NULL;
-    httpc_free(c->req);
-    c->req = NULL;
+    drop_req(c);
     return rc;
 }
 
@@ -497,8 +560,7 @@ void copies_cancel_all(struct copies *cs)
         if (c->restore_wait)
             set_failed(c, "agent shutting down");
         if (c->req) {
-            httpc_free(c->req); /* cancels it: no done call */
-            c->req = NULL;
+            drop_req(c); /* cancels it: no done call */
             set_failed(c, "agent shutting down");
             if (c->w && !c->finishing)
                 store_write_abort(c->w);
@@ -520,7 +582,9 @@ void copies_free(struct copies *cs)
             evbuffer_free(c->chunk);
         if (c->r)
             httpd_req_unref(c->r);
+        revref_unref(c->rev);
         mem_free(c);
     }
+    revref_unref(cs->rev);
     mem_free(cs);
 }

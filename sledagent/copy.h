@@ -25,6 +25,7 @@ struct err;
 struct sha256;
 struct store;
 struct store_write;
+struct tls_revoked;
 
 #define COPY_KEEP 256
 
@@ -69,6 +70,15 @@ int copies_start_restore(struct copies *cs, struct store *st,
                          struct httpd_req *r, const struct sha256 *h,
                          uint64_t generation, const struct copy_source *src,
                          struct err *err);
+
+/*
+ * The revocation set the copy client checks sources against from now on
+ * (ownership of set passes to cs; NULL: none revoked). Copies already
+ * connected keep the set they started with (it lives until they end);
+ * every new connection and every request is checked against the new
+ * one. Returns 0 or ERR_NOMEM (set freed, the old set stays).
+ */
+int copies_set_revoked(struct copies *cs, struct tls_revoked *set);
 
 /* GET /copies body: a new JSON array. NULL on ERR_NOMEM. */
 json_t *copies_json(const struct copies *cs);

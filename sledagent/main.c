@@ -376,18 +376,21 @@ static int run(struct args *a)
         rc = 1;
         goto out;
     }
-    if (a->port_file && write_port_file(a->port_file, agent_api_port(ag),
-                                        agent_depot_port(ag), &err) < 0) {
-        fprintf(stderr, "sledagent: cannot write %s: %s\n", a->port_file,
-                err.msg);
-        rc = 1;
-        goto out;
-    }
+    /* Signals first: whoever waits for the port file may SIGTERM us as
+     * soon as it appears, and must get a clean shutdown, not a death by
+     * the default action. */
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
     sighup = evsignal_new(base, SIGHUP, on_hup, ag);
     if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 ||
         evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0) {
+        rc = 1;
+        goto out;
+    }
+    if (a->port_file && write_port_file(a->port_file, agent_api_port(ag),
+                                        agent_depot_port(ag), &err) < 0) {
+        fprintf(stderr, "sledagent: cannot write %s: %s\n", a->port_file,
+                err.msg);
         rc = 1;
         goto out;
     }

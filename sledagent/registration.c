@@ -32,7 +32,34 @@ struct registration {
     char *replicator;
     unsigned interval;
     struct httpc_tls tls;       /* no cert_file: plaintext */
+    /* the replicator must not be revoked: the set a request borrows
+     * (tls.revoked), and the next one while a request is in flight */
+    struct tls_revoked *revoked, *pending;
 };
+
+/* No request in flight: the pending set (if any) becomes the one. */
+static void take_pending(struct registration *rg)
+{
+    if (!rg->pending)
+        return;
+    tls_revoked_free(rg->revoked);
+    rg->revoked = rg->pending;
+    rg->pending = NULL;
+    rg->tls.revoked = rg->revoked;
+}
+
+void registration_set_revoked(struct registration *rg,
+                              struct tls_revoked *set)
+{
+    if (!rg) {
+        tls_revoked_free(set);
+        return;
+    }
+    tls_revoked_free(rg->pending);
+    rg->pending = set;
+    if (!rg->h)
+        take_pending(rg);
+}
 
 static void schedule(struct registration *rg, unsigned secs)
 {
@@ -56,6 +83,7 @@ static void on_done(struct httpc *h, void *arg)
         log_debug("registered", "{s:s}", "replicator", rg->replicator);
     httpc_free(h);
     rg->h = NULL;
+    take_pending(rg);
     schedule(rg, rg->interval);
 }
 
@@ -91,6 +119,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg)
         httpc_start(rg->loop, rg->h, on_done, rg) < 0) {
         httpc_free(rg->h);
         rg->h = NULL;
+        take_pending(rg);
         schedule(rg, rg->interval);
     }
 }
@@ -157,5 +186,7 @@ void registration_free(struct registration *rg)
     mem_free(rg->body);
     mem_free(rg->url);
     mem_free(rg->replicator);
+    tls_revoked_free(rg->revoked);
+    tls_revoked_free(rg->pending);
     mem_free(rg);
 }

@@ -17,6 +17,7 @@
 struct httpc_loop;
 struct event_base;
 struct registration;
+struct tls_revoked;
 
 struct registration_opts {
     const char *replicator_url; /* http://host:port (https:// with TLS) */
@@ -41,6 +42,14 @@ int registration_new(struct registration **out, struct event_base *base,
 
 /* Stop the timer (shutdown); an attempt in flight may still finish. */
 void registration_stop(struct registration *rg);
+
+/*
+ * The revocation set the replicator's certificate is checked against from
+ * the next attempt on (ownership of set passes; NULL: none; rg NULL: set
+ * is freed). An attempt in flight keeps the set it started with.
+ */
+void registration_set_revoked(struct registration *rg,
+                              struct tls_revoked *set);
 
 /* Cancel any attempt in flight and free (before httpc_loop_free). NULL is a
  * no-op. */

@@ -59,9 +59,15 @@ int tlsrev_db_add(bool *added, struct db *db, const struct tlsrev_db_entry *e,
     return rc;
 }
 
+struct load_arg {
+    struct tls_revoked *set;
+    uint64_t version;
+};
+
 static int load_txn(struct db *db, void *arg, struct err *err)
 {
-    struct tls_revoked **out = arg, *set = NULL;
+    struct load_arg *a = arg;
+    struct tls_revoked **out = &a->set, *set = NULL;
     PGresult *res = NULL;
     enum tls_role role;
     struct err e = ERR_INIT;
@@ -85,6 +91,7 @@ static int load_txn(struct db *db, void *arg, struct err *err)
             rc = err_set(err, rc == ERR_INVAL ? ERR_DB : rc,
                          "tls_revocation: %s", e.msg);
     }
+    a->version = rc == 0 ? (uint64_t)PQntuples(res) : 0;
     PQclear(res);
     if (rc < 0)
         tls_revoked_free(set);
@@ -93,8 +100,21 @@ static int load_txn(struct db *db, void *arg, struct err *err)
     return rc;
 }
 
+int tlsrev_db_load_version(struct tls_revoked **out, uint64_t *version,
+                           struct db *db, struct err *err)
+{
+    struct load_arg a = {NULL, 0};
+    int rc = db_txn(db, true, load_txn, &a, err);
+
+    *out = rc == 0 ? a.set : NULL;
+    if (rc < 0)
+        tls_revoked_free(a.set);
+    if (version)
+        *version = rc == 0 ? a.version : 0;
+    return rc;
+}
+
 int tlsrev_db_load(struct tls_revoked **out, struct db *db, struct err *err)
 {
-    *out = NULL;
-    return db_txn(db, true, load_txn, out, err);
+    return tlsrev_db_load_version(out, NULL, db, err);
 }

@@ -9,6 +9,7 @@
 #define REPLICATOR_DB_TLSREV_DB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/tls.h"
 
@@ -36,5 +37,15 @@ int tlsrev_db_add(bool *added, struct db *db, const struct tlsrev_db_entry *e,
  * 0, ERR_DB (including a row the set refuses), ERR_LIMIT or ERR_NOMEM.
  */
 int tlsrev_db_load(struct tls_revoked **out, struct db *db, struct err *err);
+
+/*
+ * tlsrev_db_load, and in *version the revision of the list read in the
+ * same snapshot: the number of revocations recorded. Rows are only ever
+ * added (revocation is permanent), so it grows strictly with every new
+ * revocation and 0 means none; the sleds keep the highest version pushed
+ * to them (PUT /tls-revocations). Same codes as tlsrev_db_load.
+ */
+int tlsrev_db_load_version(struct tls_revoked **out, uint64_t *version,
+                           struct db *db, struct err *err);
 
 #endif

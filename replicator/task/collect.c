@@ -24,7 +24,7 @@
 #include "replicator/task/sledreq.h"
 #include "replicator/task/status.h"
 
-enum { STEP_CONFIG = 0, STEP_LIST, STEP_LEDGER, STEP_DONE };
+enum { STEP_CONFIG = 0, STEP_LIST, STEP_LEDGER, STEP_REVOKE, STEP_DONE };
 
 struct collect {
     struct collect_opts o;
@@ -399,6 +399,74 @@ static void finish(struct collect_sled *s, enum collect_sled_state st,
         c->done(c, c->arg);
 }
 
+/* The sled's first step: the revocation push when it is behind. */
+static int first_step(const struct collect *c, struct collect_sled *s)
+{
+    if (c->o.revocations_body &&
+        revpush_needed(&s->rev, c->o.revocations_version))
+        return STEP_REVOKE;
+    return c->o.config_body ? STEP_CONFIG : STEP_LIST;
+}
+
+/* The held version reported by a list (absent: a sled without the
+ * endpoint), then the late push if the list shows the sled behind.
+ * Returns whether a push was started (the sled is not finished). */
+static bool list_revocations(struct collect_sled *s, const json_t *list)
+{
+    struct collect *c = s->owner;
+    const json_t *v = json_object_get(list, "tls_revocations_version");
+    uint64_t held;
+
+    if (v && jsonu_u64(&held, v) == 0) {
+        s->rev.known = true;
+        s->rev.unsupported = false;
+        s->rev.version = held;
+    } else {
+        s->rev.known = false;
+        s->rev.unsupported = true;
+    }
+    if (!c->o.revocations_body || s->rev_tried ||
+        !revpush_needed(&s->rev, c->o.revocations_version))
+        return false;
+    s->rev_late = true;
+    s->step = STEP_REVOKE;
+    sled_step(s);
+    return true;
+}
+
+/* PUT /tls-revocations answered: 204 (in force), else recorded. */
+static void on_revoke_reply(struct collect_sled *s, struct sledreq *q)
+{
+    struct collect *c = s->owner;
+    long status = sledreq_status(q);
+    bool ok = status == 204 || status == 200;
+
+    s->rev_tried = true;
+    record(c, s, STATUS_OP_PUT_REVOCATIONS, ok ? NULL : sledreq_error(q));
+    if (ok) {
+        s->rev.known = true;
+        s->rev.unsupported = false;
+        s->rev.version = c->o.revocations_version;
+    } else {
+        log_warn("sled_revocations_push_failed", "{s:s, s:I, s:s}", "sled",
+                 s->id, "version", (json_int_t)c->o.revocations_version,
+                 "error", sledreq_error(q));
+    }
+    if (s->rev_late) {
+        finish(s, COLLECT_OK, NULL); /* its list is in */
+        return;
+    }
+    if (!status) {
+        /* no answer at all: the config would wait for nothing again */
+        snprintf(s->error, sizeof(s->error), "tls-revocations: %s",
+                 sledreq_error(q));
+        finish(s, COLLECT_UNREACHABLE, NULL);
+        return;
+    }
+    s->step = c->o.config_body ? STEP_CONFIG : STEP_LIST;
+    sled_step(s);
+}
+
 static void on_reply(struct sledreq *q, void *arg)
 {
     struct collect_sled *s = arg;
@@ -410,6 +478,9 @@ static void on_reply(struct sledreq *q, void *arg)
     int rc;
 
     switch (s->step) {
+    case STEP_REVOKE:
+        on_revoke_reply(s, q);
+        return;
     case STEP_CONFIG:
         if (status == 204 || status == 200) {
             record(c, s, STATUS_OP_PUT_CONFIG, NULL);
@@ -440,9 +511,9 @@ static void on_reply(struct sledreq *q, void *arg)
         }
         rc = collect_parse_list(s, j, c->o.generation, c->o.arts, c->o.n_arts,
                                 &err);
-        json_decref(j);
         record(c, s, STATUS_OP_LIST, rc < 0 ? err.msg : NULL);
         if (rc < 0) {
+            json_decref(j);
             snprintf(s->error, sizeof(s->error), "list: %s", err.msg);
             finish(s, rc == ERR_CONFLICT ? COLLECT_ISOLATED
                                          : COLLECT_UNREACHABLE, NULL);
@@ -455,6 +526,11 @@ static void on_reply(struct sledreq *q, void *arg)
             s->peer_verified = true;
             snprintf(s->peer_id, sizeof(s->peer_id), "%s", s->id);
         }
+        if (list_revocations(s, j)) {
+            json_decref(j);
+            return;
+        }
+        json_decref(j);
         finish(s, COLLECT_OK, NULL);
         return;
     case STEP_LEDGER:
@@ -490,6 +566,10 @@ static void sled_step(struct collect_sled *s)
         path = "/artifacts-config";
     } else if (s->step == STEP_LEDGER) {
         path = "/artifacts-config";
+    } else if (s->step == STEP_REVOKE) {
+        o.method = "PUT";
+        o.json_body = c->o.revocations_body;
+        path = "/tls-revocations";
     }
     sledreq_free(s->req);
     s->req = NULL;
@@ -510,9 +590,14 @@ static void sled_step(struct collect_sled *s)
             record(c, s, STATUS_OP_PUT_CONFIG, "cannot start request");
         else if (s->step == STEP_LIST)
             record(c, s, STATUS_OP_LIST, "cannot start request");
-        finish(s, s->state == COLLECT_ISOLATED ? COLLECT_ISOLATED
-                                               : COLLECT_UNREACHABLE,
-               "cannot start request");
+        else if (s->step == STEP_REVOKE)
+            record(c, s, STATUS_OP_PUT_REVOCATIONS, "cannot start request");
+        if (s->step == STEP_REVOKE && s->rev_late)
+            finish(s, COLLECT_OK, NULL); /* its list is in */
+        else
+            finish(s, s->state == COLLECT_ISOLATED ? COLLECT_ISOLATED
+                                                   : COLLECT_UNREACHABLE,
+                   "cannot start request");
     }
 }
 
@@ -540,7 +625,8 @@ int collect_start(struct collect **out, const struct collect_opts *o,
         }
         sleds[i].state = COLLECT_PENDING;
         sleds[i].error[0] = '\0';
-        sleds[i].step = o->config_body ? STEP_CONFIG : STEP_LIST;
+        sleds[i].rev_tried = sleds[i].rev_late = false;
+        sleds[i].step = first_step(c, &sleds[i]);
         sled_step(&sleds[i]);
     }
     if (--c->left == 0)

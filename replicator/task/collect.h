@@ -4,6 +4,8 @@
  * point 1), after the database snapshot (read by the task on a worker):
  *  - collect_sleds_from_db(): in-service sleds -> API and depot URLs;
  *  - collect_run(): on the loop, concurrently for every sled, PUT
+ *    /tls-revocations when the sled is behind the database's revocation
+ *    list (collect_opts), PUT
  *    /artifacts-config {G, wanted} then GET /artifacts (or only the list
  *    when the generation is held), with connect, no-progress and (small
  *    bodies) total timeouts, so a sled that accepts the connection and
@@ -28,6 +30,7 @@
 #include <jansson.h>
 
 #include "replicator/task/plan.h"
+#include "replicator/task/revpush.h"
 
 struct httpc_loop;
 struct err;
@@ -74,6 +77,12 @@ struct collect_sled {
     bool peer_verified;
     char peer_id[COLLECT_ID_MAX];
     bool inventory_untrusted;
+    /* The revocation list version the sled holds (revpush.h): the task's
+     * memory in; out, what the sled's list or an accepted push said.
+     * rev_tried: pushed (or tried) in this run; rev_late: the push came
+     * after the list (the list showed the sled behind). */
+    struct revpush_held rev;
+    bool rev_tried, rev_late;
     char error[COLLECT_ERROR_MAX];
     /* in flight (collect_run only) */
     struct sledreq *req;
@@ -155,6 +164,13 @@ struct collect_opts {
     struct status_ring *ring;       /* requests recorded here */
     struct status_counters *counters;
     const struct httpc_tls *tls;    /* NULL: plaintext (sledreq_opts) */
+    /* The database's revocation list (revpush_body) and its version:
+     * pushed (PUT /tls-revocations) to each sled behind it, before its
+     * config, or after its list when only the list shows it behind; a
+     * failed push is recorded and the sled carries on (no answer at all
+     * makes it unreachable). NULL: push nothing. */
+    const char *revocations_body;
+    uint64_t revocations_version;
 };
 
 /*

@@ -13,7 +13,7 @@
 #include "common/mem.h"
 
 static const char *const op_names[STATUS_OP_COUNT] = {
-    "put_config", "list", "put", "copy", "recopy"};
+    "put_config", "list", "put", "copy", "recopy", "put_revocations"};
 
 const char *status_op_name(enum status_op op)
 {
@@ -37,6 +37,9 @@ void status_counters_add(struct status_counters *c, enum status_op op,
     case STATUS_OP_RECOPY:
         ok ? c->copy_ok++ : c->copy_err++;
         break;
+    case STATUS_OP_PUT_REVOCATIONS:
+        ok ? c->put_revocations_ok++ : c->put_revocations_err++;
+        break;
     default:
         break;
     }
@@ -53,24 +56,28 @@ void status_counters_sum(struct status_counters *dst,
     dst->put_err += src->put_err;
     dst->copy_ok += src->copy_ok;
     dst->copy_err += src->copy_err;
+    dst->put_revocations_ok += src->put_revocations_ok;
+    dst->put_revocations_err += src->put_revocations_err;
 }
 
 bool status_counters_ok(const struct status_counters *c)
 {
     return !c->put_config_err && !c->list_err && !c->put_err &&
-           !c->copy_err;
+           !c->copy_err && !c->put_revocations_err;
 }
 
 json_t *status_counters_json(const struct status_counters *c)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "put_config_ok", (json_int_t)c->put_config_ok,
                      "put_config_err", (json_int_t)c->put_config_err,
                      "list_ok", (json_int_t)c->list_ok, "list_err",
                      (json_int_t)c->list_err, "put_ok", (json_int_t)c->put_ok,
                      "put_err", (json_int_t)c->put_err, "copy_ok",
                      (json_int_t)c->copy_ok, "copy_err",
-                     (json_int_t)c->copy_err);
+                     (json_int_t)c->copy_err, "put_revocations_ok",
+                     (json_int_t)c->put_revocations_ok, "put_revocations_err",
+                     (json_int_t)c->put_revocations_err);
 }
 
 int status_ring_init(struct status_ring *r, size_t cap)

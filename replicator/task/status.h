@@ -31,6 +31,7 @@ enum status_op {
     STATUS_OP_PUT,
     STATUS_OP_COPY,
     STATUS_OP_RECOPY, /* counted with copy */
+    STATUS_OP_PUT_REVOCATIONS, /* PUT /tls-revocations (issue 9) */
     STATUS_OP_COUNT
 };
 
@@ -44,6 +45,8 @@ struct status_counters {
      * copy_err: refused, unreachable, or a waited-for copy that failed
      * or stalled. Re-copies count here. */
     uint64_t copy_ok, copy_err;
+    /* the database's revocation list pushed to a sled behind it */
+    uint64_t put_revocations_ok, put_revocations_err;
 };
 
 /* One request sent to a sled (plain value). */
@@ -66,7 +69,7 @@ struct status_ring {
     uint64_t total;                 /* entries ever pushed */
 };
 
-/* "put_config", "list", "put", "copy", "recopy". */
+/* "put_config", "list", "put", "copy", "recopy", "put_revocations". */
 const char *status_op_name(enum status_op op);
 
 /* Count one outcome of op into c (recopy counts as copy). */

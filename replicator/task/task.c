@@ -145,6 +145,7 @@ static void run_free(struct task_run *r)
     tls_revoked_free(r->revoked);
     staging_list_free(r->staged, r->n_staged);
     mem_free(r->config_body);
+    mem_free(r->rev_body);
     for (size_t i = 0; i < r->n_drop; i++)
         mem_free(r->drop_ids[i]);
     mem_free(r->drop_ids);
@@ -288,6 +289,9 @@ static void collect_done(struct collect *c, void *arg)
     int rc;
 
     (void)c;
+    if (revpush_memo_put(&t->rev_memo, r->sleds, r->n_sleds) < 0)
+        log_warn("task_revocations_memo", "{s:s}", "error",
+                 "out of memory: every sled is pushed again next run");
     for (size_t i = 0; i < r->n_sleds; i++) {
         if (r->sleds[i].state == COLLECT_OK && !r->held)
             r->record_push = true;
@@ -441,7 +445,7 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
         rc = push_db_get(&r->push, db, err);
     /* A revoked sled certificate is refused by this run's requests. */
     if (rc == 0 && t->cfg.tls.cert_file)
-        rc = tlsrev_db_load(&r->revoked, db, err);
+        rc = tlsrev_db_load_version(&r->revoked, &r->rev_version, db, err);
     return rc;
 }
 
@@ -496,6 +500,17 @@ static void load_done(int rc, const struct err *err, void *p)
     r->tls = t->cfg.tls;
     r->tls.revoked = r->revoked;
     co.tls = &r->tls;
+    /* The database's revocations go to every sled behind them, before
+     * the config (TLS only: the list is loaded only then). */
+    if (r->revoked && r->rev_version &&
+        !(r->rev_body = revpush_body(r->rev_version, r->revoked))) {
+        r->load_rc = ERR_NOMEM;
+        run_finish(t);
+        return;
+    }
+    co.revocations_body = r->rev_body;
+    co.revocations_version = r->rev_version;
+    revpush_memo_get(&t->rev_memo, r->sleds, r->n_sleds);
     co.arts = r->ci.arts;
     co.n_arts = r->wanted.count;
     set_state(t, TASK_COLLECTING);
@@ -683,6 +698,7 @@ void task_free(struct task *t)
     httpc_loop_free(t->cv);
     task_status_release(&t->status);
     mem_free(t->pushed_set);
+    revpush_memo_release(&t->rev_memo);
     for (size_t i = 0; i < t->n_lost; i++)
         mem_free(t->lost[i].name);
     mem_free(t->lost);

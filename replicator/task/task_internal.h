@@ -22,6 +22,7 @@
 #include "replicator/db/wanted_db.h"
 #include "replicator/task/collect.h"
 #include "replicator/task/guard.h"
+#include "replicator/task/revpush.h"
 #include "replicator/task/status.h"
 #include "replicator/task/task.h"
 #include "replicator/task/task_status.h"
@@ -71,6 +72,8 @@ struct task_run {
     struct push_db_state push;
     struct tls_revoked *revoked; /* with TLS: the database's revocations */
     struct httpc_tls tls;        /* cfg.tls plus revoked, for the sleds */
+    uint64_t rev_version;        /* the list's revision (tlsrev_db) */
+    char *rev_body;              /* PUT /tls-revocations body, or NULL */
     struct staging_repo *staged;
     size_t n_staged;
     /* loop */
@@ -127,6 +130,8 @@ struct task {
     struct sha256 *pushed_set;
     size_t n_pushed_set;
     uint64_t pushed_repo_worth;
+    /* the revocation list version each sled holds (revpush.h) */
+    struct revpush_memo rev_memo;
     /* lost-artifact grace tracking */
     struct task_lost *lost;
     size_t n_lost;

@@ -278,18 +278,21 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
 int task_metrics(struct task *t, struct buf *out)
 {
     const struct task_status *s = &t->status;
-    static const char *const ops[] = {"put_config", "list", "put", "copy"};
+    static const char *const ops[] = {"put_config", "list", "put", "copy",
+                                      "put_revocations"};
     static const char req[] = "replicator_task_requests_total";
     const uint64_t *ok[] = {&s->lifetime.put_config_ok, &s->lifetime.list_ok,
-                            &s->lifetime.put_ok, &s->lifetime.copy_ok};
+                            &s->lifetime.put_ok, &s->lifetime.copy_ok,
+                            &s->lifetime.put_revocations_ok};
     const uint64_t *er[] = {&s->lifetime.put_config_err,
                             &s->lifetime.list_err, &s->lifetime.put_err,
-                            &s->lifetime.copy_err};
+                            &s->lifetime.copy_err,
+                            &s->lifetime.put_revocations_err};
     struct prom p;
 
     prom_init(&p, out);
     prom_family(&p, req, PROM_COUNTER, NULL);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         prom_u64(&p, req, (const char *const[]){"operation", ops[i], "result",
                                                 "ok", NULL}, *ok[i]);
         prom_u64(&p, req, (const char *const[]){"operation", ops[i], "result",

@@ -37,3 +37,28 @@ if(TARGET replicator AND TARGET replicator_db AND TARGET rd_testsupport)
   target_link_libraries(test_tls_serve PRIVATE replicator_db)
   add_dependencies(test_tls_serve replicator)
 endif()
+# The revocation list a controller pushes to sleds (PUT/GET
+# /tls-revocations): two real TLS sledagents.
+if(TARGET replicator_core AND TARGET sledagent AND TARGET rd_testsupport)
+  rd_test(test_tls_revocations LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_revocations.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core TIMEOUT 300)
+  add_dependencies(test_tls_revocations sledagent)
+endif()
+# The reconciliation task pushing the database's revocations to sleds:
+# `replicator serve` on TLS (PostgreSQL through pgtest), two TLS sledagents.
+if(TARGET replicator AND TARGET replicator_db AND TARGET sledagent AND
+   TARGET rd_testsupport)
+  rd_test(test_tls_revpush LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_revpush.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core replicator_db TIMEOUT 300)
+  target_link_libraries(test_tls_revpush PRIVATE replicator_db)
+  add_dependencies(test_tls_revpush replicator sledagent)
+endif()
+# The PUT /tls-revocations body parser of the sledagent (sledagent/
+# revstate.c; fuzz.cmake, included before this fragment, defines rd_fuzz).
+if(COMMAND rd_fuzz)
+  rd_fuzz(tls_revocations SOURCES ${CMAKE_SOURCE_DIR}/sledagent/revstate.c)
+endif()

@@ -35,9 +35,11 @@
     ",\"generation\":0,\"local_repos\":0,\"requests_deferred\":0,\"last_r" \
     "un_counters\":{\"put_config_ok\":0,\"put_config_err\":0,\"list_ok\":" \
     "0,\"list_err\":0,\"put_ok\":0,\"put_err\":0,\"copy_ok\":0,\"copy_err" \
-    "\":0},\"lifetime_counters\":{\"put_config_ok\":0,\"put_config_err\":" \
+    "\":0,\"put_revocations_ok\":0,\"put_revocations_err\":0}" \
+    ",\"lifetime_counters\":{\"put_config_ok\":0,\"put_config_err\":" \
     "0,\"list_ok\":0,\"list_err\":0,\"put_ok\":0,\"put_err\":0,\"copy_ok" \
-    "\":0,\"copy_err\":0},\"request_ring\":[],\"request_ring_size\":0,\"r" \
+    "\":0,\"copy_err\":0,\"put_revocations_ok\":0,\"put_revocations_er" \
+    "r\":0},\"request_ring\":[],\"request_ring_size\":0,\"r" \
     "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
     "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
@@ -57,6 +59,10 @@
     "replicator_task_requests_total{operation=\"put\",result=\"err\"} 0\n" \
     "replicator_task_requests_total{operation=\"copy\",result=\"ok\"} 0\n" \
     "replicator_task_requests_total{operation=\"copy\",result=\"err\"} 0\n" \
+    "replicator_task_requests_total{operation=\"put_revocations\"," \
+    "result=\"ok\"} 0\n" \
+    "replicator_task_requests_total{operation=\"put_revocations\"," \
+    "result=\"err\"} 0\n" \
     "# TYPE replicator_task_runs_total counter\n" \
     "replicator_task_runs_total 0\n" \
     "# TYPE replicator_task_generation gauge\n" \
@@ -147,7 +153,7 @@ static void test_task_status__counters(void **state)
     assert_int_equal(b.copy_err, 2);
     j = status_counters_json(&b);
     assert_int_equal(json_integer_value(json_object_get(j, "put_err")), 2);
-    assert_int_equal(json_object_size(j), 8);
+    assert_int_equal(json_object_size(j), 10);
     json_decref(j);
 }
 

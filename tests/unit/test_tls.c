@@ -28,8 +28,10 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/tls.h"
+#include "common/tls_revfile.h"
 #include "replicator/pki.h"
 #include "tests/support/testutil.h"
 
@@ -355,6 +357,64 @@ static void test_tls__revocation_set(void **state)
     X509_free(x);
 }
 
+/* Entries in file form, equality, merge, and the JSON list both ways
+ * (strict: duplicates refused), as the sled's pushed list uses them. */
+static void test_tls__revocation_set_json(void **state)
+{
+    struct tls_revoked *a = NULL, *b = NULL;
+    struct err e = ERR_INIT;
+    char ent[TLS_REVOKED_ENTRY_MAX], *text;
+    json_t *j;
+
+    (void)state;
+    j = json_loads("[\"sled:" SLED "\", \"00AB\", \"operator:op\"]", 0,
+                   NULL);
+    assert_int_equal(tls_revoked_from_json(&a, j, true, &e), 0);
+    json_decref(j);
+    assert_int_equal(tls_revoked_count(a), 3);
+    /* sorted, serials normalised, tags dropped */
+    assert_string_equal(tls_revoked_entry(ent, a, 0), "operator:op");
+    assert_string_equal(tls_revoked_entry(ent, a, 1), "sled:" SLED);
+    assert_string_equal(tls_revoked_entry(ent, a, 2), "ab");
+    assert_null(tls_revoked_entry(ent, a, 3));
+    j = tls_revoked_to_json(a);
+    text = jsonu_dumps(j);
+    assert_string_equal(text, "[\"operator:op\",\"sled:" SLED "\",\"ab\"]");
+    /* and back: the same set */
+    assert_int_equal(tls_revoked_from_json(&b, j, true, &e), 0);
+    assert_true(tls_revoked_equal(a, b));
+    json_decref(j);
+    mem_free(text);
+    tls_revoked_free(b);
+    /* merge: union, no duplicates; then no longer equal */
+    assert_int_equal(tls_revoked_new(&b, &e), 0);
+    assert_int_equal(tls_revoked_add_id(b, TLS_ROLE_CONTROLLER, "c", &e), 0);
+    assert_int_equal(tls_revoked_add_serial(b, "ab", &e), 0);
+    assert_false(tls_revoked_equal(a, b));
+    assert_int_equal(tls_revoked_merge(b, a, &e), 0);
+    assert_int_equal(tls_revoked_count(b), 4);
+    assert_int_equal(tls_revoked_merge(b, NULL, &e), 0);
+    assert_int_equal(tls_revoked_count(b), 4);
+    assert_true(tls_revoked_equal(NULL, NULL));
+    assert_false(tls_revoked_equal(NULL, b));
+    tls_revoked_free(b);
+    b = NULL;
+    /* strict refuses a duplicate (after normalisation); lax does not */
+    j = json_loads("[\"0a\", \"0A\"]", 0, NULL);
+    assert_int_equal(tls_revoked_from_json(&b, j, true, &e), ERR_INVAL);
+    assert_null(b);
+    assert_non_null(strstr(e.msg, "given twice"));
+    assert_int_equal(tls_revoked_from_json(&b, j, false, &e), 0);
+    assert_int_equal(tls_revoked_count(b), 1);
+    json_decref(j);
+    tls_revoked_free(b);
+    b = NULL;
+    j = json_loads("{}", 0, NULL);
+    assert_int_equal(tls_revoked_from_json(&b, j, true, &e), ERR_INVAL);
+    json_decref(j);
+    tls_revoked_free(a);
+}
+
 static void test_tls__expiry(void **state)
 {
     X509 *x = load_cert(dir, "sled.pem");
@@ -678,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_tls__identity_refusals),
         cmocka_unit_test(test_tls__identity_uri_parse),
         cmocka_unit_test(test_tls__revocation_set),
+        cmocka_unit_test(test_tls__revocation_set_json),
         cmocka_unit_test(test_tls__expiry),
         cmocka_unit_test(test_tls__mutual_tls13),
         cmocka_unit_test(test_tls__handshake_refusals),
