@@ -512,15 +512,21 @@ static void hostile_sources(struct att *a)
     }
     trap_untouched(a);
 
-    /* Not a sled, the wrong sled, nothing listening: the same 502. */
+    /*
+     * Not a sled, the wrong sled, nothing listening: 502. A rack member
+     * refused (its certificate chains to the rack CA) is named with the
+     * reason, for the operator; anything else is only "unreachable", the
+     * same words whatever happened: no scanning oracle.
+     */
     {
         const struct {
             uint16_t port;
             const char *sled; /* source_sled_id or NULL */
+            bool member;      /* a rack member: the reason is named */
         } bad[] = {
-            {repl_port(a), NULL},
-            {depot_port(a, 1), a->t->r.sleds[2].id},
-            {dead_port(), NULL},
+            {repl_port(a), NULL, true},
+            {depot_port(a, 1), a->t->r.sleds[2].id, true},
+            {dead_port(), NULL, false},
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -534,10 +540,12 @@ static void hostile_sources(struct att *a)
                          "{\"depot_base_url\":\"https://127.0.0.1:%u\"}",
                          (unsigned)bad[i].port);
             st = copy_as_ctl(&msg, a, body);
-            snprintf(url, sizeof(url), "source https://127.0.0.1:%u "
-                     "unreachable", (unsigned)bad[i].port);
-            /* the same words whatever happened: no scanning oracle */
-            if (st != 502 || strcmp(msg, url) != 0)
+            snprintf(url, sizeof(url), "source https://127.0.0.1:%u %s",
+                     (unsigned)bad[i].port,
+                     bad[i].member ? "refused: " : "unreachable");
+            if (st != 502 || (bad[i].member
+                                  ? strncmp(msg, url, strlen(url)) != 0
+                                  : strcmp(msg, url) != 0))
                 fail_msg("copy %s as the controller: %ld %s, want 502 %s",
                          body, st, msg, url);
             a->refused++;
