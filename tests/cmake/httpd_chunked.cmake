@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: MPL-2.0
+# Chunked request bodies (issue 12): the decoder of common/httpd_chunked.c
+# and the sledagent and replicator taking chunked uploads.
+rd_unit_test(test_httpd_chunked
+             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpd_chunked.c)
