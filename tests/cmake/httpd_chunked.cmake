@@ -3,3 +3,6 @@
 # and the sledagent and replicator taking chunked uploads.
 rd_unit_test(test_httpd_chunked
              SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpd_chunked.c)
+if(TARGET rd_testsupport)
+  rd_agent_test(test_agent_chunked integration)
+endif()
