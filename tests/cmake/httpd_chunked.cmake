@@ -6,3 +6,9 @@ rd_unit_test(test_httpd_chunked
 if(TARGET rd_testsupport)
   rd_agent_test(test_agent_chunked integration)
 endif()
+if(TARGET replicator AND TARGET tuf-mkrepo AND TARGET rd_testsupport)
+  rd_test(test_serve_chunked LABELS integration
+          SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_serve_chunked.c
+          TIMEOUT 300)
+  add_dependencies(test_serve_chunked replicator tuf-mkrepo)
+endif()
