@@ -12,3 +12,11 @@ if(TARGET replicator AND TARGET tuf-mkrepo AND TARGET rd_testsupport)
           TIMEOUT 300)
   add_dependencies(test_serve_chunked replicator tuf-mkrepo)
 endif()
+# One chunked PUT over mutual TLS (tests/integration/tls_rig.c).
+if(TARGET replicator_core AND TARGET sledagent AND TARGET rd_testsupport)
+  rd_test(test_tls_chunked LABELS integration
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_tls_chunked.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core TIMEOUT 300)
+  add_dependencies(test_tls_chunked sledagent)
+endif()
