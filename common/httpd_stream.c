@@ -414,9 +414,14 @@ static void chunked_refused(struct httpd_conn *c, const struct err *err)
 }
 
 /*
- * Decode what arrived of a chunked body: framing bytes are dropped, data
- * runs move (no copy) into r->body, which then goes to the stream handler
- * in one call, as one read of a Content-Length body does.
+ * Decode what arrived of a chunked body, one input chain at a time:
+ * framing bytes are dropped, and the body bytes go to r->body, which then
+ * goes to the stream handler in one call, as one read of a Content-Length
+ * body does. A chain holding only body bytes moves (no copy); the body
+ * bytes of a chain shared with framing are copied into packed chains.
+ * Moving those too kept each split chain's whole allocation for a part of
+ * it in the writer's backlog: 4 KiB chunks raised the agent's peak RSS by
+ * 4 MiB over a Content-Length PUT (64 KiB chunks: about 0.5 MiB).
  */
 static void read_chunked(struct httpd_conn *c)
 {
@@ -432,12 +437,20 @@ static void read_chunked(struct httpd_conn *c)
                                   &err);
         if (rc < 0)
             break;
-        evbuffer_drain(in, st.used - st.data_len);
-        if (st.data_len > 0 &&
-            evbuffer_remove_buffer(in, r->body, st.data_len) !=
-                (int)st.data_len) {
-            rc = err_set(&err, ERR_NOMEM, "out of memory buffering the "
-                         "body");
+        if (st.data_len == v.iov_len) {
+            if (evbuffer_remove_buffer(in, r->body, st.data_len) !=
+                (int)st.data_len)
+                rc = ERR_NOMEM;
+        } else {
+            if (st.data_len > 0 &&
+                evbuffer_add(r->body,
+                             (const char *)v.iov_base + st.used - st.data_len,
+                             st.data_len) < 0)
+                rc = ERR_NOMEM;
+            evbuffer_drain(in, st.used);
+        }
+        if (rc < 0) {
+            err_set(&err, ERR_NOMEM, "out of memory buffering the body");
             break;
         }
         r->body_seen += st.data_len;
