@@ -10,7 +10,8 @@
 # order of the two alternates between runs. Rates are artifact bytes per
 # second to the 200 (verified, fsync'd, both datasets).
 # Goal: chunked / Content-Length >= 0.9 (ratio of medians); VmHWM about
-# the same.
+# the same. Also prints the CPU seconds (user + system) each agent used in
+# all, which a loaded machine disturbs far less than the wall clock.
 # Usage: bench/agent_chunked.sh   (env: BENCH_RUNS, BENCH_SIZE, see
 # bench/lib.sh; BENCH_CHUNKED_PIPE=1 feeds curl through `cat |`)
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +46,11 @@ put_chunked() {
 
 # one MODE: a fresh agent, one PUT of SRC framed as MODE (cl|chunked);
 # appends the rate and VmHWM to MODE's arrays.
-cl_r=() ch_r=() cl_hwm=() ch_hwm=()
+cl_r=() ch_r=() cl_hwm=() ch_hwm=() cl_cpu=() ch_cpu=()
+# cpu_s PID: CPU seconds (utime + stime) the process used so far.
+cpu_s() {
+    python3 -c 'import os,sys; f=open("/proc/%s/stat" % sys.argv[1]).read().rsplit(")",1)[1].split(); print("%.2f" % ((int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")))' "$1"
+}
 one() {
     local t
     agent_start ag
@@ -54,17 +59,20 @@ one() {
         t=$(put_artifact "$ag_API" 1 "$H" "$SRC")
         cl_r+=("$(calc "$SIZE / $t")")
         cl_hwm+=("$(vmhwm_kib "$ag_PID")")
+        cl_cpu+=("$(cpu_s "$ag_PID")")
     else
         t=$(put_chunked "$ag_API" 1 "$H" "$SRC")
         ch_r+=("$(calc "$SIZE / $t")")
         ch_hwm+=("$(vmhwm_kib "$ag_PID")")
+        ch_cpu+=("$(cpu_s "$ag_PID")")
     fi
     [ -f "$T/ag/A/$H" ] && [ -f "$T/ag/B/$H" ] || die "artifact not on both datasets"
     agent_stop ag rm
-    log "  $1: $(mib "$(calc "$SIZE / $t")") MiB/s (${t}s), VmHWM $(vmhwm_last "$1") KiB"
-}
-vmhwm_last() {
-    if [ "$1" = cl ]; then echo "${cl_hwm[-1]}"; else echo "${ch_hwm[-1]}"; fi
+    if [ "$1" = cl ]; then
+        log "  cl: $(mib "$(calc "$SIZE / $t")") MiB/s (${t}s), VmHWM ${cl_hwm[-1]} KiB, agent CPU ${cl_cpu[-1]}s"
+    else
+        log "  chunked: $(mib "$(calc "$SIZE / $t")") MiB/s (${t}s), VmHWM ${ch_hwm[-1]} KiB, agent CPU ${ch_cpu[-1]}s"
+    fi
 }
 
 for i in $(seq "$BENCH_RUNS"); do
@@ -86,4 +94,7 @@ echo "  per-run ratios:         ${ratios[*]}"
 echo "  ratio of medians:       $ratio (goal >= 0.9)"
 echo "  VmHWM KiB Content-Length: ${cl_hwm[*]} (max $(maxof "${cl_hwm[@]}"))"
 echo "  VmHWM KiB chunked:        ${ch_hwm[*]} (max $(maxof "${ch_hwm[@]}"))"
+echo "  agent CPU s Content-Length: ${cl_cpu[*]} -> median $(median "${cl_cpu[@]}")"
+echo "  agent CPU s chunked:        ${ch_cpu[*]} -> median $(median "${ch_cpu[@]}")"
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 summary chunked "chunked PUT MiB/s vs Content-Length PUT" "$(mib "$ch")" "$(mib "$cl")" "$ratio" ">=" 0.9
