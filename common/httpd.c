@@ -77,6 +77,7 @@ const char *httpd_reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
@@ -178,6 +179,19 @@ int httpd_req_content_length(const struct httpd_req *r, uint64_t *out)
     if (!v)
         return ERR_NOTFOUND;
     return parse_u64(out, v);
+}
+
+int httpd_req_body_length(const struct httpd_req *r, int64_t *out)
+{
+    *out = 0;
+    if (r->chunked) {
+        *out = -1;
+        return 0;
+    }
+    if (r->body_len > INT64_MAX)
+        return ERR_INVAL;
+    *out = (int64_t)r->body_len;
+    return httpd_req_content_length(r, &(uint64_t){0});
 }
 
 const char *httpd_req_body(struct httpd_req *r, size_t *len)

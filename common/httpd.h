@@ -6,8 +6,9 @@
  * into memory before any user callback runs; evhttp_set_newreqcb(), the
  * hook that would let us attach header and chunk callbacks to server
  * requests, only exists from 2.2. Artifacts are up to 2 GiB, so we parse
- * requests ourselves (request line, headers, Content-Length bodies; no
- * pipelining, no chunked request bodies) and get:
+ * requests ourselves (request line, headers, Content-Length bodies, and
+ * chunked bodies on streamed routes (httpd_chunked.h); no pipelining)
+ * and get:
  *  - a request context (struct httpd_req) with a random 16-hex request id,
  *    sent as `x-request-id` on every response;
  *  - routing at header time against the service's route table
@@ -20,7 +21,11 @@
  *  - a head over LIMIT_HTTP_HEADERS gets 431, a malformed request line 400
  *    (as soon as its first line is in), both JSON, before the close;
  *  - streaming request bodies: chunks go to a callback as they arrive, with
- *    pause/resume of the socket for backpressure;
+ *    pause/resume of the socket for backpressure; a route that streams
+ *    (httpd_route.stream) also takes `Transfer-Encoding: chunked`, decoded
+ *    as it arrives, capped on the decoded size (413), bad framing 400, so
+ *    its handler sees the same bytes as for a Content-Length; any other
+ *    route answers a chunked request 411;
  *  - bounded buffered bodies for JSON requests (default LIMIT_JSON_BODY);
  *  - JSON replies and errors {"request_id","error_code"?,"message"} mapped
  *    from struct err by err_http_status(); strict query and path helpers;
@@ -119,6 +124,15 @@ const char *httpd_req_header(const struct httpd_req *r, const char *name);
  * or given more than once (two lengths frame a body two ways).
  */
 int httpd_req_content_length(const struct httpd_req *r, uint64_t *out);
+/*
+ * The framing of the request body: 0 and *out = its Content-Length, or
+ * 0 and *out = -1 for a chunked body (its length is known only once it
+ * ended; the server decodes it and caps the decoded size, so a streamed
+ * handler sees the same bytes either way). ERR_NOTFOUND (*out 0) when
+ * the request has neither (no body), ERR_INVAL when the length is bad or
+ * over INT64_MAX.
+ */
+int httpd_req_body_length(const struct httpd_req *r, int64_t *out);
 /* The buffered body (NUL-terminated copy is not made): data and length. */
 const char *httpd_req_body(struct httpd_req *r, size_t *len);
 /* Whether the client is still there and no reply was sent. */

@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_chunked.h"
 #include "common/httpd_parse.h"
 #include "common/httpd_route.h"
 #include "common/tls.h"
@@ -57,6 +58,8 @@ struct httpd_req {
     size_t body_cap;
     uint64_t body_len;        /* Content-Length, 0 when absent */
     uint64_t body_seen;
+    bool chunked;             /* Transfer-Encoding: chunked */
+    struct httpd_chunked chunk; /* its decoder, once the body is read */
     struct evbuffer *body;    /* buffered body, or the chunk being handed */
     httpd_data_fn data_fn;
     httpd_abort_fn abort_fn;

@@ -13,8 +13,11 @@
 #include "common/err.h"
 #include "common/parse.h"
 
-#define MSG_TE "Transfer-Encoding is not supported; send the body with a " \
-               "Content-Length"
+#define MSG_TE_CODING "unsupported Transfer-Encoding: only a single " \
+                      "\"chunked\" is accepted"
+#define MSG_TE_CL "Transfer-Encoding together with Content-Length"
+#define MSG_TE_10 "Transfer-Encoding in an HTTP/1.0 request"
+#define MSG_TE_METHOD "chunked bodies are accepted on PUT and POST only"
 
 int httpd_parse_status(int rc)
 {
@@ -171,16 +174,51 @@ static int header_line(struct httpd_head *out, const char *data,
     return 0;
 }
 
-/* Body framing: no Transfer-Encoding, at most one valid Content-Length. */
+/*
+ * Transfer-Encoding: exactly one header whose value is exactly "chunked"
+ * (any case), no Content-Length beside it, HTTP/1.1, PUT or POST. Any
+ * other shape frames the body in a way some other parser may read
+ * differently (request smuggling, RFC 9112 6.1 and 6.3): refused.
+ */
+static int transfer_encoding(struct httpd_head *out, const char *data,
+                             struct err *err)
+{
+    const struct httpd_span *te = NULL;
+    bool cl = false;
+
+    for (unsigned i = 0; i < out->nhdr; i++) {
+        if (name_is(data, out->name[i], "Content-Length"))
+            cl = true;
+        if (!name_is(data, out->name[i], "Transfer-Encoding"))
+            continue;
+        if (te)
+            return err_set(err, ERR_INVAL, MSG_TE_CODING);
+        te = &out->value[i];
+    }
+    if (!te)
+        return 0;
+    if (!name_is(data, *te, "chunked"))
+        return err_set(err, ERR_INVAL, MSG_TE_CODING);
+    if (cl)
+        return err_set(err, ERR_INVAL, MSG_TE_CL);
+    if (out->http10)
+        return err_set(err, ERR_INVAL, MSG_TE_10);
+    if (out->method != HTTPD_PUT && out->method != HTTPD_POST)
+        return err_set(err, ERR_INVAL, MSG_TE_METHOD);
+    out->chunked = true;
+    return 0;
+}
+
+/* Body framing: chunked (above), or at most one valid Content-Length. */
 static int framing(struct httpd_head *out, const char *data,
                    struct err *err)
 {
     const struct httpd_span *cl = NULL;
     char num[24];
+    int rc = transfer_encoding(out, data, err);
 
-    for (unsigned i = 0; i < out->nhdr; i++)
-        if (name_is(data, out->name[i], "Transfer-Encoding"))
-            return err_set(err, ERR_INVAL, MSG_TE);
+    if (rc < 0 || out->chunked)
+        return rc;
     for (unsigned i = 0; i < out->nhdr; i++) {
         if (!name_is(data, out->name[i], "Content-Length"))
             continue;

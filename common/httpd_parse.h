@@ -9,8 +9,10 @@
  * for a malformed request line as soon as the first line is in);
  * httpd_parse_head parses one complete head strictly: `METHOD /path
  * HTTP/1.x` CRLF, headers `name: value` CRLF, no NUL, no bare CR or LF, no
- * obs-fold, at most HTTPD_MAX_HEADERS, no Transfer-Encoding, at most one
- * Content-Length (a decimal u64). Pure, any thread.
+ * obs-fold, at most HTTPD_MAX_HEADERS, at most one Content-Length (a
+ * decimal u64), and a Transfer-Encoding only as exactly one `chunked` on
+ * an HTTP/1.1 PUT or POST without a Content-Length (the body is then
+ * decoded by httpd_chunked). Pure, any thread.
  */
 #ifndef COMMON_HTTPD_PARSE_H
 #define COMMON_HTTPD_PARSE_H
@@ -44,6 +46,7 @@ struct httpd_head {
     bool http10;
     bool has_query;               /* a '?' in the target (query may be "") */
     bool has_length;              /* exactly one valid Content-Length */
+    bool chunked;                 /* Transfer-Encoding: chunked */
     uint64_t content_length;      /* 0 without */
     struct httpd_span method_name;
     struct httpd_span path;       /* starts with '/', up to '?' */
@@ -74,7 +77,9 @@ int httpd_parse_scan(size_t *out, const char *data, size_t len,
  * byte in the request head", "bad request line", "unsupported HTTP
  * version", "request target must be a path", "bare CR or LF in a header
  * line", "bad or too many header lines", "bad header name", the
- * Transfer-Encoding refusal, "bad Content-Length"). After a refusal in the
+ * Transfer-Encoding refusals (a coding other than exactly one "chunked",
+ * "Transfer-Encoding together with Content-Length", one in HTTP/1.0, one
+ * on a method other than PUT or POST), "bad Content-Length"). After a refusal in the
  * header lines (from "bare CR..." on), the request-line fields and the
  * headers before the bad one are set (a refused HEAD gets no reply body).
  */

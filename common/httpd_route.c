@@ -258,6 +258,13 @@ void httpd__route_headers(struct httpd_req *r)
     if (route_or_reject(r))
         return;
     rt = r->match.route;
+    if (r->chunked && !rt->stream) {
+        /* Bodies of JSON routes are small and buffered: a Content-Length
+         * is all they need, and one framing less to get wrong. */
+        reject_status(r, 411, "chunked request bodies are accepted on "
+                      "streamed uploads only; send a Content-Length");
+        return;
+    }
     if (rt->body_cap == HTTPD_BODY_LISTENER)
         r->body_cap = r->h->max_body < SIZE_MAX ? (size_t)r->h->max_body
                                                 : SIZE_MAX;

@@ -82,7 +82,8 @@ struct httpd_route {
     unsigned methods;        /* HTTPD_M_* */
     const char *pattern;     /* "/artifacts/{sha256}" */
     size_t body_cap;         /* 0: LIMIT_JSON_BODY; HTTPD_BODY_LISTENER */
-    bool stream;             /* on_headers streams the body */
+    bool stream;             /* on_headers streams the body; only such a
+                                route takes a chunked body (others: 411) */
     /* Header time, before any body byte (may reject or stream); NULL
      * when the route needs nothing then. */
     httpd_handler_fn on_headers;

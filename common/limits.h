@@ -16,6 +16,9 @@
 /* Request header block size, and idle connection timeout in seconds. */
 #define LIMIT_HTTP_HEADERS (16u * 1024)
 #define LIMIT_HTTP_IDLE_SECS 60
+/* A chunked body's chunk-size line, extensions included (its trailers
+ * count against LIMIT_HTTP_HEADERS and HTTPD_MAX_HEADERS). */
+#define LIMIT_HTTP_CHUNK_LINE 4096u
 /* A TLS handshake must be done this long after accept (half-open
  * handshakes do not pile up). */
 #define LIMIT_TLS_HANDSHAKE_SECS 10

@@ -306,7 +306,7 @@ void api_repo_headers(struct httpd_req *req, void *arg)
     char file_name[UPLOAD_FILE_NAME_MAX + 1];
     struct upload *u = NULL;
     struct err err = ERR_INIT;
-    uint64_t cl = 0;
+    int64_t cl = 0;
     int rc;
 
     rc = urlquery_get(file_name, sizeof(file_name), httpd_req_query(req),
@@ -316,11 +316,14 @@ void api_repo_headers(struct httpd_req *req, void *arg)
                 "(1 to %d printable bytes)", UPLOAD_FILE_NAME_MAX);
         goto reject;
     }
-    if (httpd_req_content_length(req, &cl) < 0) {
-        err_set(&err, ERR_INVAL, "Content-Length is required");
+    /* chunked: cl is -1 and the server caps the decoded size at the
+     * listener's max_body_bytes, which is max_upload_bytes */
+    if (httpd_req_body_length(req, &cl) < 0) {
+        err_set(&err, ERR_INVAL, "Content-Length (or Transfer-Encoding: "
+                "chunked) is required");
         goto reject;
     }
-    if (cl > a->cfg->max_upload_bytes) {
+    if (cl > 0 && (uint64_t)cl > a->cfg->max_upload_bytes) {
         err_set(&err, ERR_TOOBIG, "repository zip of %llu bytes is over the "
                 "%llu-byte limit of this replicator (--max-upload-bytes)",
                 (unsigned long long)cl,

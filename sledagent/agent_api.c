@@ -70,6 +70,10 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
         p->w = NULL;
         httpd_req_set_data(p->r, NULL);
         mem_free(p);
+        /* NOSPACE: a chunked body (length unknown) outgrew the space */
+        if (rc == ERR_NOSPACE)
+            return err_set(err, ERR_NOSPACE, "no dataset has free space or "
+                           "quota left for the artifact (chunked body)");
         return err_set(err, ERR_TOOBIG, "body longer than its "
                        "Content-Length or the cap");
     }
@@ -170,14 +174,18 @@ static void put_headers(struct httpd_req *r, void *arg)
     struct err err = ERR_INIT;
     struct put *p = NULL;
     struct sha256 hash, *h = &hash;
-    uint64_t gen, len;
+    uint64_t gen;
+    int64_t len;
 
     httpd_req_sha256(h, r, 0);
 
     if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
         goto reject;
-    if (httpd_req_content_length(r, &len) < 0) {
-        err_set(&err, ERR_INVAL, "Content-Length is required");
+    /* A chunked body has no length (-1): the writer then checks space
+     * as the bytes arrive, as for a copy without a Content-Length. */
+    if (httpd_req_body_length(r, &len) < 0) {
+        err_set(&err, ERR_INVAL, "Content-Length (or Transfer-Encoding: "
+                "chunked) is required");
         goto reject;
     }
     p = mem_calloc(1, sizeof(*p));
@@ -200,7 +208,7 @@ static void put_headers(struct httpd_req *r, void *arg)
     if (err.code != ERR_NOTFOUND)
         goto reject;
     err = (struct err)ERR_INIT;
-    if (store_write_begin(a->st, &p->w, h, gen, (int64_t)len, &err) < 0)
+    if (store_write_begin(a->st, &p->w, h, gen, len, &err) < 0)
         goto reject;
     store_write_set_flow(p->w, put_flow, p);
     httpd_req_set_data(r, p);

@@ -81,6 +81,7 @@ rd_fuzz(tuf_artifacts SOURCES ${CMAKE_SOURCE_DIR}/tests/support/tuf_dir.c
 rd_fuzz(zipread VECTORS tufaceous-v1-fake/zip)
 rd_fuzz(httpd)
 rd_fuzz(httpd_parse)
+rd_fuzz(httpd_chunked)
 rd_fuzz(urlquery)
 rd_fuzz(replicator_config SOURCES ${CMAKE_SOURCE_DIR}/replicator/config.c)
 rd_fuzz(staging_manifest SOURCES ${CMAKE_SOURCE_DIR}/replicator/staging.c)

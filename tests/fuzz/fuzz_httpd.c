@@ -3,18 +3,20 @@
  * fuzz_httpd: harness for the connections of common/httpd_stream.c
  * (request heads as the connection reads them, Content-Length, keep-alive,
  * buffered, streamed and rejected bodies, replies). The head parser itself
- * (common/httpd_parse.c) has a direct, much faster harness,
+ * (common/httpd_parse.c) and the chunked-body decoder
+ * (common/httpd_chunked.c) have direct, much faster harnesses,
  * fuzz_httpd_parse; this one drives the public API: one
  * server on 127.0.0.1 (port 0) for the whole run, and per input one TCP
  * connection that sends the input and reads until the server is idle or
  * closes. Handlers choose by path: /stream streams the body (a chunk
- * starting with '!' fails it), /reject rejects at header time, /small caps
+ * starting with '!' fails it; the only route taking chunked bodies), /reject rejects at header time, /small caps
  * the buffered body at 16 bytes; every handler reads the accessors and
  * parses the query (httpd_query_generation) and /sha/<hex> paths
  * (httpd_path_sha256), then replies.
  * Properties: every input whose first head ("\r\n\r\n") is complete and
  * within LIMIT_HTTP_HEADERS gets a reply (an error or the handler's)
- * unless its declared body has not fully arrived; every reply starts with
+ * unless its declared body (Content-Length, or chunked to /stream, as
+ * httpd_chunked decodes it) has not fully arrived; every reply starts with
  * "HTTP/1.1 NNN " and carries x-request-id; a head holding a NUL byte,
  * and one with two different Content-Length values, get a 400 (RFC 9110
  * 5.5, RFC 9112 6.3) (both were request-smuggling findings of this
@@ -37,6 +39,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpd.h"
+#include "common/httpd_chunked.h"
 #include "common/httpd_route.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -56,6 +59,7 @@ static struct {
     unsigned requests;    /* on_request calls */
     uint64_t first_clen;  /* Content-Length of the first request */
     bool first_has_clen;
+    bool first_chunked;   /* the first request's body is chunked */
 } seen;
 
 static int on_data(struct httpd_req *r, struct evbuffer *data,
@@ -80,12 +84,15 @@ static void on_headers(struct httpd_req *r, void *arg)
 {
     const char *path = httpd_req_path(r);
     uint64_t clen = 0;
+    int64_t blen = 0;
     struct err err = ERR_INIT;
 
     (void)arg;
     if (seen.headers++ == 0) {
         seen.first_has_clen = httpd_req_content_length(r, &clen) == 0;
         seen.first_clen = clen;
+        seen.first_chunked = httpd_req_body_length(r, &blen) == 0 &&
+                             blen == -1;
     }
     (void)httpd_req_header(r, "Host");
     (void)httpd_req_method(r);
@@ -135,15 +142,17 @@ static void on_request(struct httpd_req *r, void *arg)
     FUZZ_CHECK(!httpd_req_open(r));
 }
 
-#define FUZZ_ROUTE(path, cap)                                           \
+#define FUZZ_ROUTE_S(path, cap, streams)                                \
     {.name = "fuzz", .methods = HTTPD_M_GET | HTTPD_M_HEAD | HTTPD_M_PUT | \
                                 HTTPD_M_POST | HTTPD_M_DELETE,         \
-     .pattern = (path), .body_cap = (cap), .on_headers = on_headers,     \
-     .on_request = on_request, .roles = HTTPD_ROLE_ALL}
+     .pattern = (path), .body_cap = (cap), .stream = (streams),          \
+     .on_headers = on_headers, .on_request = on_request,                 \
+     .roles = HTTPD_ROLE_ALL}
+#define FUZZ_ROUTE(path, cap) FUZZ_ROUTE_S(path, cap, false)
 
 /* Every shape of pattern: literals, captures of each type, the root. */
 static const struct httpd_route routes[] = {
-    FUZZ_ROUTE("/stream", HTTPD_BODY_LISTENER),
+    FUZZ_ROUTE_S("/stream", HTTPD_BODY_LISTENER, true),
     FUZZ_ROUTE("/reject", 0),
     FUZZ_ROUTE("/small", 0),
     FUZZ_ROUTE("/sha/{sha256}", 0),
@@ -230,6 +239,25 @@ static bool exchange(int fd, const uint8_t *data, size_t size, struct buf *out)
     return closed;
 }
 
+/* Whether the chunked body in data[0, n) is still due (neither complete
+ * nor refused) for the /stream route's cap. */
+static bool chunked_pending(const uint8_t *data, size_t n)
+{
+    struct httpd_chunked d;
+    struct httpd_chunked_step st;
+    struct err err = ERR_INIT;
+    size_t off = 0;
+    int rc = 0;
+
+    httpd_chunked_init(&d, 1u << 20);
+    while (rc == 0 && off < n) {
+        rc = httpd_chunked_decode(&d, &st, (const char *)data + off,
+                                  n - off, &err);
+        off += st.used;
+    }
+    return rc == 0;
+}
+
 static bool head_has_dup_clen(const char *head, size_t len)
 {
     const char *p = head, *end = head + len;
@@ -297,8 +325,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(strstr(out.data, "\r\nx-request-id: ") != NULL);
     }
     body_pending = seen.headers > 0 && seen.requests == 0 &&
-                   seen.first_has_clen &&
-                   seen.first_clen > size - head_len;
+                   ((seen.first_has_clen &&
+                     seen.first_clen > size - head_len) ||
+                    (seen.first_chunked &&
+                     chunked_pending(data + head_len, size - head_len)));
     if (complete && !body_pending) {
         if (out.len == 0)
             fprintf(stderr, "no reply: headers=%u requests=%u\n",

@@ -15,9 +15,10 @@
  *  - an accepted head: every field lies within the input and is followed
  *    there by a delimiter; no bare CR or LF, no obs-fold, one line per
  *    header; METHOD in A-Z and its enum agrees; the path starts with '/';
- *    names hold no SP, HT or ':', values are trimmed; no Transfer-Encoding,
- *    at most one Content-Length, and its value prints back from the
- *    parsed number; re-serialised (`name:value`) it is no longer, parses to
+ *    names hold no SP, HT or ':', values are trimmed; a Transfer-Encoding
+ *    only as one "chunked" on an HTTP/1.1 PUT or POST without any
+ *    Content-Length (and then h->chunked), else at most one
+ *    Content-Length, and its value prints back from the parsed number; re-serialised (`name:value`) it is no longer, parses to
  *    the same fields, and re-serialises to the same bytes.
  * Single-threaded.
  */
@@ -133,7 +134,7 @@ NO_COVERAGE
 static void check_headers(const char *d, size_t len,
                           const struct httpd_head *h)
 {
-    unsigned ncl = 0;
+    unsigned ncl = 0, nte = 0;
     char num[24];
 
     FUZZ_CHECK(h->nhdr <= HTTPD_MAX_HEADERS);
@@ -149,7 +150,10 @@ static void check_headers(const char *d, size_t len,
             FUZZ_CHECK(d[v.off] != ' ' && d[v.off] != '\t' &&
                        d[v.off + v.len - 1] != ' ' &&
                        d[v.off + v.len - 1] != '\t');
-        FUZZ_CHECK(!name_is(d, n, "Transfer-Encoding"));
+        if (name_is(d, n, "Transfer-Encoding")) {
+            nte++;
+            FUZZ_CHECK(name_is(d, v, "chunked"));
+        }
         if (!name_is(d, n, "Content-Length"))
             continue;
         ncl++;
@@ -158,6 +162,10 @@ static void check_headers(const char *d, size_t len,
         FUZZ_CHECK(v.len == strlen(num) && memcmp(d + v.off, num, v.len) == 0);
     }
     FUZZ_CHECK(ncl <= 1 && h->has_length == (ncl == 1));
+    FUZZ_CHECK(nte <= 1 && h->chunked == (nte == 1));
+    if (h->chunked)
+        FUZZ_CHECK(ncl == 0 && !h->http10 &&
+                   (h->method == HTTPD_PUT || h->method == HTTPD_POST));
     if (!h->has_length)
         FUZZ_CHECK(h->content_length == 0);
 }

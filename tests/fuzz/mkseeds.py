@@ -184,6 +184,29 @@ def http():
     req("reject", "POST /reject HTTP/1.1\nContent-Length: 3\n\nabc")
     req("pipelined", "GET /a HTTP/1.1\n\nGET /b?x=1 HTTP/1.1\nConnection: close\n\n")
     req("chunked", "POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n0\n\n")
+    # Chunked bodies (issue 12): streamed, keep-alive after, refusals.
+    req("chunked_stream", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "5;a=b\nhello\nA\n0123456789\n0\nX-T: v\n\nGET /a HTTP/1.1\n\n")
+    req("chunked_stream_refused", "POST /stream HTTP/1.1\nTransfer-Encoding: "
+        "chunked\n\n3\n!ab\n0\n\n")
+    req("chunked_truncated", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "10\nabc")
+    req("chunked_bad_size", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "5\nhello\nzz\n")
+    req("chunked_overflow", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "00000000000000001\na\n0\n\n")
+    req("chunked_over_cap", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "100001\n")
+    req("chunked_no_crlf", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "2\nabcd\n0\n\n")
+    req("chunked_not_streamed", "PUT /small HTTP/1.1\nTransfer-Encoding: chunked\n\n"
+        "2\nab\n0\n\n")
+    req("chunked_get", "GET /stream HTTP/1.1\nTransfer-Encoding: chunked\n\n0\n\n")
+    req("chunked_clen", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n"
+        "Content-Length: 5\n\n0\n\n")
+    req("chunked_gzip", "PUT /stream HTTP/1.1\nTransfer-Encoding: gzip, chunked\n\n0\n\n")
+    req("chunked_twice", "PUT /stream HTTP/1.1\nTransfer-Encoding: chunked\n"
+        "Transfer-Encoding: chunked\n\n0\n\n")
     req("bad_clen", "POST / HTTP/1.1\nContent-Length: -1\n\n")
     req("bad_version", "GET / HTTP/2.0\n\n")
     req("bad_target", "GET http://x/ HTTP/1.1\n\n")
@@ -220,6 +243,14 @@ def http_parse():
     req("bad_clen", "PUT / HTTP/1.1\nContent-Length: 01\n\n")
     req("clen_te", "POST / HTTP/1.1\nContent-Length: 5\nTransfer-Encoding: chunked\n\n")
     req("chunked", "POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n0\n\n")
+    req("chunked_case", "PUT / HTTP/1.1\ntransfer-encoding:  Chunked \n\n")
+    req("chunked_get", "GET / HTTP/1.1\nTransfer-Encoding: chunked\n\n")
+    req("chunked_10", "PUT / HTTP/1.0\nTransfer-Encoding: chunked\n\n")
+    req("te_clen", "PUT / HTTP/1.1\nTransfer-Encoding: chunked\nContent-Length: 1\n\n")
+    req("te_gzip_chunked", "PUT / HTTP/1.1\nTransfer-Encoding: gzip, chunked\n\n")
+    req("te_chunked_chunked", "PUT / HTTP/1.1\nTransfer-Encoding: chunked, chunked\n\n")
+    req("te_xchunked", "PUT / HTTP/1.1\nTransfer-Encoding: xchunked\n\n")
+    req("te_twice", "PUT / HTTP/1.1\nTransfer-Encoding: chunked\nTransfer-Encoding: chunked\n\n")
     req("obs_fold", "GET / HTTP/1.1\nX: a\n b\n\n")
     req("obs_fold_tab", "GET / HTTP/1.1\nX: a\n\tY: b\n\n")
     req("bad_header_name", "GET / HTTP/1.1\nBad Name: v\n\n")
@@ -242,6 +273,36 @@ def http_parse():
         b"GET /smuggled HTTP/1.1\r\n\r\n")
     put("httpd_parse", "smuggle-nul-found-by-libfuzzer",
         b"HEAD / HTTP/1.0\r\nC\r\0- e\r\n\r\n")
+
+
+def chunked():
+    """Bodies for fuzz_httpd_chunked: byte 0 picks the cap (0, 16, 4096,
+    1 MiB, none), byte 1 the piece size of the split feeding."""
+    def body(name, cap, piece, text):
+        if isinstance(text, str):
+            text = text.encode()
+        put("httpd_chunked", name, bytes([cap, piece]) + text)
+    body("empty", 4, 0, "0\r\n\r\n")
+    body("two_chunks", 4, 2, "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    body("extensions", 4, 3, "5;a=b;c\r\nhello\r\n0 ; q=\"x;y\"\r\n\r\n")
+    body("trailers", 4, 5, "1\r\nx\r\n0\r\nX-Sum: 1\r\nY:\r\n\r\n")
+    body("next_request", 4, 1, "2\r\nab\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n")
+    body("upper_hex", 4, 7, "A\r\n0123456789\r\n0\r\n\r\n")
+    body("leading_zeros", 4, 4, "0000000000000002\r\nab\r\n0\r\n\r\n")
+    body("overflow_17", 4, 4, "00000000000000002\r\nab\r\n0\r\n\r\n")
+    body("overflow_value", 4, 9, "ffffffffffffffff\r\n")
+    body("over_cap", 1, 2, "10\r\n0123456789abcdef\r\n1\r\nx\r\n0\r\n\r\n")
+    body("cap_zero", 0, 1, "1\r\nx\r\n0\r\n\r\n")
+    body("no_data_crlf", 4, 3, "2\r\nabc\r\n")
+    body("bare_lf", 4, 3, "2\nab\n0\n\n")
+    body("size_ws", 4, 2, "2 \r\nab\r\n")
+    body("ext_ctl", 4, 2, "2;\x01\r\nab\r\n")
+    body("bad_trailer", 4, 2, "0\r\nBad Name: v\r\n\r\n")
+    body("final_cr_only", 4, 2, "0\r\n\rX")
+    body("truncated", 4, 6, "10\r\nabc")
+    body("binary_data", 4, 8, b"4\r\n\r\n\x00\n\r\n0\r\n\r\n")
+    body("long_ext", 4, 63, "1;" + "e" * 5000 + "\r\nx\r\n0\r\n\r\n")
+    body("many_trailers", 4, 63, "0\r\n" + "".join("T%d: v\r\n" % i for i in range(65)) + "\r\n")
 
 
 def staging():
@@ -279,5 +340,6 @@ if __name__ == "__main__":
     zips()
     http()
     http_parse()
+    chunked()
     staging()
     config()

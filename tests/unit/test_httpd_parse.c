@@ -282,18 +282,53 @@ static void test_httpd_parse__obs_fold(void **state)
 
 static void test_httpd_parse__transfer_encoding(void **state)
 {
-    static const char te[] = "Transfer-Encoding is not supported; send the "
-                             "body with a Content-Length";
+    static const char coding[] = "unsupported Transfer-Encoding: only a "
+                                 "single \"chunked\" is accepted";
+    static const char *bad[] = {
+        "", "gzip", "identity", "gzip, chunked", "chunked, chunked",
+        "xchunked", "chunkedx", "chunked;q=1", "chunked,", "\"chunked\""};
+    struct err err = ERR_INIT;
+    char s[160];
 
     (void)state;
-    assert_refused("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                   400, te);
-    assert_refused("POST / HTTP/1.1\r\ntransfer-encoding:\r\n\r\n", 400, te);
-    /* With a Content-Length (also a bad one): the TE refusal. */
+    /* Exactly one chunked (any case, trimmed) on PUT and POST. */
+    assert_int_equal(parse("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked"
+                           "\r\n\r\n", &err), 0);
+    assert_true(head.chunked);
+    assert_false(head.has_length);
+    assert_int_equal(parse("POST / HTTP/1.1\r\ntransfer-encoding:  Chunked "
+                           "\r\n\r\n", &err), 0);
+    assert_true(head.chunked);
+    assert_int_equal(parse("PUT / HTTP/1.1\r\nContent-Length: 1\r\n\r\n",
+                           &err), 0);
+    assert_false(head.chunked);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(s, sizeof(s), "PUT / HTTP/1.1\r\nTransfer-Encoding: %s"
+                 "\r\n\r\n", bad[i]);
+        assert_refused(s, 400, coding);
+    }
+    /* Two headers, even both chunked. */
+    assert_refused("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n", 400, coding);
+    /* With a Content-Length (also a bad one): refused either way round. */
     assert_refused("POST / HTTP/1.1\r\nContent-Length: 5\r\n"
-                   "Transfer-Encoding: chunked\r\n\r\n", 400, te);
+                   "Transfer-Encoding: chunked\r\n\r\n", 400,
+                   "Transfer-Encoding together with Content-Length");
+    assert_refused("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                   "Content-Length: x\r\n\r\n", 400,
+                   "Transfer-Encoding together with Content-Length");
     assert_refused("POST / HTTP/1.1\r\nContent-Length: x\r\n"
-                   "TRANSFER-ENCODING: identity\r\n\r\n", 400, te);
+                   "TRANSFER-ENCODING: identity\r\n\r\n", 400, coding);
+    assert_refused("PUT / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                   400, "Transfer-Encoding in an HTTP/1.0 request");
+    /* Methods without a body. */
+    assert_refused("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                   400, "chunked bodies are accepted on PUT and POST only");
+    assert_refused("HEAD / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                   400, "chunked bodies are accepted on PUT and POST only");
+    assert_refused("DELETE / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                   "\r\n", 400,
+                   "chunked bodies are accepted on PUT and POST only");
 }
 
 static void test_httpd_parse__bad_content_length(void **state)
