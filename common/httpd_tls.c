@@ -2,7 +2,8 @@
 /*
  * httpd_tls: mutual TLS of httpd listeners (see httpd_tls.h): the
  * service's context and revocation set, the accepting SSL bufferevent of
- * a new connection, the peer of a finished handshake, and the per-route
+ * a new connection, the peer of a finished handshake, the bytes OpenSSL
+ * has decrypted but libevent not yet taken, and the per-route
  * authorisation (401 for no, a bad or a revoked certificate; 403 for a
  * role or id the route does not take). Loop thread only.
  */
