@@ -16,7 +16,15 @@
 # time with no data request open.
 #
 # Goals (the issue): T(4) <= 2 S/C; T(32) / T(4) <= 1.5 (a controller that
-# pushes every byte itself: 8).
+# pushes every byte itself: 8); on mutual TLS, T(N) <= 1.1 x the same on
+# plaintext (issue 9).
+#
+# Modes: each rack runs in every mode of DIST_MODES (rack-sim's default,
+# mutual TLS, and `--insecure-plaintext`), the modes interleaved per run and
+# their order alternated (run 1: tls, plaintext; run 2: plaintext, tls; ...),
+# so a loaded machine weighs on both alike. The benchmark's own requests
+# (polls, /metrics, status) go as the operator over TLS, on kept-alive
+# connections in both modes. With two modes, T(N) tls/plaintext is printed.
 #
 # Before the racks, the machine's own capacity is measured (sha256 of
 # 256 MiB from page cache; two parallel fsync'd dd copies of it) and N x C
@@ -29,7 +37,8 @@
 #   DIST_RATE       C, bytes/s per link (default 4194304 = 4 MiB/s)
 #   DIST_ARTIFACTS  K (default 8)
 #   DIST_ART_BYTES  bytes per artifact (default 4194304; S = K x this)
-#   DIST_RUNS       racks per N (default 1; the median T is kept)
+#   DIST_RUNS       racks per N and mode (default 1; the median T is kept)
+#   DIST_MODES      modes, in run 1's order (default "tls plaintext")
 #   DIST_PERIOD     replicator activation period, s (default 2, rack-sim's)
 #   DIST_POLL_MS    sled poll interval (default 200)
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
@@ -50,6 +59,7 @@ RUNS=${DIST_RUNS:-1}
 PERIOD=${DIST_PERIOD:-2}
 POLL_MS=${DIST_POLL_MS:-200}
 TIMEOUT=${DIST_TIMEOUT:-300}
+read -r -a MODES <<<"${DIST_MODES:-tls plaintext}"
 SLEDS=("$@")
 [ ${#SLEDS[@]} -gt 0 ] || SLEDS=(4 8 16 32)
 
@@ -107,9 +117,11 @@ capacity() {
 poll() {
     python3 - "$1" "$2" "$3" "$K" "$POLL_MS" "$TIMEOUT" <<'EOF'
 import http.client, json, sys, time
+from benchconn import conn
 rack, t0, out, k, poll_ms, timeout = sys.argv[1], float(sys.argv[2]), \
     sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 ports = [s["api_port"] for s in json.load(open(rack + "/rack.json"))["sleds"]]
+conns = {}
 done = {}
 last_print = 0.0
 samples = []
@@ -119,15 +131,15 @@ while True:
     for i, p in enumerate(ports):
         n = 0
         try:
-            c = http.client.HTTPConnection("127.0.0.1", p, timeout=2)
-            c.request("GET", "/artifacts")
-            r = c.getresponse()
+            if i not in conns:
+                conns[i] = conn(p, 2)
+            conns[i].request("GET", "/artifacts")
+            r = conns[i].getresponse()
             body = r.read()
-            c.close()
             if r.status == 200:
                 n = sum(1 for v in json.loads(body)["list"].values() if v >= 2)
         except (OSError, ValueError, KeyError, http.client.HTTPException):
-            pass
+            conns.pop(i).close() if i in conns else None
         held.append(n)
         if n >= k and i not in done:
             done[i] = time.time() - t0
@@ -154,6 +166,7 @@ EOF
 analyse() {
     python3 - "$1" "$2" "$3" "$4" "$ART" <<'EOF'
 import datetime, http.client, json, sys
+from benchconn import conn
 rack, t0, stf, pollf, art = sys.argv[1], float(sys.argv[2]), sys.argv[3], \
     sys.argv[4], int(sys.argv[5])
 st = json.load(open(stf))
@@ -165,11 +178,11 @@ def ts(s):
 dead = []
 def metric(i, port, name):
     try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c = conn(port, 5)
         c.request("GET", "/metrics")
         body = c.getresponse().read().decode()
         c.close()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         if i not in dead:
             dead.append(i)
         return 0
@@ -266,48 +279,52 @@ print(json.dumps(out))
 EOF
 }
 
-# one_rack N RUN: bring a rack up, upload, time convergence, take it down.
-# Prints the analysis JSON with T added.
+# one_rack N RUN MODE: bring a rack up in MODE (tls, plaintext), upload,
+# time convergence, take it down. Prints the analysis JSON with T added.
+# Runs in a subshell: rack_client's exports stay in it.
 one_rack() {
-    local n=$1 run=$2 url t0 i res RACK=$T/rack-$n-$run
-    log "N=$n run $run: rack-sim up --sleds $n --rate-limit $RATE --period $PERIOD"
+    local n=$1 run=$2 mode=$3 url t0 i res id=$1-$2-$3 flag=()
+    local RACK=$T/rack-$id
+    [ "$mode" = plaintext ] && flag=(--insecure-plaintext)
+    log "N=$n run $run $mode: rack-sim up --sleds $n --rate-limit $RATE --period $PERIOD ${flag[*]}"
     timeout 180 "$BIN/rack-sim" up --sleds "$n" --rate-limit "$RATE" \
-        --period "$PERIOD" --no-blind-trust --dir "$RACK" \
-        >"$T/up-$n-$run.log" 2>&1 || { cat "$T/up-$n-$run.log" >&2; die "rack-sim up failed"; }
-    url=$(python3 -c "import json,sys; print('http://127.0.0.1:%d' % json.load(open(sys.argv[1]))['replicators'][0]['port'])" "$RACK/rack.json")
+        --period "$PERIOD" --no-blind-trust --dir "$RACK" ${flag[@]+"${flag[@]}"} \
+        >"$T/up-$id.log" 2>&1 || { cat "$T/up-$id.log" >&2; die "rack-sim up failed"; }
+    rack_client "$BIN/rack-sim" "$RACK"
+    url=$REPLICATOR_URL
     # every sled registered before the upload (else the first run plans
     # for fewer sleds and a 'sled' activation follows)
     for i in $(seq 100); do
-        [ "$(curl -s "$url/sled-agents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sleds"]))' 2>/dev/null)" = "$n" ] && break
+        [ "$(curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} "$url/sled-agents" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["sleds"]))' 2>/dev/null)" = "$n" ] && break
         sleep 0.1
     done
     timeout 60 "$BIN/replicator" --url "$url" trust-root add "$T/root.json" >/dev/null
     t0=$(now)
     timeout 120 "$BIN/replicator" --url "$url" repo upload "$T/repo.zip" \
-        >"$T/upload-$n-$run.log" 2>&1 || { cat "$T/upload-$n-$run.log" >&2; die "upload failed"; }
-    poll "$RACK" "$t0" "$T/poll-$n-$run.json"
+        >"$T/upload-$id.log" 2>&1 || { cat "$T/upload-$id.log" >&2; die "upload failed"; }
+    poll "$RACK" "$t0" "$T/poll-$id.json"
     # was the controller's link capped? (the replicator's command line)
     python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["replicators"][0]["process"]["pid"]; print("yes" if b"--rate-limit" in open("/proc/%d/cmdline" % p, "rb").read() else "no")' \
-        "$RACK/rack.json" >"$T/ctrlcap-$n-$run" 2>/dev/null || echo unknown >"$T/ctrlcap-$n-$run"
+        "$RACK/rack.json" >"$T/ctrlcap-$id" 2>/dev/null || echo unknown >"$T/ctrlcap-$id"
     # the run that moved the data ends (its counters are added) after the
     # sleds converged: wait for a later, converged run (bounded)
     for i in $(seq 300); do
-        curl -s "$url/background-tasks/tuf_artifact_replication?limit=4096" \
-            >"$T/status-$n-$run.json"
+        curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} "$url/background-tasks/tuf_artifact_replication?limit=4096" \
+            >"$T/status-$id.json"
         python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["state"] == "idle" and (d.get("last_run") or {}).get("converged") else 1)' \
-            "$T/status-$n-$run.json" 2>/dev/null && break
+            "$T/status-$id.json" 2>/dev/null && break
         sleep 0.2
     done
-    res=$(analyse "$RACK" "$t0" "$T/status-$n-$run.json" "$T/poll-$n-$run.json")
-    cp "$RACK/replicator-0/replicator.log" "$T/replicator-$n-$run.log"
+    res=$(analyse "$RACK" "$t0" "$T/status-$id.json" "$T/poll-$id.json")
+    cp "$RACK/replicator-0/replicator.log" "$T/replicator-$id.log"
     # a sled that died: keep its log (the rack directory is purged)
     for i in $(seq 0 $((n - 1))); do
-        curl -s -m 5 -o /dev/null "http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
-            { cp "$RACK/sled-$i/agent.log" "$T/agent-$n-$run-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$n-$run-sled-$i.log)"; }
+        curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} -m 5 -o /dev/null "${url%%://*}://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
+            { cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$id-sled-$i.log)"; }
     done
     timeout 60 "$BIN/rack-sim" --dir "$RACK" down --purge >/dev/null 2>&1 || true
     python3 -c 'import json,sys; a=json.loads(sys.argv[1]); p=json.load(open(sys.argv[2])); a["T"]=p["T"]; a["converged"]=p["converged"]; a["ctrl_cap"]=open(sys.argv[3]).read().strip(); print(json.dumps(a))' \
-        "$res" "$T/poll-$n-$run.json" "$T/ctrlcap-$n-$run"
+        "$res" "$T/poll-$id.json" "$T/ctrlcap-$id"
 }
 
 need curl
@@ -318,13 +335,15 @@ T=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/rackdepot-bench-dist.XXXXXX")
 chmod 755 "$T"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+bench_py_conn "$T"
+export PYTHONPATH=$T
 
 # A hint only: each rack's line says whether its replicator ran with the cap
 # (rack-sim passes --rate-limit to `replicator serve` too since it has one).
 CTRL_CAP=no
 "$BIN/replicator" serve --help 2>&1 | grep -q -- '--rate-limit' && CTRL_CAP=yes
 BOUND=$(calc "$S / $RATE")
-log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, S/C = ${BOUND}s, controller capped: $CTRL_CAP, temp dir $T"
+log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, S/C = ${BOUND}s, controller capped: $CTRL_CAP, modes: ${MODES[*]}, temp dir $T"
 log "machine: $(machine)"
 capacity
 log "capacity: sha256 ${CAP_HASH} MiB/s, two fsync'd copies ${CAP_WRITE} MiB/s; largest N x C = $(calc "${SLEDS[-1]} * $RATE / $MIB") MiB/s"
@@ -335,42 +354,34 @@ log "capacity: sha256 ${CAP_HASH} MiB/s, two fsync'd copies ${CAP_WRITE} MiB/s; 
 
 declare -A TN RES
 for n in "${SLEDS[@]}"; do
-    ts=()
+    declare -A TS=()
     for run in $(seq "$RUNS"); do
-        r=$(one_rack "$n" "$run")
-        RES[$n-$run]=$r
-        t=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1])["T"]; print(t if t is not None else "nan")' "$r")
-        log "N=$n run $run: T = ${t}s; $r"
-        if [ "$t" = nan ]; then
-            log "N=$n run $run: did not converge within ${TIMEOUT}s (left out of the median)"
-        else
-            ts+=("$t")
+        # run 1 in DIST_MODES' order, run 2 reversed, ...
+        order=("${MODES[@]}")
+        if [ $((run % 2)) = 0 ]; then
+            order=()
+            for ((m = ${#MODES[@]} - 1; m >= 0; m--)); do order+=("${MODES[m]}"); done
         fi
+        for mode in "${order[@]}"; do
+            r=$(one_rack "$n" "$run" "$mode")
+            RES[$n-$run-$mode]=$r
+            t=$(python3 -c 'import json,sys; t=json.loads(sys.argv[1])["T"]; print(t if t is not None else "nan")' "$r")
+            log "N=$n run $run $mode: T = ${t}s; $r"
+            if [ "$t" = nan ]; then
+                log "N=$n run $run $mode: did not converge within ${TIMEOUT}s (left out of the median)"
+            else
+                TS[$mode]="${TS[$mode]:-} $t"
+            fi
+        done
     done
-    TN[$n]=nan
-    [ ${#ts[@]} -gt 0 ] && TN[$n]=$(median "${ts[@]}")
+    for mode in "${MODES[@]}"; do
+        TN[$n-$mode]=nan
+        # shellcheck disable=SC2086
+        [ -n "${TS[$mode]:-}" ] && TN[$n-$mode]=$(median ${TS[$mode]})
+    done
+    unset TS
 done
 
-T4=${TN[${SLEDS[0]}]}
-printf '\nDistribution: S = %d bytes (%d x %d), C = %d bytes/s (%s MiB/s) per link, controller capped: %s\n' \
-    "$S" "$K" "$ART" "$RATE" "$(mib "$RATE")" "$CTRL_CAP"
-printf 'capacity: sha256 %s MiB/s, two-copy write %s MiB/s\n' "$CAP_HASH" "$CAP_WRITE"
-printf '%4s %8s %6s %7s %9s %6s %5s %6s %8s %11s %6s %7s\n' N 'T(N) s' 'S/C s' 'T/(S/C)' 'T(N)/T(N0)' ctrl% runs waves 'inflight' 'epi/epi2/copies' 'idle s' 'NxC/wr'
-for n in "${SLEDS[@]}"; do
-    r=${RES[$n-1]}
-    python3 - "$r" "$n" "${TN[$n]}" "$T4" "$BOUND" "$RATE" "$CAP_WRITE" <<'EOF'
-import json, sys
-a = json.loads(sys.argv[1]); n = int(sys.argv[2]); t = float(sys.argv[3])
-t4 = float(sys.argv[4]); b = float(sys.argv[5]); rate = float(sys.argv[6])
-cw = float(sys.argv[7])
-print("%4d %8.2f %6.2f %7.2f %10.2f %5.1f%% %5d %6s %4d/%4.1f %3d/%3d/%-3d %6.2f %6.2f"
-      % (n, t, b, t / b, t / t4, 100 * a["share"], a["data_runs"], a["waves"],
-         a["max_inflight"], a["mean_inflight"], a["epidemic"], a["epidemic2"],
-         a["copies"],
-         a["idle_s"], n * rate / 1048576 / cw))
-EOF
-done
-printf '(inflight: max/mean data requests the replicator holds open (a copy nothing waits for ends when the sled accepts it, its transfer goes on); epi: copies served by a sled that got the artifact earlier in the same run (PUT or copy), epi2: by a copy, i.e. a second epidemic hop; idle: time with no data request open; NxC/wr: aggregate link rate over the two-copy write capacity)\n'
 NL=${SLEDS[-1]}
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.6g' % (a / b))" "$1" "$2"; }
 # dist_summary METRIC VALUE BASE RATIO GOAL: summary, or MISSED when a rack
@@ -382,9 +393,58 @@ dist_summary() {
         summary dist "$1" "$2" "$3" "$4" '<=' "$5"
     fi
 }
-dist_summary "T(${SLEDS[0]})/(S/C)" "$T4" "$BOUND" "$(ratio "$T4" "$BOUND")" 2
-dist_summary "T($NL)/T(${SLEDS[0]})" "${TN[$NL]}" "$T4" "$(ratio "${TN[$NL]}" "$T4")" 1.5
-for n in "${SLEDS[@]}"; do
-    printf 'SUMMARY|dist|controller share N=%s|%s|-|-|-|-\n' "$n" \
-        "$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["share"])' "${RES[$n-1]}")"
+for mode in "${MODES[@]}"; do
+    T4=${TN[${SLEDS[0]}-$mode]}
+    printf '\nDistribution (%s): S = %d bytes (%d x %d), C = %d bytes/s (%s MiB/s) per link, controller capped: %s\n' \
+        "$mode" "$S" "$K" "$ART" "$RATE" "$(mib "$RATE")" "$CTRL_CAP"
+    printf 'capacity: sha256 %s MiB/s, two-copy write %s MiB/s\n' "$CAP_HASH" "$CAP_WRITE"
+    printf '%4s %8s %6s %7s %9s %6s %5s %6s %8s %11s %6s %7s\n' N 'T(N) s' 'S/C s' 'T/(S/C)' 'T(N)/T(N0)' ctrl% runs waves 'inflight' 'epi/epi2/copies' 'idle s' 'NxC/wr'
+    for n in "${SLEDS[@]}"; do
+        r=${RES[$n-1-$mode]}
+        python3 - "$r" "$n" "${TN[$n-$mode]}" "$T4" "$BOUND" "$RATE" "$CAP_WRITE" <<'EOF'
+import json, sys
+a = json.loads(sys.argv[1]); n = int(sys.argv[2]); t = float(sys.argv[3])
+t4 = float(sys.argv[4]); b = float(sys.argv[5]); rate = float(sys.argv[6])
+cw = float(sys.argv[7])
+print("%4d %8.2f %6.2f %7.2f %10.2f %5.1f%% %5d %6s %4d/%4.1f %3d/%3d/%-3d %6.2f %6.2f"
+      % (n, t, b, t / b, t / t4, 100 * a["share"], a["data_runs"], a["waves"],
+         a["max_inflight"], a["mean_inflight"], a["epidemic"], a["epidemic2"],
+         a["copies"],
+         a["idle_s"], n * rate / 1048576 / cw))
+EOF
+    done
 done
+printf '(inflight: max/mean data requests the replicator holds open (a copy nothing waits for ends when the sled accepts it, its transfer goes on); epi: copies served by a sled that got the artifact earlier in the same run (PUT or copy), epi2: by a copy, i.e. a second epidemic hop; idle: time with no data request open; NxC/wr: aggregate link rate over the two-copy write capacity)\n'
+# per-run T of every mode, in the order run
+for n in "${SLEDS[@]}"; do
+    for run in $(seq "$RUNS"); do
+        line="N=$n run $run:"
+        for mode in "${MODES[@]}"; do
+            line="$line $mode $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["T"])' "${RES[$n-$run-$mode]}")"
+        done
+        printf '%s\n' "$line"
+    done
+done
+for mode in "${MODES[@]}"; do
+    T4=${TN[${SLEDS[0]}-$mode]}
+    m=""
+    [ ${#MODES[@]} -gt 1 ] && m=" $mode"
+    dist_summary "T(${SLEDS[0]})/(S/C)$m" "$T4" "$BOUND" "$(ratio "$T4" "$BOUND")" 2
+    [ ${#SLEDS[@]} -gt 1 ] &&
+        dist_summary "T($NL)/T(${SLEDS[0]})$m" "${TN[$NL-$mode]}" "$T4" "$(ratio "${TN[$NL-$mode]}" "$T4")" 1.5
+    for n in "${SLEDS[@]}"; do
+        printf 'SUMMARY|dist|controller share N=%s%s|%s|-|-|-|-\n' "$n" "$m" \
+            "$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["share"])' "${RES[$n-1-$mode]}")"
+    done
+done
+# TLS against plaintext, N by N (both modes measured)
+if [[ " ${MODES[*]} " == *" tls "* && " ${MODES[*]} " == *" plaintext "* ]]; then
+    for n in "${SLEDS[@]}"; do
+        a=${TN[$n-tls]} b=${TN[$n-plaintext]}
+        if [ "$a" = nan ] || [ "$b" = nan ]; then
+            dist_summary "T($n) tls/plaintext" "$a" "$b" nan 1.1
+        else
+            dist_summary "T($n) tls/plaintext" "$a" "$b" "$(ratio "$a" "$b")" 1.1
+        fi
+    done
+fi

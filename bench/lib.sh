@@ -248,3 +248,38 @@ machine() {
         "$(df -PT "${T:-/var/tmp}" | awk 'NR==2 {print $2}')" \
         "$(uname -r)" "$(date -u +%Y-%m-%dT%H:%MZ)"
 }
+
+# rack_client RACK_SIM RACKDIR: the operator's side of a rack-sim rack (either
+# mode), from `rack-sim env`: REPLICATOR_URL; on TLS RACKDEPOT_TLS_CA/CERT/KEY
+# exported (the replicator CLI and bench_py_conn read them), unset on
+# plaintext; CURL_TLS, curl's arguments for the operator's certificate (empty
+# on plaintext; the certificates name 127.0.0.1, so curl verifies as usual).
+# RACKDIR absolute.
+rack_client() {
+    eval "$("$1" --dir "$2" env)"
+    CURL_TLS=()
+    if [ -n "${RACKDEPOT_TLS_CA:-}" ]; then
+        CURL_TLS=(--tlsv1.3 --cacert "$RACKDEPOT_TLS_CA"
+                  --cert "$RACKDEPOT_TLS_CERT" --key "$RACKDEPOT_TLS_KEY")
+    fi
+}
+
+# bench_py_conn DIR: write DIR/benchconn.py, for the benchmarks' Python
+# (PYTHONPATH=DIR; from benchconn import conn): conn(port, timeout) is an
+# http.client connection to 127.0.0.1:port, over mutual TLS 1.3 as the
+# operator when RACKDEPOT_TLS_CA is set (rack_client), plain otherwise.
+bench_py_conn() {
+    cat >"$1/benchconn.py" <<'EOF'
+import http.client, os, ssl
+def conn(port, timeout):
+    ca = os.environ.get("RACKDEPOT_TLS_CA")
+    if not ca:
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(os.environ["RACKDEPOT_TLS_CERT"],
+                        os.environ["RACKDEPOT_TLS_KEY"])
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                       context=ctx)
+EOF
+}

@@ -121,6 +121,16 @@ struct bufferevent *httpd__tls_accept(struct httpd *h, int fd);
 void httpd__tls_peer(struct httpd_peer *out, struct bufferevent *bev);
 /* Send TLS close_notify on bev (before the lingering close's shutdown). */
 void httpd__tls_close_notify(struct bufferevent *bev);
+/*
+ * Move the bytes OpenSSL has decrypted but libevent has not taken
+ * (SSL_pending) into bev's input buffer. A socket SSL bufferevent reads
+ * again only when its socket is readable: after a read cut short by the
+ * rate limit, or by a pause, the rest of a record whose bytes all
+ * arrived would wait for bytes that never come (a request body's last
+ * record). No socket I/O; the raw bytes were charged to the rate limit
+ * when OpenSSL read the record.
+ */
+void httpd__tls_read_pending(struct bufferevent *bev);
 
 /*
  * Before matching: 401 (UNAUTHENTICATED) when r came over TLS without a

@@ -507,6 +507,8 @@ static void conn_process(struct httpd_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
 
+    if (c->h && c->h->tls && (c->state == C_HEAD || c->state == C_BODY))
+        httpd__tls_read_pending(c->bev);
     for (;;) {
         if (c->state == C_HEAD) {
             size_t head_len = 0;

@@ -2,7 +2,8 @@
 /*
  * httpd_tls: mutual TLS of httpd listeners (see httpd_tls.h): the
  * service's context and revocation set, the accepting SSL bufferevent of
- * a new connection, the peer of a finished handshake, and the per-route
+ * a new connection, the peer of a finished handshake, the bytes OpenSSL
+ * has decrypted but libevent not yet taken, and the per-route
  * authorisation (401 for no, a bad or a revoked certificate; 403 for a
  * role or id the route does not take). Loop thread only.
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -231,6 +233,31 @@ void httpd__tls_close_notify(struct bufferevent *bev)
     if (ssl && SSL_is_init_finished(ssl))
         (void)SSL_shutdown(ssl);
     ERR_clear_error();
+}
+
+void httpd__tls_read_pending(struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer_iovec v;
+    int n, got;
+
+    if (!ssl || !SSL_is_init_finished(ssl))
+        return;
+    while ((n = SSL_pending(ssl)) > 0) {
+        if (evbuffer_reserve_space(in, (ev_ssize_t)n, &v, 1) < 1)
+            return;
+        if (v.iov_len < (size_t)n)
+            n = (int)v.iov_len;
+        got = SSL_read(ssl, v.iov_base, n);
+        if (got <= 0) {
+            ERR_clear_error();
+            return;
+        }
+        v.iov_len = (size_t)got;
+        if (evbuffer_commit_space(in, &v, 1) < 0)
+            return;
+    }
 }
 
 void httpd__tls_peer(struct httpd_peer *out, struct bufferevent *bev)

@@ -35,17 +35,8 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
     add_dependencies(${t} sledagent replicator tuf-mkrepo)
   endforeach()
   # The scenarios run in rack-sim's default mode (mutual TLS) unless
-  # RD_E2E_MODE says otherwise. Three stay on plaintext for now: on TLS
-  # under a loaded machine they took 2-4x as long and failed once each
-  # (sled_stop 47-53 s against 24 s; two_replicators 48 s against 13 s):
-  # to be understood (issue 9 note). One scenario runs on plaintext as
-  # well, the mode of the reference system's clients.
-  foreach(t test_e2e_sled_stop test_e2e_sled_partition
-            test_e2e_two_replicators)
-    if(TEST ${t})
-      set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT RD_E2E_MODE=plaintext)
-    endif()
-  endforeach()
+  # RD_E2E_MODE says otherwise. One scenario runs on plaintext as well,
+  # the mode of the reference system's clients.
   if(TEST test_e2e_fresh_rack)
     add_test(NAME test_e2e_fresh_rack_plaintext COMMAND test_e2e_fresh_rack)
     get_test_property(test_e2e_fresh_rack ENVIRONMENT rd_e2e_env)

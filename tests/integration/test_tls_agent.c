@@ -521,6 +521,59 @@ static void test_tls_agent__rate_limit(void **state)
     tls_cred_release(&sled);
 }
 
+/*
+ * A request body read under --rate-limit over TLS is read to its end
+ * even when its last record arrived whole: OpenSSL decrypts a record at
+ * once, the limit let libevent take only part of it, and libevent's
+ * socket SSL bufferevent only reads again when the socket is readable,
+ * which it never was again (the client waits for the reply). The PUT
+ * stalled until the client gave up (the replicator after its 30 s
+ * no-progress bound). Here: a 12000-byte body, one TLS record, at 4096
+ * bytes/s (the first read takes 4096 bytes and suspends).
+ */
+static void test_tls_agent__rate_limited_body_read_whole(void **state)
+{
+    struct fx *f = *state;
+    struct tls_cred sled = tls_rig_cred(&f->g, "sled-1");
+    const char *extra[] = {"--tls-ca", f->g.ca, "--tls-cert", sled.cert,
+                           "--tls-key", sled.key, "--rate-limit", "4096",
+                           NULL};
+    char sha[SHA256_HEX_LEN + 1], cfg[256], path[160];
+    size_t len = 12000;
+    char *data = mem_alloc(len);
+    struct timespec t0;
+    struct sha256 h;
+    long gen, st;
+    double ms;
+
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)(i * 13 + 5);
+    assert_int_equal(sha256_digest(&h, data, len), 0);
+    sha256_to_hex(sha, &h);
+    assert_int_equal(agentproc_stop(f->a, 20000), 0);
+    assert_int_equal(agentproc_set_args(f->a, extra), 0);
+    assert_int_equal(agentproc_start(f->a), 0);
+    gen = generation(f) + 1;
+    snprintf(cfg, sizeof(cfg),
+             "{\"generation\":%ld,\"artifacts\":[\"%s\",\"%s\"]}", gen,
+             f->sha, sha);
+    assert_int_equal(req(f, NULL, &f->ctl, api(f), "PUT", "/artifacts-config",
+                         cfg), 204);
+    snprintf(path, sizeof(path), "/artifacts/%s?generation=%ld", sha, gen);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    st = tls_rig_request(NULL, f->g.ca, &f->ctl, 0, api(f), "PUT", path, data,
+                         len);
+    ms = ms_since(&t0);
+    printf("# %zu-byte PUT at 4096 B/s over TLS: status %ld in %.0f ms\n",
+           len, st, ms);
+    if (st != 201 && st != 204 && st != 200)
+        fail_msg("PUT under the rate limit: %ld after %.0f ms", st, ms);
+    assert_true(ms < 10000.0);
+    mem_free(data);
+    tls_cred_release(&sled);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_tls_agent__sighup_reload),
         cmocka_unit_test(test_tls_agent__handshake_deadline),
         cmocka_unit_test(test_tls_agent__rate_limit),
+        cmocka_unit_test(test_tls_agent__rate_limited_body_read_whole),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
