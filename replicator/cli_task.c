@@ -4,8 +4,10 @@
  * sled registry and the generation:
  *   activate [--no-wait]          POST .../activate?wait=1 and print the
  *                                 run summary (or just activate)
- *   status [--limit N]            the task status as a table (--json: the
- *                                 server's document)
+ *   status [--limit N] [--format table|json|omdb]
+ *                                 the task status as a table, the server's
+ *                                 document (--json too) or the lines the
+ *                                 reference's omdb prints (cli_omdb.c)
  *   sled list | sled expunge ID
  *   sled reset-ledger ID [--generation G] [--reason TEXT]
  *   generation bump --past-fleet | generation confirm G
@@ -16,14 +18,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
 #include "replicator/cli.h"
+#include "replicator/cli_omdb.h"
 
 #define TASK_PATH "/background-tasks/tuf_artifact_replication"
 
@@ -133,6 +138,20 @@ static void human_status(const json_t *st)
                jsonu_str(v, "sha256"));
 }
 
+static void omdb_status(const json_t *st)
+{
+    struct buf b = BUF_INIT;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (cli_omdb_render(&b, st, (int64_t)ts.tv_sec * 1000 +
+                                    ts.tv_nsec / 1000000) < 0)
+        fprintf(stderr, "replicator: out of memory\n");
+    else if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    buf_release(&b);
+}
+
 static void human_sleds(const json_t *r)
 {
     const json_t *v;
@@ -156,7 +175,8 @@ static int usage_err(const char *msg)
 {
     fprintf(stderr, "replicator: %s\n"
             "usage: replicator [--url URL] [--json] activate [--no-wait]\n"
-            "       | status [--limit N] | sled list | sled expunge ID\n"
+            "       | status [--limit N] [--format table|json|omdb]\n"
+            "       | sled list | sled expunge ID\n"
             "       | sled reset-ledger ID [--generation G] [--reason TEXT]\n"
             "       | generation bump --past-fleet | generation confirm G\n",
             msg);
@@ -181,18 +201,34 @@ static int cmd_activate(const struct cli *c, int argc, char **argv)
 
 static int cmd_status(const struct cli *c, int argc, char **argv)
 {
+    struct cli local = *c;
+    cli_human_fn human = human_status;
     char path[128];
     uint64_t limit = 20;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
-            parse_u64(&limit, argv[i + 1]) == 0)
+            parse_u64(&limit, argv[i + 1]) == 0) {
             i++;
-        else
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            const char *f = argv[++i];
+
+            if (!strcmp(f, "json")) {
+                local.json = true;
+            } else if (!strcmp(f, "omdb")) {
+                local.json = false;
+                human = omdb_status;
+            } else if (!strcmp(f, "table")) {
+                local.json = false;
+            } else {
+                return usage_err("status: --format table|json|omdb");
+            }
+        } else {
             return usage_err("status: unknown argument");
+        }
     }
     snprintf(path, sizeof(path), TASK_PATH "?limit=%" PRIu64, limit);
-    return cli_simple(c, "GET", path, NULL, human_status);
+    return cli_simple(&local, "GET", path, NULL, human);
 }
 
 static void human_reset(const json_t *r)

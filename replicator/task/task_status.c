@@ -221,7 +221,8 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
 {
     const struct task_status *s = &t->status;
     json_t *o = json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:I, s:I, s:I}",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:o*, s:I, s:I, "
+        "s:I}",
         "name", "tuf_artifact_replication", "state",
         task_state_name(t->state), "runs", (json_int_t)t->runs, "generation",
         (json_int_t)s->generation, "local_repos", (json_int_t)s->local_repos,
@@ -229,6 +230,8 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
         "last_run_counters", status_counters_json(&s->last_counters),
         "lifetime_counters", status_counters_json(&s->lifetime),
         "request_ring", status_ring_json(&s->ring, ring_offset, ring_limit),
+        "request_debug_ringbuf",
+        status_ring_omicron_json(&s->ring, ring_offset, ring_limit),
         "request_ring_size", (json_int_t)s->ring.count, "request_ring_total",
         (json_int_t)s->ring.total, "repos_replicated_total",
         (json_int_t)s->repos_replicated_total);

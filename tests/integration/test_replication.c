@@ -104,6 +104,24 @@ static void test_replication__cli(void **state)
     assert_int_equal(rig_cli(g, "activate", NULL, NULL), 0);
     assert_int_equal(rig_cli(g, "activate", "--no-wait", NULL), 0);
     assert_int_equal(rig_cli(g, "status", NULL, NULL), 0);
+    /* issue 12: omdb's lines; a format that does not exist is usage */
+    assert_int_equal(rig_cli(g, "status", "--format", "omdb"), 0);
+    {
+        char *log = testutil_join(g->tmp, "cli.log"), *text = NULL;
+        size_t len;
+
+        assert_int_equal(testutil_read_file(&text, &len, log), 0);
+        assert_non_null(strstr(text, "task: \"tuf_artifact_replication\""));
+        assert_non_null(strstr(text, "    request ringbuf:\n"
+                                     "      - target sled: "));
+        assert_non_null(strstr(text, "operation: PutConfig { generation: "));
+        assert_non_null(strstr(text, "      put config err:   0\n"));
+        mem_free(text);
+        mem_free(log);
+    }
+    assert_int_equal(rig_cli(g, "status", "--format", "json"), 0);
+    assert_int_equal(rig_cli(g, "status", "--format", "yaml"), 2);
+    assert_int_equal(rig_cli(g, "status", "--format", NULL), 2);
     assert_int_equal(rig_cli(g, "sled", "list", NULL), 0);
     assert_int_equal(rig_cli(g, "sled", "bogus", NULL), 2);
     assert_int_equal(rig_cli(g, "generation", "confirm", "99"), 1);
