@@ -276,7 +276,9 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     opts.port = cfg->listen_port;
     opts.name = "api";
     opts.max_body_bytes = cfg->max_upload_bytes;
+    memset(&svc, 0, sizeof(svc));
     svc.routes = api_routes(&svc.nroutes);
+    svc.api_versions = api_versions(&svc.n_api_versions);
     svc.gate = api_gate;
     svc.arg = a;
     rc = httpd_new(&a->srv, base, &opts, &svc, err);

@@ -165,7 +165,7 @@ static const struct httpd_route routes[] = {
 static void setup(void)
 {
     static const struct httpd_service svc = {
-        routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL};
+        routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, NULL, 0};
     struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL,
                               NULL, 0};
     struct err err = ERR_INIT;

@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     struct httpd_opts ho;
     struct httpd_service svc = {
         harness_routes, sizeof(harness_routes) / sizeof(harness_routes[0]),
-        NULL, NULL};
+        NULL, NULL, NULL, 0};
     struct harness h;
     struct staging *st = NULL;
     struct err err = ERR_INIT;

@@ -7,7 +7,9 @@
  * a re-upload is idempotent (skips when the shared TUF vectors are
  * absent); and, with a tuf-mkrepo repository, the CLI's exit codes (0 ok,
  * 1 failed, 2 usage), --help, and the --json shape of repo upload/list/
- * prune and trust-root add/list/remove, on success and on failure.
+ * prune and trust-root add/list/remove, on success and on failure; the
+ * API version header on the replicator (issue 12): named on every reply,
+ * garbage and unknown versions a JSON 400, none the latest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,8 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/jsonutil.h"
+#include "tests/support/http_client.h"
 #include "tests/support/pg.h"
 #include "tests/support/pgtest.h"
 #include "tests/support/proc.h"
@@ -44,6 +48,63 @@ static int run_cli(char **out, const char *dir, const char *url,
     mem_free(bin);
     mem_free(log);
     return code;
+}
+
+/* GET url+path with the header line hdr (NULL: none): the status, the
+ * reply's api-version into ver, the JSON body into *body. */
+static long versioned_get(char ver[32], json_t **body, const char *url,
+                          const char *path, const char *hdr)
+{
+    const char *headers[] = {hdr, NULL};
+    struct http_client_req rq = {0};
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct err err = ERR_INIT;
+    char full[256];
+    long status;
+
+    snprintf(full, sizeof(full), "%s%s", url, path);
+    rq.url = full;
+    rq.headers = hdr ? headers : NULL;
+    assert_int_equal(http_client_request(&r, &rq, &err), 0);
+    if (!http_client_header(&r, "api-version", ver, 32))
+        ver[0] = '\0';
+    status = r.status;
+    *body = http_client_json(&r);
+    http_client_resp_release(&r);
+    return status;
+}
+
+/* issue 12: the replicator's API versions, on a route and on a 404. */
+static void check_api_versions(const char *url)
+{
+    static const char *const paths[] = {"/v1/system/update/repositories",
+                                        "/no/such/endpoint"};
+    static const long ok[] = {200, 404};
+    char ver[32];
+    json_t *v;
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(versioned_get(ver, &v, url, paths[i], NULL), ok[i]);
+        assert_string_equal(ver, "1.0.0");
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: 1.0.0"), ok[i]);
+        assert_string_equal(ver, "1.0.0");
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: ../../etc"), 400);
+        assert_string_equal(ver, "1.0.0");
+        assert_string_equal(jsonu_str(v, "error_code"), "BAD_API_VERSION");
+        assert_non_null(jsonu_str(v, "request_id"));
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: 0.9.0"), 400);
+        assert_string_equal(jsonu_str(v, "error_code"),
+                            "UNSUPPORTED_API_VERSION");
+        assert_non_null(strstr(jsonu_str(v, "message"),
+                               "serves 1.0.0 (latest 1.0.0)"));
+        json_decref(v);
+    }
 }
 
 static void test_ingest__tufaceous_zip(void **state)
@@ -87,6 +148,7 @@ static void test_ingest__tufaceous_zip(void **state)
     assert_int_equal(proc_wait_port_file(&pj, portf, srv, 30000), 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%lld",
              (long long)json_integer_value(json_object_get(pj, "api")));
+    check_api_versions(url);
 
     /* no trust root: 400 telling the operator what to do */
     code = run_cli(&out, dir, url, "repo", "upload", zip, NULL);
