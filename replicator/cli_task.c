@@ -119,20 +119,25 @@ static void human_status(const json_t *st)
                jsonu_str(v, "error") ? jsonu_str(v, "error") : "");
     printf("\n%-20s %9s %12s %12s %5s %8s  %s\n", "REPO", "ARTIFACTS",
            "ON_ALL_SLEDS", "ON_MIN_SLEDS", "LOST", "AT_RISK", "SUFFICIENT");
+    /* a stuck repo's SUFFICIENT column reads "yes STUCK"/"no STUCK" */
     json_array_foreach(json_object_get(st, "repos"), i, v)
         printf("%-20s %9" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT
                " %12" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT
-               " %8" JSON_INTEGER_FORMAT "  %s\n",
+               " %8" JSON_INTEGER_FORMAT "  %s%s\n",
                jsonu_str(v, "system_version"), ival(v, "artifacts"),
                ival(v, "on_all_sleds"), ival(v, "on_min_sleds"),
                ival(v, "lost"), ival(v, "at_risk"),
-               json_is_true(json_object_get(v, "sufficient")) ? "yes" : "no");
+               json_is_true(json_object_get(v, "sufficient")) ? "yes" : "no",
+               json_is_true(json_object_get(v, "stuck")) ? " STUCK" : "");
     json_array_foreach(json_object_get(st, "isolated_sleds"), i, v)
         printf("\nISOLATED %s: %s\n  remedy: %s\n", jsonu_str(v, "id"),
                jsonu_str(v, "error"), jsonu_str(v, "remedy"));
     json_array_foreach(json_object_get(st, "held_generations"), i, v)
         printf("\nHELD generation %" JSON_INTEGER_FORMAT ": %s\n",
                ival(v, "generation"), jsonu_str(v, "reason"));
+    json_array_foreach(json_object_get(st, "stuck_repos"), i, v)
+        printf("\nSTUCK %s: %s\n", jsonu_str(v, "system_version"),
+               jsonu_str(v, "cause") ? jsonu_str(v, "cause") : "");
     json_array_foreach(json_object_get(st, "lost_artifacts"), i, v)
         printf("\nLOST %s (re-upload the repository)\n",
                jsonu_str(v, "sha256"));

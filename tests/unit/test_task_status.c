@@ -28,6 +28,7 @@
 #include "replicator/task/guard.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/status.h"
+#include "replicator/task/stuck.h"
 #include "replicator/task/task.h"
 
 /* task_status_json of a task that never ran, JSON_COMPACT. */
@@ -45,9 +46,10 @@
     "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
     "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
-    "ds\":[],\"held_generations\":[],\"last_activation\":null,\"config\":" \
+    "ds\":[],\"stuck_repos\":[],\"held_generations\":[],\"last_activation\":null,\"config\":" \
     "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
-    "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2}}"
+    "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2,\"stuck_" \
+    "after_secs\":1200}}"
 /* task_metrics of the same task. */
 #define GOLDEN_METRICS \
     "# TYPE replicator_task_requests_total counter\n" \
@@ -77,6 +79,8 @@
     "replicator_task_isolated_sleds 0\n" \
     "# TYPE replicator_task_lost_artifacts gauge\n" \
     "replicator_task_lost_artifacts 0\n" \
+    "# TYPE replicator_task_stuck_repos gauge\n" \
+    "replicator_task_stuck_repos 0\n" \
     "# TYPE replicator_task_generation_held gauge\n" \
     "replicator_task_generation_held 0\n" \
     "# TYPE replicator_task_last_run_ok gauge\n" \
@@ -740,6 +744,64 @@ static void test_task_status__issue_12_omdb(void **state)
     buf_release(&b);
 }
 
+/* issue 12: the convergence clock of incomplete repos. */
+static void test_task_status__issue_12_stuck_clock(void **state)
+{
+    struct stuck_tracker t = STUCK_TRACKER_INIT;
+    struct stuck_repo v[3] = {{"1.0.0", 2, 8}, {"2.0.0", 8, 8},
+                              {NULL, 0, 4}};
+    const struct stuck_entry *e;
+
+    (void)state;
+    assert_null(stuck_find(&t, "1.0.0"));
+    assert_false(stuck_is(NULL, 0, 0));
+    assert_int_equal(stuck_update(&t, v, 3, 1000), 0);
+    /* complete and unnamed repos are not tracked */
+    assert_int_equal(t.n, 1);
+    assert_null(stuck_find(&t, "2.0.0"));
+    assert_null(stuck_find(&t, NULL));
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 1000);
+    assert_false(stuck_is(e, 1999, 1));
+    assert_true(stuck_is(e, 2000, 1));
+    /* a clock that goes back is never stuck */
+    assert_false(stuck_is(e, 999, 0));
+    /* no growth (fewer copies: a sled went away): the clock runs on */
+    v[0].held = 1;
+    assert_int_equal(stuck_update(&t, v, 1, 5000), 0);
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 1000);
+    assert_int_equal(e->best, 2);
+    /* back to the best seen: still no growth */
+    v[0].held = 2;
+    assert_int_equal(stuck_update(&t, v, 1, 6000), 0);
+    assert_int_equal(stuck_find(&t, "1.0.0")->since_ms, 1000);
+    assert_true(stuck_is(stuck_find(&t, "1.0.0"), 6000, 5));
+    /* growth restarts the clock */
+    v[0].held = 3;
+    assert_int_equal(stuck_update(&t, v, 1, 7000), 0);
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 7000);
+    assert_int_equal(e->best, 3);
+    assert_false(stuck_is(e, 7000, 1));
+    assert_true(stuck_is(e, 7000, 0));
+    /* a huge stuck_after does not overflow */
+    assert_false(stuck_is(e, INT64_MAX, UINT64_MAX));
+    /* complete: forgotten; incomplete again later: a new clock */
+    v[0].held = 8;
+    assert_int_equal(stuck_update(&t, v, 1, 8000), 0);
+    assert_null(stuck_find(&t, "1.0.0"));
+    v[0].held = 7;
+    assert_int_equal(stuck_update(&t, v, 1, 9000), 0);
+    assert_int_equal(stuck_find(&t, "1.0.0")->since_ms, 9000);
+    /* no longer wanted: forgotten */
+    assert_int_equal(stuck_update(&t, v + 1, 1, 9500), 0);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(stuck_update(&t, NULL, 0, 9600), 0);
+    stuck_release(&t);
+    stuck_release(&t);
+}
+
 /* The status document and metrics of a new task, byte for byte: their
  * shape (keys, order, types) is an interface (replicator status, tests,
  * dashboards). */
@@ -787,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_task_status__json_shape),
         cmocka_unit_test(test_task_status__issue_12_omicron_ringbuf),
         cmocka_unit_test(test_task_status__issue_12_omdb),
+        cmocka_unit_test(test_task_status__issue_12_stuck_clock),
     };
 
     mem_init();
