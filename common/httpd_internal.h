@@ -70,6 +70,7 @@ struct httpd_req {
     void *data;
     const char *route;
     struct httpd_match match; /* the route and captures (httpd_route.c) */
+    const char *api_version;  /* served at (httpd_route.c), or NULL */
     struct httpd_peer peer;   /* the connection's peer */
     char *head_text;          /* request line and headers, NULs inserted */
     const char *method_name;

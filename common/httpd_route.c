@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/err.h"
 #include "common/httpd_internal.h"
@@ -203,6 +204,114 @@ void httpd_route_allow(char *out, size_t cap, unsigned methods)
     }
 }
 
+/* "MAJOR.MINOR.PATCH" into v; false unless exactly that (decimal, no
+ * leading zeros, each under 2^32). */
+static bool version_parse(uint32_t v[3], const char *s)
+{
+    for (int i = 0; i < 3; i++) {
+        uint64_t n = 0;
+        const char *start = s;
+
+        while (*s >= '0' && *s <= '9' && s - start < 10)
+            n = n * 10 + (uint64_t)(*s++ - '0');
+        if (s == start || (s - start > 1 && *start == '0') ||
+            n > UINT32_MAX)
+            return false;
+        v[i] = (uint32_t)n;
+        if (*s != (i < 2 ? '.' : '\0'))
+            return false;
+        s++;
+    }
+    return true;
+}
+
+int httpd_api_version_cmp(const char *a, const char *b)
+{
+    uint32_t va[3], vb[3];
+    bool oa = version_parse(va, a), ob = version_parse(vb, b);
+
+    if (!oa || !ob)
+        return (int)oa - (int)ob;
+    for (int i = 0; i < 3; i++)
+        if (va[i] != vb[i])
+            return va[i] < vb[i] ? -1 : 1;
+    return 0;
+}
+
+int httpd_api_version_pick(const char **out, const char *const *versions,
+                           size_t n, const char *value, struct err *err)
+{
+    char served[128];
+    uint32_t v[3];
+    size_t len = 0;
+
+    *out = versions[n - 1];
+    if (!value)
+        return 0;
+    if (!version_parse(v, value))
+        return err_set_coded(err, ERR_INVAL, "BAD_API_VERSION",
+                             "header " HTTPD_API_VERSION_HEADER " must be a "
+                             "version MAJOR.MINOR.PATCH (latest: %s)",
+                             versions[n - 1]);
+    for (size_t i = 0; i < n; i++) {
+        if (httpd_api_version_cmp(versions[i], value) == 0) {
+            *out = versions[i];
+            return 0;
+        }
+    }
+    served[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof(served); i++) {
+        int k = snprintf(served + len, sizeof(served) - len, "%s%s",
+                         i ? ", " : "", versions[i]);
+
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
+    return err_set_coded(err, ERR_INVAL, "UNSUPPORTED_API_VERSION",
+                         "API version %u.%u.%u is not served here; this "
+                         "service serves %s (latest %s)", v[0], v[1], v[2],
+                         served, versions[n - 1]);
+}
+
+const char *httpd_req_api_version(const struct httpd_req *r)
+{
+    return r->api_version;
+}
+
+/*
+ * Pick r's API version (httpd_route.h) and announce it on the reply (the
+ * latest when the request's is bad). Returns 0, or ERR_INVAL with err set
+ * when the request is to be refused.
+ */
+static int api_version(struct httpd_req *r, struct err *err)
+{
+    const struct httpd_service *svc = &r->h->svc;
+    const char *value = NULL;
+    unsigned seen = 0;
+    int rc;
+
+    if (!svc->n_api_versions)
+        return 0;
+    for (unsigned i = 0; i < r->nhdr; i++) {
+        if (strcasecmp(r->hname[i], HTTPD_API_VERSION_HEADER) == 0) {
+            value = r->hval[i];
+            seen++;
+        }
+    }
+    if (seen > 1)
+        rc = err_set_coded(err, ERR_INVAL, "BAD_API_VERSION",
+                           "more than one " HTTPD_API_VERSION_HEADER
+                           " header");
+    else
+        rc = httpd_api_version_pick(&r->api_version, svc->api_versions,
+                                    svc->n_api_versions, value, err);
+    if (rc < 0)
+        r->api_version = svc->api_versions[svc->n_api_versions - 1];
+    httpd_req_add_header(r, HTTPD_API_VERSION_HEADER, r->api_version);
+    return rc;
+}
+
 /* Reject r with an explicit status (405) and message. */
 static void reject_status(struct httpd_req *r, int status, const char *msg)
 {
@@ -219,9 +328,17 @@ static bool route_or_reject(struct httpd_req *r)
     const struct httpd_service *svc = &r->h->svc;
     struct err err = ERR_INIT;
     char allow[64];
+    int vrc;
+
+    /* announced on every reply, the 401 and 403 included */
+    vrc = api_version(r, &err);
 
     if (httpd__tls_authenticate(r))
         return true;
+    if (vrc < 0) {
+        httpd_req_reject(r, &err);
+        return true;
+    }
     if (svc->gate && svc->gate(r, &err, svc->arg) < 0) {
         httpd_req_reject(r, &err);
         return true;
@@ -230,6 +347,16 @@ static bool route_or_reject(struct httpd_req *r)
                               r->method, httpd_req_path(r), &err)) {
     case HTTPD_MATCHED:
         r->route = r->match.route->name;
+        if (r->api_version && r->match.route->since &&
+            httpd_api_version_cmp(r->api_version,
+                                  r->match.route->since) < 0) {
+            err_set(&err, ERR_NOTFOUND, "no such endpoint in API version "
+                    "%s (it came in %s)", r->api_version,
+                    r->match.route->since);
+            r->match.route = NULL;
+            httpd_req_reject(r, &err);
+            return true;
+        }
         return httpd__tls_authorize(r);
     case HTTPD_NO_METHOD:
         r->route = r->match.route->name;

@@ -21,7 +21,20 @@
  * 400 ("bad hash is 400 before any other work"), unless another pattern
  * matches the path.
  *
- * Loop thread only, except httpd_route_match (pure, any thread).
+ * API versions (the reference's `api-version` header, Dropshot's
+ * ClientSpecifiesVersionInHeader): a service lists the versions it
+ * serves. Every reply of a routed request carries `api-version: V`, the
+ * version it was served at; a request naming a version the service serves
+ * is served at it, one naming none at the latest; a value that is not
+ * MAJOR.MINOR.PATCH, or several api-version headers, is a 400
+ * BAD_API_VERSION, a well-formed version the service does not serve a 400
+ * UNSUPPORTED_API_VERSION naming the ones it does. Checked after the TLS
+ * authentication, before the gate and the route match. A route may name
+ * the first version that has it (`since`): a request at an older version
+ * finds no such endpoint (404).
+ *
+ * Loop thread only, except httpd_route_match, httpd_route_allow and
+ * httpd_api_version_pick (pure, any thread).
  */
 #ifndef COMMON_HTTPD_ROUTE_H
 #define COMMON_HTTPD_ROUTE_H
@@ -91,15 +104,23 @@ struct httpd_route {
     const char *bad_capture; /* 400 message of a malformed {id}/{sha256},
                                 NULL for the default */
     unsigned roles;          /* HTTPD_ROLE_* bits (0: nobody over TLS) */
+    const char *since;       /* first API version with this route, NULL:
+                                every version the service serves */
 };
 
+#define HTTPD_API_VERSION_HEADER "api-version"
+
 /* A service: its route table (static, outlives the server), an optional
- * gate, and the arg handed to the handlers and the gate. */
+ * gate, the arg handed to the handlers and the gate, and the API versions
+ * it serves (static "MAJOR.MINOR.PATCH" strings, oldest first, the last
+ * the latest; none: no version header either way). */
 struct httpd_service {
     const struct httpd_route *routes;
     size_t nroutes;
     httpd_gate_fn gate;
     void *arg;
+    const char *const *api_versions;
+    size_t n_api_versions;
 };
 
 enum httpd_match_result {
@@ -131,6 +152,25 @@ enum httpd_match_result httpd_route_match(struct httpd_match *out,
  * the order GET, HEAD, PUT, POST, DELETE, into out (cap bytes).
  */
 void httpd_route_allow(char *out, size_t cap, unsigned methods);
+
+/*
+ * The API version a request is served at: *out the entry of
+ * versions[0..n) that value (the request's api-version header, NULL when
+ * absent) names, or the latest (versions[n - 1]) when value is NULL.
+ * Returns 0, or ERR_INVAL with err set (error_code BAD_API_VERSION: not
+ * MAJOR.MINOR.PATCH of decimal numbers without leading zeros;
+ * UNSUPPORTED_API_VERSION: well-formed, not served). n must be >= 1. Pure.
+ */
+int httpd_api_version_pick(const char **out, const char *const *versions,
+                           size_t n, const char *value, struct err *err);
+
+/* Order of two well-formed versions a and b: <0, 0, >0. A malformed one
+ * sorts first. Pure. */
+int httpd_api_version_cmp(const char *a, const char *b);
+
+/* The API version r is served at; NULL when its service has none or
+ * before routing. */
+const char *httpd_req_api_version(const struct httpd_req *r);
 
 /* ---- captures of the matched route (valid while the request lives) ---- */
 /* The decoded capture idx (pattern order), NULL if there is none. */

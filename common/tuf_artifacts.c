@@ -97,8 +97,7 @@ static bool idents_ok(const char **sp, bool numeric_strict, int exact)
     return !exact || count == exact;
 }
 
-/* Semantic version 2.0.0: MAJOR.MINOR.PATCH[-pre][+build]. */
-static bool semver_ok(const char *s)
+bool tuf_semver_ok(const char *s)
 {
     if (!s || strlen(s) > 127 || !idents_ok(&s, true, 3))
         return false;
@@ -200,7 +199,7 @@ int tuf_artifacts_parse(struct tuf_artifacts **out, const struct tuf_repo *repo,
         rc = err_set(err, ERR_INVAL, "%s: needs an array \"artifacts\"", doc);
         goto out;
     }
-    if (!semver_ok(a->system_version)) {
+    if (!tuf_semver_ok(a->system_version)) {
         rc = err_set(err, ERR_INVAL,
                      "%s: system_version \"%.64s\" is not a semantic version",
                      doc, a->system_version ? a->system_version : "(missing)");

@@ -11,6 +11,7 @@
 #ifndef COMMON_TUF_ARTIFACTS_H
 #define COMMON_TUF_ARTIFACTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -20,6 +21,10 @@ struct tuf_artifacts;
 struct tuf_provider;
 struct tuf_repo;
 struct tuf_target;
+
+/* Whether s is a semantic version 2.0.0, MAJOR.MINOR.PATCH[-pre][+build],
+ * of at most 127 bytes (a system version). Pure. */
+bool tuf_semver_ok(const char *s);
 
 /* Plain value; everything borrowed from the owning tuf_artifacts. */
 struct tuf_artifact {

@@ -28,6 +28,8 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/prom.h"
+#include "common/sha256.h"
+#include "common/tuf_artifacts.h"
 #include "common/workq.h"
 #include "replicator/api_routes.h"
 #include "replicator/api_task.h"
@@ -35,6 +37,7 @@
 #include "replicator/config.h"
 #include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
+#include "replicator/ingest.h"
 #include "replicator/jobs.h"
 #include "replicator/staging.h"
 
@@ -129,6 +132,65 @@ static int do_list(json_t **out, struct api *a, struct db *db,
 out:
     json_decref(arr);
     repo_db_list_release(&l);
+    return rc;
+}
+
+/* GET .../repositories/{system_version}: the reference's TufRepo view
+ * (issue 12) and ours: id, sha256, valid_until, pruned, failed,
+ * failed_reason?, artifact_count and the artifacts. */
+static int do_get(json_t **out, struct api *a, struct db *db,
+                  const char *arg, size_t arglen, struct err *err)
+{
+    struct repo_db_repo g;
+    char hex[SHA256_HEX_LEN + 1];
+    json_t *arts = NULL, *o = NULL;
+    int rc;
+
+    (void)a;
+    (void)arglen;
+    memset(&g, 0, sizeof(g));
+    rc = repo_db_get(&g, db, arg, err);
+    if (rc < 0)
+        goto out;
+    arts = json_array();
+    o = ingest_repo_view(&g.archive_sha256, g.system_version, g.file_name,
+                         g.time_created);
+    sha256_to_hex(hex, &g.archive_sha256);
+    for (size_t i = 0; arts && i < g.nartifacts; i++) {
+        const struct repo_db_artifact *t = &g.artifacts[i];
+        char ahex[SHA256_HEX_LEN + 1];
+
+        sha256_to_hex(ahex, &t->sha256);
+        if (json_array_append_new(
+                arts, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name",
+                                t->name ? t->name : "", "version",
+                                t->version ? t->version : "", "kind",
+                                t->kind ? t->kind : "", "sha256", ahex,
+                                "length", (json_int_t)t->length)) < 0) {
+            json_decref(arts);
+            arts = NULL;
+        }
+    }
+    if (!o || !arts ||
+        json_object_update_missing_new(
+            o, json_pack("{s:s, s:s, s:I, s:b, s:b, s:I, s:O}", "id", g.id,
+                         "sha256", hex, "valid_until",
+                         (json_int_t)g.valid_until, "pruned", g.pruned,
+                         "failed", g.failed, "artifact_count",
+                         (json_int_t)g.artifact_count, "artifacts",
+                         arts)) < 0 ||
+        (g.failed_reason &&
+         json_object_set_new(o, "failed_reason",
+                             json_string(g.failed_reason)) < 0)) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+out:
+    json_decref(o);
+    json_decref(arts);
+    repo_db_repo_release(&g);
     return rc;
 }
 
@@ -232,6 +294,21 @@ void api_repo_list(struct httpd_req *r, void *arg)
     api_job_start(arg, r, do_list, true, NULL, 0, 200);
 }
 
+void api_repo_get(struct httpd_req *r, void *arg)
+{
+    const char *version = httpd_req_capture(r, 0);
+    struct err err = ERR_INIT;
+
+    /* as the reference: the path names a semver system version */
+    if (!tuf_semver_ok(version)) {
+        err_set(&err, ERR_INVAL, "system version in path must be a semantic "
+                "version (MAJOR.MINOR.PATCH[-pre][+build])");
+        httpd_reply_err(r, &err);
+        return;
+    }
+    api_job_start(arg, r, do_get, true, version, strlen(version), 200);
+}
+
 void api_repo_prune(struct httpd_req *r, void *arg)
 {
     const char *version = httpd_req_capture(r, 0);
@@ -276,7 +353,9 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     opts.port = cfg->listen_port;
     opts.name = "api";
     opts.max_body_bytes = cfg->max_upload_bytes;
+    memset(&svc, 0, sizeof(svc));
     svc.routes = api_routes(&svc.nroutes);
+    svc.api_versions = api_versions(&svc.n_api_versions);
     svc.gate = api_gate;
     svc.arg = a;
     rc = httpd_new(&a->srv, base, &opts, &svc, err);

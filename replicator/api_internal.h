@@ -71,9 +71,11 @@ void api_repo_request(struct httpd_req *r, void *arg);
 /* Free uploads still alive at shutdown (their files are removed). */
 void api_repo_free_all(struct api *a);
 
-/* api.c: GET .../repositories, POST .../repositories/{version}/prune,
- * GET .../staged, GET /metrics. */
+/* api.c: GET .../repositories, GET .../repositories/{system_version}
+ * (capture 0: 400 unless semver, 404 unknown), POST
+ * .../repositories/{version}/prune, GET .../staged, GET /metrics. */
 void api_repo_list(struct httpd_req *r, void *arg);
+void api_repo_get(struct httpd_req *r, void *arg);
 void api_repo_prune(struct httpd_req *r, void *arg);
 void api_staged_list(struct httpd_req *r, void *arg);
 void api_metrics(struct httpd_req *r, void *arg);

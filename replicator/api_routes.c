@@ -76,6 +76,10 @@ static const struct httpd_route routes[] = {
      .on_request = api_repo_request, .roles = OP},
     ROUTE("repository", HTTPD_M_POST, UPDATE "/repositories/{version}/prune",
           api_repo_prune),
+    /* issue 12: the reference's GET of one repository (API 1.1.0) */
+    {.name = "repository", .methods = HTTPD_M_GET,
+     .pattern = UPDATE "/repositories/{system_version}",
+     .on_request = api_repo_get, .roles = OP, .since = "1.1.0"},
     ROUTE("staged", HTTPD_M_GET, UPDATE "/staged", api_staged_list),
     ROUTE("trust_roots", HTTPD_M_GET, UPDATE "/trust-roots",
           api_trust_list),
@@ -110,6 +114,16 @@ static const struct httpd_route routes[] = {
      .on_request = api_pieces_get,
      .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER | OP},
 };
+
+const char *const *api_versions(size_t *n)
+{
+    /* 1.1.0 (issue 12): GET .../repositories/{system_version}, and the
+     * upload's reply gains the reference's repo and status */
+    static const char *const versions[] = {"1.0.0", "1.1.0"};
+
+    *n = sizeof(versions) / sizeof(versions[0]);
+    return versions;
+}
 
 const struct httpd_route *api_routes(size_t *n)
 {

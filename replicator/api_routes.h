@@ -16,4 +16,11 @@ struct httpd_route;
  */
 const struct httpd_route *api_routes(size_t *n);
 
+/*
+ * The API versions the replicator API serves (api-version header, httpd_route.h;
+ * docs/API.md), oldest first, the last the latest (n of them). Any
+ * thread (a constant).
+ */
+const char *const *api_versions(size_t *n);
+
 #endif

@@ -4,8 +4,10 @@
  * sled registry and the generation:
  *   activate [--no-wait]          POST .../activate?wait=1 and print the
  *                                 run summary (or just activate)
- *   status [--limit N]            the task status as a table (--json: the
- *                                 server's document)
+ *   status [--limit N] [--format table|json|omdb]
+ *                                 the task status as a table, the server's
+ *                                 document (--json too) or the lines the
+ *                                 reference's omdb prints (cli_omdb.c)
  *   sled list | sled expunge ID
  *   sled reset-ledger ID [--generation G] [--reason TEXT]
  *   generation bump --past-fleet | generation confirm G
@@ -16,14 +18,17 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
 #include "replicator/cli.h"
+#include "replicator/cli_omdb.h"
 
 #define TASK_PATH "/background-tasks/tuf_artifact_replication"
 
@@ -114,23 +119,42 @@ static void human_status(const json_t *st)
                jsonu_str(v, "error") ? jsonu_str(v, "error") : "");
     printf("\n%-20s %9s %12s %12s %5s %8s  %s\n", "REPO", "ARTIFACTS",
            "ON_ALL_SLEDS", "ON_MIN_SLEDS", "LOST", "AT_RISK", "SUFFICIENT");
+    /* a stuck repo's SUFFICIENT column reads "yes STUCK"/"no STUCK" */
     json_array_foreach(json_object_get(st, "repos"), i, v)
         printf("%-20s %9" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT
                " %12" JSON_INTEGER_FORMAT " %5" JSON_INTEGER_FORMAT
-               " %8" JSON_INTEGER_FORMAT "  %s\n",
+               " %8" JSON_INTEGER_FORMAT "  %s%s\n",
                jsonu_str(v, "system_version"), ival(v, "artifacts"),
                ival(v, "on_all_sleds"), ival(v, "on_min_sleds"),
                ival(v, "lost"), ival(v, "at_risk"),
-               json_is_true(json_object_get(v, "sufficient")) ? "yes" : "no");
+               json_is_true(json_object_get(v, "sufficient")) ? "yes" : "no",
+               json_is_true(json_object_get(v, "stuck")) ? " STUCK" : "");
     json_array_foreach(json_object_get(st, "isolated_sleds"), i, v)
         printf("\nISOLATED %s: %s\n  remedy: %s\n", jsonu_str(v, "id"),
                jsonu_str(v, "error"), jsonu_str(v, "remedy"));
     json_array_foreach(json_object_get(st, "held_generations"), i, v)
         printf("\nHELD generation %" JSON_INTEGER_FORMAT ": %s\n",
                ival(v, "generation"), jsonu_str(v, "reason"));
+    json_array_foreach(json_object_get(st, "stuck_repos"), i, v)
+        printf("\nSTUCK %s: %s\n", jsonu_str(v, "system_version"),
+               jsonu_str(v, "cause") ? jsonu_str(v, "cause") : "");
     json_array_foreach(json_object_get(st, "lost_artifacts"), i, v)
         printf("\nLOST %s (re-upload the repository)\n",
                jsonu_str(v, "sha256"));
+}
+
+static void omdb_status(const json_t *st)
+{
+    struct buf b = BUF_INIT;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (cli_omdb_render(&b, st, (int64_t)ts.tv_sec * 1000 +
+                                    ts.tv_nsec / 1000000) < 0)
+        fprintf(stderr, "replicator: out of memory\n");
+    else if (b.len)
+        fwrite(b.data, 1, b.len, stdout);
+    buf_release(&b);
 }
 
 static void human_sleds(const json_t *r)
@@ -156,7 +180,8 @@ static int usage_err(const char *msg)
 {
     fprintf(stderr, "replicator: %s\n"
             "usage: replicator [--url URL] [--json] activate [--no-wait]\n"
-            "       | status [--limit N] | sled list | sled expunge ID\n"
+            "       | status [--limit N] [--format table|json|omdb]\n"
+            "       | sled list | sled expunge ID\n"
             "       | sled reset-ledger ID [--generation G] [--reason TEXT]\n"
             "       | generation bump --past-fleet | generation confirm G\n",
             msg);
@@ -181,18 +206,34 @@ static int cmd_activate(const struct cli *c, int argc, char **argv)
 
 static int cmd_status(const struct cli *c, int argc, char **argv)
 {
+    struct cli local = *c;
+    cli_human_fn human = human_status;
     char path[128];
     uint64_t limit = 20;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
-            parse_u64(&limit, argv[i + 1]) == 0)
+            parse_u64(&limit, argv[i + 1]) == 0) {
             i++;
-        else
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            const char *f = argv[++i];
+
+            if (!strcmp(f, "json")) {
+                local.json = true;
+            } else if (!strcmp(f, "omdb")) {
+                local.json = false;
+                human = omdb_status;
+            } else if (!strcmp(f, "table")) {
+                local.json = false;
+            } else {
+                return usage_err("status: --format table|json|omdb");
+            }
+        } else {
             return usage_err("status: unknown argument");
+        }
     }
     snprintf(path, sizeof(path), TASK_PATH "?limit=%" PRIu64, limit);
-    return cli_simple(c, "GET", path, NULL, human_status);
+    return cli_simple(&local, "GET", path, NULL, human);
 }
 
 static void human_reset(const json_t *r)

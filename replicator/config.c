@@ -26,7 +26,8 @@ const char config_usage[] =
     "           [--rate-limit BYTES_PER_SEC] [--max-requests-in-flight N]\n"
     "           [--max-per-target N] [--max-per-source N]\n"
     "           [--max-copies-per-source N] [--put-fanout N]\n"
-    "           [--piece-size BYTES] [--blindly-trust-repo-root]\n"
+    "           [--piece-size BYTES] [--stuck-after SECONDS]\n"
+    "           [--blindly-trust-repo-root]\n"
     "           [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
     "           [--insecure-plaintext]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
@@ -46,6 +47,9 @@ const char config_usage[] =
     "  --piece-size N: piece size of the piece manifests computed at\n"
     "  ingest, a power of two from 65536 to 67108864 (default 4194304);\n"
     "  an artifact over 65536 pieces gets the next size that fits.\n"
+    "  --stuck-after S: an incomplete repository whose held copies have\n"
+    "  not grown for S seconds is reported stuck, with the likely cause\n"
+    "  (default 1200).\n"
     "  --max-requests-in-flight N (default: max(8, 2 x sleds) in each\n"
     "  run), --max-per-target N (writes\n"
     "  to one sled at once, default 2), --max-per-source N (copies read\n"
@@ -128,6 +132,8 @@ static const struct numeric {
      LIMIT_SLEDS_PER_RACK},
     {"--piece-size", "piece_size", offsetof(struct config, piece_size),
      PIECES_SIZE_MIN, PIECES_SIZE_MAX},
+    {"--stuck-after", "stuck_after_secs",
+     offsetof(struct config, stuck_after_secs), 1, 86400ull * 365},
 };
 
 static uint64_t *numeric_slot(struct config *c, const struct numeric *n)
@@ -266,6 +272,7 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->max_copies_per_source = 2;
     c->put_fanout = 1;
     c->piece_size = PIECES_SIZE_DEFAULT;
+    c->stuck_after_secs = 1200; /* the reference's 20 min (stuck.h) */
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */

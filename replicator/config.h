@@ -45,6 +45,8 @@ struct config {
                                   the others copy from a holder. 1 */
     uint64_t piece_size;       /* piece manifests computed at ingest
                                   (common/pieces.h), default 4 MiB */
+    uint64_t stuck_after_secs; /* an incomplete repo with no new copy for
+                                  that long is reported stuck (1200) */
     /* Mutual TLS (docs/OPERATOR.md, PKI): the rack CA, this controller's
      * certificate and key; all three or none. */
     char *tls_ca;

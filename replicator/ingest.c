@@ -217,10 +217,28 @@ out:
     return rc;
 }
 
+json_t *ingest_repo_view(const struct sha256 *archive,
+                         const char *system_version, const char *file_name,
+                         int64_t time_created)
+{
+    char hex[SHA256_HEX_LEN + 1], when[32];
+    time_t t = (time_t)time_created;
+    struct tm tm;
+
+    sha256_to_hex(hex, archive);
+    if (time_created < 0 || time_created > 253402300799 ||
+        !gmtime_r(&t, &tm) ||
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
+    return json_pack("{s:s, s:s, s:s, s:s}", "hash", hex, "system_version",
+                     system_version, "file_name", file_name ? file_name : "",
+                     "time_created", when);
+}
+
 static json_t *result_json(const struct tuf_artifacts *arts,
                            const struct repo_db_insert_result *ins,
                            const struct sha256 *archive, const char *file_name,
-                           int64_t valid_until)
+                           int64_t valid_until, int64_t time_created)
 {
     char hex[SHA256_HEX_LEN + 1];
     json_t *o, *arr = json_array();
@@ -244,7 +262,14 @@ static json_t *result_json(const struct tuf_artifacts *arts,
                                (json_int_t)a->target->length)))
             goto fail;
     }
-    if (json_object_set_new(o, "artifacts", arr) == 0)
+    /* the reference's TufRepoUpload beside our fields (issue 12) */
+    if (json_object_set_new(o, "artifacts", arr) == 0 &&
+        json_object_set_new(o, "repo", ingest_repo_view(
+                                archive, tuf_artifacts_system_version(arts),
+                                file_name, time_created)) == 0 &&
+        json_object_set_new(o, "status",
+                            json_string(ins->existed ? "already_exists"
+                                                     : "inserted")) == 0)
         return o;
     arr = NULL;
 fail:
@@ -285,7 +310,13 @@ out:
     return rc;
 }
 
-static int record(struct repo_db_insert_result *ins, const struct ingest_opts *o,
+/*
+ * Record the repository; *time_created gets its recorded upload time (read
+ * back after the commit; the wall clock if that read fails, the record
+ * being done).
+ */
+static int record(struct repo_db_insert_result *ins, int64_t *time_created,
+                  const struct ingest_opts *o,
                   const struct tuf_repo *repo, const struct tuf_artifacts *arts,
                   const struct art_pieces *ap, const struct sha256 *archive,
                   const char *file_name, struct err *err)
@@ -332,6 +363,16 @@ static int record(struct repo_db_insert_result *ins, const struct ingest_opts *o
     rc = db_open(&db, o->conninfo, err);
     if (rc == 0)
         rc = repo_db_insert(ins, db, &nr, err);
+    if (rc == 0) {
+        struct repo_db_repo got;
+        struct err gerr = ERR_INIT;
+
+        memset(&got, 0, sizeof(got));
+        *time_created = (int64_t)time(NULL);
+        if (repo_db_get(&got, db, nr.system_version, &gerr) == 0)
+            *time_created = got.time_created;
+        repo_db_repo_release(&got);
+    }
 out:
     db_close(db);
     for (size_t i = 0; tags && i < n; i++)
@@ -467,6 +508,7 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     struct tuf_artifacts *arts = NULL;
     struct tuf_provider p;
     struct repo_db_insert_result ins;
+    int64_t time_created = 0;
     struct art_pieces *ap = NULL;
     char *dir = NULL;
     bool dir_made = false;
@@ -512,7 +554,8 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     rc = sync_staged(dir, err);
     if (rc < 0)
         goto out;
-    rc = record(&ins, o, repo, arts, ap, archive, file_name, err);
+    rc = record(&ins, &time_created, o, repo, arts, ap, archive, file_name,
+                err);
     if (rc < 0)
         goto out;
     /* committed: only now may replication see the files */
@@ -524,7 +567,7 @@ int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
     }
     dir_made = false; /* moved under repos/ */
     *out = result_json(arts, &ins, archive, file_name,
-                       tuf_repo_valid_until(repo));
+                       tuf_repo_valid_until(repo), time_created);
     if (!*out)
         rc = err_set(err, ERR_NOMEM, "out of memory");
     log_ingested(arts, &ins);

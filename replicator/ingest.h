@@ -37,11 +37,22 @@ struct ingest_opts {
  * whose client-given name is file_name. On success *out is a new JSON
  * object {system_version, sha256, file_name, valid_until, generation,
  * already_existed, repo_id, artifacts: [{name, version, kind, sha256,
- * length}]}. Nothing is left in staging/incoming on failure. Returns 0;
+ * length}], repo, status}: repo and status are the reference's
+ * TufRepoUpload (ingest_repo_view; status "inserted" or
+ * "already_exists"). Nothing is left in staging/incoming on failure. Returns 0;
  * ERR_INVAL or ERR_VERIFY (bad repository contents: err names the failed
  * check; also "no trust roots"); ERR_CONFLICT (database conflict);
  * ERR_DB; ERR_IO; ERR_NOMEM.
  */
+/*
+ * The reference's view of a repository (omicron's TufRepo): {hash (the
+ * archive's sha256), system_version, file_name, time_created (RFC 3339,
+ * UTC)}. New object, NULL on ERR_NOMEM. Pure.
+ */
+json_t *ingest_repo_view(const struct sha256 *archive,
+                         const char *system_version, const char *file_name,
+                         int64_t time_created);
+
 int ingest_zip(json_t **out, const struct ingest_opts *o, const char *zip_path,
                const struct sha256 *archive, const char *file_name,
                struct err *err);

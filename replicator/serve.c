@@ -111,6 +111,7 @@ static void task_config_from(struct task_config *out,
     out->max_per_source = (unsigned)cfg->max_per_source;
     out->limits.max_copies_per_source = (uint32_t)cfg->max_copies_per_source;
     out->limits.put_fanout = (uint32_t)cfg->put_fanout;
+    out->stuck_after_secs = cfg->stuck_after_secs;
     if (!cfg->insecure_plaintext && cfg->tls_cert) {
         out->tls.ca_file = cfg->tls_ca;
         out->tls.cert_file = cfg->tls_cert;

@@ -98,8 +98,8 @@ int agent_new(struct agent **out, struct event_base *base,
               const struct agent_opts *opts, struct err *err)
 {
     struct agent *a = mem_calloc(1, sizeof(*a));
-    struct httpd_service api_svc = {NULL, 0, NULL, a};
-    struct httpd_service depot_svc = {NULL, 0, NULL, a};
+    struct httpd_service api_svc = {NULL, 0, NULL, a, NULL, 0};
+    struct httpd_service depot_svc = {NULL, 0, NULL, a, NULL, 0};
     struct httpd_opts ho = {0};
     struct copies_opts co = {0};
     int rc;
@@ -111,6 +111,8 @@ int agent_new(struct agent **out, struct event_base *base,
     a->opts = *opts;
     api_svc.routes = agent_api_routes(&api_svc.nroutes);
     depot_svc.routes = depot_routes(&depot_svc.nroutes);
+    api_svc.api_versions = agent_api_versions(&api_svc.n_api_versions);
+    depot_svc.api_versions = depot_versions(&depot_svc.n_api_versions);
     if (opts->rate_limit) {
         size_t rate = (size_t)opts->rate_limit;
 

@@ -487,6 +487,14 @@ static const struct httpd_route routes[] = {
      .roles = HTTPD_ROLE_CONTROLLER},
 };
 
+const char *const *agent_api_versions(size_t *n)
+{
+    static const char *const versions[] = {"1.0.0"};
+
+    *n = sizeof(versions) / sizeof(versions[0]);
+    return versions;
+}
+
 const struct httpd_route *agent_api_routes(size_t *n)
 {
     *n = sizeof(routes) / sizeof(routes[0]);

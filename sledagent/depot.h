@@ -18,4 +18,11 @@ struct httpd_route;
  */
 const struct httpd_route *depot_routes(size_t *n);
 
+/*
+ * The API versions the depot serves (api-version header, httpd_route.h;
+ * docs/API.md), oldest first, the last the latest (n of them). Any
+ * thread (a constant).
+ */
+const char *const *depot_versions(size_t *n);
+
 #endif

@@ -187,6 +187,93 @@ json_t *status_ring_json(const struct status_ring *r, size_t offset,
     return arr;
 }
 
+bool status_op_in_omicron(enum status_op op)
+{
+    return op == STATUS_OP_PUT_CONFIG || op == STATUS_OP_LIST ||
+           op == STATUS_OP_PUT || op == STATUS_OP_COPY ||
+           op == STATUS_OP_RECOPY;
+}
+
+void status_time_rfc3339(char out[STATUS_TIME_LEN], int64_t ms)
+{
+    /* 9999-12-31T23:59:59.999Z */
+    static const int64_t max_ms = 253402300799999;
+    struct tm tm;
+    time_t secs;
+
+    if (ms < 0)
+        ms = 0;
+    if (ms > max_ms)
+        ms = max_ms;
+    secs = (time_t)(ms / 1000);
+    memset(&tm, 0, sizeof(tm));
+    gmtime_r(&secs, &tm);
+    snprintf(out, STATUS_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+             tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, (int)(ms % 1000));
+}
+
+json_t *status_entry_omicron_json(const struct status_entry *e)
+{
+    char hex[SHA256_HEX_LEN + 1], when[STATUS_TIME_LEN];
+    const char *op = e->op == STATUS_OP_RECOPY ? "copy"
+                                               : status_op_name(e->op);
+    json_t *o;
+    int rc = 0;
+
+    if (!status_op_in_omicron(e->op))
+        return NULL;
+    status_time_rfc3339(when, e->time_ms);
+    o = json_pack("{s:s, s:s, s:s}", "time", when, "target_sled", e->sled,
+                  "operation", op);
+    if (!o)
+        return NULL;
+    if (e->op == STATUS_OP_PUT_CONFIG)
+        rc = json_object_set_new(o, "generation",
+                                 json_integer((json_int_t)e->generation));
+    if (rc == 0 && e->has_hash &&
+        (e->op == STATUS_OP_PUT || e->op == STATUS_OP_COPY ||
+         e->op == STATUS_OP_RECOPY)) {
+        sha256_to_hex(hex, &e->hash);
+        rc = json_object_set_new(o, "hash", json_string(hex));
+    }
+    if (rc == 0 && (e->op == STATUS_OP_COPY || e->op == STATUS_OP_RECOPY))
+        rc = json_object_set_new(o, "source_sled", json_string(e->source));
+    if (rc == 0 && e->error[0])
+        rc = json_object_set_new(o, "error", json_string(e->error));
+    if (rc < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *status_ring_omicron_json(const struct status_ring *r, size_t offset,
+                                 size_t limit)
+{
+    json_t *arr = json_array();
+    size_t end;
+
+    if (!arr || offset >= r->count)
+        return arr;
+    end = r->count - offset > limit ? offset + limit : r->count;
+    /* the window's oldest entry first */
+    for (size_t i = end; arr && i-- > offset;) {
+        const struct status_entry *e = status_ring_get(r, i);
+        json_t *o;
+
+        if (!status_op_in_omicron(e->op))
+            continue;
+        o = status_entry_omicron_json(e);
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 void status_record(struct status_ring *ring, struct status_counters *c,
                    const struct status_entry *e)
 {

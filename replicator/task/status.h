@@ -127,6 +127,36 @@ void status_entry_set(struct status_entry *e, int64_t time_ms,
 void status_record(struct status_ring *ring, struct status_counters *c,
                    const struct status_entry *e);
 
+/*
+ * The reference system's shape of the ring (omicron's
+ * TufArtifactReplicationStatus.request_debug_ringbuf, DESIGN.md 4.3):
+ * the same window as status_ring_json (newest first, skipping offset, at
+ * most limit) but listed oldest first, as the reference keeps it, each
+ * entry {time (RFC 3339), target_sled, operation, generation
+ * (put_config), hash (put, copy), source_sled (copy), error?}. A recopy
+ * is a "copy"; requests the reference has no operation for
+ * (put_revocations) are left out. A JSON array (new reference) or NULL on
+ * ERR_NOMEM.
+ */
+json_t *status_ring_omicron_json(const struct status_ring *r, size_t offset,
+                                 size_t limit);
+
+/* One entry in that shape; NULL on ERR_NOMEM or when the reference has
+ * no operation for e->op. */
+json_t *status_entry_omicron_json(const struct status_entry *e);
+
+/* Whether the reference has an operation for op. */
+bool status_op_in_omicron(enum status_op op);
+
+/* Bytes of "YYYY-MM-DDTHH:MM:SS.mmmZ" with its NUL. */
+#define STATUS_TIME_LEN 25
+
+/*
+ * Write unix milliseconds ms as RFC 3339 UTC with milliseconds into out.
+ * Times before 1970 or after 9999 are clamped to those years' bounds.
+ */
+void status_time_rfc3339(char out[STATUS_TIME_LEN], int64_t ms);
+
 /* Wall clock in unix milliseconds. */
 int64_t status_now_ms(void);
 

@@ -32,6 +32,7 @@
 #include "replicator/task/inv_trust.h"
 #include "replicator/task/execute.h"
 #include "replicator/task/plan.h"
+#include "replicator/task/stuck.h"
 
 static const char *const reason_names[TASK_REASON_COUNT] = {
     "periodic", "upload", "manual", "startup", "generation", "sled"};
@@ -68,6 +69,7 @@ void task_config_default(struct task_config *c)
     c->copy_poll_ms = 200;
     c->guard_permille = GUARD_DEFAULT_PERMILLE;
     c->lost_grace_secs = 300;
+    c->stuck_after_secs = STUCK_AFTER_DEFAULT_SECS;
     c->workers = 2;
 }
 

@@ -67,6 +67,9 @@ struct task_config {
     long copy_poll_ms;             /* GET /copies interval (200) */
     uint32_t guard_permille;       /* hold above this fraction (500) */
     uint64_t lost_grace_secs;      /* lost that long -> repo failed (300) */
+    /* An incomplete repo whose held copies have not grown for that long
+     * is reported stuck (STUCK_AFTER_DEFAULT_SECS, 20 min; stuck.h). */
+    uint64_t stuck_after_secs;
     unsigned workers;              /* database worker threads (2) */
     uint64_t seed;                 /* planner seed; 0: random per run */
     /* Sleds are reached over mutual TLS: an inventory counts toward

@@ -246,7 +246,7 @@ int task_report_run(struct task *t, struct task_run *r)
     json_t *sum;
 
     tally(&n, r);
-    task_status_record_run(&t->status, r, n.bogus);
+    task_status_record_run(&t->status, r, n.bogus, t->cfg.stuck_after_secs);
     if (r->load_rc == 0 && r->record_push && remember_pushed(t, r) < 0)
         return ERR_NOMEM;
     sum = summary_json(r, &n);

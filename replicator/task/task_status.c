@@ -32,6 +32,8 @@ void task_status_release(struct task_status *s)
     json_decref(s->last_repos);
     json_decref(s->last_lost);
     json_decref(s->last_isolated);
+    json_decref(s->last_stuck);
+    stuck_release(&s->stuck);
     memset(s, 0, sizeof(*s));
 }
 
@@ -114,7 +116,198 @@ static json_t *isolated_json(const struct task_run *r)
     return arr;
 }
 
-static json_t *repos_json(const struct task_run *r)
+/* Whether sled s holds artifact a completely. */
+static bool holds(const struct collect_sled *s, const struct plan_holding *h)
+{
+    return s->state == COLLECT_OK && h->count > 0 &&
+           h->count >= (s->datasets ? s->datasets : 1);
+}
+
+/* Whether artifact a is wanted by repo k. */
+static bool in_repo(const struct plan_artifact *a, size_t k)
+{
+    for (size_t i = 0; i < a->n_repos; i++)
+        if (a->repos[i] == k)
+            return true;
+    return false;
+}
+
+/* Copies of repo k's artifacts sled s holds (0 unless it answered). */
+static uint64_t sled_repo_held(const struct task_run *r,
+                               const struct collect_sled *s, size_t k)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < s->n_inventory; i++)
+        if (holds(s, &s->inventory[i]) &&
+            s->inventory[i].artifact < r->ci.in.n_artifacts &&
+            in_repo(&r->ci.arts[s->inventory[i].artifact], k))
+            n++;
+    return n;
+}
+
+/* The sleds of r that were full in this run: a request to them failed
+ * with 507 (the ring's entries since the run started). */
+static bool sled_full(const struct task_status *st, const struct task_run *r,
+                      const char *id)
+{
+    for (size_t i = 0; i < st->ring.count; i++) {
+        const struct status_entry *e = status_ring_get(&st->ring, i);
+
+        if (e->time_ms < r->started_ms)
+            break;
+        if (!strcmp(e->sled, id) && !strncmp(e->error, "HTTP 507", 8))
+            return true;
+    }
+    return false;
+}
+
+/* Append id to the array under key in o. */
+static int add_id(json_t *o, const char *key, const char *id)
+{
+    return json_array_append_new(json_object_get(o, key), json_string(id));
+}
+
+/*
+ * The likely cause of stuck repo k: its lacking sleds by state, the full
+ * ones, the held generation, and a one-line summary.
+ */
+static json_t *stuck_cause_json(const struct task_status *st,
+                                const struct task_run *r, size_t k,
+                                const struct stuck_entry *e, int64_t now_ms,
+                                uint64_t wanted)
+{
+    const struct plan_repo_status *p = &r->plan->summary.repos[k];
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:[], s:[], s:[], s:[],"
+                          " s:[], s:[]}",
+                          "system_version", r->ci.repo_names[k], "since_ms",
+                          (json_int_t)e->since_ms, "stuck_for_secs",
+                          (json_int_t)((now_ms - e->since_ms) / 1000),
+                          "copies_held", (json_int_t)e->best,
+                          "copies_wanted", (json_int_t)wanted, "isolated",
+                          "unreachable", "invalid_address", "full", "held",
+                          "lagging");
+    struct buf why = BUF_INIT;
+    size_t n_bad = 0;
+    int rc = o ? 0 : ERR_NOMEM;
+
+    for (size_t i = 0; rc == 0 && i < r->n_sleds; i++) {
+        const struct collect_sled *s = &r->sleds[i];
+
+        if (s->state == COLLECT_OK &&
+            sled_repo_held(r, s, k) >= p->artifacts)
+            continue;
+        if (sled_full(st, r, s->id))
+            rc = add_id(o, "full", s->id);
+        else if (s->state == COLLECT_ISOLATED)
+            rc = add_id(o, "isolated", s->id);
+        else if (s->state == COLLECT_INVALID_ADDRESS)
+            rc = add_id(o, "invalid_address", s->id);
+        else if (s->state != COLLECT_OK)
+            rc = add_id(o, "unreachable", s->id);
+        else
+            rc = add_id(o, "lagging", s->id);
+        n_bad += s->state != COLLECT_OK || sled_full(st, r, s->id);
+    }
+    if (rc == 0 && r->held)
+        rc = json_object_set_new(
+            o, "generation_held",
+            json_pack("{s:I, s:s}", "generation",
+                      (json_int_t)r->wanted.generation, "reason",
+                      r->held_reason));
+    /* one line an operator can act on */
+    if (rc == 0) {
+        static const struct {
+            const char *key, *what;
+        } kinds[] = {
+            {"isolated", "isolated (run `replicator generation bump "
+                         "--past-fleet`)"},
+            {"unreachable", "unreachable"},
+            {"invalid_address", "registered with an invalid address"},
+            {"full", "full (507: free space or raise the quota)"},
+            {"held", "held"}};
+
+        rc = buf_printf(&why, "no new copy for %" PRId64 " s (%" PRIu64
+                        " of %" PRIu64 " held)",
+                        (now_ms - e->since_ms) / 1000, e->best, wanted);
+        for (size_t i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]);
+             i++) {
+            const json_t *ids = json_object_get(o, kinds[i].key);
+            const json_t *v;
+            size_t j;
+
+            if (!json_array_size(ids))
+                continue;
+            rc = buf_printf(&why, "; %zu sled(s) %s:", json_array_size(ids),
+                            kinds[i].what);
+            json_array_foreach(ids, j, v)
+                if (rc == 0)
+                    rc = buf_printf(&why, " %s", json_string_value(v));
+        }
+        if (rc == 0 && r->held)
+            rc = buf_printf(&why, "; generation %" PRIu64 " held by the "
+                            "mass-deletion guard (confirm it: `replicator "
+                            "generation confirm %" PRIu64 "`)",
+                            r->wanted.generation, r->wanted.generation);
+        if (rc == 0 && n_bad == 0 && !r->held)
+            rc = buf_printf(&why, "; no sled is isolated, unreachable, full "
+                            "or held: requests to the lagging sleds fail or "
+                            "are deferred (see request_ring, "
+                            "requests_deferred)");
+        if (rc == 0)
+            rc = json_object_set_new(o, "cause", json_string(why.data));
+    }
+    buf_release(&why);
+    if (rc < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/*
+ * Update the convergence clocks from run r and render the stuck repos
+ * (NULL on ERR_NOMEM). marks[k] tells repos_json which repos are stuck.
+ */
+static json_t *stuck_json(struct task_status *st, const struct task_run *r,
+                          bool *marks, uint64_t stuck_after_secs)
+{
+    size_t n = r->plan->summary.n_repos;
+    struct stuck_repo *v = mem_calloc(n + 1, sizeof(*v));
+    int64_t now = status_now_ms();
+    json_t *arr = json_array();
+
+    if (!v || !arr)
+        goto fail;
+    for (size_t k = 0; k < n; k++) {
+        v[k].name = r->ci.repo_names[k];
+        v[k].wanted = (uint64_t)r->plan->summary.repos[k].artifacts *
+                      r->n_sleds;
+        for (size_t i = 0; i < r->n_sleds; i++)
+            v[k].held += sled_repo_held(r, &r->sleds[i], k);
+    }
+    if (stuck_update(&st->stuck, v, n, now) < 0)
+        goto fail;
+    for (size_t k = 0; k < n; k++) {
+        const struct stuck_entry *e = stuck_find(&st->stuck, v[k].name);
+        json_t *o;
+
+        if (!stuck_is(e, now, stuck_after_secs))
+            continue;
+        marks[k] = true;
+        o = stuck_cause_json(st, r, k, e, now, v[k].wanted);
+        if (!o || json_array_append_new(arr, o) < 0)
+            goto fail;
+    }
+    mem_free(v);
+    return arr;
+fail:
+    mem_free(v);
+    json_decref(arr);
+    return NULL;
+}
+
+static json_t *repos_json(const struct task_run *r, const bool *stuck)
 {
     const struct plan_summary *sum = &r->plan->summary;
     json_t *arr = json_array();
@@ -128,13 +321,14 @@ static json_t *repos_json(const struct task_run *r)
             staged = r->staged[s].system_version &&
                      !strcmp(r->staged[s].system_version,
                              r->ci.repo_names[i]);
-        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b}",
                       "system_version", r->ci.repo_names[i], "artifacts",
                       (json_int_t)p->artifacts, "on_all_sleds",
                       (json_int_t)p->on_all_sleds, "on_min_sleds",
                       (json_int_t)p->on_min_sleds, "lost",
                       (json_int_t)p->lost, "at_risk", (json_int_t)p->at_risk,
-                      "sufficient", p->sufficient, "staged_here", staged);
+                      "sufficient", p->sufficient, "staged_here", staged,
+                      "stuck", stuck && stuck[i]);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;
@@ -175,7 +369,7 @@ static void set_json(json_t **slot, json_t *v)
 }
 
 void task_status_record_run(struct task_status *s, const struct task_run *r,
-                            uint64_t bogus)
+                            uint64_t bogus, uint64_t stuck_after_secs)
 {
     s->bogus_total += bogus;
     s->last_counters = r->counters;
@@ -194,9 +388,15 @@ void task_status_record_run(struct task_status *s, const struct task_run *r,
     set_json(&s->last_sleds, sleds_json(r));
     set_json(&s->last_isolated, isolated_json(r));
     if (r->plan) {
+        bool *marks = mem_calloc(r->plan->summary.n_repos + 1,
+                                 sizeof(*marks));
+
         s->requests_deferred = r->plan->summary.requests_deferred;
-        set_json(&s->last_repos, repos_json(r));
+        set_json(&s->last_stuck,
+                 marks ? stuck_json(s, r, marks, stuck_after_secs) : NULL);
+        set_json(&s->last_repos, repos_json(r, marks));
         set_json(&s->last_lost, lost_json(r));
+        mem_free(marks);
     }
 }
 
@@ -221,7 +421,8 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
 {
     const struct task_status *s = &t->status;
     json_t *o = json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:I, s:I, s:I}",
+        "{s:s, s:s, s:I, s:I, s:I, s:I, s:o*, s:o*, s:o*, s:o*, s:I, s:I, "
+        "s:I}",
         "name", "tuf_artifact_replication", "state",
         task_state_name(t->state), "runs", (json_int_t)t->runs, "generation",
         (json_int_t)s->generation, "local_repos", (json_int_t)s->local_repos,
@@ -229,6 +430,8 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
         "last_run_counters", status_counters_json(&s->last_counters),
         "lifetime_counters", status_counters_json(&s->lifetime),
         "request_ring", status_ring_json(&s->ring, ring_offset, ring_limit),
+        "request_debug_ringbuf",
+        status_ring_omicron_json(&s->ring, ring_offset, ring_limit),
         "request_ring_size", (json_int_t)s->ring.count, "request_ring_total",
         (json_int_t)s->ring.total, "repos_replicated_total",
         (json_int_t)s->repos_replicated_total);
@@ -248,6 +451,7 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "repos", or_empty(s->last_repos));
     json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
     json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
+    json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
     json_object_set_new(
         o, "held_generations",
         s->last_held ? json_pack("[{s:I, s:s}]", "generation",
@@ -261,7 +465,7 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
                                  (json_int_t)t->last_activation_ms)
                      : json_null());
     json_object_set_new(o, "config",
-                        json_pack("{s:I, s:b, s:I, s:I, s:I, s:I}",
+                        json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I}",
                                   "period_secs",
                                   (json_int_t)t->cfg.period_secs, "periodic",
                                   t->cfg.periodic, "min_sled_replication",
@@ -271,7 +475,9 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
                                   "max_per_target",
                                   (json_int_t)t->cfg.max_per_target,
                                   "max_per_source",
-                                  (json_int_t)t->cfg.max_per_source));
+                                  (json_int_t)t->cfg.max_per_source,
+                                  "stuck_after_secs",
+                                  (json_int_t)t->cfg.stuck_after_secs));
     return o;
 }
 
@@ -307,6 +513,8 @@ int task_metrics(struct task *t, struct buf *out)
                s->last_isolated ? json_array_size(s->last_isolated) : 0);
     prom_gauge(&p, "replicator_task_lost_artifacts", NULL,
                s->last_lost ? json_array_size(s->last_lost) : 0);
+    prom_gauge(&p, "replicator_task_stuck_repos", NULL,
+               s->last_stuck ? json_array_size(s->last_stuck) : 0);
     prom_gauge(&p, "replicator_task_generation_held", NULL,
                s->last_held ? 1 : 0);
     prom_gauge(&p, "replicator_task_last_run_ok", NULL,

@@ -2,7 +2,8 @@
 /*
  * task_status: the reported state of the reconciliation task (DESIGN.md
  * 4.3): the last finished run's results (counters, per-sled, per-repo,
- * lost artifacts, isolated sleds, held generation, summary), the lifetime
+ * lost artifacts, isolated sleds, held generation, stuck repos, summary),
+ * the lifetime
  * totals and the request ring. It is written in one place, at the end of
  * every run (task_status_record_run, task_status_set_summary; the ring by
  * the requests themselves, through status_record), and read in one place
@@ -19,6 +20,7 @@
 
 #include "replicator/task/guard.h"
 #include "replicator/task/status.h"
+#include "replicator/task/stuck.h"
 
 struct task_run;
 
@@ -31,6 +33,8 @@ struct task_status {
     json_t *last_repos;        /* per-repo completeness */
     json_t *last_lost;         /* lost artifacts */
     json_t *last_isolated;     /* isolated sleds with remedy */
+    json_t *last_stuck;        /* stuck repos with their likely cause */
+    struct stuck_tracker stuck; /* per incomplete repo: convergence clock */
     uint64_t generation;       /* G of the last run */
     size_t local_repos;
     size_t requests_deferred;
@@ -51,11 +55,13 @@ void task_status_release(struct task_status *s);
 /*
  * Record the results of the finished run r (everything but its summary):
  * counters and totals always (bogus: the run's bogus list entries), the
- * per-sled, per-repo and guard state when it loaded. A rendering that
+ * per-sled, per-repo and guard state when it loaded, and the stuck repos
+ * (an incomplete repo whose held copies have not grown for
+ * stuck_after_secs, stuck.h) with their likely cause. A rendering that
  * runs out of memory leaves that part empty.
  */
 void task_status_record_run(struct task_status *s, const struct task_run *r,
-                            uint64_t bogus);
+                            uint64_t bogus, uint64_t stuck_after_secs);
 
 /* The last run's summary becomes sum (a reference is taken). */
 void task_status_set_summary(struct task_status *s, json_t *sum);

@@ -12,7 +12,8 @@
  * starting with '!' fails it; the only route taking chunked bodies), /reject rejects at header time, /small caps
  * the buffered body at 16 bytes; every handler reads the accessors and
  * parses the query (httpd_query_generation) and /sha/<hex> paths
- * (httpd_path_sha256), then replies.
+ * (httpd_path_sha256), then replies. The service serves API versions
+ * 1.0.0 and 1.1.0 (api-version header, httpd_route.h).
  * Properties: every input whose first head ("\r\n\r\n") is complete and
  * within LIMIT_HTTP_HEADERS gets a reply (an error or the handler's)
  * unless its declared body (Content-Length, or chunked to /stream, as
@@ -164,8 +165,11 @@ static const struct httpd_route routes[] = {
 
 static void setup(void)
 {
+    /* API versions by header (issue 12): the choice runs on every
+     * routed request */
+    static const char *const versions[] = {"1.0.0", "1.1.0"};
     static const struct httpd_service svc = {
-        routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL};
+        routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, versions, 2};
     struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL,
                               NULL, 0};
     struct err err = ERR_INIT;

@@ -11,7 +11,7 @@
  *
  *   task_harness --db URL --staging DIR --port-file F [--listen H:P]
  *     [--period S] [--no-periodic | --periodic] [--min-sled-replication N]
- *     [--lost-grace S] [--copy-stall S] [--seed N] [--max-inflight N]
+ *     [--lost-grace S] [--stuck-after S] [--copy-stall S] [--seed N] [--max-inflight N]
  *     [--rate-limit BYTES_PER_SEC] [--request-secs S] [--stall S]
  *     [--put-fanout N]
  *   task_harness cli [--url URL] [--json] COMMAND...   (cli_task_main, as
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     struct httpd_opts ho;
     struct httpd_service svc = {
         harness_routes, sizeof(harness_routes) / sizeof(harness_routes[0]),
-        NULL, NULL};
+        NULL, NULL, NULL, 0};
     struct harness h;
     struct staging *st = NULL;
     struct err err = ERR_INIT;
@@ -230,6 +230,8 @@ int main(int argc, char **argv)
             cfg.min_sled_replication = (uint32_t)v;
         else if (!strcmp(a, "--lost-grace") && !num(&v, next))
             cfg.lost_grace_secs = v;
+        else if (!strcmp(a, "--stuck-after") && !num(&v, next))
+            cfg.stuck_after_secs = v;
         else if (!strcmp(a, "--copy-stall") && !num(&v, next))
             cfg.copy_stall_secs = (long)v;
         else if (!strcmp(a, "--rate-limit") && !num(&v, next))

@@ -5,7 +5,10 @@
  * body still gets the whole JSON reply (lingering close); a head over
  * 16 KiB gets 431 and a malformed request line 400, both JSON, before the
  * close; sledagent_depot_bytes_total counts bytes actually sent (a client
- * reading part of a file then closing does not count the whole file).
+ * reading part of a file then closing does not count the whole file);
+ * API versions by header on both listeners (issue 12): every reply names
+ * its api-version, a request naming one served is served, garbage and
+ * unknown versions get a JSON 400, an unversioned request the latest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
 #include "tests/support/agenttest.h"
@@ -232,12 +236,83 @@ static void test_agent_http__depot_bytes_as_sent(void **state)
     f->passed = true;
 }
 
+/* GET base+path with the api-version header line hdr (NULL: none): the
+ * status, the reply's api-version into ver. */
+static long versioned_get(char ver[32], json_t **body, const char *base,
+                          const char *path, const char *hdr)
+{
+    const char *headers[] = {hdr, NULL};
+    struct http_client_req rq = {0};
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct err err = ERR_INIT;
+    char url[256];
+    long status;
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    rq.url = url;
+    rq.headers = hdr ? headers : NULL;
+    assert_int_equal(http_client_request(&r, &rq, &err), 0);
+    if (!http_client_header(&r, "api-version", ver, 32))
+        ver[0] = '\0';
+    status = r.status;
+    if (status >= 400)
+        agenttest_assert_error_shape(&r);
+    *body = http_client_json(&r);
+    http_client_resp_release(&r);
+    return status;
+}
+
+static void test_agent_http__issue_12_api_version(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    const char *bases[] = {agentproc_api_url(f->a),
+                           agentproc_depot_url(f->a)};
+    /* the agent API has a config after this; the depot an unknown hash */
+    const char *paths[] = {"/artifacts-config",
+                           "/artifact/sha256/"
+                           "0000000000000000000000000000000000000000000000000"
+                           "000000000000000"};
+    const long ok[] = {200, 404};
+    char ver[32];
+    json_t *v;
+
+    assert_int_equal(agentproc_put_config(f->a, 1, NULL, 0), 204);
+    for (int i = 0; i < 2; i++) {
+        /* absent: the latest */
+        assert_int_equal(versioned_get(ver, &v, bases[i], paths[i], NULL),
+                         ok[i]);
+        assert_string_equal(ver, "1.0.0");
+        json_decref(v);
+        /* known */
+        assert_int_equal(versioned_get(ver, &v, bases[i], paths[i],
+                                       "api-version: 1.0.0"), ok[i]);
+        assert_string_equal(ver, "1.0.0");
+        json_decref(v);
+        /* garbage */
+        assert_int_equal(versioned_get(ver, &v, bases[i], paths[i],
+                                       "api-version: latest please"), 400);
+        assert_string_equal(ver, "1.0.0");
+        assert_string_equal(jsonu_str(v, "error_code"), "BAD_API_VERSION");
+        json_decref(v);
+        /* unknown */
+        assert_int_equal(versioned_get(ver, &v, bases[i], paths[i],
+                                       "api-version: 2.0.0"), 400);
+        assert_string_equal(jsonu_str(v, "error_code"),
+                            "UNSUPPORTED_API_VERSION");
+        assert_non_null(strstr(jsonu_str(v, "message"), "serves 1.0.0"));
+        json_decref(v);
+    }
+    assert_true(agentproc_alive(f->a));
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         AGENTTEST(test_agent_http__rejected_put_lingers),
         AGENTTEST(test_agent_http__big_head_431_bad_line_400),
         AGENTTEST(test_agent_http__depot_bytes_as_sent),
+        AGENTTEST(test_agent_http__issue_12_api_version),
     };
 
     mem_init();

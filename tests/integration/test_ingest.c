@@ -7,7 +7,12 @@
  * a re-upload is idempotent (skips when the shared TUF vectors are
  * absent); and, with a tuf-mkrepo repository, the CLI's exit codes (0 ok,
  * 1 failed, 2 usage), --help, and the --json shape of repo upload/list/
- * prune and trust-root add/list/remove, on success and on failure.
+ * prune and trust-root add/list/remove, on success and on failure; the
+ * API version header on the replicator (issue 12): named on every reply,
+ * garbage and unknown versions a JSON 400, none the latest; the
+ * reference's repository shapes (issue 12): the upload's {repo, status}
+ * beside our fields, GET .../repositories/{system_version} (200, 404,
+ * 400 not semver, 404 at API 1.0.0 which predates it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +26,8 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/jsonutil.h"
+#include "tests/support/http_client.h"
 #include "tests/support/pg.h"
 #include "tests/support/pgtest.h"
 #include "tests/support/proc.h"
@@ -44,6 +51,119 @@ static int run_cli(char **out, const char *dir, const char *url,
     mem_free(bin);
     mem_free(log);
     return code;
+}
+
+/* GET url+path with the header line hdr (NULL: none): the status, the
+ * reply's api-version into ver, the JSON body into *body. */
+static long versioned_get(char ver[32], json_t **body, const char *url,
+                          const char *path, const char *hdr)
+{
+    const char *headers[] = {hdr, NULL};
+    struct http_client_req rq = {0};
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct err err = ERR_INIT;
+    char full[256];
+    long status;
+
+    snprintf(full, sizeof(full), "%s%s", url, path);
+    rq.url = full;
+    rq.headers = hdr ? headers : NULL;
+    assert_int_equal(http_client_request(&r, &rq, &err), 0);
+    if (!http_client_header(&r, "api-version", ver, 32))
+        ver[0] = '\0';
+    status = r.status;
+    *body = http_client_json(&r);
+    http_client_resp_release(&r);
+    return status;
+}
+
+/* issue 12: the replicator's API versions, on a route and on a 404. */
+static void check_api_versions(const char *url)
+{
+    static const char *const paths[] = {"/v1/system/update/repositories",
+                                        "/no/such/endpoint"};
+    static const long ok[] = {200, 404};
+    char ver[32];
+    json_t *v;
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(versioned_get(ver, &v, url, paths[i], NULL), ok[i]);
+        assert_string_equal(ver, "1.1.0");
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: 1.0.0"), ok[i]);
+        assert_string_equal(ver, "1.0.0");
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: 1.1.0"), ok[i]);
+        assert_string_equal(ver, "1.1.0");
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: ../../etc"), 400);
+        assert_string_equal(ver, "1.1.0");
+        assert_string_equal(jsonu_str(v, "error_code"), "BAD_API_VERSION");
+        assert_non_null(jsonu_str(v, "request_id"));
+        json_decref(v);
+        assert_int_equal(versioned_get(ver, &v, url, paths[i],
+                                       "api-version: 0.9.0"), 400);
+        assert_string_equal(jsonu_str(v, "error_code"),
+                            "UNSUPPORTED_API_VERSION");
+        assert_non_null(strstr(jsonu_str(v, "message"),
+                               "serves 1.0.0, 1.1.0 (latest 1.1.0)"));
+        json_decref(v);
+    }
+}
+
+static void has_keys(const json_t *j, const char *const *keys);
+
+/* issue 12: GET .../repositories/{system_version} once 3.1.0 is in. */
+static void check_repo_get(const char *url)
+{
+    static const char *const bad[] = {"3.1", "v3.1.0", "3.1.0.0", "03.1.0",
+                                      "3.1.0-", "%2e%2e", "a%20b"};
+    static const char *const keys[] = {
+        "hash", "system_version", "file_name", "time_created", "id",
+        "sha256", "valid_until", "pruned", "failed", "artifact_count",
+        "artifacts", NULL};
+    char ver[32], path[128];
+    json_t *v;
+
+    assert_int_equal(versioned_get(ver, &v, url,
+                                   "/v1/system/update/repositories/3.1.0",
+                                   NULL), 200);
+    assert_string_equal(ver, "1.1.0");
+    has_keys(v, keys);
+    assert_string_equal(jsonu_str(v, "system_version"), "3.1.0");
+    assert_string_equal(jsonu_str(v, "hash"), jsonu_str(v, "sha256"));
+    assert_string_equal(jsonu_str(v, "file_name"), "cli.zip");
+    assert_int_equal(json_array_size(json_object_get(v, "artifacts")), 2);
+    assert_int_equal(json_integer_value(json_object_get(v, "artifact_count")),
+                     2);
+    assert_true(json_is_false(json_object_get(v, "pruned")));
+    json_decref(v);
+    /* unknown: 404; not a version: 400; the API before it: 404 */
+    assert_int_equal(versioned_get(ver, &v, url,
+                                   "/v1/system/update/repositories/9.9.9",
+                                   NULL), 404);
+    assert_non_null(strstr(jsonu_str(v, "message"), "9.9.9"));
+    json_decref(v);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(path, sizeof(path), "/v1/system/update/repositories/%s",
+                 bad[i]);
+        assert_int_equal(versioned_get(ver, &v, url, path, NULL), 400);
+        assert_non_null(jsonu_str(v, "message"));
+        json_decref(v);
+    }
+    assert_int_equal(versioned_get(ver, &v, url,
+                                   "/v1/system/update/repositories/3.1.0",
+                                   "api-version: 1.0.0"), 404);
+    assert_string_equal(ver, "1.0.0");
+    assert_non_null(strstr(jsonu_str(v, "message"), "came in 1.1.0"));
+    json_decref(v);
+    assert_int_equal(versioned_get(ver, &v, url,
+                                   "/v1/system/update/repositories/3.1.0",
+                                   "api-version: 1.1.0"), 200);
+    json_decref(v);
 }
 
 static void test_ingest__tufaceous_zip(void **state)
@@ -87,6 +207,7 @@ static void test_ingest__tufaceous_zip(void **state)
     assert_int_equal(proc_wait_port_file(&pj, portf, srv, 30000), 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%lld",
              (long long)json_integer_value(json_object_get(pj, "api")));
+    check_api_versions(url);
 
     /* no trust root: 400 telling the operator what to do */
     code = run_cli(&out, dir, url, "repo", "upload", zip, NULL);
@@ -170,7 +291,10 @@ static void test_ingest__cli_json(void **state)
 {
     static const char *const up_keys[] = {
         "system_version", "sha256", "file_name", "valid_until", "generation",
-        "already_existed", "repo_id", "artifacts", NULL};
+        "already_existed", "repo_id", "artifacts", "repo", "status", NULL};
+    static const char *const view_keys[] = {"hash", "system_version",
+                                            "file_name", "time_created",
+                                            NULL};
     static const char *const art_keys[] = {"name", "version", "kind",
                                            "sha256", "length", NULL};
     static const char *const list_keys[] = {
@@ -286,6 +410,27 @@ static void test_ingest__cli_json(void **state)
                         "cli.zip");
     assert_int_equal(json_array_size(json_object_get(j, "artifacts")), 2);
     has_keys(json_array_get(json_object_get(j, "artifacts"), 0), art_keys);
+    assert_string_equal(jsonu_str(j, "status"), "inserted");
+    has_keys(json_object_get(j, "repo"), view_keys);
+    assert_int_equal(json_object_size(json_object_get(j, "repo")), 4);
+    assert_string_equal(jsonu_str(json_object_get(j, "repo"), "hash"),
+                        jsonu_str(j, "sha256"));
+    assert_string_equal(jsonu_str(json_object_get(j, "repo"),
+                                  "system_version"), "3.1.0");
+    assert_string_equal(jsonu_str(json_object_get(j, "repo"), "file_name"),
+                        "cli.zip");
+    assert_int_equal(strlen(jsonu_str(json_object_get(j, "repo"),
+                                      "time_created")), 20);
+    json_decref(j);
+    mem_free(out);
+    check_repo_get(url);
+    /* the same upload again: the reference's already_exists */
+    assert_int_equal(run_cli(&out, dir, url, "--json", "repo", "upload", zip),
+                     0);
+    j = json_in(out);
+    assert_true(json_is_true(json_object_get(j, "already_existed")));
+    assert_string_equal(jsonu_str(j, "status"), "already_exists");
+    has_keys(json_object_get(j, "repo"), view_keys);
     json_decref(j);
     mem_free(out);
     /* plain output of upload: progress lines (not a terminal) + summary */

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "replicator/db/repo_db.h"
 #include "tests/integration/test_replication_rig.h"
@@ -104,6 +105,24 @@ static void test_replication__cli(void **state)
     assert_int_equal(rig_cli(g, "activate", NULL, NULL), 0);
     assert_int_equal(rig_cli(g, "activate", "--no-wait", NULL), 0);
     assert_int_equal(rig_cli(g, "status", NULL, NULL), 0);
+    /* issue 12: omdb's lines; a format that does not exist is usage */
+    assert_int_equal(rig_cli(g, "status", "--format", "omdb"), 0);
+    {
+        char *log = testutil_join(g->tmp, "cli.log"), *text = NULL;
+        size_t len;
+
+        assert_int_equal(testutil_read_file(&text, &len, log), 0);
+        assert_non_null(strstr(text, "task: \"tuf_artifact_replication\""));
+        assert_non_null(strstr(text, "    request ringbuf:\n"
+                                     "      - target sled: "));
+        assert_non_null(strstr(text, "operation: PutConfig { generation: "));
+        assert_non_null(strstr(text, "      put config err:   0\n"));
+        mem_free(text);
+        mem_free(log);
+    }
+    assert_int_equal(rig_cli(g, "status", "--format", "json"), 0);
+    assert_int_equal(rig_cli(g, "status", "--format", "yaml"), 2);
+    assert_int_equal(rig_cli(g, "status", "--format", NULL), 2);
     assert_int_equal(rig_cli(g, "sled", "list", NULL), 0);
     assert_int_equal(rig_cli(g, "sled", "bogus", NULL), 2);
     assert_int_equal(rig_cli(g, "generation", "confirm", "99"), 1);
@@ -399,6 +418,80 @@ static bool repo_marked_failed(void *p)
     return marked;
 }
 
+/* Activate instance 0 and report whether the status lists a stuck repo. */
+static bool stuck_listed(void *p)
+{
+    struct rig *g = p;
+    json_t *st;
+    bool stuck;
+
+    json_decref(rig_activate(g, 0));
+    st = rig_status(g, 0);
+    stuck = json_array_size(json_object_get(st, "stuck_repos")) > 0;
+    json_decref(st);
+    return stuck;
+}
+
+/* issue 12: a repo that stops converging (a sled down) is flagged stuck
+ * after stuck_after, naming the unreachable sled; a converged repo never
+ * is, and a repo that completes again is no longer stuck. */
+static void test_replication__issue_12_stuck(void **state)
+{
+    struct rig *g = *state;
+    static const char *const args[] = {"--stuck-after", "1", NULL};
+    static const uint64_t sa[] = {101, 102};
+    char ha[2][HEX_LEN];
+    json_t *st, *sr, *repo;
+    const char *cause;
+
+    rig_up(g, 3, args);
+    rig_stage_repo(g, 0, "4.0.0", sa, 2, ha);
+    assert_true(rig_converge(g, 0, 5) > 0);
+    assert_true(rig_wait_all_hold(g, ha, 2));
+    json_decref(rig_activate(g, 0));
+    st = rig_status(g, 0);
+    assert_int_equal(json_array_size(json_object_get(st, "stuck_repos")), 0);
+    repo = json_array_get(json_object_get(st, "repos"), 0);
+    assert_true(json_is_false(json_object_get(repo, "stuck")));
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(st, "config"), "stuck_after_secs")),
+                     1);
+    json_decref(st);
+    /* sled 3 goes away: incomplete, no new copy can come */
+    assert_int_equal(agentproc_stop(g->a[2], 20000), 0);
+    assert_true(testutil_wait_for(stuck_listed, g, 30000));
+    st = rig_status(g, 0);
+    sr = json_array_get(json_object_get(st, "stuck_repos"), 0);
+    assert_string_equal(jsonu_str(sr, "system_version"), "4.0.0");
+    assert_int_equal(json_array_size(json_object_get(sr, "unreachable")), 1);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(sr, "unreachable"), 0)),
+                        "00000000-0000-4000-8000-000000000003");
+    assert_int_equal(json_array_size(json_object_get(sr, "isolated")), 0);
+    assert_int_equal(json_array_size(json_object_get(sr, "full")), 0);
+    assert_int_equal(json_integer_value(json_object_get(sr, "copies_held")),
+                     4);
+    assert_int_equal(json_integer_value(json_object_get(sr,
+                                                        "copies_wanted")), 6);
+    cause = jsonu_str(sr, "cause");
+    assert_non_null(cause);
+    assert_non_null(strstr(cause, "1 sled(s) unreachable: "
+                                  "00000000-0000-4000-8000-000000000003"));
+    assert_non_null(strstr(cause, "(4 of 6 held)"));
+    repo = json_array_get(json_object_get(st, "repos"), 0);
+    assert_true(json_is_true(json_object_get(repo, "stuck")));
+    json_decref(st);
+    /* back: it converges and is not stuck any more */
+    assert_int_equal(agentproc_start(g->a[2]), 0);
+    assert_true(rig_converge(g, 0, 10) > 0);
+    st = rig_status(g, 0);
+    assert_int_equal(json_array_size(json_object_get(st, "stuck_repos")), 0);
+    assert_true(json_is_false(json_object_get(
+        json_array_get(json_object_get(st, "repos"), 0), "stuck")));
+    json_decref(st);
+    g->passed = true;
+}
+
 /* A wanted artifact on no sled and staged nowhere: reported at once, its
  * repo marked failed after the (small) grace period; /metrics follows. */
 static void test_replication__lost_and_metrics(void **state)
@@ -473,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replication__two_instances, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__periodic, rig_setup, rig_teardown),
         cmocka_unit_test_setup_teardown(test_replication__lost_and_metrics, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_replication__issue_12_stuck,
+                                        rig_setup, rig_teardown),
     };
 
     mem_init();

@@ -197,7 +197,7 @@ static void fake_start(struct fake *f, unsigned n)
 {
     struct httpd_service svc = {
         fake_routes, sizeof(fake_routes) / sizeof(fake_routes[0]), NULL,
-        f};
+        f, NULL, 0};
     struct httpd_opts o;
     struct err err = ERR_INIT;
 

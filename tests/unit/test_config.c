@@ -57,6 +57,7 @@ static void test_config__defaults(void **state)
     assert_int_equal(c.max_per_source, 2);
     assert_int_equal(c.max_copies_per_source, 2);
     assert_int_equal(c.rate_limit, 0);
+    assert_int_equal(c.stuck_after_secs, 1200);
     config_release(&c);
 }
 
@@ -72,7 +73,7 @@ static void test_config__file_then_flags(void **state)
               " \"period_secs\": 60, \"max_per_source\": 3,"
               " \"max_copies_per_source\": 4, \"rate_limit\": 1048576,"
               " \"min_sled_replication\": 5, \"periodic\": true,"
-              " \"put_fanout\": 4}");
+              " \"put_fanout\": 4, \"stuck_after_secs\": 90}");
     assert_int_equal(parse(&c, &e, argv), 0);
     assert_string_equal(c.db, "D");
     assert_int_equal(c.listen_port, 0);
@@ -82,6 +83,7 @@ static void test_config__file_then_flags(void **state)
     assert_int_equal(c.rate_limit, 1048576);
     assert_int_equal(c.min_sled_replication, 5);
     assert_int_equal(c.put_fanout, 4);
+    assert_int_equal(c.stuck_after_secs, 90);
     assert_false(c.periodic);
     config_release(&c);
 }
@@ -133,6 +135,25 @@ static void test_config__bad_values(void **state)
     assert_int_equal(c.put_fanout, 3);
     assert_int_equal(c.max_inflight, 5); /* explicit: kept */
     config_release(&c);
+    /* issue 12: --stuck-after 1..one year */
+    {
+        char *st0[] = {"serve", "--db", "D", "--staging", "S",
+                       "--stuck-after", "0", NULL};
+        char *stw[] = {"serve", "--db", "D", "--staging", "S",
+                       "--stuck-after", "-5", NULL};
+        char *stok[] = {"serve", "--db", "D", "--staging", "S",
+                        "--stuck-after", "2", NULL};
+
+        assert_int_equal(parse(&c, &e, st0), ERR_INVAL);
+        assert_non_null(strstr(e.msg, "--stuck-after 0: expected an "
+                                      "integer in 1.."));
+        config_release(&c);
+        assert_int_equal(parse(&c, &e, stw), ERR_INVAL);
+        config_release(&c);
+        assert_int_equal(parse(&c, &e, stok), 0);
+        assert_int_equal(c.stuck_after_secs, 2);
+        config_release(&c);
+    }
     /* A bad value in the file is an error, not silently ignored. */
     write_cfg("{\"workers\": 0}");
     assert_int_equal(parse(&c, &e, file), ERR_INVAL);

@@ -209,7 +209,7 @@ static int setup(void **state)
                            .max_body_bytes = 1u << 30};
     struct httpd_service svc = {test_routes,
                                 sizeof(test_routes) / sizeof(test_routes[0]),
-                                NULL, NULL};
+                                NULL, NULL, NULL, 0};
     struct err err = ERR_INIT;
 
     (void)state;

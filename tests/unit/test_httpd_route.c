@@ -4,7 +4,8 @@
  * bad; 404, 405 with its method set, 400 for a malformed capture;
  * precedence), the Allow list, and a live server answering 404, 405 with
  * Allow, 400 and 413 by itself, the gate, and the captures handed to a
- * handler.
+ * handler; API versions by header (issue 12): the pure choice, and the
+ * server's api-version on every reply, 400 for garbage and unknown ones.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -51,7 +52,12 @@ static const struct httpd_route table[] = {
     R("root_path", HTTPD_M_GET, "/", NULL),
     {.name = "small", .methods = HTTPD_M_PUT, .pattern = "/small",
      .body_cap = 10, .on_request = on_req, .roles = HTTPD_ROLE_ALL},
+    {.name = "new", .methods = HTTPD_M_GET, .pattern = "/new",
+     .on_request = on_req, .roles = HTTPD_ROLE_ALL, .since = "1.2.0"},
 };
+
+/* The live server's API versions: an older one still served, the latest. */
+static const char *const versions[] = {"1.0.0", "1.2.0"};
 
 #define NT (sizeof(table) / sizeof(table[0]))
 
@@ -232,6 +238,55 @@ static void test_httpd_route__precedence(void **state)
                                        "/x/name", &err), HTTPD_BAD_CAPTURE);
 }
 
+/* issue 12: which version a request is served at, and the refusals. */
+static void test_httpd_route__issue_12_api_version_pick(void **state)
+{
+    static const char *const garbage[] = {
+        "", "1", "1.0", "1.0.0.0", "v1.0.0", "01.0.0", "1.00.0", "1.0.0-rc1",
+        "1.0.0+build", " 1.0.0", "1.0.0 ", "4294967296.0.0",
+        "99999999999999999999.0.0", "1..0", "a.b.c", "-1.0.0", "1.0.",
+        ".1.0", "1.0.0\n", "\xff"};
+    static const char *const unknown[] = {"2.0.0", "1.1.0", "0.0.0",
+                                          "1.2.1", "4294967295.0.0"};
+    const char *v;
+    struct err err = ERR_INIT;
+
+    (void)state;
+    /* absent: the latest */
+    assert_int_equal(httpd_api_version_pick(&v, versions, 2, NULL, &err), 0);
+    assert_string_equal(v, "1.2.0");
+    assert_int_equal(httpd_api_version_pick(&v, versions, 2, "1.0.0", &err),
+                     0);
+    assert_ptr_equal(v, versions[0]);
+    assert_int_equal(httpd_api_version_pick(&v, versions, 2, "1.2.0", &err),
+                     0);
+    assert_ptr_equal(v, versions[1]);
+    for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+        err_clear(&err);
+        assert_int_equal(httpd_api_version_pick(&v, versions, 2, garbage[i],
+                                                &err), ERR_INVAL);
+        assert_string_equal(err.error_code, "BAD_API_VERSION");
+        assert_string_equal(err.msg, "header api-version must be a version "
+                                     "MAJOR.MINOR.PATCH (latest: 1.2.0)");
+    }
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        err_clear(&err);
+        assert_int_equal(httpd_api_version_pick(&v, versions, 2, unknown[i],
+                                                &err), ERR_INVAL);
+        assert_string_equal(err.error_code, "UNSUPPORTED_API_VERSION");
+        assert_non_null(strstr(err.msg, "is not served here; this service "
+                                        "serves 1.0.0, 1.2.0 (latest "
+                                        "1.2.0)"));
+    }
+    assert_string_equal(err.msg, "API version 4294967295.0.0 is not served "
+                                 "here; this service serves 1.0.0, 1.2.0 "
+                                 "(latest 1.2.0)");
+    assert_true(httpd_api_version_cmp("1.10.0", "1.9.0") > 0);
+    assert_true(httpd_api_version_cmp("1.0.0", "1.0.1") < 0);
+    assert_int_equal(httpd_api_version_cmp("3.2.1", "3.2.1"), 0);
+    assert_true(httpd_api_version_cmp("x", "0.0.0") < 0);
+}
+
 /* ---- live server ---- */
 
 static struct event_base *base;
@@ -269,7 +324,7 @@ static void *loop_main(void *arg)
 static int setup(void **state)
 {
     struct httpd_opts o = {.host = "127.0.0.1", .name = "test"};
-    struct httpd_service svc = {table, NT, gate, NULL};
+    struct httpd_service svc = {table, NT, gate, NULL, versions, 2};
     struct err err = ERR_INIT;
 
     (void)state;
@@ -295,11 +350,14 @@ static int teardown(void **state)
 struct resp {
     long status;
     char allow[64];
+    char version[64]; /* the reply's api-version, "" when none */
 };
 
-/* method path [body of len 'x' bytes]; returns the parsed JSON reply. */
-static json_t *send_req(struct resp *rs, const char *method,
-                        const char *path, long len)
+/* method path [body of len 'x' bytes] with headers (NULL-ended, may be
+ * NULL); returns the parsed JSON reply. */
+static json_t *send_req_h(struct resp *rs, const char *method,
+                          const char *path, long len,
+                          const char *const *headers)
 {
     struct http_client_resp hr = {0};
     struct http_client_req rq = {0};
@@ -314,6 +372,7 @@ static json_t *send_req(struct resp *rs, const char *method,
     rq.method = method;
     rq.url = url;
     rq.timeout_ms = 20000;
+    rq.headers = headers;
     if (len >= 0) {
         rq.body = data;
         rq.body_len = (size_t)len;
@@ -322,9 +381,78 @@ static json_t *send_req(struct resp *rs, const char *method,
     rs->status = hr.status;
     if (!http_client_header(&hr, "Allow", rs->allow, sizeof(rs->allow)))
         rs->allow[0] = '\0';
+    if (!http_client_header(&hr, "api-version", rs->version,
+                            sizeof(rs->version)))
+        rs->version[0] = '\0';
     v = http_client_json(&hr);
     http_client_resp_release(&hr);
     return v;
+}
+
+static json_t *send_req(struct resp *rs, const char *method,
+                        const char *path, long len)
+{
+    return send_req_h(rs, method, path, len, NULL);
+}
+
+/* issue 12: every reply names the version it was served at; garbage and
+ * unknown versions are a JSON 400 before any route work; a route newer
+ * than the request's version is not there. */
+static void test_httpd_route__issue_12_api_version_server(void **state)
+{
+    static const struct {
+        const char *const hdr[3];
+        const char *path;
+        long status;
+        const char *version, *code;
+    } cases[] = {
+        {{NULL}, "/config", 200, "1.2.0", NULL},
+        {{"api-version: 1.2.0", NULL}, "/config", 200, "1.2.0", NULL},
+        {{"API-Version: 1.0.0", NULL}, "/config", 200, "1.0.0", NULL},
+        {{"api-version: garbage", NULL}, "/config", 400, "1.2.0",
+         "BAD_API_VERSION"},
+        {{"api-version: 1.0", NULL}, "/nope", 400, "1.2.0",
+         "BAD_API_VERSION"},
+        {{"api-version;", NULL}, "/config", 400, "1.2.0", "BAD_API_VERSION"},
+        {{"api-version: 1.0.0", "api-version: 1.0.0", NULL}, "/config", 400,
+         "1.2.0", "BAD_API_VERSION"},
+        {{"api-version: 9.0.0", NULL}, "/config", 400, "1.2.0",
+         "UNSUPPORTED_API_VERSION"},
+        {{"api-version: 1.1.0", NULL}, "/artifacts/x", 400, "1.2.0",
+         "UNSUPPORTED_API_VERSION"},
+        /* a good version still gets the server's own answers */
+        {{"api-version: 1.0.0", NULL}, "/nope", 404, "1.0.0", NULL},
+        {{NULL}, "/new", 200, "1.2.0", NULL},
+        {{"api-version: 1.2.0", NULL}, "/new", 200, "1.2.0", NULL},
+        {{"api-version: 1.0.0", NULL}, "/new", 404, "1.0.0", NULL},
+    };
+    struct resp rs;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *v = send_req_h(&rs, "GET", cases[i].path, -1,
+                               cases[i].hdr[0] ? cases[i].hdr : NULL);
+
+        if (rs.status != cases[i].status)
+            fail_msg("case %zu: status %ld", i, rs.status);
+        assert_string_equal(rs.version, cases[i].version);
+        assert_non_null(v);
+        if (cases[i].code) {
+            assert_string_equal(jsonu_str(v, "error_code"), cases[i].code);
+            assert_non_null(jsonu_str(v, "message"));
+            assert_non_null(jsonu_str(v, "request_id"));
+        }
+        json_decref(v);
+    }
+    stopping = true;
+    {
+        json_t *v = send_req_h(&rs, "GET", "/config", -1, NULL);
+
+        assert_int_equal(rs.status, 503);
+        assert_string_equal(rs.version, "1.2.0");
+        json_decref(v);
+    }
+    stopping = false;
 }
 
 static void expect(const char *method, const char *path, long len,
@@ -379,8 +507,11 @@ int main(void)
         cmocka_unit_test(test_httpd_route__segment_capture),
         cmocka_unit_test(test_httpd_route__404_405_allow),
         cmocka_unit_test(test_httpd_route__precedence),
+        cmocka_unit_test(test_httpd_route__issue_12_api_version_pick),
         cmocka_unit_test_setup_teardown(test_httpd_route__server_answers,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_httpd_route__issue_12_api_version_server, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,9 @@
  * pattern listed twice for one method. The second cell of a row is the
  * route's roles (mutual TLS, httpd_route.h): the words "controller",
  * "operator", "sled" and "own id" (HTTPD_ROLE_SELF), checked against the
- * table's role bits.
+ * table's role bits. The API versions (issue 12): each service's list
+ * is well-formed and increasing, every route's `since` is one of them,
+ * and the version table of docs/API.md lists exactly them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,11 +248,102 @@ static void test_route_docs__replicator_table_is_operator_md(void **state)
     same(code, docs, "OPERATOR.md");
 }
 
+/* The backticked MAJOR.MINOR.PATCH tokens of the docs/API.md version
+ * table row starting with "| " name " |", joined by spaces, into out. */
+static void doc_versions(char *out, size_t cap, const char *name)
+{
+    const char *dir = getenv("RACKDEPOT_SOURCE_DIR");
+    char path[4096], line[2048], head[128];
+    size_t len = 0;
+    FILE *f;
+
+    out[0] = '\0';
+    snprintf(path, sizeof(path), "%s/docs/API.md", dir ? dir : ".");
+    snprintf(head, sizeof(head), "| %s |", name);
+    f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot open %s (RACKDEPOT_SOURCE_DIR)", path);
+    while (fgets(line, sizeof(line), f)) {
+        const char *p = line + strlen(head), *end;
+
+        if (strncmp(line, head, strlen(head)) != 0)
+            continue;
+        /* the second cell only */
+        end = p + strcspn(p, "|");
+        while ((p = strchr(p, '`')) && p < end) {
+            size_t n = strcspn(p + 1, "`");
+            char tok[64];
+            const char *v;
+
+            snprintf(tok, sizeof(tok), "%.*s", (int)(n < 63 ? n : 63),
+                     p + 1);
+            if (httpd_api_version_pick(&v, (const char *const[]){tok}, 1,
+                                       tok, NULL) == 0)
+                len += (size_t)snprintf(out + len, cap - len, "%s%s",
+                                        len ? " " : "", tok);
+            p += n + 2;
+            if (len >= cap)
+                break;
+        }
+        break;
+    }
+    fclose(f);
+}
+
+static void check_versions(const char *name, const char *const *v, size_t n,
+                           const struct httpd_route *t, size_t nt)
+{
+    char code[256], docs[256];
+    size_t len = 0;
+    const char *got;
+
+    assert_true(n > 0);
+    code[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (httpd_api_version_pick(&got, v, n, v[i], NULL) != 0 ||
+            got != v[i])
+            fail_msg("%s: version %s is not MAJOR.MINOR.PATCH", name, v[i]);
+        if (i && httpd_api_version_cmp(v[i - 1], v[i]) >= 0)
+            fail_msg("%s: versions not increasing at %s", name, v[i]);
+        len += (size_t)snprintf(code + len, sizeof(code) - len, "%s%s",
+                                i ? " " : "", v[i]);
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].since &&
+            (httpd_api_version_pick(&got, v, n, t[i].since, NULL) != 0 ||
+             strcmp(got, t[i].since) != 0))
+            fail_msg("%s: route %s since %s, a version not served", name,
+                     t[i].pattern, t[i].since);
+    doc_versions(docs, sizeof(docs), name);
+    if (strcmp(code, docs) != 0)
+        fail_msg("%s serves \"%s\", docs/API.md says \"%s\"", name, code,
+                 docs);
+}
+
+static void test_route_docs__issue_12_api_versions(void **state)
+{
+    const char *const *v;
+    const struct httpd_route *t;
+    size_t n, nt;
+
+    (void)state;
+    v = agent_api_versions(&n);
+    t = agent_api_routes(&nt);
+    check_versions("sledagent agent API (`--listen`)", v, n, t, nt);
+    v = depot_versions(&n);
+    t = depot_routes(&nt);
+    check_versions("sledagent depot (`--depot-listen`)", v, n, t, nt);
+    v = api_versions(&n);
+    t = api_routes(&nt);
+    check_versions("replicator API (docs/OPERATOR.md)", v, n, t, nt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_docs__sledagent_tables_are_api_md),
         cmocka_unit_test(test_route_docs__replicator_table_is_operator_md),
+        cmocka_unit_test(test_route_docs__issue_12_api_versions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
+#include "replicator/cli_omdb.h"
 #include "replicator/db/sled_db.h"
 #include "replicator/db/wanted_db.h"
 #include "replicator/staging.h"
@@ -27,6 +28,7 @@
 #include "replicator/task/guard.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/status.h"
+#include "replicator/task/stuck.h"
 #include "replicator/task/task.h"
 
 /* task_status_json of a task that never ran, JSON_COMPACT. */
@@ -39,13 +41,15 @@
     ",\"lifetime_counters\":{\"put_config_ok\":0,\"put_config_err\":" \
     "0,\"list_ok\":0,\"list_err\":0,\"put_ok\":0,\"put_err\":0,\"copy_ok" \
     "\":0,\"copy_err\":0,\"put_revocations_ok\":0,\"put_revocations_er" \
-    "r\":0},\"request_ring\":[],\"request_ring_size\":0,\"r" \
+    "r\":0},\"request_ring\":[],\"request_debug_ringbuf\":[]" \
+    ",\"request_ring_size\":0,\"r" \
     "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
     "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
-    "ds\":[],\"held_generations\":[],\"last_activation\":null,\"config\":" \
+    "ds\":[],\"stuck_repos\":[],\"held_generations\":[],\"last_activation\":null,\"config\":" \
     "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
-    "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2}}"
+    "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2,\"stuck_" \
+    "after_secs\":1200}}"
 /* task_metrics of the same task. */
 #define GOLDEN_METRICS \
     "# TYPE replicator_task_requests_total counter\n" \
@@ -75,6 +79,8 @@
     "replicator_task_isolated_sleds 0\n" \
     "# TYPE replicator_task_lost_artifacts gauge\n" \
     "replicator_task_lost_artifacts 0\n" \
+    "# TYPE replicator_task_stuck_repos gauge\n" \
+    "replicator_task_stuck_repos 0\n" \
     "# TYPE replicator_task_generation_held gauge\n" \
     "replicator_task_generation_held 0\n" \
     "# TYPE replicator_task_last_run_ok gauge\n" \
@@ -494,6 +500,308 @@ static void test_task_status__issue_9_invalid_address(void **state)
     }
 }
 
+
+/* issue 12: the reference's request_debug_ringbuf, built from our ring:
+ * its operation names and per-operation fields, oldest first within the
+ * page, recopy as copy, put_revocations left out. */
+#define HEX_AB "abababababababababababababababababababababababababababababababab"
+#define GOLDEN_OMICRON_RING \
+    "[{\"time\":\"2026-12-05T00:00:01.001Z\",\"target_sled\":\"s1\"," \
+    "\"operation\":\"put_config\",\"generation\":7}," \
+    "{\"time\":\"2026-12-05T00:00:02.002Z\",\"target_sled\":\"s2\"," \
+    "\"operation\":\"list\",\"error\":\"connection refused\"}," \
+    "{\"time\":\"2026-12-05T00:00:03.003Z\",\"target_sled\":\"s3\"," \
+    "\"operation\":\"put\",\"hash\":\"" HEX_AB "\"}," \
+    "{\"time\":\"2026-12-05T00:00:04.004Z\",\"target_sled\":\"s4\"," \
+    "\"operation\":\"copy\",\"hash\":\"" HEX_AB "\",\"source_sled\":\"s3\"}," \
+    "{\"time\":\"2026-12-05T00:00:05.005Z\",\"target_sled\":\"s5\"," \
+    "\"operation\":\"copy\",\"hash\":\"" HEX_AB "\",\"source_sled\":\"s1\"," \
+    "\"error\":\"409\"}]"
+
+/* 2026-12-05T00:00:00Z */
+#define T0_MS 1796428800000LL
+
+static void fill_ring(struct status_ring *r)
+{
+    struct sha256 h;
+    struct status_entry e;
+
+    hash_of(&h, 0xab);
+    status_entry_set(&e, T0_MS + 1001, "s1", STATUS_OP_PUT_CONFIG, NULL,
+                     NULL, 7, NULL);
+    status_ring_push(r, &e);
+    status_entry_set(&e, T0_MS + 2002, "s2", STATUS_OP_LIST, NULL, NULL, 7,
+                     "connection refused");
+    status_ring_push(r, &e);
+    status_entry_set(&e, T0_MS + 3003, "s3", STATUS_OP_PUT, &h, NULL, 7,
+                     NULL);
+    status_ring_push(r, &e);
+    status_entry_set(&e, T0_MS + 3500, "s3", STATUS_OP_PUT_REVOCATIONS, NULL,
+                     NULL, 7, NULL);
+    status_ring_push(r, &e);
+    status_entry_set(&e, T0_MS + 4004, "s4", STATUS_OP_COPY, &h, "s3", 7,
+                     NULL);
+    status_ring_push(r, &e);
+    status_entry_set(&e, T0_MS + 5005, "s5", STATUS_OP_RECOPY, &h, "s1", 7,
+                     "409");
+    status_ring_push(r, &e);
+}
+
+static void test_task_status__issue_12_omicron_ringbuf(void **state)
+{
+    struct status_ring r;
+    char t[STATUS_TIME_LEN];
+    json_t *j;
+    char *s;
+
+    (void)state;
+    assert_int_equal(status_ring_init(&r, 16), 0);
+    j = status_ring_omicron_json(&r, 0, 10);
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    fill_ring(&r);
+    j = status_ring_omicron_json(&r, 0, 100);
+    s = json_dumps(j, JSON_COMPACT);
+    assert_string_equal(s, GOLDEN_OMICRON_RING);
+    mem_free(s);
+    json_decref(j);
+    /* the page is the newest two (recopy, copy), listed oldest first */
+    j = status_ring_omicron_json(&r, 0, 2);
+    assert_int_equal(json_array_size(j), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(j, 0), "target_sled")), "s4");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(j, 1), "target_sled")), "s5");
+    json_decref(j);
+    /* a page holding only the put_revocations entry is empty */
+    j = status_ring_omicron_json(&r, 2, 1);
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    /* offset past the end, limit 0 */
+    j = status_ring_omicron_json(&r, 6, 10);
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    j = status_ring_omicron_json(&r, 0, 0);
+    assert_int_equal(json_array_size(j), 0);
+    json_decref(j);
+    assert_null(status_entry_omicron_json(status_ring_get(&r, 2)));
+    status_ring_release(&r);
+    /* times: clamped, never malformed */
+    status_time_rfc3339(t, -5);
+    assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+    status_time_rfc3339(t, INT64_MAX);
+    assert_string_equal(t, "9999-12-31T23:59:59.999Z");
+    status_time_rfc3339(t, T0_MS + 59999);
+    assert_string_equal(t, "2026-12-05T00:00:59.999Z");
+}
+
+#define GOLDEN_OMDB \
+    "task: \"tuf_artifact_replication\"\n" \
+    "  configured period: every 5m\n" \
+    "  currently executing: no\n" \
+    "  last completed activation: iter 3, triggered by a periodic timer " \
+    "firing\n" \
+    "    started at 2026-12-05T00:00:00.500Z (61s ago) and ran for 1234ms\n" \
+    "    request ringbuf:\n" \
+    "      - target sled: s1\n" \
+    "        operation: PutConfig { generation: Generation(7) }\n" \
+    "        at: 2026-12-05T00:00:01Z\n" \
+    "      - target sled: s2\n" \
+    "        operation: List\n" \
+    "        at: 2026-12-05T00:00:02Z\n" \
+    "        error: connection refused\n" \
+    "      - target sled: s3\n" \
+    "        operation: Put { hash: ArtifactHash(\"" HEX_AB "\") }\n" \
+    "        at: 2026-12-05T00:00:03Z\n" \
+    "      - target sled: s4\n" \
+    "        operation: Copy { hash: ArtifactHash(\"" HEX_AB "\"), " \
+    "source_sled: s3 (sled) }\n" \
+    "        at: 2026-12-05T00:00:04Z\n" \
+    "      - target sled: s5\n" \
+    "        operation: Copy { hash: ArtifactHash(\"" HEX_AB "\"), " \
+    "source_sled: s1 (sled) }\n" \
+    "        at: 2026-12-05T00:00:05Z\n" \
+    "        error: 409\n" \
+    "    last run:\n" \
+    "      put config ok:    1\n" \
+    "      put config err:   0\n" \
+    "      list ok:          0\n" \
+    "      list err:         1\n" \
+    "      put ok:           1\n" \
+    "      put err:          0\n" \
+    "      copy ok:          1\n" \
+    "      copy err:         1\n" \
+    "    lifetime:\n" \
+    "      put config ok:   10\n" \
+    "      put config err:   0\n" \
+    "      list ok:          0\n" \
+    "      list err:         1\n" \
+    "      put ok:           1\n" \
+    "      put err:          0\n" \
+    "      copy ok:          1\n" \
+    "      copy err:       123\n" \
+    "    local repos: 2\n\n"
+
+static char *omdb_of(const char *doc, int64_t now)
+{
+    json_error_t je;
+    json_t *st = json_loads(doc, 0, &je);
+    struct buf b = BUF_INIT;
+
+    assert_int_equal(cli_omdb_render(&b, st, now), 0);
+    json_decref(st);
+    return buf_take(&b);
+}
+
+/* issue 12: `replicator status --format omdb` prints omdb's lines for the
+ * task; a never-run task, a failed load and documents that are not a
+ * status are rendered without crashing. */
+static void test_task_status__issue_12_omdb(void **state)
+{
+    struct status_ring r;
+    struct status_counters last, life;
+    json_t *st;
+    char *s;
+    struct buf b = BUF_INIT;
+
+    (void)state;
+    assert_int_equal(status_ring_init(&r, 16), 0);
+    fill_ring(&r);
+    memset(&last, 0, sizeof(last));
+    last.put_config_ok = 1;
+    last.list_err = 1;
+    last.put_ok = 1;
+    last.copy_ok = 1;
+    last.copy_err = 1;
+    life = last;
+    life.put_config_ok = 10;
+    life.copy_err = 123;
+    st = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:s, s:I, s:I},"
+                   " s:{s:s, s:I}, s:{s:I}}",
+                   "state", "idle", "runs", (json_int_t)3, "local_repos",
+                   (json_int_t)2, "last_run_counters",
+                   status_counters_json(&last), "lifetime_counters",
+                   status_counters_json(&life), "request_debug_ringbuf",
+                   status_ring_omicron_json(&r, 0, 100), "last_run", "run",
+                   (json_int_t)3, "reason", "periodic", "started_ms",
+                   (json_int_t)(T0_MS + 500), "duration_ms",
+                   (json_int_t)1234, "last_activation", "reason",
+                   "periodic", "time_ms", (json_int_t)(T0_MS + 500),
+                   "config", "period_secs", (json_int_t)300);
+    assert_non_null(st);
+    assert_int_equal(cli_omdb_render(&b, st, T0_MS + 61600), 0);
+    assert_string_equal(b.data, GOLDEN_OMDB);
+    buf_release(&b);
+    json_decref(st);
+    status_ring_release(&r);
+
+    /* never ran; running now */
+    s = omdb_of("{\"state\":\"collecting\",\"runs\":0,\"last_run\":null,"
+                "\"last_activation\":{\"reason\":\"upload\",\"time_ms\":"
+                "1796428800000},\"last_run_counters\":{},"
+                "\"request_debug_ringbuf\":[],\"config\":{\"period_secs\":"
+                "5430}}", T0_MS + 250);
+    assert_string_equal(s, "task: \"tuf_artifact_replication\"\n"
+                           "  configured period: every 1h 30m 30s\n"
+                           "  currently executing: iter 1, triggered by an "
+                           "explicit signal\n"
+                           "    started at 2026-12-05T00:00:00.000Z, running "
+                           "for 250ms\n"
+                           "  last completed activation: never\n");
+    mem_free(s);
+    /* the last run failed to load: omdb prints the error and stops */
+    s = omdb_of("{\"state\":\"idle\",\"runs\":1,\"last_run\":{\"run\":1,"
+                "\"reason\":\"manual\",\"started_ms\":0,\"duration_ms\":3,"
+                "\"error\":\"database: connection refused\"},"
+                "\"last_run_counters\":{},\"request_debug_ringbuf\":[],"
+                "\"config\":{\"period_secs\":0}}", 1000);
+    assert_non_null(strstr(s, "  configured period: every 0s\n"));
+    assert_non_null(strstr(s, "    last completion reported error: "
+                              "database: connection refused\n\n"));
+    assert_null(strstr(s, "request ringbuf"));
+    mem_free(s);
+    /* an empty ring, missing counters read as 0 */
+    s = omdb_of("{\"state\":\"idle\",\"runs\":1,\"last_run\":{\"run\":1,"
+                "\"reason\":\"sled\"},\"last_run_counters\":{},"
+                "\"request_debug_ringbuf\":[{}, 5]}", 0);
+    assert_non_null(strstr(s, "      - target sled: \n"));
+    assert_non_null(strstr(s, "      copy err:         0\n"));
+    mem_free(s);
+    s = omdb_of("{\"state\":\"idle\",\"last_run\":{},\"last_run_counters\":"
+                "{},\"request_debug_ringbuf\":[]}", 0);
+    assert_non_null(strstr(s, "      [no entries]\n"));
+    mem_free(s);
+    /* not a task status */
+    s = omdb_of("[1, 2]", 0);
+    assert_non_null(strstr(s, "warning: failed to interpret task details"));
+    mem_free(s);
+    s = omdb_of("{\"request_debug_ringbuf\":{}, \"last_run_counters\":{}}",
+                0);
+    assert_non_null(strstr(s, "warning: failed to interpret task details"));
+    mem_free(s);
+    assert_int_equal(cli_omdb_render(&b, NULL, 0), 0);
+    assert_non_null(strstr(b.data, "warning"));
+    buf_release(&b);
+}
+
+/* issue 12: the convergence clock of incomplete repos. */
+static void test_task_status__issue_12_stuck_clock(void **state)
+{
+    struct stuck_tracker t = STUCK_TRACKER_INIT;
+    struct stuck_repo v[3] = {{"1.0.0", 2, 8}, {"2.0.0", 8, 8},
+                              {NULL, 0, 4}};
+    const struct stuck_entry *e;
+
+    (void)state;
+    assert_null(stuck_find(&t, "1.0.0"));
+    assert_false(stuck_is(NULL, 0, 0));
+    assert_int_equal(stuck_update(&t, v, 3, 1000), 0);
+    /* complete and unnamed repos are not tracked */
+    assert_int_equal(t.n, 1);
+    assert_null(stuck_find(&t, "2.0.0"));
+    assert_null(stuck_find(&t, NULL));
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 1000);
+    assert_false(stuck_is(e, 1999, 1));
+    assert_true(stuck_is(e, 2000, 1));
+    /* a clock that goes back is never stuck */
+    assert_false(stuck_is(e, 999, 0));
+    /* no growth (fewer copies: a sled went away): the clock runs on */
+    v[0].held = 1;
+    assert_int_equal(stuck_update(&t, v, 1, 5000), 0);
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 1000);
+    assert_int_equal(e->best, 2);
+    /* back to the best seen: still no growth */
+    v[0].held = 2;
+    assert_int_equal(stuck_update(&t, v, 1, 6000), 0);
+    assert_int_equal(stuck_find(&t, "1.0.0")->since_ms, 1000);
+    assert_true(stuck_is(stuck_find(&t, "1.0.0"), 6000, 5));
+    /* growth restarts the clock */
+    v[0].held = 3;
+    assert_int_equal(stuck_update(&t, v, 1, 7000), 0);
+    e = stuck_find(&t, "1.0.0");
+    assert_int_equal(e->since_ms, 7000);
+    assert_int_equal(e->best, 3);
+    assert_false(stuck_is(e, 7000, 1));
+    assert_true(stuck_is(e, 7000, 0));
+    /* a huge stuck_after does not overflow */
+    assert_false(stuck_is(e, INT64_MAX, UINT64_MAX));
+    /* complete: forgotten; incomplete again later: a new clock */
+    v[0].held = 8;
+    assert_int_equal(stuck_update(&t, v, 1, 8000), 0);
+    assert_null(stuck_find(&t, "1.0.0"));
+    v[0].held = 7;
+    assert_int_equal(stuck_update(&t, v, 1, 9000), 0);
+    assert_int_equal(stuck_find(&t, "1.0.0")->since_ms, 9000);
+    /* no longer wanted: forgotten */
+    assert_int_equal(stuck_update(&t, v + 1, 1, 9500), 0);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(stuck_update(&t, NULL, 0, 9600), 0);
+    stuck_release(&t);
+    stuck_release(&t);
+}
+
 /* The status document and metrics of a new task, byte for byte: their
  * shape (keys, order, types) is an interface (replicator status, tests,
  * dashboards). */
@@ -539,6 +847,9 @@ int main(void)
         cmocka_unit_test(test_task_status__issue_9_inventory_trust),
         cmocka_unit_test(test_task_status__issue_9_untrusted_inventory),
         cmocka_unit_test(test_task_status__json_shape),
+        cmocka_unit_test(test_task_status__issue_12_omicron_ringbuf),
+        cmocka_unit_test(test_task_status__issue_12_omdb),
+        cmocka_unit_test(test_task_status__issue_12_stuck_clock),
     };
 
     mem_init();
