@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * test_agent_limits: issue 10, hostile clients against a real sledagent,
+ * plaintext and mutual TLS (tests/integration/tls_rig.c). Each case holds
+ * the hostile connections open while a legitimate request is made, and
+ * checks that it is answered in time (a generous liveness bound: the
+ * measured figure is printed, never asserted as a performance claim),
+ * that the agent's CPU time over a window stays small (no busy loop) and
+ * that its log grows by a bounded number of bytes per second.
+ *  - 1,100 idle connections with the open-file limit at 1,024 (the
+ *    defaults sized from it: the listener and per-peer limits close the
+ *    oldest idle connections), and the same with limits set above the
+ *    open-file limit (accept fails with EMFILE);
+ * Test thread only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "tests/integration/tls_rig.h"
+#include "tests/support/agentproc.h"
+#include "tests/support/http_client.h"
+#include "tests/support/proc.h"
+#include "tests/support/testutil.h"
+
+#define IDLE_CONNS 1100
+#define NOFILE 1024
+/* Source addresses of the idle connections (127.0.0.2 ...): more than one
+ * peer, so both the listener and the per-peer limits are reached. */
+#define IDLE_ADDRS 16
+/* Liveness bounds, far above what is expected (see the printed figures). */
+#define ANSWER_MS_MAX 5000
+#define WINDOW_MS 3000
+#define CPU_SHARE_MAX 0.3        /* of one core over the window */
+#define LOG_BYTES_PER_SEC_MAX 20000
+
+struct fx {
+    struct tls_rig g;
+    bool tls;
+    struct tls_cred ctl;
+    struct agentproc *a;
+    int fds[IDLE_CONNS];
+    int nfds;
+};
+
+/* utime + stime of pid in clock ticks, -1 if unreadable. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+    FILE *f;
+    size_t n;
+    const char *p;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime (fields 3..15) */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%lu %lu", &ut, &st) != 2)
+        return -1;
+    return (long)(ut + st);
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* A TCP connection from 127.0.0.(2 + i % IDLE_ADDRS) to port; -1 on error. */
+static int idle_connect(int i, int port)
+{
+    struct sockaddr_in src = {0}, dst = {0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i % IDLE_ADDRS));
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons((uint16_t)port);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+        connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void open_idle(struct fx *f, int port)
+{
+    for (int i = 0; i < IDLE_CONNS; i++) {
+        int fd = idle_connect(i, port);
+
+        if (fd < 0)
+            fail_msg("idle connection %d: %s", i, strerror(errno));
+        f->fds[f->nfds++] = fd;
+    }
+}
+
+static void close_idle(struct fx *f)
+{
+    while (f->nfds > 0)
+        close(f->fds[--f->nfds]);
+}
+
+/* GET /metrics the legitimate way; its status, *ms the time it took. */
+static long legit_metrics(struct fx *f, char **body, int64_t *ms)
+{
+    int64_t t0 = testutil_now_ms();
+    long st;
+
+    *body = NULL;
+    if (f->tls) {
+        st = tls_rig_request(body, f->g.ca, &f->ctl, 0,
+                             (uint16_t)agentproc_api_port(f->a), "GET",
+                             "/metrics", NULL, 0);
+    } else {
+        struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+        char url[128];
+
+        snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(f->a));
+        st = http_client_get(&r, url) < 0 ? -1 : r.status;
+        if (r.body.len) {
+            *body = mem_alloc(r.body.len + 1);
+            assert_non_null(*body);
+            memcpy(*body, r.body.data, r.body.len);
+            (*body)[r.body.len] = '\0';
+        }
+        http_client_resp_release(&r);
+    }
+    *ms = testutil_now_ms() - t0;
+    return st;
+}
+
+/* The value of the sample line starting with `prefix` in metrics text. */
+static unsigned long long metric(const char *text, const char *prefix)
+{
+    const char *p = text ? strstr(text, prefix) : NULL;
+
+    if (!p)
+        fail_msg("no metric %s", prefix);
+    return strtoull(p + strlen(prefix), NULL, 10);
+}
+
+static void start(struct fx *f, const char *const *extra)
+{
+    const char *args[24];
+    size_t k = 0;
+    struct tls_cred sled = {0};
+
+    if (f->tls) {
+        sled = tls_rig_cred(&f->g, "sled-1");
+        args[k++] = "--tls-ca";
+        args[k++] = f->g.ca;
+        args[k++] = "--tls-cert";
+        args[k++] = sled.cert;
+        args[k++] = "--tls-key";
+        args[k++] = sled.key;
+    }
+    for (size_t i = 0; extra && extra[i]; i++)
+        args[k++] = extra[i];
+    args[k] = NULL;
+    assert_int_equal(agentproc_new(&f->a, args), 0);
+    tls_cred_release(&sled);
+    agentproc_set_nofile(f->a, NOFILE);
+    assert_int_equal(agentproc_start(f->a), 0);
+}
+
+static int setup_plain(void **state)
+{
+    struct fx *f = mem_calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    *state = f;
+    return 0;
+}
+
+static int setup_tls(void **state)
+{
+    struct fx *f = mem_calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->tls = true;
+    tls_rig_init(&f->g);
+    f->ctl = tls_rig_cred(&f->g, "controller-ctl");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+
+    close_idle(f);
+    agentproc_free(f->a);
+    if (f->tls) {
+        tls_cred_release(&f->ctl);
+        tls_rig_free(&f->g);
+    }
+    mem_free(f);
+    return 0;
+}
+
+/*
+ * 1,100 idle connections held on the API listener: a legitimate request
+ * is answered in time, the agent does not spin, the log does not flood.
+ * Returns the metrics text of the legitimate request (mem_free).
+ */
+static char *idle_flood(struct fx *f, const char *label)
+{
+    pid_t pid = proc_pid(agentproc_proc(f->a));
+    long cpu0, cpu1, log0, log1;
+    int64_t ms, t0, t1;
+    char *body = NULL;
+    long st;
+    double cpu_share, log_rate;
+
+    t0 = testutil_now_ms();
+    open_idle(f, agentproc_api_port(f->a));
+    printf("# %s: %d idle connections opened in %lld ms\n", label, f->nfds,
+           (long long)(testutil_now_ms() - t0));
+    cpu0 = cpu_ticks(pid);
+    log0 = file_size(agentproc_log_path(f->a));
+    t0 = testutil_now_ms();
+    st = legit_metrics(f, &body, &ms);
+    printf("# %s: legitimate GET /metrics answered %ld in %lld ms\n", label,
+           st, (long long)ms);
+    if (st != 200)
+        agentproc_print_log(f->a);
+    assert_int_equal(st, 200);
+    assert_true(ms < ANSWER_MS_MAX);
+    /* the window: the idle connections stay open, nothing else happens */
+    testutil_sleep_ms(WINDOW_MS);
+    cpu1 = cpu_ticks(pid);
+    log1 = file_size(agentproc_log_path(f->a));
+    t1 = testutil_now_ms();
+    assert_true(cpu0 >= 0 && cpu1 >= 0 && log0 >= 0 && log1 >= 0);
+    cpu_share = (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) /
+                ((double)(t1 - t0) / 1000.0);
+    log_rate = (double)(log1 - log0) / ((double)(t1 - t0) / 1000.0);
+    printf("# %s: agent CPU %.1f %% of a core, log %.0f bytes/s over "
+           "%lld ms\n", label, cpu_share * 100, log_rate,
+           (long long)(t1 - t0));
+    assert_true(cpu_share < CPU_SHARE_MAX);
+    assert_true(log_rate < LOG_BYTES_PER_SEC_MAX);
+    assert_true(agentproc_alive(f->a));
+    return body;
+}
+
+/* Defaults sized from the open-file limit: idle connections are closed
+ * to make room, the agent never runs out of descriptors. */
+static void test_agent_limits__idle_flood_defaults(void **state)
+{
+    struct fx *f = *state;
+    char *m;
+
+    start(f, NULL);
+    m = idle_flood(f, f->tls ? "tls defaults" : "defaults");
+    assert_true(metric(m, "httpd_idle_evicted_total{listener=\"api\"} ") >
+                0);
+    assert_true(metric(m, "httpd_connections{listener=\"api\"} ") <=
+                metric(m, "httpd_connections_max{listener=\"api\"} "));
+    printf("# accept failures: %llu\n",
+           metric(m, "httpd_accept_failed_total{listener=\"api\"} "));
+    mem_free(m);
+}
+
+/* Limits set above the open-file limit: accept fails with EMFILE; the
+ * oldest idle connection is closed for each new one, no busy loop. */
+static void test_agent_limits__idle_flood_emfile(void **state)
+{
+    struct fx *f = *state;
+    const char *extra[] = {"--max-connections", "5000",
+                           "--max-connections-per-peer", "5000", NULL};
+    char *m;
+
+    start(f, extra);
+    m = idle_flood(f, f->tls ? "tls emfile" : "emfile");
+    assert_true(metric(m, "httpd_accept_failed_total{listener=\"api\"} ") >
+                0);
+    mem_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_agent_limits__idle_flood_defaults, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_agent_limits__idle_flood_emfile, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_agent_limits__idle_flood_defaults, setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_agent_limits__idle_flood_emfile, setup_tls, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
