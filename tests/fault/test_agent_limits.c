@@ -11,6 +11,11 @@
  *    defaults sized from it: the listener and per-peer limits close the
  *    oldest idle connections), and the same with limits set above the
  *    open-file limit (accept fails with EMFILE);
+ *  - slowloris: request heads sent at 1 byte/s are closed by the head
+ *    deadline (not kept alive by the bytes);
+ *  - a request body trickled under the minimum rate is closed, and
+ *    nothing of it stays (temporary files gone, its reservation of space
+ *    released: a PUT that only fits without it succeeds).
  * Test thread only.
  */
 #include <arpa/inet.h>
@@ -31,6 +36,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/sha256.h"
 #include "tests/integration/tls_rig.h"
 #include "tests/support/agentproc.h"
 #include "tests/support/http_client.h"
@@ -272,7 +278,10 @@ static char *idle_flood(struct fx *f, const char *label)
 }
 
 /* Defaults sized from the open-file limit: idle connections are closed
- * to make room, the agent never runs out of descriptors. */
+ * to make room. (A burst can still meet EMFILE for a moment: libevent
+ * closes a freed connection's socket at the end of the loop iteration,
+ * and its listener accepts the whole backlog in one callback; the accept
+ * error path then closes an idle connection and carries on.) */
 static void test_agent_limits__idle_flood_defaults(void **state)
 {
     struct fx *f = *state;
@@ -305,6 +314,220 @@ static void test_agent_limits__idle_flood_emfile(void **state)
     mem_free(m);
 }
 
+/* A hostile connection, plaintext or TLS (the controller's certificate). */
+struct hc {
+    int fd;
+    struct tls_conn *t;
+};
+
+static void hc_open(struct fx *f, struct hc *c, int port)
+{
+    c->fd = -1;
+    c->t = NULL;
+    if (f->tls) {
+        c->t = tls_rig_connect(f->g.ca, &f->ctl, (uint16_t)port);
+        assert_non_null(c->t);
+    } else {
+        assert_int_equal(http_client_raw_connect(&c->fd, port), 0);
+    }
+}
+
+static int hc_send(struct hc *c, const void *data, size_t len)
+{
+    if (c->t)
+        return tls_rig_conn_send(c->t, data, len);
+    return http_client_raw_send(c->fd, data, len);
+}
+
+static bool hc_closed(struct hc *c, long ms)
+{
+    if (c->t)
+        return tls_rig_conn_closed(c->t, ms);
+    return http_client_raw_closed(c->fd, ms);
+}
+
+static void hc_close(struct hc *c)
+{
+    tls_rig_conn_close(c->t);
+    if (c->fd >= 0)
+        close(c->fd);
+    c->t = NULL;
+    c->fd = -1;
+}
+
+/* A legitimate request on the API: its status. */
+static long legit(struct fx *f, const char *method, const char *path,
+                  const void *data, size_t len)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256];
+    long st;
+
+    if (f->tls)
+        return tls_rig_request(NULL, f->g.ca, &f->ctl, 0,
+                               (uint16_t)agentproc_api_port(f->a), method,
+                               path, data, len);
+    snprintf(url, sizeof(url), "%s%s", agentproc_api_url(f->a), path);
+    st = http_client_send(&r, method, url, data, len) < 0 ? -1 : r.status;
+    http_client_resp_release(&r);
+    return st;
+}
+
+#define SLOW_CONNS 3
+#define HEAD_SECS 2
+
+/* Request heads at 1 byte/s: each closed by the deadline (HEAD_SECS after
+ * its first byte), a legitimate request answered meanwhile. */
+static void test_agent_limits__slowloris_head(void **state)
+{
+    struct fx *f = *state;
+    const char *extra[] = {"--head-timeout", "2", NULL};
+    static const char head[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    struct hc c[SLOW_CONNS];
+    int64_t closed_ms[SLOW_CONNS] = {0}, t0, ms;
+    char *m = NULL;
+    int open = SLOW_CONNS;
+    long st;
+
+    start(f, extra);
+    for (int i = 0; i < SLOW_CONNS; i++)
+        hc_open(f, &c[i], agentproc_api_port(f->a));
+    t0 = testutil_now_ms();
+    for (size_t b = 0; b < sizeof(head) - 1 && open > 0; b++) {
+        for (int i = 0; i < SLOW_CONNS; i++) {
+            if (closed_ms[i])
+                continue;
+            if (hc_send(&c[i], head + b, 1) < 0 || hc_closed(&c[i], 20)) {
+                closed_ms[i] = testutil_now_ms() - t0;
+                open--;
+            }
+        }
+        if (b == 1) {
+            st = legit_metrics(f, &m, &ms);
+            printf("# %s: legitimate GET /metrics answered %ld in %lld ms "
+                   "during the slowloris\n", f->tls ? "tls" : "plain", st,
+                   (long long)ms);
+            assert_int_equal(st, 200);
+            assert_true(ms < ANSWER_MS_MAX);
+            mem_free(m);
+            m = NULL;
+        }
+        if (open > 0)
+            testutil_sleep_ms(1000);
+        /* the deadline plus a generous margin: never the idle timer */
+        assert_true(testutil_now_ms() - t0 < (HEAD_SECS + 8) * 1000);
+    }
+    for (int i = 0; i < SLOW_CONNS; i++) {
+        printf("# %s: slow head %d closed after %lld ms (deadline %d s)\n",
+               f->tls ? "tls" : "plain", i, (long long)closed_ms[i],
+               HEAD_SECS);
+        assert_true(closed_ms[i] > 0);
+        hc_close(&c[i]);
+    }
+    st = legit_metrics(f, &m, &ms);
+    assert_int_equal(st, 200);
+    assert_true(metric(m, "httpd_head_timeouts_total{listener=\"api\"} ") >=
+                SLOW_CONNS);
+    mem_free(m);
+}
+
+#define ART (1024u * 1024)
+
+static bool tmp_empty(void *arg)
+{
+    struct fx *f = arg;
+
+    for (int i = 0; i < 2; i++) {
+        char *p = agentproc_path(f->a, i, "tmp");
+        long n = p ? testutil_dir_count(p) : -1;
+
+        mem_free(p);
+        if (n > 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A PUT body trickled at ~1 KB/s (under 64 KiB/s over a 2 s window) is
+ * closed; its temporary files go and its reservation with them: with a
+ * quota of 1.5 MiB per dataset, another 1 MiB artifact fits only then.
+ */
+static void test_agent_limits__slow_body(void **state)
+{
+    struct fx *f = *state;
+    const char *extra[] = {"--transfer-rate-window", "2",
+                           "--min-transfer-rate", "65536",
+                           "--quota-bytes", "1572864", NULL};
+    char *data[2], hex[2][SHA256_HEX_LEN + 1], path[160], cfg[256];
+    char url[160];
+    const char *hexes[2];
+    struct hc c;
+    int64_t t0, closed = 0, ms;
+    char *m = NULL;
+    long st;
+
+    start(f, extra);
+    for (int i = 0; i < 2; i++) {
+        data[i] = mem_alloc(ART);
+        assert_non_null(data[i]);
+        testutil_pattern(data[i], ART, (uint64_t)i + 7, 0);
+        testutil_sha256_hex(hex[i], data[i], ART);
+        hexes[i] = hex[i];
+    }
+    snprintf(cfg, sizeof(cfg),
+             "{\"generation\":1,\"artifacts\":[\"%s\",\"%s\"]}", hex[0],
+             hex[1]);
+    assert_int_equal(legit(f, "PUT", "/artifacts-config", cfg, strlen(cfg)),
+                     204);
+    (void)hexes;
+    hc_open(f, &c, agentproc_api_port(f->a));
+    snprintf(path, sizeof(path),
+             "PUT /artifacts/%s?generation=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Length: %u\r\n\r\n", hex[0], ART);
+    assert_int_equal(hc_send(&c, path, strlen(path)), 0);
+    t0 = testutil_now_ms();
+    for (size_t off = 0; off < ART; off += 500) {
+        if (hc_send(&c, data[0] + off, 500) < 0 || hc_closed(&c, 500)) {
+            closed = testutil_now_ms() - t0;
+            break;
+        }
+        if (off == 1000) {
+            st = legit_metrics(f, &m, &ms);
+            printf("# %s: legitimate GET /metrics answered %ld in %lld ms "
+                   "during the slow body\n", f->tls ? "tls" : "plain", st,
+                   (long long)ms);
+            assert_int_equal(st, 200);
+            assert_true(ms < ANSWER_MS_MAX);
+            mem_free(m);
+            m = NULL;
+            /* the trickled PUT holds its reservation: the other one does
+             * not fit beside it */
+            snprintf(url, sizeof(url), "/artifacts/%s?generation=1", hex[1]);
+            assert_int_equal(legit(f, "PUT", url, data[1], ART), 507);
+        }
+        assert_true(testutil_now_ms() - t0 < 15000);
+    }
+    printf("# %s: slow body closed after %lld ms (window 2 s)\n",
+           f->tls ? "tls" : "plain", (long long)closed);
+    assert_true(closed > 0);
+    hc_close(&c);
+    assert_true(testutil_wait_for(tmp_empty, f, 5000));
+    snprintf(path, sizeof(path), "/artifacts/%s?generation=1", hex[1]);
+    st = legit(f, "PUT", path, data[1], ART);
+    printf("# %s: PUT of the other artifact after it: %ld\n",
+           f->tls ? "tls" : "plain", st);
+    assert_true(st >= 200 && st < 300);
+    st = legit_metrics(f, &m, &ms);
+    assert_int_equal(st, 200);
+    assert_true(metric(m, "httpd_slow_transfers_total{listener=\"api\","
+                          "direction=\"request\"} ") >= 1);
+    mem_free(m);
+    mem_free(data[0]);
+    mem_free(data[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +539,14 @@ int main(void)
             test_agent_limits__idle_flood_defaults, setup_tls, teardown),
         cmocka_unit_test_setup_teardown(
             test_agent_limits__idle_flood_emfile, setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slowloris_head,
+                                        setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slowloris_head,
+                                        setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slow_body,
+                                        setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slow_body,
+                                        setup_tls, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
