@@ -15,7 +15,9 @@
  *    deadline (not kept alive by the bytes);
  *  - a request body trickled under the minimum rate is closed, and
  *    nothing of it stays (temporary files gone, its reservation of space
- *    released: a PUT that only fits without it succeeds).
+ *    released: a PUT that only fits without it succeeds);
+ *  - a depot reply the client does not read is closed by the minimum
+ *    rate.
  * Test thread only.
  */
 #include <arpa/inet.h>
@@ -514,10 +516,16 @@ static void test_agent_limits__slow_body(void **state)
     assert_true(closed > 0);
     hc_close(&c);
     assert_true(testutil_wait_for(tmp_empty, f, 5000));
+    /* the abort reaches the writer through its worker: the reservation
+     * goes a moment after the close (bounded here by 5 s) */
     snprintf(path, sizeof(path), "/artifacts/%s?generation=1", hex[1]);
-    st = legit(f, "PUT", path, data[1], ART);
-    printf("# %s: PUT of the other artifact after it: %ld\n",
-           f->tls ? "tls" : "plain", st);
+    t0 = testutil_now_ms();
+    while ((st = legit(f, "PUT", path, data[1], ART)) == 507 &&
+           testutil_now_ms() - t0 < 5000)
+        testutil_sleep_ms(50);
+    printf("# %s: PUT of the other artifact after it: %ld, %lld ms after "
+           "the close\n", f->tls ? "tls" : "plain", st,
+           (long long)(testutil_now_ms() - t0));
     assert_true(st >= 200 && st < 300);
     st = legit_metrics(f, &m, &ms);
     assert_int_equal(st, 200);
@@ -526,6 +534,65 @@ static void test_agent_limits__slow_body(void **state)
     mem_free(m);
     mem_free(data[0]);
     mem_free(data[1]);
+}
+
+#define BIG (48u * 1024 * 1024)
+
+struct slow_reply {
+    struct fx *f;
+    unsigned long long n;
+};
+
+static bool slow_reply_counted(void *arg)
+{
+    struct slow_reply *w = arg;
+    char *m = NULL;
+    int64_t ms;
+    long st = legit_metrics(w->f, &m, &ms);
+
+    if (st == 200)
+        w->n = metric(m, "httpd_slow_transfers_total{listener=\"depot\","
+                         "direction=\"reply\"} ");
+    mem_free(m);
+    return w->n > 0;
+}
+
+/* A depot GET of 48 MiB whose client reads nothing: the reply stalls
+ * once the socket buffers are full and is closed by the minimum rate. */
+static void test_agent_limits__slow_reader(void **state)
+{
+    struct fx *f = *state;
+    const char *extra[] = {"--transfer-rate-window", "2", NULL};
+    char hex[SHA256_HEX_LEN + 1], path[200], cfg[160];
+    struct slow_reply w = {f, 0};
+    char *data = mem_alloc(BIG);
+    int64_t t0;
+    struct hc c;
+    long st;
+
+    assert_non_null(data);
+    start(f, extra);
+    testutil_pattern(data, BIG, 3, 0);
+    testutil_sha256_hex(hex, data, BIG);
+    snprintf(cfg, sizeof(cfg), "{\"generation\":1,\"artifacts\":[\"%s\"]}",
+             hex);
+    assert_int_equal(legit(f, "PUT", "/artifacts-config", cfg, strlen(cfg)),
+                     204);
+    snprintf(path, sizeof(path), "/artifacts/%s?generation=1", hex);
+    st = legit(f, "PUT", path, data, BIG);
+    assert_true(st >= 200 && st < 300);
+    mem_free(data);
+    hc_open(f, &c, agentproc_depot_port(f->a));
+    snprintf(path, sizeof(path), "GET /artifact/sha256/%s HTTP/1.1\r\n"
+             "Host: 127.0.0.1\r\n\r\n", hex);
+    assert_int_equal(hc_send(&c, path, strlen(path)), 0);
+    t0 = testutil_now_ms();
+    assert_true(testutil_wait_for(slow_reply_counted, &w, 15000));
+    printf("# %s: unread depot reply closed after about %lld ms "
+           "(window 2 s)\n", f->tls ? "tls" : "plain",
+           (long long)(testutil_now_ms() - t0));
+    assert_true(hc_closed(&c, 10000));
+    hc_close(&c);
 }
 
 int main(void)
@@ -546,6 +613,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_limits__slow_body,
                                         setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_agent_limits__slow_body,
+                                        setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slow_reader,
+                                        setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slow_reader,
                                         setup_tls, teardown),
     };
 
