@@ -72,7 +72,8 @@ static int cli(struct fx *f, json_t **out, const char *a1, const char *a2,
         size_t len = 0;
 
         assert_int_equal(testutil_read_file(&text, &len, log), 0);
-        *out = json_loadb(text, len, 0, NULL);
+        /* stdout and stderr share the log: the JSON comes first */
+        *out = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
         mem_free(text);
     }
     remove(log);
@@ -236,6 +237,31 @@ static void test_serve_e2e__register_upload_converge(void **state)
     assert_int_equal(proc_exit_code(f->srv), 0);
 }
 
+/*
+ * Issue 10: `replicator activate` waits for the run and exits 1 when it
+ * failed (here the database is gone), with the summary's error printed;
+ * before, it exited 0.
+ */
+static void test_serve_e2e__issue_10_activate_failed_run(void **state)
+{
+    struct fx *f = *state;
+    json_t *sum = NULL;
+
+    start_serve(f);
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 0);
+    assert_non_null(sum);
+    assert_null(json_object_get(sum, "error"));
+    json_decref(sum);
+    sum = NULL;
+    pg_stop(f->pg);
+    f->pg = NULL;
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 1);
+    assert_non_null(sum);
+    assert_non_null(json_string_value(json_object_get(sum, "error")));
+    json_decref(sum);
+    assert_int_equal(cli(f, NULL, "activate", NULL, NULL), 1);
+}
+
 static int setup(void **state)
 {
     struct fx *f = mem_calloc(1, sizeof(*f));
@@ -288,6 +314,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_serve_e2e__register_upload_converge, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__issue_10_activate_failed_run, setup, teardown),
     };
 
     mem_init();
