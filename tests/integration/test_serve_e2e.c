@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
@@ -225,6 +226,10 @@ static void test_serve_e2e__register_upload_converge(void **state)
     snprintf(url, sizeof(url), "%s/metrics", f->url);
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 200);
+    /* the API listener's connection limits (issue 10) */
+    assert_int_equal(buf_append(&r.body, "", 1), 0);
+    assert_non_null(strstr(r.body.data,
+                           "httpd_connections_max{listener=\"api\"} "));
     http_client_resp_release(&r);
 
     for (int s = 0; s < NSLEDS; s++) {
