@@ -283,6 +283,7 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     opts.limits.head_secs = (unsigned)cfg->head_timeout_secs;
     opts.limits.min_rate_bps = cfg->min_transfer_rate;
     opts.limits.rate_window_secs = (unsigned)cfg->transfer_rate_window_secs;
+    opts.handshake_secs = (unsigned)cfg->tls_handshake_timeout_secs;
     svc.routes = api_routes(&svc.nroutes);
     svc.gate = api_gate;
     svc.arg = a;

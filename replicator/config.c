@@ -31,7 +31,7 @@ const char config_usage[] =
     "           [--insecure-plaintext]\n"
     "           [--max-connections N] [--max-connections-per-peer N]\n"
     "           [--head-timeout S] [--min-transfer-rate B]\n"
-    "           [--transfer-rate-window S]\n"
+    "           [--transfer-rate-window S] [--tls-handshake-timeout S]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -70,7 +70,8 @@ const char config_usage[] =
     "  a request head must be in S s after its first byte (default 10).\n"
     "  --min-transfer-rate B (default 65536, 0: none) averaged over each\n"
     "  --transfer-rate-window S (default 10): slower request bodies and\n"
-    "  replies are closed.\n";
+    "  replies are closed. --tls-handshake-timeout S: a TLS handshake\n"
+    "  must be done S s after accept (default 10).\n";
 
 static int set_str(char **dst, const char *v, struct err *err)
 {
@@ -149,6 +150,8 @@ static const struct numeric {
      offsetof(struct config, min_transfer_rate), 0, UINT64_MAX / 2},
     {"--transfer-rate-window", "transfer_rate_window_secs",
      offsetof(struct config, transfer_rate_window_secs), 1, 1000000},
+    {"--tls-handshake-timeout", "tls_handshake_timeout_secs",
+     offsetof(struct config, tls_handshake_timeout_secs), 1, 1000000},
 };
 
 static uint64_t *numeric_slot(struct config *c, const struct numeric *n)

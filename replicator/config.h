@@ -7,7 +7,8 @@
  * "max_requests_in_flight", "max_per_target", "max_per_source",
  * "max_copies_per_source", "put_fanout", "piece_size", "max_connections",
  * "max_connections_per_peer", "head_timeout_secs", "min_transfer_rate",
- * "transfer_rate_window_secs"}); flags win over
+ * "transfer_rate_window_secs", "tls_handshake_timeout_secs"}); flags win
+ * over
  * the file; a value out of its range is an error in either, and so are a
  * put_fanout above min_sled_replication and a piece_size that is not a
  * power of two. Plain value owned by main. Main thread.
@@ -61,6 +62,7 @@ struct config {
     uint64_t head_timeout_secs;
     uint64_t min_transfer_rate;
     uint64_t transfer_rate_window_secs;
+    uint64_t tls_handshake_timeout_secs; /* 0: LIMIT_TLS_HANDSHAKE_SECS */
 };
 
 #define CONFIG_DEFAULT_PORT 12221

@@ -150,6 +150,7 @@ int agent_new(struct agent **out, struct event_base *base,
     ho.rate_group = a->rate_group;
     ho.rate_bps = opts->rate_limit;
     ho.limits = opts->limits;
+    ho.handshake_secs = opts->handshake_secs;
     if (!ho.limits.max_conns)
         ho.limits.max_conns = httpd_limits_default_conns(2);
     /* the pushed revocation list, before the listeners apply it */

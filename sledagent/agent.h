@@ -40,6 +40,7 @@ struct agent_opts {
     /* Each listener's connection limits and deadlines (max_conns 0:
      * httpd_limits_default_conns(2)). */
     struct httpd_limits limits;
+    unsigned handshake_secs;      /* TLS handshake deadline, 0 = 10 s */
 };
 
 /* Whether o asks for TLS on every link (files given, not plaintext). */

@@ -69,6 +69,8 @@ static const char usage[] =
     "                             bytes/s over each --transfer-rate-window\n"
     "                             (default 65536; 0 = no minimum)\n"
     "  --transfer-rate-window S   that window (default 10)\n"
+    "  --tls-handshake-timeout S  a TLS handshake must be done S seconds\n"
+    "                             after accept (default 10)\n"
     "  --tls-ca FILE --tls-cert FILE --tls-key FILE\n"
     "                             mutual TLS: the rack CA, this sled's\n"
     "                             certificate and key (all three)\n"
@@ -86,7 +88,7 @@ enum {
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
     O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
-    O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN
+    O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE
 };
 
 static const struct option longopts[] = {
@@ -121,6 +123,7 @@ static const struct option longopts[] = {
     {"head-timeout", required_argument, NULL, O_HEADT},
     {"min-transfer-rate", required_argument, NULL, O_MINRATE},
     {"transfer-rate-window", required_argument, NULL, O_RATEWIN},
+    {"tls-handshake-timeout", required_argument, NULL, O_HSHAKE},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -231,7 +234,7 @@ static int apply_small_opt(struct args *a, int c, uint64_t v,
     else if (c == O_REGINT)
         a->o.register_secs = (unsigned)v;
     else if ((c == O_MAXCONN || c == O_MAXPEER || c == O_HEADT ||
-              c == O_RATEWIN) && (v == 0 || v > 1000000))
+              c == O_RATEWIN || c == O_HSHAKE) && (v == 0 || v > 1000000))
         return bad_usage("expected 1..1000000", arg);
     else if (c == O_MAXCONN)
         a->o.limits.max_conns = (unsigned)v;
@@ -241,6 +244,8 @@ static int apply_small_opt(struct args *a, int c, uint64_t v,
         a->o.limits.head_secs = (unsigned)v;
     else if (c == O_RATEWIN)
         a->o.limits.rate_window_secs = (unsigned)v;
+    else if (c == O_HSHAKE)
+        a->o.handshake_secs = (unsigned)v;
     return 0;
 }
 

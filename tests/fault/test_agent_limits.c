@@ -17,7 +17,9 @@
  *    nothing of it stays (temporary files gone, its reservation of space
  *    released: a PUT that only fits without it succeeds);
  *  - a depot reply the client does not read is closed by the minimum
- *    rate.
+ *    rate;
+ *  - TLS: a ClientHello trickled at 1 byte/s is closed by the handshake
+ *    deadline.
  * Test thread only.
  */
 #include <arpa/inet.h>
@@ -595,6 +597,53 @@ static void test_agent_limits__slow_reader(void **state)
     hc_close(&c);
 }
 
+/* The slowloris of TLS: a ClientHello at 1 byte/s, closed by the
+ * handshake deadline (2 s here) although every byte resets the idle
+ * timer; a legitimate request is answered meanwhile. */
+static void test_agent_limits__slow_handshake(void **state)
+{
+    struct fx *f = *state;
+    const char *extra[] = {"--tls-handshake-timeout", "2", NULL};
+    /* a handshake record announcing 512 bytes, then its first bytes */
+    static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00,
+                                          0x01, 0x00, 0x01, 0xfc, 0x03,
+                                          0x03, 0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t t0, closed = 0, ms;
+    char *m = NULL;
+    long st;
+    int fd;
+
+    start(f, extra);
+    assert_int_equal(http_client_raw_connect(&fd, agentproc_api_port(f->a)),
+                     0);
+    t0 = testutil_now_ms();
+    for (size_t b = 0; b < sizeof(hello); b++) {
+        if (http_client_raw_send(fd, hello + b, 1) < 0 ||
+            http_client_raw_closed(fd, 1000)) {
+            closed = testutil_now_ms() - t0;
+            break;
+        }
+        if (b == 0) {
+            st = legit_metrics(f, &m, &ms);
+            printf("# tls: legitimate GET /metrics answered %ld in %lld ms "
+                   "during the slow handshake\n", st, (long long)ms);
+            assert_int_equal(st, 200);
+            assert_true(ms < ANSWER_MS_MAX);
+            mem_free(m);
+            m = NULL;
+        }
+    }
+    close(fd);
+    printf("# tls: slow handshake closed after %lld ms (deadline 2 s)\n",
+           (long long)closed);
+    assert_true(closed > 0 && closed < 8000);
+    st = legit_metrics(f, &m, &ms);
+    assert_int_equal(st, 200);
+    assert_true(metric(m, "httpd_handshake_timeouts_total{listener=\"api\"} ")
+                >= 1);
+    mem_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +666,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_limits__slow_reader,
                                         setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_agent_limits__slow_reader,
+                                        setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slow_handshake,
                                         setup_tls, teardown),
     };
 
