@@ -74,13 +74,11 @@ int httpd_limits_raise_nofile(uint64_t *out)
 
 unsigned httpd_limits_default_conns(unsigned listeners)
 {
-    struct rlimit rl;
-    uint64_t n = 1024;
+    struct rlimit rl = {0, 0};
+    uint64_t n = 1024; /* unreadable: the usual soft limit */
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-        n = (uint64_t)rl.rlim_cur;
-    else if (rl.rlim_cur == RLIM_INFINITY)
-        n = UINT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        n = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : (uint64_t)rl.rlim_cur;
     n = n > LIMIT_HTTP_FD_RESERVE ? n - LIMIT_HTTP_FD_RESERVE : 0;
     n /= 2 * (uint64_t)(listeners ? listeners : 1);
     if (n > LIMIT_HTTP_CONNECTIONS)

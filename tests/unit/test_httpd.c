@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -391,6 +392,33 @@ static void test_httpd__body_cap(void **state)
     json_decref(v);
 }
 
+/* Defaults sized from the open-file limit; raising it to the hard one. */
+static void test_httpd__issue_10_default_conns(void **state)
+{
+    struct rlimit rl, low;
+    uint64_t now = 0;
+
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < 1024)
+        skip();
+    low = rl;
+    low.rlim_cur = 1024;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(httpd_limits_default_conns(2), (1024 - 64) / 4);
+    assert_int_equal(httpd_limits_default_conns(1), (1024 - 64) / 2);
+    low.rlim_cur = 100;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(httpd_limits_default_conns(2), 16); /* the floor */
+    assert_int_equal(httpd_limits_raise_nofile(&now), 0);
+    assert_int_equal(now, (uint64_t)rl.rlim_max);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(low.rlim_cur, rl.rlim_max);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max >= 64 + 2 * 4096)
+        assert_int_equal(httpd_limits_default_conns(1), 4096); /* cap */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
 /* ---- connection limits: a server of its own ---- */
 
 static int limits_setup(unsigned max, unsigned per_peer)
@@ -556,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_httpd__body_cap),
     };
     const struct CMUnitTest limits[] = {
+        cmocka_unit_test(test_httpd__issue_10_default_conns),
         cmocka_unit_test(test_httpd__issue_10_listener_limit),
         cmocka_unit_test(test_httpd__issue_10_peer_limit),
     };
