@@ -30,7 +30,12 @@
  *  - JSON replies and errors {"request_id","error_code"?,"message"} mapped
  *    from struct err by err_http_status(); strict query and path helpers;
  *  - zero-copy file replies (evbuffer file segments, sent with sendfile),
- *    idle timeouts, and an optional shared rate-limit group.
+ *    idle timeouts, and an optional shared rate-limit group;
+ *  - what one client may take (httpd_limits.c, struct httpd_limits):
+ *    connections per listener and per peer (the oldest idle one closed
+ *    to make room), accept without a busy loop when out of descriptors,
+ *    a deadline for the request head and the TLS handshake, a minimum
+ *    rate for request bodies and replies, counters for /metrics.
  * Every request gets exactly one reply: the reply functions are no-ops once
  * a reply was sent or the client is gone.
  *
