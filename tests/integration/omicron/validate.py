@@ -7,7 +7,8 @@ Usage: python3 validate.py [--schema-dir DIR] CASES
 CASES is a JSON Lines file written by test_agent_omicron.c, one exchange a
 line: {"op": operationId, "dir": "request"|"response", "status": N (responses),
 "content_type": "..." or null, "body": JSON value or null (no body),
-"raw": "text" (when the body was not JSON)}. Each line is checked against
+"raw": "text" or "raw_len": N (a body that was not JSON, as text when it
+was UTF-8, else its size)}. Each line is checked against
 operations.json and the <api>.schema.json files of the schema directory
 (default: this file's directory): the status must be one the reference lists
 for the operation (exact code, else its 4XX/5XX range), a JSON body must be
@@ -47,15 +48,18 @@ def expected_schema(op, status):
 def check_body(case, want, schemas, api):
     body = case.get("body")
     if want is None:
-        if body is not None or case.get("raw"):
+        if body is not None or case.get("raw") or case.get("raw_len"):
             return "the reference has no body here, got one"
         return None
     if want == "binary":
         return None
     if body is None:
-        return "a JSON %s body is expected, got %s" % (
-            want, "raw text %r" % case["raw"][:80] if case.get("raw")
-            else "none")
+        got = "none"
+        if case.get("raw"):
+            got = "text %r" % case["raw"][:80]
+        elif case.get("raw_len"):
+            got = "%d bytes that are not text" % case["raw_len"]
+        return "a JSON %s body is expected, got %s" % (want, got)
     ctype = case.get("content_type")
     if case["dir"] == "response" and (
             not ctype or
@@ -78,8 +82,9 @@ def check_body(case, want, schemas, api):
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     if argv[1:] == ["--check"]:
-        print("jsonschema %s at %s" % (
-            getattr(jsonschema, "__version__", "?"), jsonschema.__file__))
+        from importlib import metadata
+        print("jsonschema %s at %s" % (metadata.version("jsonschema"),
+                                       jsonschema.__file__))
         return 0
     schema_dir = here
     args = argv[1:]
