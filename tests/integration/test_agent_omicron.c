@@ -9,7 +9,8 @@
  * with ?generation=N, the copy request naming a peer's depot, and the
  * repo depot GET, plus the errors the controller handles (an older config
  * generation: 409 CONFIG_GENERATION; a wrong generation: 409; bad hashes
- * and bodies: 400; an unknown artifact: 404). Every exchange is recorded
+ * and bodies: 400; an unknown artifact: 404; a copy whose source lacks the
+ * artifact or is down: an error). Every exchange is recorded
  * and checked by tests/integration/omicron/validate.py (Debian's
  * python3-jsonschema) against the schemas we wrote from the reference's
  * OpenAPI documents: the status must be one the reference declares and
@@ -24,7 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -306,6 +311,24 @@ static const char *error_code(json_t *v)
     return s ? s : "";
 }
 
+/* A loopback port bound but not listening (connections refused); the
+ * socket in *fd_out keeps it taken. */
+static int dead_port(int *fd_out)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *fd_out = fd;
+    return ntohs(sa.sin_port);
+}
+
 /* Wait until GET /artifacts of a lists hex with count copies. */
 static void wait_listed(struct agentproc *a, const char *hex, long count)
 {
@@ -322,8 +345,10 @@ static void converse(struct agentproc_fixture *f, struct rec *r)
     struct agenttest_art x, y, z;
     const char *cfg[2];
     const char *a_api, *b_api;
-    char path[256];
+    char path[256], dead[64];
     json_t *v;
+    long st;
+    int fd = -1;
 
     agenttest_art_make(&x, 1024u * 1024 + 333);
     agenttest_art_make(&y, 4096);
@@ -416,6 +441,16 @@ static void converse(struct agentproc_fixture *f, struct rec *r)
                                      agentproc_depot_url(f->a)), 400);
     assert_int_equal(copy_from_depot(r, &resp, f->b, "0123", 2,
                                      agentproc_depot_url(f->a)), 400);
+    /* A source without the artifact, a source that is down: an error
+     * nexus records (the reference says 500; any 4XX/5XX is its Error). */
+    st = copy_from_depot(r, &resp, f->b, y.hex, 2,
+                         agentproc_depot_url(f->a));
+    assert_in_range(st, 400, 599);
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", dead_port(&fd));
+    st = copy_from_depot(r, &resp, f->b, y.hex, 2, dead);
+    assert_in_range(st, 400, 599);
+    close(fd);
+    assert_int_equal(agentproc_count(f->b, y.hex), 0);
 
     /* The repo depot of B serves the copy; unknown and bad hashes. */
     snprintf(path, sizeof(path), "/artifact/sha256/%s", x.hex);
