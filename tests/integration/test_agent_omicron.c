@@ -18,6 +18,8 @@
  * schema must fail, so the check can fail. Without the validator the test
  * exits 77 (skipped).
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -616,10 +618,118 @@ static void test_agent_omicron__reference_shapes(void **state)
     f->passed = true;
 }
 
+/* A one-request stand-in for a reference sled's repo depot: like dropshot
+ * with ClientSpecifiesVersionInHeader and no default, it answers 400
+ * "missing expected header" unless the request names api-version 1.0.0;
+ * then 200 with the artifact. */
+struct fake_depot {
+    int fd; /* listening */
+    const char *data;
+    size_t len;
+    char head[8192]; /* the request head, lowercased */
+    pthread_t thread;
+};
+
+static void send_all(int fd, const void *p, size_t n)
+{
+    (void)http_client_raw_send(fd, p, n);
+}
+
+static void *fake_depot_main(void *arg)
+{
+    static const char missing[] =
+        "{\"request_id\":\"fake\",\"message\":\"missing expected header "
+        "\\\"api-version\\\"\"}";
+    struct fake_depot *d = arg;
+    char hdr[256];
+    size_t n = 0;
+    int c = accept(d->fd, NULL, NULL);
+
+    if (c < 0)
+        return NULL;
+    while (n < sizeof(d->head) - 1 && !strstr(d->head, "\r\n\r\n")) {
+        ssize_t k = recv(c, d->head + n, sizeof(d->head) - 1 - n, 0);
+
+        if (k <= 0)
+            break;
+        for (ssize_t i = 0; i < k; i++)
+            d->head[n + (size_t)i] = (char)tolower(
+                (unsigned char)d->head[n + (size_t)i]);
+        n += (size_t)k;
+        d->head[n] = '\0';
+    }
+    if (strstr(d->head, "\r\napi-version: 1.0.0\r\n")) {
+        snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: "
+                 "application/octet-stream\r\nContent-Length: %zu\r\n"
+                 "Connection: close\r\n\r\n", d->len);
+        send_all(c, hdr, strlen(hdr));
+        send_all(c, d->data, d->len);
+    } else {
+        snprintf(hdr, sizeof(hdr), "HTTP/1.1 400 Bad Request\r\n"
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                 "Connection: close\r\n\r\n", sizeof(missing) - 1);
+        send_all(c, hdr, strlen(hdr));
+        send_all(c, missing, sizeof(missing) - 1);
+    }
+    close(c);
+    return NULL;
+}
+
+/* Issue 12: a copy from a reference sled's depot names the depot API
+ * version, which the reference requires; before, the agent sent none and
+ * the copy failed with 502. */
+static void test_agent_omicron__issue_12_copy_from_reference_depot(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp resp = HTTP_CLIENT_RESP_INIT;
+    struct fake_depot d;
+    struct agenttest_art y;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    struct rec r = {NULL, 0};
+    const char *cfg[1];
+    char url[64];
+
+    agenttest_art_make(&y, 300000);
+    memset(&d, 0, sizeof(d));
+    d.data = y.data;
+    d.len = y.len;
+    d.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(d.fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(d.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(d.fd, 4), 0);
+    assert_int_equal(getsockname(d.fd, (struct sockaddr *)&sa, &sl), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_int_equal(pthread_create(&d.thread, NULL, fake_depot_main, &d),
+                     0);
+    r.f = fopen("/dev/null", "w");
+    assert_non_null(r.f);
+
+    cfg[0] = y.hex;
+    assert_int_equal(put_config(&r, &resp, f->a, 1, cfg, 1), 204);
+    assert_int_equal(copy_from_depot(&r, &resp, f->a, y.hex, 1, url), 202);
+    wait_listed(f->a, y.hex, 2);
+    agenttest_assert_invariant(f->a);
+
+    /* accept() returns once the listener is shut down. */
+    shutdown(d.fd, SHUT_RDWR);
+    assert_int_equal(pthread_join(d.thread, NULL), 0);
+    close(d.fd);
+    assert_non_null(strstr(d.head, "get /artifact/sha256/"));
+    fclose(r.f);
+    http_client_resp_release(&resp);
+    agenttest_art_free(&y);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         AGENTTEST(test_agent_omicron__reference_shapes),
+        AGENTTEST(test_agent_omicron__issue_12_copy_from_reference_depot),
     };
     char *tmp = NULL, *log = NULL;
     const char *check[] = {"--check", NULL};
