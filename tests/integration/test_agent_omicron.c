@@ -15,8 +15,10 @@
  * python3-jsonschema) against the schemas we wrote from the reference's
  * OpenAPI documents: the status must be one the reference declares and
  * every body must validate. A second run against a deliberately wrong
- * schema must fail, so the check can fail. Without the validator the test
- * exits 77 (skipped).
+ * schema must fail, so the check can fail. And the other direction: a
+ * copy from a stand-in for a reference sled's repo depot, which refuses a
+ * request without `api-version`. Without the validator the test exits 77
+ * (skipped).
  */
 #include <ctype.h>
 #include <pthread.h>
