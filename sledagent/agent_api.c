@@ -490,7 +490,11 @@ static const struct httpd_route routes[] = {
 
 const char *const *agent_api_versions(size_t *n)
 {
-    static const char *const versions[] = {"1.0.0"};
+    /* 48.0.0 is the reference sled-agent API's version at omicron
+     * b848b6df, the one its controller's generated client names in every
+     * request: our artifact endpoints have its shapes, so we serve it
+     * (tests/integration/test_agent_omicron.c). No route differs. */
+    static const char *const versions[] = {"1.0.0", "48.0.0"};
 
     *n = sizeof(versions) / sizeof(versions[0]);
     return versions;

@@ -348,6 +348,10 @@ static void on_done(struct httpc *h, void *arg)
 static int copy_launch(struct copy *c, struct store_write *w)
 {
     struct copies *cs = c->cs;
+    /* The reference's repo depot (dropshot, ClientSpecifiesVersionInHeader
+     * without a default) refuses a request without this header with 400;
+     * 1.0.0 is its only version and ours. */
+    static const char *const hdrs[] = {"api-version: 1.0.0", NULL};
     struct httpc_spec sp = {0};
     int rc;
 
@@ -355,6 +359,7 @@ static int copy_launch(struct copy *c, struct store_write *w)
     snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", c->source,
              c->hex);
     sp.url = c->url;
+    sp.headers = hdrs;
     sp.sink.kind = HTTPC_SINK_FN;
     sp.write = on_data;
     sp.on_headers = on_headers;

@@ -273,6 +273,8 @@ static void test_agent_http__issue_12_api_version(void **state)
                            "0000000000000000000000000000000000000000000000000"
                            "000000000000000"};
     const long ok[] = {200, 404};
+    /* the agent API also serves the reference's version (the latest) */
+    const char *latest[] = {"48.0.0", "1.0.0"};
     char ver[32];
     json_t *v;
 
@@ -281,7 +283,7 @@ static void test_agent_http__issue_12_api_version(void **state)
         /* absent: the latest */
         assert_int_equal(versioned_get(ver, &v, bases[i], paths[i], NULL),
                          ok[i]);
-        assert_string_equal(ver, "1.0.0");
+        assert_string_equal(ver, latest[i]);
         json_decref(v);
         /* known */
         assert_int_equal(versioned_get(ver, &v, bases[i], paths[i],
@@ -291,7 +293,7 @@ static void test_agent_http__issue_12_api_version(void **state)
         /* garbage */
         assert_int_equal(versioned_get(ver, &v, bases[i], paths[i],
                                        "api-version: latest please"), 400);
-        assert_string_equal(ver, "1.0.0");
+        assert_string_equal(ver, latest[i]);
         assert_string_equal(jsonu_str(v, "error_code"), "BAD_API_VERSION");
         json_decref(v);
         /* unknown */
