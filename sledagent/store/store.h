@@ -30,6 +30,7 @@ struct buf;
 struct err;
 struct evbuffer;
 struct event_base;
+struct pieces;
 struct store;
 struct store_write;
 
@@ -224,6 +225,50 @@ void store_write_finish(struct store_write *w, store_write_done_fn cb,
  * the background, nothing renamed. The store_write is freed; no callback.
  */
 void store_write_abort(struct store_write *w);
+
+/*
+ * Start a positional write of h (issue 13; docs/REPLICATION.md "Swarming
+ * copies"): pieces arrive in any order through store_write_piece into the
+ * temp files at their offsets, each checked against the manifest m before
+ * a byte of it is written, and store_write_finish then runs the usual
+ * finish once every piece is written: fsync, the whole sha256 compared
+ * with h, rename, directory fsync (DESIGN.md section 3; nothing partial
+ * under a final name). m must name h (the caller checked m against its
+ * manifest hash); it is copied. Checks and codes as store_write_begin
+ * with expected_len = m->length (reserved at once), plus ERR_INVAL when m
+ * names another artifact. store_write_data on such a write is ERR_INVAL.
+ * Loop thread.
+ */
+int store_write_begin_pieces(struct store *st, struct store_write **out,
+                             const struct sha256 *h, uint64_t generation,
+                             const struct pieces *m, struct err *err);
+
+typedef void (*store_piece_fn)(int rc, const struct err *err, uint32_t piece,
+                               void *arg);
+
+/*
+ * Hand piece i (len bytes at buf, from mem_alloc; the store owns and frees
+ * it on every path, error returns included) to a positional write. A
+ * worker checks it (pieces_verify), pwrite()s it at its offset to every
+ * active temp file and folds it into the whole sha256; then cb(rc, err,
+ * i, arg) runs on the loop: 0 when the piece is verified and on disk
+ * (store_write_has_piece is true from then on), ERR_VERIFY when it is not
+ * piece i (nothing written; hand in another), ERR_IO when every dataset
+ * failed (the write is failed: abort it). Returns 0, or at once without a
+ * callback: ERR_INVAL (not a positional write, i out of range, piece i
+ * already written or queued, the write finishing, aborted or failed),
+ * ERR_NOMEM. No callback runs after store_write_abort. Memory: the caller
+ * bounds the pieces in flight (each is held until its callback). Loop
+ * thread.
+ */
+int store_write_piece(struct store_write *w, uint32_t i, void *buf,
+                      size_t len, store_piece_fn cb, void *arg,
+                      struct err *err);
+
+/* Whether piece i of a positional write is verified and on disk. */
+bool store_write_has_piece(const struct store_write *w, uint32_t i);
+/* Pieces of a positional write verified and on disk so far. */
+uint32_t store_write_pieces_done(const struct store_write *w);
 
 /*
  * A PUT or copy of h that must not download it again: if h sits in trash/
