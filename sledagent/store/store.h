@@ -271,6 +271,42 @@ bool store_write_has_piece(const struct store_write *w, uint32_t i);
 uint32_t store_write_pieces_done(const struct store_write *w);
 
 /*
+ * Serving what is verified so far (issue 13). The length of a positional
+ * write of h in progress here (not aborted): 0, or ERR_NOTFOUND when
+ * there is none. Loop thread.
+ */
+int store_partial_length(struct store *st, const struct sha256 *h,
+                         uint64_t *length_out, struct err *err);
+/*
+ * Open for reading the temp file of a positional write of h whose
+ * verified pieces cover [off, off + len) (len > 0): *fd_out (the caller
+ * closes it). The bytes of a verified piece never change, and the fd stays
+ * valid through the temp file's rename or unlink. ERR_NOTFOUND: no such
+ * write; ERR_INVAL: the range is not inside verified pieces (or no temp
+ * file could be opened). A quick open(2) on the loop thread.
+ */
+int store_partial_open(struct store *st, const struct sha256 *h,
+                       uint64_t off, uint64_t len, int *fd_out,
+                       struct err *err);
+/*
+ * Append the GET /have document of h to out (docs/API.md): for a complete
+ * verified copy {"complete":true,"length":N}; for a positional write in
+ * progress {"complete":false,"have":"<hex bitmap>","length":N,
+ * "manifest_sha256":"<hex>","piece_size":P,"pieces":COUNT} (bit i is byte
+ * i/8, bit i%8, LSB first). ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
+ */
+int store_have(struct store *st, const struct sha256 *h, struct buf *out,
+               struct err *err);
+/*
+ * Append the canonical manifest of a positional write of h in progress
+ * here to out when its piece size is piece_size (0: any). ERR_NOTFOUND:
+ * no such write; ERR_NOMEM. Loop thread.
+ */
+int store_partial_manifest(struct store *st, const struct sha256 *h,
+                           uint64_t piece_size, struct buf *out,
+                           struct err *err);
+
+/*
  * A PUT or copy of h that must not download it again: if h sits in trash/
  * of a healthy dataset that lacks it, or is already being restored from
  * there (a config wanting it again started that), wait for the restore

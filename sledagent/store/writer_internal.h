@@ -77,6 +77,7 @@ struct store_write {
     uint8_t *wbits;            /* worker: pieces written */
     uint8_t *rbuf;             /* worker: read-back buffer of the fold */
     uint64_t folded;           /* worker: pieces in the whole sha256 */
+    struct sha256 pm_id;       /* the manifest hash (loop, from begin) */
 };
 
 /* --- writer_pieces.c: positional writes --------------------------------- */

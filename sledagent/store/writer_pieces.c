@@ -20,9 +20,12 @@
 #include "sledagent/store/writer_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/pieces.h"
@@ -134,6 +137,8 @@ int store_write_begin_pieces(struct store *st, struct store_write **out,
         return rc;
     nbytes = count / 8 + 1;
     rc = copy_manifest(&w->pm, m);
+    if (rc == 0)
+        rc = pieces_id(&w->pm_id, m, NULL);
     if (rc == 0) {
         w->have = mem_calloc(1, nbytes);
         w->queued = mem_calloc(1, nbytes);
@@ -358,4 +363,121 @@ void writer_pieces_completed(struct store_write *w)
         piece_free(p);
         p = next;
     }
+}
+
+/* ---- serving what is verified so far (loop thread) ---------------------- */
+
+/* The positional write of h in progress here with the most pieces. */
+static struct store_write *partial_find(struct store *st,
+                                        const struct sha256 *h)
+{
+    struct store_write *best = NULL;
+
+    for (struct store_write *w = st->writes; w; w = w->next)
+        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
+            (!best || w->have_count > best->have_count))
+            best = w;
+    return best;
+}
+
+int store_partial_length(struct store *st, const struct sha256 *h,
+                         uint64_t *length_out, struct err *err)
+{
+    struct store_write *w = partial_find(st, h);
+
+    if (!w)
+        return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
+    *length_out = w->pm->length;
+    return 0;
+}
+
+static bool covers(const struct store_write *w, uint64_t off, uint64_t len)
+{
+    uint64_t first = off / w->pm->piece_size;
+    uint64_t last = (off + len - 1) / w->pm->piece_size;
+
+    if (len == 0 || off + len > w->pm->length || off + len < off)
+        return false;
+    for (uint64_t i = first; i <= last; i++)
+        if (!bit(w->have, i))
+            return false;
+    return true;
+}
+
+int store_partial_open(struct store *st, const struct sha256 *h,
+                       uint64_t off, uint64_t len, int *fd_out,
+                       struct err *err)
+{
+    bool any = false;
+
+    *fd_out = -1;
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        if (!w->pm || w->aborted || w->failed || !sha256_eq(&w->h, h))
+            continue;
+        any = true;
+        if (!covers(w, off, len))
+            continue;
+        /* a dataset dropped since has no file (ENOENT): the other one */
+        for (int d = 0; d < STORE_DATASETS; d++) {
+            int fd;
+
+            if (!w->ptmp[d])
+                continue;
+            fd = open(w->ptmp[d], O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                *fd_out = fd;
+                return 0;
+            }
+        }
+    }
+    if (!any)
+        return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
+    return err_set(err, ERR_INVAL, "range not inside verified pieces");
+}
+
+int store_have(struct store *st, const struct sha256 *h, struct buf *out,
+               struct err *err)
+{
+    struct store_write *w;
+    char mhex[SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    size_t nbytes;
+    char *hx = NULL;
+    int fd = -1, rc;
+
+    if (store_open_artifact(st, h, &fd, &size, NULL) == 0) {
+        close(fd);
+        rc = buf_printf(out, "{\"complete\":true,\"length\":%llu}",
+                        (unsigned long long)size);
+        return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+    }
+    w = partial_find(st, h);
+    if (!w)
+        return err_set(err, ERR_NOTFOUND, "artifact neither held nor being "
+                       "written here with a manifest");
+    nbytes = (w->pm->count + 7) / 8;
+    hx = mem_alloc(nbytes * 2 + 1);
+    if (!hx)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    hex_encode(hx, w->have, nbytes);
+    sha256_to_hex(mhex, &w->pm_id);
+    rc = buf_printf(out, "{\"complete\":false,\"have\":\"%s\",\"length\":"
+                    "%llu,\"manifest_sha256\":\"%s\",\"piece_size\":%u,"
+                    "\"pieces\":%llu}", hx,
+                    (unsigned long long)w->pm->length, mhex,
+                    (unsigned)w->pm->piece_size,
+                    (unsigned long long)w->pm->count);
+    mem_free(hx);
+    return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+int store_partial_manifest(struct store *st, const struct sha256 *h,
+                           uint64_t piece_size, struct buf *out,
+                           struct err *err)
+{
+    for (struct store_write *w = st->writes; w; w = w->next)
+        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
+            (piece_size == 0 || piece_size == w->pm->piece_size))
+            return pieces_encode(out, w->pm, err);
+    return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
 }

@@ -6,7 +6,9 @@
  * finish with a piece missing renames nothing; a manifest that lies about
  * the whole artifact (its pieces verify, the whole sha256 does not) renames
  * nothing (DESIGN.md 8.2); an abort with pieces queued calls back nothing
- * and leaves no temp file; bad piece indexes are refused at once.
+ * and leaves no temp file; bad piece indexes are refused at once; what
+ * the depot serves of a write in progress (ranges inside verified pieces
+ * only, the /have bitmap, the manifest).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -262,6 +265,92 @@ static void test_writer_pieces__lying_manifest(void **state)
     mem_free(odata);
 }
 
+/* Serving what is verified so far: the store side of the depot's 206/416,
+ * /have and /pieces on an artifact in progress. */
+static void test_writer_pieces__serve_partial(void **state)
+{
+    struct fx *fx = *state;
+    struct store_write *w = NULL;
+    struct pieces m = PIECES_INIT;
+    struct pres pr = {0};
+    struct res r = {0};
+    struct sha256 h, other, mid;
+    struct err err = ERR_INIT;
+    struct buf doc = BUF_INIT, want = BUF_INIT;
+    char mhex[SHA256_HEX_LEN + 1], expect[512];
+    uint64_t len = 0;
+    char got[PSIZE];
+    int fd = -1;
+    void *data, *odata;
+
+    make_blob(&data, &h, LEN, 97);
+    make_blob(&odata, &other, 10, 98);
+    manifest_of(&m, data, LEN, &h);
+    assert_int_equal(pieces_id(&mid, &m, NULL), 0);
+    sha256_to_hex(mhex, &mid);
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(store_partial_length(fx->st, &h, &len, &err),
+                     ERR_NOTFOUND);
+    assert_int_equal(store_have(fx->st, &h, &doc, &err), ERR_NOTFOUND);
+    assert_int_equal(store_write_begin_pieces(fx->st, &w, &h, 1, &m, &err),
+                     0);
+    assert_int_equal(store_partial_length(fx->st, &h, &len, &err), 0);
+    assert_int_equal(len, LEN);
+    assert_int_equal(store_partial_length(fx->st, &other, &len, &err),
+                     ERR_NOTFOUND);
+    feed(fx, w, data, 1, &pr, 0);
+    feed(fx, w, data, 2, &pr, 0);
+    /* pieces 1 and 2: bit 1 and 2 of byte 0 */
+    assert_int_equal(store_have(fx->st, &h, &doc, &err), 0);
+    snprintf(expect, sizeof(expect),
+             "{\"complete\":false,\"have\":\"06\",\"length\":%u,"
+             "\"manifest_sha256\":\"%s\",\"piece_size\":%u,"
+             "\"pieces\":6}", LEN, mhex, PSIZE);
+    assert_string_equal(doc.data, expect);
+    buf_release(&doc);
+    /* a range across pieces 1-2 is served from the temp file */
+    assert_int_equal(store_partial_open(fx->st, &h, PSIZE + 10, PSIZE, &fd,
+                                        &err), 0);
+    assert_int_equal(pread(fd, got, PSIZE, PSIZE + 10), PSIZE);
+    assert_memory_equal(got, (char *)data + PSIZE + 10, PSIZE);
+    close(fd);
+    /* one byte of piece 0 or 3, or past the end: not served */
+    assert_int_equal(store_partial_open(fx->st, &h, PSIZE - 1, 2, &fd, &err),
+                     ERR_INVAL);
+    assert_int_equal(store_partial_open(fx->st, &h, 3 * PSIZE - 1, 2, &fd,
+                                        &err), ERR_INVAL);
+    assert_int_equal(store_partial_open(fx->st, &h, LEN, 1, &fd, &err),
+                     ERR_INVAL);
+    assert_int_equal(fd, -1);
+    /* the manifest being checked against, in its piece size only */
+    assert_int_equal(store_partial_manifest(fx->st, &h, 0, &doc, &err), 0);
+    assert_int_equal(pieces_encode(&want, &m, NULL), 0);
+    assert_int_equal(doc.len, want.len);
+    assert_memory_equal(doc.data, want.data, want.len);
+    buf_release(&doc);
+    assert_int_equal(store_partial_manifest(fx->st, &h, 2 * PSIZE, &doc,
+                                            &err), ERR_NOTFOUND);
+    for (uint32_t i = 0; i < 6; i++)
+        if (i != 1 && i != 2)
+            feed(fx, w, data, i, &pr, 0);
+    store_write_finish(w, wdone_cb, &r);
+    assert_true(wait_flag(fx, &r.done, 10000));
+    assert_int_equal(r.rc, 0);
+    /* complete now */
+    assert_int_equal(store_have(fx->st, &h, &doc, &err), 0);
+    snprintf(expect, sizeof(expect), "{\"complete\":true,\"length\":%u}",
+             LEN);
+    assert_string_equal(doc.data, expect);
+    assert_int_equal(store_partial_length(fx->st, &h, &len, &err),
+                     ERR_NOTFOUND);
+    buf_release(&doc);
+    buf_release(&want);
+    pieces_release(&m);
+    mem_free(data);
+    mem_free(odata);
+}
+
 static bool no_temps(struct fx *fx, void *arg)
 {
     (void)arg;
@@ -320,6 +409,7 @@ int main(void)
         T(test_writer_pieces__missing_piece),
         T(test_writer_pieces__lying_manifest),
         T(test_writer_pieces__abort_and_bad_index),
+        T(test_writer_pieces__serve_partial),
 #undef T
     };
 
