@@ -29,6 +29,7 @@
 #include "common/mem.h"
 #include "common/prom.h"
 #include "common/sha256.h"
+#include "sledagent/copy_swarm.h"
 #include "sledagent/store/store.h"
 
 enum copy_state { COPY_RUNNING, COPY_DONE, COPY_FAILED };
@@ -63,6 +64,7 @@ struct copies {
     struct httpc_loop *loop;
     struct copies_opts opts;
     struct copy *list;
+    struct swarm *swarms;       /* copy_swarm.c's */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
@@ -467,6 +469,10 @@ json_t *copies_json(const struct copies *cs)
             return NULL;
         }
     }
+    if (arr && copy_swarm_json(cs->swarms, arr) < 0) {
+        json_decref(arr);
+        return NULL;
+    }
     return arr;
 }
 
@@ -491,8 +497,25 @@ int copies_metrics(const struct copies *cs, struct buf *out)
     return prom_rc(&p);
 }
 
+struct httpc_loop *copies_loop(struct copies *cs)
+{
+    return cs->loop;
+}
+
+const struct copies_opts *copies_opts(const struct copies *cs)
+{
+    return &cs->opts;
+}
+
+struct swarm **copies_swarms(struct copies *cs)
+{
+    return &cs->swarms;
+}
+
 void copies_cancel_all(struct copies *cs)
 {
+    if (cs)
+        copy_swarm_cancel_all(cs->swarms);
     for (struct copy *c = cs ? cs->list : NULL; c; c = c->next) {
         if (c->restore_wait)
             set_failed(c, "agent shutting down");
@@ -512,6 +535,7 @@ void copies_free(struct copies *cs)
 {
     if (!cs)
         return;
+    copy_swarm_free_all(cs->swarms);
     while (cs->list) {
         struct copy *c = cs->list;
 

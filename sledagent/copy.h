@@ -79,6 +79,12 @@ int copies_metrics(const struct copies *cs, struct buf *out);
 /* Cancel running transfers and abort their writes (before store_close). */
 void copies_cancel_all(struct copies *cs);
 
+/* For copy_swarm.c: the loop driver, the options, the head of its list of
+ * swarm copies (owned by copy_swarm.c, freed by copies_free). */
+struct httpc_loop *copies_loop(struct copies *cs);
+const struct copies_opts *copies_opts(const struct copies *cs);
+struct swarm **copies_swarms(struct copies *cs);
+
 /* Free (after store_close). NULL is a no-op. */
 void copies_free(struct copies *cs);
 

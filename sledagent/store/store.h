@@ -243,6 +243,16 @@ int store_write_begin_pieces(struct store *st, struct store_write **out,
                              const struct sha256 *h, uint64_t generation,
                              const struct pieces *m, struct err *err);
 
+/*
+ * Make w, begun with its length and given no data yet, a positional write
+ * of the manifest m (as store_write_begin_pieces): a copy can reserve the
+ * space before it has the manifest. ERR_INVAL (data taken, or m does not
+ * name w's artifact and length), ERR_NOMEM (w is unchanged on error).
+ * Loop thread.
+ */
+int store_write_set_pieces(struct store_write *w, const struct pieces *m,
+                           struct err *err);
+
 typedef void (*store_piece_fn)(int rc, const struct err *err, uint32_t piece,
                                void *arg);
 

@@ -117,24 +117,23 @@ static int copy_manifest(struct pieces **out, const struct pieces *m)
     return 0;
 }
 
-int store_write_begin_pieces(struct store *st, struct store_write **out,
-                             const struct sha256 *h, uint64_t generation,
-                             const struct pieces *m, struct err *err)
+int store_write_set_pieces(struct store_write *w, const struct pieces *m,
+                          struct err *err)
 {
-    struct store_write *w = NULL;
+    struct store *st = w->st;
     uint64_t count = 0;
     size_t nbytes;
     int rc;
 
-    *out = NULL;
-    if (!sha256_eq(&m->sha256, h) || m->length > INT64_MAX ||
+    if (w->pm || w->received > 0 || w->task_running || w->finish_req ||
+        w->aborted)
+        return err_set(err, ERR_INVAL, "the write already took data");
+    if (!sha256_eq(&m->sha256, &w->h) || w->expected < 0 ||
+        m->length != (uint64_t)w->expected ||
         pieces_count(&count, m->length, m->piece_size) < 0 ||
         count != m->count)
         return err_set(err, ERR_INVAL, "the piece manifest does not "
                        "describe this artifact");
-    rc = store_write_begin(st, &w, h, generation, (int64_t)m->length, err);
-    if (rc < 0)
-        return rc;
     nbytes = count / 8 + 1;
     rc = copy_manifest(&w->pm, m);
     if (rc == 0)
@@ -156,8 +155,30 @@ int store_write_begin_pieces(struct store *st, struct store_write **out,
             rc = ERR_NOMEM;
     }
     if (rc < 0) {
-        store_write_abort(w);
+        writer_pieces_free(w); /* a streamed write again, unchanged */
         return err_set(err, ERR_NOMEM, "store: out of memory");
+    }
+    return 0;
+}
+
+int store_write_begin_pieces(struct store *st, struct store_write **out,
+                             const struct sha256 *h, uint64_t generation,
+                             const struct pieces *m, struct err *err)
+{
+    struct store_write *w = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!sha256_eq(&m->sha256, h) || m->length > INT64_MAX)
+        return err_set(err, ERR_INVAL, "the piece manifest does not "
+                       "describe this artifact");
+    rc = store_write_begin(st, &w, h, generation, (int64_t)m->length, err);
+    if (rc < 0)
+        return rc;
+    rc = store_write_set_pieces(w, m, err);
+    if (rc < 0) {
+        store_write_abort(w);
+        return rc;
     }
     *out = w;
     return 0;
