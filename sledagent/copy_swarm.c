@@ -14,7 +14,7 @@
  *     SWARM_HAVE_MS while pieces are missing; holders[i] counts them.
  *  3. selection: a free slot takes the missing piece not in flight with the
  *     fewest holders among the candidates that can take a request (ties:
- *     lowest index), from the least busy of them (ties: random).
+ *     random), from the least busy of them (ties: random).
  *  4. fetch: GET with one Range into a piece buffer (a longer body is a bad
  *     source); the buffer goes to store_write_piece, which checks it
  *     against the manifest on the write's worker before writing a byte (so
@@ -381,7 +381,8 @@ static int manifest_accept(struct swarm *sw, const struct buf *b,
         return err_set(err, ERR_VERIFY, "bad manifest");
     rc = pieces_parse(&sw->m, b->data, b->len, &sw->h, (int64_t)sw->length,
                       err);
-    if (rc == 0 && (sw->m.piece_size != sw->psize || sw->m.count != sw->count)) {
+    if (rc == 0 &&
+        (sw->m.piece_size != sw->psize || sw->m.count != sw->count)) {
         pieces_release(&sw->m);
         rc = err_set(err, ERR_VERIFY, "bad manifest");
     }
@@ -672,22 +673,34 @@ static bool can_take(const struct swarm_source *s)
     return s->state == SRC_ACTIVE && s->inflight < SWARM_PER_SOURCE;
 }
 
-/* The rarest missing piece some free candidate has; -1 if none. */
-static int64_t pick_piece(const struct swarm *sw)
+/*
+ * The rarest missing piece some free candidate has, ties broken at random
+ * (reservoir sampling); -1 if none. Random, not lowest-index, ties: copies
+ * that start together from one holder then fetch different pieces from it
+ * and trade them, instead of all asking it for piece 0 at once.
+ */
+static int64_t pick_piece(struct swarm *sw)
 {
     int64_t best = -1;
+    uint32_t ties = 0;
 
     for (uint32_t i = 0; i < sw->count; i++) {
         bool ok = false;
 
         if (sw->busy[i] || store_write_has_piece(sw->w, i) ||
             sw->holders[i] == 0 ||
-            (best >= 0 && sw->holders[i] >= sw->holders[best]))
+            (best >= 0 && sw->holders[i] > sw->holders[best]))
             continue;
         for (unsigned s = 0; s < sw->nsrc && !ok; s++)
             ok = can_take(&sw->src[s]) && src_has(&sw->src[s], i);
-        if (ok)
+        if (!ok)
+            continue;
+        if (best < 0 || sw->holders[i] < sw->holders[best]) {
             best = i;
+            ties = 1;
+        } else if (rng_below(&sw->rng, ++ties) == 0) {
+            best = i;
+        }
     }
     return best;
 }
