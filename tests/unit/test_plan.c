@@ -480,12 +480,12 @@ static void test_plan__new_sled(void **state)
 /* Swarm copies (issue 13): with a manifest and a holder, every sled that
  * takes swarm copies copies in wave 0 from a holder, whatever
  * max_copies_per_source; the others still go in epidemic waves; without
- * a holder (the first PUT) nothing changes. */
+ * a holder, in wave 1 from the PUT target, once the PUT succeeded. */
 static void test_plan__swarm_wave_zero(void **state)
 {
     struct world *w = world_new(10, 2, 1);
     struct plan *p;
-    unsigned swarm = 0, other = 0;
+    unsigned swarm = 0, other = 0, swarm1 = 0;
 
     (void)state;
     CNT(w, 0, 0) = 2;
@@ -507,13 +507,21 @@ static void test_plan__swarm_wave_zero(void **state)
             swarm++;
         } else if (r->artifact == 0) {
             other++;
+        } else if (r->target >= 1 && r->target < 8) {
+            const struct plan_request *d = &p->reqs[r->depends_on];
+
+            /* artifact 1: from the PUT target, right after the PUT */
+            assert_int_equal(d->kind, PLAN_PUT);
+            assert_int_equal(r->wave, 1);
+            swarm1++;
         } else {
-            /* artifact 1: copies from the PUT target or later holders */
             assert_true(r->depends_on >= 0);
         }
     }
     assert_int_equal(swarm, 7);
     assert_int_equal(other, 2);
+    /* the PUT target is one of 1..9; the 7 capable sleds but it swarm */
+    assert_true(swarm1 == 6 || swarm1 == 7);
     plan_free(p);
     world_free(w);
 }
