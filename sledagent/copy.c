@@ -148,8 +148,9 @@ static void set_failed(struct copy *c, const char *msg)
 }
 
 /*
- * The sled's --rate-limit is shared by the running copies: each transfer
- * gets rate / (running copies), updated whenever a copy starts or ends
+ * The sled's --rate-limit is shared by the running transfers: each whole
+ * copy and each piece request of a swarm copy (copy_swarm.c) gets rate /
+ * (running transfers), updated whenever one starts or ends
  * (httpc_set_recv_bps: curl reads the cap on every progress check, so a
  * running transfer picks the new share up at once).
  */
@@ -162,6 +163,7 @@ static void rate_update(struct copies *cs)
         return;
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING && c->req;
+    running += copy_swarm_transfers(cs->swarms);
     if (!running)
         return;
     share = cs->opts.max_recv_bps / running;
@@ -170,6 +172,12 @@ static void rate_update(struct copies *cs)
     for (struct copy *c = cs->list; c; c = c->next)
         if (c->state == COPY_RUNNING && c->req)
             httpc_set_recv_bps(c->req, share);
+    copy_swarm_set_recv_bps(cs->swarms, share);
+}
+
+void copies_rate_changed(struct copies *cs)
+{
+    rate_update(cs);
 }
 
 static void on_flow(bool pause, void *arg)

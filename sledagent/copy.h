@@ -84,6 +84,8 @@ void copies_cancel_all(struct copies *cs);
 struct httpc_loop *copies_loop(struct copies *cs);
 const struct copies_opts *copies_opts(const struct copies *cs);
 struct swarm **copies_swarms(struct copies *cs);
+/* A transfer started or ended: share --rate-limit again among them all. */
+void copies_rate_changed(struct copies *cs);
 
 /* Free (after store_close). NULL is a no-op. */
 void copies_free(struct copies *cs);

@@ -281,6 +281,7 @@ static void stop(struct swarm *sw)
     cancel_requests(sw);
     if (sw->tick)
         event_del(sw->tick);
+    copies_rate_changed(sw->cs);
 }
 
 static void sw_fail(struct swarm *sw, int status, const char *msg)
@@ -619,6 +620,7 @@ static void req_done(struct httpc *h, void *arg)
     q->buf = NULL;
     s->inflight--;
     sw->busy[piece] = 0;
+    copies_rate_changed(sw->cs);
     if (longer) {
         mem_free(buf);
         snprintf(msg, sizeof(msg), "piece %u: more bytes than the piece",
@@ -735,14 +737,10 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     char url[COPY_SOURCE_URL_MAX + 100], range[80];
     const char *hdrs[2] = {range, NULL};
     uint64_t off = 0, len = 0;
-    unsigned running = 1;
-
     pieces_range(&off, &len, sw->length, sw->psize, piece);
     q->buf = mem_alloc((size_t)len);
     if (!q->buf)
         return ERR_NOMEM;
-    for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
-        running += sw->req[k].h != NULL;
     q->sw = sw;
     q->piece = piece;
     q->src = src;
@@ -760,8 +758,9 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     sp.on_headers = req_headers;
     sp.arg = q;
     sp.stall_secs = SWARM_STALL_SECS;
-    /* the receive cap is shared by this copy's piece requests */
-    sp.max_recv_bps = o->max_recv_bps / running;
+    /* the receive cap is shared by every transfer (copies_rate_changed
+     * right after the start gives this one its share) */
+    sp.max_recv_bps = o->max_recv_bps;
     fill_tls(&sp, sw, s);
     if (httpc_new(&q->h, &sp, NULL) < 0 ||
         httpc_start(copies_loop(sw->cs), q->h, req_done, q) < 0) {
@@ -773,6 +772,7 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     }
     s->inflight++;
     sw->busy[piece] = 1;
+    copies_rate_changed(sw->cs);
     return 0;
 }
 
@@ -1001,6 +1001,24 @@ int copy_swarm_json(const struct swarm *list, json_t *arr)
         }
     }
     return 0;
+}
+
+unsigned copy_swarm_transfers(const struct swarm *list)
+{
+    unsigned n = 0;
+
+    for (const struct swarm *sw = list; sw; sw = sw->next)
+        for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
+            n += sw->req[k].h != NULL;
+    return n;
+}
+
+void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps)
+{
+    for (struct swarm *sw = list; sw; sw = sw->next)
+        for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
+            if (sw->req[k].h)
+                httpc_set_recv_bps(sw->req[k].h, bps);
 }
 
 void copy_swarm_cancel_all(struct swarm *list)

@@ -65,6 +65,10 @@ int copy_swarm_start(struct copies *cs, struct store *st,
 
 /* Append the GET /copies entries of the swarm copies. 0 or ERR_NOMEM. */
 int copy_swarm_json(const struct swarm *list, json_t *arr);
+/* Piece requests running (they share --rate-limit with whole copies). */
+unsigned copy_swarm_transfers(const struct swarm *list);
+/* Give every running piece request the receive cap bps. */
+void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps);
 /* Cancel every running swarm copy (before store_close). */
 void copy_swarm_cancel_all(struct swarm *list);
 /* Free them all (after store_close). */
