@@ -45,6 +45,7 @@ struct agent {
     unsigned ncounters;
     uint64_t depot_bytes;
     uint64_t rejected;
+    unsigned depot_ranged; /* ranged reads being sent (depot.c) */
 };
 
 /* POST /artifacts-config/reset (agent_reset.c): the operator-authorised

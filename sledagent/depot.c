@@ -25,6 +25,35 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/range.h"
 
+/* Marks a reply counted in a->depot_ranged until it is sent. */
+static char piece_stream_mark;
+
+/*
+ * A ranged read (a swarm copy's piece) may start: at most
+ * DEPOT_PIECE_STREAMS at once, so that one holder's link is not split
+ * among every copy of the rack (each piece then takes long to arrive,
+ * and the same piece is sent to many); beyond that 429 with Retry-After
+ * (the copy fetches from its other candidates meanwhile). On true the
+ * reply is counted until depot_piece_stream_done sees it sent.
+ */
+static bool piece_stream_take(struct httpd_req *r, struct agent *a)
+{
+    if (a->depot_ranged >= DEPOT_PIECE_STREAMS) {
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "too many ranged reads");
+        return false;
+    }
+    a->depot_ranged++;
+    httpd_req_set_data(r, &piece_stream_mark);
+    return true;
+}
+
+void depot_piece_stream_done(struct agent *a, const struct httpd_req *r)
+{
+    if (httpd_req_data(r) == &piece_stream_mark && a->depot_ranged > 0)
+        a->depot_ranged--;
+}
+
 static void reply_416(struct httpd_req *r, uint64_t size)
 {
     char cr[80];
@@ -59,6 +88,10 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
             RANGE_PARTIAL ||
         store_partial_open(a->st, h, rg.start, rg.len, &fd, &err) < 0) {
         reply_416(r, size);
+        return;
+    }
+    if (!piece_stream_take(r, a)) {
+        close(fd);
         return;
     }
     b = evbuffer_new();
@@ -103,6 +136,11 @@ static void depot_request(struct httpd_req *r, void *arg)
     rr = range_parse(&rg, httpd_req_header(r, "Range"), size);
     if (rr == RANGE_UNSATISFIABLE) {
         reply_416(r, size);
+        close(fd);
+        return;
+    }
+    if (rr == RANGE_PARTIAL && httpd_req_method(r) == HTTPD_GET &&
+        !piece_stream_take(r, a)) {
         close(fd);
         return;
     }

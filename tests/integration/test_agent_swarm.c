@@ -10,7 +10,8 @@
  * manifest hash no candidate matches (502, nothing written); a sled in the
  * middle of a swarm copy serving its verified pieces (206 inside them, 416
  * outside, 404 without Range, /have, /pieces) to a third sled that copies
- * from it. Every test ends with the DESIGN.md invariant 2 check.
+ * from it; the depot's cap on ranged reads at once (429). Every copy test
+ * ends with the DESIGN.md invariant 2 check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -665,6 +666,51 @@ static const char *const slow_holder[] = {"--rate-limit", "262144", NULL};
 static const char *const quick_connect[] = {"--copy-connect-timeout", "2",
                                             NULL};
 
+/* The depot sends at most DEPOT_PIECE_STREAMS (4) ranged reads at once:
+ * the fifth gets 429 + Retry-After; whole-file reads are never refused. */
+static void test_agent_swarm__piece_streams_capped(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_async *as[5] = {0};
+    struct http_client_req req[5];
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256], hv[16];
+    const char *hdrs[2] = {"Range: bytes=0-524287", NULL};
+    struct agenttest_art x;
+    const char *cfg[1];
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
+                                            NULL), 200);
+    snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
+             agentproc_depot_url(f->a), x.hex);
+    /* f->a sends 256 KiB/s: four half-MiB reads stay open for seconds */
+    for (int i = 0; i < 4; i++) {
+        memset(&req[i], 0, sizeof(req[i]));
+        req[i].url = url;
+        req[i].headers = hdrs;
+        assert_int_equal(http_client_start(&as[i], &req[i]), 0);
+    }
+    testutil_sleep_ms(500);
+    assert_int_equal(depot_get(f->a, x.hex, "", "bytes=0-99", &r), 429);
+    assert_true(http_client_header(&r, "Retry-After", hv, sizeof(hv)));
+    assert_string_equal(hv, "1");
+    for (int i = 0; i < 4; i++) {
+        struct http_client_resp ri = HTTP_CLIENT_RESP_INIT;
+
+        assert_int_equal(http_client_join(as[i], &ri), 0);
+        assert_int_equal(ri.status, 206);
+        http_client_resp_release(&ri);
+    }
+    /* all sent: ranged reads are served again */
+    assert_int_equal(depot_get(f->a, x.hex, "", "bytes=0-99", &r), 206);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +721,7 @@ int main(void)
         AGENTTEST_ARGS(test_agent_swarm__bad_manifest, slow_holder),
         AGENTTEST_ARGS(test_agent_swarm__no_matching_manifest, quick_connect),
         AGENTTEST(test_agent_swarm__serve_in_progress),
+        AGENTTEST_ARGS(test_agent_swarm__piece_streams_capped, slow_holder),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
