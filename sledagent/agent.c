@@ -59,8 +59,10 @@ static void on_sent(const struct httpd_req *r, uint64_t bytes, void *arg)
 {
     struct agent *a = arg;
 
-    if (strcmp(httpd_req_route(r), "depot_get") == 0)
+    if (strcmp(httpd_req_route(r), "depot_get") == 0) {
         a->depot_bytes += bytes;
+        depot_piece_stream_done(a, r);
+    }
 }
 
 static int reg_start(struct agent *a)

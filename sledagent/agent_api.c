@@ -29,6 +29,7 @@
 #include "common/sha256.h"
 #include "sledagent/agent_internal.h"
 #include "sledagent/copy.h"
+#include "sledagent/copy_swarm.h"
 
 /*
  * A PUT /artifacts/{sha256} in progress. A PUT of an artifact held in
@@ -325,6 +326,13 @@ static void reply_copy(struct httpd_req *r, void *arg)
     httpd_query_generation(&gen, httpd_req_query(r), &err);
     data = httpd_req_body(r, &len);
     body = jsonu_loadb(data, len, LIMIT_JSON_BODY, &err);
+    /* with "pieces": a swarm copy (issue 13; copy_swarm.c) */
+    if (copy_swarm_requested(body)) {
+        if (copy_swarm_start(a->copies, a->st, a->base, r, &h, gen, body,
+                             agent_tls_on(&a->opts), &err) < 0)
+            httpd_reply_err(r, &err);
+        goto out;
+    }
     /* checked before anything is contacted */
     if (!body ||
         copy_source_parse(&src, body, agent_tls_on(&a->opts), &err) < 0) {

@@ -57,6 +57,7 @@ struct agent {
     size_t rev_in_force;
     struct workq *rev_wq;
     bool rev_writing;
+    unsigned depot_ranged; /* ranged reads being sent (depot.c) */
 };
 
 /* POST /artifacts-config/reset (agent_reset.c): the operator-authorised

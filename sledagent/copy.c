@@ -30,6 +30,7 @@
 #include "common/prom.h"
 #include "common/sha256.h"
 #include "common/tls.h"
+#include "sledagent/copy_swarm.h"
 #include "sledagent/store/store.h"
 
 enum copy_state { COPY_RUNNING, COPY_DONE, COPY_FAILED };
@@ -73,6 +74,7 @@ struct copies {
     struct copies_opts opts;
     struct copy *list;
     struct revref *rev;         /* current; NULL: none revoked */
+    struct swarm *swarms;       /* copy_swarm.c's */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
@@ -118,6 +120,23 @@ int copies_set_revoked(struct copies *cs, struct tls_revoked *set)
     revref_unref(cs->rev);
     cs->rev = r;
     return 0;
+}
+
+struct revref *copies_rev_hold(struct copies *cs)
+{
+    if (cs->rev)
+        cs->rev->refs++;
+    return cs->rev;
+}
+
+const struct tls_revoked *copies_rev_set(const struct revref *r)
+{
+    return r ? r->set : NULL;
+}
+
+void copies_rev_drop(struct revref *r)
+{
+    revref_unref(r);
 }
 
 /* The transfer is over or cancelled: free it and its set reference. */
@@ -190,8 +209,9 @@ static void set_failed(struct copy *c, const char *msg)
 }
 
 /*
- * The sled's --rate-limit is shared by the running copies: each transfer
- * gets rate / (running copies), updated whenever a copy starts or ends
+ * The sled's --rate-limit is shared by the running transfers: each whole
+ * copy and each piece request of a swarm copy (copy_swarm.c) gets rate /
+ * (running transfers), updated whenever one starts or ends
  * (httpc_set_recv_bps: curl reads the cap on every progress check, so a
  * running transfer picks the new share up at once).
  */
@@ -204,6 +224,7 @@ static void rate_update(struct copies *cs)
         return;
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING && c->req;
+    running += copy_swarm_transfers(cs->swarms);
     if (!running)
         return;
     share = cs->opts.max_recv_bps / running;
@@ -212,6 +233,12 @@ static void rate_update(struct copies *cs)
     for (struct copy *c = cs->list; c; c = c->next)
         if (c->state == COPY_RUNNING && c->req)
             httpc_set_recv_bps(c->req, share);
+    copy_swarm_set_recv_bps(cs->swarms, share);
+}
+
+void copies_rate_changed(struct copies *cs)
+{
+    rate_update(cs);
 }
 
 static void on_flow(bool pause, void *arg)
@@ -535,6 +562,10 @@ json_t *copies_json(const struct copies *cs)
             return NULL;
         }
     }
+    if (arr && copy_swarm_json(cs->swarms, arr) < 0) {
+        json_decref(arr);
+        return NULL;
+    }
     return arr;
 }
 
@@ -559,8 +590,25 @@ int copies_metrics(const struct copies *cs, struct buf *out)
     return prom_rc(&p);
 }
 
+struct httpc_loop *copies_loop(struct copies *cs)
+{
+    return cs->loop;
+}
+
+const struct copies_opts *copies_opts(const struct copies *cs)
+{
+    return &cs->opts;
+}
+
+struct swarm **copies_swarms(struct copies *cs)
+{
+    return &cs->swarms;
+}
+
 void copies_cancel_all(struct copies *cs)
 {
+    if (cs)
+        copy_swarm_cancel_all(cs->swarms);
     for (struct copy *c = cs ? cs->list : NULL; c; c = c->next) {
         if (c->restore_wait)
             set_failed(c, "agent shutting down");
@@ -579,6 +627,7 @@ void copies_free(struct copies *cs)
 {
     if (!cs)
         return;
+    copy_swarm_free_all(cs->swarms);
     while (cs->list) {
         struct copy *c = cs->list;
 

@@ -89,6 +89,23 @@ int copies_metrics(const struct copies *cs, struct buf *out);
 /* Cancel running transfers and abort their writes (before store_close). */
 void copies_cancel_all(struct copies *cs);
 
+/* For copy_swarm.c: the loop driver, the options, the head of its list of
+ * swarm copies (owned by copy_swarm.c, freed by copies_free). */
+struct httpc_loop *copies_loop(struct copies *cs);
+const struct copies_opts *copies_opts(const struct copies *cs);
+struct swarm **copies_swarms(struct copies *cs);
+
+/* For copy_swarm.c: a reference to the revocation set in force now (the
+ * pushed list and --tls-revoked, copies_set_revoked), NULL when none is
+ * revoked; a swarm copy checks every request's source against the set
+ * held when it started, as a whole copy does for its one transfer. */
+struct revref;
+struct revref *copies_rev_hold(struct copies *cs);
+const struct tls_revoked *copies_rev_set(const struct revref *r);
+void copies_rev_drop(struct revref *r);
+/* A transfer started or ended: share --rate-limit again among them all. */
+void copies_rate_changed(struct copies *cs);
+
 /* Free (after store_close). NULL is a no-op. */
 void copies_free(struct copies *cs);
 

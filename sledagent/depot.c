@@ -3,7 +3,9 @@
  * depot: the sledagent's repo depot (DESIGN.md section 2), the peers'
  * side of the node: its route table (routes[] below) and its handlers:
  * a stored artifact sent zero-copy (sendfile), whole or one byte range
- * (206, 416), and its piece manifest (issue 13). Loop thread only.
+ * (206, 416), its piece manifest and which pieces are verified here
+ * (issue 13); a Range inside the verified pieces of a positional write in
+ * progress is served from its temp file. Loop thread only.
  */
 #include "sledagent/depot.h"
 
@@ -23,6 +25,93 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/range.h"
 
+/* Marks a reply counted in a->depot_ranged until it is sent. */
+static char piece_stream_mark;
+
+/*
+ * A ranged read (a swarm copy's piece) may start: at most
+ * DEPOT_PIECE_STREAMS at once, so that one holder's link is not split
+ * among every copy of the rack (each piece then takes long to arrive,
+ * and the same piece is sent to many); beyond that 429 with Retry-After
+ * (the copy fetches from its other candidates meanwhile). On true the
+ * reply is counted until depot_piece_stream_done sees it sent.
+ */
+static bool piece_stream_take(struct httpd_req *r, struct agent *a)
+{
+    if (a->depot_ranged >= DEPOT_PIECE_STREAMS) {
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "too many ranged reads");
+        return false;
+    }
+    a->depot_ranged++;
+    httpd_req_set_data(r, &piece_stream_mark);
+    return true;
+}
+
+void depot_piece_stream_done(struct agent *a, const struct httpd_req *r)
+{
+    if (httpd_req_data(r) == &piece_stream_mark && a->depot_ranged > 0)
+        a->depot_ranged--;
+}
+
+static void reply_416(struct httpd_req *r, uint64_t size)
+{
+    char cr[80];
+
+    snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
+    httpd_req_add_header(r, "Content-Range", cr);
+    httpd_reply_error(r, 416, NULL, "range not satisfiable");
+}
+
+/*
+ * A Range request for an artifact not complete here (issue 13): 206 from
+ * the temp file of a positional write when the range lies inside verified
+ * pieces, else 416 with the artifact's length; notfound (err) when no
+ * such write. The peer verifies every piece anyway.
+ */
+static void depot_partial(struct httpd_req *r, struct agent *a,
+                          const struct sha256 *h, const struct err *notfound)
+{
+    struct err err = ERR_INIT;
+    struct evbuffer *b = NULL;
+    struct range rg;
+    uint64_t size = 0;
+    char cr[80];
+    int fd = -1;
+
+    if (store_partial_length(a->st, h, &size, &err) < 0) {
+        httpd_reply_err(r, notfound);
+        return;
+    }
+    httpd_req_add_header(r, "Accept-Ranges", "bytes");
+    if (range_parse(&rg, httpd_req_header(r, "Range"), size) !=
+            RANGE_PARTIAL ||
+        store_partial_open(a->st, h, rg.start, rg.len, &fd, &err) < 0) {
+        reply_416(r, size);
+        return;
+    }
+    if (!piece_stream_take(r, a)) {
+        close(fd);
+        return;
+    }
+    b = evbuffer_new();
+    if (!b || evbuffer_add_file(b, fd, (ev_off_t)rg.start,
+                                (ev_off_t)rg.len) < 0) {
+        close(fd);
+        httpd_reply_error(r, 500, NULL, "cannot queue the file");
+        goto out;
+    }
+    snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+             (unsigned long long)rg.start,
+             (unsigned long long)(rg.start + rg.len - 1),
+             (unsigned long long)size);
+    httpd_req_add_header(r, "Content-Range", cr);
+    httpd_reply_evbuffer(r, 206, "application/octet-stream", b);
+out:
+    if (b)
+        evbuffer_free(b);
+}
+
 static void depot_request(struct httpd_req *r, void *arg)
 {
     struct agent *a = arg;
@@ -37,15 +126,21 @@ static void depot_request(struct httpd_req *r, void *arg)
 
     httpd_req_sha256(&h, r, 0);
     if (store_open_artifact(a->st, &h, &fd, &size, &err) < 0) {
-        httpd_reply_err(r, &err);
+        if (err.code == ERR_NOTFOUND && httpd_req_header(r, "Range"))
+            depot_partial(r, a, &h, &err);
+        else
+            httpd_reply_err(r, &err);
         return;
     }
     httpd_req_add_header(r, "Accept-Ranges", "bytes");
     rr = range_parse(&rg, httpd_req_header(r, "Range"), size);
     if (rr == RANGE_UNSATISFIABLE) {
-        snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
-        httpd_req_add_header(r, "Content-Range", cr);
-        httpd_reply_error(r, 416, NULL, "range not satisfiable");
+        reply_416(r, size);
+        close(fd);
+        return;
+    }
+    if (rr == RANGE_PARTIAL && httpd_req_method(r) == HTTPD_GET &&
+        !piece_stream_take(r, a)) {
         close(fd);
         return;
     }
@@ -122,10 +217,31 @@ static void depot_pieces(struct httpd_req *r, void *arg)
                           &err);
         if (!pending)
             httpd_req_unref(r);
+        /* not complete here: the manifest a positional write verifies */
+        if (rc == ERR_NOTFOUND &&
+            store_partial_manifest(a->st, &h, psize, &doc, NULL) == 0)
+            rc = 0;
     }
     if (rc < 0)
         httpd_reply_err(r, &err);
     else if (!pending)
+        httpd_reply_data(r, 200, "application/json", doc.data, doc.len);
+    buf_release(&doc);
+}
+
+/* GET /artifact/sha256/{sha256}/have (issue 13): which pieces are
+ * verified here (store_have). */
+static void depot_have(struct httpd_req *r, void *arg)
+{
+    struct agent *a = arg;
+    struct err err = ERR_INIT;
+    struct buf doc = BUF_INIT;
+    struct sha256 h;
+
+    httpd_req_sha256(&h, r, 0);
+    if (store_have(a->st, &h, &doc, &err) < 0)
+        httpd_reply_err(r, &err);
+    else
         httpd_reply_data(r, 200, "application/json", doc.data, doc.len);
     buf_release(&doc);
 }
@@ -138,6 +254,9 @@ static const struct httpd_route routes[] = {
     {.name = "depot_pieces", .methods = HTTPD_M_GET,
      .pattern = "/artifact/sha256/{sha256}/pieces",
      .on_request = depot_pieces,
+     .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER},
+    {.name = "depot_have", .methods = HTTPD_M_GET,
+     .pattern = "/artifact/sha256/{sha256}/have", .on_request = depot_have,
      .roles = HTTPD_ROLE_SLED | HTTPD_ROLE_CONTROLLER},
 };
 

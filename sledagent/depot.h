@@ -10,7 +10,12 @@
 
 #include <stddef.h>
 
+struct agent;
+struct httpd_req;
 struct httpd_route;
+
+/* Ranged reads the depot sends at once (issue 13); 429 beyond. */
+#define DEPOT_PIECE_STREAMS 4
 
 /*
  * The depot's static route table (n routes); the handlers' arg is the
@@ -24,5 +29,8 @@ const struct httpd_route *depot_routes(size_t *n);
  * thread (a constant).
  */
 const char *const *depot_versions(size_t *n);
+
+/* The depot's sent hook saw reply r done: a ranged read ends. Loop. */
+void depot_piece_stream_done(struct agent *a, const struct httpd_req *r);
 
 #endif

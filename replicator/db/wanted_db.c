@@ -23,7 +23,8 @@
 #define PAGE_ROWS_SQL "1000"
 
 static const char SQL_PAGE[] =
-    "SELECT a.sha256, a.length, r.system_version"
+    "SELECT a.sha256, a.length, r.system_version, a.piece_size,"
+    " a.pieces_sha256"
     " FROM tuf_repo_artifact ra"
     " JOIN tuf_artifact a ON a.id = ra.tuf_artifact_id"
     " JOIN tuf_repo r ON r.id = ra.tuf_repo_id"
@@ -62,7 +63,8 @@ static int add_repo(struct wanted_db_artifact *a, const char *version,
     return 0;
 }
 
-/* Fold one row (sha256, length, version) into w. */
+/* Fold one row (sha256, length, version, piece_size, pieces_sha256)
+ * into w. */
 static int add_row(struct wanted_db *w, size_t *cap, const PGresult *res,
                    int row, struct err *err)
 {
@@ -87,6 +89,17 @@ static int add_row(struct wanted_db *w, size_t *cap, const PGresult *res,
         memset(a, 0, sizeof(*a));
         a->sha256 = h;
         a->length = len;
+        if (!PQgetisnull(res, row, 3) && !PQgetisnull(res, row, 4)) {
+            uint64_t ps = 0;
+
+            rc = db_col_u64(&ps, res, row, 3, err);
+            if (rc == 0)
+                rc = db_col_sha256(&a->pieces_sha256, res, row, 4, err);
+            if (rc < 0)
+                return rc;
+            a->piece_size = (uint32_t)ps;
+            a->has_pieces = true;
+        }
     }
     return add_repo(&w->artifacts[w->count - 1], PQgetvalue(res, row, 2),
                     err);

@@ -10,6 +10,7 @@
 #ifndef REPLICATOR_DB_WANTED_DB_H
 #define REPLICATOR_DB_WANTED_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,10 @@ struct err;
 struct wanted_db_artifact {
     struct sha256 sha256;
     uint64_t length;
+    /* its piece manifest (schema 4; none for a row from before it) */
+    bool has_pieces;
+    uint32_t piece_size;
+    struct sha256 pieces_sha256;
     size_t nrepos;
     char **repos; /* system versions of the unpruned repos wanting it */
 };

@@ -185,6 +185,18 @@ static int parse_in_progress(struct collect_sled *s, const json_t *ip,
     return 0;
 }
 
+/* Whether the list's "features" array names feature (issue 13). */
+static bool has_feature(const json_t *list, const char *feature)
+{
+    const json_t *f = json_object_get(list, "features"), *e;
+    size_t i;
+
+    json_array_foreach(f, i, e)
+        if (json_is_string(e) && !strcmp(json_string_value(e), feature))
+            return true;
+    return false;
+}
+
 int collect_parse_list(struct collect_sled *s, const json_t *list,
                        uint64_t G, const struct plan_artifact *arts, size_t n,
                        struct err *err)
@@ -199,6 +211,7 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
     s->in_progress = NULL;
     s->n_inventory = s->n_in_progress = 0;
     s->bogus = 0;
+    s->pieces = false;
     if (!json_is_object(list) ||
         jsonu_u64(&gen, json_object_get(list, "generation")) < 0 ||
         !json_is_object(l = json_object_get(list, "list")))
@@ -219,6 +232,7 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
         ds = PLAN_MAX_DATASETS;
     }
     s->datasets = (uint32_t)ds;
+    s->pieces = has_feature(list, "pieces");
     if ((rc = parse_inventory(s, l, arts, n, err)) < 0)
         return rc;
     ip = json_object_get(list, "in_progress");
@@ -291,6 +305,7 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
     p->id = c->id;
     p->healthy_datasets = c->datasets;
     p->untrusted = c->inventory_untrusted;
+    p->pieces = c->pieces;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;
@@ -340,6 +355,9 @@ int collect_build(struct collect_input *out, const struct wanted_db *w,
 
         p->hash = a->sha256;
         p->length = a->length;
+        p->has_pieces = a->has_pieces;
+        p->piece_size = a->piece_size;
+        p->pieces_sha256 = a->pieces_sha256;
         p->repos = &out->art_repos[k];
         for (size_t j = 0; j < a->nrepos; j++) {
             int r = find_repo(out->repo_names, nnames, a->repos[j]);

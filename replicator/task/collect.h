@@ -70,6 +70,7 @@ struct collect_sled {
     uint32_t *in_progress;           /* owned */
     size_t n_in_progress;
     size_t bogus;          /* malformed or unwanted entries in the list */
+    bool pieces;           /* the list's "features" has "pieces" */
     /* The identity the sled's responses came with (set by the request
      * code once TLS exists: a verified peer certificate and its id), and
      * the task's verdict (inv_trust.h): an untrusted inventory never

@@ -381,16 +381,125 @@ static void poll_fire(evutil_socket_t fd, short what, void *arg)
 
 /* ---- sending ---- */
 
-/* The copy body; over TLS it names the source sled, whose certificate the
- * target then requires (plaintext: the body of the reference API). */
-static int copy_body(struct buf *out, const struct execute *e,
-                     const struct collect_sled *src)
+/* One source of a copy body: `"depot_base_url": URL` and, over TLS (which
+ * then makes the target require that sled's certificate), its id under
+ * `idkey`. */
+static int put_source(struct buf *out, const struct execute *e,
+                      const struct collect_sled *src, const char *idkey)
 {
     if (e->o.tls && e->o.tls->cert_file)
-        return buf_printf(out, "{\"depot_base_url\": \"%s\", "
-                          "\"source_sled_id\": \"%s\"}",
-                          src->depot_url, src->id);
-    return buf_printf(out, "{\"depot_base_url\": \"%s\"}", src->depot_url);
+        return buf_printf(out, "\"depot_base_url\": \"%s\", \"%s\": \"%s\"",
+                          src->depot_url, idkey, src->id);
+    return buf_printf(out, "\"depot_base_url\": \"%s\"", src->depot_url);
+}
+
+/* Whether sled s holds artifact art (its inventory of this activation). */
+static bool holds(const struct execute *e, uint32_t s, uint32_t art)
+{
+    const struct plan_sled *p = &e->o.ci->sleds[s];
+
+    if (p->state != PLAN_SLED_OK)
+        return false;
+    for (size_t i = 0; i < p->n_inventory; i++)
+        if (p->inventory[i].artifact == art && p->inventory[i].count > 0)
+            return true;
+    return false;
+}
+
+/* Whether request i is a swarm copy (issue 13). */
+static bool is_swarm(const struct execute *e, size_t i)
+{
+    const struct plan_request *r = &e->o.plan->reqs[i];
+
+    return r->kind == PLAN_COPY && r->source >= 0 &&
+           e->o.ci->arts[r->artifact].has_pieces &&
+           e->o.ci->sleds[r->target].pieces;
+}
+
+/*
+ * The candidates after the first of swarm copy `self` (docs/REPLICATION.md
+ * "Swarming copies"): up to 3 other holders, then the targets of the
+ * other swarm copies of the artifact in this plan, taken from the one
+ * after self's position on, round the ring: every target is a candidate
+ * of the next ones, so the candidate graph is connected and each sled is
+ * named by about as many as it names. Appends `,"sources":[...]`.
+ */
+static int put_candidates(struct buf *out, const struct execute *e,
+                          size_t self)
+{
+    const struct plan_request *r = &e->o.plan->reqs[self];
+    const struct plan *p = e->o.plan;
+    unsigned n = 0, holders = 0;
+    size_t pos = 0, nsib = 0;
+    int rc = buf_puts(out, ", \"sources\": [");
+
+    for (uint32_t s = 0; rc == 0 && s < e->o.ci->in.n_sleds && holders < 3;
+         s++) {
+        if ((int32_t)s == r->source || s == r->target ||
+            !holds(e, s, r->artifact))
+            continue;
+        rc = buf_printf(out, "%s{", n ? ", " : "");
+        if (rc == 0)
+            rc = put_source(out, e, &e->o.sleds[s], "sled_id");
+        if (rc == 0)
+            rc = buf_puts(out, "}");
+        n++;
+        holders++;
+    }
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        if (i == self)
+            pos = nsib;
+        if (p->reqs[i].artifact == r->artifact && is_swarm(e, i))
+            nsib++;
+    }
+    for (size_t k = 1; rc == 0 && k < nsib && n < 7; k++) {
+        size_t want = (pos + k) % nsib, seen = 0;
+
+        for (size_t i = 0; i < p->n_reqs; i++) {
+            uint32_t t;
+
+            if (p->reqs[i].artifact != r->artifact || !is_swarm(e, i))
+                continue;
+            if (seen++ != want)
+                continue;
+            t = p->reqs[i].target;
+            if (t == r->target || (int32_t)t == r->source)
+                break;
+            rc = buf_printf(out, "%s{", n ? ", " : "");
+            if (rc == 0)
+                rc = put_source(out, e, &e->o.sleds[t], "sled_id");
+            if (rc == 0)
+                rc = buf_puts(out, "}");
+            n++;
+            break;
+        }
+    }
+    return rc < 0 ? rc : buf_puts(out, "]");
+}
+
+/* The copy body of request idx: the source and, for a swarm copy, the
+ * manifest hash and the candidates (plaintext without "pieces": the body
+ * of the reference API). */
+static int copy_body(struct buf *out, const struct execute *e, size_t idx)
+{
+    const struct plan_request *r = &e->o.plan->reqs[idx];
+    const struct plan_artifact *a = &e->o.ci->arts[r->artifact];
+    char mhex[SHA256_HEX_LEN + 1];
+    int rc = buf_puts(out, "{");
+
+    if (rc == 0)
+        rc = put_source(out, e, &e->o.sleds[r->source], "source_sled_id");
+    if (rc == 0 && is_swarm(e, idx)) {
+        sha256_to_hex(mhex, &a->pieces_sha256);
+        rc = buf_printf(out, ", \"pieces\": {\"manifest_sha256\": \"%s\", "
+                        "\"piece_size\": %u, \"length\": %" PRIu64, mhex,
+                        (unsigned)a->piece_size, a->length);
+        if (rc == 0)
+            rc = put_candidates(out, e, idx);
+        if (rc == 0)
+            rc = buf_puts(out, "}");
+    }
+    return rc < 0 ? rc : buf_puts(out, "}");
 }
 
 static void send_req(struct xreq *x);
@@ -509,7 +618,7 @@ static void send_req(struct xreq *x)
                         "%s/artifacts/%s/copy-from-depot?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
         if (rc == 0)
-            rc = copy_body(&body, e, &e->o.sleds[r->source]);
+            rc = copy_body(&body, e, x->idx);
         o.json_body = body.data;
     }
     if (rc < 0) {

@@ -8,7 +8,9 @@
  *      artifacts replicated enough), choose the artifact order;
  *   1. PUT staged artifacts to (min(put_fanout, min_sled_replication) -
  *      present) sleds (plan_summary.c does pass 0);
- *   2. COPY to every other missing sled in epidemic waves;
+ *   2. COPY to every other missing sled: a swarm copy when the artifact
+ *      has a piece manifest and the sled takes swarm copies (wave 0 from a
+ *      holder, or wave 1 from a PUT target), else in epidemic waves;
  *   3. RECOPY to sleds holding fewer copies than healthy datasets.
  * Requests are then grouped by wave (copies, then recopies) and their
  * dependencies renumbered. Everything random comes from rng seeded by
@@ -400,6 +402,69 @@ out:
     return rc;
 }
 
+/*
+ * Swarm copies (issue 13; docs/REPLICATION.md "Swarming copies"): when the
+ * artifact has a piece manifest, every pending sled that advertises
+ * "pieces" copies it at once, its nominal source the least loaded holder
+ * (random among equals) in wave 0, or, with no holder yet, the least
+ * loaded PUT target of this plan in wave 1 (depends_on the PUT): the sleds
+ * trade pieces among themselves (Execute names the candidates), so they
+ * need not wait for whole-artifact waves, and max_copies_per_source does
+ * not apply (a source's depot bounds its own load with 429).
+ * max_per_source and max_per_target still count them. The other pending
+ * sleds stay in pend[0..*npend) for the epidemic waves. Returns 0 or
+ * ERR_NOMEM.
+ */
+static int swarm(size_t *npend, size_t *dropped, struct ctx *c, uint32_t art,
+                 size_t nsrc)
+{
+    const struct plan_input *in = c->in;
+    bool holder = false;
+    size_t keep = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < nsrc; i++)
+        holder |= c->src[i].dep == -1;
+    for (size_t j = 0; j < *npend; j++) {
+        uint32_t t = c->pend[j], ties = 0;
+        int64_t best = -1;
+        int32_t idx;
+
+        if (!in->sleds[t].pieces || c->full) {
+            c->pend[keep++] = t;
+            continue;
+        }
+        if (c->tload[t] >= c->lim->max_per_target) {
+            (*dropped)++;
+            continue;
+        }
+        for (size_t i = 0; i < nsrc; i++) {
+            uint32_t s = c->src[i].sled;
+
+            if ((c->src[i].dep == -1) != holder || s == t ||
+                c->load[s] >= c->lim->max_per_source)
+                continue;
+            if (best < 0 || c->load[s] < c->load[c->src[best].sled]) {
+                best = (int64_t)i;
+                ties = 1;
+            } else if (c->load[s] == c->load[c->src[best].sled] &&
+                       rng_below(&c->rng, ++ties) == 0) {
+                best = (int64_t)i;
+            }
+        }
+        if (best < 0) {
+            c->pend[keep++] = t;
+            continue;
+        }
+        rc = emit(&idx, c, PLAN_COPY, art, t, (int32_t)c->src[best].sled,
+                  c->src[best].dep, holder ? 0 : 1);
+        if (rc < 0)
+            break;
+    }
+    *npend = keep;
+    return rc;
+}
+
 /* Pass 2: COPY to every other missing sled, epidemic. */
 static int pass_copy(struct ctx *c)
 {
@@ -444,6 +509,11 @@ static int pass_copy(struct ctx *c)
             continue;
         }
         rng_shuffle(&c->rng, c->pend, npend);
+        if (in->artifacts[a].has_pieces) {
+            rc = swarm(&npend, &dropped, c, a, nsrc);
+            if (rc < 0)
+                goto out;
+        }
         rc = spread(&npend, &dropped, c, PLAN_COPY, a, nsrc, 0, true);
         if (rc < 0)
             goto out;

@@ -69,12 +69,20 @@ struct plan_sled {
      * min_sled_replication: not for dropping staged copies
      * (staged_sufficient, repo sufficiency), not for the number of PUTs. */
     bool untrusted;
+    /* It advertises "features": ["pieces"] (issue 13): it may be sent a
+     * swarm copy. */
+    bool pieces;
 };
 
 struct plan_artifact {
     struct sha256 hash;
     uint64_t length;
     bool staged;            /* this controller holds it locally (can PUT) */
+    /* Its piece manifest is known (schema 4): copies of it to sleds with
+     * `pieces` are swarm copies (docs/REPLICATION.md "Swarming copies"). */
+    bool has_pieces;
+    uint32_t piece_size;
+    struct sha256 pieces_sha256;
     const uint32_t *repos;  /* indices into plan_input.repos that want it */
     size_t n_repos;
 };

@@ -19,7 +19,7 @@
  *
  * Byte format (what jansson's JSON_COMPACT gave, members in this order):
  *   {"generation":G,"list":{"<hex>":n,...},"datasets":d,
- *    "in_progress":["<hex>",...]}
+ *    "in_progress":["<hex>",...],"features":["pieces"]}
  * list in config order, only hashes with a copy on a healthy dataset;
  * in_progress in st->writes order, without duplicates, aborted writes left
  * out, then the pending restores not already listed. Keys are lowercase
@@ -103,8 +103,9 @@ static int put_list_locked(struct buf *b, const struct store *st,
 }
 
 /*
- * Append `,"in_progress":[...]}`: the writes, then the restores (rs, the
- * pending set's strings taken under st->mu) that no write already lists.
+ * Append `,"in_progress":[...],"features":["pieces"]}`: the writes, then
+ * the restores (rs, the pending set's strings taken under st->mu) that no
+ * write already lists.
  * Loop thread (st->writes).
  */
 static int put_in_progress(struct buf *b, const struct store *st,
@@ -127,7 +128,9 @@ static int put_in_progress(struct buf *b, const struct store *st,
         if (rc == 0)
             rc = buf_append(b, h, q);
     }
-    return rc < 0 ? rc : buf_puts(b, "]}");
+    /* features: what this agent understands beyond the reference API
+     * (issue 13: swarm copies and serving verified pieces) */
+    return rc < 0 ? rc : buf_puts(b, "],\"features\":[\"pieces\"]}");
 }
 
 static void body_unref(struct store_list_body *lb)

@@ -172,6 +172,18 @@ void piececache_add_built(struct store *st, struct pieces_builder *b,
     buf_release(&doc);
 }
 
+void piececache_add_manifest(struct store *st, const struct pieces *m)
+{
+    struct buf doc = BUF_INIT;
+
+    if (pieces_encode(&doc, m, NULL) == 0) {
+        pthread_mutex_lock(&st->mu);
+        put_locked(st, &m->sha256, m->piece_size, doc.data, doc.len);
+        pthread_mutex_unlock(&st->mu);
+    }
+    buf_release(&doc);
+}
+
 /* ---- recomputing from a stored copy (wq_pieces) ------------------------- */
 
 /* Worker: hash the copy whole and in pieces in one read; keep the

@@ -30,6 +30,7 @@ struct buf;
 struct err;
 struct evbuffer;
 struct event_base;
+struct pieces;
 struct store;
 struct store_write;
 
@@ -224,6 +225,96 @@ void store_write_finish(struct store_write *w, store_write_done_fn cb,
  * the background, nothing renamed. The store_write is freed; no callback.
  */
 void store_write_abort(struct store_write *w);
+
+/*
+ * Start a positional write of h (issue 13; docs/REPLICATION.md "Swarming
+ * copies"): pieces arrive in any order through store_write_piece into the
+ * temp files at their offsets, each checked against the manifest m before
+ * a byte of it is written, and store_write_finish then runs the usual
+ * finish once every piece is written: fsync, the whole sha256 compared
+ * with h, rename, directory fsync (DESIGN.md section 3; nothing partial
+ * under a final name). m must name h (the caller checked m against its
+ * manifest hash); it is copied. Checks and codes as store_write_begin
+ * with expected_len = m->length (reserved at once), plus ERR_INVAL when m
+ * names another artifact. store_write_data on such a write is ERR_INVAL.
+ * Loop thread.
+ */
+int store_write_begin_pieces(struct store *st, struct store_write **out,
+                             const struct sha256 *h, uint64_t generation,
+                             const struct pieces *m, struct err *err);
+
+/*
+ * Make w, begun with its length and given no data yet, a positional write
+ * of the manifest m (as store_write_begin_pieces): a copy can reserve the
+ * space before it has the manifest. ERR_INVAL (data taken, or m does not
+ * name w's artifact and length), ERR_NOMEM (w is unchanged on error).
+ * Loop thread.
+ */
+int store_write_set_pieces(struct store_write *w, const struct pieces *m,
+                           struct err *err);
+
+typedef void (*store_piece_fn)(int rc, const struct err *err, uint32_t piece,
+                               void *arg);
+
+/*
+ * Hand piece i (len bytes at buf, from mem_alloc; the store owns and frees
+ * it on every path, error returns included) to a positional write. A
+ * worker checks it (pieces_verify), pwrite()s it at its offset to every
+ * active temp file and folds it into the whole sha256; then cb(rc, err,
+ * i, arg) runs on the loop: 0 when the piece is verified and on disk
+ * (store_write_has_piece is true from then on), ERR_VERIFY when it is not
+ * piece i (nothing written; hand in another), ERR_IO when every dataset
+ * failed (the write is failed: abort it). Returns 0, or at once without a
+ * callback: ERR_INVAL (not a positional write, i out of range, piece i
+ * already written or queued, the write finishing, aborted or failed),
+ * ERR_NOMEM. No callback runs after store_write_abort. Memory: the caller
+ * bounds the pieces in flight (each is held until its callback). Loop
+ * thread.
+ */
+int store_write_piece(struct store_write *w, uint32_t i, void *buf,
+                      size_t len, store_piece_fn cb, void *arg,
+                      struct err *err);
+
+/* Whether piece i of a positional write is verified and on disk. */
+bool store_write_has_piece(const struct store_write *w, uint32_t i);
+/* Pieces of a positional write verified and on disk so far. */
+uint32_t store_write_pieces_done(const struct store_write *w);
+
+/*
+ * Serving what is verified so far (issue 13). The length of a positional
+ * write of h in progress here (not aborted): 0, or ERR_NOTFOUND when
+ * there is none. Loop thread.
+ */
+int store_partial_length(struct store *st, const struct sha256 *h,
+                         uint64_t *length_out, struct err *err);
+/*
+ * Open for reading the temp file of a positional write of h whose
+ * verified pieces cover [off, off + len) (len > 0): *fd_out (the caller
+ * closes it). The bytes of a verified piece never change, and the fd stays
+ * valid through the temp file's rename or unlink. ERR_NOTFOUND: no such
+ * write; ERR_INVAL: the range is not inside verified pieces (or no temp
+ * file could be opened). A quick open(2) on the loop thread.
+ */
+int store_partial_open(struct store *st, const struct sha256 *h,
+                       uint64_t off, uint64_t len, int *fd_out,
+                       struct err *err);
+/*
+ * Append the GET /have document of h to out (docs/API.md): for a complete
+ * verified copy {"complete":true,"length":N}; for a positional write in
+ * progress {"complete":false,"have":"<hex bitmap>","length":N,
+ * "manifest_sha256":"<hex>","piece_size":P,"pieces":COUNT} (bit i is byte
+ * i/8, bit i%8, LSB first). ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
+ */
+int store_have(struct store *st, const struct sha256 *h, struct buf *out,
+               struct err *err);
+/*
+ * Append the canonical manifest of a positional write of h in progress
+ * here to out when its piece size is piece_size (0: any). ERR_NOTFOUND:
+ * no such write; ERR_NOMEM. Loop thread.
+ */
+int store_partial_manifest(struct store *st, const struct sha256 *h,
+                           uint64_t piece_size, struct buf *out,
+                           struct err *err);
 
 /*
  * A PUT or copy of h that must not download it again: if h sits in trash/

@@ -106,6 +106,7 @@ enum write_fail_reason {
 };
 
 struct config_put; /* queued config put (store.c) */
+struct pieces;
 struct piececache_ent; /* a cached piece manifest (piececache.c) */
 struct pieces_builder;
 struct pieces_job; /* a manifest computed from a stored copy */
@@ -345,6 +346,12 @@ int scrub_start(struct store *st);
  */
 void piececache_add_built(struct store *st, struct pieces_builder *b,
                           const struct sha256 *h);
+/*
+ * A positional write of m->sha256 verified: cache m (its canonical
+ * document) as the write's manifest. Failures only mean nothing is
+ * cached. The write's task; takes st->mu.
+ */
+void piececache_add_manifest(struct store *st, const struct pieces *m);
 /* Drop every cached manifest. At store_close, after wq_pieces is gone. */
 void piececache_release(struct store *st);
 

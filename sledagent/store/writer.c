@@ -41,7 +41,7 @@
 #include "common/pieces.h"
 #include "common/workq.h"
 
-static void set_result(struct store_write *w, int reason, int rc)
+void writer_set_result(struct store_write *w, int reason, int rc)
 {
     w->rc = rc;
     w->reason = reason;
@@ -56,13 +56,14 @@ static void start(struct store_write *w)
     w->started = true;
     if (sha256_init(&w->sha) < 0) {
         err_set(&w->err, ERR_NOMEM, "sha256: out of memory");
-        set_result(w, WFAIL_OTHER, ERR_NOMEM);
+        writer_set_result(w, WFAIL_OTHER, ERR_NOMEM);
         return;
     }
     /* The piece manifest is a by-product: without it (no memory, or
      * too many pieces) the write goes on and the manifest is computed
      * from the stored copy when asked for (piececache.c). */
-    if (pieces_size_for(&psize, w->expected > 0 ? (uint64_t)w->expected : 0,
+    if (!w->pm &&
+        pieces_size_for(&psize, w->expected > 0 ? (uint64_t)w->expected : 0,
                         PIECES_SIZE_DEFAULT) == 0)
         pieces_builder_new(&w->pb, psize, NULL);
     for (int d = 0; d < STORE_DATASETS; d++) {
@@ -84,7 +85,7 @@ static void process(struct store_write *w)
         err_set(&w->err, ERR_NOSPACE, "no dataset has free space or quota "
                 "for %s past %llu bytes", w->hex,
                 (unsigned long long)w->written);
-        set_result(w, WFAIL_OTHER, ERR_NOSPACE);
+        writer_set_result(w, WFAIL_OTHER, ERR_NOSPACE);
         writer_file_cleanup(w);
     }
 
@@ -113,7 +114,7 @@ static void process(struct store_write *w)
     if (!w->finalized && writer_file_active_count(w) == 0) {
         err_set(&w->err, ERR_IO, "every dataset failed while writing %s",
                 w->hex);
-        set_result(w, WFAIL_IO, ERR_IO);
+        writer_set_result(w, WFAIL_IO, ERR_IO);
         writer_file_cleanup(w);
     }
     if (!w->finalized)
@@ -131,20 +132,20 @@ static void finalize(struct store_write *w, bool short_body)
     if (short_body) {
         err_set(&w->err, ERR_INVAL, "body ended after %llu of %lld bytes",
                 (unsigned long long)w->written, (long long)w->expected);
-        set_result(w, WFAIL_SHORT, ERR_INVAL);
+        writer_set_result(w, WFAIL_SHORT, ERR_INVAL);
         goto out;
     }
     writer_file_fsync(w);
     if (sha256_final(&w->sha, &got) < 0) {
         err_set(&w->err, ERR_INTERNAL, "sha256 failed");
-        set_result(w, WFAIL_OTHER, ERR_INTERNAL);
+        writer_set_result(w, WFAIL_OTHER, ERR_INTERNAL);
         goto out;
     }
     if (!sha256_eq(&got, &w->h)) {
         sha256_to_hex(ghex, &got);
         err_set(&w->err, ERR_VERIFY, "body sha256 %s does not match %s",
                 ghex, w->hex);
-        set_result(w, WFAIL_VERIFY, ERR_VERIFY);
+        writer_set_result(w, WFAIL_VERIFY, ERR_VERIFY);
         goto out;
     }
     for (int d = 0; d < STORE_DATASETS; d++) {
@@ -163,14 +164,16 @@ static void finalize(struct store_write *w, bool short_body)
     }
     if (w->successful == 0) {
         err_set(&w->err, ERR_IO, "no dataset could store %s", w->hex);
-        set_result(w, WFAIL_IO, ERR_IO);
+        writer_set_result(w, WFAIL_IO, ERR_IO);
         goto out;
     }
-    set_result(w, 0, 0);
+    writer_set_result(w, 0, 0);
     /* cached before the caller hears of the write: a GET of the manifest
      * right after the PUT's reply is answered from memory */
     if (w->pb)
         piececache_add_built(st, w->pb, &w->h);
+    if (w->pm)
+        piececache_add_manifest(st, w->pm);
     log_info("store_artifact_written", "{s:s, s:I, s:i}", "sha256", w->hex,
              "bytes", (json_int_t)w->written, "copies", (int)w->successful);
 out:
@@ -197,12 +200,29 @@ static void write_task(void *arg)
                         (unsigned long long)(w->expected >= 0
                                                  ? (uint64_t)w->expected
                                                  : w->st->opts.max_body_bytes));
-                set_result(w, WFAIL_TOOBIG, ERR_TOOBIG);
+                writer_set_result(w, WFAIL_TOOBIG, ERR_TOOBIG);
             } else if (!w->finalized) {
                 err_set(&w->err, ERR_IO, "write of %s abandoned", w->hex);
-                set_result(w, WFAIL_ABORT, ERR_IO);
+                writer_set_result(w, WFAIL_ABORT, ERR_IO);
             }
             writer_file_cleanup(w);
+            return;
+        }
+        if (w->pm) {
+            /* positional: one piece per task, so its callback (and the
+             * caller's next piece) comes without waiting for the rest */
+            struct writer_piece *p = writer_pieces_pop_locked(w);
+
+            fin = w->finish_flag;
+            pthread_mutex_unlock(&w->mu);
+            if (p) {
+                writer_pieces_process(w, p);
+                pthread_mutex_lock(&w->mu);
+                writer_pieces_done_locked(w, p);
+                pthread_mutex_unlock(&w->mu);
+            } else if (fin) {
+                finalize(w, !writer_pieces_all_folded(w));
+            }
             return;
         }
         n = w->backlog_len < STORE_WRITE_BATCH ? w->backlog_len
@@ -229,7 +249,7 @@ static void write_task(void *arg)
 
 static void write_done(void *arg);
 
-static void kick(struct store_write *w)
+void writer_kick(struct store_write *w)
 {
     if (w->task_running || w->st->stopping)
         return;
@@ -276,6 +296,7 @@ static void complete(struct store_write *w)
     evbuffer_free(w->work);
     for (int d = 0; d < STORE_DATASETS; d++)
         mem_free(w->tmp[d]);
+    writer_pieces_free(w);
     pthread_mutex_destroy(&w->mu);
     mem_free(w);
 }
@@ -286,6 +307,9 @@ static void write_done(void *arg)
     bool more, low;
 
     w->task_running = false;
+    writer_pieces_completed(w);
+    if (w->task_running)
+        return; /* a piece callback finished or fed w: its task runs */
     if (w->finalized && !w->finish_req && !w->aborted) {
         /* Failed on the worker (no space) while the caller still feeds
          * it: keep w until finish or abort; let a paused source run into
@@ -305,7 +329,8 @@ static void write_done(void *arg)
     if (w->st->stopping)
         return; /* writer_close_all settles it */
     pthread_mutex_lock(&w->mu);
-    more = w->backlog_len > 0 || w->finish_flag || w->stop;
+    more = w->backlog_len > 0 || w->finish_flag || w->stop ||
+           writer_pieces_queued_locked(w);
     low = w->backlog_len <= STORE_WRITE_LOW_WATER;
     if (w->paused && low)
         w->paused_shared = false;
@@ -316,7 +341,7 @@ static void write_done(void *arg)
             w->flow(false, w->flow_arg);
     }
     if (more)
-        kick(w);
+        writer_kick(w);
 }
 
 /* ---- loop-thread API ---------------------------------------------------- */
@@ -434,6 +459,10 @@ int store_write_data(struct store_write *w, struct evbuffer *data)
     size_t n = evbuffer_get_length(data);
     bool high;
 
+    if (w->pm) {
+        evbuffer_drain(data, n);
+        return ERR_INVAL; /* positional: store_write_piece */
+    }
     if (w->toobig || w->aborted || w->finish_req || w->failed) {
         evbuffer_drain(data, n);
         return w->toobig ? ERR_TOOBIG : w->failed ? w->rc : 0;
@@ -452,7 +481,7 @@ int store_write_data(struct store_write *w, struct evbuffer *data)
     if (high)
         w->paused_shared = true;
     pthread_mutex_unlock(&w->mu);
-    kick(w);
+    writer_kick(w);
     if (high && !w->paused) {
         w->paused = true;
         if (w->flow)
@@ -476,7 +505,7 @@ void store_write_finish(struct store_write *w, store_write_done_fn cb,
     w->finish_flag = true;
     w->short_body = w->expected >= 0 && w->received < (uint64_t)w->expected;
     pthread_mutex_unlock(&w->mu);
-    kick(w);
+    writer_kick(w);
 }
 
 void store_write_abort(struct store_write *w)
@@ -490,7 +519,7 @@ void store_write_abort(struct store_write *w)
     pthread_mutex_lock(&w->mu);
     w->stop = true;
     pthread_mutex_unlock(&w->mu);
-    kick(w);
+    writer_kick(w);
 }
 
 int writer_put_in_progress(struct buf *b, const struct store *st)
@@ -533,9 +562,11 @@ void writer_close_all(struct store *st)
         struct store_write *w = st->writes;
 
         write_task(w); /* finalizes a finished write, else cleans up */
+        while (w->pm && !w->finalized)
+            write_task(w); /* one piece per call */
         if (!w->finalized) {
             err_set(&w->err, ERR_UNAVAIL, "store closing");
-            set_result(w, WFAIL_ABORT, ERR_UNAVAIL);
+            writer_set_result(w, WFAIL_ABORT, ERR_UNAVAIL);
         }
         complete(w);
     }

@@ -71,10 +71,13 @@ void writer_file_create(struct store_write *w, int d)
 {
     struct store *st = w->st;
 
-    w->tmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
+    /* a positional write chose its paths at begin; it reads its pieces
+     * back for the whole sha256, hence O_RDWR */
+    w->tmp[d] = w->ptmp[d] ? mem_strdup(w->ptmp[d])
+                           : dataset_temp_path(st->ds[d].tmp, w->hex);
     if (!w->tmp[d])
         return;
-    w->fd[d] = open(w->tmp[d], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    w->fd[d] = open(w->tmp[d], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd[d] < 0) {
         int e = errno;
 
@@ -84,7 +87,7 @@ void writer_file_create(struct store_write *w, int d)
         return;
     }
     w->active[d] = true;
-    if (w->expected > 0)
+    if (w->expected > 0 && !w->ptmp[d])
         posix_fadvise(w->fd[d], 0, w->expected, POSIX_FADV_SEQUENTIAL);
 }
 

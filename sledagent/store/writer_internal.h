@@ -20,7 +20,9 @@
 
 struct evbuffer;
 struct iovec;
+struct pieces;
 struct pieces_builder;
+struct writer_piece;
 
 /* iovecs taken from the backlog per writev batch */
 #define WRITER_IOV 256
@@ -62,7 +64,52 @@ struct store_write {
     int reason;
     struct err err;
     unsigned datasets, successful;
+    /* positional mode (store_write_begin_pieces, writer_pieces.c); pm is
+     * NULL for a streamed write */
+    struct pieces *pm;         /* the manifest (owned copy) */
+    char *ptmp[STORE_DATASETS]; /* temp paths, chosen at begin; loop-owned,
+                                   read-only until complete() */
+    uint8_t *have;             /* loop: pieces verified and on disk */
+    uint8_t *queued;           /* loop: pieces handed over, not yet done */
+    uint32_t have_count;
+    struct writer_piece *pq_head, *pq_tail; /* under mu: to write */
+    struct writer_piece *pd_head, *pd_tail; /* under mu: written/refused */
+    uint8_t *wbits;            /* worker: pieces written */
+    uint8_t *rbuf;             /* worker: read-back buffer of the fold */
+    uint64_t folded;           /* worker: pieces in the whole sha256 */
+    struct sha256 pm_id;       /* the manifest hash (loop, from begin) */
 };
+
+/* --- writer_pieces.c: positional writes --------------------------------- */
+
+/* Take the next queued piece, NULL if none (w->mu held). Worker. */
+struct writer_piece *writer_pieces_pop_locked(struct store_write *w);
+/*
+ * Check piece p against the manifest, pwrite it to every active temp file
+ * and fold what is now in order into the whole sha256; p records the
+ * result (every dataset failing also fails the write). Worker.
+ */
+void writer_pieces_process(struct store_write *w, struct writer_piece *p);
+/* Hand p to the loop's completion (w->mu held). Worker. */
+void writer_pieces_done_locked(struct store_write *w, struct writer_piece *p);
+/* Whether every piece is in the whole sha256. Worker. */
+bool writer_pieces_all_folded(const struct store_write *w);
+/* Whether pieces are queued (w->mu held). */
+bool writer_pieces_queued_locked(const struct store_write *w);
+/*
+ * Loop: set the `have` bits of the pieces the worker finished and run
+ * their callbacks; none after an abort.
+ */
+void writer_pieces_completed(struct store_write *w);
+/* Free the positional state (queued pieces included). complete(). */
+void writer_pieces_free(struct store_write *w);
+
+/* --- writer.c ------------------------------------------------------------ */
+
+/* Record the write's result (the worker, before it returns). */
+void writer_set_result(struct store_write *w, int reason, int rc);
+/* Submit the write's task unless it runs already. Loop thread. */
+void writer_kick(struct store_write *w);
 
 /* --- writer_file.c: the per-dataset temp files --------------------------- */
 

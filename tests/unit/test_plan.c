@@ -238,6 +238,11 @@ static void check_plan(const struct world *w, const struct plan *p)
             assert_true(d->wave < r->wave);
             assert_true(d->kind != PLAN_RECOPY);
         }
+        /* a swarm copy (issue 13) is not bounded per wave: its source's
+         * depot bounds its load (429) and the copy has other candidates */
+        if (r->kind == PLAN_COPY && w->arts[a].has_pieces &&
+            w->sleds[t].pieces)
+            continue;
         fan[((size_t)r->source * w->na + a) * nw + r->wave]++;
         assert_true(fan[((size_t)r->source * w->na + a) * nw + r->wave] <=
                     l->max_copies_per_source);
@@ -468,6 +473,55 @@ static void test_plan__new_sled(void **state)
         assert_true(served[s] >= 2 && served[s] <= 3);
     assert_int_equal(p->summary.repos[0].on_all_sleds, 0);
     assert_int_equal(p->summary.repos[0].on_min_sleds, 5);
+    plan_free(p);
+    world_free(w);
+}
+
+/* Swarm copies (issue 13): with a manifest and a holder, every sled that
+ * takes swarm copies copies in wave 0 from a holder, whatever
+ * max_copies_per_source; the others still go in epidemic waves; without
+ * a holder, in wave 1 from the PUT target, once the PUT succeeded. */
+static void test_plan__swarm_wave_zero(void **state)
+{
+    struct world *w = world_new(10, 2, 1);
+    struct plan *p;
+    unsigned swarm = 0, other = 0, swarm1 = 0;
+
+    (void)state;
+    CNT(w, 0, 0) = 2;
+    w->staged[1] = true; /* artifact 1: no holder, PUT first */
+    for (size_t a = 0; a < 2; a++)
+        w->arts[a].has_pieces = true;
+    for (size_t s = 1; s < 8; s++)
+        w->sleds[s].pieces = true;
+    p = plan_ok(w);
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        const struct plan_request *r = &p->reqs[i];
+
+        if (r->kind != PLAN_COPY)
+            continue;
+        if (r->artifact == 0 && r->target >= 1 && r->target < 8) {
+            assert_int_equal(r->wave, 0);
+            assert_int_equal(r->source, 0);
+            assert_int_equal(r->depends_on, -1);
+            swarm++;
+        } else if (r->artifact == 0) {
+            other++;
+        } else if (r->target >= 1 && r->target < 8) {
+            const struct plan_request *d = &p->reqs[r->depends_on];
+
+            /* artifact 1: from the PUT target, right after the PUT */
+            assert_int_equal(d->kind, PLAN_PUT);
+            assert_int_equal(r->wave, 1);
+            swarm1++;
+        } else {
+            assert_true(r->depends_on >= 0);
+        }
+    }
+    assert_int_equal(swarm, 7);
+    assert_int_equal(other, 2);
+    /* the PUT target is one of 1..9; the 7 capable sleds but it swarm */
+    assert_true(swarm1 == 6 || swarm1 == 7);
     plan_free(p);
     world_free(w);
 }
@@ -924,6 +978,7 @@ int main(void)
         cmocka_unit_test(test_plan__simple_replicate),
         cmocka_unit_test(test_plan__put_fanout_default),
         cmocka_unit_test(test_plan__new_sled),
+        cmocka_unit_test(test_plan__swarm_wave_zero),
         cmocka_unit_test(test_plan__recopy),
         cmocka_unit_test(test_plan__one_dataset_sled),
         cmocka_unit_test(test_plan__nothing_to_do),

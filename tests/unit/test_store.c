@@ -411,7 +411,8 @@ static void test_store__list_cache(void **state)
     assert_int_equal(put_config(fx, 4, h, 2, &err), 0);
     b[0] = list_body(fx, &t[0]);
     assert_string_equal(t[0], "{\"generation\":4,\"list\":{},\"datasets\":2,"
-                              "\"in_progress\":[]}");
+                              "\"in_progress\":[],"
+                              "\"features\":[\"pieces\"]}");
     /* nothing changed: the same body */
     b[1] = list_body(fx, &t[1]);
     assert_ptr_equal(b[1], b[0]);
@@ -426,7 +427,8 @@ static void test_store__list_cache(void **state)
     b[1] = list_body(fx, &t[1]);
     assert_ptr_not_equal(b[1], b[0]);
     snprintf(want, sizeof(want), "{\"generation\":4,\"list\":{},"
-             "\"datasets\":2,\"in_progress\":[\"%s\"]}", hex[1]);
+             "\"datasets\":2,\"in_progress\":[\"%s\"],"
+             "\"features\":[\"pieces\"]}", hex[1]);
     assert_string_equal(t[1], want);
     store_write_abort(w);
     b[2] = list_body(fx, &t[2]);
@@ -436,14 +438,16 @@ static void test_store__list_cache(void **state)
     assert_int_equal(write_artifact(fx, &h[0], 4, data, 3000, 1000, &r), 0);
     b[3] = list_body(fx, &t[3]);
     snprintf(want, sizeof(want), "{\"generation\":4,\"list\":{\"%s\":2},"
-             "\"datasets\":2,\"in_progress\":[]}", hex[0]);
+             "\"datasets\":2,\"in_progress\":[],"
+             "\"features\":[\"pieces\"]}", hex[0]);
     assert_string_equal(t[3], want);
     /* a config change */
     assert_int_equal(put_config(fx, 5, h, 2, &err), 0);
     b[4] = list_body(fx, &t[4]);
     assert_ptr_not_equal(b[4], b[3]);
     snprintf(want, sizeof(want), "{\"generation\":5,\"list\":{\"%s\":2},"
-             "\"datasets\":2,\"in_progress\":[]}", hex[0]);
+             "\"datasets\":2,\"in_progress\":[],"
+             "\"features\":[\"pieces\"]}", hex[0]);
     assert_string_equal(t[4], want);
     b[5] = list_body(fx, &t[5]);
     assert_ptr_equal(b[5], b[4]);
@@ -453,7 +457,8 @@ static void test_store__list_cache(void **state)
     b[6] = list_body(fx, &t[6]);
     assert_ptr_not_equal(b[6], b[5]);
     snprintf(want, sizeof(want), "{\"generation\":5,\"list\":{\"%s\":1},"
-             "\"datasets\":1,\"in_progress\":[]}", hex[0]);
+             "\"datasets\":1,\"in_progress\":[],"
+             "\"features\":[\"pieces\"]}", hex[0]);
     assert_string_equal(t[6], want);
     /* the cached body outlives the store */
     store_close(fx->st);

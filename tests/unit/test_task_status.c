@@ -263,6 +263,11 @@ static void test_task_status__parse_list(void **state)
     assert_int_equal(s.inventory[1].count, 1);
     assert_int_equal(s.n_in_progress, 1);
     assert_int_equal(s.in_progress[0], 2);
+    assert_false(s.pieces); /* no "features": a reference sled */
+    json_object_set_new(l, "features", json_pack("[s, s]", "x", "pieces"));
+    assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err), 0);
+    assert_true(s.pieces); /* issue 13: it takes swarm copies */
+    json_object_del(l, "features");
     /* ahead of G: isolate */
     assert_int_equal(collect_parse_list(&s, l, 6, f.ci.arts, 3, &err),
                      ERR_CONFLICT);

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * writer_pieces: positional writes (issue 13, docs/REPLICATION.md
+ * "Swarming copies"). A write begun with its piece manifest takes pieces
+ * in any order: the loop queues each piece (the caller's buffer, owned
+ * from then on) under w->mu; the write's task (one at a time, as for a
+ * streamed write) checks it against the manifest, pwrite()s it at its
+ * offset to every active temp file, and folds the pieces into the whole
+ * sha256 in index order: the piece just written from its buffer, pieces
+ * written earlier out of order read back from a temp file (page cache).
+ * The completion (loop) sets the piece's bit in w->have and calls back.
+ * The usual finish (writer.c: fsync, whole sha256 compared with the name,
+ * rename, directory fsync) runs once every piece is folded, so nothing
+ * partial ever appears under a final name (DESIGN.md section 3, 8.2).
+ *
+ * Memory: the queued pieces are the caller's (it bounds how many it has
+ * in flight), the manifest (32 bytes a piece), three bitmaps and one
+ * read-back buffer of WRITER_FOLD_READ bytes.
+ */
+#include "sledagent/store/writer_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/hex.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/pieces.h"
+
+/* read-back chunk of the whole-sha256 fold */
+#define WRITER_FOLD_READ (256u * 1024)
+
+struct writer_piece {
+    struct writer_piece *next;
+    uint32_t i;
+    void *buf;
+    size_t len;
+    store_piece_fn cb;
+    void *arg;
+    int rc;
+    struct err err;
+};
+
+static bool bit(const uint8_t *b, uint64_t i)
+{
+    return (b[i / 8] >> (i % 8)) & 1u;
+}
+
+static void set_bit(uint8_t *b, uint64_t i, bool on)
+{
+    if (on)
+        b[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        b[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+static void piece_free(struct writer_piece *p)
+{
+    if (!p)
+        return;
+    mem_free(p->buf);
+    mem_free(p);
+}
+
+static void list_free(struct writer_piece *p)
+{
+    while (p) {
+        struct writer_piece *next = p->next;
+
+        piece_free(p);
+        p = next;
+    }
+}
+
+void writer_pieces_free(struct store_write *w)
+{
+    list_free(w->pq_head);
+    list_free(w->pd_head);
+    w->pq_head = w->pq_tail = w->pd_head = w->pd_tail = NULL;
+    if (w->pm) {
+        pieces_release(w->pm);
+        mem_free(w->pm);
+        w->pm = NULL;
+    }
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        mem_free(w->ptmp[d]);
+        w->ptmp[d] = NULL;
+    }
+    mem_free(w->have);
+    mem_free(w->queued);
+    mem_free(w->wbits);
+    mem_free(w->rbuf);
+    w->have = w->queued = w->wbits = w->rbuf = NULL;
+}
+
+/* A copy of m in *out (mem_alloc'd). 0 or ERR_NOMEM. */
+static int copy_manifest(struct pieces **out, const struct pieces *m)
+{
+    struct pieces *c = mem_calloc(1, sizeof(*c));
+
+    if (!c)
+        return ERR_NOMEM;
+    *c = *m;
+    c->piece = NULL;
+    if (m->count > 0) {
+        c->piece = mem_calloc(m->count, sizeof(*c->piece));
+        if (!c->piece) {
+            mem_free(c);
+            return ERR_NOMEM;
+        }
+        memcpy(c->piece, m->piece, m->count * sizeof(*c->piece));
+    }
+    *out = c;
+    return 0;
+}
+
+int store_write_set_pieces(struct store_write *w, const struct pieces *m,
+                          struct err *err)
+{
+    struct store *st = w->st;
+    uint64_t count = 0;
+    size_t nbytes;
+    int rc;
+
+    if (w->pm || w->received > 0 || w->task_running || w->finish_req ||
+        w->aborted)
+        return err_set(err, ERR_INVAL, "the write already took data");
+    if (!sha256_eq(&m->sha256, &w->h) || w->expected < 0 ||
+        m->length != (uint64_t)w->expected ||
+        pieces_count(&count, m->length, m->piece_size) < 0 ||
+        count != m->count)
+        return err_set(err, ERR_INVAL, "the piece manifest does not "
+                       "describe this artifact");
+    nbytes = count / 8 + 1;
+    rc = copy_manifest(&w->pm, m);
+    if (rc == 0)
+        rc = pieces_id(&w->pm_id, m, NULL);
+    if (rc == 0) {
+        w->have = mem_calloc(1, nbytes);
+        w->queued = mem_calloc(1, nbytes);
+        w->wbits = mem_calloc(1, nbytes);
+        if (!w->have || !w->queued || !w->wbits)
+            rc = ERR_NOMEM;
+    }
+    /* the temp paths are chosen here so that the loop (the depot serving
+     * verified pieces) can name them without racing the worker */
+    for (int d = 0; rc == 0 && d < STORE_DATASETS; d++) {
+        if (!w->use[d])
+            continue;
+        w->ptmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
+        if (!w->ptmp[d])
+            rc = ERR_NOMEM;
+    }
+    if (rc < 0) {
+        writer_pieces_free(w); /* a streamed write again, unchanged */
+        return err_set(err, ERR_NOMEM, "store: out of memory");
+    }
+    return 0;
+}
+
+int store_write_begin_pieces(struct store *st, struct store_write **out,
+                             const struct sha256 *h, uint64_t generation,
+                             const struct pieces *m, struct err *err)
+{
+    struct store_write *w = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!sha256_eq(&m->sha256, h) || m->length > INT64_MAX)
+        return err_set(err, ERR_INVAL, "the piece manifest does not "
+                       "describe this artifact");
+    rc = store_write_begin(st, &w, h, generation, (int64_t)m->length, err);
+    if (rc < 0)
+        return rc;
+    rc = store_write_set_pieces(w, m, err);
+    if (rc < 0) {
+        store_write_abort(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+int store_write_piece(struct store_write *w, uint32_t i, void *buf,
+                      size_t len, store_piece_fn cb, void *arg,
+                      struct err *err)
+{
+    struct writer_piece *p = NULL;
+
+    if (!w->pm || w->aborted || w->finish_req || w->failed) {
+        mem_free(buf);
+        return err_set(err, ERR_INVAL, "not a positional write in progress");
+    }
+    if (i >= w->pm->count || bit(w->have, i) || bit(w->queued, i)) {
+        mem_free(buf);
+        return err_set(err, ERR_INVAL, "piece %u out of range, written or "
+                       "queued", (unsigned)i);
+    }
+    p = mem_calloc(1, sizeof(*p));
+    if (!p) {
+        mem_free(buf);
+        return err_set(err, ERR_NOMEM, "store: out of memory");
+    }
+    p->i = i;
+    p->buf = buf;
+    p->len = len;
+    p->cb = cb;
+    p->arg = arg;
+    set_bit(w->queued, i, true);
+    pthread_mutex_lock(&w->mu);
+    if (w->pq_tail)
+        w->pq_tail->next = p;
+    else
+        w->pq_head = p;
+    w->pq_tail = p;
+    pthread_mutex_unlock(&w->mu);
+    writer_kick(w);
+    return 0;
+}
+
+bool store_write_has_piece(const struct store_write *w, uint32_t i)
+{
+    return w->pm && i < w->pm->count && bit(w->have, i);
+}
+
+uint32_t store_write_pieces_done(const struct store_write *w)
+{
+    return w->have_count;
+}
+
+bool writer_pieces_queued_locked(const struct store_write *w)
+{
+    return w->pq_head != NULL;
+}
+
+static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+/*
+ * Fold piece i, written earlier, into the whole sha256 from a temp file.
+ * A dataset whose read fails is dropped and the read goes on from the same
+ * offset on another one (the bytes are the same). 0, or -1 with none left.
+ */
+static int fold_read_back(struct store_write *w, uint64_t i)
+{
+    uint64_t off = 0, len = 0, end;
+
+    if (!w->rbuf) {
+        w->rbuf = mem_alloc(WRITER_FOLD_READ);
+        if (!w->rbuf)
+            return -1;
+    }
+    pieces_range(&off, &len, w->pm->length, w->pm->piece_size, i);
+    end = off + len;
+    while (off < end) {
+        size_t want = end - off < WRITER_FOLD_READ ? (size_t)(end - off)
+                                                   : WRITER_FOLD_READ;
+        ssize_t k = -1;
+        int d = 0, e = EIO;
+
+        while (d < STORE_DATASETS && !w->active[d])
+            d++;
+        if (d == STORE_DATASETS)
+            return -1;
+        do
+            k = pread(w->fd[d], w->rbuf, want, (off_t)off);
+        while (k < 0 && errno == EINTR);
+        if (k <= 0) {
+            if (k < 0)
+                e = errno;
+            writer_file_drop(w, d, e, "read back");
+            continue;
+        }
+        sha256_update(&w->sha, w->rbuf, (size_t)k);
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+void writer_pieces_process(struct store_write *w, struct writer_piece *p)
+{
+    uint64_t off = 0, len = 0;
+
+    if (w->finalized) {
+        p->rc = err_set(&p->err, ERR_IO, "the write of %s failed", w->hex);
+        return;
+    }
+    p->rc = pieces_verify(w->pm, p->i, p->buf, p->len, &p->err);
+    if (p->rc < 0)
+        return;
+    pieces_range(&off, &len, w->pm->length, w->pm->piece_size, p->i);
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        int e;
+
+        if (!w->active[d])
+            continue;
+        e = pwrite_all(w->fd[d], p->buf, p->len, off);
+        if (e < 0)
+            writer_file_drop(w, d, -e, "write");
+    }
+    set_bit(w->wbits, p->i, true);
+    w->written += len;
+    while (writer_file_active_count(w) > 0 && w->folded < w->pm->count &&
+           bit(w->wbits, w->folded)) {
+        if (w->folded == p->i)
+            sha256_update(&w->sha, p->buf, p->len);
+        else if (fold_read_back(w, w->folded) < 0)
+            break;
+        w->folded++;
+    }
+    if (writer_file_active_count(w) == 0) {
+        err_set(&w->err, ERR_IO, "every dataset failed while writing %s",
+                w->hex);
+        writer_set_result(w, WFAIL_IO, ERR_IO);
+        writer_file_cleanup(w);
+        p->rc = err_set(&p->err, ERR_IO, "%s", w->err.msg);
+    }
+}
+
+struct writer_piece *writer_pieces_pop_locked(struct store_write *w)
+{
+    struct writer_piece *p = w->pq_head;
+
+    if (p) {
+        w->pq_head = p->next;
+        if (!w->pq_head)
+            w->pq_tail = NULL;
+        p->next = NULL;
+    }
+    return p;
+}
+
+void writer_pieces_done_locked(struct store_write *w, struct writer_piece *p)
+{
+    if (w->pd_tail)
+        w->pd_tail->next = p;
+    else
+        w->pd_head = p;
+    w->pd_tail = p;
+}
+
+bool writer_pieces_all_folded(const struct store_write *w)
+{
+    return w->folded == w->pm->count;
+}
+
+void writer_pieces_completed(struct store_write *w)
+{
+    struct writer_piece *p;
+
+    if (!w->pm)
+        return;
+    pthread_mutex_lock(&w->mu);
+    p = w->pd_head;
+    w->pd_head = w->pd_tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    while (p) {
+        struct writer_piece *next = p->next;
+
+        set_bit(w->queued, p->i, false);
+        if (p->rc == 0) {
+            set_bit(w->have, p->i, true);
+            w->have_count++;
+        }
+        /* a callback may abort the write: none runs after that */
+        if (!w->aborted && p->cb)
+            p->cb(p->rc, p->rc ? &p->err : NULL, p->i, p->arg);
+        piece_free(p);
+        p = next;
+    }
+}
+
+/* ---- serving what is verified so far (loop thread) ---------------------- */
+
+/* The positional write of h in progress here with the most pieces. */
+static struct store_write *partial_find(struct store *st,
+                                        const struct sha256 *h)
+{
+    struct store_write *best = NULL;
+
+    for (struct store_write *w = st->writes; w; w = w->next)
+        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
+            (!best || w->have_count > best->have_count))
+            best = w;
+    return best;
+}
+
+int store_partial_length(struct store *st, const struct sha256 *h,
+                         uint64_t *length_out, struct err *err)
+{
+    struct store_write *w = partial_find(st, h);
+
+    if (!w)
+        return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
+    *length_out = w->pm->length;
+    return 0;
+}
+
+static bool covers(const struct store_write *w, uint64_t off, uint64_t len)
+{
+    uint64_t first = off / w->pm->piece_size;
+    uint64_t last = (off + len - 1) / w->pm->piece_size;
+
+    if (len == 0 || off + len > w->pm->length || off + len < off)
+        return false;
+    for (uint64_t i = first; i <= last; i++)
+        if (!bit(w->have, i))
+            return false;
+    return true;
+}
+
+int store_partial_open(struct store *st, const struct sha256 *h,
+                       uint64_t off, uint64_t len, int *fd_out,
+                       struct err *err)
+{
+    bool any = false;
+
+    *fd_out = -1;
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        if (!w->pm || w->aborted || w->failed || !sha256_eq(&w->h, h))
+            continue;
+        any = true;
+        if (!covers(w, off, len))
+            continue;
+        /* a dataset dropped since has no file (ENOENT): the other one */
+        for (int d = 0; d < STORE_DATASETS; d++) {
+            int fd;
+
+            if (!w->ptmp[d])
+                continue;
+            fd = open(w->ptmp[d], O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                *fd_out = fd;
+                return 0;
+            }
+        }
+    }
+    if (!any)
+        return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
+    return err_set(err, ERR_INVAL, "range not inside verified pieces");
+}
+
+int store_have(struct store *st, const struct sha256 *h, struct buf *out,
+               struct err *err)
+{
+    struct store_write *w;
+    char mhex[SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    size_t nbytes;
+    char *hx = NULL;
+    int fd = -1, rc;
+
+    if (store_open_artifact(st, h, &fd, &size, NULL) == 0) {
+        close(fd);
+        rc = buf_printf(out, "{\"complete\":true,\"length\":%llu}",
+                        (unsigned long long)size);
+        return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+    }
+    w = partial_find(st, h);
+    if (!w)
+        return err_set(err, ERR_NOTFOUND, "artifact neither held nor being "
+                       "written here with a manifest");
+    nbytes = (w->pm->count + 7) / 8;
+    hx = mem_alloc(nbytes * 2 + 1);
+    if (!hx)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    hex_encode(hx, w->have, nbytes);
+    sha256_to_hex(mhex, &w->pm_id);
+    rc = buf_printf(out, "{\"complete\":false,\"have\":\"%s\",\"length\":"
+                    "%llu,\"manifest_sha256\":\"%s\",\"piece_size\":%u,"
+                    "\"pieces\":%llu}", hx,
+                    (unsigned long long)w->pm->length, mhex,
+                    (unsigned)w->pm->piece_size,
+                    (unsigned long long)w->pm->count);
+    mem_free(hx);
+    return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
+}
+
+int store_partial_manifest(struct store *st, const struct sha256 *h,
+                           uint64_t piece_size, struct buf *out,
+                           struct err *err)
+{
+    for (struct store_write *w = st->writes; w; w = w->next)
+        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
+            (piece_size == 0 || piece_size == w->pm->piece_size))
+            return pieces_encode(out, w->pm, err);
+    return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
+}
