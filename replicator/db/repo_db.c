@@ -61,8 +61,11 @@ static const char SQL_EXCLUSIVE[] =
 static const char SQL_SET_PRUNED[] =
     "UPDATE tuf_repo SET time_pruned = now() WHERE id = $1";
 
+/* An unpruning upload counts as the newest upload for the automatic
+ * pruner (prune_db.h), which would otherwise take it back at once. */
 static const char SQL_UNPRUNE[] =
-    "UPDATE tuf_repo SET time_pruned = NULL WHERE id = $1";
+    "UPDATE tuf_repo SET time_pruned = NULL, time_uploaded = now()"
+    " WHERE id = $1";
 
 static const char SQL_MARK_FAILED[] =
     "UPDATE tuf_repo SET time_failed = now(), failed_reason = $2"
@@ -405,31 +408,38 @@ struct prune_arg {
     struct repo_db_insert_result *out;
 };
 
-static int prune_txn(struct db *db, void *arg, struct err *err)
+int repo_db_prune_locked(struct repo_db_insert_result *out, struct db *db,
+                         const char *system_version, struct err *err)
 {
-    struct prune_arg *a = arg;
     PGresult *res = NULL;
     bool changed = false;
     int rc;
 
-    memset(a->out, 0, sizeof(*a->out));
+    memset(out, 0, sizeof(*out));
     rc = find_version(&res, db, "find repository", SQL_BY_VERSION,
-                      a->version, err);
+                      system_version, err);
     if (rc == 0)
-        rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
+        rc = db_col_uuid(out->repo_id, res, 0, 0, err);
     if (rc < 0)
         goto out;
-    a->out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
-    if (!a->out->existed) {
-        rc = set_pruned(&changed, db, a->out->repo_id, "prune repository",
+    out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
+    if (!out->existed) {
+        rc = set_pruned(&changed, db, out->repo_id, "prune repository",
                         SQL_SET_PRUNED, err);
         if (rc < 0)
             goto out;
     }
-    rc = settle(a->out, db, changed, err);
+    rc = settle(out, db, changed, err);
 out:
     PQclear(res);
     return rc;
+}
+
+static int prune_txn(struct db *db, void *arg, struct err *err)
+{
+    struct prune_arg *a = arg;
+
+    return repo_db_prune_locked(a->out, db, a->version, err);
 }
 
 int repo_db_prune(struct repo_db_insert_result *out, struct db *db,

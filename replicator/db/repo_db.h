@@ -128,6 +128,14 @@ int repo_db_prune(struct repo_db_insert_result *out, struct db *db,
                   const char *system_version, struct err *err);
 
 /*
+ * The body of repo_db_prune inside a caller's transaction (a db_txn body):
+ * the one prune path, shared by an operator's prune and the automatic
+ * pruner (prune_db.h). *out is overwritten. Errors as repo_db_prune.
+ */
+int repo_db_prune_locked(struct repo_db_insert_result *out, struct db *db,
+                         const char *system_version, struct err *err);
+
+/*
  * Mark a repository failed with a one-line reason (replaces an earlier
  * reason). Does not change the wanted set. Errors: ERR_NOTFOUND,
  * ERR_INVAL (empty reason), ERR_DB.
