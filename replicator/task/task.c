@@ -440,10 +440,13 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
     int rc;
 
     /* The pruner first, so what it prunes is this run's generation and
-     * the guard judges it before anything is pushed. Its failure is
-     * reported in the status; the run goes on. */
+     * the guard judges it before anything is pushed. It prunes on the
+     * periodic runs and the start-up run (as the reference's background
+     * tasks activate at start-up and then periodically); other runs only
+     * report. Its failure is reported in the status; the run goes on. */
     r->prune_rc = prune_db_pass(&r->prune, db, t->cfg.prune_keep,
-                                r->reason == TASK_REASON_PERIODIC,
+                                r->reason == TASK_REASON_PERIODIC ||
+                                    r->reason == TASK_REASON_STARTUP,
                                 &r->prune_err);
     r->prune_ran = true;
     /* Staging next: every repo staged now was recorded in the database
