@@ -60,15 +60,16 @@ static void human_list(const json_t *j)
 {
     const json_t *arr = json_object_get(j, "repositories");
 
-    printf("%-20s %-9s %-7s %s\n", "SYSTEM VERSION", "ARTIFACTS", "PRUNED",
-           "SHA256");
+    printf("%-20s %-9s %-7s %-7s %s\n", "SYSTEM VERSION", "ARTIFACTS",
+           "PRUNED", "PINNED", "SHA256");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *r = json_array_get(arr, i);
 
-        printf("%-20s %-9lld %-7s %s\n", jsonu_str(r, "system_version"),
+        printf("%-20s %-9lld %-7s %-7s %s\n", jsonu_str(r, "system_version"),
                (long long)json_integer_value(
                    json_object_get(r, "artifact_count")),
                json_is_true(json_object_get(r, "pruned")) ? "yes" : "no",
+               json_is_true(json_object_get(r, "pinned")) ? "yes" : "no",
                jsonu_str(r, "sha256"));
     }
 }

@@ -159,6 +159,7 @@ static int pass_txn(struct db *db, void *p, struct err *err)
     struct prune_db_report *r = a->out;
     struct push_db_state push;
     struct repo_db_insert_result pr;
+    PGresult *res = NULL;
     uint64_t last_prune = 0;
     size_t pinned_beyond = 0;
     bool blocked = false;
@@ -216,8 +217,14 @@ static int pass_txn(struct db *db, void *p, struct err *err)
         snprintf(last, sizeof(last), "%" PRIu64, last_prune);
         params[0] = now_gen;
         params[1] = last;
-        rc = db_exec(NULL, db, "record automatic prune", SQL_RECORD_PRUNE, 2,
+        rc = db_exec(&res, db, "record automatic prune", SQL_RECORD_PRUNE, 2,
                      params, err);
+        /* SERIALIZABLE makes a lost race a 40001 first; kept as a CAS so
+         * it stays one under a weaker isolation too */
+        if (rc == 0 && strcmp(PQcmdTuples(res), "1") != 0)
+            rc = err_set(err, ERR_CONFLICT, "another replicator pruned "
+                         "since generation %" PRIu64, last_prune);
+        PQclear(res);
     }
     return rc;
 }

@@ -76,7 +76,8 @@ static const char SQL_MARK_FAILED[] =
     " floor(extract(epoch FROM r.valid_until))::INT8," \
     " floor(extract(epoch FROM r.time_created))::INT8," \
     " r.time_pruned IS NOT NULL, r.failed_reason," \
-    " (SELECT count(*) FROM tuf_repo_artifact ra WHERE ra.tuf_repo_id = r.id)"
+    " (SELECT count(*) FROM tuf_repo_artifact ra WHERE ra.tuf_repo_id = r.id)," \
+    " r.time_pinned IS NOT NULL"
 
 static const char SQL_LIST[] =
     "SELECT " REPO_COLUMNS " FROM tuf_repo r ORDER BY r.system_version";
@@ -533,6 +534,7 @@ static int decode_repo(void *elem, const PGresult *res, int row,
     if (rc == 0)
         rc = db_col_i64(&n, res, row, 9, err);
     r->artifact_count = (size_t)n;
+    r->pinned = PQgetvalue(res, row, 10)[0] == 't';
     return rc;
 }
 

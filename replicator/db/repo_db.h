@@ -83,6 +83,7 @@ struct repo_db_repo {
     int64_t time_created;     /* unix seconds */
     uint64_t targets_role_version;
     bool pruned;
+    bool pinned;              /* kept by the automatic pruner (prune_db.h) */
     bool failed;
     char *failed_reason;      /* NULL unless failed */
     size_t artifact_count;

@@ -254,6 +254,12 @@ static void test_prune_api__end_to_end(void **state)
     j = cli_json(&g, "repo", "pin", "1.0.0");
     assert_true(json_is_true(json_object_get(j, "pinned")));
     json_decref(j);
+    j = cli_json(&g, "repo", "list", NULL);
+    assert_true(json_is_true(json_object_get(
+        json_array_get(json_object_get(j, "repositories"), 0), "pinned")));
+    assert_false(json_is_true(json_object_get(
+        json_array_get(json_object_get(j, "repositories"), 1), "pinned")));
+    json_decref(j);
     /* show: disabled, the reason, what would go; nothing goes */
     j = cli_json(&g, "prune-policy", "show", NULL);
     assert_string_equal(jsonu_str(j, "status"), "disabled");
