@@ -71,10 +71,10 @@ static int push_str(char **v, size_t *n, const char *s, struct err *err)
     return 0;
 }
 
-static int warn(struct prune_db_report *r, struct err *err, const char *fmt,
+static int add_warning(struct prune_db_report *r, struct err *err, const char *fmt,
                 ...) __attribute__((format(printf, 3, 4)));
 
-static int warn(struct prune_db_report *r, struct err *err, const char *fmt,
+static int add_warning(struct prune_db_report *r, struct err *err, const char *fmt,
                 ...)
 {
     char line[512];
@@ -180,13 +180,13 @@ static int pass_txn(struct db *db, void *p, struct err *err)
     if (rc < 0)
         return rc;
     if (r->n_eligible == 0 && pinned_beyond > 0)
-        rc = warn(r, err, "every repository beyond the newest %" PRIu32
+        rc = add_warning(r, err, "every repository beyond the newest %" PRIu32
                   " is pinned (%zu): nothing can be pruned automatically;"
                   " unpin one with `replicator repo unpin VERSION`",
                   r->keep_newest, pinned_beyond);
     if (rc == 0 && push.held) {
         blocked = true;
-        rc = warn(r, err, "generation %" PRIu64 " is held by the "
+        rc = add_warning(r, err, "generation %" PRIu64 " is held by the "
                   "mass-deletion guard (%s): nothing is pruned until "
                   "`replicator generation confirm %" PRIu64 "`",
                   push.held_generation, push.held_reason,
@@ -194,7 +194,7 @@ static int pass_txn(struct db *db, void *p, struct err *err)
     }
     if (rc == 0 && !blocked && last_prune > push.pushed_generation) {
         blocked = true;
-        rc = warn(r, err, "the last automatic prune (generation %" PRIu64
+        rc = add_warning(r, err, "the last automatic prune (generation %" PRIu64
                   ") is not pushed to the fleet yet (pushed: %" PRIu64
                   "): the next prune waits for it",
                   last_prune, push.pushed_generation);
