@@ -30,7 +30,12 @@
  *  - JSON replies and errors {"request_id","error_code"?,"message"} mapped
  *    from struct err by err_http_status(); strict query and path helpers;
  *  - zero-copy file replies (evbuffer file segments, sent with sendfile),
- *    idle timeouts, and an optional shared rate-limit group.
+ *    idle timeouts, and an optional shared rate-limit group;
+ *  - what one client may take (httpd_limits.c, struct httpd_limits):
+ *    connections per listener and per peer (the oldest idle one closed
+ *    to make room), accept without a busy loop when out of descriptors,
+ *    a deadline for the request head and the TLS handshake, a minimum
+ *    rate for request bodies and replies, counters for /metrics.
  * Every request gets exactly one reply: the reply functions are no-ops once
  * a reply was sent or the client is gone.
  *
@@ -71,6 +76,38 @@ typedef int (*httpd_data_fn)(struct httpd_req *r, struct evbuffer *data,
                              struct err *err, void *arg);
 typedef void (*httpd_abort_fn)(struct httpd_req *r, void *arg);
 
+/*
+ * What one client may take of a listener (httpd_limits.c; docs/API.md,
+ * "Connection limits and deadlines"). A plain value; 0 picks the default
+ * of each field.
+ */
+struct httpd_limits {
+    unsigned max_conns;        /* connections on the listener; default
+                                  httpd_limits_default_conns(1) */
+    unsigned max_conns_per_peer; /* from one address; default
+                                  max_conns / 4 (at least 1) */
+    unsigned head_secs;        /* a request head, from its first byte;
+                                  LIMIT_HTTP_HEAD_SECS */
+    uint64_t min_rate_bps;     /* request bodies and replies average at
+                                  least this over a window, or the
+                                  connection closes; 0: no minimum */
+    unsigned rate_window_secs; /* that window; LIMIT_HTTP_RATE_WINDOW_SECS */
+};
+
+/* Counters of a listener (httpd_stats), for /metrics. */
+struct httpd_stats {
+    uint64_t conns;            /* open now */
+    uint64_t max_conns, max_conns_per_peer; /* the limits in force */
+    uint64_t refused_listener; /* refused: the listener was full */
+    uint64_t refused_peer;     /* refused: the peer was at its limit */
+    uint64_t evicted;          /* idle connections closed to make room */
+    uint64_t accept_failed;    /* accept failed (EMFILE, ENFILE, ...) */
+    uint64_t head_timeouts;    /* heads not in by the deadline */
+    uint64_t slow_bodies;      /* request bodies under the minimum rate */
+    uint64_t slow_replies;     /* replies under the minimum rate */
+    uint64_t handshake_timeouts; /* TLS handshakes not done in time */
+};
+
 struct httpd_opts {
     const char *host;          /* bind address */
     uint16_t port;             /* 0 picks a free port */
@@ -83,6 +120,10 @@ struct httpd_opts {
     struct httpd_tls *tls;
     unsigned handshake_secs;   /* TLS handshake deadline,
                                   LIMIT_TLS_HANDSHAKE_SECS if 0 */
+    struct httpd_limits limits;
+    /* rate_group's rate in bytes/s (0: none): the minimum transfer rate
+     * asks no connection for more than its share of it. */
+    uint64_t rate_bps;
 };
 
 /*
@@ -109,6 +150,35 @@ void httpd_free(struct httpd *h);
 
 /* Stop accepting new connections (shutdown); existing ones continue. */
 void httpd_stop_accepting(struct httpd *h);
+
+/* The counters of h's listener (loop thread). */
+void httpd_stats(const struct httpd *h, struct httpd_stats *out);
+
+struct prom;
+/*
+ * The connection-limit families of /metrics for the listeners hs[0..n)
+ * (labelled by their names): httpd_connections, httpd_connections_max,
+ * httpd_connections_refused_total{reason}, httpd_idle_evicted_total,
+ * httpd_accept_failed_total, httpd_head_timeouts_total,
+ * httpd_slow_transfers_total{direction}, httpd_handshake_timeouts_total.
+ * NULL entries are skipped. Returns prom_rc(p).
+ */
+int httpd_metrics(struct prom *p, const struct httpd *const *hs, size_t n);
+
+/*
+ * Raise the soft open-file limit to the hard limit (at a service's
+ * start); *out the soft limit now in force. 0, or ERR_IO (out still set
+ * to the limit in force when it can be read, else 0).
+ */
+int httpd_limits_raise_nofile(uint64_t *out);
+
+/*
+ * Default connections per listener for a process with `listeners`
+ * listeners: the open-file limit less a reserve, halved (a depot reply
+ * also holds its file), shared among the listeners, at most
+ * LIMIT_HTTP_CONNECTIONS, at least 16.
+ */
+unsigned httpd_limits_default_conns(unsigned listeners);
 
 /* ---- request accessors (valid while the request lives) ---- */
 enum httpd_method httpd_req_method(const struct httpd_req *r);

@@ -20,6 +20,7 @@ struct bufferevent;
 struct event;
 struct evconnlistener;
 struct httpd_conn;
+struct sockaddr;
 
 /* Who is at the other end of a connection (copied into each request). */
 struct httpd_peer {
@@ -29,6 +30,38 @@ struct httpd_peer {
     struct tls_identity id;   /* when verified */
     char serial[TLS_SERIAL_HEX_MAX + 1]; /* "" without a certificate */
     char why[160];            /* why not verified */
+};
+
+enum conn_state {
+    C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER,
+    C_HANDSHAKE /* TLS: until the handshake is done (kick: deadline) */
+};
+
+struct httpd_slot;
+
+/* One connection (httpd_stream.c; its limits in httpd_limits.c). */
+struct httpd_conn {
+    struct httpd_conn *next, *prev;
+    struct httpd *h;
+    struct bufferevent *bev;
+    struct event *kick;      /* re-run input processing after a resume */
+    struct httpd_req *r;
+    enum conn_state state;
+    bool close_after;
+    bool linger;             /* lingering close after the reply */
+    uint64_t linger_left;    /* bytes still to discard */
+    struct httpd_peer peer;  /* TLS peer once the handshake is done */
+    struct evbuffer *pending; /* TLS: reply body not yet handed over */
+    /* httpd_limits.c: the peer's count, the idle list (oldest first:
+     * closed to make room at a limit), the head deadline or the
+     * transfer-rate window, and the bytes moved in that window. */
+    struct httpd_slot *slot;
+    struct httpd_conn *idle_next, *idle_prev;
+    bool idle;
+    bool head_timed;         /* the head deadline runs */
+    bool rate_timed;         /* the rate window runs */
+    struct event *deadline;
+    uint64_t win_in, win_out;
 };
 
 enum body_mode { BODY_BUFFER = 0, BODY_STREAM, BODY_REJECTED };
@@ -83,6 +116,9 @@ struct httpd_req {
     char id[HTTPD_REQUEST_ID_LEN + 1];
 };
 
+/* Buckets of the per-peer connection counts (httpd_limits.c). */
+#define HTTPD_SLOT_BUCKETS 256
+
 struct httpd {
     struct event_base *base;
     struct evconnlistener *lev;
@@ -99,7 +135,52 @@ struct httpd {
     uint64_t max_body;
     uint16_t port;
     char name[16];
+    /* httpd_limits.c: resolved limits, counts, accept back-off, the
+     * once-per-interval log and the counters of httpd_stats. */
+    struct httpd_limits lim;
+    uint64_t rate_bps;        /* the rate group's rate (0: none) */
+    unsigned nconns;
+    struct httpd_conn *idle_head, *idle_tail;
+    struct httpd_slot *slots[HTTPD_SLOT_BUCKETS];
+    struct event *resume;     /* re-enables accept after a pause */
+    bool stopped;             /* httpd_stop_accepting: never resume */
+    int64_t last_log;         /* monotonic seconds of the last line */
+    struct httpd_stats stats;
+    struct httpd_stats logged; /* the counters at the last line */
 };
+
+/* Close c now (pending stream handlers get their abort_fn). */
+void httpd__conn_close(struct httpd_conn *c);
+
+/*
+ * httpd_limits.c. Start: resolve opts' limits into h (defaults), hook
+ * the accept back-off; 0 or ERR_NOMEM. Stop: free what start made.
+ */
+int httpd__limits_start(struct httpd *h, const struct httpd_opts *opts);
+void httpd__limits_stop(struct httpd *h);
+/*
+ * Admit a connection from sa before it is set up: true under both limits
+ * (after closing the oldest idle connection of the peer, or of the
+ * listener, to make room); false: refuse it (no idle connection to
+ * close), counted and logged.
+ */
+bool httpd__admit(struct httpd *h, const struct sockaddr *sa);
+/* Count c (its bufferevent made) as a connection from sa, with its
+ * deadline timer and byte counts; 0 or ERR_NOMEM. Uncounted: undo
+ * whatever was done, when c goes. */
+int httpd__conn_counted(struct httpd_conn *c, const struct sockaddr *sa);
+void httpd__conn_uncounted(struct httpd_conn *c);
+/* c waits for a request (or its handshake): it may be closed to make
+ * room. Leave: a request started. Both idempotent. */
+void httpd__idle_enter(struct httpd_conn *c);
+void httpd__idle_leave(struct httpd_conn *c);
+/* The first byte of a head arrived: its deadline starts; done: stops. */
+void httpd__head_started(struct httpd_conn *c);
+void httpd__head_done(struct httpd_conn *c);
+/* A body is read or a reply written from now: a fresh rate window. */
+void httpd__rate_start(struct httpd_conn *c);
+/* The TLS handshake deadline passed (counted). */
+void httpd__handshake_timeout(struct httpd_conn *c);
 
 /* Send the reply of r on its connection (httpd_stream.c). Takes body's
  * content; body may be NULL. */

@@ -59,25 +59,6 @@
  */
 #define HTTPD_TLS_CHUNK (128 * 1024)
 
-enum conn_state {
-    C_HEAD, C_BODY, C_HANDLER, C_WRITING, C_LINGER,
-    C_HANDSHAKE /* TLS: until the handshake is done (kick: deadline) */
-};
-
-struct httpd_conn {
-    struct httpd_conn *next, *prev;
-    struct httpd *h;
-    struct bufferevent *bev;
-    struct event *kick;      /* re-run input processing after a resume */
-    struct httpd_req *r;
-    enum conn_state state;
-    bool close_after;
-    bool linger;             /* lingering close after the reply */
-    uint64_t linger_left;    /* bytes still to discard */
-    struct httpd_peer peer;  /* TLS peer once the handshake is done */
-    struct evbuffer *pending; /* TLS: reply body not yet handed over */
-};
-
 static void conn_process(struct httpd_conn *c);
 
 void httpd_req_ref(struct httpd_req *r)
@@ -129,6 +110,7 @@ static void conn_free(struct httpd_conn *c)
         c->r = NULL;
         httpd_req_unref(r);
     }
+    httpd__conn_uncounted(c);
     if (c->prev)
         c->prev->next = c->next;
     else if (c->h)
@@ -149,6 +131,11 @@ static void conn_free(struct httpd_conn *c)
         bufferevent_remove_from_rate_limit_group(c->bev);
     bufferevent_free(c->bev);
     mem_free(c);
+}
+
+void httpd__conn_close(struct httpd_conn *c)
+{
+    conn_free(c);
 }
 
 void httpd_req_reject(struct httpd_req *r, const struct err *err)
@@ -256,6 +243,8 @@ static void bad_head(struct httpd_conn *c, int status, const char *msg)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct httpd_req *r = req_new(c, 0);
 
+    httpd__idle_leave(c);
+    httpd__head_done(c);
     evbuffer_drain(in, evbuffer_get_length(in));
     if (!r) {
         conn_free(c);
@@ -310,6 +299,8 @@ static void start_request(struct httpd_conn *c, size_t head_len)
         conn_free(c);
         return;
     }
+    httpd__idle_leave(c);
+    httpd__head_done(c);
     evbuffer_remove(in, r->head_text, head_len);
     r->head_text[head_len] = '\0';
     prc = httpd_parse_head(&ph, r->head_text, head_len, &err);
@@ -354,6 +345,7 @@ static void start_request(struct httpd_conn *c, size_t head_len)
         return;
     }
     c->state = C_BODY;
+    httpd__rate_start(c);
 }
 
 static void stop_body(struct httpd_conn *c, const struct err *err)
@@ -513,6 +505,8 @@ static void conn_process(struct httpd_conn *c)
         if (c->state == C_HEAD) {
             size_t head_len = 0;
 
+            if (evbuffer_get_length(in) > 0)
+                httpd__head_started(c);
             if (!head_ready(c, &head_len))
                 return;
             start_request(c, head_len);
@@ -583,6 +577,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (c->state == C_HANDSHAKE)
+        httpd__handshake_timeout(c);
     if (c->state == C_LINGER || c->state == C_HANDSHAKE)
         conn_free(c); /* the linger time or handshake deadline is over */
     else if (c->state == C_BODY || c->state == C_HEAD)
@@ -617,6 +613,7 @@ static void on_written(struct bufferevent *bev, void *arg)
         return;
     }
     c->state = C_HEAD;
+    httpd__idle_enter(c);
     bufferevent_enable(c->bev, EV_READ);
     conn_process(c);
 }
@@ -658,6 +655,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         if (c->state == C_HANDSHAKE)
             log_debug("tls_handshake_failed", "{s:s, s:s}", "listener",
                       c->h->name, "reason", handshake_error(c->bev));
+        if (c->state == C_HANDSHAKE && (what & BEV_EVENT_TIMEOUT))
+            httpd__handshake_timeout(c);
         if ((what & BEV_EVENT_TIMEOUT) && c->state == C_HANDLER)
             return; /* waiting on our own handler is not idleness */
         conn_free(c);
@@ -709,6 +708,7 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
         }
     }
     c->state = C_WRITING;
+    httpd__rate_start(c);
     bufferevent_disable(c->bev, EV_READ);
     bufferevent_enable(c->bev, EV_WRITE);
     if (evbuffer_get_length(out) == 0)
@@ -719,12 +719,18 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
                       struct sockaddr *sa, int salen, void *arg)
 {
     struct httpd *h = arg;
-    struct httpd_conn *c = mem_calloc(1, sizeof(*c));
+    struct httpd_conn *c = NULL;
     struct timeval idle = {(time_t)h->idle_secs, 0};
 
     (void)lev;
-    (void)sa;
     (void)salen;
+    /* At a connection limit with no idle connection to close: close this
+     * one at once (the client sees its connection closed, not a hang). */
+    if (!httpd__admit(h, sa)) {
+        evutil_closesocket(fd);
+        return;
+    }
+    c = mem_calloc(1, sizeof(*c));
     if (!c) {
         evutil_closesocket(fd);
         return;
@@ -745,7 +751,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
         c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     c->kick = event_new(h->base, -1, 0, on_kick, c);
-    if (!c->bev || !c->kick) {
+    if (!c->bev || !c->kick || httpd__conn_counted(c, sa) < 0) {
+        httpd__conn_uncounted(c);
         if (c->bev)
             bufferevent_free(c->bev);
         else
@@ -769,6 +776,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
     if (h->conns)
         h->conns->prev = c;
     h->conns = c;
+    httpd__idle_enter(c);
 }
 
 int httpd_new(struct httpd **out, struct event_base *base,
@@ -837,6 +845,10 @@ int httpd_new(struct httpd **out, struct event_base *base,
         rc = err_set(err, ERR_IO, "getsockname failed");
         goto out;
     }
+    if (httpd__limits_start(h, opts) < 0) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto out;
+    }
     h->port = ntohs(ss.ss_family == AF_INET
                         ? ((struct sockaddr_in *)&ss)->sin_port
                         : ((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -846,6 +858,7 @@ out:
     if (h) {
         if (h->lev)
             evconnlistener_free(h->lev);
+        httpd__limits_stop(h);
         mem_free(h);
     }
     return rc;
@@ -858,8 +871,10 @@ uint16_t httpd_port(const struct httpd *h)
 
 void httpd_stop_accepting(struct httpd *h)
 {
-    if (h && h->lev)
+    if (h && h->lev) {
+        h->stopped = true;
         evconnlistener_disable(h->lev);
+    }
 }
 
 void httpd_free(struct httpd *h)
@@ -869,5 +884,6 @@ void httpd_free(struct httpd *h)
     evconnlistener_free(h->lev);
     while (h->conns)
         conn_free(h->conns);
+    httpd__limits_stop(h);
     mem_free(h);
 }

@@ -16,6 +16,18 @@
 /* Request header block size, and idle connection timeout in seconds. */
 #define LIMIT_HTTP_HEADERS (16u * 1024)
 #define LIMIT_HTTP_IDLE_SECS 60
+/* A request head must be in this long after its first byte (a deadline,
+ * not an idle timer: trickled bytes do not extend it). */
+#define LIMIT_HTTP_HEAD_SECS 10
+/* Request bodies and replies must average at least the minimum rate
+ * (the services' default LIMIT_HTTP_MIN_RATE) over this window. */
+#define LIMIT_HTTP_RATE_WINDOW_SECS 10
+#define LIMIT_HTTP_MIN_RATE (64u * 1024)
+/* Default ceiling of connections per listener (each can hold a TLS
+ * session's buffers), and the open descriptors kept out of the default
+ * for files, the store, copies and the database. */
+#define LIMIT_HTTP_CONNECTIONS 4096u
+#define LIMIT_HTTP_FD_RESERVE 64u
 /* A chunked body's chunk-size line, extensions included (its trailers
  * count against LIMIT_HTTP_HEADERS and HTTPD_MAX_HEADERS). */
 #define LIMIT_HTTP_CHUNK_LINE 4096u

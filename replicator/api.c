@@ -272,11 +272,13 @@ static void reply_metrics(struct api *a, struct httpd_req *r)
 
     if (rc == 0 && a->task)
         rc = api_task_metrics(a->task, &b);
-    if (rc == 0 && a->tls) {
+    if (rc == 0) {
         struct prom p;
 
         prom_init(&p, &b);
-        rc = api_tls_metrics(a->tls, &p);
+        rc = httpd_metrics(&p, (const struct httpd *const[]){a->srv}, 1);
+        if (rc == 0 && a->tls)
+            rc = api_tls_metrics(a->tls, &p);
     }
     if (rc < 0)
         httpd_reply_error(r, 500, NULL, "out of memory");
@@ -354,6 +356,12 @@ int api_new(struct api **out, struct event_base *base, const struct config *cfg,
     opts.port = cfg->listen_port;
     opts.name = "api";
     opts.max_body_bytes = cfg->max_upload_bytes;
+    opts.limits.max_conns = (unsigned)cfg->max_connections;
+    opts.limits.max_conns_per_peer = (unsigned)cfg->max_connections_per_peer;
+    opts.limits.head_secs = (unsigned)cfg->head_timeout_secs;
+    opts.limits.min_rate_bps = cfg->min_transfer_rate;
+    opts.limits.rate_window_secs = (unsigned)cfg->transfer_rate_window_secs;
+    opts.handshake_secs = (unsigned)cfg->tls_handshake_timeout_secs;
     memset(&svc, 0, sizeof(svc));
     svc.routes = api_routes(&svc.nroutes);
     svc.api_versions = api_versions(&svc.n_api_versions);

@@ -3,7 +3,8 @@
  * cli_task: the `replicator` commands of the reconciliation task, the
  * sled registry and the generation:
  *   activate [--no-wait]          POST .../activate?wait=1 and print the
- *                                 run summary (or just activate)
+ *                                 run summary (or just activate); exit 1
+ *                                 when the run failed (its "error")
  *   status [--limit N] [--format table|json|omdb]
  *                                 the task status as a table, the server's
  *                                 document (--json too) or the lines the
@@ -190,7 +191,11 @@ static int usage_err(const char *msg)
 
 static int cmd_activate(const struct cli *c, int argc, char **argv)
 {
+    struct err err = ERR_INIT;
+    json_t *j = NULL;
+    long status = 0;
     bool wait = true;
+    int rc, code;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-wait"))
@@ -198,10 +203,22 @@ static int cmd_activate(const struct cli *c, int argc, char **argv)
         else
             return usage_err("activate: unknown argument");
     }
-    return cli_simple(c, "POST",
-                      wait ? TASK_PATH "/activate?wait=1"
-                           : TASK_PATH "/activate",
-                      NULL, wait ? human_summary : NULL);
+    rc = cli_request(&status, &j, c, "POST",
+                     wait ? TASK_PATH "/activate?wait=1"
+                          : TASK_PATH "/activate",
+                     NULL, NULL, 0, &err);
+    code = cli_report(c, status, j, rc, &err, wait ? human_summary : NULL);
+    /* The run waited for failed (it could not load its inputs: the
+     * database down...): the summary is printed and the exit code says
+     * so (issue 10). A run that merely did not converge is progress. */
+    if (code == CLI_EXIT_OK && wait && jsonu_str(j, "error")) {
+        fflush(stdout); /* the summary first, then why */
+        fprintf(stderr, "replicator: the run failed: %s\n",
+                jsonu_str(j, "error"));
+        code = CLI_EXIT_FAILED;
+    }
+    json_decref(j);
+    return code;
 }
 
 static int cmd_status(const struct cli *c, int argc, char **argv)

@@ -32,6 +32,9 @@ const char config_usage[] =
     "           [--blindly-trust-repo-root]\n"
     "           [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
     "           [--insecure-plaintext]\n"
+    "           [--max-connections N] [--max-connections-per-peer N]\n"
+    "           [--head-timeout S] [--min-transfer-rate B]\n"
+    "           [--transfer-rate-window S] [--tls-handshake-timeout S]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
     "  --port-file writes {\"api\": PORT} once bound.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
@@ -68,7 +71,16 @@ const char config_usage[] =
     "  certificate and key (`replicator pki`), all three or none;\n"
     "  --insecure-plaintext serves and calls without TLS (a trusted\n"
     "  underlay only). Config-file keys: tls_ca, tls_cert, tls_key,\n"
-    "  insecure_plaintext.\n";
+    "  insecure_plaintext.\n"
+    "  --max-connections N (default: from the open-file limit, raised to\n"
+    "  the hard limit at start; at most 4096), --max-connections-per-peer\n"
+    "  N (default a quarter of it): the API's connections; at a limit the\n"
+    "  oldest idle one is closed, or the new one refused. --head-timeout S:\n"
+    "  a request head must be in S s after its first byte (default 10).\n"
+    "  --min-transfer-rate B (default 65536, 0: none) averaged over each\n"
+    "  --transfer-rate-window S (default 10): slower request bodies and\n"
+    "  replies are closed. --tls-handshake-timeout S: a TLS handshake\n"
+    "  must be done S s after accept (default 10).\n";
 
 static int set_str(char **dst, const char *v, struct err *err)
 {
@@ -141,6 +153,18 @@ static const struct numeric {
      offsetof(struct config, stuck_after_secs), 1, 86400ull * 365},
     {"--prune-keep", "prune_keep", offsetof(struct config, prune_keep), 1,
      PRUNE_KEEP_MAX},
+    {"--max-connections", "max_connections",
+     offsetof(struct config, max_connections), 1, 1000000},
+    {"--max-connections-per-peer", "max_connections_per_peer",
+     offsetof(struct config, max_connections_per_peer), 1, 1000000},
+    {"--head-timeout", "head_timeout_secs",
+     offsetof(struct config, head_timeout_secs), 1, 1000000},
+    {"--min-transfer-rate", "min_transfer_rate",
+     offsetof(struct config, min_transfer_rate), 0, UINT64_MAX / 2},
+    {"--transfer-rate-window", "transfer_rate_window_secs",
+     offsetof(struct config, transfer_rate_window_secs), 1, 1000000},
+    {"--tls-handshake-timeout", "tls_handshake_timeout_secs",
+     offsetof(struct config, tls_handshake_timeout_secs), 1, 1000000},
 };
 
 static uint64_t *numeric_slot(struct config *c, const struct numeric *n)
@@ -281,6 +305,7 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->piece_size = PIECES_SIZE_DEFAULT;
     c->stuck_after_secs = 1200; /* the reference's 20 min (stuck.h) */
     c->prune_keep = PRUNE_KEEP_DEFAULT;
+    c->min_transfer_rate = LIMIT_HTTP_MIN_RATE;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;
     /* the config file first, so flags override it */

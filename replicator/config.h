@@ -5,7 +5,10 @@
  * every numeric setting of config.c's table: "period_secs",
  * "min_sled_replication", "workers", "max_upload_bytes", "rate_limit",
  * "max_requests_in_flight", "max_per_target", "max_per_source",
- * "max_copies_per_source", "put_fanout", "piece_size"}); flags win over
+ * "max_copies_per_source", "put_fanout", "piece_size", "max_connections",
+ * "max_connections_per_peer", "head_timeout_secs", "min_transfer_rate",
+ * "transfer_rate_window_secs", "tls_handshake_timeout_secs"}); flags win
+ * over
  * the file; a value out of its range is an error in either, and so are a
  * put_fanout above min_sled_replication and a piece_size that is not a
  * power of two. Plain value owned by main. Main thread.
@@ -55,6 +58,15 @@ struct config {
     char *tls_cert;
     char *tls_key;
     bool insecure_plaintext;   /* --insecure-plaintext: no TLS at all */
+    /* The API listener's connection limits and deadlines (httpd.h's
+     * struct httpd_limits; 0: its default). min_transfer_rate defaults
+     * to LIMIT_HTTP_MIN_RATE, 0 turns it off. */
+    uint64_t max_connections;
+    uint64_t max_connections_per_peer;
+    uint64_t head_timeout_secs;
+    uint64_t min_transfer_rate;
+    uint64_t transfer_rate_window_secs;
+    uint64_t tls_handshake_timeout_secs; /* 0: LIMIT_TLS_HANDSHAKE_SECS */
 };
 
 #define CONFIG_DEFAULT_PORT 12221

@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/fsutil.h"
+#include "common/httpd.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "replicator/api.h"
@@ -196,6 +197,7 @@ int serve_main(int argc, char **argv)
     struct staging *st = NULL;
     struct serve s;
     int code = 1, rc;
+    uint64_t nofile = 0;
 
     memset(&s, 0, sizeof(s));
     rc = config_parse(&cfg, argc, argv, &err);
@@ -213,6 +215,11 @@ int serve_main(int argc, char **argv)
         return rc == ERR_INVAL ? 2 : 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Connections and staging files take descriptors: use what the hard
+     * limit allows (the default --max-connections follows). */
+    if (httpd_limits_raise_nofile(&nofile) < 0)
+        log_warn("nofile_not_raised", "{s:I}", "open_file_limit",
+                 (json_int_t)nofile);
     if (cfg.blindly_trust_repo_root)
         log_warn("blindly_trusting_repo_root", "{s:s}", "message",
                  "--blindly-trust-repo-root is set: uploads are verified "
@@ -235,11 +242,12 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "replicator serve: port file: %s\n", err.msg);
         goto out;
     }
-    log_info("listening", "{s:s, s:i, s:s, s:I, s:b, s:I}", "host",
+    log_info("listening", "{s:s, s:i, s:s, s:I, s:b, s:I, s:I}", "host",
              cfg.listen_host, "port", (int)api_port(s.api), "staging",
              cfg.staging, "period_secs", (json_int_t)cfg.period_secs,
              "periodic", cfg.periodic, "min_sled_replication",
-             (json_int_t)cfg.min_sled_replication);
+             (json_int_t)cfg.min_sled_replication, "open_file_limit",
+             (json_int_t)nofile);
     event_base_dispatch(s.base);
     code = 0;
 out:

@@ -150,6 +150,11 @@ int agent_new(struct agent **out, struct event_base *base,
                             ? opts->store.max_body_bytes
                             : LIMIT_ARTIFACT_BODY_DEFAULT;
     ho.rate_group = a->rate_group;
+    ho.rate_bps = opts->rate_limit;
+    ho.limits = opts->limits;
+    ho.handshake_secs = opts->handshake_secs;
+    if (!ho.limits.max_conns)
+        ho.limits.max_conns = httpd_limits_default_conns(2);
     /* the pushed revocation list, before the listeners apply it */
     if ((rc = agent_revoke_open(a, err)) < 0)
         goto out;

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "common/httpd.h"
 #include "common/tls.h"
 #include "sledagent/store/store.h"
 
@@ -36,6 +37,10 @@ struct agent_opts {
     struct tls_files tls;
     const char *tls_revoked;      /* JSON list of revoked serials/ids */
     bool insecure_plaintext;
+    /* Each listener's connection limits and deadlines (max_conns 0:
+     * httpd_limits_default_conns(2)). */
+    struct httpd_limits limits;
+    unsigned handshake_secs;      /* TLS handshake deadline, 0 = 10 s */
 };
 
 /* Whether o asks for TLS on every link (files given, not plaintext). */

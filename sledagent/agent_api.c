@@ -372,6 +372,7 @@ static int agent_metrics(const struct agent *a, struct buf *out)
     }
     prom_counter(&p, "sledagent_depot_bytes_total", NULL, a->depot_bytes);
     prom_counter(&p, "sledagent_rejected_requests_total", NULL, a->rejected);
+    httpd_metrics(&p, (const struct httpd *const[]){a->api, a->depot}, 2);
     agent_tls_metrics(a, &p);
     return prom_rc(&p);
 }

@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/fsutil.h"
 #include "common/httpc.h"
+#include "common/httpd.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -56,6 +57,20 @@ static const char usage[] =
     "  --scrub-interval SECONDS   pause between scrub passes (default 3600)\n"
     "  --copy-connect-timeout S   copy-from-depot connect timeout (def. 15)\n"
     "  --copy-stall-timeout S     copy no-progress timeout (default 60)\n"
+    "  --max-connections N        connections per listener (default: from\n"
+    "                             the open-file limit, which is raised to\n"
+    "                             its hard limit at start; at most 4096)\n"
+    "  --max-connections-per-peer N\n"
+    "                             connections from one address per listener\n"
+    "                             (default: a quarter of --max-connections)\n"
+    "  --head-timeout S           a request head must be in S seconds after\n"
+    "                             its first byte (default 10)\n"
+    "  --min-transfer-rate B      request bodies and replies must average B\n"
+    "                             bytes/s over each --transfer-rate-window\n"
+    "                             (default 65536; 0 = no minimum)\n"
+    "  --transfer-rate-window S   that window (default 10)\n"
+    "  --tls-handshake-timeout S  a TLS handshake must be done S seconds\n"
+    "                             after accept (default 10)\n"
     "  --tls-ca FILE --tls-cert FILE --tls-key FILE\n"
     "                             mutual TLS: the rack CA, this sled's\n"
     "                             certificate and key (all three)\n"
@@ -72,7 +87,8 @@ enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
-    O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV
+    O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
+    O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE
 };
 
 static const struct option longopts[] = {
@@ -102,6 +118,12 @@ static const struct option longopts[] = {
     {"tls-key", required_argument, NULL, O_TLS_KEY},
     {"insecure-plaintext", no_argument, NULL, O_PLAIN},
     {"tls-revoked", required_argument, NULL, O_TLS_REV},
+    {"max-connections", required_argument, NULL, O_MAXCONN},
+    {"max-connections-per-peer", required_argument, NULL, O_MAXPEER},
+    {"head-timeout", required_argument, NULL, O_HEADT},
+    {"min-transfer-rate", required_argument, NULL, O_MINRATE},
+    {"transfer-rate-window", required_argument, NULL, O_RATEWIN},
+    {"tls-handshake-timeout", required_argument, NULL, O_HSHAKE},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -211,6 +233,19 @@ static int apply_small_opt(struct args *a, int c, uint64_t v,
         return bad_usage("--register-interval must be >= 1", arg);
     else if (c == O_REGINT)
         a->o.register_secs = (unsigned)v;
+    else if ((c == O_MAXCONN || c == O_MAXPEER || c == O_HEADT ||
+              c == O_RATEWIN || c == O_HSHAKE) && (v == 0 || v > 1000000))
+        return bad_usage("expected 1..1000000", arg);
+    else if (c == O_MAXCONN)
+        a->o.limits.max_conns = (unsigned)v;
+    else if (c == O_MAXPEER)
+        a->o.limits.max_conns_per_peer = (unsigned)v;
+    else if (c == O_HEADT)
+        a->o.limits.head_secs = (unsigned)v;
+    else if (c == O_RATEWIN)
+        a->o.limits.rate_window_secs = (unsigned)v;
+    else if (c == O_HSHAKE)
+        a->o.handshake_secs = (unsigned)v;
     return 0;
 }
 
@@ -237,6 +272,7 @@ static int apply_number_opt(struct args *a, int c, const char *arg)
         a->o.rate_limit = v;
         break;
     case O_SCRUB: a->o.store.scrub_bytes_per_sec = v; break;
+    case O_MINRATE: a->o.limits.min_rate_bps = v; break;
     default:
         return apply_small_opt(a, c, v, arg);
     }
@@ -330,6 +366,7 @@ static bool parse_args(int *status, struct args *a, int argc, char **argv)
      * disk to writes; --scrub-rate 0 turns it off.
      */
     a->o.store.scrub_bytes_per_sec = AGENT_SCRUB_RATE_DEFAULT;
+    a->o.limits.min_rate_bps = LIMIT_HTTP_MIN_RATE;
     a->o.api_port = 12345;
     a->o.depot_port = 12348;
     a->lvl = LOG_INFO;
@@ -361,9 +398,15 @@ static int run(struct args *a)
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     struct agent *ag = NULL;
+    uint64_t nofile = 0;
     int rc = 0;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Connections, depot files and copies all take descriptors: use what
+     * the hard limit allows (the default --max-connections follows). */
+    if (httpd_limits_raise_nofile(&nofile) < 0)
+        log_warn("nofile_not_raised", "{s:I}", "open_file_limit",
+                 (json_int_t)nofile);
     httpc_global_init();
     base = event_base_new();
     if (!base) {
@@ -394,9 +437,10 @@ static int run(struct args *a)
         rc = 1;
         goto out;
     }
-    log_info("started", "{s:s, s:i, s:i}", "id", agent_id(ag), "api_port",
-             (int)agent_api_port(ag), "depot_port",
-             (int)agent_depot_port(ag));
+    log_info("started", "{s:s, s:i, s:i, s:I}", "id", agent_id(ag),
+             "api_port", (int)agent_api_port(ag), "depot_port",
+             (int)agent_depot_port(ag), "open_file_limit",
+             (json_int_t)nofile);
     event_base_dispatch(base);
     agent_stop_accepting(ag);
 out:

@@ -62,3 +62,12 @@ endif()
 if(COMMAND rd_fuzz)
   rd_fuzz(tls_revocations SOURCES ${CMAKE_SOURCE_DIR}/sledagent/revstate.c)
 endif()
+# Issue 10: hostile clients (idle floods, slow heads and bodies) against
+# the sledagent, plaintext and mutual TLS.
+if(TARGET replicator_core AND TARGET sledagent AND TARGET rd_testsupport)
+  rd_test(test_agent_limits LABELS fault
+    SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fault/test_agent_limits.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c
+    LIBS replicator_core TIMEOUT 300)
+  add_dependencies(test_agent_limits sledagent)
+endif()

@@ -170,8 +170,8 @@ static void setup(void)
     static const char *const versions[] = {"1.0.0", "1.1.0"};
     static const struct httpd_service svc = {
         routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL, versions, 2};
-    struct httpd_opts opts = {"127.0.0.1", 0, "fuzz", 1u << 20, 0, NULL,
-                              NULL, 0};
+    struct httpd_opts opts = {.host = "127.0.0.1", .name = "fuzz",
+                              .max_body_bytes = 1u << 20};
     struct err err = ERR_INIT;
     const char *s = getenv("FUZZ_HTTPD_STRICT");
 

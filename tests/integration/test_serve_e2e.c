@@ -8,16 +8,23 @@
  * each artifact to at most min_sled_replication sleds (the rest moved
  * between peers), that /metrics answers, and that serve exits 0 on SIGTERM.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
@@ -72,7 +79,8 @@ static int cli(struct fx *f, json_t **out, const char *a1, const char *a2,
         size_t len = 0;
 
         assert_int_equal(testutil_read_file(&text, &len, log), 0);
-        *out = json_loadb(text, len, 0, NULL);
+        /* stdout and stderr share the log: the JSON comes first */
+        *out = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, NULL);
         mem_free(text);
     }
     remove(log);
@@ -224,6 +232,10 @@ static void test_serve_e2e__register_upload_converge(void **state)
     snprintf(url, sizeof(url), "%s/metrics", f->url);
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 200);
+    /* the API listener's connection limits (issue 10) */
+    assert_int_equal(buf_append(&r.body, "", 1), 0);
+    assert_non_null(strstr(r.body.data,
+                           "httpd_connections_max{listener=\"api\"} "));
     http_client_resp_release(&r);
 
     for (int s = 0; s < NSLEDS; s++) {
@@ -234,6 +246,184 @@ static void test_serve_e2e__register_upload_converge(void **state)
     }
     assert_int_equal(proc_stop(f->srv, 20000), 0);
     assert_int_equal(proc_exit_code(f->srv), 0);
+}
+
+/*
+ * Issue 10: `replicator activate` waits for the run and exits 1 when it
+ * failed (here the database is gone), with the summary's error printed;
+ * before, it exited 0.
+ */
+static void test_serve_e2e__issue_10_activate_failed_run(void **state)
+{
+    struct fx *f = *state;
+    json_t *sum = NULL;
+
+    start_serve(f);
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 0);
+    assert_non_null(sum);
+    assert_null(json_object_get(sum, "error"));
+    json_decref(sum);
+    sum = NULL;
+    pg_stop(f->pg);
+    f->pg = NULL;
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 1);
+    assert_non_null(sum);
+    assert_non_null(json_string_value(json_object_get(sum, "error")));
+    json_decref(sum);
+    assert_int_equal(cli(f, NULL, "activate", NULL, NULL), 1);
+}
+
+/* ---- issue 10: hostile clients against the replicator's API ---- */
+
+#define IDLE_CONNS 1100
+#define IDLE_ADDRS 16
+
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    unsigned long ut = 0, st = 0;
+    const char *p;
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%lu %lu", &ut, &st) != 2)
+        return -1;
+    return (long)(ut + st);
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static int idle_connect(int i, int port)
+{
+    struct sockaddr_in src = {0}, dst = {0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i % IDLE_ADDRS));
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons((uint16_t)port);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    return fd;
+}
+
+/* GET /metrics: its status, *ms the time, *evicted the counter. */
+static long metrics(struct fx *f, int64_t *ms, unsigned long long *evicted)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    int64_t t0 = testutil_now_ms();
+    char url[128];
+    const char *p;
+    long st;
+
+    snprintf(url, sizeof(url), "%s/metrics", f->url);
+    st = http_client_get(&r, url) < 0 ? -1 : r.status;
+    *ms = testutil_now_ms() - t0;
+    if (st == 200 && buf_append(&r.body, "", 1) == 0 &&
+        (p = strstr(r.body.data,
+                    "httpd_idle_evicted_total{listener=\"api\"} ")))
+        *evicted = strtoull(strchr(p, '}') + 2, NULL, 10);
+    http_client_resp_release(&r);
+    return st;
+}
+
+/*
+ * `replicator serve` with an open-file limit of 1,024 and a 2 s head
+ * deadline: 1,100 idle connections and a slowloris head do not keep a
+ * legitimate request from being answered (figures printed; the bounds
+ * are generous liveness bounds), the server does not spin and its log
+ * does not flood.
+ */
+static void test_serve_e2e__issue_10_hostile_clients(void **state)
+{
+    struct fx *f = *state;
+    json_t *pj = NULL;
+    char *argv[] = {"/usr/bin/prlimit", "--nofile=1024:1024", "--", f->bin,
+                    "serve", "--insecure-plaintext", "--db", f->conninfo,
+                    "--staging", f->staging, "--listen", "127.0.0.1:0",
+                    "--port-file", f->portf, "--no-periodic",
+                    "--head-timeout", "2", NULL};
+    static const char head[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    static int fds[IDLE_CONNS];
+    unsigned long long evicted = 0;
+    long cpu0, cpu1, log0, log1, st;
+    int64_t t0, t1, ms, closed = 0;
+    int port, fd;
+    pid_t pid;
+
+    assert_int_equal(proc_spawn(&f->srv, argv[0], argv, NULL, f->slog), 0);
+    if (proc_wait_port_file(&pj, f->portf, f->srv, 30000) != 0)
+        testutil_print_tail("serve", f->slog, 4000);
+    assert_non_null(pj);
+    port = (int)json_integer_value(json_object_get(pj, "api"));
+    json_decref(pj);
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", port);
+    pid = proc_pid(f->srv);
+    for (int i = 0; i < IDLE_CONNS; i++)
+        fds[i] = idle_connect(i, port);
+    cpu0 = cpu_ticks(pid);
+    log0 = file_size(f->slog);
+    t0 = testutil_now_ms();
+    st = metrics(f, &ms, &evicted);
+    printf("# replicator: legitimate GET /metrics with %d idle connections: "
+           "%ld in %lld ms, %llu idle closed\n", IDLE_CONNS, st,
+           (long long)ms, evicted);
+    assert_int_equal(st, 200);
+    assert_true(ms < 5000);
+    assert_true(evicted > 0);
+    testutil_sleep_ms(3000); /* the measurement window */
+    cpu1 = cpu_ticks(pid);
+    log1 = file_size(f->slog);
+    t1 = testutil_now_ms();
+    assert_true(cpu0 >= 0 && cpu1 >= 0 && log0 >= 0 && log1 >= 0);
+    printf("# replicator: CPU %.1f %% of a core, log %.0f bytes/s over "
+           "%lld ms\n",
+           100.0 * (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) /
+               ((double)(t1 - t0) / 1000.0),
+           (double)(log1 - log0) / ((double)(t1 - t0) / 1000.0),
+           (long long)(t1 - t0));
+    assert_true((double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) <
+                0.3 * (double)(t1 - t0) / 1000.0);
+    assert_true((double)(log1 - log0) < 20000.0 * (double)(t1 - t0) / 1000.0);
+    for (int i = 0; i < IDLE_CONNS; i++)
+        close(fds[i]);
+    /* slowloris: one byte a second; the head deadline is 2 s */
+    assert_int_equal(http_client_raw_connect(&fd, port), 0);
+    t0 = testutil_now_ms();
+    for (size_t b = 0; b < sizeof(head) - 1; b++) {
+        if (http_client_raw_send(fd, head + b, 1) < 0 ||
+            http_client_raw_closed(fd, 1000)) {
+            closed = testutil_now_ms() - t0;
+            break;
+        }
+        if (b == 0) {
+            st = metrics(f, &ms, &evicted);
+            printf("# replicator: legitimate GET /metrics during a "
+                   "slowloris: %ld in %lld ms\n", st, (long long)ms);
+            assert_int_equal(st, 200);
+            assert_true(ms < 5000);
+        }
+    }
+    close(fd);
+    printf("# replicator: slowloris head closed after %lld ms (deadline "
+           "2 s)\n", (long long)closed);
+    assert_true(closed > 0 && closed < 8000);
 }
 
 static int setup(void **state)
@@ -288,6 +478,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_serve_e2e__register_upload_converge, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__issue_10_activate_failed_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__issue_10_hostile_clients, setup, teardown),
     };
 
     mem_init();

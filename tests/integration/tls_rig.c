@@ -413,6 +413,40 @@ char *tls_rig_conn_server_serial(struct tls_conn *c)
     return mem_strdup(serial);
 }
 
+int tls_rig_conn_send(struct tls_conn *c, const void *data, size_t len)
+{
+    int n = SSL_write(c->ssl, data, (int)len);
+
+    ERR_clear_error();
+    return n == (int)len ? 0 : -1;
+}
+
+bool tls_rig_conn_closed(struct tls_conn *c, long timeout_ms)
+{
+    int64_t end = testutil_now_ms() + timeout_ms;
+    char buf[512];
+
+    for (;;) {
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int64_t left = end - testutil_now_ms();
+        int n;
+
+        if (left <= 0)
+            return false;
+        if (SSL_pending(c->ssl) == 0 && poll(&pfd, 1, (int)left) <= 0)
+            continue;
+        n = SSL_read(c->ssl, buf, sizeof(buf));
+        if (n > 0)
+            continue;
+        if (SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_READ) {
+            ERR_clear_error();
+            continue;
+        }
+        ERR_clear_error();
+        return true;
+    }
+}
+
 void tls_rig_conn_close(struct tls_conn *c)
 {
     if (!c)

@@ -10,6 +10,7 @@
 #ifndef TESTS_TLS_RIG_H
 #define TESTS_TLS_RIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,11 @@ struct tls_conn *tls_rig_connect(const char *ca, const struct tls_cred *cred,
                                  uint16_t port);
 long tls_rig_conn_get(struct tls_conn *c, const char *path);
 char *tls_rig_conn_server_serial(struct tls_conn *c);
+/* Send raw bytes on c (a slow client): 0, or -1 when the server is gone. */
+int tls_rig_conn_send(struct tls_conn *c, const void *data, size_t len);
+/* Whether the server closed c (EOF, reset, alert) within timeout_ms;
+ * what it sends before is discarded. */
+bool tls_rig_conn_closed(struct tls_conn *c, long timeout_ms);
 void tls_rig_conn_close(struct tls_conn *c);
 
 /*

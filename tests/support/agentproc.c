@@ -35,6 +35,7 @@ struct agentproc {
     int depot_port;
     char api_url[64];
     char depot_url[64];
+    char nofile[48];  /* "--nofile=N:N" for prlimit(1), "" when unset */
 };
 
 static void free_args(char **args)
@@ -44,6 +45,14 @@ static void free_args(char **args)
     mem_free(args);
 }
 
+void agentproc_set_nofile(struct agentproc *a, unsigned n)
+{
+    if (n)
+        snprintf(a->nofile, sizeof(a->nofile), "--nofile=%u:%u", n, n);
+    else
+        a->nofile[0] = '\0';
+}
+
 int agentproc_set_args(struct agentproc *a, const char *const *extra_args)
 {
     size_t n = 0;
@@ -51,7 +60,7 @@ int agentproc_set_args(struct agentproc *a, const char *const *extra_args)
 
     while (extra_args && extra_args[n])
         n++;
-    if (n > AGENT_MAX_ARGS - 16)
+    if (n > AGENT_MAX_ARGS - 20)
         return ERR_LIMIT;
     copy = mem_calloc(n + 1, sizeof(*copy));
     if (!copy)
@@ -123,6 +132,12 @@ int agentproc_start(struct agentproc *a)
     proc_free(a->proc);
     a->proc = NULL;
     (void)unlink(a->port_file);
+    if (a->nofile[0]) {
+        /* prlimit(1) sets the limit and execs the agent (same pid) */
+        argv[k++] = "/usr/bin/prlimit";
+        argv[k++] = a->nofile;
+        argv[k++] = "--";
+    }
     argv[k++] = bin;
     argv[k++] = "--dataset";
     argv[k++] = a->ds[0];
@@ -141,7 +156,7 @@ int agentproc_start(struct agentproc *a)
     if (!agentproc_extra_has(a, "--tls-cert"))
         argv[k++] = "--insecure-plaintext"; /* unless the test set TLS */
     argv[k] = NULL;
-    rc = proc_spawn(&a->proc, bin, argv, NULL, a->log_path);
+    rc = proc_spawn(&a->proc, argv[0], argv, NULL, a->log_path);
     if (rc < 0) {
         fprintf(stderr, "agentproc: cannot spawn %s (%s)\n", bin,
                 err_name(rc));

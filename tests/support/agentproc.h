@@ -33,6 +33,12 @@ struct proc;
  */
 int agentproc_new(struct agentproc **out, const char *const *extra_args);
 
+/*
+ * Start the agent with open-file limit n, soft and hard (through
+ * /usr/bin/prlimit, which execs the agent in place); 0: inherit ours.
+ */
+void agentproc_set_nofile(struct agentproc *a, unsigned n);
+
 /* Replace the extra arguments used by the next start. 0 or ERR_NOMEM. */
 int agentproc_set_args(struct agentproc *a, const char *const *extra_args);
 

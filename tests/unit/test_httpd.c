@@ -4,8 +4,13 @@
  * query and path helpers, and a live server on port 0 (its loop on a
  * thread, libcurl as the client): JSON replies carry x-request-id,
  * header-time rejection never reads the body, streamed bodies arrive
- * whole, caps give 413 and 429 carries Retry-After.
+ * whole, caps give 413 and 429 carries Retry-After; connection limits
+ * (issue 10): an idle connection is closed to make room, a busy one
+ * never, and with none idle the new connection is refused.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -384,6 +392,182 @@ static void test_httpd__body_cap(void **state)
     json_decref(v);
 }
 
+/* Defaults sized from the open-file limit; raising it to the hard one. */
+static void test_httpd__issue_10_default_conns(void **state)
+{
+    struct rlimit rl, low;
+    uint64_t now = 0;
+
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max < 1024)
+        skip();
+    low = rl;
+    low.rlim_cur = 1024;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(httpd_limits_default_conns(2), (1024 - 64) / 4);
+    assert_int_equal(httpd_limits_default_conns(1), (1024 - 64) / 2);
+    low.rlim_cur = 100;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(httpd_limits_default_conns(2), 16); /* the floor */
+    assert_int_equal(httpd_limits_raise_nofile(&now), 0);
+    assert_int_equal(now, (uint64_t)rl.rlim_max);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(low.rlim_cur, rl.rlim_max);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max >= 64 + 2 * 4096)
+        assert_int_equal(httpd_limits_default_conns(1), 4096); /* cap */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/* ---- connection limits: a server of its own ---- */
+
+static int limits_setup(unsigned max, unsigned per_peer)
+{
+    struct httpd_opts o = {.host = "127.0.0.1", .name = "lim",
+                           .max_body_bytes = 1u << 20};
+    struct httpd_service svc = {
+        .routes = test_routes,
+        .nroutes = sizeof(test_routes) / sizeof(test_routes[0])};
+    struct err err = ERR_INIT;
+
+    o.limits.max_conns = max;
+    o.limits.max_conns_per_peer = per_peer;
+    base = event_base_new();
+    assert_non_null(base);
+    assert_int_equal(httpd_new(&srv, base, &o, &svc, &err), 0);
+    assert_int_equal(pthread_create(&loop_thread, NULL, loop_main, NULL), 0);
+    return 0;
+}
+
+/* Stop the loop (the stats are then safe to read) and the counters. */
+static void limits_stop(struct httpd_stats *st)
+{
+    event_base_loopbreak(base);
+    pthread_join(loop_thread, NULL);
+    httpd_stats(srv, st);
+    httpd_free(srv);
+    event_base_free(base);
+    srv = NULL;
+    base = NULL;
+}
+
+static int raw_connect(const char *from)
+{
+    struct sockaddr_in src = {0}, dst = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &src.sin_addr);
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(httpd_port(srv));
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    return fd;
+}
+
+/* A connection in a request body (busy, never closed to make room). */
+static int busy_connect(const char *from)
+{
+    static const char head[] = "PUT /stream HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Length: 1000\r\n\r\nabc";
+    int fd = raw_connect(from);
+    int calls = atomic_load(&stream_calls);
+
+    assert_int_equal(send(fd, head, sizeof(head) - 1, 0),
+                     (ssize_t)sizeof(head) - 1);
+    /* busy once its first body bytes reached the handler (5 s at most) */
+    for (int i = 0; i < 5000 && atomic_load(&stream_calls) == calls; i++) {
+        struct pollfd none = {-1, 0, 0};
+
+        poll(&none, 0, 1);
+    }
+    assert_true(atomic_load(&stream_calls) > calls);
+    return fd;
+}
+
+/* Whether the server closed fd within ms (EOF or reset). */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char c;
+
+    return poll(&p, 1, ms) == 1 && recv(fd, &c, 1, 0) <= 0;
+}
+
+/* A GET on a new connection is answered (the server still serves). */
+static bool answered(const char *from)
+{
+    static const char req[] = "GET /json HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = raw_connect(from);
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[16] = {0};
+    bool ok;
+
+    assert_int_equal(send(fd, req, sizeof(req) - 1, 0),
+                     (ssize_t)sizeof(req) - 1);
+    ok = poll(&p, 1, 5000) == 1 && recv(fd, buf, 12, 0) == 12 &&
+         strncmp(buf, "HTTP/1.1 200", 12) == 0;
+    close(fd);
+    return ok;
+}
+
+static void test_httpd__issue_10_listener_limit(void **state)
+{
+    struct httpd_stats st;
+    int b1, b2, idle, extra;
+
+    (void)state;
+    limits_setup(3, 3);
+    b1 = busy_connect("127.0.0.1");
+    b2 = busy_connect("127.0.0.2");
+    idle = raw_connect("127.0.0.3");
+    /* full: the idle one is closed for the new one, the busy ones stay */
+    assert_true(answered("127.0.0.4"));
+    assert_true(closed_within(idle, 2000));
+    assert_false(closed_within(b1, 100));
+    assert_false(closed_within(b2, 100));
+    /* full of busy connections: a new one is refused at once */
+    extra = busy_connect("127.0.0.5"); /* takes the freed place */
+    idle = raw_connect("127.0.0.6");
+    assert_true(closed_within(idle, 2000));
+    limits_stop(&st);
+    assert_int_equal(st.max_conns, 3);
+    assert_true(st.evicted >= 1);
+    assert_int_equal(st.refused_listener, 1);
+    close(b1);
+    close(b2);
+    close(extra);
+    close(idle);
+}
+
+static void test_httpd__issue_10_peer_limit(void **state)
+{
+    struct httpd_stats st;
+    int b1, idle, other;
+
+    (void)state;
+    limits_setup(10, 1);
+    idle = raw_connect("127.0.0.1");
+    /* the peer's idle connection makes room for its new one */
+    assert_true(answered("127.0.0.1"));
+    assert_true(closed_within(idle, 2000));
+    b1 = busy_connect("127.0.0.1");
+    idle = raw_connect("127.0.0.1");
+    assert_true(closed_within(idle, 2000)); /* refused: its one is busy */
+    other = raw_connect("127.0.0.2");       /* another peer is not */
+    assert_false(closed_within(other, 200));
+    assert_false(closed_within(b1, 100));
+    limits_stop(&st);
+    assert_true(st.evicted >= 1);
+    assert_int_equal(st.refused_peer, 1);
+    assert_int_equal(st.refused_listener, 0);
+    close(b1);
+    close(idle);
+    close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest pure[] = {
@@ -399,11 +583,17 @@ int main(void)
         cmocka_unit_test(test_httpd__stream_body),
         cmocka_unit_test(test_httpd__body_cap),
     };
+    const struct CMUnitTest limits[] = {
+        cmocka_unit_test(test_httpd__issue_10_default_conns),
+        cmocka_unit_test(test_httpd__issue_10_listener_limit),
+        cmocka_unit_test(test_httpd__issue_10_peer_limit),
+    };
     int rc;
 
     httpc_global_init();
     rc = cmocka_run_group_tests(pure, NULL, NULL);
     rc |= cmocka_run_group_tests(live, setup, teardown);
+    rc |= cmocka_run_group_tests(limits, NULL, NULL);
     httpc_global_cleanup();
     return rc;
 }
