@@ -102,13 +102,14 @@ static json_t *repo_json(const struct repo_db_repo *r)
     char hex[SHA256_HEX_LEN + 1];
 
     sha256_to_hex(hex, &r->archive_sha256);
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:I}", "id",
-                     r->id, "system_version", r->system_version, "sha256", hex,
-                     "file_name", r->file_name ? r->file_name : "",
-                     "valid_until", (json_int_t)r->valid_until, "time_created",
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:b, s:I}",
+                     "id", r->id, "system_version", r->system_version,
+                     "sha256", hex, "file_name",
+                     r->file_name ? r->file_name : "", "valid_until",
+                     (json_int_t)r->valid_until, "time_created",
                      (json_int_t)r->time_created, "pruned", r->pruned,
-                     "failed", r->failed, "artifact_count",
-                     (json_int_t)r->artifact_count);
+                     "pinned", r->pinned, "failed", r->failed,
+                     "artifact_count", (json_int_t)r->artifact_count);
 }
 
 static int do_list(json_t **out, struct api *a, struct db *db,

@@ -77,6 +77,17 @@ void api_repo_free_all(struct api *a);
 void api_repo_list(struct httpd_req *r, void *arg);
 void api_repo_get(struct httpd_req *r, void *arg);
 void api_repo_prune(struct httpd_req *r, void *arg);
+
+/* api_prune.c (API 1.2.0): POST .../repositories/{version}/pin and
+ * /unpin (capture 0: 400 unless semver, 404 unknown); GET
+ * .../prune-policy (the pruner's report, applying nothing); POST
+ * .../prune-policy/enable and /disable (optional body {"reason": "..."},
+ * 400 bad body or reason; the report after the switch). */
+void api_repo_pin(struct httpd_req *r, void *arg);
+void api_repo_unpin(struct httpd_req *r, void *arg);
+void api_prune_policy_get(struct httpd_req *r, void *arg);
+void api_prune_policy_enable(struct httpd_req *r, void *arg);
+void api_prune_policy_disable(struct httpd_req *r, void *arg);
 void api_staged_list(struct httpd_req *r, void *arg);
 void api_metrics(struct httpd_req *r, void *arg);
 

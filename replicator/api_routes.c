@@ -76,6 +76,24 @@ static const struct httpd_route routes[] = {
      .on_request = api_repo_request, .roles = OP},
     ROUTE("repository", HTTPD_M_POST, UPDATE "/repositories/{version}/prune",
           api_repo_prune),
+    /* issue 12 item 5: the automatic pruner (API 1.2.0) */
+    {.name = "repository", .methods = HTTPD_M_POST,
+     .pattern = UPDATE "/repositories/{version}/pin",
+     .on_request = api_repo_pin, .roles = OP, .since = "1.2.0"},
+    {.name = "repository", .methods = HTTPD_M_POST,
+     .pattern = UPDATE "/repositories/{version}/unpin",
+     .on_request = api_repo_unpin, .roles = OP, .since = "1.2.0"},
+    {.name = "prune_policy", .methods = HTTPD_M_GET,
+     .pattern = UPDATE "/prune-policy", .on_request = api_prune_policy_get,
+     .roles = OP, .since = "1.2.0"},
+    {.name = "prune_policy", .methods = HTTPD_M_POST,
+     .pattern = UPDATE "/prune-policy/enable",
+     .on_request = api_prune_policy_enable, .body_cap = LIMIT_JSON_BODY,
+     .roles = OP, .since = "1.2.0"},
+    {.name = "prune_policy", .methods = HTTPD_M_POST,
+     .pattern = UPDATE "/prune-policy/disable",
+     .on_request = api_prune_policy_disable, .body_cap = LIMIT_JSON_BODY,
+     .roles = OP, .since = "1.2.0"},
     /* issue 12: the reference's GET of one repository (API 1.1.0) */
     {.name = "repository", .methods = HTTPD_M_GET,
      .pattern = UPDATE "/repositories/{system_version}",
@@ -119,7 +137,8 @@ const char *const *api_versions(size_t *n)
 {
     /* 1.1.0 (issue 12): GET .../repositories/{system_version}, and the
      * upload's reply gains the reference's repo and status */
-    static const char *const versions[] = {"1.0.0", "1.1.0"};
+    /* 1.2.0 (issue 12 item 5): pin, unpin and the prune policy */
+    static const char *const versions[] = {"1.0.0", "1.1.0", "1.2.0"};
 
     *n = sizeof(versions) / sizeof(versions[0]);
     return versions;

@@ -29,6 +29,11 @@ static const char usage[] =
     "       replicator db migrate|status --db URL\n"
     "       replicator [--url URL] [--json] repo upload FILE | repo list\n"
     "                  | repo prune VERSION                     (repo --help)\n"
+    "                  | repo pin VERSION | repo unpin VERSION\n"
+    "       replicator [--url URL] [--json] prune-policy enable [--reason "
+    "TEXT]\n"
+    "                  | prune-policy disable [--reason TEXT]\n"
+    "                  | prune-policy show              (prune-policy --help)\n"
     "       replicator [--url URL] [--json] trust-root add FILE\n"
     "                  | trust-root list | trust-root remove ID (trust-root "
     "--help)\n"
@@ -283,13 +288,16 @@ int cli_main(int argc, char **argv)
         httpc_global_cleanup();
         return code;
     }
-    if (strcmp(argv[i], "repo") != 0 && strcmp(argv[i], "trust-root") != 0) {
+    if (strcmp(argv[i], "repo") != 0 && strcmp(argv[i], "trust-root") != 0 &&
+        strcmp(argv[i], "prune-policy") != 0) {
         fprintf(stderr, "replicator: unknown command %s\n%s", argv[i], usage);
         return CLI_EXIT_USAGE;
     }
     httpc_global_init();
     if (!strcmp(argv[i], "repo"))
         code = cli_repo_main(&c, argc - i, argv + i);
+    else if (!strcmp(argv[i], "prune-policy"))
+        code = cli_prune_main(&c, argc - i, argv + i);
     else
         code = cli_trust_main(&c, argc - i, argv + i);
     httpc_global_cleanup();

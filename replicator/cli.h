@@ -67,6 +67,10 @@ bool cli_wants_help(int argc, char **argv);
 int cli_repo_main(const struct cli *c, int argc, char **argv);
 int cli_trust_main(const struct cli *c, int argc, char **argv);
 
+/* `prune-policy enable|disable [--reason TEXT]|show` (cli_prune.c):
+ * argv[0] is "prune-policy". Exit code. */
+int cli_prune_main(const struct cli *c, int argc, char **argv);
+
 /*
  * `pki ...` (cli_pki.c): local commands on a rack CA directory; argv[0] is
  * "pki". c->json as --json. Returns the exit code. cli_pki_run writes to

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * cli_repo: `replicator repo upload FILE | list | prune VERSION`. Upload
+ * cli_repo: `replicator repo upload FILE | list | prune VERSION | pin
+ * VERSION | unpin VERSION` (pins: the automatic pruner, cli_prune.c). Upload
  * streams the zip from disk with progress on stderr (progress.c); the
  * server's verdict is printed as text or --json. Main thread.
  */
@@ -22,6 +23,7 @@ static const char repo_usage[] =
     "usage: replicator [--url URL] [--json] repo upload FILE\n"
     "       replicator [--url URL] [--json] repo list\n"
     "       replicator [--url URL] [--json] repo prune VERSION\n"
+    "       replicator [--url URL] [--json] repo pin|unpin VERSION\n"
     "  upload  send a signed TUF repository zip; it is verified against the\n"
     "          trust roots, recorded, and staged for replication. Progress\n"
     "          goes to stderr (a bar on a terminal, lines otherwise).\n"
@@ -30,6 +32,9 @@ static const char repo_usage[] =
     "  prune   stop wanting the artifacts of system version VERSION (they\n"
     "          are deleted from sleds unless another repository lists\n"
     "          them); bumps the generation when the wanted set changes.\n"
+    "  pin     the automatic pruner never prunes VERSION (`replicator\n"
+    "          prune-policy show`); an operator's prune still does.\n"
+    "  unpin   VERSION is prunable again once older than the newest kept.\n"
     "Exit codes: 0 success, 1 refused or failed, 2 usage error.\n";
 
 static void human_repo(const json_t *j)
@@ -55,15 +60,16 @@ static void human_list(const json_t *j)
 {
     const json_t *arr = json_object_get(j, "repositories");
 
-    printf("%-20s %-9s %-7s %s\n", "SYSTEM VERSION", "ARTIFACTS", "PRUNED",
-           "SHA256");
+    printf("%-20s %-9s %-7s %-7s %s\n", "SYSTEM VERSION", "ARTIFACTS",
+           "PRUNED", "PINNED", "SHA256");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *r = json_array_get(arr, i);
 
-        printf("%-20s %-9lld %-7s %s\n", jsonu_str(r, "system_version"),
+        printf("%-20s %-9lld %-7s %-7s %s\n", jsonu_str(r, "system_version"),
                (long long)json_integer_value(
                    json_object_get(r, "artifact_count")),
                json_is_true(json_object_get(r, "pruned")) ? "yes" : "no",
+               json_is_true(json_object_get(r, "pinned")) ? "yes" : "no",
                jsonu_str(r, "sha256"));
     }
 }
@@ -110,17 +116,26 @@ static int upload(const struct cli *c, const char *file)
     return code;
 }
 
-static int prune(const struct cli *c, const char *version)
+static void human_pin(const json_t *j)
+{
+    printf("%s %s\n", json_is_true(json_object_get(j, "pinned"))
+                          ? "pinned" : "unpinned",
+           jsonu_str(j, "system_version"));
+}
+
+/* POST .../repositories/VERSION/verb. */
+static int repo_post(const struct cli *c, const char *version,
+                     const char *verb, cli_human_fn human)
 {
     struct buf path = BUF_INIT;
     char *esc = curl_easy_escape(NULL, version, 0);
     int code;
 
-    if (!esc || buf_printf(&path, PATH_REPOS "/%s/prune", esc) < 0) {
+    if (!esc || buf_printf(&path, PATH_REPOS "/%s/%s", esc, verb) < 0) {
         fprintf(stderr, "replicator: out of memory\n");
         code = CLI_EXIT_FAILED;
     } else {
-        code = cli_simple(c, "POST", path.data, NULL, human_prune);
+        code = cli_simple(c, "POST", path.data, NULL, human);
     }
     curl_free(esc);
     buf_release(&path);
@@ -138,7 +153,11 @@ int cli_repo_main(const struct cli *c, int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "list"))
         return cli_simple(c, "GET", PATH_REPOS, NULL, human_list);
     if (argc == 3 && !strcmp(argv[1], "prune"))
-        return prune(c, argv[2]);
+        return repo_post(c, argv[2], "prune", human_prune);
+    if (argc == 3 && !strcmp(argv[1], "pin"))
+        return repo_post(c, argv[2], "pin", human_pin);
+    if (argc == 3 && !strcmp(argv[1], "unpin"))
+        return repo_post(c, argv[2], "unpin", human_pin);
     fputs(repo_usage, stderr);
     return CLI_EXIT_USAGE;
 }

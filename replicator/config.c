@@ -17,6 +17,7 @@
 #include "common/mem.h"
 #include "common/parse.h"
 #include "common/pieces.h"
+#include "replicator/db/prune_db.h"
 
 const char config_usage[] =
     "usage: replicator serve --db URL --staging DIR [--listen ADDR:PORT]\n"
@@ -27,6 +28,7 @@ const char config_usage[] =
     "           [--max-per-target N] [--max-per-source N]\n"
     "           [--max-copies-per-source N] [--put-fanout N]\n"
     "           [--piece-size BYTES] [--stuck-after SECONDS]\n"
+    "           [--prune-keep N]\n"
     "           [--blindly-trust-repo-root]\n"
     "           [--tls-ca FILE --tls-cert FILE --tls-key FILE]\n"
     "           [--insecure-plaintext]\n"
@@ -53,6 +55,9 @@ const char config_usage[] =
     "  --stuck-after S: an incomplete repository whose held copies have\n"
     "  not grown for S seconds is reported stuck, with the likely cause\n"
     "  (default 1200).\n"
+    "  --prune-keep N: the automatic pruner keeps the newest N uploads\n"
+    "  (1..1000, default 3) and every pinned repository, and prunes the\n"
+    "  oldest other one per periodic run (`replicator prune-policy`).\n"
     "  --max-requests-in-flight N (default: max(8, 2 x sleds) in each\n"
     "  run), --max-per-target N (writes\n"
     "  to one sled at once, default 2), --max-per-source N (copies read\n"
@@ -146,6 +151,8 @@ static const struct numeric {
      PIECES_SIZE_MIN, PIECES_SIZE_MAX},
     {"--stuck-after", "stuck_after_secs",
      offsetof(struct config, stuck_after_secs), 1, 86400ull * 365},
+    {"--prune-keep", "prune_keep", offsetof(struct config, prune_keep), 1,
+     PRUNE_KEEP_MAX},
     {"--max-connections", "max_connections",
      offsetof(struct config, max_connections), 1, 1000000},
     {"--max-connections-per-peer", "max_connections_per_peer",
@@ -297,6 +304,7 @@ int config_parse(struct config *c, int argc, char **argv, struct err *err)
     c->put_fanout = 1;
     c->piece_size = PIECES_SIZE_DEFAULT;
     c->stuck_after_secs = 1200; /* the reference's 20 min (stuck.h) */
+    c->prune_keep = PRUNE_KEEP_DEFAULT;
     c->min_transfer_rate = LIMIT_HTTP_MIN_RATE;
     if (set_str(&c->listen_host, "127.0.0.1", err) < 0)
         return ERR_NOMEM;

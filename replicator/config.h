@@ -50,6 +50,8 @@ struct config {
                                   (common/pieces.h), default 4 MiB */
     uint64_t stuck_after_secs; /* an incomplete repo with no new copy for
                                   that long is reported stuck (1200) */
+    uint64_t prune_keep;       /* the automatic pruner keeps the newest N
+                                  uploads (1..PRUNE_KEEP_MAX, 3) */
     /* Mutual TLS (docs/OPERATOR.md, PKI): the rack CA, this controller's
      * certificate and key; all three or none. */
     char *tls_ca;

@@ -113,6 +113,7 @@ static void task_config_from(struct task_config *out,
     out->limits.max_copies_per_source = (uint32_t)cfg->max_copies_per_source;
     out->limits.put_fanout = (uint32_t)cfg->put_fanout;
     out->stuck_after_secs = cfg->stuck_after_secs;
+    out->prune_keep = (uint32_t)cfg->prune_keep;
     if (!cfg->insecure_plaintext && cfg->tls_cert) {
         out->tls.ca_file = cfg->tls_ca;
         out->tls.cert_file = cfg->tls_cert;

@@ -61,8 +61,11 @@ static const char SQL_EXCLUSIVE[] =
 static const char SQL_SET_PRUNED[] =
     "UPDATE tuf_repo SET time_pruned = now() WHERE id = $1";
 
+/* An unpruning upload counts as the newest upload for the automatic
+ * pruner (prune_db.h), which would otherwise take it back at once. */
 static const char SQL_UNPRUNE[] =
-    "UPDATE tuf_repo SET time_pruned = NULL WHERE id = $1";
+    "UPDATE tuf_repo SET time_pruned = NULL, time_uploaded = now()"
+    " WHERE id = $1";
 
 static const char SQL_MARK_FAILED[] =
     "UPDATE tuf_repo SET time_failed = now(), failed_reason = $2"
@@ -73,7 +76,8 @@ static const char SQL_MARK_FAILED[] =
     " floor(extract(epoch FROM r.valid_until))::INT8," \
     " floor(extract(epoch FROM r.time_created))::INT8," \
     " r.time_pruned IS NOT NULL, r.failed_reason," \
-    " (SELECT count(*) FROM tuf_repo_artifact ra WHERE ra.tuf_repo_id = r.id)"
+    " (SELECT count(*) FROM tuf_repo_artifact ra WHERE ra.tuf_repo_id = r.id)," \
+    " r.time_pinned IS NOT NULL"
 
 static const char SQL_LIST[] =
     "SELECT " REPO_COLUMNS " FROM tuf_repo r ORDER BY r.system_version";
@@ -405,31 +409,38 @@ struct prune_arg {
     struct repo_db_insert_result *out;
 };
 
-static int prune_txn(struct db *db, void *arg, struct err *err)
+int repo_db_prune_locked(struct repo_db_insert_result *out, struct db *db,
+                         const char *system_version, struct err *err)
 {
-    struct prune_arg *a = arg;
     PGresult *res = NULL;
     bool changed = false;
     int rc;
 
-    memset(a->out, 0, sizeof(*a->out));
+    memset(out, 0, sizeof(*out));
     rc = find_version(&res, db, "find repository", SQL_BY_VERSION,
-                      a->version, err);
+                      system_version, err);
     if (rc == 0)
-        rc = db_col_uuid(a->out->repo_id, res, 0, 0, err);
+        rc = db_col_uuid(out->repo_id, res, 0, 0, err);
     if (rc < 0)
         goto out;
-    a->out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
-    if (!a->out->existed) {
-        rc = set_pruned(&changed, db, a->out->repo_id, "prune repository",
+    out->existed = PQgetvalue(res, 0, 2)[0] == 't'; /* already pruned */
+    if (!out->existed) {
+        rc = set_pruned(&changed, db, out->repo_id, "prune repository",
                         SQL_SET_PRUNED, err);
         if (rc < 0)
             goto out;
     }
-    rc = settle(a->out, db, changed, err);
+    rc = settle(out, db, changed, err);
 out:
     PQclear(res);
     return rc;
+}
+
+static int prune_txn(struct db *db, void *arg, struct err *err)
+{
+    struct prune_arg *a = arg;
+
+    return repo_db_prune_locked(a->out, db, a->version, err);
 }
 
 int repo_db_prune(struct repo_db_insert_result *out, struct db *db,
@@ -523,6 +534,7 @@ static int decode_repo(void *elem, const PGresult *res, int row,
     if (rc == 0)
         rc = db_col_i64(&n, res, row, 9, err);
     r->artifact_count = (size_t)n;
+    r->pinned = PQgetvalue(res, row, 10)[0] == 't';
     return rc;
 }
 

@@ -83,6 +83,7 @@ struct repo_db_repo {
     int64_t time_created;     /* unix seconds */
     uint64_t targets_role_version;
     bool pruned;
+    bool pinned;              /* kept by the automatic pruner (prune_db.h) */
     bool failed;
     char *failed_reason;      /* NULL unless failed */
     size_t artifact_count;
@@ -126,6 +127,14 @@ int repo_db_get(struct repo_db_repo *out, struct db *db,
  */
 int repo_db_prune(struct repo_db_insert_result *out, struct db *db,
                   const char *system_version, struct err *err);
+
+/*
+ * The body of repo_db_prune inside a caller's transaction (a db_txn body):
+ * the one prune path, shared by an operator's prune and the automatic
+ * pruner (prune_db.h). *out is overwritten. Errors as repo_db_prune.
+ */
+int repo_db_prune_locked(struct repo_db_insert_result *out, struct db *db,
+                         const char *system_version, struct err *err);
 
 /*
  * Mark a repository failed with a one-line reason (replaces an earlier

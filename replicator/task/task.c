@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/httpc.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/workq.h"
@@ -70,6 +71,7 @@ void task_config_default(struct task_config *c)
     c->guard_permille = GUARD_DEFAULT_PERMILLE;
     c->lost_grace_secs = 300;
     c->stuck_after_secs = STUCK_AFTER_DEFAULT_SECS;
+    c->prune_keep = PRUNE_KEEP_DEFAULT;
     c->workers = 2;
 }
 
@@ -143,6 +145,7 @@ static void run_free(struct task_run *r)
         collect_input_release(&r->ci);
     collect_sleds_free(r->sleds, r->n_sleds);
     wanted_db_release(&r->wanted);
+    prune_db_report_release(&r->prune);
     sled_db_list_release(&r->sled_list);
     tls_revoked_free(r->revoked);
     staging_list_free(r->staged, r->n_staged);
@@ -434,10 +437,22 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
 {
     struct task *t = p;
     struct task_run *r = t->run;
-    /* Staging first: every repo staged now was recorded in the database
+    int rc;
+
+    /* The pruner first, so what it prunes is this run's generation and
+     * the guard judges it before anything is pushed. It prunes on the
+     * periodic runs and the start-up run (as the reference's background
+     * tasks activate at start-up and then periodically); other runs only
+     * report. Its failure is reported in the status; the run goes on. */
+    r->prune_rc = prune_db_pass(&r->prune, db, t->cfg.prune_keep,
+                                r->reason == TASK_REASON_PERIODIC ||
+                                    r->reason == TASK_REASON_STARTUP,
+                                &r->prune_err);
+    r->prune_ran = true;
+    /* Staging next: every repo staged now was recorded in the database
      * before (ingest commits, then stages), so one missing from the
      * wanted set read next was pruned, not just uploaded. */
-    int rc = staging_list(&r->staged, &r->n_staged, t->staging, err);
+    rc = staging_list(&r->staged, &r->n_staged, t->staging, err);
 
     if (rc == 0)
         rc = wanted_db_read(&r->wanted, db, err);
@@ -451,6 +466,36 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
     return rc;
 }
 
+/* The pruner's pass of run r into the status and the log (loop). A pass
+ * that failed keeps the last switch state and reports why. */
+static void prune_reported(struct task *t, const struct task_run *r)
+{
+    const json_t *prev = t->status.last_prune;
+    json_t *j;
+
+    if (!r->prune_ran)
+        return; /* no connection: the load's error says why */
+    if (r->prune_rc == 0) {
+        j = prune_db_report_json(&r->prune);
+        if (r->prune.pruned)
+            log_info("repo_pruned", "{s:s, s:s, s:I, s:b, s:I}",
+                     "system_version", r->prune.pruned, "by", "pruner",
+                     "generation", (json_int_t)r->prune.generation, "bumped",
+                     r->prune.bumped, "keep_newest",
+                     (json_int_t)r->prune.keep_newest);
+    } else {
+        const char *st = prev ? jsonu_str(prev, "status") : NULL;
+
+        log_warn("prune_pass", "{s:s}", "error", r->prune_err.msg);
+        j = json_pack("{s:s, s:I, s:[], s:[], s:[s+]}", "status",
+                      st ? st : "enabled", "keep_newest",
+                      (json_int_t)t->cfg.prune_keep, "keep", "eligible",
+                      "warnings", "the pruner's pass failed: ",
+                      r->prune_err.msg);
+    }
+    task_status_set_prune(&t->status, j);
+}
+
 static void load_done(int rc, const struct err *err, void *p)
 {
     struct task *t = p;
@@ -462,6 +507,7 @@ static void load_done(int rc, const struct err *err, void *p)
         r->load_err = *err;
     if (t->freeing)
         return; /* task_free frees the run */
+    prune_reported(t, r);
 
     if (rc == 0)
         rc = collect_sleds_from_db(&r->sleds, &r->sled_list,

@@ -70,6 +70,11 @@ struct task_config {
     /* An incomplete repo whose held copies have not grown for that long
      * is reported stuck (STUCK_AFTER_DEFAULT_SECS, 20 min; stuck.h). */
     uint64_t stuck_after_secs;
+    /* The automatic pruner (replicator/db/prune_db.h): each periodic run
+     * and the start-up run first make one pass keeping the newest
+     * prune_keep uploads (PRUNE_KEEP_DEFAULT, 3); other runs only report
+     * what it would do. */
+    uint32_t prune_keep;
     unsigned workers;              /* database worker threads (2) */
     uint64_t seed;                 /* planner seed; 0: random per run */
     /* Sleds are reached over mutual TLS: an inventory counts toward

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/httpc.h"
 #include "common/tls.h"
+#include "replicator/db/prune_db.h"
 #include "replicator/db/push_db.h"
 #include "replicator/db/sled_db.h"
 #include "replicator/db/wanted_db.h"
@@ -65,6 +66,10 @@ struct task_run {
     enum task_reason reason;
     int64_t started_ms;
     /* loaded on the worker */
+    struct prune_db_report prune; /* the pruner's pass (prune_db.h) */
+    int prune_rc;
+    bool prune_ran;               /* the load job ran the pass */
+    struct err prune_err;
     int load_rc;
     struct err load_err;
     struct wanted_db wanted;

@@ -33,6 +33,7 @@ void task_status_release(struct task_status *s)
     json_decref(s->last_lost);
     json_decref(s->last_isolated);
     json_decref(s->last_stuck);
+    json_decref(s->last_prune);
     stuck_release(&s->stuck);
     memset(s, 0, sizeof(*s));
 }
@@ -400,6 +401,14 @@ void task_status_record_run(struct task_status *s, const struct task_run *r,
     }
 }
 
+void task_status_set_prune(struct task_status *s, json_t *prune)
+{
+    if (!prune)
+        return;
+    json_decref(s->last_prune);
+    s->last_prune = prune;
+}
+
 void task_status_set_summary(struct task_status *s, json_t *sum)
 {
     set_json(&s->last_summary, json_incref(sum));
@@ -452,6 +461,7 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
     json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
     json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
+    json_object_set(o, "prune", s->last_prune ? s->last_prune : json_null());
     json_object_set_new(
         o, "held_generations",
         s->last_held ? json_pack("[{s:I, s:s}]", "generation",

@@ -34,6 +34,7 @@ struct task_status {
     json_t *last_lost;         /* lost artifacts */
     json_t *last_isolated;     /* isolated sleds with remedy */
     json_t *last_stuck;        /* stuck repos with their likely cause */
+    json_t *last_prune;        /* the pruner's last pass (prune_db.h) */
     struct stuck_tracker stuck; /* per incomplete repo: convergence clock */
     uint64_t generation;       /* G of the last run */
     size_t local_repos;
@@ -62,6 +63,13 @@ void task_status_release(struct task_status *s);
  */
 void task_status_record_run(struct task_status *s, const struct task_run *r,
                             uint64_t bogus, uint64_t stuck_after_secs);
+
+/*
+ * The pruner's report of the last run (prune_db_report_json) becomes
+ * prune, a new reference that s takes; NULL (out of memory) keeps the
+ * previous one.
+ */
+void task_status_set_prune(struct task_status *s, json_t *prune);
 
 /* The last run's summary becomes sum (a reference is taken). */
 void task_status_set_summary(struct task_status *s, json_t *sum);

@@ -4,7 +4,7 @@
 # modes, conflicts, generations, concurrency, truncation, --break
 # variants, caps, restart, schema).
 if(TARGET replicator AND TARGET rd_testsupport)
-  foreach(t test_ingest test_ingest_repo)
+  foreach(t test_ingest test_ingest_repo test_prune_api)
     rd_test(${t} LABELS integration
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c
             LIBS replicator_db TIMEOUT 300)

@@ -151,6 +151,19 @@ static void check_invariants(struct db *db, int64_t v)
         assert_int_equal(scalar(db, "SELECT count(*) FROM tuf_artifact "
                          "WHERE piece_size IS NOT NULL OR pieces_sha256 IS "
                          "NOT NULL OR pieces_manifest IS NOT NULL"), 0);
+    /* 0005: the prune switch (on), no pins, upload times from creation */
+    assert_int_equal(has_table(db, "tuf_prune_policy"), v >= 5 ? 1 : 0);
+    assert_int_equal(scalar(db, "SELECT count(*) FROM information_schema."
+                     "columns WHERE table_name = 'tuf_repo' AND "
+                     "column_name IN ('time_pinned', 'time_uploaded')"),
+                     v >= 5 ? 2 : 0);
+    if (v >= 5) {
+        assert_int_equal(scalar(db, "SELECT count(*) FROM tuf_prune_policy"
+                         " WHERE enabled AND reason IS NULL"), 1);
+        assert_int_equal(scalar(db, "SELECT count(*) FROM tuf_repo WHERE "
+                         "time_pinned IS NOT NULL OR time_uploaded <> "
+                         "time_created"), 0);
+    }
 }
 
 static void test_db_migrate__every_step_both_ways(void **state)

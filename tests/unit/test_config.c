@@ -58,6 +58,7 @@ static void test_config__defaults(void **state)
     assert_int_equal(c.max_copies_per_source, 2);
     assert_int_equal(c.rate_limit, 0);
     assert_int_equal(c.stuck_after_secs, 1200);
+    assert_int_equal(c.prune_keep, 3);
     config_release(&c);
 }
 
@@ -73,7 +74,8 @@ static void test_config__file_then_flags(void **state)
               " \"period_secs\": 60, \"max_per_source\": 3,"
               " \"max_copies_per_source\": 4, \"rate_limit\": 1048576,"
               " \"min_sled_replication\": 5, \"periodic\": true,"
-              " \"put_fanout\": 4, \"stuck_after_secs\": 90}");
+              " \"put_fanout\": 4, \"stuck_after_secs\": 90,"
+              " \"prune_keep\": 7}");
     assert_int_equal(parse(&c, &e, argv), 0);
     assert_string_equal(c.db, "D");
     assert_int_equal(c.listen_port, 0);
@@ -84,6 +86,7 @@ static void test_config__file_then_flags(void **state)
     assert_int_equal(c.min_sled_replication, 5);
     assert_int_equal(c.put_fanout, 4);
     assert_int_equal(c.stuck_after_secs, 90);
+    assert_int_equal(c.prune_keep, 7);
     assert_false(c.periodic);
     config_release(&c);
 }
@@ -152,6 +155,30 @@ static void test_config__bad_values(void **state)
         config_release(&c);
         assert_int_equal(parse(&c, &e, stok), 0);
         assert_int_equal(c.stuck_after_secs, 2);
+        config_release(&c);
+    }
+    /* issue 12 item 5: --prune-keep 1..1000 (flag and file) */
+    {
+        char *k0[] = {"serve", "--db", "D", "--staging", "S",
+                      "--prune-keep", "0", NULL};
+        char *kbig[] = {"serve", "--db", "D", "--staging", "S",
+                        "--prune-keep", "1001", NULL};
+        char *kok[] = {"serve", "--db", "D", "--staging", "S",
+                       "--prune-keep", "1000", NULL};
+
+        assert_int_equal(parse(&c, &e, k0), ERR_INVAL);
+        assert_string_equal(e.msg, "--prune-keep 0: expected an integer in "
+                                   "1..1000");
+        config_release(&c);
+        assert_int_equal(parse(&c, &e, kbig), ERR_INVAL);
+        config_release(&c);
+        assert_int_equal(parse(&c, &e, kok), 0);
+        assert_int_equal(c.prune_keep, 1000);
+        config_release(&c);
+        write_cfg("{\"prune_keep\": 0}");
+        assert_int_equal(parse(&c, &e, file), ERR_INVAL);
+        assert_non_null(strstr(e.msg, "\"prune_keep\" must be an integer "
+                                      "in 1..1000"));
         config_release(&c);
     }
     /* A bad value in the file is an error, not silently ignored. */
