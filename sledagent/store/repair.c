@@ -118,6 +118,97 @@ out:
     return rc;
 }
 
+/*
+ * Whether dataset d can hold `extra` bytes beyond its reservations: the
+ * quota counts stored, trash and reserved bytes, free space (fb) keeps
+ * the reserve. With reclaim, the trash counts as room (it can be purged).
+ * st->mu held.
+ */
+static bool room_locked(const struct store *st, int d, uint64_t fb,
+                        uint64_t extra, bool reclaim)
+{
+    const struct dataset *ds = &st->ds[d];
+    uint64_t trash = reclaim ? ds->trash_bytes : 0;
+    uint64_t used = ds->artifact_bytes + ds->trash_bytes - trash +
+                    ds->reserved + extra;
+
+    if (store_quota(st, d) && used > store_quota(st, d))
+        return false;
+    return fb + trash >= st->opts.reserve_bytes + ds->reserved + extra;
+}
+
+/*
+ * Reserve size bytes on dataset d for a repair, purging its trash
+ * (oldest first) if only that makes room. Returns 0 (the caller gives the
+ * bytes back with release_room), ERR_NOSPACE or ERR_IO. No lock held.
+ */
+static int reserve_room(struct store *st, int d, uint64_t size,
+                        struct err *err)
+{
+    uint64_t fb = 0;
+    bool ok, purge;
+
+    if (dataset_statfs(&fb, &st->ds[d]) < 0)
+        return err_set(err, ERR_IO, "statvfs %s failed", st->ds[d].root);
+    pthread_mutex_lock(&st->mu);
+    st->ds[d].free_bytes = fb;
+    ok = room_locked(st, d, fb, size, false);
+    purge = !ok && room_locked(st, d, fb, size, true);
+    if (ok || purge)
+        st->ds[d].reserved += size;
+    pthread_mutex_unlock(&st->mu);
+    if (purge) {
+        trash_purge_for_space(st, d, size);
+        if (dataset_statfs(&fb, &st->ds[d]) < 0)
+            fb = 0;
+        pthread_mutex_lock(&st->mu);
+        ok = room_locked(st, d, fb, 0, false);
+        if (!ok)
+            st->ds[d].reserved -= size;
+        pthread_mutex_unlock(&st->mu);
+    }
+    if (!ok)
+        return err_set(err, ERR_NOSPACE,
+                       "%s: no room for %llu bytes (quota or reserve)",
+                       st->ds[d].root, (unsigned long long)size);
+    return 0;
+}
+
+static void release_room(struct store *st, int d, uint64_t size)
+{
+    pthread_mutex_lock(&st->mu);
+    st->ds[d].reserved -= size;
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* A repair to d was skipped for lack of room: count it, log rarely. */
+static void note_nospace(struct store *st, int d, const char *hex,
+                         uint64_t size)
+{
+    struct timespec ts;
+    uint64_t skipped = 0;
+    bool log = false;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&st->mu);
+    st->ctr.repair_nospace[d]++;
+    st->repair_nospace_unlogged++;
+    if (!st->repair_nospace_logged ||
+        ts.tv_sec - st->repair_nospace_at >= STORE_REPAIR_LOG_SECS) {
+        log = true;
+        skipped = st->repair_nospace_unlogged;
+        st->repair_nospace_unlogged = 0;
+        st->repair_nospace_at = ts.tv_sec;
+        st->repair_nospace_logged = true;
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (log)
+        log_warn("store_repair_nospace", "{s:s, s:s, s:I, s:I, s:i}",
+                 "dataset", st->ds[d].root, "sha256", hex, "size",
+                 (json_int_t)size, "skipped", (json_int_t)skipped,
+                 "log_interval_secs", STORE_REPAIR_LOG_SECS);
+}
+
 /* Opens the source copy and creates the temp file of a repair. */
 static int open_pair(int *sfd, int *dfd, struct store *st, int dst,
                      const char *spath, const char *tmp, struct err *err)
@@ -157,10 +248,25 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
     char hex[SHA256_HEX_LEN + 1];
     char *spath = NULL, *tmp = NULL, *final = NULL, *chunk = NULL;
     struct sha256 got;
-    uint64_t total = 0;
+    const struct inv_entry *ie;
+    uint64_t total = 0, size = 0;
+    bool held = false;
     int sfd = -1, dfd = -1, rc = 0, e;
 
     sha256_to_hex(hex, h);
+    pthread_mutex_lock(&st->mu);
+    ie = inventory_get_locked(&st->inv, h);
+    if (ie)
+        size = ie->size;
+    pthread_mutex_unlock(&st->mu);
+    if (!ie)
+        return err_set(err, ERR_IO, "repair %s: not stored", hex);
+    rc = reserve_room(st, dst, size, err);
+    if (rc == ERR_NOSPACE)
+        note_nospace(st, dst, hex, size);
+    if (rc < 0)
+        return rc;
+    held = true;
     spath = dataset_path(st->ds[src].root, hex);
     final = dataset_path(st->ds[dst].root, hex);
     tmp = dataset_temp_path(st->ds[dst].tmp, hex);
@@ -183,6 +289,12 @@ int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
         }
         if (n == 0)
             break;
+        if (total + (uint64_t)n > size) {
+            /* never write past the room reserved: it cannot verify */
+            rc = err_set(err, ERR_VERIFY, "source copy %s is longer than "
+                         "%llu bytes", spath, (unsigned long long)size);
+            goto out;
+        }
         sha256_update(&ctx, chunk, (size_t)n);
         e = fsutil_write_full(dfd, chunk, (size_t)n);
         if (e < 0) {
@@ -219,6 +331,8 @@ out:
         close(dfd);
     if (rc < 0 && tmp)
         unlink(tmp);
+    if (held)
+        release_room(st, dst, size);
     sha256_release(&ctx);
     mem_free(spath);
     mem_free(final);
@@ -257,11 +371,14 @@ unsigned repair_missing(struct store *st)
     for (size_t i = 0; i < n && !stopping(st); i++) {
         struct err e = ERR_INIT;
         char hex[SHA256_HEX_LEN + 1];
+        int rc = repair_copy(st, &todo[i].h, todo[i].src, todo[i].dst, &e);
 
-        if (repair_copy(st, &todo[i].h, todo[i].src, todo[i].dst, &e) == 0) {
+        if (rc == 0) {
             copied++;
             continue;
         }
+        if (rc == ERR_NOSPACE)
+            continue; /* counted and logged by repair_copy */
         sha256_to_hex(hex, &todo[i].h);
         log_warn("store_repair_failed", "{s:s, s:s}", "sha256", hex,
                  "error", e.msg);

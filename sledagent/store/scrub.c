@@ -101,11 +101,13 @@ static void scrub_one(struct scrub_pass *p, const struct inv_copy *c)
     if (repair) {
         struct err err = ERR_INIT;
 
-        if (repair_copy(st, &c->h, other, c->d, &err) == 0) {
+        int rc = repair_copy(st, &c->h, other, c->d, &err);
+
+        if (rc == 0) {
             pthread_mutex_lock(&st->mu);
             st->ctr.scrub_repaired++;
             pthread_mutex_unlock(&st->mu);
-        } else {
+        } else if (rc != ERR_NOSPACE) { /* that one counted and logged */
             log_warn("store_repair_failed", "{s:s, s:s}", "sha256", hex,
                      "error", err.msg);
         }

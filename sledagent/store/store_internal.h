@@ -39,6 +39,8 @@ struct workq;
 #define STORE_WRITE_LOW_WATER (1u * 1024 * 1024)
 #define STORE_WRITE_BATCH (2u * 1024 * 1024)
 #define STORE_PROBE_SECS 2
+/* A local repair skipped for lack of room is logged at most this often. */
+#define STORE_REPAIR_LOG_SECS 60
 #define STORE_DEFAULT_MAX_WRITES 8
 #define STORE_WRITE_THREADS 4
 /* Piece manifests (piececache.c): the in-memory cache's bounds, the
@@ -95,6 +97,8 @@ struct store_counters {
     uint64_t ledger_corrupt;
     uint64_t trashed, restored, trash_purged;
     uint64_t ds_errors[STORE_DATASETS];
+    /* local repairs to the dataset skipped: no room (quota or reserve) */
+    uint64_t repair_nospace[STORE_DATASETS];
     /* piece manifests (piececache.c): answered from memory, computed
      * from a stored copy, computations that failed */
     uint64_t pieces_hits, pieces_computed, pieces_failed;
@@ -132,6 +136,11 @@ struct store {
     bool reconcile_running, reconcile_again;
     bool probe_running;
     bool scrub_running;
+    /* repair.c's rate-limited "no room" log: when it last logged
+     * (CLOCK_MONOTONIC seconds) and the skips since; under mu */
+    bool repair_nospace_logged;
+    time_t repair_nospace_at;
+    uint64_t repair_nospace_unlogged;
     struct event *probe_ev, *scrub_ev;
     /* GET /artifacts body cache (listcache.c): list_version under mu,
      * bumped by listcache_changed_locked(); the rest loop-thread only */
@@ -314,14 +323,18 @@ void reconcile_kick(struct store *st);
 /*
  * Copy h from dataset src to dst through dst's tmp/, hashing while
  * copying; rename into place only if the hash matches (fsync file, dir).
- * Records the copy in the inventory. Returns 0, ERR_VERIFY (the source is
- * corrupt), ERR_IO, ERR_NOMEM. Worker, no lock held.
+ * Records the copy in the inventory. Reserves the copy's size on dst
+ * first (quota and free-space reserve, purging dst's trash if that makes
+ * room); without room it copies nothing, counts and (rate-limited) logs
+ * the skip and returns ERR_NOSPACE. Returns 0, ERR_NOSPACE, ERR_VERIFY
+ * (the source is corrupt), ERR_IO, ERR_NOMEM. Worker, no lock held.
  */
 int repair_copy(struct store *st, const struct sha256 *h, int src, int dst,
                 struct err *err);
 /*
  * Copy every artifact of the current config present on one healthy
- * dataset only to the other one. Returns the number copied. Worker.
+ * dataset only to the other one, where it has room (repair_copy).
+ * Returns the number copied. Worker.
  */
 unsigned repair_missing(struct store *st);
 /*

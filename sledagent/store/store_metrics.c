@@ -99,6 +99,10 @@ int store_metrics(const struct store *st, struct buf *out)
                 "Bytes held in trash/.", trash);
     per_dataset(&p, "sledagent_store_dataset_io_errors_total", PROM_COUNTER,
                 "I/O errors seen on the dataset.", c.ds_errors);
+    per_dataset(&p, "sledagent_store_repair_nospace_total", PROM_COUNTER,
+                "Local repairs to the dataset skipped: no room under its "
+                "quota or free-space reserve (retried each scrub pass).",
+                c.repair_nospace);
     prom_gauge(&p, "sledagent_store_artifacts", "Distinct artifacts stored.",
                artifacts);
     prom_gauge(&p, "sledagent_store_pieces_cached",
