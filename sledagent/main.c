@@ -50,6 +50,10 @@ static const char usage[] =
     "                             (overrides --quota-bytes for it)\n"
     "  --reserve-bytes N          free space kept on each dataset (default 0)\n"
     "  --trash-retention SECONDS  keep deleted artifacts (default 86400)\n"
+    "  --quarantine-retention S   keep corrupt copies in quarantine/\n"
+    "                             (default 604800 = 7 days)\n"
+    "  --quarantine-max-bytes N   quarantine/ cap per dataset, oldest\n"
+    "                             deleted first (default 1073741824)\n"
     "  --rate-limit BYTES_PER_SEC cap of this sled's link (default 0 = off)\n"
     "  --max-writes N             concurrent PUTs+copies, 429 above (def. 8)\n"
     "  --scrub-rate BYTES_PER_SEC background re-hash rate, start-up pass\n"
@@ -88,7 +92,8 @@ enum {
     O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
     O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
-    O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE
+    O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE,
+    O_QRET, O_QMAX
 };
 
 static const struct option longopts[] = {
@@ -105,6 +110,8 @@ static const struct option longopts[] = {
     {"quota-bytes-b", required_argument, NULL, O_QUOTA_B},
     {"reserve-bytes", required_argument, NULL, O_RESERVE},
     {"trash-retention", required_argument, NULL, O_TRASH},
+    {"quarantine-retention", required_argument, NULL, O_QRET},
+    {"quarantine-max-bytes", required_argument, NULL, O_QMAX},
     {"rate-limit", required_argument, NULL, O_RATE},
     {"max-writes", required_argument, NULL, O_MAXW},
     {"scrub-rate", required_argument, NULL, O_SCRUB},
@@ -221,6 +228,8 @@ static int apply_small_opt(struct args *a, int c, uint64_t v,
         return bad_usage("value too large", arg);
     if (c == O_TRASH)
         a->o.store.trash_retention_secs = (unsigned)v;
+    else if (c == O_QRET)
+        a->o.store.quarantine_retention_secs = (unsigned)v;
     else if (c == O_MAXW)
         a->o.store.max_writes = (unsigned)v;
     else if (c == O_SCRUBINT)
@@ -266,6 +275,7 @@ static int apply_number_opt(struct args *a, int c, const char *arg)
     case O_QUOTA_A: a->o.store.quota_bytes_ds[0] = v; break;
     case O_QUOTA_B: a->o.store.quota_bytes_ds[1] = v; break;
     case O_RESERVE: a->o.store.reserve_bytes = v; break;
+    case O_QMAX: a->o.store.quarantine_max_bytes = v; break;
     case O_RATE:
         if (v > 0 && v < 1024)
             return bad_usage("--rate-limit must be 0 or >= 1024", arg);

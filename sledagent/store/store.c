@@ -300,6 +300,7 @@ static void probe_task(void *arg)
         }
     }
     trash_purge_expired(st, time(NULL));
+    quarantine_purge(st, time(NULL));
 }
 
 static void probe_done(void *arg)
@@ -388,6 +389,10 @@ int store_open(struct store **out, struct event_base *base,
         st->opts.max_body_bytes = LIMIT_ARTIFACT_BODY_DEFAULT;
     if (!st->opts.trash_retention_secs)
         st->opts.trash_retention_secs = 86400;
+    if (!st->opts.quarantine_retention_secs)
+        st->opts.quarantine_retention_secs = 604800;
+    if (!st->opts.quarantine_max_bytes)
+        st->opts.quarantine_max_bytes = 1073741824;
     if (!st->opts.max_writes)
         st->opts.max_writes = STORE_DEFAULT_MAX_WRITES;
     if (!st->opts.scrub_interval_secs)

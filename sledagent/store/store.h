@@ -45,13 +45,18 @@ struct store_opts {
                                       0 = quota_bytes (DESIGN.md 3) */
     uint64_t reserve_bytes;        /* free space kept back on each dataset */
     unsigned trash_retention_secs; /* default 86400 */
+    unsigned quarantine_retention_secs; /* corrupt copies kept, default
+                                           604800 (7 days) */
+    uint64_t quarantine_max_bytes; /* quarantine/ cap per dataset, default
+                                      1073741824 (oldest deleted first) */
     unsigned max_writes;           /* concurrent writes (PUT + copy), 429 above */
     uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off
                                       (no start-up pass either) */
     unsigned scrub_interval_secs;  /* pause between full scrub passes,
                                       0 = default 3600 */
-    /* 0 in max_body_bytes, trash_retention_secs or max_writes means the
-     * default: LIMIT_ARTIFACT_BODY_DEFAULT, 86400, 8. */
+    /* 0 in max_body_bytes, trash_retention_secs, max_writes,
+     * quarantine_retention_secs or quarantine_max_bytes means the
+     * default: LIMIT_ARTIFACT_BODY_DEFAULT, 86400, 8, 604800, 1 GiB. */
 };
 
 /*

@@ -2,7 +2,8 @@
 /*
  * store_internal: the state shared by the files of sledagent/store/
  * (store.c, dataset.c, ledger.c, inventory.c, writer.c, writer_file.c,
- * writer_space.c, reconcile.c, trash.c, restore.c, repair.c, scrub.c,
+ * writer_space.c, reconcile.c, trash.c, quarantine.c, restore.c,
+ * repair.c, scrub.c,
  * listcache.c, piececache.c). Not for use outside that directory. The
  * writer's own write object is in writer_internal.h.
  *
@@ -41,6 +42,8 @@ struct workq;
 #define STORE_PROBE_SECS 2
 /* A local repair skipped for lack of room is logged at most this often. */
 #define STORE_REPAIR_LOG_SECS 60
+/* quarantine/ keeps at most this many files per dataset (quarantine.c). */
+#define STORE_QUARANTINE_MAX_FILES 1000
 #define STORE_DEFAULT_MAX_WRITES 8
 #define STORE_WRITE_THREADS 4
 /* Piece manifests (piececache.c): the in-memory cache's bounds, the
@@ -74,6 +77,9 @@ struct dataset {
     uint64_t trash_bytes;
     struct trash_ent *trash_ents;
     size_t trash_count, trash_cap;
+    /* quarantine/ as its last purge found it (quarantine.c) */
+    uint64_t quarantine_bytes;
+    size_t quarantine_files;
 };
 
 struct inv_entry {
@@ -96,6 +102,7 @@ struct store_counters {
     uint64_t scrub_passes, scrub_verified, scrub_corrupt, scrub_repaired;
     uint64_t ledger_corrupt;
     uint64_t trashed, restored, trash_purged;
+    uint64_t quarantine_purged;
     uint64_t ds_errors[STORE_DATASETS];
     /* local repairs to the dataset skipped: no room (quota or reserve) */
     uint64_t repair_nospace[STORE_DATASETS];
@@ -280,6 +287,16 @@ void trash_purge_expired(struct store *st, time_t now);
  * available (or the trash is empty). Worker, no lock held.
  */
 void trash_purge_for_space(struct store *st, int d, uint64_t need);
+
+/* --- quarantine.c ------------------------------------------------------- */
+
+/*
+ * Delete quarantine/ files of every healthy dataset older than the
+ * quarantine retention, then the oldest until the rest is within
+ * quarantine_max_bytes and STORE_QUARANTINE_MAX_FILES; record what is
+ * left for /metrics. Worker, no lock held.
+ */
+void quarantine_purge(struct store *st, time_t now);
 
 /* --- restore.c ---------------------------------------------------------- */
 

@@ -63,6 +63,9 @@ static void counters(struct prom *p, const struct store_counters *c)
                  "Artifacts restored from trash.", c->restored);
     prom_counter(p, "sledagent_store_trash_purged_total",
                  "Trash entries deleted.", c->trash_purged);
+    prom_counter(p, "sledagent_store_quarantine_purged_total",
+                 "Quarantined copies deleted (retention or cap).",
+                 c->quarantine_purged);
     prom_counter(p, "sledagent_store_pieces_hits_total",
                  "Piece manifests answered from memory.", c->pieces_hits);
     prom_counter(p, "sledagent_store_pieces_computed_total",
@@ -77,6 +80,7 @@ int store_metrics(const struct store *st, struct buf *out)
 {
     struct store_counters c;
     uint64_t healthy[STORE_DATASETS], trash[STORE_DATASETS];
+    uint64_t qbytes[STORE_DATASETS], qfiles[STORE_DATASETS];
     size_t artifacts, pc_count, pc_bytes;
     struct prom p;
 
@@ -85,6 +89,8 @@ int store_metrics(const struct store *st, struct buf *out)
     for (int d = 0; d < STORE_DATASETS; d++) {
         healthy[d] = st->ds[d].healthy ? 1 : 0;
         trash[d] = st->ds[d].trash_bytes;
+        qbytes[d] = st->ds[d].quarantine_bytes;
+        qfiles[d] = st->ds[d].quarantine_files;
     }
     artifacts = st->inv.count;
     pc_count = st->pc_count;
@@ -97,6 +103,10 @@ int store_metrics(const struct store *st, struct buf *out)
                 "Whether the dataset is usable (1) or not (0).", healthy);
     per_dataset(&p, "sledagent_store_trash_bytes", PROM_GAUGE,
                 "Bytes held in trash/.", trash);
+    per_dataset(&p, "sledagent_store_quarantine_bytes", PROM_GAUGE,
+                "Bytes held in quarantine/ (at its last purge).", qbytes);
+    per_dataset(&p, "sledagent_store_quarantine_files", PROM_GAUGE,
+                "Files held in quarantine/ (at its last purge).", qfiles);
     per_dataset(&p, "sledagent_store_dataset_io_errors_total", PROM_COUNTER,
                 "I/O errors seen on the dataset.", c.ds_errors);
     per_dataset(&p, "sledagent_store_repair_nospace_total", PROM_COUNTER,

@@ -7,6 +7,9 @@
  *    counted in /metrics, logged once per interval, nothing written to B)
  *    and is copied once room appears (its neighbour deleted: B's trash is
  *    purged for it).
+ *  - quarantine/ has a cap (--quarantine-max-bytes: the oldest corrupt
+ *    copy goes when a newer one would pass it) and a retention
+ *    (--quarantine-retention), reported in /metrics.
  * Every test ends by checking DESIGN.md invariant 2 on both datasets.
  * Test thread only.
  */
@@ -136,10 +139,124 @@ static void test_agent_storeleaks__repair_quota(void **state)
     f->passed = true;
 }
 
+/* Files in quarantine/ of dataset d (0 when it does not exist). */
+static long qcount(struct agentproc *a, int d)
+{
+    char *p = agentproc_path(a, d, "quarantine");
+    long n = p ? testutil_dir_count(p) : -1;
+
+    mem_free(p);
+    return n < 0 ? 0 : n;
+}
+
+struct qwant {
+    struct agentproc *a;
+    long files;
+};
+
+static bool qcount_is(void *arg)
+{
+    const struct qwant *w = arg;
+
+    return qcount(w->a, 0) == w->files;
+}
+
+/* Corrupt x's copy on A in place and wait until the scrubber repaired it
+ * (the corrupt bytes went to quarantine/). */
+static void corrupt_and_wait(struct agentproc *a, const struct agenttest_art *x)
+{
+    struct agenttest_hash h;
+    char *path = agentproc_path(a, 0, x->hex);
+
+    assert_non_null(path);
+    agenttest_flip_byte(path, 1000, 0x40);
+    h.path = path;
+    h.hex = x->hex;
+    if (!testutil_wait_for(agenttest_file_has_hash, &h, 30000))
+        fail_msg("corrupt copy on A not repaired within 30 s");
+    mem_free(path);
+}
+
+static void put_two(struct agentproc *a, struct agenttest_art *x,
+                    struct agenttest_art *y)
+{
+    const char *cfg[2];
+
+    agenttest_art_make(x, ART);
+    agenttest_art_make(y, ART);
+    cfg[0] = x->hex;
+    cfg[1] = y->hex;
+    assert_int_equal(agentproc_put_config(a, 1, cfg, 2), 204);
+    assert_int_equal(agentproc_put_artifact(a, x->hex, 1, x->data, x->len,
+                                            NULL), 200);
+    assert_int_equal(agentproc_put_artifact(a, y->hex, 1, y->data, y->len,
+                                            NULL), 200);
+}
+
+static const char *const args_qcap[] = {
+    "--quarantine-max-bytes", "250000", "--scrub-interval", "1",
+    "--scrub-rate", "1000000000", NULL};
+
+static void test_agent_storeleaks__quarantine_cap(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct agenttest_art x, y;
+    struct qwant w = {f->a, 1};
+
+    put_two(f->a, &x, &y);
+    corrupt_and_wait(f->a, &x);
+    assert_true(testutil_wait_for(qcount_is, &w, 10000));
+    /* 1 s apart: the second corrupt copy is the newer one */
+    testutil_sleep_ms(1100);
+    corrupt_and_wait(f->a, &y);
+    /* two copies (400,000 bytes) pass the 250,000 cap: the older goes */
+    if (!testutil_wait_for(qcount_is, &w, 10000))
+        fail_msg("quarantine/ of A holds %ld files, want 1", qcount(f->a, 0));
+    testutil_sleep_ms(2500); /* the probe that purged has set the gauges */
+    assert_int_equal(qcount(f->a, 0), 1);
+    assert_true(metric(f->a, "sledagent_store_quarantine_purged_total ") >=
+                1);
+    assert_true(metric(f->a, "sledagent_store_quarantine_bytes"
+                             "{dataset=\"A\"} ") == ART);
+    assert_true(metric(f->a, "sledagent_store_quarantine_files"
+                             "{dataset=\"A\"} ") == 1);
+    agenttest_assert_invariant(f->a);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
+    f->passed = true;
+}
+
+static const char *const args_qret[] = {
+    "--quarantine-retention", "1", "--scrub-interval", "1",
+    "--scrub-rate", "1000000000", NULL};
+
+static void test_agent_storeleaks__quarantine_retention(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct agenttest_art x, y;
+    struct qwant w = {f->a, 0};
+
+    put_two(f->a, &x, &y);
+    corrupt_and_wait(f->a, &x);
+    /* older than 1 s: the next probe (every 2 s) deletes it */
+    if (!testutil_wait_for(qcount_is, &w, 10000))
+        fail_msg("quarantine/ of A holds %ld files, want 0", qcount(f->a, 0));
+    assert_true(metric(f->a, "sledagent_store_quarantine_purged_total ") >=
+                1);
+    assert_true(metric(f->a, "sledagent_store_scrub_corrupt_total ") >= 1);
+    agenttest_assert_invariant(f->a);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         AGENTTEST_ARGS(test_agent_storeleaks__repair_quota, args_full_b),
+        AGENTTEST_ARGS(test_agent_storeleaks__quarantine_cap, args_qcap),
+        AGENTTEST_ARGS(test_agent_storeleaks__quarantine_retention,
+                       args_qret),
     };
 
     mem_init();
