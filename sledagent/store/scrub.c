@@ -210,6 +210,36 @@ int scrub_start(struct store *st)
     return 0;
 }
 
+struct scrub_check {
+    struct scrub_pass p;
+    struct inv_copy c;
+};
+
+static void check_task(void *arg)
+{
+    struct scrub_check *k = arg;
+
+    scrub_one(&k->p, &k->c);
+}
+
+static void check_done(void *arg)
+{
+    mem_free(arg);
+}
+
+void scrub_check(struct store *st, const struct sha256 *h, int d)
+{
+    struct scrub_check *k = mem_calloc(1, sizeof(*k));
+
+    if (!k)
+        return;
+    k->p.st = st;
+    k->c.h = *h;
+    k->c.d = d;
+    if (workq_submit(st->wq_scrub, check_task, check_done, k) < 0)
+        mem_free(k);
+}
+
 void store__scrub_now(struct store *st, store_done_fn cb, void *arg)
 {
     struct err e = ERR_INIT;

@@ -716,8 +716,9 @@ int store_open_artifact(struct store *st, const struct sha256 *h,
                         int *fd_out, uint64_t *size_out, struct err *err)
 {
     char hex[SHA256_HEX_LEN + 1];
-    bool cand[STORE_DATASETS] = {false, false};
-    int fd = -1;
+    bool cand[STORE_DATASETS] = {false, false}, bad = false;
+    uint64_t want = 0;
+    int fd = -1, oe;
 
     *fd_out = -1;
     sha256_to_hex(hex, h);
@@ -727,6 +728,7 @@ int store_open_artifact(struct store *st, const struct sha256 *h,
 
         for (int d = 0; e && d < STORE_DATASETS; d++)
             cand[d] = e->on[d] && st->ds[d].healthy;
+        want = e ? e->size : 0;
     }
     pthread_mutex_unlock(&st->mu);
     for (int d = 0; d < STORE_DATASETS; d++) {
@@ -740,14 +742,33 @@ int store_open_artifact(struct store *st, const struct sha256 *h,
             return err_set(err, ERR_NOMEM, "store: out of memory");
         fd = open(path, O_RDONLY | O_CLOEXEC);
         mem_free(path);
-        if (fd >= 0 && fstat(fd, &sb) == 0) {
+        oe = errno;
+        if (fd >= 0 && fstat(fd, &sb) < 0) {
+            oe = errno;
+            close(fd);
+            fd = -1;
+        }
+        if (fd >= 0 && (uint64_t)sb.st_size == want) {
             *fd_out = fd;
-            *size_out = (uint64_t)sb.st_size;
+            *size_out = want;
             return 0;
         }
-        if (fd >= 0)
+        bad = true;
+        if (fd >= 0) {
+            /* Not the copy that verified (truncated or grown since): never
+             * serve it; the scrubber checks it now (quarantine, repair). */
             close(fd);
-        dataset_io_error(st, d, errno, "open artifact");
+            log_error("store_copy_wrong_size", "{s:s, s:s, s:I, s:I}",
+                      "dataset", st->ds[d].root, "sha256", hex, "size",
+                      (json_int_t)sb.st_size, "verified_size",
+                      (json_int_t)want);
+        } else {
+            dataset_io_error(st, d, oe, "open artifact");
+        }
+        if (!store_stopping(st))
+            scrub_check(st, h, d);
     }
+    if (bad)
+        return err_set(err, ERR_IO, "artifact %s: no readable copy", hex);
     return err_set(err, ERR_NOTFOUND, "artifact %s not stored here", hex);
 }

@@ -342,8 +342,11 @@ int store_restore_wait(struct store *st, const struct sha256 *h,
 
 /*
  * Open a verified copy of h for reading (depot GET): *fd_out (caller
- * closes) and *size_out. ERR_NOTFOUND if no dataset holds a verified copy.
- * A quick open(2) and fstat(2) on the loop thread.
+ * closes) and *size_out. A copy whose file is not of the verified size
+ * (truncated or grown since) or cannot be opened is skipped (the next
+ * dataset's is tried) and handed to the scrubber to check now.
+ * ERR_NOTFOUND if no dataset holds a verified copy, ERR_IO if each copy
+ * held was skipped. A quick open(2) and fstat(2) on the loop thread.
  */
 int store_open_artifact(struct store *st, const struct sha256 *h,
                         int *fd_out, uint64_t *size_out, struct err *err);

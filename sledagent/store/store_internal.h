@@ -366,6 +366,12 @@ int repair_hash_file(struct sha256 *out, uint64_t *size_out, int *errno_out,
 
 /* Loop thread: schedule the periodic scrub (and the start-up pass). */
 int scrub_start(struct store *st);
+/*
+ * Re-hash the copy of h on dataset d now (unthrottled, on the scrub
+ * thread; quarantined and repaired if bad), e.g. because a read found it
+ * of the wrong size. Best effort: dropped on ERR_NOMEM. Loop thread.
+ */
+void scrub_check(struct store *st, const struct sha256 *h, int d);
 
 /* --- piececache.c -------------------------------------------------------- */
 

@@ -10,6 +10,11 @@
  *  - quarantine/ has a cap (--quarantine-max-bytes: the oldest corrupt
  *    copy goes when a newer one would pass it) and a retention
  *    (--quarantine-retention), reported in /metrics.
+ *  - a depot read never answers bad bytes: a copy shorter than it was
+ *    when verified is not served (the other dataset's is, or an error),
+ *    and is checked, quarantined and repaired by the scrubber at once; a
+ *    copy truncated while it is being sent ends the connection before
+ *    the promised Content-Length.
  * Every test ends by checking DESIGN.md invariant 2 on both datasets.
  * Test thread only.
  */
@@ -20,6 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -250,6 +259,177 @@ static void test_agent_storeleaks__quarantine_retention(void **state)
     f->passed = true;
 }
 
+/* Truncate the copy of hex on dataset d to len bytes. */
+static void truncate_copy(struct agentproc *a, int d, const char *hex,
+                          off_t len)
+{
+    char *p = agentproc_path(a, d, hex);
+
+    assert_non_null(p);
+    assert_int_equal(truncate(p, len), 0);
+    mem_free(p);
+}
+
+static long depot_get(struct agentproc *a, const char *hex, char *got_hex)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256];
+    long st;
+
+    snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
+             agentproc_depot_url(a), hex);
+    assert_int_equal(http_client_get(&r, url), 0);
+    st = r.status;
+    if (got_hex)
+        testutil_sha256_hex(got_hex, r.body.data ? r.body.data : "",
+                            r.body.len);
+    http_client_resp_release(&r);
+    return st;
+}
+
+struct qboth {
+    struct agentproc *a;
+    long a_files, b_files;
+};
+
+static bool qboth_is(void *arg)
+{
+    const struct qboth *w = arg;
+
+    return qcount(w->a, 0) == w->a_files && qcount(w->a, 1) == w->b_files;
+}
+
+/* No periodic scrub pass in the test's time: only the read finds it. */
+static const char *const args_noscrub[] = {
+    "--scrub-interval", "3600", "--scrub-rate", "1000000000",
+    "--min-transfer-rate", "0", NULL};
+
+static void test_agent_storeleaks__short_at_open(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct agenttest_art x, y;
+    struct agenttest_hash h;
+    struct qboth w = {f->a, 1, 0};
+    char got[SHA256_HEX_LEN + 1];
+    char *pa;
+
+    put_two(f->a, &x, &y);
+    truncate_copy(f->a, 0, x.hex, ART / 2);
+    /* A's copy is short: B's is served, whole */
+    assert_int_equal(depot_get(f->a, x.hex, got), 200);
+    assert_string_equal(got, x.hex);
+    /* and the read had the short copy checked: quarantined, repaired */
+    pa = agentproc_path(f->a, 0, x.hex);
+    h.path = pa;
+    h.hex = x.hex;
+    if (!testutil_wait_for(agenttest_file_has_hash, &h, 10000))
+        fail_msg("short copy on A not repaired within 10 s of the read");
+    assert_true(testutil_wait_for(qboth_is, &w, 10000));
+    assert_true(metric(f->a, "sledagent_store_scrub_corrupt_total ") >= 1);
+    /* both copies short: an error, never the short bytes */
+    truncate_copy(f->a, 0, y.hex, ART / 2);
+    truncate_copy(f->a, 1, y.hex, ART / 2);
+    assert_int_equal(depot_get(f->a, y.hex, NULL), 500);
+    w.a_files = 2;
+    w.b_files = 1;
+    assert_true(testutil_wait_for(qboth_is, &w, 10000));
+    assert_int_equal(agentproc_count(f->a, y.hex), 0);
+    assert_true(agentproc_alive(f->a));
+    agenttest_assert_invariant(f->a);
+    mem_free(pa);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
+    f->passed = true;
+}
+
+#define BIG (16u * 1024 * 1024)
+
+static void test_agent_storeleaks__short_mid_send(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct agenttest_art x;
+    const char *cfg[1];
+    struct sockaddr_in sa;
+    char req[256], *buf = mem_alloc(1 << 16);
+    size_t have = 0, head = 0;
+    unsigned long long clen = 0;
+    uint64_t body;
+    int fd, rcv = 65536;
+    int64_t t0;
+    bool eof = false;
+    const char *cl;
+
+    assert_non_null(buf);
+    agenttest_art_make(&x, BIG);
+    cfg[0] = x.hex;
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
+                                            NULL), 200);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    /* a small receive window: the agent cannot queue the whole reply */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)agentproc_depot_port(f->a));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    snprintf(req, sizeof(req), "GET /artifact/sha256/%s HTTP/1.1\r\n"
+             "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", x.hex);
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    /* the head and the start of the body */
+    while (have < (1 << 16)) {
+        ssize_t n = recv(fd, buf + have, (1 << 16) - have, 0);
+
+        assert_true(n > 0);
+        have += (size_t)n;
+    }
+    buf[have - 1] = '\0';
+    assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    cl = strcasestr(buf, "Content-Length:");
+    assert_non_null(cl);
+    clen = strtoull(cl + 15, NULL, 10);
+    assert_int_equal(clen, BIG);
+    head = (size_t)(strstr(buf, "\r\n\r\n") - buf) + 4;
+    body = have - head;
+    testutil_sleep_ms(300); /* the agent fills the socket and waits */
+    /* both copies lose their tail while the reply is under way */
+    truncate_copy(f->a, 0, x.hex, 1024 * 1024);
+    truncate_copy(f->a, 1, x.hex, 1024 * 1024);
+    t0 = testutil_now_ms();
+    while (testutil_now_ms() - t0 < 20000) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        ssize_t n;
+
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        n = recv(fd, buf, 1 << 16, 0);
+        if (n <= 0) {
+            eof = true;
+            break;
+        }
+        body += (uint64_t)n;
+    }
+    close(fd);
+    printf("# body received %llu of %llu bytes, then %s\n",
+           (unsigned long long)body, clen, eof ? "closed" : "timeout");
+    assert_true(eof);
+    assert_true(body < clen);
+    assert_true(agentproc_alive(f->a));
+    /* the next read sees the short copies: an error, both checked */
+    assert_int_equal(depot_get(f->a, x.hex, NULL), 500);
+    {
+        struct qboth w = {f->a, 1, 1};
+
+        assert_true(testutil_wait_for(qboth_is, &w, 10000));
+    }
+    assert_int_equal(agentproc_count(f->a, x.hex), 0);
+    agenttest_assert_invariant(f->a);
+    mem_free(buf);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +437,8 @@ int main(void)
         AGENTTEST_ARGS(test_agent_storeleaks__quarantine_cap, args_qcap),
         AGENTTEST_ARGS(test_agent_storeleaks__quarantine_retention,
                        args_qret),
+        AGENTTEST_ARGS(test_agent_storeleaks__short_at_open, args_noscrub),
+        AGENTTEST_ARGS(test_agent_storeleaks__short_mid_send, args_noscrub),
     };
 
     mem_init();
