@@ -396,7 +396,7 @@ int store_open(struct store **out, struct event_base *base,
     if (!st->opts.max_writes)
         st->opts.max_writes = STORE_DEFAULT_MAX_WRITES;
     if (!st->opts.scrub_interval_secs)
-        st->opts.scrub_interval_secs = 3600;
+        st->opts.scrub_interval_secs = STORE_SCRUB_PAUSE_SECS;
     for (int d = 0; d < STORE_DATASETS; d++)
         if (!st->opts.quota_bytes_ds[d])
             st->opts.quota_bytes_ds[d] = st->opts.quota_bytes;

@@ -53,7 +53,8 @@ struct store_opts {
     uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off
                                       (no start-up pass either) */
     unsigned scrub_interval_secs;  /* pause between full scrub passes,
-                                      0 = default 3600 */
+                                      0 = default 10: the scrub is a
+                                      continuous pass at the rate */
     /* 0 in max_body_bytes, trash_retention_secs, max_writes,
      * quarantine_retention_secs or quarantine_max_bytes means the
      * default: LIMIT_ARTIFACT_BODY_DEFAULT, 86400, 8, 604800, 1 GiB. */

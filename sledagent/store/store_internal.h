@@ -40,6 +40,10 @@ struct workq;
 #define STORE_WRITE_LOW_WATER (1u * 1024 * 1024)
 #define STORE_WRITE_BATCH (2u * 1024 * 1024)
 #define STORE_PROBE_SECS 2
+/* Default pause between two scrub passes (scrub.c), and how often a pass
+ * that found nothing is logged at info. */
+#define STORE_SCRUB_PAUSE_SECS 10
+#define STORE_SCRUB_LOG_SECS 3600
 /* A local repair skipped for lack of room is logged at most this often. */
 #define STORE_REPAIR_LOG_SECS 60
 /* quarantine/ keeps at most this many files per dataset (quarantine.c). */
@@ -143,6 +147,12 @@ struct store {
     bool reconcile_running, reconcile_again;
     bool probe_running;
     bool scrub_running;
+    /* scrub.c, under mu: the last pass's bytes and duration (metrics),
+     * and when a pass last logged at info (CLOCK_MONOTONIC seconds) */
+    uint64_t scrub_last_bytes;
+    double scrub_last_secs;
+    bool scrub_logged;
+    double scrub_logged_at;
     /* repair.c's rate-limited "no room" log: when it last logged
      * (CLOCK_MONOTONIC seconds) and the skips since; under mu */
     bool repair_nospace_logged;

@@ -81,6 +81,8 @@ int store_metrics(const struct store *st, struct buf *out)
     struct store_counters c;
     uint64_t healthy[STORE_DATASETS], trash[STORE_DATASETS];
     uint64_t qbytes[STORE_DATASETS], qfiles[STORE_DATASETS];
+    uint64_t scrub_bytes, scrub_rate, scrub_pause;
+    double scrub_secs;
     size_t artifacts, pc_count, pc_bytes;
     struct prom p;
 
@@ -93,6 +95,10 @@ int store_metrics(const struct store *st, struct buf *out)
         qfiles[d] = st->ds[d].quarantine_files;
     }
     artifacts = st->inv.count;
+    scrub_bytes = st->scrub_last_bytes;
+    scrub_secs = st->scrub_last_secs;
+    scrub_rate = st->opts.scrub_bytes_per_sec;
+    scrub_pause = st->opts.scrub_interval_secs;
     pc_count = st->pc_count;
     pc_bytes = st->pc_bytes;
     pthread_mutex_unlock((pthread_mutex_t *)&st->mu);
@@ -115,6 +121,15 @@ int store_metrics(const struct store *st, struct buf *out)
                 c.repair_nospace);
     prom_gauge(&p, "sledagent_store_artifacts", "Distinct artifacts stored.",
                artifacts);
+    prom_gauge(&p, "sledagent_store_scrub_rate_bytes_per_second",
+               "Background scrub rate (0 = off).", scrub_rate);
+    prom_gauge(&p, "sledagent_store_scrub_pause_seconds",
+               "Pause between two scrub passes.", scrub_pause);
+    prom_gauge(&p, "sledagent_store_scrub_last_pass_bytes",
+               "Bytes of copies re-hashed by the last pass.", scrub_bytes);
+    prom_gauge(&p, "sledagent_store_scrub_last_pass_milliseconds",
+               "Duration of the last scrub pass.",
+               (uint64_t)(scrub_secs * 1000.0));
     prom_gauge(&p, "sledagent_store_pieces_cached",
                "Piece manifests held in memory.", pc_count);
     prom_gauge(&p, "sledagent_store_pieces_cached_bytes",

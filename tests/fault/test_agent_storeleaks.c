@@ -15,6 +15,10 @@
  *    and is checked, quarantined and repaired by the scrubber at once; a
  *    copy truncated while it is being sent ends the connection before
  *    the promised Content-Length.
+ *  - the scrubber keeps a continuous pass: with the default pause and a
+ *    test-sized rate, a copy corrupted while the agent runs is found and
+ *    repaired within the period docs/API.md states (bytes of both
+ *    datasets / rate + pause), computed here from /metrics.
  * Every test ends by checking DESIGN.md invariant 2 on both datasets.
  * Test thread only.
  */
@@ -430,6 +434,77 @@ static void test_agent_storeleaks__short_mid_send(void **state)
     f->passed = true;
 }
 
+/* The default pause (--scrub-interval not given) and a test-sized rate. */
+static const char *const args_slow_scrub[] = {"--scrub-rate", "1048576",
+                                              NULL};
+
+struct mwant {
+    struct agentproc *a;
+    const char *line;
+    double min;
+};
+
+static bool metric_at_least(void *arg)
+{
+    const struct mwant *w = arg;
+
+    return metric(w->a, w->line) >= w->min;
+}
+
+static void test_agent_storeleaks__scrub_continuous(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct agenttest_art x, y;
+    struct agenttest_hash h;
+    struct mwant w = {f->a, "sledagent_store_scrub_passes_total ", 2};
+    double bytes, rate, pause, period;
+    int64_t t0, found;
+    char *path;
+
+    agenttest_art_make(&x, 1024 * 1024);
+    agenttest_art_make(&y, 1024 * 1024);
+    {
+        const char *cfg[2] = {x.hex, y.hex};
+
+        assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
+    }
+    assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
+                                            NULL), 200);
+    assert_int_equal(agentproc_put_artifact(f->a, y.hex, 1, y.data, y.len,
+                                            NULL), 200);
+    /* a pass over the four copies has run since they were stored */
+    if (!testutil_wait_for(metric_at_least, &w, 60000))
+        fail_msg("no second scrub pass within 60 s");
+    bytes = metric(f->a, "sledagent_store_scrub_last_pass_bytes ");
+    rate = metric(f->a, "sledagent_store_scrub_rate_bytes_per_second ");
+    pause = metric(f->a, "sledagent_store_scrub_pause_seconds ");
+    assert_true(bytes == 4.0 * 1024 * 1024);
+    assert_true(rate == 1048576.0);
+    assert_true(pause == 10.0);
+    period = bytes / rate + pause;
+    /* corrupted in place while the agent runs: no restart, no hook */
+    path = agentproc_path(f->a, 0, y.hex);
+    assert_non_null(path);
+    agenttest_flip_byte(path, 700000, 0x40);
+    t0 = testutil_now_ms();
+    h.path = path;
+    h.hex = y.hex;
+    if (!testutil_wait_for(agenttest_file_has_hash, &h,
+                           (int)(period * 1000) + 3000))
+        fail_msg("corrupt copy not repaired within the period %.1f s + 3 s",
+                 period);
+    found = testutil_now_ms() - t0;
+    printf("# corrupt copy repaired %lld ms after the damage (period "
+           "%.1f s = %.0f bytes / %.0f B/s + %.0f s)\n", (long long)found,
+           period, bytes, rate, pause);
+    assert_true(metric(f->a, "sledagent_store_scrub_corrupt_total ") >= 1);
+    agenttest_assert_invariant(f->a);
+    mem_free(path);
+    agenttest_art_free(&x);
+    agenttest_art_free(&y);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +514,8 @@ int main(void)
                        args_qret),
         AGENTTEST_ARGS(test_agent_storeleaks__short_at_open, args_noscrub),
         AGENTTEST_ARGS(test_agent_storeleaks__short_mid_send, args_noscrub),
+        AGENTTEST_ARGS(test_agent_storeleaks__scrub_continuous,
+                       args_slow_scrub),
     };
 
     mem_init();
