@@ -28,6 +28,11 @@
 #define PORT_FILE_TIMEOUT_MS 20000
 #define STOP_TIMEOUT_MS 5000
 #define MIGRATE_TIMEOUT_MS 60000
+/* Every simulated sled shares this one machine's disk and cores, so the
+ * rack shares one sled's scrub budget (sledagent's default, 64 MiB/s):
+ * each agent scrubs at this / nsleds, at least 1 MiB/s. */
+#define RACK_SCRUB_BUDGET (64ull << 20)
+#define RACK_SCRUB_MIN (1ull << 20)
 
 /*
  * The running cluster outlives this process (`up` returns with the rack
@@ -140,8 +145,9 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     struct rack_sled *s = &r->sleds[k];
     char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
     char listen[64], depot[64], rate[32], quota[32], quota_ds[2][32];
+    char scrub[32];
     char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
-    char *argv[32];
+    char *argv[40];
     struct rack_cred cred;
     json_t *pf = NULL;
     uint64_t v;
@@ -178,6 +184,11 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
         argv[n++] = "--replicator";
         argv[n++] = url;
     }
+    v = RACK_SCRUB_BUDGET / (r->nsleds ? r->nsleds : 1);
+    snprintf(scrub, sizeof(scrub), "%llu",
+             (unsigned long long)(v < RACK_SCRUB_MIN ? RACK_SCRUB_MIN : v));
+    argv[n++] = "--scrub-rate";
+    argv[n++] = scrub;
     if (r->rate_limit) {
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
         argv[n++] = "--rate-limit";
