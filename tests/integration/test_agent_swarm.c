@@ -15,7 +15,8 @@
  * serves it) serves the verified pieces before the PUT ends, and a second
  * sled's swarm copy takes them; a PUT whose body goes bad in piece k
  * serves the pieces before k and never k, renames nothing, and the copy
- * takes k elsewhere. Every copy test ends with the DESIGN.md invariant 2
+ * takes k elsewhere, or, with no other candidate, fails cleanly once the
+ * PUT target lost the write. Every copy test ends with the DESIGN.md invariant 2
  * check.
  */
 #include <setjmp.h>
@@ -890,6 +891,86 @@ static void test_agent_swarm__put_bad_piece(void **state)
     f->passed = true;
 }
 
+struct copy_state {
+    struct agentproc *a;
+    const char *hex, *want;
+};
+
+static bool copy_state_is(void *arg)
+{
+    struct copy_state *c = arg;
+    json_t *e = swarm_entry(c->a, c->hex);
+    const char *st = json_string_value(json_object_get(e, "state"));
+    bool ok = st && !strcmp(st, c->want);
+
+    json_decref(e);
+    return ok;
+}
+
+/* The PUT target is the copy's only candidate and its PUT goes bad in
+ * piece 3: the copy takes 0..2, then fails once the target lost the
+ * write; nothing is renamed anywhere. */
+static void test_agent_swarm__put_fails_copy_fails(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1];
+    const char *args[3];
+    struct agentproc *p = NULL;
+    struct agenttest_art x;
+    struct fake fk;
+    const char *cfg[1];
+    struct verified_at_least v;
+    struct copy_state cs;
+    struct buf raw = BUF_INIT;
+    char *bad;
+    int fd, st;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    fake_start(&fk, &x, FAKE_GOOD);
+    manifest_hex(mhex, &x);
+    args[0] = "--replicator";
+    args[1] = fk.base;
+    args[2] = NULL;
+    assert_int_equal(agentproc_new(&p, args), 0);
+    assert_int_equal(agentproc_start(p), 0);
+    assert_int_equal(start_agent(&f->b), 0);
+    assert_int_equal(agentproc_put_config(p, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    bad = mem_alloc(x.len);
+    memcpy(bad, x.data, x.len);
+    bad[3 * PSIZE + 11] ^= 1;
+    fd = put_open(p, &x, mhex, bad, 8 * PSIZE);
+    assert_int_equal(post_swarm(f->b, &x, mhex, agentproc_depot_url(p), NULL,
+                                0, &r), 202);
+    v.a = f->b;
+    v.hex = x.hex;
+    v.n = 3;
+    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    assert_int_equal(http_client_raw_send(fd, bad + 8 * PSIZE,
+                                          x.len - 8 * PSIZE), 0);
+    http_client_raw_recv(&raw, fd, 10000);
+    st = http_client_raw_status(&raw);
+    assert_true(st >= 400 && st < 500);
+    close(fd);
+    cs.a = f->b;
+    cs.hex = x.hex;
+    cs.want = "failed";
+    assert_true(testutil_wait_for(copy_state_is, &cs, 30000));
+    assert_int_equal(agentproc_count(p, x.hex), 0);
+    assert_int_equal(agentproc_count(f->b, x.hex), 0);
+    agenttest_assert_invariant(p);
+    agenttest_assert_invariant(f->b);
+    mem_free(bad);
+    buf_release(&raw);
+    fake_stop(&fk);
+    agentproc_free(p);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -903,6 +984,7 @@ int main(void)
         AGENTTEST_ARGS(test_agent_swarm__piece_streams_capped, slow_holder),
         AGENTTEST(test_agent_swarm__put_serves_pieces),
         AGENTTEST(test_agent_swarm__put_bad_piece),
+        AGENTTEST(test_agent_swarm__put_fails_copy_fails),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
