@@ -64,6 +64,11 @@
  * of the artifact: a PUT target whose PUT never began, a copy target
  * that never got its manifest) counts one failure */
 #define SWARM_ABSENT_MS 30000
+/* the first candidate (the holder or PUT target the planner named) is
+ * dropped, none is complete, and no piece was verified this long: the
+ * others are waiting for the same lost source (a started PUT that
+ * failed); fail, so that the next activation re-plans */
+#define SWARM_ORPHAN_MS 10000
 
 enum sw_state { SW_MANIFEST, SW_RUNNING, SW_FINISHING, SW_DONE, SW_FAILED };
 static const char *const sw_names[] = {"running", "running", "running",
@@ -123,6 +128,7 @@ struct swarm {
     struct httpc *mreq;         /* the manifest request */
     unsigned mnext;             /* next candidate to ask for it */
     int64_t mdeadline_ms, mretry_ms;
+    int64_t gain_ms;            /* start, or the last piece verified */
     uint64_t bytes;
     struct rng rng;
     struct revref *rev;         /* the revocations its requests check */
@@ -423,6 +429,7 @@ static void start_running(struct swarm *sw)
         return;
     }
     sw->state = SW_RUNNING;
+    sw->gain_ms = now_ms();
     log_info("copy_started", "{s:s, s:s, s:s, s:i, s:i}", "sha256", sw->hex,
              "mode", "swarm", "source", sw->src[0].src.base, "sources",
              (int)sw->nsrc, "pieces", (int)sw->count);
@@ -608,6 +615,7 @@ static void piece_written(int rc, const struct err *err, uint32_t piece,
     pieces_range(&off, &len, sw->length, sw->psize, piece);
     if (rc == 0) {
         sw->verified++;
+        sw->gain_ms = now_ms();
         sw->bytes += len;
         s->pieces++;
         s->bytes += len;
@@ -884,8 +892,17 @@ static void check_end(struct swarm *sw)
     }
     for (unsigned s = 0; s < sw->nsrc; s++)
         alive |= sw->src[s].state != SRC_DROPPED;
-    if (!alive)
+    if (!alive) {
         sw_fail(sw, 502, "no source left");
+        return;
+    }
+    if (sw->src[0].state == SRC_DROPPED && sw->gain_ms &&
+        now_ms() - sw->gain_ms >= SWARM_ORPHAN_MS) {
+        for (unsigned s = 0; s < sw->nsrc; s++)
+            if (sw->src[s].complete)
+                return;
+        sw_fail(sw, 502, "first source lost, no progress from the others");
+    }
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
