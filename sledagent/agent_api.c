@@ -20,6 +20,7 @@
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
+#include "common/pieces.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -30,6 +31,7 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/copy.h"
 #include "sledagent/copy_swarm.h"
+#include "sledagent/put_pieces.h"
 
 /*
  * A PUT /artifacts/{sha256} in progress. A PUT of an artifact held in
@@ -47,9 +49,18 @@ struct put {
     int rrc;
     struct err rerr;
     unsigned rdatasets, rcopies;
+    /* a PUT naming a manifest: while it is fetched (pp) the body's reads
+     * are paused and what was read already waits in held; a body that
+     * ended meanwhile is finished once the fetch is done (finish_wait) */
+    struct put_pieces *pp;
+    struct evbuffer *held;
+    bool finish_wait;
 };
 
 /* ---- PUT /artifacts/{sha256} ---- */
+
+static void put_done(int rc, const struct err *err, unsigned datasets,
+                     unsigned successful, void *arg);
 
 static int put_data(struct httpd_req *r, struct evbuffer *data,
                     struct err *err, void *arg)
@@ -62,6 +73,19 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
     if (p->restoring) {
         /* the restored copies answer: these bytes are not needed */
         evbuffer_drain(data, n);
+        p->bytes += n;
+        return 0;
+    }
+    if (p->pp) {
+        /* bounded: reads are paused until the manifest is settled */
+        if (evbuffer_add_buffer(p->held, data) < 0) {
+            put_pieces_free(p->pp);
+            evbuffer_free(p->held);
+            store_write_abort(p->w);
+            httpd_req_set_data(p->r, NULL);
+            mem_free(p);
+            return err_set(err, ERR_NOMEM, "out of memory");
+        }
         p->bytes += n;
         return 0;
     }
@@ -95,7 +119,45 @@ static void put_abort(struct httpd_req *r, void *arg)
     }
     if (!p->restoring)
         store_write_abort(p->w);
+    put_pieces_free(p->pp);
+    if (p->held)
+        evbuffer_free(p->held);
     mem_free(p);
+}
+
+/* The manifest of a PUT is settled (m NULL: none; the artifact is then
+ * served once complete, as without one): check the body against it from
+ * its first byte, hand over what was held and read on. */
+static void put_manifest(const struct pieces *m, void *arg)
+{
+    struct put *p = arg;
+    struct err err = ERR_INIT;
+    int rc = 0;
+
+    put_pieces_free(p->pp);
+    p->pp = NULL;
+    if (m && store_write_stream_pieces(p->w, m, &err) < 0)
+        log_warn("put_manifest_unused", "{s:s, s:s}", "sha256", p->hex,
+                 "error", err.msg);
+    else if (m)
+        log_info("put_serves_pieces", "{s:s, s:i}", "sha256", p->hex,
+                 "pieces", (int)m->count);
+    if (evbuffer_get_length(p->held) > 0)
+        rc = store_write_data(p->w, p->held);
+    evbuffer_free(p->held);
+    p->held = NULL;
+    if (p->finish_wait) {
+        /* a failed hand-over shows as a short body in the finish */
+        store_write_finish(p->w, put_done, p);
+        return;
+    }
+    if (rc < 0) {
+        /* longer than its length or out of space: the next data or the
+         * end of the body reports it; stop taking bytes */
+        log_warn("put_held_refused", "{s:s, s:i}", "sha256", p->hex, "rc",
+                 rc);
+    }
+    httpd_req_pause_read(p->r, false);
 }
 
 static void put_flow(bool pause, void *arg)
@@ -175,13 +237,15 @@ static void put_headers(struct httpd_req *r, void *arg)
     struct err err = ERR_INIT;
     struct put *p = NULL;
     struct sha256 hash, *h = &hash;
+    struct put_query q;
     uint64_t gen;
     int64_t len;
 
     httpd_req_sha256(h, r, 0);
 
-    if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+    if (put_pieces_query(&q, httpd_req_query(r), &err) < 0)
         goto reject;
+    gen = q.generation;
     /* A chunked body has no length (-1): the writer then checks space
      * as the bytes arrive, as for a copy without a Content-Length. */
     if (httpd_req_body_length(r, &len) < 0) {
@@ -212,8 +276,27 @@ static void put_headers(struct httpd_req *r, void *arg)
     if (store_write_begin(a->st, &p->w, h, gen, len, &err) < 0)
         goto reject;
     store_write_set_flow(p->w, put_flow, p);
+    /* a manifest named and a length known: fetch it before the body
+     * flows, so that every piece can be checked and served as it passes */
+    if (q.has_manifest && len >= 0) {
+        struct err ferr = ERR_INIT;
+
+        p->held = evbuffer_new();
+        if (!p->held ||
+            put_pieces_fetch(&p->pp, a, h, (uint64_t)len, &q, put_manifest,
+                             p, &ferr) < 0) {
+            if (p->held && ferr.code != ERR_NOTFOUND)
+                log_warn("put_manifest_unavailable", "{s:s, s:s}", "sha256",
+                         p->hex, "error", ferr.msg);
+            if (p->held)
+                evbuffer_free(p->held);
+            p->held = NULL;
+        }
+    }
     httpd_req_set_data(r, p);
     httpd_req_stream(r, put_data, put_abort, p);
+    if (p->pp)
+        httpd_req_pause_read(r, true);
     log_info("artifact_put_started", "{s:s, s:I, s:I, s:s}", "sha256", p->hex,
              "generation", (json_int_t)gen, "content_length",
              (json_int_t)len, "request_id", httpd_req_id(r));
@@ -231,7 +314,9 @@ static void put_request(struct httpd_req *r, void *arg)
     (void)arg;
     httpd_req_ref(r);
     httpd_req_set_data(r, NULL);
-    if (!p->restoring) {
+    if (p->pp) {
+        p->finish_wait = true; /* put_manifest finishes it */
+    } else if (!p->restoring) {
         store_write_finish(p->w, put_done, p);
     } else {
         p->body_done = true;

@@ -60,6 +60,15 @@
 #define SWARM_BACKOFF_MAX_MS 30000
 #define SWARM_HAVE_CAP (64u * 1024)
 #define SWARM_MANIFEST_RETRY_MS 200
+/* a candidate whose /have says 404 this long in a row (it never had any
+ * of the artifact: a PUT target whose PUT never began, a copy target
+ * that never got its manifest) counts one failure */
+#define SWARM_ABSENT_MS 30000
+/* the first candidate (the holder or PUT target the planner named) is
+ * dropped, none is complete, and no piece was verified this long: the
+ * others are waiting for the same lost source (a started PUT that
+ * failed); fail, so that the next activation re-plans */
+#define SWARM_ORPHAN_MS 10000
 
 enum sw_state { SW_MANIFEST, SW_RUNNING, SW_FINISHING, SW_DONE, SW_FAILED };
 static const char *const sw_names[] = {"running", "running", "running",
@@ -82,6 +91,8 @@ struct swarm_source {
     enum src_state state;
     uint64_t pieces, bytes;
     char error[ERR_MSG_MAX];
+    int64_t absent_ms;          /* since when /have is 404; 0: it is not */
+    bool lost;                  /* had pieces, then 404: its write is gone */
 };
 
 struct swarm_req {
@@ -117,6 +128,7 @@ struct swarm {
     struct httpc *mreq;         /* the manifest request */
     unsigned mnext;             /* next candidate to ask for it */
     int64_t mdeadline_ms, mretry_ms;
+    int64_t gain_ms;            /* start, or the last piece verified */
     uint64_t bytes;
     struct rng rng;
     struct revref *rev;         /* the revocations its requests check */
@@ -417,6 +429,7 @@ static void start_running(struct swarm *sw)
         return;
     }
     sw->state = SW_RUNNING;
+    sw->gain_ms = now_ms();
     log_info("copy_started", "{s:s, s:s, s:s, s:i, s:i}", "sha256", sw->hex,
              "mode", "swarm", "source", sw->src[0].src.base, "sources",
              (int)sw->nsrc, "pieces", (int)sw->count);
@@ -510,6 +523,38 @@ static void have_parse(struct swarm_source *s, const struct buf *b)
     json_decref(v);
 }
 
+/*
+ * s answered 404 to /have: it has nothing of the artifact. A source that
+ * had pieces (or all of it) lost them: its write failed or was aborted (a
+ * PUT whose body went bad, started copies depend on it; plan.h), and so
+ * does every later 404: a failure each (3 drop it). One that never had any
+ * may be about to begin (a PUT target before the PUT's headers, a copy
+ * target before its manifest): a failure only after SWARM_ABSENT_MS.
+ */
+static void have_absent(struct swarm_source *s)
+{
+    struct swarm *sw = s->sw;
+    size_t nbytes = sw->count / 8 + 1;
+    int64_t now = now_ms();
+    bool had = s->complete;
+
+    for (size_t i = 0; i < nbytes && !had; i++)
+        had = s->have[i] != 0;
+    memset(s->have, 0, nbytes);
+    s->complete = false;
+    if (had || s->lost) {
+        s->lost = true;
+        source_failed(s, "source lost the artifact");
+        return;
+    }
+    if (!s->absent_ms) {
+        s->absent_ms = now;
+    } else if (now - s->absent_ms >= SWARM_ABSENT_MS) {
+        s->absent_ms = 0;
+        source_failed(s, "source has none of the artifact");
+    }
+}
+
 static void have_done(struct httpc *h, void *arg)
 {
     struct swarm_source *s = arg;
@@ -518,14 +563,16 @@ static void have_done(struct httpc *h, void *arg)
     int rc = httpc_result(h, NULL);
 
     s->have_req = NULL;
-    if (rc == 0 && status == 200)
+    if (rc == 0 && status == 200) {
+        s->absent_ms = 0;
         have_parse(s, httpc_body(h));
-    else if (rc == 0 && status == 404)
-        memset(s->have, 0, sw->count / 8 + 1);
-    else if (rc == 0 && status == 429)
-        ; /* busy: next round */
-    else
+    } else if (rc == 0 && status == 404) {
+        have_absent(s);
+    } else if (rc == 0 && status == 429) {
+        /* busy: next round */
+    } else {
         source_failed(s, "source unreachable");
+    }
     httpc_free(h);
     recount(sw);
     schedule(sw);
@@ -568,6 +615,7 @@ static void piece_written(int rc, const struct err *err, uint32_t piece,
     pieces_range(&off, &len, sw->length, sw->psize, piece);
     if (rc == 0) {
         sw->verified++;
+        sw->gain_ms = now_ms();
         sw->bytes += len;
         s->pieces++;
         s->bytes += len;
@@ -844,8 +892,17 @@ static void check_end(struct swarm *sw)
     }
     for (unsigned s = 0; s < sw->nsrc; s++)
         alive |= sw->src[s].state != SRC_DROPPED;
-    if (!alive)
+    if (!alive) {
         sw_fail(sw, 502, "no source left");
+        return;
+    }
+    if (sw->src[0].state == SRC_DROPPED && sw->gain_ms &&
+        now_ms() - sw->gain_ms >= SWARM_ORPHAN_MS) {
+        for (unsigned s = 0; s < sw->nsrc; s++)
+            if (sw->src[s].complete)
+                return;
+        sw_fail(sw, 502, "first source lost, no progress from the others");
+    }
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

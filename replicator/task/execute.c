@@ -607,6 +607,15 @@ static void send_req(struct xreq *x)
         /* A large body: no total bound, the no-progress bound only. */
         rc = buf_printf(&url, "%s/artifacts/%s?generation=%" PRIu64,
                         t->api_url, hex, e->o.plan->generation);
+        /* a target that takes swarm copies also takes the manifest hash
+         * (a rackdepot extension; the reference's PUT is sent without) */
+        if (rc == 0 && a->has_pieces && e->o.ci->sleds[r->target].pieces) {
+            char mhex[SHA256_HEX_LEN + 1];
+
+            sha256_to_hex(mhex, &a->pieces_sha256);
+            rc = buf_printf(&url, "&manifest_sha256=%s&piece_size=%u", mhex,
+                            (unsigned)a->piece_size);
+        }
         if (!o.upload_path) {
             end(x, X_FAILED, "artifact is not staged");
             goto out;
@@ -666,7 +675,9 @@ static void pump(struct execute *e)
                 end(x, X_SKIPPED, NULL);
                 continue;
             }
-            if (d != X_OK)
+            /* a started dependency: the PUT target serves the verified
+             * pieces of the PUT as it flows (plan.h) */
+            if (d != X_OK && !(r->started && d == X_RUNNING))
                 continue;
         }
         if (e->targets[r->target].writes >= e->o.max_per_target)

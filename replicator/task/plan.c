@@ -185,6 +185,7 @@ static int emit(int32_t *out, struct ctx *c, enum plan_kind kind,
     r->target = target;
     r->source = source;
     r->depends_on = dep;
+    r->started = false;
     r->wave = wave;
     *out = (int32_t)p->n_reqs++;
     c->tload[target]++;
@@ -407,7 +408,9 @@ out:
  * artifact has a piece manifest, every pending sled that advertises
  * "pieces" copies it at once, its nominal source the least loaded holder
  * (random among equals) in wave 0, or, with no holder yet, the least
- * loaded PUT target of this plan in wave 1 (depends_on the PUT): the sleds
+ * loaded PUT target of this plan in wave 1 (depends_on the PUT; `started`
+ * when that target advertises "pieces" too, so the copy is sent once the
+ * PUT has started, not once it succeeded): the sleds
  * trade pieces among themselves (Execute names the candidates), so they
  * need not wait for whole-artifact waves, and max_copies_per_source does
  * not apply (a source's depot bounds its own load with 429).
@@ -460,6 +463,12 @@ static int swarm(size_t *npend, size_t *dropped, struct ctx *c, uint32_t art,
                   c->src[best].dep, holder ? 0 : 1);
         if (rc < 0)
             break;
+        /* from a PUT target that serves verified pieces of the PUT while
+         * it flows: sent as soon as the PUT has started */
+        if (!holder && c->src[best].dep >= 0 &&
+            c->p->reqs[c->src[best].dep].kind == PLAN_PUT &&
+            in->sleds[c->src[best].sled].pieces)
+            c->p->reqs[idx].started = true;
     }
     *npend = keep;
     return rc;

@@ -143,6 +143,13 @@ struct plan_request {
      * request whose success makes source hold the artifact; -1 when the
      * source holds it already. */
     int32_t depends_on;
+    /* depends_on is met once that request has *started*, not only once it
+     * succeeded: a swarm copy whose first source is a PUT target that
+     * advertises "pieces" (the PUT names its manifest, so the target
+     * serves each verified piece as the body passes; docs/REPLICATION.md
+     * "Swarming copies"). The copy asks the sources again until they have
+     * pieces; if the PUT fails, it takes pieces elsewhere or fails. */
+    bool started;
     /* Transfer round: 0 for PUTs and copies from current holders,
      * wave(depends_on) < wave otherwise. */
     uint32_t wave;

@@ -259,6 +259,21 @@ int store_write_begin_pieces(struct store *st, struct store_write **out,
 int store_write_set_pieces(struct store_write *w, const struct pieces *m,
                            struct err *err);
 
+/*
+ * Check a streamed write (store_write_begin with its length, fed by
+ * store_write_data) against manifest m as its bytes pass: each piece is
+ * served (store_partial_open, store_have, store_partial_manifest) once its
+ * bytes matched m and are in every active temp file. Pieces close in
+ * order, so what is served is a prefix; the first piece that does not
+ * match ends the serving (it and every later piece are never served) and
+ * the whole sha256 fails the write at finish as for any bad body. The
+ * finish is the unchanged one. Before any data; m is copied. Returns 0,
+ * ERR_INVAL (data taken already, or m does not name w's artifact and
+ * length), ERR_NOMEM (w is unchanged on error). Loop thread.
+ */
+int store_write_stream_pieces(struct store_write *w, const struct pieces *m,
+                              struct err *err);
+
 typedef void (*store_piece_fn)(int rc, const struct err *err, uint32_t piece,
                                void *arg);
 

@@ -105,9 +105,14 @@ static void process(struct store_write *w)
                 pieces_builder_free(w->pb);
                 w->pb = NULL;
             }
+            if (w->sm)
+                writer_pieces_stream(w, iov[i].iov_base, iov[i].iov_len);
         }
-        if (!w->finalized)
+        if (!w->finalized) {
             writer_file_write(w, iov, n);
+            if (w->sm)
+                writer_pieces_stream_written(w);
+        }
         evbuffer_drain(w->work, len);
         w->written += len;
     }

@@ -78,6 +78,18 @@ struct store_write {
     uint8_t *rbuf;             /* worker: read-back buffer of the fold */
     uint64_t folded;           /* worker: pieces in the whole sha256 */
     struct sha256 pm_id;       /* the manifest hash (loop, from begin) */
+    /* a streamed write checked against a manifest as it passes
+     * (store_write_stream_pieces, writer_pieces.c); sm is NULL otherwise,
+     * pm is NULL when it is set; pm_id and ptmp are shared with the
+     * positional mode */
+    struct pieces *sm;         /* the manifest (owned copy) */
+    struct sha256_ctx psha;    /* worker: the piece being received */
+    bool psha_live;            /* worker: psha initialised */
+    bool pbad;                 /* worker: a piece did not match: no more */
+    uint64_t pgot;             /* worker: bytes of piece pnext so far */
+    uint32_t pnext;            /* worker: the piece being received */
+    uint32_t sm_done;          /* under mu: pieces 0..sm_done-1 matched
+                                  and are written to every active file */
 };
 
 /* --- writer_pieces.c: positional writes --------------------------------- */
@@ -103,6 +115,18 @@ bool writer_pieces_queued_locked(const struct store_write *w);
 void writer_pieces_completed(struct store_write *w);
 /* Free the positional state (queued pieces included). complete(). */
 void writer_pieces_free(struct store_write *w);
+/*
+ * A streamed write with a manifest: hash the next n bytes of the stream
+ * into the piece being received and check every piece it closes. Worker,
+ * before the bytes are written.
+ */
+void writer_pieces_stream(struct store_write *w, const uint8_t *data,
+                          size_t n);
+/*
+ * Publish the pieces checked so far as served, once their bytes are in
+ * every active temp file. Worker, after the write.
+ */
+void writer_pieces_stream_written(struct store_write *w);
 
 /* --- writer.c ------------------------------------------------------------ */
 

@@ -85,6 +85,14 @@ void writer_pieces_free(struct store_write *w)
         mem_free(w->pm);
         w->pm = NULL;
     }
+    if (w->sm) {
+        pieces_release(w->sm);
+        mem_free(w->sm);
+        w->sm = NULL;
+    }
+    if (w->psha_live)
+        sha256_release(&w->psha);
+    w->psha_live = false;
     for (int d = 0; d < STORE_DATASETS; d++) {
         mem_free(w->ptmp[d]);
         w->ptmp[d] = NULL;
@@ -159,6 +167,95 @@ int store_write_set_pieces(struct store_write *w, const struct pieces *m,
         return err_set(err, ERR_NOMEM, "store: out of memory");
     }
     return 0;
+}
+
+int store_write_stream_pieces(struct store_write *w, const struct pieces *m,
+                              struct err *err)
+{
+    struct store *st = w->st;
+    uint64_t count = 0;
+    int rc;
+
+    if (w->pm || w->sm || w->received > 0 || w->task_running ||
+        w->finish_req || w->aborted)
+        return err_set(err, ERR_INVAL, "the write already took data");
+    if (!sha256_eq(&m->sha256, &w->h) || w->expected < 0 ||
+        m->length != (uint64_t)w->expected ||
+        pieces_count(&count, m->length, m->piece_size) < 0 ||
+        count != m->count || count > UINT32_MAX)
+        return err_set(err, ERR_INVAL, "the piece manifest does not "
+                       "describe this artifact");
+    rc = copy_manifest(&w->sm, m);
+    if (rc == 0)
+        rc = pieces_id(&w->pm_id, m, NULL);
+    /* the loop opens the temp files by these names to serve pieces */
+    for (int d = 0; rc == 0 && d < STORE_DATASETS; d++) {
+        if (!w->use[d])
+            continue;
+        w->ptmp[d] = dataset_temp_path(st->ds[d].tmp, w->hex);
+        if (!w->ptmp[d])
+            rc = ERR_NOMEM;
+    }
+    if (rc < 0) {
+        writer_pieces_free(w); /* a plain streamed write again */
+        return err_set(err, ERR_NOMEM, "store: out of memory");
+    }
+    return 0;
+}
+
+void writer_pieces_stream(struct store_write *w, const uint8_t *data,
+                          size_t n)
+{
+    while (n > 0 && !w->pbad && w->pnext < w->sm->count) {
+        uint64_t off = 0, plen = 0;
+        struct sha256 got;
+        size_t take;
+
+        if (pieces_range(&off, &plen, w->sm->length, w->sm->piece_size,
+                         w->pnext) < 0) {
+            w->pbad = true;
+            return;
+        }
+        if (!w->psha_live) {
+            if (sha256_init(&w->psha) < 0) {
+                w->pbad = true; /* served only once complete */
+                return;
+            }
+            w->psha_live = true;
+            w->pgot = 0;
+        }
+        take = plen - w->pgot < n ? (size_t)(plen - w->pgot) : n;
+        sha256_update(&w->psha, data, take);
+        w->pgot += take;
+        data += take;
+        n -= take;
+        if (w->pgot < plen)
+            return;
+        w->psha_live = false;
+        /* a piece that does not match ends the serving for good: this
+         * piece and every later one are never served from this write,
+         * and the whole sha256 fails the write at finish */
+        if (sha256_final(&w->psha, &got) < 0 ||
+            !sha256_eq(&got, &w->sm->piece[w->pnext])) {
+            sha256_release(&w->psha);
+            w->pbad = true;
+            log_warn("store_stream_piece_mismatch", "{s:s, s:I}", "sha256",
+                     w->hex, "piece", (json_int_t)w->pnext);
+            return;
+        }
+        sha256_release(&w->psha);
+        w->pnext++;
+    }
+}
+
+void writer_pieces_stream_written(struct store_write *w)
+{
+    /* no piece is served once every dataset failed */
+    if (writer_file_active_count(w) == 0)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->sm_done = w->pnext;
+    pthread_mutex_unlock(&w->mu);
 }
 
 int store_write_begin_pieces(struct store *st, struct store_write **out,
@@ -388,16 +485,55 @@ void writer_pieces_completed(struct store_write *w)
 
 /* ---- serving what is verified so far (loop thread) ---------------------- */
 
-/* The positional write of h in progress here with the most pieces. */
+/* The manifest a write checks pieces against, NULL for none. */
+static const struct pieces *wman(const struct store_write *w)
+{
+    return w->pm ? w->pm : w->sm;
+}
+
+/* Pieces verified and on disk (positional: any, streamed: a prefix). */
+static uint32_t done_count(struct store_write *w)
+{
+    uint32_t n;
+
+    if (w->pm)
+        return w->have_count;
+    pthread_mutex_lock(&w->mu);
+    n = w->sm_done;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+/* Whether piece i of a write with a manifest is verified and on disk. */
+static bool has_piece(struct store_write *w, uint64_t i, uint32_t done)
+{
+    return w->pm ? bit(w->have, i) : i < done;
+}
+
+/* Whether w serves pieces of h. */
+static bool serves(const struct store_write *w, const struct sha256 *h)
+{
+    return wman(w) && !w->aborted && !w->failed && sha256_eq(&w->h, h);
+}
+
+/* The write of h in progress here with a manifest and the most pieces. */
 static struct store_write *partial_find(struct store *st,
                                         const struct sha256 *h)
 {
     struct store_write *best = NULL;
+    uint32_t bestn = 0;
 
-    for (struct store_write *w = st->writes; w; w = w->next)
-        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
-            (!best || w->have_count > best->have_count))
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        uint32_t n;
+
+        if (!serves(w, h))
+            continue;
+        n = done_count(w);
+        if (!best || n > bestn) {
             best = w;
+            bestn = n;
+        }
+    }
     return best;
 }
 
@@ -408,19 +544,22 @@ int store_partial_length(struct store *st, const struct sha256 *h,
 
     if (!w)
         return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
-    *length_out = w->pm->length;
+    *length_out = wman(w)->length;
     return 0;
 }
 
-static bool covers(const struct store_write *w, uint64_t off, uint64_t len)
+static bool covers(struct store_write *w, uint64_t off, uint64_t len)
 {
-    uint64_t first = off / w->pm->piece_size;
-    uint64_t last = (off + len - 1) / w->pm->piece_size;
+    const struct pieces *m = wman(w);
+    uint32_t done = done_count(w);
+    uint64_t first, last;
 
-    if (len == 0 || off + len > w->pm->length || off + len < off)
+    if (len == 0 || off + len > m->length || off + len < off)
         return false;
+    first = off / m->piece_size;
+    last = (off + len - 1) / m->piece_size;
     for (uint64_t i = first; i <= last; i++)
-        if (!bit(w->have, i))
+        if (!has_piece(w, i, done))
             return false;
     return true;
 }
@@ -433,7 +572,7 @@ int store_partial_open(struct store *st, const struct sha256 *h,
 
     *fd_out = -1;
     for (struct store_write *w = st->writes; w; w = w->next) {
-        if (!w->pm || w->aborted || w->failed || !sha256_eq(&w->h, h))
+        if (!serves(w, h))
             continue;
         any = true;
         if (!covers(w, off, len))
@@ -460,6 +599,7 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
                struct err *err)
 {
     struct store_write *w;
+    const struct pieces *m;
     char mhex[SHA256_HEX_LEN + 1];
     uint64_t size = 0;
     size_t nbytes;
@@ -476,18 +616,34 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
     if (!w)
         return err_set(err, ERR_NOTFOUND, "artifact neither held nor being "
                        "written here with a manifest");
-    nbytes = (w->pm->count + 7) / 8;
+    m = wman(w);
+    nbytes = (m->count + 7) / 8;
     hx = mem_alloc(nbytes * 2 + 1);
     if (!hx)
         return err_set(err, ERR_NOMEM, "out of memory");
-    hex_encode(hx, w->have, nbytes);
+    if (w->pm) {
+        hex_encode(hx, w->have, nbytes);
+    } else {
+        /* a streamed write has a verified prefix */
+        uint8_t *bits = mem_calloc(1, nbytes + 1);
+        uint32_t done = done_count(w);
+
+        if (!bits) {
+            mem_free(hx);
+            return err_set(err, ERR_NOMEM, "out of memory");
+        }
+        for (uint32_t i = 0; i < done; i++)
+            set_bit(bits, i, true);
+        hex_encode(hx, bits, nbytes);
+        mem_free(bits);
+    }
     sha256_to_hex(mhex, &w->pm_id);
     rc = buf_printf(out, "{\"complete\":false,\"have\":\"%s\",\"length\":"
                     "%llu,\"manifest_sha256\":\"%s\",\"piece_size\":%u,"
                     "\"pieces\":%llu}", hx,
-                    (unsigned long long)w->pm->length, mhex,
-                    (unsigned)w->pm->piece_size,
-                    (unsigned long long)w->pm->count);
+                    (unsigned long long)m->length, mhex,
+                    (unsigned)m->piece_size,
+                    (unsigned long long)m->count);
     mem_free(hx);
     return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
 }
@@ -497,8 +653,8 @@ int store_partial_manifest(struct store *st, const struct sha256 *h,
                            struct err *err)
 {
     for (struct store_write *w = st->writes; w; w = w->next)
-        if (w->pm && !w->aborted && !w->failed && sha256_eq(&w->h, h) &&
-            (piece_size == 0 || piece_size == w->pm->piece_size))
-            return pieces_encode(out, w->pm, err);
+        if (serves(w, h) &&
+            (piece_size == 0 || piece_size == wman(w)->piece_size))
+            return pieces_encode(out, wman(w), err);
     return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
 }

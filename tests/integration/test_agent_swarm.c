@@ -10,8 +10,14 @@
  * manifest hash no candidate matches (502, nothing written); a sled in the
  * middle of a swarm copy serving its verified pieces (206 inside them, 416
  * outside, 404 without Range, /have, /pieces) to a third sled that copies
- * from it; the depot's cap on ranged reads at once (429). Every copy test
- * ends with the DESIGN.md invariant 2 check.
+ * from it; the depot's cap on ranged reads at once (429); a sled taking a
+ * slow PUT that names its manifest (the fake plays the replicator that
+ * serves it) serves the verified pieces before the PUT ends, and a second
+ * sled's swarm copy takes them; a PUT whose body goes bad in piece k
+ * serves the pieces before k and never k, renames nothing, and the copy
+ * takes k elsewhere, or, with no other candidate, fails cleanly once the
+ * PUT target lost the write. Every copy test ends with the DESIGN.md invariant 2
+ * check.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -711,6 +717,260 @@ static void test_agent_swarm__piece_streams_capped(void **state)
     f->passed = true;
 }
 
+/* ---- a PUT that names its manifest (the fake is the replicator) -------- */
+
+/* Open a PUT of x on a with its manifest named; send the head and the
+ * first n body bytes (of body, x's bytes or a damaged copy). */
+static int put_open(struct agentproc *a, const struct agenttest_art *x,
+                    const char *mhex, const char *body, size_t n)
+{
+    char head[512];
+    int fd = -1;
+    int k = snprintf(head, sizeof(head),
+                     "PUT /artifacts/%s?generation=1&manifest_sha256=%s"
+                     "&piece_size=%u HTTP/1.1\r\nHost: t\r\n"
+                     "Content-Length: %zu\r\n\r\n", x->hex, mhex, PSIZE,
+                     x->len);
+
+    assert_int_equal(http_client_raw_connect(&fd, agentproc_api_port(a)), 0);
+    assert_int_equal(http_client_raw_send(fd, head, (size_t)k), 0);
+    assert_int_equal(http_client_raw_send(fd, body, n), 0);
+    return fd;
+}
+
+struct range_ok {
+    struct agentproc *a;
+    const char *hex;
+    const char *range;
+};
+
+static bool range_served(void *arg)
+{
+    struct range_ok *q = arg;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    long st = depot_get(q->a, q->hex, "", q->range, &r);
+
+    http_client_resp_release(&r);
+    return st == 206;
+}
+
+static void test_agent_swarm__put_serves_pieces(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1], range[64];
+    const char *args[3];
+    struct agentproc *p = NULL;
+    struct agenttest_art x;
+    struct fake fk;
+    const char *cfg[1];
+    struct verified_at_least v;
+    struct range_ok q;
+    struct buf raw = BUF_INIT;
+    int fd;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    fake_start(&fk, &x, FAKE_GOOD);
+    manifest_hex(mhex, &x);
+    args[0] = "--replicator";
+    args[1] = fk.base;
+    args[2] = NULL;
+    assert_int_equal(agentproc_new(&p, args), 0);
+    assert_int_equal(agentproc_start(p), 0);
+    assert_int_equal(start_agent(&f->b), 0);
+    assert_int_equal(agentproc_put_config(p, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    /* 6 of the 16 pieces and a bit: pieces 0..5 are served */
+    fd = put_open(p, &x, mhex, x.data, 6 * PSIZE + 100);
+    q.a = p;
+    q.hex = x.hex;
+    snprintf(range, sizeof(range), "bytes=%u-%u", 5 * PSIZE, 6 * PSIZE - 1);
+    q.range = range;
+    assert_true(testutil_wait_for(range_served, &q, 10000));
+    snprintf(range, sizeof(range), "bytes=%u-%u", 6 * PSIZE, 6 * PSIZE);
+    assert_int_equal(depot_get(p, x.hex, "", range, &r), 416);
+    assert_int_equal(depot_get(p, x.hex, "/pieces", NULL, &r), 200);
+    assert_memory_equal(r.body.data, fk.manifest.data, fk.manifest.len);
+    /* a second sled's swarm copy from the PUT target takes them now */
+    assert_int_equal(post_swarm(f->b, &x, mhex, agentproc_depot_url(p), NULL,
+                                0, &r), 202);
+    v.a = f->b;
+    v.hex = x.hex;
+    v.n = 6;
+    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    assert_int_equal(agentproc_count(p, x.hex), 0); /* the PUT runs on */
+    /* the rest of the body: the PUT succeeds, the copy completes */
+    assert_int_equal(http_client_raw_send(fd, x.data + 6 * PSIZE + 100,
+                                          x.len - 6 * PSIZE - 100), 0);
+    http_client_raw_recv(&raw, fd, 10000);
+    assert_int_equal(http_client_raw_status(&raw), 200);
+    close(fd);
+    wait_stored(p, &x, 30000);
+    wait_stored(f->b, &x, 60000);
+    agenttest_assert_invariant(p);
+    agenttest_assert_invariant(f->b);
+    buf_release(&raw);
+    fake_stop(&fk);
+    agentproc_free(p);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
+static void test_agent_swarm__put_bad_piece(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1], range[64];
+    const char *args[3];
+    struct agentproc *p = NULL;
+    struct agenttest_art x;
+    struct fake fk;
+    const char *cfg[1];
+    struct range_ok q;
+    struct buf raw = BUF_INIT;
+    char *bad;
+    int fd, st;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    fake_start(&fk, &x, FAKE_GOOD);
+    manifest_hex(mhex, &x);
+    args[0] = "--replicator";
+    args[1] = fk.base;
+    args[2] = NULL;
+    assert_int_equal(agentproc_new(&p, args), 0);
+    assert_int_equal(agentproc_start(p), 0);
+    assert_int_equal(start_agent(&f->b), 0);
+    assert_int_equal(agentproc_put_config(p, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    bad = mem_alloc(x.len);
+    memcpy(bad, x.data, x.len);
+    bad[3 * PSIZE + 11] ^= 1; /* piece 3 goes bad */
+    fd = put_open(p, &x, mhex, bad, 8 * PSIZE);
+    q.a = p;
+    q.hex = x.hex;
+    snprintf(range, sizeof(range), "bytes=0-%u", 3 * PSIZE - 1);
+    q.range = range;
+    assert_true(testutil_wait_for(range_served, &q, 10000));
+    /* the copy: the PUT target first, the fake (a good holder) second */
+    {
+        const char *others[1] = {fk.base};
+
+        assert_int_equal(post_swarm(f->b, &x, mhex, agentproc_depot_url(p),
+                                    others, 1, &r), 202);
+    }
+    /* piece 3 and later are never served, before or after the body */
+    for (int i = 0; i < 3; i++) {
+        snprintf(range, sizeof(range), "bytes=%u-%u", 3 * PSIZE,
+                 3 * PSIZE + 10);
+        assert_int_equal(depot_get(p, x.hex, "", range, &r), 416);
+        snprintf(range, sizeof(range), "bytes=%u-%u", 4 * PSIZE,
+                 4 * PSIZE + 10);
+        assert_int_equal(depot_get(p, x.hex, "", range, &r), 416);
+        testutil_sleep_ms(100);
+    }
+    assert_int_equal(http_client_raw_send(fd, bad + 8 * PSIZE,
+                                          x.len - 8 * PSIZE), 0);
+    http_client_raw_recv(&raw, fd, 10000);
+    st = http_client_raw_status(&raw);
+    assert_true(st >= 400 && st < 500);
+    close(fd);
+    /* nothing renamed on the PUT target; the copy took piece 3 elsewhere */
+    assert_int_equal(agentproc_count(p, x.hex), 0);
+    wait_stored(f->b, &x, 60000);
+    agenttest_assert_invariant(p);
+    agenttest_assert_invariant(f->b);
+    mem_free(bad);
+    buf_release(&raw);
+    fake_stop(&fk);
+    agentproc_free(p);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
+struct copy_state {
+    struct agentproc *a;
+    const char *hex, *want;
+};
+
+static bool copy_state_is(void *arg)
+{
+    struct copy_state *c = arg;
+    json_t *e = swarm_entry(c->a, c->hex);
+    const char *st = json_string_value(json_object_get(e, "state"));
+    bool ok = st && !strcmp(st, c->want);
+
+    json_decref(e);
+    return ok;
+}
+
+/* The PUT target is the copy's only candidate and its PUT goes bad in
+ * piece 3: the copy takes 0..2, then fails once the target lost the
+ * write; nothing is renamed anywhere. */
+static void test_agent_swarm__put_fails_copy_fails(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1];
+    const char *args[3];
+    struct agentproc *p = NULL;
+    struct agenttest_art x;
+    struct fake fk;
+    const char *cfg[1];
+    struct verified_at_least v;
+    struct copy_state cs;
+    struct buf raw = BUF_INIT;
+    char *bad;
+    int fd, st;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    fake_start(&fk, &x, FAKE_GOOD);
+    manifest_hex(mhex, &x);
+    args[0] = "--replicator";
+    args[1] = fk.base;
+    args[2] = NULL;
+    assert_int_equal(agentproc_new(&p, args), 0);
+    assert_int_equal(agentproc_start(p), 0);
+    assert_int_equal(start_agent(&f->b), 0);
+    assert_int_equal(agentproc_put_config(p, 1, cfg, 1), 204);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    bad = mem_alloc(x.len);
+    memcpy(bad, x.data, x.len);
+    bad[3 * PSIZE + 11] ^= 1;
+    fd = put_open(p, &x, mhex, bad, 8 * PSIZE);
+    assert_int_equal(post_swarm(f->b, &x, mhex, agentproc_depot_url(p), NULL,
+                                0, &r), 202);
+    v.a = f->b;
+    v.hex = x.hex;
+    v.n = 3;
+    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    assert_int_equal(http_client_raw_send(fd, bad + 8 * PSIZE,
+                                          x.len - 8 * PSIZE), 0);
+    http_client_raw_recv(&raw, fd, 10000);
+    st = http_client_raw_status(&raw);
+    assert_true(st >= 400 && st < 500);
+    close(fd);
+    cs.a = f->b;
+    cs.hex = x.hex;
+    cs.want = "failed";
+    assert_true(testutil_wait_for(copy_state_is, &cs, 30000));
+    assert_int_equal(agentproc_count(p, x.hex), 0);
+    assert_int_equal(agentproc_count(f->b, x.hex), 0);
+    agenttest_assert_invariant(p);
+    agenttest_assert_invariant(f->b);
+    mem_free(bad);
+    buf_release(&raw);
+    fake_stop(&fk);
+    agentproc_free(p);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +982,9 @@ int main(void)
         AGENTTEST_ARGS(test_agent_swarm__no_matching_manifest, quick_connect),
         AGENTTEST(test_agent_swarm__serve_in_progress),
         AGENTTEST_ARGS(test_agent_swarm__piece_streams_capped, slow_holder),
+        AGENTTEST(test_agent_swarm__put_serves_pieces),
+        AGENTTEST(test_agent_swarm__put_bad_piece),
+        AGENTTEST(test_agent_swarm__put_fails_copy_fails),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -504,6 +504,7 @@ static void test_plan__swarm_wave_zero(void **state)
             assert_int_equal(r->wave, 0);
             assert_int_equal(r->source, 0);
             assert_int_equal(r->depends_on, -1);
+            assert_false(r->started);
             swarm++;
         } else if (r->artifact == 0) {
             other++;
@@ -513,7 +514,11 @@ static void test_plan__swarm_wave_zero(void **state)
             /* artifact 1: from the PUT target, right after the PUT */
             assert_int_equal(d->kind, PLAN_PUT);
             assert_int_equal(r->wave, 1);
+            /* sent once the PUT started when its target serves pieces */
+            assert_int_equal(r->started, w->sleds[d->target].pieces);
             swarm1++;
+        } else if (r->depends_on >= 0) {
+            assert_false(r->started);
         } else {
             assert_true(r->depends_on >= 0);
         }
@@ -522,6 +527,63 @@ static void test_plan__swarm_wave_zero(void **state)
     assert_int_equal(other, 2);
     /* the PUT target is one of 1..9; the 7 capable sleds but it swarm */
     assert_true(swarm1 == 6 || swarm1 == 7);
+    plan_free(p);
+    world_free(w);
+}
+
+/* Every sled takes swarm copies: the PUT's target serves pieces as the
+ * PUT flows, so every copy of the unheld artifact depends on the PUT
+ * having *started*; none of the held one's does. */
+static void test_plan__swarm_started(void **state)
+{
+    struct world *w = world_new(6, 2, 1);
+    struct plan *p;
+    unsigned started = 0, put = 0;
+
+    (void)state;
+    CNT(w, 0, 0) = 2;
+    w->staged[1] = true;
+    for (size_t a = 0; a < 2; a++)
+        w->arts[a].has_pieces = true;
+    for (size_t s = 0; s < 6; s++)
+        w->sleds[s].pieces = true;
+    p = plan_ok(w);
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        const struct plan_request *r = &p->reqs[i];
+
+        if (r->kind == PLAN_PUT) {
+            assert_int_equal(r->artifact, 1);
+            assert_false(r->started);
+            put++;
+            continue;
+        }
+        if (r->artifact == 0) {
+            assert_false(r->started);
+            continue;
+        }
+        assert_true(r->depends_on >= 0 && (size_t)r->depends_on < i);
+        assert_int_equal(p->reqs[r->depends_on].kind, PLAN_PUT);
+        assert_int_equal(r->source, p->reqs[r->depends_on].target);
+        assert_true(r->started);
+        started++;
+    }
+    assert_int_equal(put, 1);
+    assert_int_equal(started, 5);
+    /* a PUT target without "pieces" gets the PUT as today: copies wait
+     * for its success */
+    plan_free(p);
+    for (size_t s = 0; s < 6; s++)
+        w->sleds[s].pieces = s != 0 && s % 2 == 0;
+    p = plan_ok(w);
+    for (size_t i = 0; i < p->n_reqs; i++) {
+        const struct plan_request *r = &p->reqs[i];
+
+        if (r->kind == PLAN_COPY && r->depends_on >= 0)
+            assert_int_equal(r->started,
+                             p->reqs[r->depends_on].kind == PLAN_PUT &&
+                                 w->sleds[r->source].pieces &&
+                                 w->sleds[r->target].pieces);
+    }
     plan_free(p);
     world_free(w);
 }
@@ -979,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_plan__put_fanout_default),
         cmocka_unit_test(test_plan__new_sled),
         cmocka_unit_test(test_plan__swarm_wave_zero),
+        cmocka_unit_test(test_plan__swarm_started),
         cmocka_unit_test(test_plan__recopy),
         cmocka_unit_test(test_plan__one_dataset_sled),
         cmocka_unit_test(test_plan__nothing_to_do),

@@ -8,7 +8,10 @@
  * nothing (DESIGN.md 8.2); an abort with pieces queued calls back nothing
  * and leaves no temp file; bad piece indexes are refused at once; what
  * the depot serves of a write in progress (ranges inside verified pieces
- * only, the /have bitmap, the manifest).
+ * only, the /have bitmap, the manifest). A streamed write (a PUT) checked
+ * against a manifest as it passes serves its verified prefix before it
+ * ends; a bad piece k: pieces before k served, k and later never, the
+ * finish renames nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 
 #include "common/buf.h"
 #include "common/mem.h"
@@ -400,6 +404,159 @@ static void test_writer_pieces__abort_and_bad_index(void **state)
     mem_free(data);
 }
 
+/* Stream bytes [off, off + n) of data into w. */
+static void stream(struct store_write *w, const void *data, size_t off,
+                   size_t n)
+{
+    struct evbuffer *b = evbuffer_new();
+
+    assert_non_null(b);
+    assert_int_equal(evbuffer_add(b, (const char *)data + off, n), 0);
+    assert_int_equal(store_write_data(w, b), 0);
+    evbuffer_free(b);
+}
+
+struct serve_q {
+    struct sha256 *h;
+    uint64_t off, len;
+};
+
+/* the range is served from the write in progress */
+static bool served(struct fx *fx, void *arg)
+{
+    struct serve_q *q = arg;
+    struct err err = ERR_INIT;
+    int fd = -1;
+
+    if (store_partial_open(fx->st, q->h, q->off, q->len, &fd, &err) < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static void have_is(struct fx *fx, struct sha256 *h, const char *bits,
+                    const char *mhex)
+{
+    struct buf doc = BUF_INIT;
+    struct err err = ERR_INIT;
+    char expect[512];
+
+    assert_int_equal(store_have(fx->st, h, &doc, &err), 0);
+    snprintf(expect, sizeof(expect),
+             "{\"complete\":false,\"have\":\"%s\",\"length\":%u,"
+             "\"manifest_sha256\":\"%s\",\"piece_size\":%u,"
+             "\"pieces\":6}", bits, LEN, mhex, PSIZE);
+    assert_string_equal(doc.data, expect);
+    buf_release(&doc);
+}
+
+static void test_writer_pieces__stream_serves_prefix(void **state)
+{
+    struct fx *fx = *state;
+    struct store_write *w = NULL;
+    struct pieces m = PIECES_INIT, bad = PIECES_INIT;
+    struct res r = {0};
+    struct sha256 h, mid;
+    struct err err = ERR_INIT;
+    struct serve_q q;
+    char mhex[SHA256_HEX_LEN + 1];
+    char got[PSIZE];
+    int fd = -1;
+    void *data;
+
+    make_blob(&data, &h, LEN, 91);
+    manifest_of(&m, data, LEN, &h);
+    manifest_of(&bad, data, LEN - 1, &h); /* another length */
+    assert_int_equal(pieces_id(&mid, &m, NULL), 0);
+    sha256_to_hex(mhex, &mid);
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(store_write_begin(fx->st, &w, &h, 1, LEN, &err), 0);
+    assert_int_equal(store_write_stream_pieces(w, &bad, &err), ERR_INVAL);
+    assert_int_equal(store_write_stream_pieces(w, &m, &err), 0);
+    assert_int_equal(store_write_stream_pieces(w, &m, &err), ERR_INVAL);
+    have_is(fx, &h, "00", mhex);
+    /* two and a half pieces: 0 and 1 served, 2 not yet */
+    stream(w, data, 0, 2 * PSIZE + PSIZE / 2);
+    q.h = &h;
+    q.off = PSIZE;
+    q.len = PSIZE;
+    assert_true(wait_for(fx, served, &q, 5000));
+    have_is(fx, &h, "03", mhex);
+    assert_int_equal(store_partial_open(fx->st, &h, 0, 2 * PSIZE, &fd,
+                                        &err), 0);
+    assert_int_equal(pread(fd, got, PSIZE, PSIZE), PSIZE);
+    assert_memory_equal(got, (char *)data + PSIZE, PSIZE);
+    close(fd);
+    assert_int_equal(store_partial_open(fx->st, &h, 2 * PSIZE, 1, &fd, &err),
+                     ERR_INVAL);
+    assert_false(exists_art(fx, 0, &h));
+    /* the rest, to the short last piece */
+    stream(w, data, 2 * PSIZE + PSIZE / 2, LEN - 2 * PSIZE - PSIZE / 2);
+    q.off = 5 * PSIZE;
+    q.len = 123;
+    assert_true(wait_for(fx, served, &q, 5000));
+    have_is(fx, &h, "3f", mhex);
+    store_write_finish(w, wdone_cb, &r);
+    assert_true(wait_flag(fx, &r.done, 10000));
+    assert_int_equal(r.rc, 0);
+    assert_true(file_is(fx, 0, &h, data, LEN));
+    assert_true(file_is(fx, 1, &h, data, LEN));
+    assert_int_equal(tmp_count(fx, 0), 0);
+    pieces_release(&m);
+    pieces_release(&bad);
+    mem_free(data);
+}
+
+static void test_writer_pieces__stream_bad_piece(void **state)
+{
+    struct fx *fx = *state;
+    struct store_write *w = NULL;
+    struct pieces m = PIECES_INIT;
+    struct res r = {0};
+    struct sha256 h, mid;
+    struct err err = ERR_INIT;
+    struct serve_q q;
+    char mhex[SHA256_HEX_LEN + 1];
+    int fd = -1;
+    void *data;
+
+    make_blob(&data, &h, LEN, 92);
+    manifest_of(&m, data, LEN, &h);
+    assert_int_equal(pieces_id(&mid, &m, NULL), 0);
+    sha256_to_hex(mhex, &mid);
+    ((char *)data)[3 * PSIZE + 7] ^= 1; /* piece 3 goes bad */
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(store_write_begin(fx->st, &w, &h, 1, LEN, &err), 0);
+    assert_int_equal(store_write_stream_pieces(w, &m, &err), 0);
+    stream(w, data, 0, LEN);
+    q.h = &h;
+    q.off = 2 * PSIZE;
+    q.len = PSIZE;
+    assert_true(wait_for(fx, served, &q, 5000));
+    /* the whole body has passed: still only 0..2 */
+    q.off = 5 * PSIZE;
+    q.len = 123;
+    assert_false(wait_for(fx, served, &q, 300));
+    have_is(fx, &h, "07", mhex);
+    assert_int_equal(store_partial_open(fx->st, &h, 3 * PSIZE, 1, &fd, &err),
+                     ERR_INVAL);
+    assert_int_equal(store_partial_open(fx->st, &h, 4 * PSIZE, 1, &fd, &err),
+                     ERR_INVAL);
+    assert_int_equal(fd, -1);
+    store_write_finish(w, wdone_cb, &r);
+    assert_true(wait_flag(fx, &r.done, 10000));
+    assert_int_equal(r.rc, ERR_VERIFY);
+    assert_false(exists_art(fx, 0, &h));
+    assert_false(exists_art(fx, 1, &h));
+    assert_true(wait_for(fx, no_temps, NULL, 5000));
+    assert_int_equal(store_partial_open(fx->st, &h, 0, 1, &fd, &err),
+                     ERR_NOTFOUND);
+    pieces_release(&m);
+    mem_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +567,8 @@ int main(void)
         T(test_writer_pieces__lying_manifest),
         T(test_writer_pieces__abort_and_bad_index),
         T(test_writer_pieces__serve_partial),
+        T(test_writer_pieces__stream_serves_prefix),
+        T(test_writer_pieces__stream_bad_piece),
 #undef T
     };
 
