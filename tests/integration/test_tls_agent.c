@@ -180,6 +180,11 @@ static const struct route_case routes[] = {
     {0, "GET", "/metrics", NULL, 3},
     {1, "GET", "/artifact/sha256/@", NULL, 5},
     {1, "HEAD", "/artifact/sha256/@", NULL, 5},
+    {1, "GET", "/artifact/sha256/@/pieces", NULL, 5},
+    {1, "GET", "/artifact/sha256/@/have", NULL, 5},
+    {0, "GET", "/tls-revocations", NULL, 3},
+    /* a body the allowed controller gets 400 for: nothing changes */
+    {0, "PUT", "/tls-revocations", "{}", 1},
 };
 
 static void test_tls_agent__routes_by_role(void **state)

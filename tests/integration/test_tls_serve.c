@@ -137,6 +137,8 @@ static void assert_refused(long st, const char *body, long want,
 
 #define UPD "/v1/system/update"
 #define TASKP "/background-tasks/tuf_artifact_replication"
+#define ZERO_SHA \
+    "0000000000000000000000000000000000000000000000000000000000000000"
 #define REG "{\"api_address\":\"127.0.0.1:1\",\"repo_depot_port\":2}"
 
 struct route_case {
@@ -162,6 +164,11 @@ static const struct route_case routes[] = {
     {"POST", "/generation/bump-past-fleet", NULL, 2},
     {"POST", "/generation/1/confirm", NULL, 2},
     {"GET", "/metrics", NULL, 2},
+    {"GET", "/artifact/sha256/" ZERO_SHA "/pieces", NULL, 7},
+    {"GET", UPD "/repositories/9.9.9", NULL, 2},
+    {"POST", UPD "/repositories/9.9.9/pin", NULL, 2},
+    {"POST", UPD "/repositories/9.9.9/unpin", NULL, 2},
+    {"GET", UPD "/prune-policy", NULL, 2},
 };
 
 static void test_tls_serve__routes_by_role(void **state)
