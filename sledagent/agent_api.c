@@ -512,7 +512,9 @@ static void reply_list(struct httpd_req *r, void *arg)
     data = store_list_body_data(lb, &len);
     eb = evbuffer_new();
     /* (ext) the cached object without its closing brace, then the held
-     * revocation version (the controller pushes when it is behind) */
+     * revocation version (the controller pushes when it is behind) and
+     * the room for a write (the controller plans no write that cannot
+     * fit) */
     if (!eb || len < 2 || data[len - 1] != '}' ||
         evbuffer_add_reference(eb, data, len - 1, list_body_cleanup, lb) <
             0) {
@@ -520,7 +522,9 @@ static void reply_list(struct httpd_req *r, void *arg)
         store_list_body_unref(lb);
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else if (evbuffer_add_printf(eb, ",\"tls_revocations_version\":%"
-                                   PRIu64 "}", a->rev_pushed.version) < 0) {
+                                   PRIu64 ",\"writable_bytes\":%" PRIu64 "}",
+                                   a->rev_pushed.version,
+                                   store_writable_bytes(a->st)) < 0) {
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else {
         httpd_reply_evbuffer(r, 200, "application/json", eb);

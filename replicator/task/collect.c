@@ -212,6 +212,8 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
     s->n_inventory = s->n_in_progress = 0;
     s->bogus = 0;
     s->pieces = false;
+    s->space_known = false;
+    s->writable_bytes = 0;
     if (!json_is_object(list) ||
         jsonu_u64(&gen, json_object_get(list, "generation")) < 0 ||
         !json_is_object(l = json_object_get(list, "list")))
@@ -233,6 +235,10 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
     }
     s->datasets = (uint32_t)ds;
     s->pieces = has_feature(list, "pieces");
+    v = json_object_get(list, "writable_bytes");
+    s->space_known = v && jsonu_u64(&s->writable_bytes, v) == 0;
+    if (v && !s->space_known)
+        log_bogus(s, "bad writable_bytes", "writable_bytes");
     if ((rc = parse_inventory(s, l, arts, n, err)) < 0)
         return rc;
     ip = json_object_get(list, "in_progress");
@@ -306,6 +312,8 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
     p->healthy_datasets = c->datasets;
     p->untrusted = c->inventory_untrusted;
     p->pieces = c->pieces;
+    p->space_known = c->space_known;
+    p->writable_bytes = c->writable_bytes;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;

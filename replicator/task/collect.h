@@ -71,6 +71,9 @@ struct collect_sled {
     size_t n_in_progress;
     size_t bogus;          /* malformed or unwanted entries in the list */
     bool pieces;           /* the list's "features" has "pieces" */
+    /* the list's "writable_bytes" (ext): the largest write it can take */
+    bool space_known;
+    uint64_t writable_bytes;
     /* The identity the sled's responses came with (set by the request
      * code once TLS exists: a verified peer certificate and its id), and
      * the task's verdict (inv_trust.h): an untrusted inventory never

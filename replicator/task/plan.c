@@ -189,6 +189,10 @@ static int emit(int32_t *out, struct ctx *c, enum plan_kind kind,
     r->wave = wave;
     *out = (int32_t)p->n_reqs++;
     c->tload[target]++;
+    if (c->space[target] != UINT64_MAX)
+        c->space[target] -= c->in->artifacts[art].length < c->space[target]
+                                ? c->in->artifacts[art].length
+                                : c->space[target];
     if (source >= 0)
         c->load[source]++;
     if (kind != PLAN_RECOPY && (int32_t)wave > c->maxwave[art])
@@ -380,9 +384,12 @@ static int pass_put(struct ctx *c)
         if (!in->artifacts[a].staged || need == 0)
             continue;
         (void)plan_load_artifact(c, a, NULL); /* validated by pass 0 */
-        for (uint32_t s = 0; s < in->n_sleds; s++)
-            if (sled_usable(c, s) && !c->cnt[s] && !c->flags[s])
+        for (uint32_t s = 0; s < in->n_sleds; s++) {
+            if (!sled_usable(c, s) || c->cnt[s] || c->flags[s])
+                continue;
+            if (sled_fits(c, s, a)) /* else counted by pass 2 */
                 c->pend[n++] = s;
+        }
         plan_unload_artifact(c, a);
         rng_shuffle(&c->rng, c->pend, n);
         for (size_t i = 0; i < n && need > 0; i++) {
@@ -502,8 +509,10 @@ static int pass_copy(struct ctx *c)
                 c->src[nsrc++] = (struct src){
                     s, -1, 0, c->cnt[s] < in->sleds[s].healthy_datasets,
                     0, 0};
-            else if (!c->flags[s])
+            else if (!c->flags[s] && sled_fits(c, s, a))
                 c->pend[npend++] = s;
+            else if (!c->flags[s])
+                c->p->summary.requests_no_space++;
         }
         for (uint32_t i = 0; i < c->put_n[a]; i++)
             c->flags[reqs[c->put_first[a] + i].target] = 0;
@@ -557,8 +566,12 @@ static int pass_recopy(struct ctx *c)
             }
             c->src[nsrc++] = (struct src){
                 s, -1, 0, c->cnt[s] < in->sleds[s].healthy_datasets, 0, 0};
-            if (c->cnt[s] < in->sleds[s].healthy_datasets && !c->flags[s])
+            if (c->cnt[s] >= in->sleds[s].healthy_datasets || c->flags[s])
+                continue;
+            if (sled_fits(c, s, a))
                 c->pend[npend++] = s;
+            else
+                c->p->summary.requests_no_space++;
         }
         plan_unload_artifact(c, a);
         if (npend == 0)
@@ -657,7 +670,7 @@ out:
 static void ctx_release(struct ctx *c)
 {
     void *v[] = {c->inv_off, c->inv_sled, c->inv_cnt, c->prog_off,
-                 c->prog_sled, c->cnt, c->flags, c->load, c->tload,
+                 c->prog_sled, c->cnt, c->flags, c->load, c->tload, c->space,
                  c->order, c->present, c->prog_ok, c->put_first, c->put_n,
                  c->copy_first, c->copy_n, c->maxwave, c->pend, c->src,
                  c->src_tmp, c->keys, c->keys_tmp};
@@ -675,6 +688,7 @@ static int ctx_alloc(struct ctx *c)
     c->flags = calloc_n(ns, sizeof(*c->flags));
     c->load = calloc_n(ns, sizeof(*c->load));
     c->tload = calloc_n(ns, sizeof(*c->tload));
+    c->space = calloc_n(ns, sizeof(*c->space));
     c->order = calloc_n(na, sizeof(*c->order));
     c->present = calloc_n(na, sizeof(*c->present));
     c->prog_ok = calloc_n(na, sizeof(*c->prog_ok));
@@ -696,7 +710,8 @@ static int ctx_alloc(struct ctx *c)
     sm->isolated = calloc_n(ns, sizeof(*sm->isolated));
     sm->repos = calloc_n(c->in->n_repos, sizeof(*sm->repos));
     sm->n_repos = c->in->n_repos;
-    if (!c->cnt || !c->flags || !c->load || !c->tload || !c->order ||
+    if (!c->cnt || !c->flags || !c->load || !c->tload || !c->space ||
+        !c->order ||
         !c->present || !c->prog_ok || !c->put_first || !c->put_n ||
         !c->copy_first || !c->copy_n || !c->maxwave || !c->pend || !c->src ||
         !c->src_tmp || !c->keys || !c->keys_tmp ||
@@ -705,6 +720,10 @@ static int ctx_alloc(struct ctx *c)
         return ERR_NOMEM;
     for (size_t a = 0; a < na; a++)
         c->maxwave[a] = -1;
+    for (size_t s = 0; s < ns; s++)
+        c->space[s] = c->in->sleds[s].space_known
+                          ? c->in->sleds[s].writable_bytes
+                          : UINT64_MAX;
     return 0;
 }
 

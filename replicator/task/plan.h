@@ -72,6 +72,12 @@ struct plan_sled {
     /* It advertises "features": ["pieces"] (issue 13): it may be sent a
      * swarm copy. */
     bool pieces;
+    /* The largest artifact it can write now (its list's "writable_bytes";
+     * space_known false: a sled that does not say). No PUT, COPY or
+     * RECOPY of a longer artifact is planned to it, and each planned one
+     * takes its length off (summary.requests_no_space counts the rest). */
+    bool space_known;
+    uint64_t writable_bytes;
 };
 
 struct plan_artifact {
@@ -171,6 +177,9 @@ struct plan_summary {
     size_t puts, copies, recopies;
     /* Work left for a later activation because a limit was reached. */
     size_t requests_deferred;
+    /* Writes not planned because the target said it has no room
+     * (plan_sled.writable_bytes): left until it has. */
+    size_t requests_no_space;
     uint32_t waves;                   /* 1 + highest wave, 0 if no request */
     /* Wanted, not staged, held by no sled at all: artifact indices. */
     uint32_t *lost;

@@ -47,6 +47,8 @@ struct ctx {
     /* per sled: scratch for the current artifact, and plan-wide loads */
     uint8_t *cnt, *flags;
     uint32_t *load, *tload;
+    /* per sled: bytes it can still take (UINT64_MAX: it did not say) */
+    uint64_t *space;
     /* per artifact */
     uint32_t *order, *present, *prog_ok;
     uint32_t *put_first, *put_n, *copy_first, *copy_n;
@@ -72,6 +74,13 @@ static inline bool sled_ok(const struct ctx *c, uint32_t s)
 static inline bool sled_usable(const struct ctx *c, uint32_t s)
 {
     return sled_ok(c, s) && c->in->sleds[s].healthy_datasets > 0;
+}
+
+/* Whether sled s has room for artifact a after what this plan already
+ * sends it (plan_sled.writable_bytes). */
+static inline bool sled_fits(const struct ctx *c, uint32_t s, uint32_t a)
+{
+    return c->space[s] >= c->in->artifacts[a].length;
 }
 
 /* Fill the per-sled scratch (cnt, flags) for artifact a from the index.

@@ -199,7 +199,8 @@ static json_t *summary_json(const struct task_run *r,
     if (r->exec)
         execute_result(r->exec, &er);
     converged = r->load_rc == 0 && !r->held && ps && r->plan->n_reqs == 0 &&
-                ps->requests_deferred == 0 && n->unreachable == 0 &&
+                ps->requests_deferred == 0 && ps->requests_no_space == 0 &&
+                n->unreachable == 0 &&
                 n->isolated == 0 && ps->n_lost == 0;
     sum = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:b, s:o*, s:I, s:I, "
                     "s:I, s:I, s:I, s:I}",
@@ -225,10 +226,11 @@ static json_t *summary_json(const struct task_run *r,
     if (ps)
         json_object_set_new(
             sum, "plan",
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "puts",
+            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "puts",
                       (json_int_t)ps->puts, "copies", (json_int_t)ps->copies,
                       "recopies", (json_int_t)ps->recopies,
                       "requests_deferred", (json_int_t)ps->requests_deferred,
+                      "requests_no_space", (json_int_t)ps->requests_no_space,
                       "waves", (json_int_t)ps->waves, "lost",
                       (json_int_t)ps->n_lost));
     json_object_set_new(sum, "executed",

@@ -77,6 +77,9 @@ static json_t *sleds_json(const struct task_run *r)
                       (json_int_t)s->bogus);
         if (o && s->error[0])
             json_object_set_new(o, "error", json_string(s->error));
+        if (o && s->space_known)
+            json_object_set_new(o, "writable_bytes",
+                                json_integer((json_int_t)s->writable_bytes));
         if (o && s->state == COLLECT_INVALID_ADDRESS)
             json_object_set_new(o, "remedy", json_string(
                 "the registered address is not IP:PORT: the sled's next "

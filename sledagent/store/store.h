@@ -136,6 +136,16 @@ int store_config_reset(struct store *st, const struct artifact_config *cfg,
 int store_list(const struct store *st, json_t **out, struct err *err);
 
 /*
+ * The largest artifact a write could take now: the most, over the healthy
+ * datasets, of free space (statvfs at the last check) plus trash, minus
+ * the reserve and the writes' reservations, capped by the quota's room
+ * (stored and reserved bytes). 0 with no healthy dataset. The controller
+ * plans no write of a longer artifact to this sled (GET /artifacts
+ * "writable_bytes", an extension). Takes st->mu; any thread.
+ */
+uint64_t store_writable_bytes(struct store *st);
+
+/*
  * The same response as compact JSON text, cached by the store and rebuilt
  * only after the config, the inventory, dataset health or the writes in
  * progress changed (GET /artifacts sends these bytes). *out is a new

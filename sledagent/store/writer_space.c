@@ -12,6 +12,7 @@
  * and drops every dataset that cannot take it; with none left it fails
  * with ERR_NOSPACE, so it can never eat into the reserve or pass the
  * quota. The reservation is given back when the write completes.
+ * store_writable_bytes tells the controller what a write could take.
  * The _locked calls run on the loop thread with st->mu held;
  * writer_space_set_len on the loop thread, writer_space_grow on the
  * write's task (each takes st->mu itself).
@@ -152,4 +153,31 @@ int writer_space_grow(struct store_write *w, uint64_t len)
             writer_file_drop(w, d, ENOSPC, "reserve space");
     }
     return writer_file_active_count(w) ? 0 : -1;
+}
+
+uint64_t store_writable_bytes(struct store *st)
+{
+    uint64_t best = 0;
+
+    pthread_mutex_lock(&st->mu);
+    for (int d = 0; d < STORE_DATASETS; d++) {
+        const struct dataset *ds = &st->ds[d];
+        uint64_t cut = st->opts.reserve_bytes + ds->reserved;
+        uint64_t room = ds->free_bytes + ds->trash_bytes;
+        uint64_t used = ds->artifact_bytes + ds->reserved;
+
+        if (!ds->healthy)
+            continue;
+        room = room > cut ? room - cut : 0;
+        if (store_quota(st, d)) {
+            uint64_t q = store_quota(st, d), qroom = used < q ? q - used : 0;
+
+            if (qroom < room)
+                room = qroom;
+        }
+        if (room > best)
+            best = room;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return best;
 }

@@ -3,9 +3,11 @@
  * test_e2e_disk_full: scenario 9. A 4-sled rack converged on one upload;
  * both datasets of sled 3 are filled (`rack-sim dataset fill 3 A` and
  * `... 3 B`: the agent restarts with --quota-bytes-a 1 --quota-bytes-b 1).
- * A second upload: sled 3 refuses the writes with 507 (seen in the
- * replicator's request ring), leaves no half-written file (tmp/ empty,
- * invariant 2), and the other sleds converge. `rack-sim dataset restore 3
+ * A second upload: sled 3 lists no room (writable_bytes), so the
+ * replicator plans no write there (the run counts them as no-space and
+ * is not converged; a refused PUT would orphan the swarm copies started
+ * from it), sled 3 has no half-written file (tmp/ empty, invariant 2),
+ * and the other sleds converge. `rack-sim dataset restore 3
  * A|B` lifts the fills (the sim's "unfill") and sled 3 completes.
  * Invariants 1-3 on every poll, 4 at the end (e2e_util).
  */
@@ -31,22 +33,32 @@
 
 #define MIB (1u << 20)
 
-static bool refused_507(struct e2e *t, void *arg)
+/* The replicator knows sled 3 has no room (its list's writable_bytes)
+ * and plans no write there: the last run counts them as no-space and is
+ * not converged. */
+static bool seen_full(struct e2e *t, void *arg)
 {
     json_t *st = e2e_task(t, 0), *e;
-    bool ok = false;
+    json_t *plan = json_object_get(json_object_get(st, "last_run"), "plan");
+    bool full = false;
     size_t i;
 
     (void)arg;
-    json_array_foreach(json_object_get(st, "request_ring"), i, e) {
-        const char *s = json_string_value(json_object_get(e, "sled"));
-        const char *err = json_string_value(json_object_get(e, "error"));
+    json_array_foreach(json_object_get(st, "sleds"), i, e) {
+        const char *s = json_string_value(json_object_get(e, "id"));
+        json_t *wb = json_object_get(e, "writable_bytes");
 
-        if (s && !strcmp(s, t->r.sleds[3].id) && err && strstr(err, "507"))
-            ok = true;
+        if (s && !strcmp(s, t->r.sleds[3].id) && json_is_integer(wb) &&
+            json_integer_value(wb) < (json_int_t)MIB)
+            full = true;
     }
+    full = full &&
+           json_integer_value(json_object_get(plan, "requests_no_space")) >=
+               1 &&
+           json_is_false(json_object_get(json_object_get(st, "last_run"),
+                                         "converged"));
     json_decref(st);
-    return ok;
+    return full;
 }
 
 static void test_e2e_disk_full__refused_then_completes(void **state)
@@ -72,7 +84,7 @@ static void test_e2e_disk_full__refused_then_completes(void **state)
     assert_int_equal(json_object_size(t->wanted), 5);
     e2e_wait_converged(t, E2E_ALL & ~8ull, 30000,
                        "the others converge while sled 3 is full");
-    e2e_wait(t, refused_507, NULL, 20000, "sled 3 answers 507");
+    e2e_wait(t, seen_full, NULL, 20000, "the replicator sees sled 3 full");
     for (char w = 'A'; w <= 'B'; w++) {
         e2e_path(tmp, sizeof(tmp), t, 3, w, "tmp");
         assert_true(testutil_dir_count(tmp) <= 0);

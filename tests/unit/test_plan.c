@@ -33,6 +33,7 @@ struct world {
     uint8_t *cnt;   /* ns * na copies */
     uint8_t *prog;  /* ns * na write under way */
     uint32_t *healthy;
+    uint64_t *room; /* writable_bytes; UINT64_MAX: the sled does not say */
     enum plan_sled_state *state;
     bool *staged;
     uint32_t *art_repo; /* one repo per artifact */
@@ -56,6 +57,7 @@ static struct world *world_new(size_t ns, size_t na, size_t nr)
     w->cnt = mem_calloc(ns * na + 1, 1);
     w->prog = mem_calloc(ns * na + 1, 1);
     w->healthy = mem_calloc(ns + 1, sizeof(*w->healthy));
+    w->room = mem_calloc(ns + 1, sizeof(*w->room));
     w->state = mem_calloc(ns + 1, sizeof(*w->state));
     w->staged = mem_calloc(na + 1, sizeof(*w->staged));
     w->art_repo = mem_calloc(na + 1, sizeof(*w->art_repo));
@@ -65,11 +67,13 @@ static struct world *world_new(size_t ns, size_t na, size_t nr)
     w->sleds = mem_calloc(ns + 1, sizeof(*w->sleds));
     w->arts = mem_calloc(na + 1, sizeof(*w->arts));
     w->repos = mem_calloc(nr + 1, sizeof(*w->repos));
-    assert_true(w->cnt && w->prog && w->healthy && w->state && w->staged &&
+    assert_true(w->cnt && w->prog && w->healthy && w->room && w->state &&
+                w->staged &&
                 w->art_repo && w->ids && w->hold && w->progs && w->sleds &&
                 w->arts && w->repos);
     for (size_t s = 0; s < ns; s++) {
         w->healthy[s] = 2;
+        w->room[s] = UINT64_MAX;
         snprintf(w->ids[s], sizeof(w->ids[s]),
                  "00000000-0000-4000-8000-%012zx", s);
     }
@@ -87,6 +91,7 @@ static void world_free(struct world *w)
     mem_free(w->cnt);
     mem_free(w->prog);
     mem_free(w->healthy);
+    mem_free(w->room);
     mem_free(w->state);
     mem_free(w->staged);
     mem_free(w->art_repo);
@@ -112,6 +117,8 @@ static const struct plan_input *world_build(struct world *w)
         sl->id = w->ids[s];
         sl->state = w->state[s];
         sl->healthy_datasets = w->healthy[s];
+        sl->space_known = w->room[s] != UINT64_MAX;
+        sl->writable_bytes = w->room[s];
         sl->inventory = &w->hold[h];
         sl->in_progress = &w->progs[g];
         sl->n_inventory = sl->n_in_progress = 0;
@@ -285,7 +292,9 @@ static void check_plan(const struct world *w, const struct plan *p)
             work++;
         }
     }
-    assert_int_equal(p->n_reqs + p->summary.requests_deferred, work);
+    assert_int_equal(p->n_reqs + p->summary.requests_deferred +
+                         p->summary.requests_no_space,
+                     work);
     mem_free(targeted);
     mem_free(tl);
     mem_free(sl);
@@ -607,6 +616,61 @@ static void test_plan__recopy(void **state)
     w->healthy[2] = 1;
     p = plan_ok(w);
     assert_int_equal(p->n_reqs, 0);
+    plan_free(p);
+    world_free(w);
+}
+
+/*
+ * A sled that says it has no room (GET /artifacts "writable_bytes") is
+ * planned no write that cannot fit: not as a PUT target (a refused PUT
+ * would orphan the swarm copies started from it), not a copy or recopy
+ * target; each write it takes counts against its room; what is left is
+ * counted as requests_no_space until it has room again.
+ */
+static void test_plan__no_space(void **state)
+{
+    struct world *w = world_new(4, 3, 1);
+    struct plan *p;
+
+    (void)state;
+    for (size_t a = 0; a < 3; a++)
+        w->staged[a] = true;
+    w->room[3] = 0;
+    for (unsigned seed = 1; seed <= 20; seed++) {
+        w->in.seed = seed;
+        p = plan_ok(w);
+        for (size_t i = 0; i < p->n_reqs; i++)
+            assert_int_not_equal(p->reqs[i].target, 3);
+        assert_int_equal(p->summary.requests_no_space, 3);
+        assert_int_equal(p->summary.requests_deferred, 0);
+        plan_free(p);
+    }
+    /* room for two of the three artifacts (1000..1002 bytes) */
+    w->room[3] = 2100;
+    p = plan_ok(w);
+    {
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_reqs; i++)
+            n += p->reqs[i].target == 3;
+        assert_int_equal(n, 2);
+    }
+    assert_int_equal(p->summary.requests_no_space, 1);
+    plan_free(p);
+    /* a recopy needs room too */
+    w->room[3] = 0;
+    for (size_t s = 0; s < 4; s++)
+        for (size_t a = 0; a < 3; a++)
+            CNT(w, s, a) = 2;
+    CNT(w, 3, 1) = 1;
+    p = plan_ok(w);
+    assert_int_equal(p->n_reqs, 0);
+    assert_int_equal(p->summary.requests_no_space, 1);
+    plan_free(p);
+    w->room[3] = UINT64_MAX;
+    p = plan_ok(w);
+    assert_int_equal(p->n_reqs, 1);
+    assert_int_equal(p->summary.requests_no_space, 0);
     plan_free(p);
     world_free(w);
 }
@@ -1043,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_plan__swarm_wave_zero),
         cmocka_unit_test(test_plan__swarm_started),
         cmocka_unit_test(test_plan__recopy),
+        cmocka_unit_test(test_plan__no_space),
         cmocka_unit_test(test_plan__one_dataset_sled),
         cmocka_unit_test(test_plan__nothing_to_do),
         cmocka_unit_test(test_plan__everything_to_do),

@@ -117,7 +117,8 @@ static void test_store__write_begin_checks(void **state)
                                        (int64_t)(65u << 20), &err),
                      ERR_TOOBIG);
     assert_non_null(strstr(err.msg, "over the"));
-    /* quota */
+    /* quota; the room it advertises is what a write could take */
+    assert_int_equal(store_writable_bytes(fx->st), 1000);
     assert_int_equal(store_write_begin(fx->st, &w[0], &h, 3, 1001, &err),
                      ERR_NOSPACE);
     assert_non_null(strstr(err.msg, "1001 bytes"));
@@ -128,6 +129,7 @@ static void test_store__write_begin_checks(void **state)
     assert_int_equal(store_write_begin(fx->st, &w[2], &h, 3, 100, &err),
                      ERR_BUSY);
     assert_string_equal(err.msg, "2 writes in flight");
+    assert_int_equal(store_writable_bytes(fx->st), 200);
     store_write_abort(w[1]);
     /* w[0] still holds 400 reserved: 700 more would pass the quota */
     assert_int_equal(store_write_begin(fx->st, &w[2], &h, 3, 700, &err),
@@ -146,6 +148,7 @@ static void test_store__reserve_nospace(void **state)
     fx->opts.reserve_bytes = UINT64_MAX / 2; /* more than any disk */
     fx_open(fx);
     assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(store_writable_bytes(fx->st), 0);
     assert_int_equal(store_write_begin(fx->st, &w, &h, 1, 1, &err),
                      ERR_NOSPACE);
     assert_non_null(strstr(err.msg, "free space"));
