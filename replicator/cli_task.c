@@ -71,10 +71,11 @@ static void human_summary(const json_t *s)
         printf("plan: %" JSON_INTEGER_FORMAT " puts, %" JSON_INTEGER_FORMAT
                " copies, %" JSON_INTEGER_FORMAT " recopies, %"
                JSON_INTEGER_FORMAT " waves, %" JSON_INTEGER_FORMAT
-               " deferred, %" JSON_INTEGER_FORMAT " lost\n",
+               " deferred, %" JSON_INTEGER_FORMAT " waiting for space, %"
+               JSON_INTEGER_FORMAT " lost\n",
                ival(p, "puts"), ival(p, "copies"), ival(p, "recopies"),
                ival(p, "waves"), ival(p, "requests_deferred"),
-               ival(p, "lost"));
+               ival(p, "requests_no_space"), ival(p, "lost"));
     if (x)
         printf("executed: %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
                " failed, %" JSON_INTEGER_FORMAT " skipped\n",
