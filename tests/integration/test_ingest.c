@@ -184,7 +184,7 @@ static void test_ingest__tufaceous_zip(void **state)
     snprintf(root, 4096, "%s/tufaceous-v1-fake/repo/metadata/1.root.json",
              vec ? vec : "");
     if (!vec || !testutil_exists(zip)) {
-        fprintf(stderr, "skip: TUF vectors absent (%s)\n", zip);
+        testutil_note_skip("TUF vectors absent (%s)", zip);
         mem_free(zip);
         mem_free(root);
         skip();
@@ -504,5 +504,5 @@ int main(void)
     };
 
     mem_init();
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return testutil_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -463,7 +463,7 @@ static void test_rack_sim__http_presents_operator_cert(void **state)
 
     (void)state;
     if (!find_openssl(openssl, sizeof(openssl)))
-        skip();
+        TESTUTIL_SKIP("no openssl command to make a client certificate");
     snprintf(ca, sizeof(ca), "%s", path_of("pki/ca.pem"));
     snprintf(cert, sizeof(cert), "%s", path_of("pki/operator-operator.pem"));
     snprintf(key, sizeof(key), "%s", path_of("pki/operator-operator.key"));
@@ -774,5 +774,6 @@ int main(void)
 
     mem_init();
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return testutil_exit(
+        cmocka_run_group_tests(tests, group_setup, group_teardown));
 }

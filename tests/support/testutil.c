@@ -7,6 +7,7 @@
 #include "tests/support/testutil.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,4 +360,23 @@ void testutil_print_tail(const char *label, const char *path,
            len < max_bytes ? len : max_bytes, stderr);
     fprintf(stderr, "\n---- end of %s ----\n", label);
     mem_free(data);
+}
+
+static int skipped;
+
+void testutil_note_skip(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    fputs("SKIP: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    skipped++;
+}
+
+int testutil_exit(int cmocka_rc)
+{
+    return cmocka_rc == 0 && skipped ? 77 : cmocka_rc;
 }

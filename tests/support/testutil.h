@@ -90,4 +90,20 @@ bool testutil_is_hex64(const char *name);
 void testutil_print_tail(const char *label, const char *path,
                          size_t max_bytes);
 
+/*
+ * A test that cannot run here (an input absent, a limit too low): print
+ * why, remember it, and skip (cmocka's skip(), so call it from a test
+ * body). testutil_exit(rc) at the end of main turns a run with a skip and
+ * no failure into exit code 77, which ctest reports as "Not Run (Skipped)"
+ * instead of a pass (SKIP_RETURN_CODE, tests/CMakeLists.txt).
+ */
+#define TESTUTIL_SKIP(...)                                                    \
+    do {                                                                      \
+        testutil_note_skip(__VA_ARGS__);                                      \
+        skip();                                                               \
+    } while (0)
+void testutil_note_skip(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+int testutil_exit(int cmocka_rc);
+
 #endif

@@ -27,6 +27,7 @@
 #include "common/tuf_time.h"
 #include "common/tuf_verify.h"
 #include "tests/support/tuf_dir.h"
+#include "tests/support/testutil.h"
 
 static char vdir[4096];
 
@@ -46,8 +47,7 @@ static const char *vectors(void)
 #define NEED_VECTORS()                                                        \
     do {                                                                      \
         if (access(vpath("README.md"), R_OK) != 0) {                          \
-            print_message("tuf vectors absent at %s: skipping\n", vdir);      \
-            skip();                                                           \
+            TESTUTIL_SKIP("tuf vectors absent at %s", vdir);                 \
         }                                                                     \
     } while (0)
 
@@ -796,5 +796,5 @@ int main(void)
     };
 
     mem_init();
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return testutil_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

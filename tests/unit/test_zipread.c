@@ -24,6 +24,7 @@
 #include "common/mem.h"
 #include "common/sha256.h"
 #include "common/zipread.h"
+#include "tests/support/testutil.h"
 
 struct fx {
     char dir[64];
@@ -152,8 +153,7 @@ static void test_zipread__tufaceous_zip(void **state)
     snprintf(path, sizeof(path), "%s/tufaceous-v1-fake/zip/v1-fake.zip",
              vec ? vec : "/nonexistent");
     if (access(path, R_OK) != 0) {
-        print_message("SKIP: %s absent (set TUF_VECTORS_DIR)\n", path);
-        skip();
+        TESTUTIL_SKIP("%s absent (set TUF_VECTORS_DIR)", path);
     }
     assert_int_equal(zipread_open(&zr, path, &e), 0);
     assert_int_equal(zipread_count(zr), 19);
@@ -565,5 +565,5 @@ int main(void)
     };
 
     mem_init();
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return testutil_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }
