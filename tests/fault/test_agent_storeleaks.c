@@ -153,6 +153,19 @@ static void test_agent_storeleaks__repair_quota(void **state)
 }
 
 /* Files in quarantine/ of dataset d (0 when it does not exist). */
+struct mwant {
+    struct agentproc *a;
+    const char *line;
+    double min;
+};
+
+static bool metric_at_least(void *arg)
+{
+    const struct mwant *w = arg;
+
+    return metric(w->a, w->line) >= w->min;
+}
+
 static long qcount(struct agentproc *a, int d)
 {
     char *p = agentproc_path(a, d, "quarantine");
@@ -215,6 +228,8 @@ static void test_agent_storeleaks__quarantine_cap(void **state)
     struct agentproc_fixture *f = *state;
     struct agenttest_art x, y;
     struct qwant w = {f->a, 1};
+    struct mwant purged = {f->a, "sledagent_store_quarantine_purged_total ",
+                           1};
 
     put_two(f->a, &x, &y);
     corrupt_and_wait(f->a, &x);
@@ -225,10 +240,10 @@ static void test_agent_storeleaks__quarantine_cap(void **state)
     /* two copies (400,000 bytes) pass the 250,000 cap: the older goes */
     if (!testutil_wait_for(qcount_is, &w, 10000))
         fail_msg("quarantine/ of A holds %ld files, want 1", qcount(f->a, 0));
-    testutil_sleep_ms(2500); /* the probe that purged has set the gauges */
+    /* the probe that purged sets the counter and the gauges after it */
+    assert_true(testutil_wait_for(metric_at_least, &purged, 10000));
+    testutil_sleep_ms(2500); /* one more probe: the gauges are current */
     assert_int_equal(qcount(f->a, 0), 1);
-    assert_true(metric(f->a, "sledagent_store_quarantine_purged_total ") >=
-                1);
     assert_true(metric(f->a, "sledagent_store_quarantine_bytes"
                              "{dataset=\"A\"} ") == ART);
     assert_true(metric(f->a, "sledagent_store_quarantine_files"
@@ -248,14 +263,16 @@ static void test_agent_storeleaks__quarantine_retention(void **state)
     struct agentproc_fixture *f = *state;
     struct agenttest_art x, y;
     struct qwant w = {f->a, 0};
+    struct mwant purged = {f->a, "sledagent_store_quarantine_purged_total ",
+                           1};
 
     put_two(f->a, &x, &y);
     corrupt_and_wait(f->a, &x);
     /* older than 1 s: the next probe (every 2 s) deletes it */
     if (!testutil_wait_for(qcount_is, &w, 10000))
         fail_msg("quarantine/ of A holds %ld files, want 0", qcount(f->a, 0));
-    assert_true(metric(f->a, "sledagent_store_quarantine_purged_total ") >=
-                1);
+    /* counted once the purge pass ends, just after the unlink */
+    assert_true(testutil_wait_for(metric_at_least, &purged, 10000));
     assert_true(metric(f->a, "sledagent_store_scrub_corrupt_total ") >= 1);
     agenttest_assert_invariant(f->a);
     agenttest_art_free(&x);
@@ -437,19 +454,6 @@ static void test_agent_storeleaks__short_mid_send(void **state)
 /* The default pause (--scrub-interval not given) and a test-sized rate. */
 static const char *const args_slow_scrub[] = {"--scrub-rate", "1048576",
                                               NULL};
-
-struct mwant {
-    struct agentproc *a;
-    const char *line;
-    double min;
-};
-
-static bool metric_at_least(void *arg)
-{
-    const struct mwant *w = arg;
-
-    return metric(w->a, w->line) >= w->min;
-}
 
 static void test_agent_storeleaks__scrub_continuous(void **state)
 {
