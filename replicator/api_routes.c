@@ -4,7 +4,7 @@
  * below; docs/OPERATOR.md lists exactly these, checked by
  * test_route_docs): repositories and uploads, staging, trust roots, the
  * reconciliation task, the sled registry, the generation commands,
- * the metrics and the artifacts' piece manifests. Also the API's gate
+ * the metrics, the artifacts' piece manifests and the status page. Also the API's gate
  * (503 once shutting down) and the thin adapters from the table to the
  * task's handlers (api_task.h), which answer 404 while no task is
  * attached (api_set_task). Loop thread only.
@@ -17,6 +17,7 @@
 #include "common/httpd_route.h"
 #include "common/limits.h"
 #include "replicator/api_task.h"
+#include "replicator/ui.h"
 
 #define UPDATE "/v1/system/update"
 #define TASK "/background-tasks/tuf_artifact_replication"
@@ -126,6 +127,10 @@ static const struct httpd_route routes[] = {
     ROUTE("generation", HTTPD_M_POST, "/generation/{generation}/confirm",
           gen_confirm),
     ROUTE("metrics", HTTPD_M_GET, "/metrics", api_metrics),
+    /* issue 15: the status page (replicator/ui.h), for operators */
+    ROUTE("ui", HTTPD_M_GET, "/ui", ui_reply_asset),
+    ROUTE("ui", HTTPD_M_GET, "/ui/app.css", ui_reply_asset),
+    ROUTE("ui", HTTPD_M_GET, "/ui/app.js", ui_reply_asset),
     /* issue 13: sleds fetch manifests from the controller too */
     {.name = "pieces", .methods = HTTPD_M_GET,
      .pattern = "/artifact/sha256/{sha256}/pieces",

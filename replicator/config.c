@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <jansson.h>
 
 #include "common/err.h"
@@ -23,7 +26,7 @@ const char config_usage[] =
     "usage: replicator serve --db URL --staging DIR [--listen ADDR:PORT]\n"
     "           [--config FILE] [--period SECONDS] [--no-periodic]\n"
     "           [--min-sled-replication N] [--port-file FILE]\n"
-    "           [--workers N] [--max-upload-bytes N]\n"
+    "           [--workers N] [--max-upload-bytes N] [--ui-listen ADDR:PORT]\n"
     "           [--rate-limit BYTES_PER_SEC] [--max-requests-in-flight N]\n"
     "           [--max-per-target N] [--max-per-source N]\n"
     "           [--max-copies-per-source N] [--put-fanout N]\n"
@@ -36,7 +39,10 @@ const char config_usage[] =
     "           [--head-timeout S] [--min-transfer-rate B]\n"
     "           [--transfer-rate-window S] [--tls-handshake-timeout S]\n"
     "  --listen defaults to 127.0.0.1:12221; port 0 picks a free port.\n"
-    "  --port-file writes {\"api\": PORT} once bound.\n"
+    "  --port-file writes {\"api\": PORT} once bound (and \"ui\": PORT).\n"
+    "  --ui-listen ADDR:PORT also serves the read-only status page (and\n"
+    "  the status it polls) without TLS on a loopback address (127.x.x.x\n"
+    "  or [::1]); the API serves the page at /ui to operators as well.\n"
     "  --period is the reconciliation period in seconds (default 300);\n"
     "  --no-periodic runs it only when activated by hand.\n"
     "  --min-sled-replication N: staged files are kept until every\n"
@@ -102,6 +108,27 @@ static int set_listen(struct config *c, const char *v, struct err *err)
         return err_set(err, ERR_INVAL, "--listen %s: expected ADDR:PORT", v);
     c->listen_port = port;
     return set_str(&c->listen_host, host[0] ? host : "0.0.0.0", err);
+}
+
+/* --ui-listen: a loopback address only (the listener has no TLS). */
+static int set_ui_listen(struct config *c, const char *v, struct err *err)
+{
+    char host[256];
+    uint16_t port;
+    struct in_addr a4;
+
+    if (parse_hostport(host, sizeof(host), &port, v) < 0)
+        return err_set(err, ERR_INVAL, "--ui-listen %s: expected ADDR:PORT",
+                       v);
+    if (strcmp(host, "::1") != 0 &&
+        !(inet_pton(AF_INET, host, &a4) == 1 &&
+          (ntohl(a4.s_addr) >> 24) == 127))
+        return err_set(err, ERR_INVAL, "--ui-listen %s: the status page's "
+                       "listener has no TLS and binds a loopback address "
+                       "only (127.x.x.x or [::1]); use the API's /ui with "
+                       "an operator certificate from elsewhere", v);
+    c->ui_port = port;
+    return set_str(&c->ui_host, host, err);
 }
 
 /* The string settings: one flag and one config-file key each. */
@@ -217,6 +244,9 @@ static int load_file(struct config *c, const char *path, struct err *err)
     if (jsonu_str(j, "listen") &&
         (rc = set_listen(c, jsonu_str(j, "listen"), err)))
         goto out;
+    if (jsonu_str(j, "ui_listen") &&
+        (rc = set_ui_listen(c, jsonu_str(j, "ui_listen"), err)))
+        goto out;
     if ((v = json_object_get(j, "periodic")) && json_is_boolean(v))
         c->periodic = json_is_true(v);
     if ((v = json_object_get(j, "insecure_plaintext")) && json_is_boolean(v))
@@ -249,6 +279,8 @@ static int set_flag(struct config *c, const char *a, const char *v,
 {
     if (!strcmp(a, "--listen"))
         return set_listen(c, v, err);
+    if (!strcmp(a, "--ui-listen"))
+        return set_ui_listen(c, v, err);
     if (!strcmp(a, "--config"))
         return 0; /* loaded first */
     for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
@@ -351,6 +383,7 @@ void config_release(struct config *c)
     mem_free(c->db);
     mem_free(c->staging);
     mem_free(c->listen_host);
+    mem_free(c->ui_host);
     mem_free(c->port_file);
     mem_free(c->tls_ca);
     mem_free(c->tls_cert);

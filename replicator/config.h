@@ -27,6 +27,10 @@ struct config {
     char *listen_host;         /* default 127.0.0.1 */
     uint16_t listen_port;      /* default 12221; 0 picks a port */
     char *port_file;           /* NULL: none */
+    /* --ui-listen: the status page's own plaintext listener, loopback
+     * only (replicator/ui.h); ui_host NULL: none */
+    char *ui_host;
+    uint16_t ui_port;
     uint64_t period_secs;      /* reconciliation period, default 300 */
     bool periodic;             /* --no-periodic clears it */
     uint64_t min_sled_replication; /* default 3 */

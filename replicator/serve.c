@@ -27,6 +27,7 @@
 #include "replicator/db/db.h"
 #include "replicator/staging.h"
 #include "replicator/task/task.h"
+#include "replicator/ui.h"
 
 #define SERVE_DRAIN_TICK_MS 50
 #define SERVE_DRAIN_MAX_TICKS 600 /* 30 s for in-flight work at shutdown */
@@ -35,6 +36,7 @@ struct serve {
     struct event_base *base;
     struct api *api;
     struct task *task;
+    struct ui_listener *ui;    /* --ui-listen, or NULL */
     struct event *tick;
     struct event *sigterm;
     struct event *sigint;
@@ -42,10 +44,13 @@ struct serve {
     unsigned ticks;
 };
 
-static int write_port_file(const char *path, unsigned port, struct err *err)
+static int write_port_file(const char *path, unsigned port, unsigned ui,
+                           struct err *err)
 {
     char text[64];
-    int n = snprintf(text, sizeof(text), "{\"api\": %u}\n", port);
+    int n = ui ? snprintf(text, sizeof(text), "{\"api\": %u, \"ui\": %u}\n",
+                          port, ui)
+               : snprintf(text, sizeof(text), "{\"api\": %u}\n", port);
 
     return fsutil_write_atomic(path, NULL, text, (size_t)n, 0644, err);
 }
@@ -69,6 +74,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     log_info("shutdown", "{s:i}", "signal", (int)sig);
     api_shutdown(s->api);
+    ui_listener_stop_accepting(s->ui);
     task_shutdown(s->task);
     if (!s->tick) {
         s->tick = event_new(s->base, -1, EV_PERSIST, drain_tick, s);
@@ -149,6 +155,15 @@ static int start_loop(struct serve *s, const struct config *cfg,
         fprintf(stderr, "replicator serve: %s\n", err.msg);
         return rc;
     }
+    if (cfg->ui_host) {
+        rc = ui_listener_new(&s->ui, s->base, cfg->ui_host, cfg->ui_port,
+                             &err);
+        if (rc < 0) {
+            fprintf(stderr, "replicator serve: --ui-listen: %s\n", err.msg);
+            return rc;
+        }
+        ui_listener_set_task(s->ui, s->task);
+    }
     api_set_task(s->api, s->task);
     rc = task_start(s->task);
     if (rc < 0)
@@ -176,6 +191,7 @@ static int add_signals(struct serve *s)
 
 static void serve_release(struct serve *s)
 {
+    ui_listener_free(s->ui);
     api_free(s->api);
     task_free(s->task);
     if (s->sigterm)
@@ -238,7 +254,8 @@ int serve_main(int argc, char **argv)
     if (start_loop(&s, &cfg, st) < 0 || add_signals(&s) < 0)
         goto out;
     if (cfg.port_file &&
-        write_port_file(cfg.port_file, api_port(s.api), &err) < 0) {
+        write_port_file(cfg.port_file, api_port(s.api),
+                        s.ui ? ui_listener_port(s.ui) : 0, &err) < 0) {
         fprintf(stderr, "replicator serve: port file: %s\n", err.msg);
         goto out;
     }

@@ -363,20 +363,28 @@ int rack_demo(const struct rack_demo_opts *o)
     up.period = 2;
     up.min_repl = 3;
     up.blind_trust = false; /* the demo registers its root as a trust root */
-    up.foreground = true;
+    /* --keep: the rack outlives the demo, for a look (issue 15) */
+    up.foreground = !o->keep;
     up.tls = o->tls;
     printf("rack-sim demo: %zu sleds, 1 replicator, %s\n", up.sleds,
            o->tls ? "mutual TLS (--tls)" : "plaintext (--insecure-plaintext)");
     rc = rack_up(d.r, &up, &err);
     if (rc < 0)
         goto out;
+    if (d.r->nrepls && d.r->repls[0].ui_port)
+        printf("status page: http://127.0.0.1:%u/ui\n", d.r->repls[0].ui_port);
     snprintf(d.log, sizeof(d.log), "%s/demo-tools.log", d.r->dir);
     rc = demo_steps(&d, &err);
 out:
-    if (d.r->dir[0]) {
+    if (d.r->dir[0] && (!o->keep || rack_interrupted())) {
         rack_down(d.r, !o->keep, NULL);
-        if (o->keep)
-            printf("rack directory kept: %s\n", d.r->dir);
+    } else if (d.r->dir[0]) {
+        printf("the rack is left running (--keep): rack-sim --dir %s status; "
+               "stop it with rack-sim --dir %s down --purge\n", d.r->dir,
+               d.r->dir);
+        if (d.r->nrepls && d.r->repls[0].ui_port)
+            printf("status page: http://127.0.0.1:%u/ui\n",
+                   d.r->repls[0].ui_port);
     }
     mem_free(d.r);
     if (rc < 0 && rack_interrupted()) {

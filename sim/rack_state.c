@@ -103,9 +103,10 @@ static json_t *to_json(const struct rack *r)
     }
     for (size_t i = 0; i < r->nrepls; i++) {
         const struct rack_repl *p = &r->repls[i];
-        json_t *o = json_pack("{s:I, s:o, s:I, s:s}", "index", (json_int_t)i,
-                              "process", proc_json(&p->p), "port",
-                              (json_int_t)p->port, "state", p->state);
+        json_t *o = json_pack("{s:I, s:o, s:I, s:I, s:s}", "index",
+                              (json_int_t)i, "process", proc_json(&p->p),
+                              "port", (json_int_t)p->port, "ui_port",
+                              (json_int_t)p->ui_port, "state", p->state);
 
         if (!o || json_array_append_new(repls, o) < 0)
             goto fail;
@@ -225,6 +226,7 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
 
         proc_from(&r->repls[i].p, json_object_get(o, "process"));
         r->repls[i].port = get_uint(o, "port");
+        r->repls[i].ui_port = get_uint(o, "ui_port");
         copy_str(r->repls[i].state, sizeof(r->repls[i].state), o, "state");
     }
     r->nrepls = i;

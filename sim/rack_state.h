@@ -41,6 +41,7 @@ struct rack_sled {
 struct rack_repl {
     struct rack_proc_rec p;
     unsigned port;
+    unsigned ui_port; /* its status page's loopback listener (--ui-listen) */
     char state[16]; /* running|killed|stopped */
 };
 

@@ -82,6 +82,10 @@ static json_t *repl_json(const struct rack *r, size_t i, long timeout_ms)
                   "pid", (json_int_t)(alive ? p->p.pid : 0), "alive", alive,
                   "port", (json_int_t)p->port, "url", base, "state",
                   alive ? p->state : "down");
+    if (o && p->ui_port) {
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/ui", p->ui_port);
+        json_object_set_new(o, "ui_url", json_string(url));
+    }
     snprintf(url, sizeof(url), "%s/background-tasks/"
              "tuf_artifact_replication", base);
     if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
@@ -112,6 +116,12 @@ json_t *rack_status_collect(const struct rack *r, long timeout_ms)
         json_array_append_new(sleds, sled_json(r, k, timeout_ms));
     for (size_t i = 0; i < r->nrepls; i++)
         json_array_append_new(repls, repl_json(r, i, timeout_ms));
+    /* the first replicator's status page (issue 15) */
+    if (r->nrepls && r->repls[0].ui_port) {
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/ui",
+                 r->repls[0].ui_port);
+        json_object_set_new(st, "ui_url", json_string(url));
+    }
     json_object_set_new(st, "db", json_pack("{s:I, s:b, s:s, s:s}", "pid",
                                             (json_int_t)(pgalive ? pgpid : 0),
                                             "alive", pgalive, "conninfo",
@@ -133,10 +143,13 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
 
     fprintf(f, "rack %s\n", jsonu_str(st, "dir") ? jsonu_str(st, "dir") :
             "?");
-    fprintf(f, "mode %s, replicator %s, CA %s\n\n",
+    fprintf(f, "mode %s, replicator %s, CA %s\n",
             json_is_true(json_object_get(st, "tls")) ? "mutual TLS" :
             "plaintext", jsonu_str(st, "replicator_url"),
             jsonu_str(json_object_get(st, "pki"), "ca"));
+    if (jsonu_str(st, "ui_url"))
+        fprintf(f, "status page %s\n", jsonu_str(st, "ui_url"));
+    fputc('\n', f);
     fprintf(f, "%-5s %-8s %-12s %-6s %-6s %-5s %-4s %-4s %s\n", "SLED", "PID",
             "STATE", "API", "DEPOT", "DIRS", "GEN", "ARTS", "NOTE");
     json_array_foreach(a, i, o) {

@@ -225,7 +225,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     struct rack_repl *p = &r->repls[i];
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
     char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
-    char minr[16], rate[32];
+    char minr[16], rate[32], ui[64];
     char *argv[32];
     struct rack_cred cred;
     json_t *pf = NULL;
@@ -256,6 +256,10 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     argv[n++] = listen;
     argv[n++] = "--port-file";
     argv[n++] = ports;
+    /* the status page, plaintext on loopback (replicator/ui.h) */
+    snprintf(ui, sizeof(ui), "127.0.0.1:%u", p->ui_port);
+    argv[n++] = "--ui-listen";
+    argv[n++] = ui;
     argv[n++] = "--period";
     argv[n++] = period;
     argv[n++] = "--min-sled-replication";
@@ -276,6 +280,8 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         return rc;
     if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
         p->port = (unsigned)v;
+    if (jsonu_u64(&v, json_object_get(pf, "ui")) == 0)
+        p->ui_port = (unsigned)v;
     json_decref(pf);
     return 0;
 }

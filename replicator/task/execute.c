@@ -146,12 +146,15 @@ static void end(struct xreq *x, enum xstate st, const char *error)
     sledreq_free(x->q);
     x->q = NULL;
     e->ended++;
-    if (st == X_OK)
+    if (st == X_OK) {
         e->res.ok++;
-    else if (st == X_FAILED)
+        *(r->kind == PLAN_PUT ? &e->res.put_bytes : &e->res.copy_bytes) +=
+            e->o.ci->arts[r->artifact].length;
+    } else if (st == X_FAILED) {
         e->res.failed++;
-    else
+    } else {
         e->res.skipped++;
+    }
     if (st != X_SKIPPED) {
         status_entry_set(&se, status_now_ms(), t->id, op_of(r),
                          &e->o.ci->arts[r->artifact].hash,

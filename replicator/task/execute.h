@@ -73,6 +73,9 @@ struct execute_opts {
 struct execute_result {
     size_t ok, failed, skipped; /* skipped: a dependency failed */
     size_t busy_retries;        /* 429 answers retried */
+    /* artifact bytes of the requests that ended ok: PUTs, and copies and
+     * recopies (accepted with 202, or completed when waited for) */
+    uint64_t put_bytes, copy_bytes;
 };
 
 struct execute;

@@ -16,7 +16,9 @@
 #include "common/mem.h"
 #include "common/prom.h"
 #include "replicator/staging.h"
+#include "replicator/task/execute.h"
 #include "replicator/task/plan.h"
+#include "replicator/task/status_grid.h"
 
 int task_status_init(struct task_status *s)
 {
@@ -34,6 +36,7 @@ void task_status_release(struct task_status *s)
     json_decref(s->last_isolated);
     json_decref(s->last_stuck);
     json_decref(s->last_prune);
+    json_decref(s->last_grid);
     stuck_release(&s->stuck);
     memset(s, 0, sizeof(*s));
 }
@@ -77,9 +80,12 @@ static json_t *sleds_json(const struct task_run *r)
                       (json_int_t)s->bogus);
         if (o && s->error[0])
             json_object_set_new(o, "error", json_string(s->error));
-        if (o && s->space_known)
+        if (o && s->space_known) {
             json_object_set_new(o, "writable_bytes",
                                 json_integer((json_int_t)s->writable_bytes));
+            json_object_set_new(o, "full",
+                                json_boolean(status_sled_full(r, s)));
+        }
         if (o && s->state == COLLECT_INVALID_ADDRESS)
             json_object_set_new(o, "remedy", json_string(
                 "the registered address is not IP:PORT: the sled's next "
@@ -378,6 +384,13 @@ void task_status_record_run(struct task_status *s, const struct task_run *r,
     s->bogus_total += bogus;
     s->last_counters = r->counters;
     status_counters_sum(&s->lifetime, &r->counters);
+    if (r->exec) {
+        struct execute_result er;
+
+        execute_result(r->exec, &er);
+        s->bytes_put += er.put_bytes;
+        s->bytes_copy += er.copy_bytes;
+    }
     /* decided at the end of this run (task_report_decide) */
     s->repos_failed_total += r->n_fail;
     if (r->load_rc < 0)
@@ -400,6 +413,7 @@ void task_status_record_run(struct task_status *s, const struct task_run *r,
                  marks ? stuck_json(s, r, marks, stuck_after_secs) : NULL);
         set_json(&s->last_repos, repos_json(r, marks));
         set_json(&s->last_lost, lost_json(r));
+        set_json(&s->last_grid, status_grid_json(r));
         mem_free(marks);
     }
 }
@@ -462,6 +476,11 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "sleds", or_empty(s->last_sleds));
     json_object_set_new(o, "repos", or_empty(s->last_repos));
     json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
+    json_object_set(o, "grid", s->last_grid ? s->last_grid : json_null());
+    json_object_set_new(o, "bytes",
+                        json_pack("{s:I, s:I}", "put",
+                                  (json_int_t)s->bytes_put, "copy",
+                                  (json_int_t)s->bytes_copy));
     json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
     json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
     json_object_set(o, "prune", s->last_prune ? s->last_prune : json_null());

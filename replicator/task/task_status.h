@@ -35,6 +35,11 @@ struct task_status {
     json_t *last_isolated;     /* isolated sleds with remedy */
     json_t *last_stuck;        /* stuck repos with their likely cause */
     json_t *last_prune;        /* the pruner's last pass (prune_db.h) */
+    json_t *last_grid;         /* sleds x repos (status_grid.h) */
+    /* bytes of the artifacts of successful requests since start: PUTs
+     * (the controller's link) and copies accepted or completed (the
+     * sleds' links; a copy accepted with 202 may still fail later) */
+    uint64_t bytes_put, bytes_copy;
     struct stuck_tracker stuck; /* per incomplete repo: convergence clock */
     uint64_t generation;       /* G of the last run */
     size_t local_repos;

@@ -169,6 +169,9 @@ static const struct route_case routes[] = {
     {"POST", UPD "/repositories/9.9.9/pin", NULL, 2},
     {"POST", UPD "/repositories/9.9.9/unpin", NULL, 2},
     {"GET", UPD "/prune-policy", NULL, 2},
+    {"GET", "/ui", NULL, 2},
+    {"GET", "/ui/app.js", NULL, 2},
+    {"GET", "/ui/app.css", NULL, 2},
 };
 
 static void test_tls_serve__routes_by_role(void **state)

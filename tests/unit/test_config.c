@@ -200,6 +200,44 @@ static void test_config__bad_values(void **state)
     config_release(&c);
 }
 
+/* --ui-listen: the status page's plaintext listener binds loopback only */
+static void test_config__ui_listen(void **state)
+{
+    static const char *const bad[] = {"0.0.0.0:0", "10.0.0.1:8080",
+                                      "[fd00::1]:0", "[::]:0", ":8080",
+                                      "localhost:0", "127.0.0.1"};
+    struct config c;
+    struct err e = ERR_INIT;
+    char *v4[] = {"serve", "--db", "D", "--staging", "S", "--ui-listen",
+                  "127.0.0.1:0", NULL};
+    char *v6[] = {"serve", "--db", "D", "--staging", "S", "--ui-listen",
+                  "[::1]:8081", NULL};
+    char *none[] = {"serve", "--db", "D", "--staging", "S", NULL};
+
+    (void)state;
+    assert_int_equal(parse(&c, &e, v4), 0);
+    assert_string_equal(c.ui_host, "127.0.0.1");
+    assert_int_equal(c.ui_port, 0);
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, v6), 0);
+    assert_string_equal(c.ui_host, "::1");
+    assert_int_equal(c.ui_port, 8081);
+    config_release(&c);
+    assert_int_equal(parse(&c, &e, none), 0);
+    assert_null(c.ui_host);
+    config_release(&c);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *argv[] = {"serve", "--db", "D", "--staging", "S",
+                        "--ui-listen", (char *)bad[i], NULL};
+
+        e = (struct err)ERR_INIT;
+        if (parse(&c, &e, argv) != ERR_INVAL)
+            fail_msg("--ui-listen %s was accepted", bad[i]);
+        assert_non_null(strstr(e.msg, "--ui-listen"));
+        config_release(&c);
+    }
+}
+
 static void test_config__tls(void **state)
 {
     struct config c;
@@ -261,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_config__defaults),
         cmocka_unit_test(test_config__file_then_flags),
         cmocka_unit_test(test_config__bad_values),
+        cmocka_unit_test(test_config__ui_listen),
         cmocka_unit_test(test_config__tls),
     };
 

@@ -29,6 +29,7 @@
 #include "common/httpd.h"
 #include "common/httpd_route.h"
 #include "replicator/api_routes.h"
+#include "replicator/ui.h"
 #include "sledagent/agent_api.h"
 #include "sledagent/depot.h"
 
@@ -94,13 +95,17 @@ static void set_add(struct set *s, const char *method, const char *path,
     s->n++;
 }
 
-static void add_table(struct set *s, const struct httpd_route *t, size_t n)
+/* A table's routes; every route names a role unless plaintext (a
+ * listener without TLS, where no role is checked: the UI's). */
+static void add_table_of(struct set *s, const struct httpd_route *t,
+                         size_t n, bool plaintext)
 {
     for (size_t i = 0; i < n; i++) {
         assert_non_null(t[i].name);
         assert_non_null(t[i].on_request);
         assert_true(t[i].pattern[0] == '/');
-        assert_true((t[i].roles & HTTPD_ROLE_ALL) != 0);
+        assert_true(plaintext ? t[i].roles == 0
+                              : (t[i].roles & HTTPD_ROLE_ALL) != 0);
         assert_int_equal(t[i].roles & ~(HTTPD_ROLE_ALL | HTTPD_ROLE_SELF), 0);
         assert_true(t[i].methods != 0);
         for (size_t m = 0; m < NMETHODS; m++) {
@@ -113,6 +118,11 @@ static void add_table(struct set *s, const struct httpd_route *t, size_t n)
                 assert_string_not_equal(s->e[j], s->e[s->n - 1]);
         }
     }
+}
+
+static void add_table(struct set *s, const struct httpd_route *t, size_t n)
+{
+    add_table_of(s, t, n, false);
 }
 
 /* The method and path spans in the first cell of a table row. */
@@ -153,8 +163,8 @@ static void add_row(struct set *s, const char *cell, size_t len,
         set_add(s, found[i], path, pathlen, roles);
 }
 
-/* Rows of the table whose header starts with "| endpoint" in doc. */
-static void add_doc(struct set *s, const char *doc)
+/* Rows of the first table of doc whose header starts with head. */
+static void add_doc_table(struct set *s, const char *doc, const char *head)
 {
     const char *dir = getenv("RACKDEPOT_SOURCE_DIR");
     char path[4096], line[2048];
@@ -166,7 +176,7 @@ static void add_doc(struct set *s, const char *doc)
     if (!f)
         fail_msg("cannot open %s (RACKDEPOT_SOURCE_DIR)", path);
     while (fgets(line, sizeof(line), f)) {
-        if (!in_table && strncmp(line, "| endpoint", 10) == 0 && !seen) {
+        if (!in_table && strncmp(line, head, strlen(head)) == 0 && !seen) {
             in_table = seen = true;
             continue;
         }
@@ -187,7 +197,13 @@ static void add_doc(struct set *s, const char *doc)
     }
     fclose(f);
     if (!seen)
-        fail_msg("%s has no \"| endpoint\" table", doc);
+        fail_msg("%s has no \"%s\" table", doc, head);
+}
+
+/* Rows of the table whose header starts with "| endpoint" in doc. */
+static void add_doc(struct set *s, const char *doc)
+{
+    add_doc_table(s, doc, "| endpoint |");
 }
 
 static void same(const struct set *code, const struct set *docs,
@@ -245,6 +261,25 @@ static void test_route_docs__replicator_table_is_operator_md(void **state)
     assert_true(n > 0);
     add_table(code, t, n);
     add_doc(docs, "OPERATOR.md");
+    same(code, docs, "OPERATOR.md");
+}
+
+/* The status page's loopback listener (--ui-listen): its own table in
+ * docs/OPERATOR.md "Status page". */
+static void test_route_docs__ui_table_is_operator_md(void **state)
+{
+    static struct set code_set, docs_set;
+    struct set *code = &code_set, *docs = &docs_set;
+    const struct httpd_route *t;
+    size_t n;
+
+    (void)state;
+    memset(code, 0, sizeof(*code));
+    memset(docs, 0, sizeof(*docs));
+    t = ui_routes(&n);
+    assert_true(n > 0);
+    add_table_of(code, t, n, true);
+    add_doc_table(docs, "OPERATOR.md", "| ui endpoint |");
     same(code, docs, "OPERATOR.md");
 }
 
@@ -343,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_docs__sledagent_tables_are_api_md),
         cmocka_unit_test(test_route_docs__replicator_table_is_operator_md),
+        cmocka_unit_test(test_route_docs__ui_table_is_operator_md),
         cmocka_unit_test(test_route_docs__issue_12_api_versions),
     };
 

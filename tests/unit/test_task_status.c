@@ -45,7 +45,8 @@
     ",\"request_ring_size\":0,\"r" \
     "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
-    "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
+    "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"grid\":null" \
+    ",\"bytes\":{\"put\":0,\"copy\":0},\"isolated_sle" \
     "ds\":[],\"stuck_repos\":[],\"prune\":null,\"held_generations\":[],\"last_activation\":null,\"config\":" \
     "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
     "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2,\"stuck_" \
