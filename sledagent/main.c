@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/version.h"
 #include "sledagent/agent.h"
 
 /* Default background re-hash rate (see parse_args()). */
@@ -30,6 +31,7 @@
 
 static const char usage[] =
     "usage: sledagent --dataset DIR --dataset DIR [options]\n"
+    "       sledagent --version\n"
     "\n"
     "  --dataset DIR              an artifact dataset (give two: A then B)\n"
     "  --listen ADDR:PORT         agent API (default 127.0.0.1:12345;\n"
@@ -477,6 +479,8 @@ int main(int argc, char **argv)
     int status;
 
     mem_init();
+    if (rd_version_flag("sledagent", argc, argv))
+        return 0;
     if (!parse_args(&status, &a, argc, argv))
         return status;
     log_init("sledagent", a.lvl, 2);
