@@ -43,6 +43,7 @@ static const char usage[] =
     "[--reason TEXT]\n"
     "                  | generation confirm G\n"
     "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
+    "       replicator --version\n"
     "Global TLS flags (each also from $RACKDEPOT_TLS_CA, $RACKDEPOT_TLS_CERT,\n"
     "$RACKDEPOT_TLS_KEY; a flag wins): --tls-ca FILE --tls-cert FILE\n"
     "--tls-key FILE, all three or none; the server must be a controller.\n"

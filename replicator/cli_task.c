@@ -5,6 +5,8 @@
  *   activate [--no-wait]          POST .../activate?wait=1 and print the
  *                                 run summary (or just activate); exit 1
  *                                 when the run failed (its "error")
+ *   activate --watch [--timeout S] [--interval S]
+ *                                 runs until converged (cli_watch.c)
  *   status [--limit N] [--format table|json|omdb]
  *                                 the task status as a table, the server's
  *                                 document (--json too) or the lines the
@@ -18,6 +20,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +33,7 @@
 #include "common/parse.h"
 #include "replicator/cli.h"
 #include "replicator/cli_omdb.h"
+#include "replicator/cli_watch.h"
 
 #define TASK_PATH "/background-tasks/tuf_artifact_replication"
 
@@ -182,6 +186,7 @@ static int usage_err(const char *msg)
 {
     fprintf(stderr, "replicator: %s\n"
             "usage: replicator [--url URL] [--json] activate [--no-wait]\n"
+            "       | activate --watch [--timeout S] [--interval S]\n"
             "       | status [--limit N] [--format table|json|omdb]\n"
             "       | sled list | sled expunge ID\n"
             "       | sled reset-ledger ID [--generation G] [--reason TEXT]\n"
@@ -195,15 +200,41 @@ static int cmd_activate(const struct cli *c, int argc, char **argv)
     struct err err = ERR_INIT;
     json_t *j = NULL;
     long status = 0;
-    bool wait = true;
+    bool wait = true, watch = false;
+    uint64_t timeout_s = CLI_WATCH_TIMEOUT_S;
+    double interval_s = CLI_WATCH_INTERVAL_MS / 1000.0;
     int rc, code;
 
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-wait"))
+        char *end = NULL;
+
+        if (!strcmp(argv[i], "--no-wait")) {
             wait = false;
-        else
-            return usage_err("activate: unknown argument");
+        } else if (!strcmp(argv[i], "--watch")) {
+            watch = true;
+        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc &&
+                   parse_u64(&timeout_s, argv[i + 1]) == 0 &&
+                   timeout_s > 0 && timeout_s <= 86400) {
+            i++;
+        } else if (!strcmp(argv[i], "--interval") && i + 1 < argc &&
+                   (interval_s = strtod(argv[i + 1], &end)) >= 0.1 &&
+                   interval_s <= 3600 && end && !*end) {
+            i++;
+        } else {
+            return usage_err("activate: --no-wait | --watch [--timeout S "
+                             "(1..86400)] [--interval S (0.1..3600)]");
+        }
     }
+    if (watch && !wait)
+        return usage_err("activate: --watch and --no-wait exclude each "
+                         "other");
+    if (!watch && (timeout_s != CLI_WATCH_TIMEOUT_S ||
+                   interval_s != CLI_WATCH_INTERVAL_MS / 1000.0))
+        return usage_err("activate: --timeout and --interval go with "
+                         "--watch");
+    if (watch)
+        return cli_watch(c, (unsigned)timeout_s,
+                         (unsigned)(interval_s * 1000.0 + 0.5));
     rc = cli_request(&status, &j, c, "POST",
                      wait ? TASK_PATH "/activate?wait=1"
                           : TASK_PATH "/activate",

@@ -5,10 +5,13 @@
  */
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/version.h"
 #include "replicator/cli.h"
 
 int main(int argc, char **argv)
 {
+    if (rd_version_flag("replicator", argc, argv))
+        return 0;
     mem_init();
     log_init("replicator", LOG_INFO, 2);
     return cli_main(argc, argv);

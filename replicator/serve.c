@@ -248,7 +248,8 @@ int serve_main(int argc, char **argv)
     }
     rc = staging_open(&st, cfg.staging, &err);
     if (rc < 0) {
-        fprintf(stderr, "replicator serve: staging: %s\n", err.msg);
+        fprintf(stderr, "replicator serve: --staging %s: cannot use it: "
+                "%s\n", cfg.staging, err.msg);
         goto out;
     }
     if (start_loop(&s, &cfg, st) < 0 || add_signals(&s) < 0)

@@ -105,7 +105,9 @@ int staging_open(struct staging **out, const char *dir, struct err *err)
     int rc;
 
     *out = NULL;
-    rc = mkdir_p1(dir, err);
+    /* The directory and its missing parents, private to the service
+     * (issue 15); an existing one keeps its mode. */
+    rc = fsutil_mkdir_p(dir, 0700, err);
     if (rc < 0)
         return rc;
     st = mem_calloc(1, sizeof(*st));

@@ -46,9 +46,10 @@ struct staging_repo {
 void staging_repo_release(struct staging_repo *r);
 
 /*
- * Open (creating) dir and its subdirectories and purge uploads/, incoming/
- * and incomplete repos. *out owns it (staging_free). Returns 0, ERR_IO,
- * ERR_NOMEM. Main thread, before serving.
+ * Open dir and its subdirectories, creating them (dir and its missing
+ * parents mode 0700), and purge uploads/, incoming/ and incomplete repos.
+ * *out owns it (staging_free). Returns 0, ERR_IO ("mkdir PATH: reason"),
+ * ERR_INVAL (path too long), ERR_NOMEM. Main thread, before serving.
  */
 int staging_open(struct staging **out, const char *dir, struct err *err);
 

@@ -18,6 +18,7 @@
 #include "common/limits.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/version.h"
 
 static void usage(FILE *f)
 {
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "         [--expires RFC3339] [--break VARIANT]\n"
             "         [--print-root FILE] [--seed N] [--artifact-version V]\n"
             "         [--meta-version N] [--deflate-metadata] [--tmpdir DIR]\n"
+            "       tuf-mkrepo --version\n"
             "\n"
             "Builds a signed TUF repository zip in tufaceous's layout.\n"
             "  --random COUNT:BYTES  COUNT artifacts of BYTES pseudo-random\n"
@@ -273,6 +275,8 @@ int main(int argc, char **argv)
     const char *tmpdir = NULL;
     int rc, status = 1;
 
+    if (rd_version_flag("tuf-mkrepo", argc, argv))
+        return 0;
     mem_init();
     memset(&r, 0, sizeof(r));
     rc = parse_args(&r, &tmpdir, argc, argv, &err);

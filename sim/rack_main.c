@@ -15,6 +15,7 @@
 #include "common/httpc.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/version.h"
 #include "sim/rack_db.h"
 #include "sim/rack_demo.h"
 #include "sim/rack_fault.h"
@@ -31,6 +32,7 @@ static const char usage[] =
     "                [--foreground] [--tls | --insecure-plaintext]\n"
     "       rack-sim [--dir D] status [--json] [--verbose]\n"
     "       rack-sim [--dir D] env\n"
+    "       rack-sim --version\n"
     "       rack-sim [--dir D] down [--purge]\n"
     "       rack-sim demo [--sleds N] [--demo-size-mib MIB]\n"
     "                [--demo-artifacts K] [--rate-limit B] [--keep]\n"
@@ -362,6 +364,8 @@ int main(int argc, char **argv)
     struct cli c;
     int ret;
 
+    if (rd_version_flag("rack-sim", argc, argv))
+        return 0;
     memset(&c, 0, sizeof(c));
     mem_init();
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -23,13 +23,16 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/version.h"
 #include "sledagent/agent.h"
+#include "sledagent/startcheck.h"
 
 /* Default background re-hash rate (see parse_args()). */
 #define AGENT_SCRUB_RATE_DEFAULT (64ull * 1024 * 1024)
 
 static const char usage[] =
     "usage: sledagent --dataset DIR --dataset DIR [options]\n"
+    "       sledagent --version\n"
     "\n"
     "  --dataset DIR              an artifact dataset (give two: A then B)\n"
     "  --listen ADDR:PORT         agent API (default 127.0.0.1:12345;\n"
@@ -86,6 +89,10 @@ static const char usage[] =
     "                             role:id identities (re-read on SIGHUP)\n"
     "  --insecure-plaintext       no TLS on any link (trusted underlay);\n"
     "                             either this or --tls-* is required\n"
+    "  --allow-degraded-start     start even if no --dataset directory is\n"
+    "                             usable (missing, not a directory, not\n"
+    "                             writable) and answer 503 until one is;\n"
+    "                             without it such a start exits 1\n"
     "  --log-level LEVEL          debug|info|warn|error (default info)\n"
     "  --help                     this text\n";
 
@@ -95,7 +102,7 @@ enum {
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
     O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
     O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE,
-    O_QRET, O_QMAX
+    O_QRET, O_QMAX, O_DEGRADED
 };
 
 static const struct option longopts[] = {
@@ -133,6 +140,7 @@ static const struct option longopts[] = {
     {"min-transfer-rate", required_argument, NULL, O_MINRATE},
     {"transfer-rate-window", required_argument, NULL, O_RATEWIN},
     {"tls-handshake-timeout", required_argument, NULL, O_HSHAKE},
+    {"allow-degraded-start", no_argument, NULL, O_DEGRADED},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -220,6 +228,7 @@ struct args {
     char idbuf[37];
     const char *port_file;
     unsigned ndatasets;
+    bool allow_degraded; /* --allow-degraded-start */
 };
 
 /* Numeric options up to 100000000 (seconds, counts). 0 or exit status 2. */
@@ -328,6 +337,7 @@ static int apply_opt(struct args *a, int c, const char *arg)
     case O_TLS_CERT: a->o.tls.cert = arg; return 0;
     case O_TLS_KEY: a->o.tls.key = arg; return 0;
     case O_PLAIN: a->o.insecure_plaintext = true; return 0;
+    case O_DEGRADED: a->allow_degraded = true; return 0;
     case O_TLS_REV: a->o.tls_revoked = arg; return 0;
     case O_LOG:
         if (log_level_parse(&a->lvl, arg) < 0)
@@ -477,6 +487,8 @@ int main(int argc, char **argv)
     int status;
 
     mem_init();
+    if (rd_version_flag("sledagent", argc, argv))
+        return 0;
     if (!parse_args(&status, &a, argc, argv))
         return status;
     log_init("sledagent", a.lvl, 2);
@@ -487,5 +499,8 @@ int main(int argc, char **argv)
     }
     a.o.api_host = a.api_host;
     a.o.depot_host = a.depot_host;
+    if (startcheck_datasets(a.o.store.dataset, a.ndatasets,
+                            a.allow_degraded) < 0)
+        return 1;
     return run(&a);
 }

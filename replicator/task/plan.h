@@ -168,6 +168,11 @@ struct plan_repo_status {
     uint32_t on_min_sleds;  /* present on >= min_sled_replication OK sleds */
     uint32_t lost;          /* lost artifacts: mark the repo failed */
     uint32_t at_risk;       /* held only by sleds we cannot reach now */
+    /* Progress (issue 15, `activate --watch`): copies on usable OK
+     * sleds, and the copies wanted (artifacts x usable sleds); the same
+     * in bytes (an artifact's length per copy). */
+    uint64_t copies_held, copies_wanted;
+    uint64_t bytes_held, bytes_wanted;
     /* Every artifact on >= min_sled_replication sleds: staged files of
      * the repo may be dropped once a list at the same G shows this. */
     bool sufficient;

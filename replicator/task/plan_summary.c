@@ -105,6 +105,10 @@ static int summarise_artifact(struct ctx *c, uint32_t a, size_t nusable,
         rs->on_min_sleds += on_min;
         rs->lost += lost;
         rs->at_risk += at_risk;
+        rs->copies_held += usable_with;
+        rs->copies_wanted += nusable;
+        rs->bytes_held += (uint64_t)usable_with * art->length;
+        rs->bytes_wanted += (uint64_t)nusable * art->length;
     }
     return 0;
 }

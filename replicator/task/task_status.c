@@ -331,14 +331,19 @@ static json_t *repos_json(const struct task_run *r, const bool *stuck)
             staged = r->staged[s].system_version &&
                      !strcmp(r->staged[s].system_version,
                              r->ci.repo_names[i]);
-        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b}",
+        o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:I,"
+                      " s:I, s:I, s:I}",
                       "system_version", r->ci.repo_names[i], "artifacts",
                       (json_int_t)p->artifacts, "on_all_sleds",
                       (json_int_t)p->on_all_sleds, "on_min_sleds",
                       (json_int_t)p->on_min_sleds, "lost",
                       (json_int_t)p->lost, "at_risk", (json_int_t)p->at_risk,
                       "sufficient", p->sufficient, "staged_here", staged,
-                      "stuck", stuck && stuck[i]);
+                      "stuck", stuck && stuck[i], "copies_held",
+                      (json_int_t)p->copies_held, "copies_wanted",
+                      (json_int_t)p->copies_wanted, "bytes_held",
+                      (json_int_t)p->bytes_held, "bytes_wanted",
+                      (json_int_t)p->bytes_wanted);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

@@ -6,9 +6,11 @@
  * CLI (`activate`, `status --json`, `sled list`). Checks that every sled
  * converges to every artifact on both datasets, that the controller PUT
  * each artifact to at most min_sled_replication sleds (the rest moved
- * between peers), that /metrics answers, and that serve exits 0 on SIGTERM.
+ * between peers), that /metrics answers, and that serve exits 0 on SIGTERM;
+ * and that a missing --staging directory is created (issue 15).
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -426,6 +428,49 @@ static void test_serve_e2e__issue_10_hostile_clients(void **state)
     assert_true(closed > 0 && closed < 8000);
 }
 
+/*
+ * Issue 15: `serve --staging DIR` creates a missing DIR and its parents
+ * (mode 0700), and names DIR and the reason when it cannot.
+ */
+static void test_serve_e2e__staging_created(void **state)
+{
+    struct fx *f = *state;
+    char *file = fx_path(f, "plainfile");
+    char *bad = fx_path(f, "plainfile/staging");
+    char *log = fx_path(f, "bad-staging.log");
+    char *argv[] = {f->bin, "serve", "--insecure-plaintext", "--db",
+                    f->conninfo, "--staging", bad, "--listen",
+                    "127.0.0.1:0", "--no-periodic", NULL};
+    char want[PATH_MAX + 64];
+    char *text = NULL;
+    size_t len = 0;
+    struct stat st;
+    int code = -1;
+
+    mem_free(f->staging);
+    f->staging = fx_path(f, "var/lib/rackdepot/staging");
+    start_serve(f);
+    assert_int_equal(stat(f->staging, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(proc_stop(f->srv, 20000), 0);
+    proc_free(f->srv);
+    f->srv = NULL;
+    /* A parent that is a regular file: exit 1, naming the directory. */
+    assert_int_equal(testutil_write_file(file, "x", 1), 0);
+    assert_int_equal(proc_run(&code, f->bin, argv, log, 60000), 0);
+    assert_int_equal(code, 1);
+    assert_int_equal(testutil_read_file(&text, &len, log), 0);
+    snprintf(want, sizeof(want), "--staging %s: cannot use it: mkdir %s: ",
+             bad, bad);
+    if (!strstr(text, want))
+        fail_msg("no '%s' in:\n%s", want, text);
+    mem_free(text);
+    mem_free(log);
+    mem_free(bad);
+    mem_free(file);
+}
+
 static int setup(void **state)
 {
     struct fx *f = mem_calloc(1, sizeof(*f));
@@ -482,6 +527,8 @@ int main(void)
             test_serve_e2e__issue_10_activate_failed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_serve_e2e__issue_10_hostile_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__staging_created, setup, teardown),
     };
 
     mem_init();
