@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -108,6 +109,7 @@ int cli_request(long *status, json_t **out, const struct cli *c,
     }
     sp.method = method;
     sp.url = url.data;
+    sp.api_version = API_VERSION_REPLICATOR;
     sp.connect_ms = 15000;
     if (c->tls_cert) {
         sp.tls.ca_file = c->tls_ca;
