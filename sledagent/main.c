@@ -24,12 +24,15 @@
 #include "common/mem.h"
 #include "common/parse.h"
 #include "sledagent/agent.h"
+#include "sledagent/override_cli.h"
 
 /* Default background re-hash rate (see parse_args()). */
 #define AGENT_SCRUB_RATE_DEFAULT (64ull * 1024 * 1024)
 
 static const char usage[] =
     "usage: sledagent --dataset DIR --dataset DIR [options]\n"
+    "       sledagent override set|show|clear ... (sledagent override "
+    "--help)\n"
     "\n"
     "  --dataset DIR              an artifact dataset (give two: A then B)\n"
     "  --listen ADDR:PORT         agent API (default 127.0.0.1:12345;\n"
@@ -477,6 +480,9 @@ int main(int argc, char **argv)
     int status;
 
     mem_init();
+    /* `sledagent override ...`: the operator's hold (override_cli.c) */
+    if (argc > 1 && !strcmp(argv[1], "override"))
+        return override_cli_main(argc - 1, argv + 1);
     if (!parse_args(&status, &a, argc, argv))
         return status;
     log_init("sledagent", a.lvl, 2);
