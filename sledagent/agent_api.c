@@ -11,7 +11,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -509,7 +508,7 @@ static int list_add_override(struct evbuffer *eb, const struct agent *a)
     v = override_to_json(&a->ov);
     text = v ? json_dumps(v, JSON_COMPACT) : NULL;
     rc = text ? evbuffer_add_printf(eb, ",\"override\":%s", text) : -1;
-    free(text);
+    mem_free(text);
     json_decref(v);
     return rc < 0 ? -1 : 0;
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -21,6 +20,7 @@
 #include "common/fsutil.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "common/sha256.h"
 
 #define OVERRIDE_FILE_MAX 4096
@@ -101,7 +101,7 @@ static int checksum_of(char out[SHA256_HEX_LEN + 1], const struct override *o)
 
     if (rc == 0)
         sha256_to_hex(out, &h);
-    free(text);
+    mem_free(text);
     json_decref(v);
     return rc < 0 ? ERR_NOMEM : 0;
 }
@@ -233,7 +233,7 @@ int override_write(const char *const *dirs, size_t n,
     }
     rc = written > 0 ? written : ERR_IO;
 out:
-    free(text);
+    mem_free(text);
     json_decref(v);
     return rc;
 }

@@ -6,7 +6,6 @@
 #include "sledagent/override_cli.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -14,6 +13,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/mem.h"
 #include "sledagent/override.h"
 
 static const char usage[] =
@@ -50,7 +50,7 @@ static int print_override(const struct override *o)
 
     if (text)
         printf("%s\n", text);
-    free(text);
+    mem_free(text);
     json_decref(v);
     return text ? 0 : 1;
 }
