@@ -22,8 +22,8 @@
 #define API_VERSION_DEPOT "1.0.0"
 
 /* The replicator API as the CLI speaks it (the latest: the CLI has a
- * command for every endpoint; pin, unpin, prune-policy came in 1.2.0). */
-#define API_VERSION_REPLICATOR "1.2.0"
+ * command for every endpoint; sled resume came in 1.3.0). */
+#define API_VERSION_REPLICATOR "1.3.0"
 
 /* The replicator API as a sled speaks it: registration and the piece
  * manifests, both there since 1.0.0, so a newer sled still registers

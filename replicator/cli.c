@@ -42,6 +42,7 @@ static const char usage[] =
     "                  | sled expunge ID | generation bump --past-fleet\n"
     "                  | sled reset-ledger ID [--generation G] "
     "[--reason TEXT]\n"
+    "                  | sled resume ID --override UUID\n"
     "                  | generation confirm G\n"
     "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
     "Global TLS flags (each also from $RACKDEPOT_TLS_CA, $RACKDEPOT_TLS_CERT,\n"

@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/prom.h"
 #include "replicator/staging.h"
@@ -49,9 +50,31 @@ static const char *sled_state_name(enum collect_sled_state s)
         return "isolated";
     case COLLECT_INVALID_ADDRESS:
         return "invalid_address";
+    case COLLECT_HELD:
+        return "held";
     default:
         return "pending";
     }
+}
+
+/* A held sled's override and remedy into its entry o. */
+static int held_add(json_t *o, const struct collect_sled *s)
+{
+    char remedy[320];
+    json_t *ov = NULL;
+
+    if (s->override_id[0])
+        ov = json_pack("{s:s, s:s, s:s}", "id", s->override_id, "reason",
+                       s->override_reason, "set_at", s->override_set_at);
+    snprintf(remedy, sizeof(remedy),
+             "held by an operator for an out-of-band install: the task "
+             "changes nothing on it; once the install is done run "
+             "`replicator sled resume %s --override %s`", s->id,
+             s->override_id[0] ? s->override_id : "UUID");
+    if (json_object_set_new(o, "override", ov ? ov : json_null()) < 0 ||
+        json_object_set_new(o, "remedy", json_string(remedy)) < 0)
+        return ERR_NOMEM;
+    return 0;
 }
 
 static json_t *sleds_json(const struct task_run *r)
@@ -77,6 +100,10 @@ static json_t *sleds_json(const struct task_run *r)
                       (json_int_t)s->bogus);
         if (o && s->error[0])
             json_object_set_new(o, "error", json_string(s->error));
+        if (o && s->state == COLLECT_HELD && held_add(o, s) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (o && s->state == COLLECT_INVALID_ADDRESS)
             json_object_set_new(o, "remedy", json_string(
                 "the registered address is not IP:PORT: the sled's next "
@@ -86,6 +113,26 @@ static json_t *sleds_json(const struct task_run *r)
             json_decref(arr);
             return NULL;
         }
+    }
+    return arr;
+}
+
+/* The held sleds of the last run, from its sleds: {id, override,
+ * remedy} each (an empty array on ERR_NOMEM too: the sleds say it). */
+static json_t *held_sleds_json(const json_t *sleds)
+{
+    json_t *arr = json_array(), *e;
+    size_t i;
+
+    json_array_foreach((json_t *)sleds, i, e) {
+        const char *st = jsonu_str(e, "state");
+
+        if (arr && st && !strcmp(st, "held"))
+            json_array_append_new(
+                arr, json_pack("{s:O, s:O, s:O}", "id",
+                               json_object_get(e, "id"), "override",
+                               json_object_get(e, "override"), "remedy",
+                               json_object_get(e, "remedy")));
     }
     return arr;
 }
@@ -198,7 +245,9 @@ static json_t *stuck_cause_json(const struct task_status *st,
         if (s->state == COLLECT_OK &&
             sled_repo_held(r, s, k) >= p->artifacts)
             continue;
-        if (sled_full(st, r, s->id))
+        if (s->state == COLLECT_HELD)
+            rc = add_id(o, "held", s->id);
+        else if (sled_full(st, r, s->id))
             rc = add_id(o, "full", s->id);
         else if (s->state == COLLECT_ISOLATED)
             rc = add_id(o, "isolated", s->id);
@@ -226,7 +275,9 @@ static json_t *stuck_cause_json(const struct task_status *st,
             {"unreachable", "unreachable"},
             {"invalid_address", "registered with an invalid address"},
             {"full", "full (507: free space or raise the quota)"},
-            {"held", "held"}};
+            {"held", "held for an out-of-band install (resume: "
+                     "`replicator sled resume ID --override UUID`, see "
+                     "held_sleds)"}};
 
         rc = buf_printf(&why, "no new copy for %" PRId64 " s (%" PRIu64
                         " of %" PRIu64 " held)",
@@ -460,6 +511,7 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "repos", or_empty(s->last_repos));
     json_object_set_new(o, "lost_artifacts", or_empty(s->last_lost));
     json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
+    json_object_set_new(o, "held_sleds", held_sleds_json(s->last_sleds));
     json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
     json_object_set(o, "prune", s->last_prune ? s->last_prune : json_null());
     json_object_set_new(

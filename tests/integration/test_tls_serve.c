@@ -169,6 +169,8 @@ static const struct route_case routes[] = {
     {"POST", UPD "/repositories/9.9.9/pin", NULL, 2},
     {"POST", UPD "/repositories/9.9.9/unpin", NULL, 2},
     {"GET", UPD "/prune-policy", NULL, 2},
+    /* issue 12 item 6: a malformed body, so the operator gets 400 */
+    {"POST", "/sled-agents/" TLS_RIG_SLED2 "/resume", "{}", 2},
 };
 
 static void test_tls_serve__routes_by_role(void **state)
