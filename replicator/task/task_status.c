@@ -321,6 +321,48 @@ static json_t *stuck_cause_json(const struct task_status *st,
  * Update the convergence clocks from run r and render the stuck repos
  * (NULL on ERR_NOMEM). marks[k] tells repos_json which repos are stuck.
  */
+/* What run r saw of each repository into v[0..n_repos). */
+static void stuck_seen(struct stuck_repo *v, const struct task_run *r)
+{
+    for (size_t k = 0; k < r->plan->summary.n_repos; k++) {
+        v[k].name = r->ci.repo_names[k];
+        v[k].wanted = (uint64_t)r->plan->summary.repos[k].artifacts *
+                      r->n_sleds;
+        v[k].held = 0;
+        for (size_t i = 0; i < r->n_sleds; i++)
+            v[k].held += sled_repo_held(r, &r->sleds[i], k);
+    }
+}
+
+int task_status_clocks(struct task_status *s, const struct task_run *r)
+{
+    struct stuck_repo *v;
+    int rc;
+
+    if (r->load_rc < 0 || !r->plan)
+        return ERR_INVAL;
+    if (s->clocks_run == r->id)
+        return 0;
+    v = mem_calloc(r->plan->summary.n_repos + 1, sizeof(*v));
+    if (!v)
+        return ERR_NOMEM;
+    stuck_seen(v, r);
+    rc = stuck_update(&s->stuck, v, r->plan->summary.n_repos,
+                      status_now_ms());
+    if (rc == 0)
+        s->clocks_run = r->id;
+    mem_free(v);
+    return rc;
+}
+
+void task_status_adopt_clocks(struct task_status *s, struct stuck_tracker *t)
+{
+    stuck_release(&s->stuck);
+    s->stuck = *t;
+    *t = (struct stuck_tracker)STUCK_TRACKER_INIT;
+    s->clocks_run = 0;
+}
+
 static json_t *stuck_json(struct task_status *st, const struct task_run *r,
                           bool *marks, uint64_t stuck_after_secs)
 {
@@ -331,14 +373,8 @@ static json_t *stuck_json(struct task_status *st, const struct task_run *r,
 
     if (!v || !arr)
         goto fail;
-    for (size_t k = 0; k < n; k++) {
-        v[k].name = r->ci.repo_names[k];
-        v[k].wanted = (uint64_t)r->plan->summary.repos[k].artifacts *
-                      r->n_sleds;
-        for (size_t i = 0; i < r->n_sleds; i++)
-            v[k].held += sled_repo_held(r, &r->sleds[i], k);
-    }
-    if (stuck_update(&st->stuck, v, n, now) < 0)
+    stuck_seen(v, r);
+    if (task_status_clocks(st, r) < 0)
         goto fail;
     for (size_t k = 0; k < n; k++) {
         const struct stuck_entry *e = stuck_find(&st->stuck, v[k].name);
