@@ -133,7 +133,7 @@ int override_cli_main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (!strcmp(o, "--help")) {
@@ -153,7 +153,6 @@ int override_cli_main(int argc, char **argv)
         } else {
             return bad_usage("unknown option", o);
         }
-        i++;
     }
     if (nds != 2)
         return bad_usage("give exactly two --dataset", NULL);
