@@ -178,6 +178,12 @@ static void clear_done(void *arg)
     a->ov_epoch++;
     if (j->rc == 0 || j->rc == ERR_IO)
         adopt(a, &j->got);
+    if (j->rc == 0 && j->removed == 0) {
+        /* the files changed under the cached state: nothing removed */
+        err_set_coded(&j->err, ERR_NOTFOUND, "NO_OVERRIDE", "override %s "
+                      "is not recorded on any dataset", j->id);
+        j->rc = ERR_NOTFOUND;
+    }
     if (j->rc < 0) {
         log_error("override_clear_failed", "{s:s, s:s, s:s}", "id", j->id,
                   "error", j->err.msg, "request_id", httpd_req_id(j->r));

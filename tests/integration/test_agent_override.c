@@ -471,6 +471,21 @@ static void test_agent_override__set_while_copy_runs(void **state)
     assert_int_equal(agentproc_count(f->a, y.hex), 0);
     assert_true(list_held_is(&h));
     assert_config_generation(f->a, 1, id);
+    /* files removed by hand: a clear removes nothing, says so (404
+     * NO_OVERRIDE, whether the agent noticed first or not), and the hold
+     * is gone */
+    for (int i = 0; i < 2; i++) {
+        char *p = agentproc_path(f->a, i, "override.json");
+
+        assert_int_equal(unlink(p), 0);
+        mem_free(p);
+    }
+    snprintf(path, sizeof(path), "/artifacts-override/%s", id);
+    assert_int_equal(send_req(f->a, "DELETE", path, NULL, code,
+                              sizeof(code)), 404);
+    assert_string_equal(code, "NO_OVERRIDE");
+    h.id = NULL;
+    assert_true(testutil_wait_for(list_held_is, &h, 15000));
     pthread_join(d.th, NULL);
     close(d.lfd);
     pthread_mutex_destroy(&d.mu);
