@@ -4,11 +4,11 @@
  * services, named in the api-version header of every request it sends
  * (httpc_spec.api_version; docs/API.md "API versions"). Each is a version
  * its service serves (the lists beside the route tables:
- * agent_api_versions, depot_versions, api_versions); test_httpc_version
+ * agent_api_versions, depot_versions, api_versions); test_route_docs
  * checks that. A client that starts using an endpoint added in a later
  * version moves its constant up with it; each names the oldest version
- * with everything its client uses, so a newer client still talks to an
- * older server where it can.
+ * with everything its client uses (the CLI: the latest), so a newer
+ * client still talks to an older server where it can.
  */
 #ifndef COMMON_API_VERSION_H
 #define COMMON_API_VERSION_H
