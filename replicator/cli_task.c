@@ -134,6 +134,16 @@ static void human_status(const json_t *st)
     json_array_foreach(json_object_get(st, "isolated_sleds"), i, v)
         printf("\nISOLATED %s: %s\n  remedy: %s\n", jsonu_str(v, "id"),
                jsonu_str(v, "error"), jsonu_str(v, "remedy"));
+    json_array_foreach(json_object_get(st, "held_sleds"), i, v) {
+        const json_t *o = json_object_get(v, "override");
+
+        printf("\nHELD SLED %s: override %s (%s, set %s)\n  remedy: %s\n",
+               jsonu_str(v, "id"),
+               jsonu_str(o, "id") ? jsonu_str(o, "id") : "?",
+               jsonu_str(o, "reason") ? jsonu_str(o, "reason") : "",
+               jsonu_str(o, "set_at") ? jsonu_str(o, "set_at") : "?",
+               jsonu_str(v, "remedy") ? jsonu_str(v, "remedy") : "");
+    }
     json_array_foreach(json_object_get(st, "held_generations"), i, v)
         printf("\nHELD generation %" JSON_INTEGER_FORMAT ": %s\n",
                ival(v, "generation"), jsonu_str(v, "reason"));

@@ -224,6 +224,17 @@ static void test_replication_hold__left_alone_reported_resumed(void **state)
     json_decref(st);
     /* the stuck report names it held, with the remedy */
     assert_true(testutil_wait_for(stuck_held, g, 30000));
+    /* and so does `replicator status` */
+    assert_int_equal(rig_cli(g, "status", NULL, NULL), 0);
+    {
+        char *log = testutil_join(g->tmp, "cli.log"), want[160];
+
+        snprintf(want, sizeof(want), "HELD SLED %s: override %s "
+                 "(re-imaged by hand", SLED3, id);
+        assert_true(rig_file_contains(log, want));
+        assert_true(rig_file_contains(log, remedy_want));
+        mem_free(log);
+    }
 
     /* bad resumes change nothing */
     assert_int_equal(resume(g, SLED3, NULL, code, sizeof(code)), 400);
