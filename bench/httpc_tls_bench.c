@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -160,6 +161,7 @@ static double rounds(struct srv *s, unsigned nrounds, const struct tls_files *f)
             snprintf(url, sizeof(url), "%s://127.0.0.1:%d/artifacts",
                      f ? "https" : "http", s[i].port);
             sp.url = url;
+            sp.api_version = API_VERSION_SLED_AGENT;
             sp.sink.kind = HTTPC_SINK_BUF;
             if (f) {
                 sp.tls.ca_file = f->ca;

@@ -256,6 +256,13 @@ static int setup_request(struct httpc *h, struct err *err)
         snprintf(ct, sizeof(ct), "Content-Type: %s", b->content_type);
         rc = add_header(h, ct);
     }
+    if (rc == 0 && h->s.api_version[0]) {
+        char av[HTTPC_API_VERSION_MAX + 16];
+
+        snprintf(av, sizeof(av), "api-version: %s", h->s.api_version);
+        rc = add_header(h, av);
+    }
+    h->s.api_version = NULL;
     for (size_t i = 0; rc == 0 && h->s.headers && h->s.headers[i]; i++)
         rc = add_header(h, h->s.headers[i]);
     h->s.headers = NULL;
@@ -341,10 +348,36 @@ void httpc_global_cleanup(void)
     curl_global_cleanup();
 }
 
+/* The api-version of s: given, short, printable, and not also in the
+ * extra headers (two would be refused by the server); with "" the extra
+ * headers are sent as given (tests send bad ones on purpose). */
+static int check_api_version(const struct httpc_spec *s, struct err *err)
+{
+    const char *v = s->api_version;
+
+    if (!v)
+        return err_set(err, ERR_INVAL, "%s: request names no api-version",
+                       s->url);
+    if (strlen(v) > HTTPC_API_VERSION_MAX)
+        return err_set(err, ERR_INVAL, "%s: api-version too long", s->url);
+    for (const char *c = v; *c; c++)
+        if (*c <= ' ' || *c > '~')
+            return err_set(err, ERR_INVAL, "%s: bad api-version", s->url);
+    for (size_t i = 0; v[0] && s->headers && s->headers[i]; i++)
+        if (!strncasecmp(s->headers[i], "api-version:", 12))
+            return err_set(err, ERR_INVAL, "%s: api-version given as a "
+                           "header: set httpc_spec.api_version", s->url);
+    return 0;
+}
+
 static int check_spec(const struct httpc_spec *s, struct err *err)
 {
     if (!s->url)
         return err_set(err, ERR_INVAL, "request without a URL");
+    int rc = check_api_version(s, err);
+
+    if (rc < 0)
+        return rc;
     if (s->method && strlen(s->method) >= HTTPC_METHOD_MAX)
         return err_set(err, ERR_INVAL, "method too long");
     if ((s->body.kind == HTTPC_BODY_READ && !s->read) ||

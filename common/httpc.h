@@ -92,6 +92,9 @@ struct httpc_sink {
     const char *path;
 };
 
+/* httpc_spec.api_version of a request that names no version. */
+#define HTTPC_API_VERSION_NONE ""
+
 /* A bit of httpc_tls.roles per enum tls_role (common/tls.h). */
 #define HTTPC_ROLE(r) (1u << (unsigned)(r))
 
@@ -128,6 +131,13 @@ struct httpc_spec {
     uint64_t max_recv_bps;       /* receive rate cap; 0: none */
     uint64_t max_send_bps;       /* send rate cap; 0: none */
     size_t upload_buffer;        /* curl's upload buffer; 0: default */
+    /* The api-version request header (docs/API.md "API versions"): the
+     * version of the server's API the caller speaks, an API_VERSION_* of
+     * common/api_version.h for our services. Required: NULL is refused
+     * (ERR_INVAL), as is an api-version line in headers besides it; ""
+     * (HTTPC_API_VERSION_NONE) adds none (a server outside rackdepot,
+     * tests that send their own or test the unversioned default). */
+    const char *api_version;
     bool keep_headers;           /* keep the raw final header block */
     bool path_as_is;             /* send ../ and %2e exactly (tests) */
     bool no_proxy;               /* ignore proxy environment variables */

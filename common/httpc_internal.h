@@ -14,6 +14,7 @@
 #include "common/tls.h"
 
 #define HTTPC_METHOD_MAX 16
+#define HTTPC_API_VERSION_MAX 32 /* longest httpc_spec.api_version */
 #define HTTPC_FAIL_MAX 160
 
 struct httpc {

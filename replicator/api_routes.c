@@ -57,6 +57,7 @@ TASK_HANDLER(sled_list, api_sled_list)
 TASK_HANDLER(sled_upsert, api_sled_upsert)
 TASK_HANDLER(sled_expunge, api_sled_expunge)
 TASK_HANDLER(sled_reset_ledger, api_sled_reset_ledger)
+TASK_HANDLER(sled_resume, api_sled_resume)
 TASK_HANDLER(gen_bump, api_generation_bump)
 TASK_HANDLER(gen_confirm, api_generation_confirm)
 
@@ -122,6 +123,11 @@ static const struct httpd_route routes[] = {
      .pattern = "/sled-agents/{id}/reset-ledger",
      .on_request = sled_reset_ledger, .body_cap = LIMIT_JSON_BODY,
      .bad_capture = "sled id must be a UUID", .roles = OP},
+    /* issue 12 item 6: the end of an out-of-band install hold (1.3.0) */
+    {.name = "sled_agents", .methods = HTTPD_M_POST,
+     .pattern = "/sled-agents/{id}/resume", .on_request = sled_resume,
+     .body_cap = LIMIT_JSON_BODY, .bad_capture = "sled id must be a UUID",
+     .roles = OP, .since = "1.3.0"},
     ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
           gen_bump),
     ROUTE("generation", HTTPD_M_POST, "/generation/{generation}/confirm",
@@ -143,7 +149,9 @@ const char *const *api_versions(size_t *n)
     /* 1.1.0 (issue 12): GET .../repositories/{system_version}, and the
      * upload's reply gains the reference's repo and status */
     /* 1.2.0 (issue 12 item 5): pin, unpin and the prune policy */
-    static const char *const versions[] = {"1.0.0", "1.1.0", "1.2.0"};
+    /* 1.3.0 (issue 12 item 6): POST /sled-agents/{id}/resume */
+    static const char *const versions[] = {"1.0.0", "1.1.0", "1.2.0",
+                                           "1.3.0"};
 
     *n = sizeof(versions) / sizeof(versions[0]);
     return versions;

@@ -47,6 +47,9 @@ void api_sled_expunge(struct task *t, struct httpd_req *r);
 /* POST /sled-agents/{id}/reset-ledger (api_reset.c): the operator's
  * ledger reset of one sled, through the sled's reset endpoint. */
 void api_sled_reset_ledger(struct task *t, struct httpd_req *r);
+/* POST /sled-agents/{id}/resume (api_resume.c): the end of a sled's
+ * out-of-band install hold, through the sled's override endpoint. */
+void api_sled_resume(struct task *t, struct httpd_req *r);
 void api_generation_bump(struct task *t, struct httpd_req *r);
 void api_generation_confirm(struct task *t, struct httpd_req *r);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -41,6 +42,7 @@ static const char usage[] =
     "                  | sled expunge ID | generation bump --past-fleet\n"
     "                  | sled reset-ledger ID [--generation G] "
     "[--reason TEXT]\n"
+    "                  | sled resume ID --override UUID\n"
     "                  | generation confirm G\n"
     "       replicator pki init | issue | list | revoke ...      (pki --help)\n"
     "       replicator --version\n"
@@ -109,6 +111,7 @@ int cli_request(long *status, json_t **out, const struct cli *c,
     }
     sp.method = method;
     sp.url = url.data;
+    sp.api_version = API_VERSION_REPLICATOR;
     sp.connect_ms = 15000;
     if (c->tls_cert) {
         sp.tls.ca_file = c->tls_ca;

@@ -13,6 +13,7 @@
  *                                 reference's omdb prints (cli_omdb.c)
  *   sled list | sled expunge ID
  *   sled reset-ledger ID [--generation G] [--reason TEXT]
+ *   sled resume ID --override UUID
  *   generation bump --past-fleet | generation confirm G
  * Exit codes 0 ok, 1 failed, 2 usage (cli.h). Main thread.
  */
@@ -138,6 +139,16 @@ static void human_status(const json_t *st)
     json_array_foreach(json_object_get(st, "isolated_sleds"), i, v)
         printf("\nISOLATED %s: %s\n  remedy: %s\n", jsonu_str(v, "id"),
                jsonu_str(v, "error"), jsonu_str(v, "remedy"));
+    json_array_foreach(json_object_get(st, "held_sleds"), i, v) {
+        const json_t *o = json_object_get(v, "override");
+
+        printf("\nHELD SLED %s: override %s (%s, set %s)\n  remedy: %s\n",
+               jsonu_str(v, "id"),
+               jsonu_str(o, "id") ? jsonu_str(o, "id") : "?",
+               jsonu_str(o, "reason") ? jsonu_str(o, "reason") : "",
+               jsonu_str(o, "set_at") ? jsonu_str(o, "set_at") : "?",
+               jsonu_str(v, "remedy") ? jsonu_str(v, "remedy") : "");
+    }
     json_array_foreach(json_object_get(st, "held_generations"), i, v)
         printf("\nHELD generation %" JSON_INTEGER_FORMAT ": %s\n",
                ival(v, "generation"), jsonu_str(v, "reason"));
@@ -190,6 +201,7 @@ static int usage_err(const char *msg)
             "       | status [--limit N] [--format table|json|omdb]\n"
             "       | sled list | sled expunge ID\n"
             "       | sled reset-ledger ID [--generation G] [--reason TEXT]\n"
+            "       | sled resume ID --override UUID\n"
             "       | generation bump --past-fleet | generation confirm G\n",
             msg);
     return CLI_EXIT_USAGE;
@@ -337,6 +349,38 @@ static int cmd_reset_ledger(const struct cli *c, int argc, char **argv)
     return code;
 }
 
+static void human_resume(const json_t *r)
+{
+    printf("sled %s: override %s cleared; the sled converges at the next "
+           "run\n", jsonu_str(r, "id") ? jsonu_str(r, "id") : "?",
+           jsonu_str(r, "override") ? jsonu_str(r, "override") : "?");
+}
+
+/* sled resume ID --override UUID: the end of an out-of-band install hold
+ * (the replicator clears the sled's override over its API). */
+static int cmd_resume(const struct cli *c, int argc, char **argv)
+{
+    char path[160];
+    json_t *body;
+    char *text;
+    int code;
+
+    if (argc != 5 || strcmp(argv[3], "--override") != 0 ||
+        strlen(argv[2]) >= 64 || strchr(argv[2], '/'))
+        return usage_err("sled resume ID --override UUID");
+    body = json_pack("{s:s}", "override", argv[4]);
+    text = body ? jsonu_dumps(body) : NULL;
+    json_decref(body);
+    if (!text) {
+        fprintf(stderr, "replicator: out of memory\n");
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/sled-agents/%s/resume", argv[2]);
+    code = cli_simple(c, "POST", path, text, human_resume);
+    mem_free(text);
+    return code;
+}
+
 int cli_task_main(const struct cli *c, int argc, char **argv)
 {
     char path[160];
@@ -356,7 +400,10 @@ int cli_task_main(const struct cli *c, int argc, char **argv)
         }
         if (argc >= 3 && !strcmp(argv[1], "reset-ledger"))
             return cmd_reset_ledger(c, argc, argv);
-        return usage_err("sled: list | expunge ID | reset-ledger ID");
+        if (argc >= 2 && !strcmp(argv[1], "resume"))
+            return cmd_resume(c, argc, argv);
+        return usage_err("sled: list | expunge ID | reset-ledger ID | "
+                         "resume ID --override UUID");
     }
     if (!strcmp(argv[0], "generation")) {
         if (argc == 3 && !strcmp(argv[1], "bump") &&

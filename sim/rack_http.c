@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -60,6 +61,7 @@ int rack_http_get(long *status, struct buf *body, const char *url,
 
     *status = 0;
     sp.url = url;
+    sp.api_version = API_VERSION_FIRST;
     sp.total_ms = timeout_ms;
     sp.connect_ms = timeout_ms;
     sp.no_proxy = true;

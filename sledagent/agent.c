@@ -160,6 +160,8 @@ int agent_new(struct agent **out, struct event_base *base,
     /* the pushed revocation list, before the listeners apply it */
     if ((rc = agent_revoke_open(a, err)) < 0)
         goto out;
+    if ((rc = agent_override_open(a, err)) < 0)
+        goto out;
     if ((rc = agent_tls_start(a, err)) < 0)
         goto out;
     if (!a->tls && (rc = agent_revoke_apply(a, err)) < 0)
@@ -223,6 +225,7 @@ void agent_free(struct agent *a)
      * and copies go before the store, whose close invalidates unfinished
      * writes. */
     agent_revoke_close(a);
+    agent_override_close(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);

@@ -243,6 +243,9 @@ static void put_headers(struct httpd_req *r, void *arg)
 
     httpd_req_sha256(h, r, 0);
 
+    /* held for an out-of-band install: the controller writes nothing */
+    if (agent_override_check(a, &err) < 0)
+        goto reject;
     if (put_pieces_query(&q, httpd_req_query(r), &err) < 0)
         goto reject;
     gen = q.generation;
@@ -337,6 +340,11 @@ static void reply_config_get(struct httpd_req *r, void *arg)
         return;
     }
     v = artifact_config_to_json(&cfg);
+    /* (ext) the override held, while one is */
+    if (v && agent_override_add(a, v) < 0) {
+        json_decref(v);
+        v = NULL;
+    }
     if (v)
         httpd_reply_json(r, 200, v);
     else
@@ -364,6 +372,10 @@ static void reply_config_put(struct httpd_req *r, void *arg)
     const char *body;
     size_t len;
 
+    if (agent_override_check(a, &err) < 0) {
+        httpd_reply_err(r, &err);
+        return;
+    }
     body = httpd_req_body(r, &len);
     if (artifact_config_parse(&cfg, body, len, &err) < 0) {
         if (err.code == ERR_LIMIT)
@@ -390,8 +402,8 @@ static void copy_headers(struct httpd_req *r, void *arg)
     struct err err = ERR_INIT;
     uint64_t gen;
 
-    (void)arg;
-    if (httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
+    if (agent_override_check(arg, &err) < 0 ||
+        httpd_query_generation(&gen, httpd_req_query(r), &err) < 0)
         httpd_req_reject(r, &err);
 }
 
@@ -484,6 +496,23 @@ static void reply_text(struct httpd_req *r, struct agent *a)
     buf_release(&b);
 }
 
+/* (ext) ,"override":{...} while one is held. */
+static int list_add_override(struct evbuffer *eb, const struct agent *a)
+{
+    json_t *v;
+    char *text;
+    int rc;
+
+    if (!override_active(&a->ov))
+        return 0;
+    v = override_to_json(&a->ov);
+    text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    rc = text ? evbuffer_add_printf(eb, ",\"override\":%s", text) : -1;
+    mem_free(text);
+    json_decref(v);
+    return rc < 0 ? -1 : 0;
+}
+
 static void list_body_cleanup(const void *data, size_t len, void *arg)
 {
     (void)data;
@@ -522,9 +551,11 @@ static void reply_list(struct httpd_req *r, void *arg)
         store_list_body_unref(lb);
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else if (evbuffer_add_printf(eb, ",\"tls_revocations_version\":%"
-                                   PRIu64 ",\"writable_bytes\":%" PRIu64 "}",
+                                   PRIu64 ",\"writable_bytes\":%" PRIu64,
                                    a->rev_pushed.version,
-                                   store_writable_bytes(a->st)) < 0) {
+                                   store_writable_bytes(a->st)) < 0 ||
+               list_add_override(eb, a) < 0 ||
+               evbuffer_add(eb, "}", 1) < 0) {
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else {
         httpd_reply_evbuffer(r, 200, "application/json", eb);
@@ -576,6 +607,11 @@ static const struct httpd_route routes[] = {
      .on_request = reply_copies, .roles = RD},
     {.name = "metrics", .methods = HTTPD_M_GET, .pattern = "/metrics",
      .on_request = reply_metrics, .roles = RD},
+    {.name = "artifacts_override", .methods = HTTPD_M_DELETE,
+     .pattern = "/artifacts-override/{id}",
+     .on_request = agent_reply_override_delete,
+     .bad_capture = "override id must be a UUID",
+     .roles = HTTPD_ROLE_CONTROLLER},
     {.name = "tls_revocations", .methods = HTTPD_M_GET,
      .pattern = "/tls-revocations", .on_request = agent_reply_revocations_get,
      .roles = RD},

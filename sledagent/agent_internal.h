@@ -8,12 +8,17 @@
 #ifndef SLEDAGENT_AGENT_INTERNAL_H
 #define SLEDAGENT_AGENT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "sledagent/agent.h"
+#include "sledagent/override.h"
 #include "sledagent/revstate.h"
 
 struct bufferevent_rate_limit_group;
+struct event;
 struct copies;
 struct httpc_loop;
 struct ev_token_bucket_cfg;
@@ -58,6 +63,15 @@ struct agent {
     struct workq *rev_wq;
     bool rev_writing;
     unsigned depot_ranged; /* ranged reads being sent (depot.c) */
+    /* The out-of-band install hold (agent_override.c): the override
+     * held, its reader's worker and timer, whether a read or a clear is
+     * under way, and a count of clears (a read started before one is
+     * dropped). */
+    struct override ov;
+    struct workq *ov_wq;
+    struct event *ov_timer;
+    bool ov_reading, ov_clearing;
+    unsigned ov_epoch;
 };
 
 /* POST /artifacts-config/reset (agent_reset.c): the operator-authorised
@@ -79,5 +93,16 @@ void agent_revoke_close(struct agent *a);
 int agent_revoke_apply(struct agent *a, struct err *err);
 void agent_reply_revocations_get(struct httpd_req *r, void *arg);
 void agent_reply_revocations_put(struct httpd_req *r, void *arg);
+
+/* agent_override.c: read the override at start and poll it every second
+ * (before the listeners; blocks), stop; 409 OVERRIDE_ACTIVE into err
+ * while one is held (the controller's changes), else 0; add "override"
+ * to o while one is held (0 or ERR_NOMEM); DELETE
+ * /artifacts-override/{id}. */
+int agent_override_open(struct agent *a, struct err *err);
+void agent_override_close(struct agent *a);
+int agent_override_check(const struct agent *a, struct err *err);
+int agent_override_add(const struct agent *a, json_t *o);
+void agent_reply_override_delete(struct httpd_req *r, void *arg);
 
 #endif

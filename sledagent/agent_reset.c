@@ -125,6 +125,9 @@ void agent_reply_config_reset(struct httpd_req *r, void *arg)
         httpd_reply_error(r, 500, NULL, "out of memory");
         return;
     }
+    /* held for an out-of-band install: resume it first */
+    if (agent_override_check(a, &err) < 0)
+        goto fail;
     body = httpd_req_body(r, &len);
     if (parse_reset(&cfg, x, body, len, &err) < 0)
         goto fail;

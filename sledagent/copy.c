@@ -21,6 +21,7 @@
 
 #include <event2/buffer.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -375,10 +376,6 @@ static void on_done(struct httpc *h, void *arg)
 static int copy_launch(struct copy *c, struct store_write *w)
 {
     struct copies *cs = c->cs;
-    /* The reference's repo depot (dropshot, ClientSpecifiesVersionInHeader
-     * without a default) refuses a request without this header with 400;
-     * 1.0.0 is its only version and ours. */
-    static const char *const hdrs[] = {"api-version: 1.0.0", NULL};
     struct httpc_spec sp = {0};
     int rc;
 
@@ -386,7 +383,10 @@ static int copy_launch(struct copy *c, struct store_write *w)
     snprintf(c->url, sizeof(c->url), "%s/artifact/sha256/%s", c->source,
              c->hex);
     sp.url = c->url;
-    sp.headers = hdrs;
+    /* The reference's repo depot (dropshot, ClientSpecifiesVersionInHeader
+     * without a default) refuses a request without the header with 400;
+     * 1.0.0 is its only version and ours. */
+    sp.api_version = API_VERSION_DEPOT;
     sp.sink.kind = HTTPC_SINK_FN;
     sp.write = on_data;
     sp.on_headers = on_headers;

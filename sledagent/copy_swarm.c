@@ -41,6 +41,7 @@
 
 #include <event2/event.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/hex.h"
@@ -485,6 +486,7 @@ static void manifest_next(struct swarm *sw)
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s/pieces?piece_size=%u",
              s->src.base, sw->hex, (unsigned)sw->psize);
     sp.url = url;
+    sp.api_version = API_VERSION_DEPOT;
     sp.sink.kind = HTTPC_SINK_BUF;
     sp.sink.cap = PIECES_DOC_MAX;
     sp.total_ms = 1000L * (long)copies_opts(sw->cs)->connect_secs;
@@ -589,6 +591,7 @@ static void have_ask(struct swarm_source *s)
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s/have", s->src.base,
              sw->hex);
     sp.url = url;
+    sp.api_version = API_VERSION_DEPOT;
     sp.sink.kind = HTTPC_SINK_BUF;
     sp.sink.cap = SWARM_HAVE_CAP;
     sp.stall_secs = SWARM_STALL_SECS;
@@ -802,6 +805,7 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     snprintf(range, sizeof(range), "Range: bytes=%llu-%llu",
              (unsigned long long)off, (unsigned long long)(off + len - 1));
     sp.url = url;
+    sp.api_version = API_VERSION_DEPOT;
     sp.headers = hdrs;
     sp.sink.kind = HTTPC_SINK_FN;
     sp.write = req_data;

@@ -26,6 +26,7 @@
 #include "common/version.h"
 #include "sledagent/agent.h"
 #include "sledagent/startcheck.h"
+#include "sledagent/override_cli.h"
 
 /* Default background re-hash rate (see parse_args()). */
 #define AGENT_SCRUB_RATE_DEFAULT (64ull * 1024 * 1024)
@@ -33,6 +34,8 @@
 static const char usage[] =
     "usage: sledagent --dataset DIR --dataset DIR [options]\n"
     "       sledagent --version\n"
+    "       sledagent override set|show|clear ... (sledagent override "
+    "--help)\n"
     "\n"
     "  --dataset DIR              an artifact dataset (give two: A then B)\n"
     "  --listen ADDR:PORT         agent API (default 127.0.0.1:12345;\n"
@@ -489,6 +492,9 @@ int main(int argc, char **argv)
     mem_init();
     if (rd_version_flag("sledagent", argc, argv))
         return 0;
+    /* `sledagent override ...`: the operator's hold (override_cli.c) */
+    if (argc > 1 && !strcmp(argv[1], "override"))
+        return override_cli_main(argc - 1, argv + 1);
     if (!parse_args(&status, &a, argc, argv))
         return status;
     log_init("sledagent", a.lvl, 2);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -133,6 +134,7 @@ int put_pieces_fetch(struct put_pieces **out, struct agent *a,
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s/pieces?piece_size=%u",
              a->opts.replicator_url, pp->hex, (unsigned)pp->psize);
     sp.url = url;
+    sp.api_version = API_VERSION_REPLICATOR_SLED;
     sp.sink.kind = HTTPC_SINK_BUF;
     sp.sink.cap = PIECES_DOC_MAX;
     sp.connect_ms = PUT_PIECES_FETCH_MS;

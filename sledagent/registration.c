@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -104,6 +105,7 @@ static void on_fire(evutil_socket_t fd, short what, void *arg)
         timeout = 1;
     sp.method = "PUT";
     sp.url = rg->url;
+    sp.api_version = API_VERSION_REPLICATOR_SLED;
     sp.body.kind = HTTPC_BODY_MEM;
     sp.body.data = rg->body;
     sp.body.len = strlen(rg->body);

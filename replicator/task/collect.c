@@ -419,8 +419,10 @@ static void finish(struct collect_sled *s, enum collect_sled_state st,
         snprintf(s->error, sizeof(s->error), "%s", error);
     if (st != COLLECT_OK)
         log_info("sled_collect", "{s:s, s:s, s:s}", "sled", s->id, "state",
-                 st == COLLECT_ISOLATED ? "isolated" : "unreachable", "error",
-                 s->error);
+                 st == COLLECT_ISOLATED ? "isolated"
+                 : st == COLLECT_HELD   ? "held"
+                                        : "unreachable",
+                 "error", s->error);
     if (--c->left == 0)
         c->done(c, c->arg);
 }
@@ -493,6 +495,28 @@ static void on_revoke_reply(struct collect_sled *s, struct sledreq *q)
     sled_step(s);
 }
 
+/* The override a list names ("override": {"id", "reason", "set_at"}):
+ * copied into s; whether there is one. */
+static bool list_override(struct collect_sled *s, const json_t *list)
+{
+    const json_t *o = json_object_get(list, "override");
+    const char *id = jsonu_str(o, "id");
+    uint64_t g;
+
+    if (!id)
+        return false;
+    snprintf(s->override_id, sizeof(s->override_id), "%s", id);
+    snprintf(s->override_reason, sizeof(s->override_reason), "%s",
+             jsonu_str(o, "reason") ? jsonu_str(o, "reason") : "");
+    snprintf(s->override_set_at, sizeof(s->override_set_at), "%s",
+             jsonu_str(o, "set_at") ? jsonu_str(o, "set_at") : "");
+    if (jsonu_u64(&g, json_object_get(list, "generation")) == 0)
+        s->generation = g;
+    snprintf(s->error, sizeof(s->error), "held by override %s: %s",
+             s->override_id, s->override_reason);
+    return true;
+}
+
 static void on_reply(struct sledreq *q, void *arg)
 {
     struct collect_sled *s = arg;
@@ -508,6 +532,15 @@ static void on_reply(struct sledreq *q, void *arg)
         on_revoke_reply(s, q);
         return;
     case STEP_CONFIG:
+        if (status == 409 &&
+            !strcmp(sledreq_error_code(q), "OVERRIDE_ACTIVE")) {
+            /* held: it changed nothing; its list says by what. Neither a
+             * put_config_ok nor an error of this run. */
+            s->state = COLLECT_HELD;
+            s->step = STEP_LIST;
+            sled_step(s);
+            return;
+        }
         if (status == 204 || status == 200) {
             record(c, s, STATUS_OP_PUT_CONFIG, NULL);
             s->step = STEP_LIST;
@@ -533,6 +566,12 @@ static void on_reply(struct sledreq *q, void *arg)
             snprintf(s->error, sizeof(s->error), "list: %s",
                      status == 200 ? "unparsable list" : sledreq_error(q));
             finish(s, COLLECT_UNREACHABLE, NULL);
+            return;
+        }
+        if (list_override(s, j)) {
+            record(c, s, STATUS_OP_LIST, NULL);
+            json_decref(j);
+            finish(s, COLLECT_HELD, NULL);
             return;
         }
         rc = collect_parse_list(s, j, c->o.generation, c->o.arts, c->o.n_arts,
@@ -651,6 +690,7 @@ int collect_start(struct collect **out, const struct collect_opts *o,
         }
         sleds[i].state = COLLECT_PENDING;
         sleds[i].error[0] = '\0';
+        sleds[i].override_id[0] = '\0';
         sleds[i].rev_tried = sleds[i].rev_late = false;
         sleds[i].step = first_step(c, &sleds[i]);
         sled_step(&sleds[i]);

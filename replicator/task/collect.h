@@ -11,8 +11,10 @@
  *    bodies) total timeouts, so a sled that accepts the connection and
  *    never answers costs the run request_secs, not the no-progress bound.
  *    A 409 on config, or a list at a generation ahead of G, isolates the
- *    sled (its ledger generation is then read for the report); any other
- *    failure makes it unreachable; every other sled keeps going;
+ *    sled (its ledger generation is then read for the report), except a
+ *    409 OVERRIDE_ACTIVE or a list naming an override: the sled is held
+ *    (its list read for the override); any other failure makes it
+ *    unreachable; every other sled keeps going;
  *  - collect_parse_list(): one list -> inventory indices into the wanted
  *    set; every malformed or unwanted hash is logged (info), never
  *    swallowed, and never counted;
@@ -55,7 +57,14 @@ enum collect_sled_state {
      * SQL): never contacted, reported with the remedy; the other sleds
      * are collected as usual. */
     COLLECT_INVALID_ADDRESS,
+    /* Held by an operator for an out-of-band install (issue 12 item 6):
+     * it refused the config with 409 OVERRIDE_ACTIVE, or its list names
+     * an override. Reported with the override and the remedy, never
+     * planned for (no PUT, no copy, not a source) until resumed. */
+    COLLECT_HELD,
 };
+
+#define COLLECT_REASON_MAX 256
 
 struct collect_sled {
     char id[COLLECT_ID_MAX];
@@ -88,6 +97,10 @@ struct collect_sled {
     struct revpush_held rev;
     bool rev_tried, rev_late;
     char error[COLLECT_ERROR_MAX];
+    /* COLLECT_HELD: the override the sled's list reported ("" unknown) */
+    char override_id[COLLECT_ID_MAX];
+    char override_reason[COLLECT_REASON_MAX];
+    char override_set_at[32];
     /* in flight (collect_run only) */
     struct sledreq *req;
     int step;

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/httpc.h"
@@ -281,6 +282,7 @@ static void spec_init(struct httpc_spec *sp, struct sledreq *q,
     memset(sp, 0, sizeof(*sp));
     sp->method = o->method;
     sp->url = o->url;
+    sp->api_version = API_VERSION_SLED_AGENT;
     sp->connect_ms = 1000L * (o->connect_secs > 0 ? o->connect_secs : 10L);
     /* No-progress bound, not a total timeout. */
     sp->stall_secs = o->stall_secs > 0 ? o->stall_secs : 30L;

@@ -66,6 +66,25 @@ bool stuck_is(const struct stuck_entry *e, int64_t now_ms,
            (uint64_t)(now_ms - e->since_ms) >= after_ms;
 }
 
+int stuck_copy(struct stuck_tracker *dst, const struct stuck_tracker *src)
+{
+    stuck_release(dst);
+    dst->v = mem_calloc(src->n + 1, sizeof(*dst->v));
+    if (!dst->v)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->v[i] = src->v[i];
+        dst->v[i].name = mem_strdup(src->v[i].name);
+        if (!dst->v[i].name) {
+            dst->n = i;
+            stuck_release(dst);
+            return ERR_NOMEM;
+        }
+    }
+    dst->n = src->n;
+    return 0;
+}
+
 void stuck_release(struct stuck_tracker *t)
 {
     for (size_t i = 0; i < t->n; i++)

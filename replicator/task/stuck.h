@@ -8,8 +8,10 @@
  * repository, the most copies ever seen and when that number last grew;
  * one that has not grown for stuck_after is stuck. A repository that
  * becomes complete, or stops being wanted, is forgotten (so one that
- * regresses later starts a new clock). In memory: a restarted replicator
- * starts every clock again. Plain data, the task's loop thread only.
+ * regresses later starts a new clock). The task keeps the clocks in the
+ * database too (replicator/db/stuck_db.h): each run starts from the
+ * stored ones, so a restarted replicator keeps them. Plain data, any
+ * thread that owns it.
  */
 #ifndef REPLICATOR_TASK_STUCK_H
 #define REPLICATOR_TASK_STUCK_H
@@ -62,5 +64,9 @@ bool stuck_is(const struct stuck_entry *e, int64_t now_ms,
               uint64_t stuck_after_secs);
 
 void stuck_release(struct stuck_tracker *t);
+
+/* *dst (released first) becomes a copy of src. Returns 0, or ERR_NOMEM
+ * with dst empty. */
+int stuck_copy(struct stuck_tracker *dst, const struct stuck_tracker *src);
 
 #endif

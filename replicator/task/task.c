@@ -26,6 +26,7 @@
 #include "common/workq.h"
 #include "replicator/db/db.h"
 #include "replicator/db/push_db.h"
+#include "replicator/db/stuck_db.h"
 #include "replicator/db/repo_db.h"
 #include "replicator/db/tlsrev_db.h"
 #include "replicator/jobs.h"
@@ -149,6 +150,7 @@ static void run_free(struct task_run *r)
     sled_db_list_release(&r->sled_list);
     tls_revoked_free(r->revoked);
     staging_list_free(r->staged, r->n_staged);
+    stuck_release(&r->clocks);
     mem_free(r->config_body);
     mem_free(r->rev_body);
     for (size_t i = 0; i < r->n_drop; i++)
@@ -208,6 +210,8 @@ static int finish_work(struct db *db, void *p, struct err *err)
 
     if (!db)
         goto drop;
+    if (r->clocks_write && stuck_db_save(db, &r->clocks, &e) < 0)
+        log_warn("stuck_clocks_save", "{s:s}", "error", e.msg);
     if (r->hold_write &&
         push_db_hold(db, r->wanted.generation, r->held_reason, &e) < 0)
         log_warn("guard_hold_record", "{s:s}", "error", e.msg);
@@ -257,6 +261,11 @@ static void run_finish(struct task *t)
         run_end(t);
         return;
     }
+    /* the stuck report's clocks move now, so they are saved with the
+     * run's other writes (finish_work) */
+    if (task_status_clocks(&t->status, t->run) == 0 &&
+        stuck_copy(&t->run->clocks, &t->status.stuck) == 0)
+        t->run->clocks_write = true;
     if (task_report_decide(t, t->run) < 0 ||
         jobs_submit(t->runner, JOBS_DB_WANTED, finish_work, finish_done,
                     t) < 0) {
@@ -463,6 +472,9 @@ static int load_work(struct db *db, void *p, struct err *err) /* worker */
     /* A revoked sled certificate is refused by this run's requests. */
     if (rc == 0 && t->cfg.tls.cert_file)
         rc = tlsrev_db_load_version(&r->revoked, &r->rev_version, db, err);
+    /* The stuck report's clocks: without them this run keeps its own. */
+    if (rc == 0)
+        r->clocks_rc = stuck_db_load(&r->clocks, db, &r->clocks_err);
     return rc;
 }
 
@@ -508,6 +520,11 @@ static void load_done(int rc, const struct err *err, void *p)
     if (t->freeing)
         return; /* task_free frees the run */
     prune_reported(t, r);
+    /* The stored clocks are the rack's: they replace this process's. */
+    if (rc == 0 && r->clocks_rc == 0)
+        task_status_adopt_clocks(&t->status, &r->clocks);
+    else if (rc == 0)
+        log_warn("stuck_clocks_load", "{s:s}", "error", r->clocks_err.msg);
 
     if (rc == 0)
         rc = collect_sleds_from_db(&r->sleds, &r->sled_list,

@@ -25,6 +25,7 @@
 #include "replicator/task/guard.h"
 #include "replicator/task/revpush.h"
 #include "replicator/task/status.h"
+#include "replicator/task/stuck.h"
 #include "replicator/task/task.h"
 #include "replicator/task/task_status.h"
 
@@ -81,6 +82,10 @@ struct task_run {
     char *rev_body;              /* PUT /tls-revocations body, or NULL */
     struct staging_repo *staged;
     size_t n_staged;
+    /* the stuck report's clocks as stored (stuck_db), when clocks_rc 0 */
+    struct stuck_tracker clocks;
+    int clocks_rc;
+    struct err clocks_err;
     /* loop */
     bool held;
     char held_reason[GUARD_REASON_MAX];
@@ -102,6 +107,8 @@ struct task_run {
     char **fail_reasons;
     size_t n_fail;
     bool hold_write;           /* write push_db_hold */
+    bool clocks_write;         /* write clocks (the tracker after this run's
+                                  update) with stuck_db_save */
     size_t dropped;
     int finish_rc;
     struct err finish_err;

@@ -170,7 +170,7 @@ static int remember_pushed(struct task *t, const struct task_run *r)
 
 /* How the sleds of a run ended. */
 struct run_tally {
-    size_t ok, unreachable, isolated, bogus;
+    size_t ok, unreachable, isolated, held, bogus;
 };
 
 static void tally(struct run_tally *n, const struct task_run *r)
@@ -182,6 +182,7 @@ static void tally(struct run_tally *n, const struct task_run *r)
                           r->sleds[i].state == COLLECT_PENDING ||
                           r->sleds[i].state == COLLECT_INVALID_ADDRESS;
         n->isolated += r->sleds[i].state == COLLECT_ISOLATED;
+        n->held += r->sleds[i].state == COLLECT_HELD;
         n->bogus += r->sleds[i].bogus;
     }
 }
@@ -200,8 +201,8 @@ static json_t *summary_json(const struct task_run *r,
         execute_result(r->exec, &er);
     converged = r->load_rc == 0 && !r->held && ps && r->plan->n_reqs == 0 &&
                 ps->requests_deferred == 0 && ps->requests_no_space == 0 &&
-                n->unreachable == 0 &&
-                n->isolated == 0 && ps->n_lost == 0;
+                n->unreachable == 0 && n->isolated == 0 && n->held == 0 &&
+                ps->n_lost == 0;
     sum = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:b, s:o*, s:I, s:I, "
                     "s:I, s:I, s:I, s:I}",
                     "run", (json_int_t)r->id, "reason",
@@ -223,6 +224,7 @@ static json_t *summary_json(const struct task_run *r,
         json_object_set_new(sum, "error", json_string(r->load_err.msg));
     if (r->held)
         json_object_set_new(sum, "held_reason", json_string(r->held_reason));
+    json_object_set_new(sum, "sleds_held", json_integer((json_int_t)n->held));
     if (ps)
         json_object_set_new(
             sum, "plan",

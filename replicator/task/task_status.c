@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/prom.h"
 #include "replicator/staging.h"
@@ -52,9 +53,31 @@ static const char *sled_state_name(enum collect_sled_state s)
         return "isolated";
     case COLLECT_INVALID_ADDRESS:
         return "invalid_address";
+    case COLLECT_HELD:
+        return "held";
     default:
         return "pending";
     }
+}
+
+/* A held sled's override and remedy into its entry o. */
+static int held_add(json_t *o, const struct collect_sled *s)
+{
+    char remedy[320];
+    json_t *ov = NULL;
+
+    if (s->override_id[0])
+        ov = json_pack("{s:s, s:s, s:s}", "id", s->override_id, "reason",
+                       s->override_reason, "set_at", s->override_set_at);
+    snprintf(remedy, sizeof(remedy),
+             "held by an operator for an out-of-band install: the task "
+             "changes nothing on it; once the install is done run "
+             "`replicator sled resume %s --override %s`", s->id,
+             s->override_id[0] ? s->override_id : "UUID");
+    if (json_object_set_new(o, "override", ov ? ov : json_null()) < 0 ||
+        json_object_set_new(o, "remedy", json_string(remedy)) < 0)
+        return ERR_NOMEM;
+    return 0;
 }
 
 static json_t *sleds_json(const struct task_run *r)
@@ -86,6 +109,10 @@ static json_t *sleds_json(const struct task_run *r)
             json_object_set_new(o, "full",
                                 json_boolean(status_sled_full(r, s)));
         }
+        if (o && s->state == COLLECT_HELD && held_add(o, s) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (o && s->state == COLLECT_INVALID_ADDRESS)
             json_object_set_new(o, "remedy", json_string(
                 "the registered address is not IP:PORT: the sled's next "
@@ -95,6 +122,26 @@ static json_t *sleds_json(const struct task_run *r)
             json_decref(arr);
             return NULL;
         }
+    }
+    return arr;
+}
+
+/* The held sleds of the last run, from its sleds: {id, override,
+ * remedy} each (an empty array on ERR_NOMEM too: the sleds say it). */
+static json_t *held_sleds_json(const json_t *sleds)
+{
+    json_t *arr = json_array(), *e;
+    size_t i;
+
+    json_array_foreach((json_t *)sleds, i, e) {
+        const char *st = jsonu_str(e, "state");
+
+        if (arr && st && !strcmp(st, "held"))
+            json_array_append_new(
+                arr, json_pack("{s:O, s:O, s:O}", "id",
+                               json_object_get(e, "id"), "override",
+                               json_object_get(e, "override"), "remedy",
+                               json_object_get(e, "remedy")));
     }
     return arr;
 }
@@ -207,7 +254,9 @@ static json_t *stuck_cause_json(const struct task_status *st,
         if (s->state == COLLECT_OK &&
             sled_repo_held(r, s, k) >= p->artifacts)
             continue;
-        if (sled_full(st, r, s->id))
+        if (s->state == COLLECT_HELD)
+            rc = add_id(o, "held", s->id);
+        else if (sled_full(st, r, s->id))
             rc = add_id(o, "full", s->id);
         else if (s->state == COLLECT_ISOLATED)
             rc = add_id(o, "isolated", s->id);
@@ -235,7 +284,9 @@ static json_t *stuck_cause_json(const struct task_status *st,
             {"unreachable", "unreachable"},
             {"invalid_address", "registered with an invalid address"},
             {"full", "full (507: free space or raise the quota)"},
-            {"held", "held"}};
+            {"held", "held for an out-of-band install (resume: "
+                     "`replicator sled resume ID --override UUID`, see "
+                     "held_sleds)"}};
 
         rc = buf_printf(&why, "no new copy for %" PRId64 " s (%" PRIu64
                         " of %" PRIu64 " held)",
@@ -279,6 +330,48 @@ static json_t *stuck_cause_json(const struct task_status *st,
  * Update the convergence clocks from run r and render the stuck repos
  * (NULL on ERR_NOMEM). marks[k] tells repos_json which repos are stuck.
  */
+/* What run r saw of each repository into v[0..n_repos). */
+static void stuck_seen(struct stuck_repo *v, const struct task_run *r)
+{
+    for (size_t k = 0; k < r->plan->summary.n_repos; k++) {
+        v[k].name = r->ci.repo_names[k];
+        v[k].wanted = (uint64_t)r->plan->summary.repos[k].artifacts *
+                      r->n_sleds;
+        v[k].held = 0;
+        for (size_t i = 0; i < r->n_sleds; i++)
+            v[k].held += sled_repo_held(r, &r->sleds[i], k);
+    }
+}
+
+int task_status_clocks(struct task_status *s, const struct task_run *r)
+{
+    struct stuck_repo *v;
+    int rc;
+
+    if (r->load_rc < 0 || !r->plan)
+        return ERR_INVAL;
+    if (s->clocks_run == r->id)
+        return 0;
+    v = mem_calloc(r->plan->summary.n_repos + 1, sizeof(*v));
+    if (!v)
+        return ERR_NOMEM;
+    stuck_seen(v, r);
+    rc = stuck_update(&s->stuck, v, r->plan->summary.n_repos,
+                      status_now_ms());
+    if (rc == 0)
+        s->clocks_run = r->id;
+    mem_free(v);
+    return rc;
+}
+
+void task_status_adopt_clocks(struct task_status *s, struct stuck_tracker *t)
+{
+    stuck_release(&s->stuck);
+    s->stuck = *t;
+    *t = (struct stuck_tracker)STUCK_TRACKER_INIT;
+    s->clocks_run = 0;
+}
+
 static json_t *stuck_json(struct task_status *st, const struct task_run *r,
                           bool *marks, uint64_t stuck_after_secs)
 {
@@ -289,14 +382,8 @@ static json_t *stuck_json(struct task_status *st, const struct task_run *r,
 
     if (!v || !arr)
         goto fail;
-    for (size_t k = 0; k < n; k++) {
-        v[k].name = r->ci.repo_names[k];
-        v[k].wanted = (uint64_t)r->plan->summary.repos[k].artifacts *
-                      r->n_sleds;
-        for (size_t i = 0; i < r->n_sleds; i++)
-            v[k].held += sled_repo_held(r, &r->sleds[i], k);
-    }
-    if (stuck_update(&st->stuck, v, n, now) < 0)
+    stuck_seen(v, r);
+    if (task_status_clocks(st, r) < 0)
         goto fail;
     for (size_t k = 0; k < n; k++) {
         const struct stuck_entry *e = stuck_find(&st->stuck, v[k].name);
@@ -487,6 +574,7 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
                                   (json_int_t)s->bytes_put, "copy",
                                   (json_int_t)s->bytes_copy));
     json_object_set_new(o, "isolated_sleds", or_empty(s->last_isolated));
+    json_object_set_new(o, "held_sleds", held_sleds_json(s->last_sleds));
     json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
     json_object_set(o, "prune", s->last_prune ? s->last_prune : json_null());
     json_object_set_new(

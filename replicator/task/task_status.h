@@ -41,6 +41,7 @@ struct task_status {
      * sleds' links; a copy accepted with 202 may still fail later) */
     uint64_t bytes_put, bytes_copy;
     struct stuck_tracker stuck; /* per incomplete repo: convergence clock */
+    uint64_t clocks_run;       /* the run whose update stuck holds */
     uint64_t generation;       /* G of the last run */
     size_t local_repos;
     size_t requests_deferred;
@@ -68,6 +69,16 @@ void task_status_release(struct task_status *s);
  */
 void task_status_record_run(struct task_status *s, const struct task_run *r,
                             uint64_t bogus, uint64_t stuck_after_secs);
+
+/*
+ * Move the convergence clocks (s->stuck) with what run r saw, once per
+ * run (task_status_record_run does it when this was not called first).
+ * Returns 0, or ERR_INVAL (r has no plan: nothing seen) or ERR_NOMEM.
+ */
+int task_status_clocks(struct task_status *s, const struct task_run *r);
+
+/* The clocks stored in the database replace s's (t is emptied). */
+void task_status_adopt_clocks(struct task_status *s, struct stuck_tracker *t);
 
 /*
  * The pruner's report of the last run (prune_db_report_json) becomes

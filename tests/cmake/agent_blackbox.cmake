@@ -20,7 +20,8 @@ if(TARGET rd_testsupport)
   rd_agent_test(test_agent_config integration)
   foreach(t test_agent_put test_agent_depot test_agent_lifecycle
             test_agent_http test_agent_copyspace test_agent_register
-            test_agent_ratelimit test_agent_trash test_agent_swarm)
+            test_agent_ratelimit test_agent_trash test_agent_swarm
+            test_agent_override)
     if(EXISTS ${RD_AGENT_TEST_DIR}/integration/${t}.c)
       rd_agent_test(${t} integration)
     endif()

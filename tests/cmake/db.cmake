@@ -11,4 +11,10 @@ if(TARGET replicator_db)
         LIBS replicator_db TIMEOUT 180)
     endif()
   endforeach()
+  # the stuck report's clocks (uses replicator/task/stuck.c's tracker)
+  if(TARGET replicator_core)
+    rd_test(test_db_stuck LABELS integration
+      SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_db_stuck.c
+      LIBS replicator_core replicator_db TIMEOUT 180)
+  endif()
 endif()

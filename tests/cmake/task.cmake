@@ -23,6 +23,13 @@ if(TARGET replicator_core)
                     ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
             LIBS replicator_core replicator_db TIMEOUT 300)
     add_dependencies(test_replication_fake task_harness)
+    # issue 12 item 6: a held sled is left alone, reported, resumed
+    rd_test(test_replication_hold LABELS integration
+            SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_hold.c
+                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
+            LIBS replicator_core replicator_db TIMEOUT 240)
+    target_link_libraries(test_replication_hold PRIVATE replicator_db)
+    add_dependencies(test_replication_hold task_harness)
     rd_test(test_replication_stall LABELS integration
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_stall.c
                     ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_replication_rig.c
@@ -46,6 +53,7 @@ if(TARGET replicator_core)
       add_dependencies(test_replication sledagent)
       add_dependencies(test_task_generation sledagent)
       add_dependencies(test_replication_stall sledagent)
+      add_dependencies(test_replication_hold sledagent)
       add_dependencies(test_task_killed sledagent)
     endif()
   endif()

@@ -73,6 +73,7 @@ HARNESS_HANDLER(on_sled_list, api_sled_list)
 HARNESS_HANDLER(on_sled_upsert, api_sled_upsert)
 HARNESS_HANDLER(on_sled_expunge, api_sled_expunge)
 HARNESS_HANDLER(on_sled_reset, api_sled_reset_ledger)
+HARNESS_HANDLER(on_sled_resume, api_sled_resume)
 HARNESS_HANDLER(on_gen_bump, api_generation_bump)
 HARNESS_HANDLER(on_gen_confirm, api_generation_confirm)
 
@@ -96,6 +97,8 @@ static const struct httpd_route harness_routes[] = {
                   on_sled_expunge),
     HARNESS_ROUTE("sled_agents", HTTPD_M_POST,
                   "/sled-agents/{id}/reset-ledger", on_sled_reset),
+    HARNESS_ROUTE("sled_agents", HTTPD_M_POST, "/sled-agents/{id}/resume",
+                  on_sled_resume),
     HARNESS_ROUTE("generation", HTTPD_M_POST, "/generation/bump-past-fleet",
                   on_gen_bump),
     HARNESS_ROUTE("generation", HTTPD_M_POST,

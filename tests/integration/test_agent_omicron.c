@@ -390,6 +390,34 @@ static void wait_listed(struct agentproc *a, const char *hex, long count)
 }
 
 /* The whole controller conversation, recorded in r. */
+/* Whether GET /artifacts of a names an override. */
+static bool listed_held(void *arg)
+{
+    json_t *v = NULL;
+    bool yes = agentproc_list(arg, &v) == 200 &&
+               json_object_get(v, "override") != NULL;
+
+    json_decref(v);
+    return yes;
+}
+
+/* `sledagent override set` on a's datasets, and a holds. */
+static void hold_sled(struct agentproc *a)
+{
+    char *bin = proc_bin_path("sledagent");
+    char *log = testutil_join(agentproc_dir(a), "override.log");
+    char *argv[] = {bin, "override", "set", "--reason", "omicron test",
+                    "--dataset", (char *)agentproc_dataset(a, 0),
+                    "--dataset", (char *)agentproc_dataset(a, 1), NULL};
+    int code = -1;
+
+    assert_int_equal(proc_run(&code, bin, argv, log, 30000), 0);
+    assert_int_equal(code, 0);
+    assert_true(testutil_wait_for(listed_held, a, 15000));
+    mem_free(log);
+    mem_free(bin);
+}
+
 static void converse(struct agentproc_fixture *f, struct rec *r)
 {
     struct http_client_resp resp = HTTP_CLIENT_RESP_INIT;
@@ -525,6 +553,25 @@ static void converse(struct agentproc_fixture *f, struct rec *r)
     assert_int_equal(get(r, &resp, "artifact_get_by_sha256",
                          agentproc_depot_url(f->b),
                          "/artifact/sha256/xyz"), 400);
+
+    /* issue 12 item 6: held, the config and list still have the
+     * reference's shapes (the override is an extension field) and the
+     * refusal is the reference's error shape */
+    hold_sled(f->b);
+    assert_int_equal(get(r, &resp, "artifact_config_get", b_api,
+                         "/artifacts-config"), 200);
+    v = http_client_json(&resp);
+    assert_non_null(json_object_get(v, "override"));
+    json_decref(v);
+    assert_int_equal(get(r, &resp, "artifact_list", b_api, "/artifacts"),
+                     200);
+    v = http_client_json(&resp);
+    assert_non_null(json_object_get(v, "override"));
+    json_decref(v);
+    assert_int_equal(put_config(r, &resp, f->b, 3, cfg, 2), 409);
+    v = http_client_json(&resp);
+    assert_string_equal(error_code(v), "OVERRIDE_ACTIVE");
+    json_decref(v);
 
     agenttest_assert_invariant(f->a);
     agenttest_assert_invariant(f->b);

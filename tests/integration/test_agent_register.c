@@ -5,7 +5,8 @@
  * thread of this test) records the agent's requests; the agent PUTs
  * /sled-agents/{id} with {"api_address": "127.0.0.1:API",
  * "repo_depot_port": DEPOT} at start and again after --register-interval,
- * and keeps serving once the replicator is gone.
+ * and keeps serving once the replicator is gone. Each request names the
+ * replicator API version the sled speaks (api-version).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "common/api_version.h"
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
@@ -42,6 +44,7 @@ struct fake_repl {
     unsigned n;
     char line[MAX_SEEN][256];
     char body[MAX_SEEN][512];
+    char version[MAX_SEEN][64]; /* the api-version header(s) sent */
 };
 
 /* Read one request (head + Content-Length body) from fd, record it, 204. */
@@ -78,6 +81,16 @@ static void serve_one(struct fake_repl *f, int fd)
                      (int)strcspn(req, "\r"), req);
             snprintf(f->body[f->n], sizeof(f->body[0]), "%.*s", (int)need,
                      end + 4);
+            /* every api-version line of the head, comma-separated */
+            *end = '\0';
+            for (char *v = strcasestr(req, "\r\napi-version:"); v;
+                 v = strcasestr(v + 2, "\r\napi-version:")) {
+                size_t l = strlen(f->version[f->n]);
+
+                snprintf(f->version[f->n] + l, sizeof(f->version[0]) - l,
+                         "%s%.*s", l ? "," : "",
+                         (int)strcspn(v + 15, "\r"), v + 15);
+            }
             f->n++;
         }
         pthread_mutex_unlock(&f->mu);
@@ -191,6 +204,8 @@ static void test_agent_register__put_periodic_and_survives(void **state)
         goto out;
     pthread_mutex_lock(&f.mu);
     assert_string_equal(f.line[0], "PUT /sled-agents/" ID " HTTP/1.1");
+    /* it names the replicator API version it speaks, once */
+    assert_string_equal(f.version[0], API_VERSION_REPLICATOR_SLED);
     v = json_loads(f.body[0], 0, NULL);
     pthread_mutex_unlock(&f.mu);
     snprintf(want, sizeof(want), "127.0.0.1:%d", agentproc_api_port(a));

@@ -164,6 +164,11 @@ static void check_invariants(struct db *db, int64_t v)
                          "time_pinned IS NOT NULL OR time_uploaded <> "
                          "time_created"), 0);
     }
+    /* 0006: the stuck report's clocks, none yet */
+    assert_int_equal(has_table(db, "tuf_repo_progress"), v >= 6 ? 1 : 0);
+    if (v >= 6)
+        assert_int_equal(scalar(db, "SELECT count(*) FROM "
+                         "tuf_repo_progress"), 0);
 }
 
 static void test_db_migrate__every_step_both_ways(void **state)

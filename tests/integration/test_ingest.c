@@ -88,7 +88,7 @@ static void check_api_versions(const char *url)
 
     for (int i = 0; i < 2; i++) {
         assert_int_equal(versioned_get(ver, &v, url, paths[i], NULL), ok[i]);
-        assert_string_equal(ver, "1.2.0");
+        assert_string_equal(ver, "1.3.0");
         json_decref(v);
         assert_int_equal(versioned_get(ver, &v, url, paths[i],
                                        "api-version: 1.0.0"), ok[i]);
@@ -100,7 +100,7 @@ static void check_api_versions(const char *url)
         json_decref(v);
         assert_int_equal(versioned_get(ver, &v, url, paths[i],
                                        "api-version: ../../etc"), 400);
-        assert_string_equal(ver, "1.2.0");
+        assert_string_equal(ver, "1.3.0");
         assert_string_equal(jsonu_str(v, "error_code"), "BAD_API_VERSION");
         assert_non_null(jsonu_str(v, "request_id"));
         json_decref(v);
@@ -109,7 +109,8 @@ static void check_api_versions(const char *url)
         assert_string_equal(jsonu_str(v, "error_code"),
                             "UNSUPPORTED_API_VERSION");
         assert_non_null(strstr(jsonu_str(v, "message"),
-                               "serves 1.0.0, 1.1.0, 1.2.0 (latest 1.2.0)"));
+                               "serves 1.0.0, 1.1.0, 1.2.0, 1.3.0 (latest "
+                               "1.3.0)"));
         json_decref(v);
     }
 }
@@ -131,7 +132,7 @@ static void check_repo_get(const char *url)
     assert_int_equal(versioned_get(ver, &v, url,
                                    "/v1/system/update/repositories/3.1.0",
                                    NULL), 200);
-    assert_string_equal(ver, "1.2.0");
+    assert_string_equal(ver, "1.3.0");
     has_keys(v, keys);
     assert_string_equal(jsonu_str(v, "system_version"), "3.1.0");
     assert_string_equal(jsonu_str(v, "hash"), jsonu_str(v, "sha256"));

@@ -23,6 +23,7 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
+#include "replicator/db/db.h"
 #include "replicator/db/repo_db.h"
 #include "tests/integration/test_replication_rig.h"
 #include "tests/support/agentproc.h"
@@ -434,7 +435,8 @@ static bool stuck_listed(void *p)
 
 /* issue 12: a repo that stops converging (a sled down) is flagged stuck
  * after stuck_after, naming the unreachable sled; a converged repo never
- * is, and a repo that completes again is no longer stuck. */
+ * is; the clock survives a restart of the replicator (it is stored); and
+ * a repo that completes again is no longer stuck (nor stored). */
 static void test_replication__issue_12_stuck(void **state)
 {
     struct rig *g = *state;
@@ -443,6 +445,7 @@ static void test_replication__issue_12_stuck(void **state)
     char ha[2][HEX_LEN];
     json_t *st, *sr, *repo;
     const char *cause;
+    json_int_t since;
 
     rig_up(g, 3, args);
     rig_stage_repo(g, 0, "4.0.0", sa, 2, ha);
@@ -480,6 +483,30 @@ static void test_replication__issue_12_stuck(void **state)
     assert_non_null(strstr(cause, "(4 of 6 held)"));
     repo = json_array_get(json_object_get(st, "repos"), 0);
     assert_true(json_is_true(json_object_get(repo, "stuck")));
+    since = json_integer_value(json_object_get(sr, "since_ms"));
+    assert_true(since > 0);
+    json_decref(st);
+    /* the clock is the database's: a restarted replicator keeps it, so
+     * its first run already calls the repo stuck, since the same time */
+    {
+        /* on its port: the sleds register there */
+        char listen[64];
+        const char *again[] = {"--stuck-after", "1", "--listen", listen,
+                               NULL};
+
+        snprintf(listen, sizeof(listen), "%s",
+                 strstr(g->in[0].url, "://") + 3);
+        rig_inst_stop(&g->in[0]);
+        assert_int_equal(rig_inst_start(g, &g->in[0], "r0", again), 0);
+    }
+    json_decref(rig_activate(g, 0));
+    st = rig_status(g, 0);
+    sr = json_array_get(json_object_get(st, "stuck_repos"), 0);
+    assert_non_null(sr);
+    assert_int_equal(json_integer_value(json_object_get(sr, "since_ms")),
+                     since);
+    assert_int_equal(json_integer_value(json_object_get(sr, "copies_held")),
+                     4);
     json_decref(st);
     /* back: it converges and is not stuck any more */
     assert_int_equal(agentproc_start(g->a[2]), 0);
@@ -489,6 +516,15 @@ static void test_replication__issue_12_stuck(void **state)
     assert_true(json_is_false(json_object_get(
         json_array_get(json_object_get(st, "repos"), 0), "stuck")));
     json_decref(st);
+    /* complete: its stored clock is gone too */
+    {
+        PGresult *res = PQexec(db_conn(g->db), "SELECT count(*) FROM "
+                               "tuf_repo_progress");
+
+        assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(res, 0, 0), "0");
+        PQclear(res);
+    }
     g->passed = true;
 }
 

@@ -185,6 +185,10 @@ static const struct route_case routes[] = {
     {0, "GET", "/tls-revocations", NULL, 3},
     /* a body the allowed controller gets 400 for: nothing changes */
     {0, "PUT", "/tls-revocations", "{}", 1},
+    /* issue 12: the controller clears a hold (none held here: 404) */
+    {0, "DELETE", "/artifacts-override/00000000-0000-4000-8000-000000000001",
+     NULL, 1},
+    {0, "POST", "/artifacts-config/reset", "{}", 1},
 };
 
 static void test_tls_agent__routes_by_role(void **state)

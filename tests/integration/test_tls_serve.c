@@ -172,6 +172,8 @@ static const struct route_case routes[] = {
     {"GET", "/ui", NULL, 2},
     {"GET", "/ui/app.js", NULL, 2},
     {"GET", "/ui/app.css", NULL, 2},
+    /* issue 12 item 6: a malformed body, so the operator gets 400 */
+    {"POST", "/sled-agents/" TLS_RIG_SLED2 "/resume", "{}", 2},
 };
 
 static void test_tls_serve__routes_by_role(void **state)

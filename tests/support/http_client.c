@@ -75,6 +75,10 @@ static void spec_init(struct httpc_spec *sp, const struct http_client_req *req,
     sp->method = req->method;
     sp->url = req->url;
     sp->headers = req->headers;
+    /* a test names its version in headers or in api_version, or none (the
+     * unversioned default is under test too) */
+    sp->api_version = req->api_version ? req->api_version
+                                       : HTTPC_API_VERSION_NONE;
     sp->total_ms = req->timeout_ms ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
     sp->connect_ms = 10000L;
     sp->max_send_bps = req->max_send_bps;

@@ -45,6 +45,7 @@ struct http_client_req {
     void *gen_arg;
     uint64_t content_length;   /* sent as Content-Length with gen */
     const char *const *headers; /* extra "Name: value" lines, NULL-ended */
+    const char *api_version;   /* httpc_spec.api_version; NULL: none */
     long timeout_ms;           /* whole request; 0 = 120 s */
     uint64_t max_send_bps;     /* upload throttle; 0 = none */
     size_t max_resp_body;      /* bytes of body kept; 0 = 64 MiB */

@@ -118,7 +118,8 @@ static void wait_closed(struct conn *c)
 /*
  * "/body/N": N bytes of (i & 0xff); "/stall": 10 of 1000 bytes, then
  * silence; "/redirect": 302 to /body/10; "/retry": 429 with Retry-After
- * and a text body; "/echo": the request body back.
+ * and a text body; "/echo": the request body back; "/head": the request
+ * head back (what a server records of the headers).
  */
 static void *conn_run(void *arg)
 {
@@ -149,6 +150,11 @@ static void *conn_run(void *arg)
                  "7\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n"
                  "Connection: close\r\n\r\nbusy");
         send_all(c->fd, head, strlen(head));
+    } else if (n && !strncmp(path, "/head", 5)) {
+        snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: "
+                 "%zu\r\nConnection: close\r\n\r\n", off);
+        send_all(c->fd, head, strlen(head));
+        send_all(c->fd, req, off);
     } else if (n && !strncmp(path, "/echo", 5)) {
         snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: "
                  "%zu\r\nConnection: close\r\n\r\n", n - off);
@@ -255,7 +261,7 @@ static int run_blocking(struct httpc **out, struct httpc_spec *sp,
 
 static void test_httpc__get_to_buffer(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     char url[128];
@@ -275,7 +281,7 @@ static void test_httpc__get_to_buffer(void **state)
 
 static void test_httpc__response_cap(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     char url[128];
@@ -299,7 +305,7 @@ static void test_httpc__response_cap(void **state)
 
 static void test_httpc__redirect_not_followed(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     char url[128];
@@ -322,7 +328,7 @@ static void test_httpc__other_schemes_refused(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        struct httpc_spec sp = {0};
+        struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
         struct err err = ERR_INIT;
 
         sp.url = urls[i];
@@ -335,7 +341,7 @@ static void test_httpc__other_schemes_refused(void **state)
 
 static void test_httpc__response_headers(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     char url[128];
@@ -353,7 +359,7 @@ static void test_httpc__response_headers(void **state)
 
 static void test_httpc__connect_refused(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     int port, fd = bound_socket(&port); /* bound, never listening */
@@ -373,7 +379,7 @@ static void test_httpc__connect_refused(void **state)
 /* A listener whose accept queue is full drops SYNs: connects hang. */
 static void test_httpc__connect_timeout(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     struct sockaddr_in sa;
@@ -407,7 +413,7 @@ static void test_httpc__connect_timeout(void **state)
 
 static void test_httpc__stall_timeout(void **state)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     struct timeval t0, t1;
@@ -447,7 +453,7 @@ static void test_httpc__body_sources(void **state)
 {
     char path[] = "/tmp/test_httpc_XXXXXX";
     const char *text = "0123456789abcdefghij";
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     int fd = mkstemp(path);
 
     assert_true(fd >= 0);
@@ -457,10 +463,12 @@ static void test_httpc__body_sources(void **state)
     sp.body.len = 5;
     echo_check(*state, &sp, "hello", 5);
     memset(&sp, 0, sizeof(sp));
+    sp.api_version = HTTPC_API_VERSION_NONE;
     sp.body.kind = HTTPC_BODY_FILE;
     sp.body.path = path;
     echo_check(*state, &sp, text, 20);
     memset(&sp, 0, sizeof(sp));
+    sp.api_version = HTTPC_API_VERSION_NONE;
     sp.body.kind = HTTPC_BODY_FD;
     sp.body.fd = fd;
     sp.body.off = 5;
@@ -473,7 +481,7 @@ static void test_httpc__body_sources(void **state)
 static void test_httpc__sink_to_file(void **state)
 {
     char path[] = "/tmp/test_httpc_XXXXXX";
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     unsigned char got[300];
@@ -511,7 +519,7 @@ static int read_abc(size_t *out, char *dst, size_t cap, void *arg)
 static void test_httpc__read_callback_to_fd(void **state)
 {
     char path[] = "/tmp/test_httpc_XXXXXX";
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     struct err err = ERR_INIT;
     unsigned sent = 0;
@@ -618,7 +626,7 @@ static void run_loop(struct server *s, struct xfer *xs, unsigned n,
     assert_int_equal(httpc_loop_new(&l, base), 0);
     url_of(url, sizeof(url), s, path);
     for (unsigned i = 0; i < n; i++) {
-        struct httpc_spec sp = {0};
+        struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
 
         sp.url = url;
         sp.sink.kind = HTTPC_SINK_FN;
@@ -675,7 +683,7 @@ static void test_httpc__loop_cancel(void **state)
 {
     struct event_base *base = event_base_new();
     struct httpc_loop *l = NULL;
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct xfer x = {0};
     unsigned left = 1;
     char url[128];
@@ -694,11 +702,95 @@ static void test_httpc__loop_cancel(void **state)
     event_base_free(base);
 }
 
+/* The request head "/head" recorded for spec sp (NUL-ended, owned). */
+static char *recorded_head(struct server *s, struct httpc_spec *sp)
+{
+    struct httpc *h = NULL;
+    struct err err = ERR_INIT;
+    char url[128], *out;
+
+    url_of(url, sizeof(url), s, "/head");
+    sp->url = url;
+    assert_int_equal(run_blocking(&h, sp, &err), 0);
+    assert_int_equal(httpc_status(h), 200);
+    out = mem_alloc(httpc_body(h)->len + 1);
+    assert_non_null(out);
+    memcpy(out, httpc_body(h)->data, httpc_body(h)->len);
+    out[httpc_body(h)->len] = '\0';
+    httpc_free(h);
+    return out;
+}
+
+/* How many header lines of head are named name (case-insensitive). */
+static unsigned header_count(const char *head, const char *name)
+{
+    unsigned n = 0;
+    size_t l = strlen(name);
+
+    for (const char *p = strstr(head, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+        n += !strncasecmp(p + 2, name, l) && p[2 + l] == ':';
+    return n;
+}
+
+/* Every request names the api-version its caller speaks (docs/API.md "API
+ * versions"): exactly one header with the spec's version; none only when
+ * asked (""); a spec that names none, names it as an extra header too, or
+ * a malformed one, is refused before anything is sent. */
+static void test_httpc__api_version(void **state)
+{
+    struct httpc_spec sp = {0};
+    struct httpc *h = NULL;
+    struct err err = ERR_INIT;
+    const char *dup[] = {"API-Version: 1.0.0", NULL};
+    char url[128], *head;
+
+    sp.api_version = "1.2.0";
+    head = recorded_head(*state, &sp);
+    assert_int_equal(header_count(head, "api-version"), 1);
+    assert_non_null(strstr(head, "\r\napi-version: 1.2.0\r\n"));
+    mem_free(head);
+    /* on a PUT with a body too */
+    memset(&sp, 0, sizeof(sp));
+    sp.api_version = "48.0.0";
+    sp.method = "PUT";
+    sp.body.kind = HTTPC_BODY_MEM;
+    sp.body.data = "x";
+    sp.body.len = 1;
+    head = recorded_head(*state, &sp);
+    assert_int_equal(header_count(head, "api-version"), 1);
+    assert_non_null(strstr(head, "\r\napi-version: 48.0.0\r\n"));
+    mem_free(head);
+    memset(&sp, 0, sizeof(sp));
+    sp.api_version = HTTPC_API_VERSION_NONE;
+    head = recorded_head(*state, &sp);
+    assert_int_equal(header_count(head, "api-version"), 0);
+    mem_free(head);
+
+    url_of(url, sizeof(url), *state, "/head");
+    memset(&sp, 0, sizeof(sp));
+    sp.url = url;
+    assert_int_equal(httpc_new(&h, &sp, &err), ERR_INVAL);
+    assert_null(h);
+    assert_non_null(strstr(err.msg, "names no api-version"));
+    sp.api_version = "1.0.0";
+    sp.headers = dup;
+    assert_int_equal(httpc_new(&h, &sp, &err), ERR_INVAL);
+    assert_non_null(strstr(err.msg, "api-version given as a header"));
+    sp.headers = NULL;
+    sp.api_version = "1.0.0\r\nX-Evil: 1";
+    assert_int_equal(httpc_new(&h, &sp, &err), ERR_INVAL);
+    assert_non_null(strstr(err.msg, "bad api-version"));
+    sp.api_version = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0";
+    assert_int_equal(httpc_new(&h, &sp, &err), ERR_INVAL);
+    assert_null(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_httpc__get_to_buffer),
+        T(test_httpc__api_version),
         T(test_httpc__response_cap),
         T(test_httpc__redirect_not_followed),
         T(test_httpc__other_schemes_refused),

@@ -263,6 +263,7 @@ static void spec_of(struct httpc_spec *sp, const struct client *cl,
                     unsigned roles, const char *id)
 {
     memset(sp, 0, sizeof(*sp));
+    sp->api_version = HTTPC_API_VERSION_NONE;
     sp->url = cl->url.data;
     sp->connect_ms = 5000;
     sp->total_ms = 10000;

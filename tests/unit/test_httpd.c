@@ -266,7 +266,7 @@ static void on_hdr(struct resp *rs, const char *p, size_t len)
 /* PUT len bytes of 'x' (len < 0: GET) to path; returns the parsed body. */
 static json_t *request(struct resp *rs, const char *path, long len)
 {
-    struct httpc_spec sp = {0};
+    struct httpc_spec sp = {.api_version = HTTPC_API_VERSION_NONE};
     struct httpc *h = NULL;
     const struct buf *hd, *body;
     char url[128];

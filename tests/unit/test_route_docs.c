@@ -18,6 +18,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "common/api_version.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
 #include "replicator/api_routes.h"
@@ -373,6 +375,36 @@ static void test_route_docs__issue_12_api_versions(void **state)
     check_versions("replicator API (docs/OPERATOR.md)", v, n, t, nt);
 }
 
+/* Whether version is one of v[0..n). */
+static bool served(const char *const *v, size_t n, const char *version)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], version))
+            return true;
+    return false;
+}
+
+/* Every version our clients name (common/api_version.h) is one the service
+ * they send it to serves: a client never gets UNSUPPORTED_API_VERSION from
+ * a server of the same build. The CLI speaks the replicator's latest. */
+static void test_route_docs__client_versions_served(void **state)
+{
+    const char *const *v;
+    size_t n;
+
+    (void)state;
+    v = agent_api_versions(&n);
+    assert_true(served(v, n, API_VERSION_SLED_AGENT));
+    assert_true(served(v, n, API_VERSION_FIRST));
+    v = depot_versions(&n);
+    assert_true(served(v, n, API_VERSION_DEPOT));
+    assert_true(served(v, n, API_VERSION_FIRST));
+    v = api_versions(&n);
+    assert_true(served(v, n, API_VERSION_REPLICATOR_SLED));
+    assert_true(served(v, n, API_VERSION_FIRST));
+    assert_string_equal(v[n - 1], API_VERSION_REPLICATOR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_route_docs__replicator_table_is_operator_md),
         cmocka_unit_test(test_route_docs__ui_table_is_operator_md),
         cmocka_unit_test(test_route_docs__issue_12_api_versions),
+        cmocka_unit_test(test_route_docs__client_versions_served),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
