@@ -434,7 +434,7 @@ static void reply_copy(struct httpd_req *r, void *arg)
         goto out;
     }
     err = (struct err)ERR_INIT;
-    if (store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
+    if (store_write_begin_copy(a->st, &w, &h, gen, src.length, &err) < 0) {
         if (!err.code)
             err_set(&err, ERR_INVAL, "bad body");
         httpd_reply_err(r, &err);

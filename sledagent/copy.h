@@ -31,7 +31,12 @@ struct tls_revoked;
 
 struct copies_opts {
     unsigned connect_secs;  /* default 15 */
-    unsigned stall_secs;    /* no-progress timeout, default 60 */
+    unsigned stall_secs;    /* no-progress timeout, default 60, and the
+                               window of min_recv_bps */
+    /* A source averaging under this over stall_secs (a swarm piece
+     * request: over SWARM_STALL_SECS) fails the copy or the request; at
+     * most half of a copy's share of max_recv_bps. 0: 1 byte/s. */
+    uint64_t min_recv_bps;
     uint64_t max_recv_bps;  /* shared by the running copies (each gets
                                max_recv_bps / running), 0 = unlimited */
     /* Mutual TLS to the source depots: our files (copied by value, the
@@ -39,6 +44,9 @@ struct copies_opts {
      * a sled certificate, of the id the request names when it names one. */
     struct httpc_tls tls;
 };
+
+/* The minimum rate of one transfer given its receive share (0: none). */
+uint64_t copies_min_rate(const struct copies *cs, uint64_t share);
 
 /* Returns 0 or ERR_NOMEM. */
 int copies_new(struct copies **out, struct httpc_loop *loop,

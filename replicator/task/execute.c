@@ -489,6 +489,11 @@ static int copy_body(struct buf *out, const struct execute *e, size_t idx)
 
     if (rc == 0)
         rc = put_source(out, e, &e->o.sleds[r->source], "source_sled_id");
+    /* the artifact's length caps the copy (issue 10): an extension, sent
+     * where the other one is (TLS) or to a sled of ours ("pieces") */
+    if (rc == 0 && ((e->o.tls && e->o.tls->cert_file) ||
+                    e->o.ci->sleds[r->target].pieces))
+        rc = buf_printf(out, ", \"length\": %" PRIu64, a->length);
     if (rc == 0 && is_swarm(e, idx)) {
         sha256_to_hex(mhex, &a->pieces_sha256);
         rc = buf_printf(out, ", \"pieces\": {\"manifest_sha256\": \"%s\", "

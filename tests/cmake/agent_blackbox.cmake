@@ -23,7 +23,7 @@ if(TARGET rd_testsupport)
     endif()
   endforeach()
   foreach(t test_agent_crash test_agent_dataset test_agent_startup
-            test_agent_stall test_agent_storeleaks)
+            test_agent_stall test_agent_storeleaks test_agent_copylimits)
     if(EXISTS ${RD_AGENT_TEST_DIR}/fault/${t}.c)
       rd_agent_test(${t} fault)
     endif()
