@@ -306,6 +306,7 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
     p->healthy_datasets = c->datasets;
     p->untrusted = c->inventory_untrusted;
     p->pieces = c->pieces;
+    p->avoid_source = c->avoid_source;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;

@@ -71,6 +71,7 @@ struct collect_sled {
     size_t n_in_progress;
     size_t bogus;          /* malformed or unwanted entries in the list */
     bool pieces;           /* the list's "features" has "pieces" */
+    bool avoid_source;     /* the task's srcavoid mark (plan_sled's) */
     /* The identity the sled's responses came with (set by the request
      * code once TLS exists: a verified peer certificate and its id), and
      * the task's verdict (inv_trust.h): an untrusted inventory never

@@ -24,6 +24,7 @@
 #include "replicator/task/collect.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/sledreq.h"
+#include "replicator/task/srcavoid.h"
 #include "replicator/task/status.h"
 
 #define EXEC_BUSY_MAX_SECS 5
@@ -152,6 +153,9 @@ static void end(struct xreq *x, enum xstate st, const char *error)
         e->res.failed++;
     else
         e->res.skipped++;
+    if (st == X_FAILED && r->source >= 0 && e->o.source_failed &&
+        srcavoid_is_source_error(error))
+        e->o.source_failed(e->o.sleds[r->source].id, e->o.source_failed_arg);
     if (st != X_SKIPPED) {
         status_entry_set(&se, status_now_ms(), t->id, op_of(r),
                          &e->o.ci->arts[r->artifact].hash,

@@ -72,6 +72,10 @@ struct plan_sled {
     /* It advertises "features": ["pieces"] (issue 13): it may be sent a
      * swarm copy. */
     bool pieces;
+    /* A copy read from it failed lately (too slow, unreachable, a bad
+     * answer: issue 10): it is chosen as a source only when no other
+     * source of the artifact can serve. */
+    bool avoid_source;
 };
 
 struct plan_artifact {

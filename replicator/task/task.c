@@ -284,6 +284,16 @@ static uint64_t run_seed(const struct task *t)
     return s;
 }
 
+/* Execute: a copy failed because of its source (issue 10). */
+static void source_failed(const char *sled_id, void *arg)
+{
+    struct task *t = arg;
+
+    srcavoid_note(&t->avoid, sled_id, status_now_ms());
+    log_info("task_source_avoided", "{s:s, s:i}", "sled", sled_id, "secs",
+             SRCAVOID_SECS);
+}
+
 static void collect_done(struct collect *c, void *arg)
 {
     struct task *t = arg;
@@ -302,6 +312,8 @@ static void collect_done(struct collect *c, void *arg)
             r->record_push = true;
         r->sleds[i].inventory_untrusted = !sled_inventory_trusted(
             &r->sleds[i], t->cfg.peers_authenticated);
+        r->sleds[i].avoid_source = srcavoid_active(&t->avoid, r->sleds[i].id,
+                                                   status_now_ms());
     }
     if (r->held) {
         run_finish(t);
@@ -354,6 +366,8 @@ static void collect_done(struct collect *c, void *arg)
     eo.ring = &t->status.ring;
     eo.counters = &r->counters;
     eo.tls = &r->tls;
+    eo.source_failed = source_failed;
+    eo.source_failed_arg = t;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
         r->load_rc = ERR_NOMEM;
