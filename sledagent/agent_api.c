@@ -502,6 +502,7 @@ static void reply_list(struct httpd_req *r, void *arg)
     struct store_list_body *lb = NULL;
     struct evbuffer *eb = NULL;
     struct err err = ERR_INIT;
+    struct buf failed = BUF_INIT;
     const char *data;
     size_t len;
 
@@ -520,13 +521,17 @@ static void reply_list(struct httpd_req *r, void *arg)
         store_list_body_unref(lb);
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else if (evbuffer_add_printf(eb, ",\"tls_revocations_version\":%"
-                                   PRIu64 "}", a->rev_pushed.version) < 0) {
+                                   PRIu64, a->rev_pushed.version) < 0 ||
+               copies_failed_sources(a->copies, &failed) < 0 ||
+               evbuffer_add_printf(eb, ",\"copy_sources_failed\":%s}",
+                                   failed.data) < 0) {
         httpd_reply_error(r, 500, NULL, "out of memory");
     } else {
         httpd_reply_evbuffer(r, 200, "application/json", eb);
     }
     if (eb)
         evbuffer_free(eb);
+    buf_release(&failed);
 }
 
 static void reply_copies(struct httpd_req *r, void *arg)

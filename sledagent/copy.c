@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -63,6 +64,8 @@ struct copy {
     uint64_t bytes;
     int64_t total;
     int64_t length;             /* the artifact's, from the request; -1 */
+    int64_t failed_ms;          /* monotonic, when it failed because of
+                                   its source ("source ..."); 0: not so */
     char hex[SHA256_HEX_LEN + 1];
     char source[COPY_SOURCE_URL_MAX];
     char source_id[TLS_ID_MAX + 1]; /* expected sled; "": any sled */
@@ -200,6 +203,35 @@ static void reply(struct copy *c, int status, const char *msg)
 static void rate_update(struct copies *cs);
 
 /* Fail the copy; a caller still waiting gets `status`. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int copies_failed_sources(const struct copies *cs, struct buf *out)
+{
+    int64_t since = mono_ms() - 1000LL * COPY_SOURCE_FAILED_SECS;
+    unsigned n = 0;
+    int rc = buf_puts(out, "[");
+
+    for (const struct copy *c = cs->list; rc == 0 && c; c = c->next) {
+        bool dup = false;
+
+        if (!c->failed_ms || c->failed_ms < since)
+            continue;
+        for (const struct copy *d = cs->list; d != c && !dup; d = d->next)
+            dup = d->failed_ms >= since && d->failed_ms &&
+                  !strcmp(d->source, c->source);
+        if (dup)
+            continue;
+        rc = buf_printf(out, "%s\"%s\"", n++ ? "," : "", c->source);
+    }
+    return rc < 0 ? rc : buf_puts(out, "]");
+}
+
 static void set_failed_status(struct copy *c, int status, const char *msg)
 {
     if (c->state != COPY_RUNNING)
@@ -207,6 +239,8 @@ static void set_failed_status(struct copy *c, int status, const char *msg)
     c->state = COPY_FAILED;
     c->cs->failed++;
     snprintf(c->error, sizeof(c->error), "%s", msg);
+    if (strncmp(msg, "source ", 7) == 0)
+        c->failed_ms = mono_ms();
     log_info("copy_failed", "{s:s, s:s, s:I, s:s}", "sha256", c->hex,
              "source", c->source, "bytes", (json_int_t)c->bytes, "error",
              c->error);

@@ -88,6 +88,17 @@ int copies_start_restore(struct copies *cs, struct store *st,
  */
 int copies_set_revoked(struct copies *cs, struct tls_revoked *set);
 
+/*
+ * (ext, issue 10) The depot bases of the sources whose copies failed
+ * because of them (too slow, unreachable, a bad answer: an error that
+ * starts with "source ") in the last COPY_SOURCE_FAILED_SECS, each once,
+ * as a JSON array appended to out: GET /artifacts' "copy_sources_failed",
+ * from which the controller's planner learns what to avoid. 0 or
+ * ERR_NOMEM.
+ */
+#define COPY_SOURCE_FAILED_SECS 600
+int copies_failed_sources(const struct copies *cs, struct buf *out);
+
 /* GET /copies body: a new JSON array. NULL on ERR_NOMEM. */
 json_t *copies_json(const struct copies *cs);
 

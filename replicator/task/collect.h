@@ -43,6 +43,7 @@ struct wanted_db;
 
 #define COLLECT_ID_MAX 40
 #define COLLECT_URL_MAX 160
+#define COLLECT_FAILED_SRC_MAX 8
 #define COLLECT_ERROR_MAX 200
 
 enum collect_sled_state {
@@ -72,6 +73,10 @@ struct collect_sled {
     size_t bogus;          /* malformed or unwanted entries in the list */
     bool pieces;           /* the list's "features" has "pieces" */
     bool avoid_source;     /* the task's srcavoid mark (plan_sled's) */
+    /* (ext, issue 10) the list's "copy_sources_failed": depot URLs whose
+     * copies to this sled failed because of them lately (first few) */
+    char failed_src[COLLECT_FAILED_SRC_MAX][COLLECT_URL_MAX];
+    unsigned n_failed_src;
     /* The identity the sled's responses came with (set by the request
      * code once TLS exists: a verified peer certificate and its id), and
      * the task's verdict (inv_trust.h): an untrusted inventory never

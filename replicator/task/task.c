@@ -294,6 +294,17 @@ static void source_failed(const char *sled_id, void *arg)
              SRCAVOID_SECS);
 }
 
+/* The sleds' lists named sources whose copies failed lately (copies
+ * accepted in an earlier run, not followed by Execute): mark them. */
+static void note_failed_sources(struct task *t, const struct task_run *r)
+{
+    for (size_t i = 0; i < r->n_sleds; i++)
+        for (unsigned k = 0; k < r->sleds[i].n_failed_src; k++)
+            for (size_t j = 0; j < r->n_sleds; j++)
+                if (!strcmp(r->sleds[j].depot_url, r->sleds[i].failed_src[k]))
+                    source_failed(r->sleds[j].id, t);
+}
+
 static void collect_done(struct collect *c, void *arg)
 {
     struct task *t = arg;
@@ -307,6 +318,7 @@ static void collect_done(struct collect *c, void *arg)
     if (revpush_memo_put(&t->rev_memo, r->sleds, r->n_sleds) < 0)
         log_warn("task_revocations_memo", "{s:s}", "error",
                  "out of memory: every sled is pushed again next run");
+    note_failed_sources(t, r);
     for (size_t i = 0; i < r->n_sleds; i++) {
         if (r->sleds[i].state == COLLECT_OK && !r->held)
             r->record_push = true;

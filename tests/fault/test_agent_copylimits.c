@@ -215,6 +215,24 @@ static long log_size(const struct agentproc *a)
     return stat(agentproc_log_path(a), &sb) == 0 ? (long)sb.st_size : -1;
 }
 
+/* GET /artifacts' "copy_sources_failed" names the source s. */
+static bool list_names_failed_source(struct agentproc *a,
+                                     const struct source *s)
+{
+    json_t *l = NULL, *v;
+    char want[64];
+    size_t i;
+    bool yes = false;
+
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d", s->port);
+    if (agentproc_list(a, &l) != 200)
+        return false;
+    json_array_foreach(json_object_get(l, "copy_sources_failed"), i, v)
+        yes |= json_is_string(v) && !strcmp(json_string_value(v), want);
+    json_decref(l);
+    return yes;
+}
+
 static const char *const trickle_args[] = {
     "--copy-stall-timeout", "3", "--copy-min-rate", "65536",
     "--quota-bytes", "12582912", NULL};
@@ -247,6 +265,8 @@ static void test_agent_copylimits__trickle_fails(void **state)
         fail_msg("a source trickling 2 bytes/s still holds its copy");
     printf("# copy error: %s\n", w.error);
     assert_non_null(strstr(w.error, "too slow"));
+    /* the list tells the controller which source to avoid */
+    assert_true(list_names_failed_source(f->a, &s));
     /* its reservation and write slot are free */
     assert_true(testutil_wait_for(agenttest_tmp_empty, f->a, 10000));
     assert_int_equal(agentproc_put_artifact(f->a, put.hex, 1, put.data,
