@@ -233,8 +233,10 @@ static bool list_names_failed_source(struct agentproc *a,
     return yes;
 }
 
+/* a 6 s window: the PUT that checks the reservation is made well
+ * before the copy fails, even on a loaded machine */
 static const char *const trickle_args[] = {
-    "--copy-stall-timeout", "3", "--copy-min-rate", "65536",
+    "--copy-stall-timeout", "6", "--copy-min-rate", "65536",
     "--quota-bytes", "12582912", NULL};
 
 static void test_agent_copylimits__trickle_fails(void **state)
