@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -288,8 +289,8 @@ static void setup_transfer(struct httpc *h)
     if (s->connect_ms > 0)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
     if (s->stall_secs > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, s->stall_secs);
+        httpc_set_min_recv_bps(h, s->min_recv_bps);
     }
     if (s->total_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->total_ms);
@@ -562,6 +563,19 @@ const struct buf *httpc_headers_raw(const struct httpc *h)
 void httpc_set_recv_bps(struct httpc *h, uint64_t bps)
 {
     curl_easy_setopt(h->easy, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)bps);
+}
+
+void httpc_set_min_recv_bps(struct httpc *h, uint64_t bps)
+{
+    /* curl averages the speed over its last seconds and fails a transfer
+     * under the limit for LOW_SPEED_TIME (paused transfers excepted) */
+    if (h->s.stall_secs <= 0)
+        return;
+    if (bps < 1)
+        bps = 1;
+    if (bps > LONG_MAX)
+        bps = LONG_MAX;
+    curl_easy_setopt(h->easy, CURLOPT_LOW_SPEED_LIMIT, (long)bps);
 }
 
 void httpc_set_send_bps(struct httpc *h, uint64_t bps)

@@ -127,6 +127,9 @@ struct httpc_spec {
     struct httpc_sink sink;
     long connect_ms;             /* connect bound; 0: curl's default */
     long stall_secs;             /* no byte either way this long; 0: none */
+    /* With stall_secs: a transfer averaging under this many bytes/s over
+     * stall_secs fails as a stall (ERR_TIMEOUT); 0: 1 byte/s. */
+    uint64_t min_recv_bps;
     long total_ms;               /* whole request; 0: none */
     uint64_t max_recv_bps;       /* receive rate cap; 0: none */
     uint64_t max_send_bps;       /* send rate cap; 0: none */
@@ -230,6 +233,8 @@ const struct buf *httpc_headers_raw(const struct httpc *h);
  * on every send or receive. */
 void httpc_set_recv_bps(struct httpc *h, uint64_t bps);
 void httpc_set_send_bps(struct httpc *h, uint64_t bps);
+/* Change min_recv_bps (no effect without stall_secs), also while h runs. */
+void httpc_set_min_recv_bps(struct httpc *h, uint64_t bps);
 
 /* Cancel if running on a loop (no done call), close what it opened, free.
  * NULL is a no-op. Not from inside h's own read/write/header callbacks. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -258,6 +259,19 @@ void httpd_reply_evbuffer(struct httpd_req *r, int status, const char *ctype,
         return;
     }
     send_reply(r, status, ctype, body);
+}
+
+void httpd_reply_file(struct httpd_req *r, int status, const char *ctype,
+                      int fd, uint64_t off, uint64_t len)
+{
+    if (!httpd_req_open(r)) {
+        close(fd);
+        return;
+    }
+    r->replied = true;
+    if (r->h && r->h->hook)
+        r->h->hook(r, status, r->h->hook_arg);
+    httpd__send_file(r, status, ctype, fd, off, len);
 }
 
 void httpd_reply_data(struct httpd_req *r, int status, const char *ctype,

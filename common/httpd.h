@@ -29,8 +29,10 @@
  *  - bounded buffered bodies for JSON requests (default LIMIT_JSON_BODY);
  *  - JSON replies and errors {"request_id","error_code"?,"message"} mapped
  *    from struct err by err_http_status(); strict query and path helpers;
- *  - zero-copy file replies (evbuffer file segments, sent with sendfile),
- *    idle timeouts, and an optional shared rate-limit group;
+ *  - file replies read in bounded chunks as the connection drains
+ *    (httpd_file.c: a file that shrinks while sent closes the connection
+ *    short of its Content-Length, never a fault), idle timeouts, and an
+ *    optional shared rate-limit group;
  *  - what one client may take (httpd_limits.c, struct httpd_limits):
  *    connections per listener and per peer (the oldest idle one closed
  *    to make room), accept without a busy loop when out of descriptors,
@@ -243,7 +245,16 @@ void httpd_reply_error(struct httpd_req *r, int status, const char *code,
 /* Raw body (copied) with a content type. */
 void httpd_reply_data(struct httpd_req *r, int status, const char *ctype,
                       const void *data, size_t len);
-/* Send an evbuffer (its content is moved; file segments stay zero-copy). */
+/*
+ * Reply with len bytes of the open file fd from off (takes fd; closed
+ * once read, or when the connection goes). The file is read (pread) in
+ * bounded chunks as the connection drains, never mapped; if it ends
+ * early or fails to read, the connection closes after the bytes read,
+ * short of the Content-Length. HEAD and 204 send no body.
+ */
+void httpd_reply_file(struct httpd_req *r, int status, const char *ctype,
+                      int fd, uint64_t off, uint64_t len);
+/* Send an evbuffer (its content is moved); for files: httpd_reply_file. */
 void httpd_reply_evbuffer(struct httpd_req *r, int status, const char *ctype,
                           struct evbuffer *body);
 /* Callback after each reply: metrics hook (route, status, body bytes). */

@@ -52,6 +52,12 @@ struct httpd_conn {
     uint64_t linger_left;    /* bytes still to discard */
     struct httpd_peer peer;  /* TLS peer once the handshake is done */
     struct evbuffer *pending; /* TLS: reply body not yet handed over */
+    /* httpd_file.c: a file reply still to read (file_open: fd ours),
+     * from file_off, file_left bytes; file_bad: it ended early. */
+    int file_fd;
+    bool file_open;
+    bool file_bad;
+    uint64_t file_off, file_left;
     /* httpd_limits.c: the peer's count, the idle list (oldest first:
      * closed to make room at a limit), the head deadline or the
      * transfer-rate window, and the bytes moved in that window. */
@@ -186,6 +192,20 @@ void httpd__handshake_timeout(struct httpd_conn *c);
  * content; body may be NULL. */
 void httpd__send(struct httpd_req *r, int status, const char *ctype,
                  struct evbuffer *body);
+/* The same with len bytes of fd from off as the body (takes fd). */
+void httpd__send_file(struct httpd_req *r, int status, const char *ctype,
+                      int fd, uint64_t off, uint64_t len);
+
+/*
+ * httpd_file.c. Set: c's reply body is len bytes of fd from off (takes
+ * fd). Feed: top c's output up from the file (on failure the connection
+ * is marked to close once the queued bytes left: file_bad). Drop: close
+ * the file (idempotent).
+ */
+void httpd__file_set(struct httpd_conn *c, int fd, uint64_t off,
+                     uint64_t len);
+void httpd__file_feed(struct httpd_conn *c);
+void httpd__file_drop(struct httpd_conn *c);
 
 /*
  * Header time (httpd_route.c): the service's gate, the route match (404,

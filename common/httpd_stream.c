@@ -4,7 +4,8 @@
  * is not evhttp): accept, hand the request head to httpd_parse (at most
  * LIMIT_HTTP_HEADERS), route at header time, read Content-Length and
  * chunked bodies (decoded by httpd_chunked as they arrive) into a bounded
- * buffer or stream them to a callback with pause/resume backpressure, write replies (file segments stay zero-copy), keep-alive,
+ * buffer or stream them to a callback with pause/resume backpressure,
+ * write replies (file bodies fed by httpd_file.c), keep-alive,
  * idle timeouts, rate-limit group. One request at a time per connection
  * (no pipelining: the next request is read after the reply was written).
  * Replies to heads over LIMIT_HTTP_HEADERS (431) and malformed request
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -39,8 +41,7 @@
  * Bytes handed to one writev/sendfile (libevent's default is 16 KiB): a
  * 35 KB GET /artifacts reply left in three writevs, each its own trip
  * through the TCP stack (65 % of the agent's CPU at ~20k replies/s). A
- * reply up to this size now leaves in one call, and a depot sendfile moves
- * 256 KiB per call. A rate-limit group still caps each write.
+ * reply up to this size now leaves in one call. A rate-limit group still caps each write.
  */
 #define HTTPD_MAX_SINGLE_WRITE (256 * 1024)
 
@@ -87,7 +88,8 @@ static void report_sent(struct httpd_conn *c, struct httpd_req *r,
         return;
     if (!complete) {
         left = evbuffer_get_length(bufferevent_get_output(c->bev)) +
-               (c->pending ? evbuffer_get_length(c->pending) : 0);
+               (c->pending ? evbuffer_get_length(c->pending) : 0) +
+               c->file_left;
         sent = left < sent ? sent - left : 0;
     }
     c->h->sent_hook(r, sent, c->h->sent_hook_arg);
@@ -119,6 +121,7 @@ static void conn_free(struct httpd_conn *c)
         c->next->prev = c->prev;
     if (c->kick)
         event_free(c->kick);
+    httpd__file_drop(c);
     if (c->pending)
         evbuffer_free(c->pending);
     /*
@@ -593,6 +596,15 @@ static void on_written(struct bufferevent *bev, void *arg)
     (void)bev;
     if (c->state != C_WRITING)
         return;
+    if (c->file_open) {
+        httpd__file_feed(c);
+        if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+            return;
+    }
+    if (c->file_bad) {
+        conn_free(c); /* short of the Content-Length: no keep-alive */
+        return;
+    }
     if (c->pending && evbuffer_get_length(c->pending) > 0) {
         evbuffer_remove_buffer(c->pending, bufferevent_get_output(c->bev),
                                HTTPD_TLS_CHUNK);
@@ -663,12 +675,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
 }
 
-void httpd__send(struct httpd_req *r, int status, const char *ctype,
-                 struct evbuffer *body)
+/* The status line and headers of r's reply, with a body of blen bytes. */
+static void send_head(struct httpd_req *r, int status, const char *ctype,
+                      uint64_t blen)
 {
     struct httpd_conn *c = r->conn;
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    size_t blen = body ? evbuffer_get_length(body) : 0;
     bool close_now;
 
     /* A body we did not (fully) read must not be parsed as the next
@@ -692,11 +704,49 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
     if (ctype)
         evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
     if (status != 204 && status >= 200)
-        evbuffer_add_printf(out, "Content-Length: %zu\r\n", blen);
+        evbuffer_add_printf(out, "Content-Length: %llu\r\n",
+                            (unsigned long long)blen);
     if (r->out_headers.len)
         evbuffer_add(out, r->out_headers.data, r->out_headers.len);
     evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
                         close_now ? "close" : "keep-alive");
+}
+
+/* The reply is queued: write it, then on_written. */
+static void send_start(struct httpd_conn *c)
+{
+    c->state = C_WRITING;
+    httpd__rate_start(c);
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_enable(c->bev, EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        on_written(c->bev, c);
+}
+
+void httpd__send_file(struct httpd_req *r, int status, const char *ctype,
+                      int fd, uint64_t off, uint64_t len)
+{
+    struct httpd_conn *c = r->conn;
+
+    send_head(r, status, ctype, len);
+    if (r->head || status == 204 || len == 0) {
+        close(fd);
+    } else {
+        r->body_queued = len;
+        httpd__file_set(c, fd, off, len);
+        httpd__file_feed(c);
+    }
+    send_start(c);
+}
+
+void httpd__send(struct httpd_req *r, int status, const char *ctype,
+                 struct evbuffer *body)
+{
+    struct httpd_conn *c = r->conn;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t blen = body ? evbuffer_get_length(body) : 0;
+
+    send_head(r, status, ctype, blen);
     if (body && !r->head && status != 204) {
         r->body_queued = blen;
         if (c->h->tls && blen > HTTPD_TLS_CHUNK &&
@@ -707,12 +757,7 @@ void httpd__send(struct httpd_req *r, int status, const char *ctype,
             evbuffer_add_buffer(out, body);
         }
     }
-    c->state = C_WRITING;
-    httpd__rate_start(c);
-    bufferevent_disable(c->bev, EV_READ);
-    bufferevent_enable(c->bev, EV_WRITE);
-    if (evbuffer_get_length(out) == 0)
-        on_written(c->bev, c);
+    send_start(c);
 }
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,

@@ -11,8 +11,8 @@
  * connections; open connections keep theirs. Everything else of httpd
  * works the same over TLS (streamed bodies and backpressure, lingering
  * close, now with a close_notify, rate-limit groups, idle timeouts, the
- * sent hook); file replies are not sendfile'd but read from the mapped
- * file segment by SSL_write (checked byte for byte by test_tls_agent).
+ * sent hook, file replies read in bounded chunks: httpd_file.c; checked
+ * byte for byte by test_tls_agent).
  * Half-open handshakes are cut at LIMIT_TLS_HANDSHAKE_SECS. Loop thread
  * only.
  */

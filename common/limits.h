@@ -23,6 +23,11 @@
  * (the services' default LIMIT_HTTP_MIN_RATE) over this window. */
 #define LIMIT_HTTP_RATE_WINDOW_SECS 10
 #define LIMIT_HTTP_MIN_RATE (64u * 1024)
+/* A copy source must average this over the copy's stall window (issue
+ * 10): low enough for a source whose link is shared by many readers, high
+ * enough that a trickling source (2 bytes/s) loses its write slot within
+ * the window. */
+#define LIMIT_COPY_MIN_RATE (8u * 1024)
 /* Default ceiling of connections per listener (each can hold a TLS
  * session's buffers), and the open descriptors kept out of the default
  * for files, the store, copies and the database. */

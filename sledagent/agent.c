@@ -136,6 +136,7 @@ int agent_new(struct agent **out, struct event_base *base,
     }
     co.connect_secs = opts->copy_connect_secs;
     co.stall_secs = opts->copy_stall_secs;
+    co.min_recv_bps = opts->copy_min_rate;
     /* Copies divide the rate among themselves (copy.c); they do not draw
      * from the connections' token bucket (documented in docs/API.md). */
     co.max_recv_bps = opts->rate_limit;

@@ -28,6 +28,7 @@ struct agent_opts {
     uint64_t rate_limit;          /* bytes/s for the whole sled, 0 = off */
     unsigned copy_connect_secs;   /* copy connect timeout */
     unsigned copy_stall_secs;     /* copy no-progress timeout */
+    uint64_t copy_min_rate;       /* copy source minimum, bytes/s */
     const char *replicator_url;   /* NULL: no registration */
     const char *id;               /* sled UUID */
     const char *advertise_host;   /* address given to the replicator */

@@ -446,7 +446,7 @@ static void reply_copy(struct httpd_req *r, void *arg)
         goto out;
     }
     err = (struct err)ERR_INIT;
-    if (store_write_begin(a->st, &w, &h, gen, -1, &err) < 0) {
+    if (store_write_begin_copy(a->st, &w, &h, gen, src.length, &err) < 0) {
         if (!err.code)
             err_set(&err, ERR_INVAL, "bad body");
         httpd_reply_err(r, &err);
@@ -531,6 +531,7 @@ static void reply_list(struct httpd_req *r, void *arg)
     struct store_list_body *lb = NULL;
     struct evbuffer *eb = NULL;
     struct err err = ERR_INIT;
+    struct buf failed = BUF_INIT;
     const char *data;
     size_t len;
 
@@ -554,6 +555,9 @@ static void reply_list(struct httpd_req *r, void *arg)
                                    PRIu64 ",\"writable_bytes\":%" PRIu64,
                                    a->rev_pushed.version,
                                    store_writable_bytes(a->st)) < 0 ||
+               copies_failed_sources(a->copies, &failed) < 0 ||
+               evbuffer_add_printf(eb, ",\"copy_sources_failed\":%s",
+                                   failed.data) < 0 ||
                list_add_override(eb, a) < 0 ||
                evbuffer_add(eb, "}", 1) < 0) {
         httpd_reply_error(r, 500, NULL, "out of memory");
@@ -562,6 +566,7 @@ static void reply_list(struct httpd_req *r, void *arg)
     }
     if (eb)
         evbuffer_free(eb);
+    buf_release(&failed);
 }
 
 static void reply_copies(struct httpd_req *r, void *arg)

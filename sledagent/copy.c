@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -63,6 +64,9 @@ struct copy {
     uint64_t generation;
     uint64_t bytes;
     int64_t total;
+    int64_t length;             /* the artifact's, from the request; -1 */
+    int64_t failed_ms;          /* monotonic, when it failed because of
+                                   its source ("source ..."); 0: not so */
     char hex[SHA256_HEX_LEN + 1];
     char source[COPY_SOURCE_URL_MAX];
     char source_id[TLS_ID_MAX + 1]; /* expected sled; "": any sled */
@@ -96,6 +100,16 @@ int copies_new(struct copies **out, struct httpc_loop *loop,
         cs->opts.stall_secs = 60;
     *out = cs;
     return 0;
+}
+
+uint64_t copies_min_rate(const struct copies *cs, uint64_t share)
+{
+    uint64_t m = cs->opts.min_recv_bps;
+
+    /* a legitimate copy slowed by our own cap is not a trickling source */
+    if (share && m > share / 2)
+        m = share / 2;
+    return m;
 }
 
 static void revref_unref(struct revref *r)
@@ -190,6 +204,35 @@ static void reply(struct copy *c, int status, const char *msg)
 static void rate_update(struct copies *cs);
 
 /* Fail the copy; a caller still waiting gets `status`. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int copies_failed_sources(const struct copies *cs, struct buf *out)
+{
+    int64_t since = mono_ms() - 1000LL * COPY_SOURCE_FAILED_SECS;
+    unsigned n = 0;
+    int rc = buf_puts(out, "[");
+
+    for (const struct copy *c = cs->list; rc == 0 && c; c = c->next) {
+        bool dup = false;
+
+        if (!c->failed_ms || c->failed_ms < since)
+            continue;
+        for (const struct copy *d = cs->list; d != c && !dup; d = d->next)
+            dup = d->failed_ms >= since && d->failed_ms &&
+                  !strcmp(d->source, c->source);
+        if (dup)
+            continue;
+        rc = buf_printf(out, "%s\"%s\"", n++ ? "," : "", c->source);
+    }
+    return rc < 0 ? rc : buf_puts(out, "]");
+}
+
 static void set_failed_status(struct copy *c, int status, const char *msg)
 {
     if (c->state != COPY_RUNNING)
@@ -197,6 +240,8 @@ static void set_failed_status(struct copy *c, int status, const char *msg)
     c->state = COPY_FAILED;
     c->cs->failed++;
     snprintf(c->error, sizeof(c->error), "%s", msg);
+    if (strncmp(msg, "source ", 7) == 0)
+        c->failed_ms = mono_ms();
     log_info("copy_failed", "{s:s, s:s, s:I, s:s}", "sha256", c->hex,
              "source", c->source, "bytes", (json_int_t)c->bytes, "error",
              c->error);
@@ -232,9 +277,11 @@ static void rate_update(struct copies *cs)
     if (share < 1024)
         share = 1024;
     for (struct copy *c = cs->list; c; c = c->next)
-        if (c->state == COPY_RUNNING && c->req)
+        if (c->state == COPY_RUNNING && c->req) {
             httpc_set_recv_bps(c->req, share);
-    copy_swarm_set_recv_bps(cs->swarms, share);
+            httpc_set_min_recv_bps(c->req, copies_min_rate(cs, share));
+        }
+    copy_swarm_set_recv_bps(cs->swarms, share, copies_min_rate(cs, share));
 }
 
 void copies_rate_changed(struct copies *cs)
@@ -267,10 +314,20 @@ static int on_headers(struct httpc *h, void *arg)
         return ERR_UPSTREAM; /* abort the transfer */
     }
     c->total = len;
+    /* The request named the artifact's length: the write was begun with
+     * it (reserved, and no byte past it is written); the source must
+     * announce the same or nothing. */
+    if (c->length >= 0 && len >= 0 && len != c->length) {
+        snprintf(msg, sizeof(msg), "source %.100s announced %lld bytes, the "
+                 "artifact has %lld", c->source, (long long)len,
+                 (long long)c->length);
+        set_failed(c, msg);
+        return ERR_UPSTREAM;
+    }
     /* Check and reserve the space before the 202, so a copy that cannot
      * fit gets 507 (413 over the cap) instead of failing later. Without a
      * Content-Length the writer checks space as the bytes arrive. */
-    if (len >= 0 && c->w &&
+    if (len >= 0 && c->length < 0 && c->w &&
         store_write_set_expected_len(c->w, len, &err) < 0) {
         set_failed_status(c, err_http_status(err.code), err.msg);
         return err.code;
@@ -349,7 +406,14 @@ static void on_done(struct httpc *h, void *arg)
      * curl's detail (refused, timed out, no route, TLS) would make this
      * agent a port scanner. The detail goes to the log. */
     snprintf(msg, sizeof(msg), "source %.100s unreachable", c->source);
-    if (!ok && rack_peer_refused(httpc_tls_refused(h)))
+    if (!ok && e.code == ERR_TIMEOUT && c->answered)
+        snprintf(msg, sizeof(msg), "source %.100s too slow: under %llu "
+                 "bytes/s over %u s", c->source,
+                 (unsigned long long)(c->cs->opts.min_recv_bps
+                                          ? c->cs->opts.min_recv_bps
+                                          : 1),
+                 c->cs->opts.stall_secs);
+    else if (!ok && rack_peer_refused(httpc_tls_refused(h)))
         snprintf(msg, sizeof(msg), "source %.100s refused: %s", c->source,
                  httpc_tls_refused(h));
     if (!ok)
@@ -395,6 +459,7 @@ static int copy_launch(struct copy *c, struct store_write *w)
     /* No total timeout: large copies are slow, stalled ones are not. */
     sp.stall_secs = (long)cs->opts.stall_secs;
     sp.max_recv_bps = cs->opts.max_recv_bps;
+    sp.min_recv_bps = copies_min_rate(cs, cs->opts.max_recv_bps);
     if (cs->opts.tls.cert_file) {
         sp.tls = cs->opts.tls;
         sp.tls.roles = HTTPC_ROLE(TLS_ROLE_SLED);
@@ -434,6 +499,7 @@ static struct copy *copy_new(struct copies *cs, const struct sha256 *h,
     sha256_to_hex(c->hex, h);
     snprintf(c->source, sizeof(c->source), "%s", src->base);
     snprintf(c->source_id, sizeof(c->source_id), "%s", src->sled_id);
+    c->length = src->length;
     return c;
 }
 
@@ -502,7 +568,8 @@ static void on_restored(int rc, const struct err *err, unsigned datasets,
         set_failed_status(c, 503, err ? err->msg : "store closing");
         goto out;
     }
-    if (store_write_begin(c->st, &w, &c->h, c->generation, -1, &e) < 0) {
+    if (store_write_begin_copy(c->st, &w, &c->h, c->generation, c->length,
+                               &e) < 0) {
         set_failed_status(c, err_http_status(e.code), e.msg);
         goto out;
     }

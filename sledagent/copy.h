@@ -31,7 +31,12 @@ struct tls_revoked;
 
 struct copies_opts {
     unsigned connect_secs;  /* default 15 */
-    unsigned stall_secs;    /* no-progress timeout, default 60 */
+    unsigned stall_secs;    /* no-progress timeout, default 60, and the
+                               window of min_recv_bps */
+    /* A source averaging under this over stall_secs (a swarm piece
+     * request: over SWARM_STALL_SECS) fails the copy or the request; at
+     * most half of a copy's share of max_recv_bps. 0: 1 byte/s. */
+    uint64_t min_recv_bps;
     uint64_t max_recv_bps;  /* shared by the running copies (each gets
                                max_recv_bps / running), 0 = unlimited */
     /* Mutual TLS to the source depots: our files (copied by value, the
@@ -39,6 +44,9 @@ struct copies_opts {
      * a sled certificate, of the id the request names when it names one. */
     struct httpc_tls tls;
 };
+
+/* The minimum rate of one transfer given its receive share (0: none). */
+uint64_t copies_min_rate(const struct copies *cs, uint64_t share);
 
 /* Returns 0 or ERR_NOMEM. */
 int copies_new(struct copies **out, struct httpc_loop *loop,
@@ -79,6 +87,17 @@ int copies_start_restore(struct copies *cs, struct store *st,
  * one. Returns 0 or ERR_NOMEM (set freed, the old set stays).
  */
 int copies_set_revoked(struct copies *cs, struct tls_revoked *set);
+
+/*
+ * (ext, issue 10) The depot bases of the sources whose copies failed
+ * because of them (too slow, unreachable, a bad answer: an error that
+ * starts with "source ") in the last COPY_SOURCE_FAILED_SECS, each once,
+ * as a JSON array appended to out: GET /artifacts' "copy_sources_failed",
+ * from which the controller's planner learns what to avoid. 0 or
+ * ERR_NOMEM.
+ */
+#define COPY_SOURCE_FAILED_SECS 600
+int copies_failed_sources(const struct copies *cs, struct buf *out);
 
 /* GET /copies body: a new JSON array. NULL on ERR_NOMEM. */
 json_t *copies_json(const struct copies *cs);

@@ -16,7 +16,7 @@
 #include "common/jsonutil.h"
 
 #define USAGE "body must be {\"depot_base_url\": \"%s://IP:PORT\"" \
-              "[, \"source_sled_id\": \"UUID\"]}"
+              "[, \"source_sled_id\": \"UUID\"][, \"length\": N]}"
 
 /* n decimal digits at p, no leading zero, value <= max. */
 static bool decimal(const char *p, size_t n, unsigned long max)
@@ -117,16 +117,23 @@ int copy_source_parse(struct copy_source *out, const json_t *body, bool tls,
 {
     const char *scheme = tls ? "https" : "http";
     const char *url, *id = NULL;
-    json_t *jid;
+    json_t *jid, *jlen;
 
     memset(out, 0, sizeof(*out));
+    out->length = -1;
     if (!json_is_object(body) || !(url = jsonu_str(body, "depot_base_url")))
         return err_set(err, ERR_INVAL, USAGE, scheme);
     jid = json_object_get(body, "source_sled_id");
     if (jid && !(id = json_string_value(jid)))
         return err_set(err, ERR_INVAL, USAGE, scheme);
-    if (json_object_size(body) != 1u + (jid != NULL))
+    jlen = json_object_get(body, "length");
+    if (jlen && (!json_is_integer(jlen) || json_integer_value(jlen) < 0))
+        return err_set(err, ERR_INVAL, "length must be a non-negative "
+                       "integer");
+    if (json_object_size(body) != 1u + (jid != NULL) + (jlen != NULL))
         return err_set(err, ERR_INVAL, USAGE, scheme);
+    if (jlen)
+        out->length = (int64_t)json_integer_value(jlen);
     if (id && !tls_uuid_valid(id))
         return err_set(err, ERR_INVAL, "source_sled_id must be a lowercase "
                        "sled UUID");

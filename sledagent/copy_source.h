@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * copy_source: the source of a copy-from-depot request, parsed from its
- * JSON body {"depot_base_url": "...", "source_sled_id": "..."} (the
- * second key optional, a rackdepot extension). The URL is held to the one
+ * JSON body {"depot_base_url": "...", "source_sled_id": "...",
+ * "length": N} (the last two optional, rackdepot extensions: the length
+ * is the artifact's, known to the controller, and caps the copy). The URL is held to the one
  * form the replicator sends: "http://HOST:PORT" (plaintext) or
  * "https://HOST:PORT" (once TLS is on; nothing else then), an optional
  * final "/", HOST a literal dotted-quad IPv4 address (four decimal parts
@@ -16,6 +17,7 @@
 #define SLEDAGENT_COPY_SOURCE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -30,11 +32,13 @@ struct err;
 struct copy_source {
     char base[COPY_SOURCE_URL_MAX]; /* "scheme://host:port", no final / */
     char sled_id[TLS_ID_MAX + 1];   /* "" when the request names none */
+    int64_t length;                 /* the artifact's length, -1: unknown */
 };
 
 /*
  * Parse body (an object with depot_base_url and optionally
- * source_sled_id, a lowercase sled UUID; no other key) into *out; with
+ * source_sled_id, a lowercase sled UUID, and length, an integer >= 0; no
+ * other key) into *out; with
  * tls only https:// URLs, else only http://. Returns 0 or ERR_INVAL (err
  * says which rule failed, without echoing the URL).
  */

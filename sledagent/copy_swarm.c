@@ -237,6 +237,9 @@ static int parse_body(struct swarm *sw, const json_t *body, bool tls,
     json_decref(first);
     if (rc < 0)
         return rc;
+    if (sw->src[0].src.length >= 0 &&
+        (uint64_t)sw->src[0].src.length != sw->length)
+        return err_set(err, ERR_INVAL, "length and pieces.length differ");
     sw->nsrc = 1;
     rc = parse_sources(sw, sources, tls, err);
     if (rc < 0)
@@ -815,6 +818,8 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     /* the receive cap is shared by every transfer (copies_rate_changed
      * right after the start gives this one its share) */
     sp.max_recv_bps = o->max_recv_bps;
+    /* a trickling holder fails the piece request (then backs off) */
+    sp.min_recv_bps = copies_min_rate(sw->cs, o->max_recv_bps);
     fill_tls(&sp, sw, s);
     if (httpc_new(&q->h, &sp, NULL) < 0 ||
         httpc_start(copies_loop(sw->cs), q->h, req_done, q) < 0) {
@@ -987,8 +992,8 @@ int copy_swarm_start(struct copies *cs, struct store *st,
     if (rc == 0 || err->code != ERR_NOTFOUND)
         goto fail;
     *err = (struct err)ERR_INIT;
-    rc = store_write_begin(st, &sw->w, h, generation, (int64_t)sw->length,
-                           err);
+    rc = store_write_begin_copy(st, &sw->w, h, generation,
+                                (int64_t)sw->length, err);
     if (rc < 0)
         goto fail;
     for (unsigned i = 0; i < sw->nsrc; i++) {
@@ -1078,12 +1083,15 @@ unsigned copy_swarm_transfers(const struct swarm *list)
     return n;
 }
 
-void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps)
+void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps,
+                             uint64_t min_bps)
 {
     for (struct swarm *sw = list; sw; sw = sw->next)
         for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
-            if (sw->req[k].h)
+            if (sw->req[k].h) {
                 httpc_set_recv_bps(sw->req[k].h, bps);
+                httpc_set_min_recv_bps(sw->req[k].h, min_bps);
+            }
 }
 
 void copy_swarm_cancel_all(struct swarm *list)

@@ -67,8 +67,10 @@ int copy_swarm_start(struct copies *cs, struct store *st,
 int copy_swarm_json(const struct swarm *list, json_t *arr);
 /* Piece requests running (they share --rate-limit with whole copies). */
 unsigned copy_swarm_transfers(const struct swarm *list);
-/* Give every running piece request the receive cap bps. */
-void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps);
+/* Give every running piece request the receive cap bps and the minimum
+ * rate min_bps (copies_min_rate). */
+void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps,
+                             uint64_t min_bps);
 /* Cancel every running swarm copy (before store_close). */
 void copy_swarm_cancel_all(struct swarm *list);
 /* Free them all (after store_close). */

@@ -2,7 +2,7 @@
 /*
  * depot: the sledagent's repo depot (DESIGN.md section 2), the peers'
  * side of the node: its route table (routes[] below) and its handlers:
- * a stored artifact sent zero-copy (sendfile), whole or one byte range
+ * a stored artifact sent by httpd_reply_file, whole or one byte range
  * (206, 416), its piece manifest and which pieces are verified here
  * (issue 13); a Range inside the verified pieces of a positional write in
  * progress is served from its temp file. Loop thread only.
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -73,7 +72,6 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
                           const struct sha256 *h, const struct err *notfound)
 {
     struct err err = ERR_INIT;
-    struct evbuffer *b = NULL;
     struct range rg;
     uint64_t size = 0;
     char cr[80];
@@ -94,22 +92,13 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
         close(fd);
         return;
     }
-    b = evbuffer_new();
-    if (!b || evbuffer_add_file(b, fd, (ev_off_t)rg.start,
-                                (ev_off_t)rg.len) < 0) {
-        close(fd);
-        httpd_reply_error(r, 500, NULL, "cannot queue the file");
-        goto out;
-    }
     snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
              (unsigned long long)rg.start,
              (unsigned long long)(rg.start + rg.len - 1),
              (unsigned long long)size);
     httpd_req_add_header(r, "Content-Range", cr);
-    httpd_reply_evbuffer(r, 206, "application/octet-stream", b);
-out:
-    if (b)
-        evbuffer_free(b);
+    httpd_reply_file(r, 206, "application/octet-stream", fd, rg.start,
+                     rg.len);
 }
 
 static void depot_request(struct httpd_req *r, void *arg)
@@ -118,7 +107,6 @@ static void depot_request(struct httpd_req *r, void *arg)
     struct err err = ERR_INIT;
     struct sha256 h;
     struct range rg;
-    struct evbuffer *b = NULL;
     char cr[80];
     uint64_t size;
     int fd = -1;
@@ -144,16 +132,6 @@ static void depot_request(struct httpd_req *r, void *arg)
         close(fd);
         return;
     }
-    b = evbuffer_new();
-    /* evbuffer_add_file takes fd (closed when sent) and uses sendfile. */
-    if (!b || (rg.len > 0 && evbuffer_add_file(b, fd, (ev_off_t)rg.start,
-                                               (ev_off_t)rg.len) < 0)) {
-        close(fd);
-        httpd_reply_error(r, 500, NULL, "cannot queue the file");
-        goto out;
-    }
-    if (rg.len == 0)
-        close(fd);
     if (rr == RANGE_PARTIAL) {
         snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
                  (unsigned long long)rg.start,
@@ -161,11 +139,10 @@ static void depot_request(struct httpd_req *r, void *arg)
                  (unsigned long long)size);
         httpd_req_add_header(r, "Content-Range", cr);
     }
-    httpd_reply_evbuffer(r, rr == RANGE_PARTIAL ? 206 : 200,
-                         "application/octet-stream", b);
-out:
-    if (b)
-        evbuffer_free(b);
+    /* read in bounded chunks as the client drains: a copy truncated
+     * meanwhile closes the connection short, never a fault */
+    httpd_reply_file(r, rr == RANGE_PARTIAL ? 206 : 200,
+                     "application/octet-stream", fd, rg.start, rg.len);
 }
 
 /* store_pieces' answer when it had to compute the manifest. */

@@ -69,6 +69,9 @@ static const char usage[] =
     "                             of both datasets) / scrub-rate + this\n"
     "  --copy-connect-timeout S   copy-from-depot connect timeout (def. 15)\n"
     "  --copy-stall-timeout S     copy no-progress timeout (default 60)\n"
+    "  --copy-min-rate B          a copy source must average B bytes/s\n"
+    "                             over each --copy-stall-timeout (default\n"
+    "                             8192; 0 = 1 byte/s)\n"
     "  --max-connections N        connections per listener (default: from\n"
     "                             the open-file limit, which is raised to\n"
     "                             its hard limit at start; at most 4096)\n"
@@ -105,7 +108,7 @@ enum {
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
     O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
     O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE,
-    O_QRET, O_QMAX, O_DEGRADED
+    O_QRET, O_QMAX, O_DEGRADED, O_CMINRATE
 };
 
 static const struct option longopts[] = {
@@ -130,6 +133,7 @@ static const struct option longopts[] = {
     {"scrub-interval", required_argument, NULL, O_SCRUBINT},
     {"copy-connect-timeout", required_argument, NULL, O_CCONN},
     {"copy-stall-timeout", required_argument, NULL, O_CSTALL},
+    {"copy-min-rate", required_argument, NULL, O_CMINRATE},
     {"log-level", required_argument, NULL, O_LOG},
     {"register-interval", required_argument, NULL, O_REGINT},
     {"tls-ca", required_argument, NULL, O_TLS_CA},
@@ -297,6 +301,7 @@ static int apply_number_opt(struct args *a, int c, const char *arg)
         break;
     case O_SCRUB: a->o.store.scrub_bytes_per_sec = v; break;
     case O_MINRATE: a->o.limits.min_rate_bps = v; break;
+    case O_CMINRATE: a->o.copy_min_rate = v; break;
     default:
         return apply_small_opt(a, c, v, arg);
     }
@@ -392,6 +397,7 @@ static bool parse_args(int *status, struct args *a, int argc, char **argv)
      */
     a->o.store.scrub_bytes_per_sec = AGENT_SCRUB_RATE_DEFAULT;
     a->o.limits.min_rate_bps = LIMIT_HTTP_MIN_RATE;
+    a->o.copy_min_rate = LIMIT_COPY_MIN_RATE;
     a->o.api_port = 12345;
     a->o.depot_port = 12348;
     a->lvl = LOG_INFO;

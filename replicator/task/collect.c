@@ -197,6 +197,24 @@ static bool has_feature(const json_t *list, const char *feature)
     return false;
 }
 
+/* (ext) "copy_sources_failed": strings kept (at most the first
+ * COLLECT_FAILED_SRC_MAX that fit), anything else ignored. */
+static void parse_failed_sources(struct collect_sled *s, const json_t *arr)
+{
+    const json_t *v;
+    size_t i;
+
+    json_array_foreach(arr, i, v) {
+        const char *u = json_string_value(v);
+
+        if (s->n_failed_src == COLLECT_FAILED_SRC_MAX)
+            break;
+        if (u && strlen(u) < COLLECT_URL_MAX)
+            snprintf(s->failed_src[s->n_failed_src++], COLLECT_URL_MAX, "%s",
+                     u);
+    }
+}
+
 int collect_parse_list(struct collect_sled *s, const json_t *list,
                        uint64_t G, const struct plan_artifact *arts, size_t n,
                        struct err *err)
@@ -214,6 +232,7 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
     s->pieces = false;
     s->space_known = false;
     s->writable_bytes = 0;
+    s->n_failed_src = 0;
     if (!json_is_object(list) ||
         jsonu_u64(&gen, json_object_get(list, "generation")) < 0 ||
         !json_is_object(l = json_object_get(list, "list")))
@@ -239,6 +258,7 @@ int collect_parse_list(struct collect_sled *s, const json_t *list,
     s->space_known = v && jsonu_u64(&s->writable_bytes, v) == 0;
     if (v && !s->space_known)
         log_bogus(s, "bad writable_bytes", "writable_bytes");
+    parse_failed_sources(s, json_object_get(list, "copy_sources_failed"));
     if ((rc = parse_inventory(s, l, arts, n, err)) < 0)
         return rc;
     ip = json_object_get(list, "in_progress");
@@ -314,6 +334,7 @@ static void plan_sled_of(struct plan_sled *p, const struct collect_sled *c)
     p->pieces = c->pieces;
     p->space_known = c->space_known;
     p->writable_bytes = c->writable_bytes;
+    p->avoid_source = c->avoid_source;
     switch (c->state) {
     case COLLECT_OK:
         p->state = PLAN_SLED_OK;

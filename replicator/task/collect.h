@@ -45,6 +45,7 @@ struct wanted_db;
 
 #define COLLECT_ID_MAX 40
 #define COLLECT_URL_MAX 160
+#define COLLECT_FAILED_SRC_MAX 8
 #define COLLECT_ERROR_MAX 200
 
 enum collect_sled_state {
@@ -83,6 +84,11 @@ struct collect_sled {
     /* the list's "writable_bytes" (ext): the largest write it can take */
     bool space_known;
     uint64_t writable_bytes;
+    bool avoid_source;     /* the task's srcavoid mark (plan_sled's) */
+    /* (ext, issue 10) the list's "copy_sources_failed": depot URLs whose
+     * copies to this sled failed because of them lately (first few) */
+    char failed_src[COLLECT_FAILED_SRC_MAX][COLLECT_URL_MAX];
+    unsigned n_failed_src;
     /* The identity the sled's responses came with (set by the request
      * code once TLS exists: a verified peer certificate and its id), and
      * the task's verdict (inv_trust.h): an untrusted inventory never

@@ -24,6 +24,7 @@
 #include "replicator/task/collect.h"
 #include "replicator/task/plan.h"
 #include "replicator/task/sledreq.h"
+#include "replicator/task/srcavoid.h"
 #include "replicator/task/status.h"
 
 #define EXEC_BUSY_MAX_SECS 5
@@ -155,6 +156,9 @@ static void end(struct xreq *x, enum xstate st, const char *error)
     } else {
         e->res.skipped++;
     }
+    if (st == X_FAILED && r->source >= 0 && e->o.source_failed &&
+        srcavoid_is_source_error(error))
+        e->o.source_failed(e->o.sleds[r->source].id, e->o.source_failed_arg);
     if (st != X_SKIPPED) {
         status_entry_set(&se, status_now_ms(), t->id, op_of(r),
                          &e->o.ci->arts[r->artifact].hash,
@@ -492,6 +496,11 @@ static int copy_body(struct buf *out, const struct execute *e, size_t idx)
 
     if (rc == 0)
         rc = put_source(out, e, &e->o.sleds[r->source], "source_sled_id");
+    /* the artifact's length caps the copy (issue 10): an extension, sent
+     * where the other one is (TLS) or to a sled of ours ("pieces") */
+    if (rc == 0 && ((e->o.tls && e->o.tls->cert_file) ||
+                    e->o.ci->sleds[r->target].pieces))
+        rc = buf_printf(out, ", \"length\": %" PRIu64, a->length);
     if (rc == 0 && is_swarm(e, idx)) {
         sha256_to_hex(mhex, &a->pieces_sha256);
         rc = buf_printf(out, ", \"pieces\": {\"manifest_sha256\": \"%s\", "

@@ -68,6 +68,10 @@ struct execute_opts {
     struct status_ring *ring;
     struct status_counters *counters;
     const struct httpc_tls *tls;  /* NULL: plaintext (sledreq_opts) */
+    /* Optional: a copy failed because of its source (its error starts
+     * with "source ", srcavoid.h): called with the source sled's id. */
+    void (*source_failed)(const char *sled_id, void *arg);
+    void *source_failed_arg;
 };
 
 struct execute_result {

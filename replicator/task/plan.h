@@ -78,6 +78,10 @@ struct plan_sled {
      * takes its length off (summary.requests_no_space counts the rest). */
     bool space_known;
     uint64_t writable_bytes;
+    /* A copy read from it failed lately (too slow, unreachable, a bad
+     * answer: issue 10): it is chosen as a source only when no other
+     * source of the artifact can serve. */
+    bool avoid_source;
 };
 
 struct plan_artifact {

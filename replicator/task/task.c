@@ -293,6 +293,27 @@ static uint64_t run_seed(const struct task *t)
     return s;
 }
 
+/* Execute: a copy failed because of its source (issue 10). */
+static void source_failed(const char *sled_id, void *arg)
+{
+    struct task *t = arg;
+
+    srcavoid_note(&t->avoid, sled_id, status_now_ms());
+    log_info("task_source_avoided", "{s:s, s:i}", "sled", sled_id, "secs",
+             SRCAVOID_SECS);
+}
+
+/* The sleds' lists named sources whose copies failed lately (copies
+ * accepted in an earlier run, not followed by Execute): mark them. */
+static void note_failed_sources(struct task *t, const struct task_run *r)
+{
+    for (size_t i = 0; i < r->n_sleds; i++)
+        for (unsigned k = 0; k < r->sleds[i].n_failed_src; k++)
+            for (size_t j = 0; j < r->n_sleds; j++)
+                if (!strcmp(r->sleds[j].depot_url, r->sleds[i].failed_src[k]))
+                    source_failed(r->sleds[j].id, t);
+}
+
 static void collect_done(struct collect *c, void *arg)
 {
     struct task *t = arg;
@@ -306,11 +327,14 @@ static void collect_done(struct collect *c, void *arg)
     if (revpush_memo_put(&t->rev_memo, r->sleds, r->n_sleds) < 0)
         log_warn("task_revocations_memo", "{s:s}", "error",
                  "out of memory: every sled is pushed again next run");
+    note_failed_sources(t, r);
     for (size_t i = 0; i < r->n_sleds; i++) {
         if (r->sleds[i].state == COLLECT_OK && !r->held)
             r->record_push = true;
         r->sleds[i].inventory_untrusted = !sled_inventory_trusted(
             &r->sleds[i], t->cfg.peers_authenticated);
+        r->sleds[i].avoid_source = srcavoid_active(&t->avoid, r->sleds[i].id,
+                                                   status_now_ms());
     }
     if (r->held) {
         run_finish(t);
@@ -363,6 +387,8 @@ static void collect_done(struct collect *c, void *arg)
     eo.ring = &t->status.ring;
     eo.counters = &r->counters;
     eo.tls = &r->tls;
+    eo.source_failed = source_failed;
+    eo.source_failed_arg = t;
     set_state(t, TASK_EXECUTING);
     if (execute_start(&r->exec, &eo, exec_done, t) < 0) {
         r->load_rc = ERR_NOMEM;

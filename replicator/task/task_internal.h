@@ -24,6 +24,7 @@
 #include "replicator/task/collect.h"
 #include "replicator/task/guard.h"
 #include "replicator/task/revpush.h"
+#include "replicator/task/srcavoid.h"
 #include "replicator/task/status.h"
 #include "replicator/task/stuck.h"
 #include "replicator/task/task.h"
@@ -144,6 +145,8 @@ struct task {
     uint64_t pushed_repo_worth;
     /* the revocation list version each sled holds (revpush.h) */
     struct revpush_memo rev_memo;
+    /* copy sources that failed lately (srcavoid.h) */
+    struct srcavoid avoid;
     /* lost-artifact grace tracking */
     struct task_lost *lost;
     size_t n_lost;

@@ -395,6 +395,15 @@ int store_open(struct store **out, struct event_base *base,
         st->opts.quarantine_max_bytes = 1073741824;
     if (!st->opts.max_writes)
         st->opts.max_writes = STORE_DEFAULT_MAX_WRITES;
+    if (!st->opts.max_copy_writes) {
+        unsigned keep = (st->opts.max_writes + 3) / 4;
+
+        st->opts.max_copy_writes = st->opts.max_writes > keep
+                                       ? st->opts.max_writes - keep
+                                       : 1;
+    }
+    if (st->opts.max_copy_writes > st->opts.max_writes)
+        st->opts.max_copy_writes = st->opts.max_writes;
     if (!st->opts.scrub_interval_secs)
         st->opts.scrub_interval_secs = STORE_SCRUB_PAUSE_SECS;
     for (int d = 0; d < STORE_DATASETS; d++)

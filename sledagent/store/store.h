@@ -50,6 +50,10 @@ struct store_opts {
     uint64_t quarantine_max_bytes; /* quarantine/ cap per dataset, default
                                       1073741824 (oldest deleted first) */
     unsigned max_writes;           /* concurrent writes (PUT + copy), 429 above */
+    unsigned max_copy_writes;      /* of which copies at most; 0: default
+                                      max_writes - ceil(max_writes / 4)
+                                      (at least 1): the rest is kept for
+                                      the controller's PUTs */
     uint64_t scrub_bytes_per_sec;  /* background re-hash rate, 0 = off
                                       (no start-up pass either) */
     unsigned scrub_interval_secs;  /* pause between full scrub passes,
@@ -180,6 +184,11 @@ void store_list_body_unref(struct store_list_body *lb);
 int store_write_begin(struct store *st, struct store_write **out,
                       const struct sha256 *h, uint64_t generation,
                       int64_t expected_len, struct err *err);
+/* The same for a copy: it also needs one of the max_copy_writes slots
+ * (ERR_BUSY), so copies never take the slots kept for PUTs. */
+int store_write_begin_copy(struct store *st, struct store_write **out,
+                           const struct sha256 *h, uint64_t generation,
+                           int64_t expected_len, struct err *err);
 
 /*
  * Give a write begun with expected_len -1 its length once it is known (a

@@ -142,6 +142,7 @@ struct store {
     /* loop-thread-only state */
     struct store_write *writes; /* doubly linked list of live writes */
     unsigned nwrites;           /* live, not finished or aborted */
+    unsigned ncopywrites;       /* of which copies (store_write_begin_copy) */
     struct config_put *puts_head, *puts_tail;
     bool put_running;
     bool reconcile_running, reconcile_again;

@@ -287,6 +287,8 @@ static void complete(struct store_write *w)
     if (w->next)
         w->next->prev = w->prev;
     st->nwrites--;
+    if (w->copy)
+        st->ncopywrites--;
     if (!w->aborted && w->rc != 0)
         log_warn("store_write_failed", "{s:s, s:s}", "sha256", w->hex,
                  "error", w->err.msg);
@@ -351,9 +353,9 @@ static void write_done(void *arg)
 
 /* ---- loop-thread API ---------------------------------------------------- */
 
-int store_write_begin(struct store *st, struct store_write **out,
-                      const struct sha256 *h, uint64_t generation,
-                      int64_t expected_len, struct err *err)
+static int write_begin(struct store *st, struct store_write **out,
+                       const struct sha256 *h, uint64_t generation,
+                       int64_t expected_len, bool copy, struct err *err)
 {
     struct store_write *w = NULL;
     char hex[SHA256_HEX_LEN + 1];
@@ -402,6 +404,9 @@ int store_write_begin(struct store *st, struct store_write **out,
                      (unsigned long long)need);
     else if (st->nwrites >= st->opts.max_writes)
         rc = err_set(err, ERR_BUSY, "%u writes in flight", st->nwrites);
+    else if (copy && st->ncopywrites >= st->opts.max_copy_writes)
+        rc = err_set(err, ERR_BUSY, "%u copies in flight (the other "
+                     "write slots are kept for PUTs)", st->ncopywrites);
     if (rc == 0) {
         writer_space_hold_locked(st, w);
         listcache_changed_locked(st); /* joins in_progress */
@@ -421,6 +426,8 @@ int store_write_begin(struct store *st, struct store_write **out,
         st->writes->prev = w;
     st->writes = w;
     st->nwrites++;
+    w->copy = copy;
+    st->ncopywrites += copy;
     *out = w;
     return 0;
 fail:
@@ -432,6 +439,20 @@ fail:
         mem_free(w);
     }
     return rc;
+}
+
+int store_write_begin(struct store *st, struct store_write **out,
+                      const struct sha256 *h, uint64_t generation,
+                      int64_t expected_len, struct err *err)
+{
+    return write_begin(st, out, h, generation, expected_len, false, err);
+}
+
+int store_write_begin_copy(struct store *st, struct store_write **out,
+                           const struct sha256 *h, uint64_t generation,
+                           int64_t expected_len, struct err *err)
+{
+    return write_begin(st, out, h, generation, expected_len, true, err);
 }
 
 int store_write_set_expected_len(struct store_write *w, int64_t len,

@@ -38,6 +38,7 @@ struct store_write {
     void *flow_arg;
     bool paused, task_running, finish_req, aborted, toobig;
     bool failed; /* the worker failed it before finish/abort (no space) */
+    bool copy;   /* takes one of the copies' slots (max_copy_writes) */
     store_write_done_fn cb;
     void *cb_arg;
     uint64_t received;

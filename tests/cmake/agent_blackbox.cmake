@@ -1,10 +1,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Black-box integration and fault tests of the sledagent binary (DESIGN.md
 # sections 2, 3, 8, 9). They spawn <build>/bin/sledagent, so they are only
-# registered once that target exists. Tests that fail because of agent bugs
-# or unfinished features live in *_pending.c files and are registered only
-# with -DRD_PENDING_TESTS=ON, until the agent is fixed.
-option(RD_PENDING_TESTS "Register tests that fail on known agent bugs" OFF)
+# registered once that target exists.
 
 set(RD_AGENT_TEST_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
 
@@ -27,16 +24,9 @@ if(TARGET rd_testsupport)
     endif()
   endforeach()
   foreach(t test_agent_crash test_agent_dataset test_agent_startup
-            test_agent_stall test_agent_storeleaks)
+            test_agent_stall test_agent_storeleaks test_agent_copylimits)
     if(EXISTS ${RD_AGENT_TEST_DIR}/fault/${t}.c)
       rd_agent_test(${t} fault)
     endif()
   endforeach()
-  if(RD_PENDING_TESTS)
-    foreach(label integration fault)
-      if(EXISTS ${RD_AGENT_TEST_DIR}/${label}/test_agent_pending_${label}.c)
-        rd_agent_test(test_agent_pending_${label} ${label})
-      endif()
-    endforeach()
-  endif()
 endif()

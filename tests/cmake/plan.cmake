@@ -9,3 +9,6 @@ rd_unit_test(test_plan SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan.c
 rd_test(test_plan_property LABELS integration
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_plan_property.c
   ${RD_PLAN_SOURCES} TIMEOUT 600)
+# The task's memory of copy sources to avoid (issue 10).
+rd_unit_test(test_srcavoid SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_srcavoid.c
+  ${CMAKE_SOURCE_DIR}/replicator/task/srcavoid.c)

@@ -12,15 +12,6 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
   # Only test_e2e_*.c are tests; e2e_util.c and e2e_http.c are the
   # scenarios' shared harness.
   list(FILTER RD_E2E_SOURCES INCLUDE REGEX "/test_e2e_[^/]*\\.c$")
-  # Scenarios that fail on a known bug of the agent, replicator or rack-sim
-  # (reported, not worked around): registered only with -DRD_PENDING_TESTS=ON
-  # (declared in agent_blackbox.cmake) until the bug is fixed.
-  set(RD_E2E_PENDING)
-  if(NOT RD_PENDING_TESTS)
-    foreach(p ${RD_E2E_PENDING})
-      list(FILTER RD_E2E_SOURCES EXCLUDE REGEX "/${p}\\.c$")
-    endforeach()
-  endif()
   add_library(rd_e2eutil STATIC ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_util.c
               ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_http.c)
   target_link_libraries(rd_e2eutil PUBLIC rd_testsupport rd_racksim

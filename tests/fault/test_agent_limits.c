@@ -12,7 +12,8 @@
  *    oldest idle connections), and the same with limits set above the
  *    open-file limit (accept fails with EMFILE);
  *  - slowloris: request heads sent at 1 byte/s are closed by the head
- *    deadline (not kept alive by the bytes);
+ *    deadline (not kept alive by the bytes), on the API and, over TLS,
+ *    on the depot;
  *  - a request body trickled under the minimum rate is closed, and
  *    nothing of it stays (temporary files gone, its reservation of space
  *    released: a PUT that only fits without it succeeds);
@@ -382,9 +383,9 @@ static long legit(struct fx *f, const char *method, const char *path,
 
 /* Request heads at 1 byte/s: each closed by the deadline (HEAD_SECS after
  * its first byte), a legitimate request answered meanwhile. */
-static void test_agent_limits__slowloris_head(void **state)
+/* Slow heads on the listener at port (named `listener` in /metrics). */
+static void slowloris(struct fx *f, bool depot, const char *listener)
 {
-    struct fx *f = *state;
     const char *extra[] = {"--head-timeout", "2", NULL};
     static const char head[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
@@ -394,9 +395,12 @@ static void test_agent_limits__slowloris_head(void **state)
     int open = SLOW_CONNS;
     long st;
 
+    char want[96];
+
     start(f, extra);
     for (int i = 0; i < SLOW_CONNS; i++)
-        hc_open(f, &c[i], agentproc_api_port(f->a));
+        hc_open(f, &c[i], depot ? agentproc_depot_port(f->a)
+                                : agentproc_api_port(f->a));
     t0 = testutil_now_ms();
     for (size_t b = 0; b < sizeof(head) - 1 && open > 0; b++) {
         for (int i = 0; i < SLOW_CONNS; i++) {
@@ -410,8 +414,8 @@ static void test_agent_limits__slowloris_head(void **state)
         if (b == 1) {
             st = legit_metrics(f, &m, &ms);
             printf("# %s: legitimate GET /metrics answered %ld in %lld ms "
-                   "during the slowloris\n", f->tls ? "tls" : "plain", st,
-                   (long long)ms);
+                   "during the slowloris on %s\n", f->tls ? "tls" : "plain",
+                   st, (long long)ms, listener);
             assert_int_equal(st, 200);
             assert_true(ms < ANSWER_MS_MAX);
             mem_free(m);
@@ -431,9 +435,21 @@ static void test_agent_limits__slowloris_head(void **state)
     }
     st = legit_metrics(f, &m, &ms);
     assert_int_equal(st, 200);
-    assert_true(metric(m, "httpd_head_timeouts_total{listener=\"api\"} ") >=
-                SLOW_CONNS);
+    snprintf(want, sizeof(want), "httpd_head_timeouts_total{listener=\"%s\"} ",
+             listener);
+    assert_true(metric(m, want) >= SLOW_CONNS);
     mem_free(m);
+}
+
+static void test_agent_limits__slowloris_head(void **state)
+{
+    slowloris(*state, false, "api");
+}
+
+/* The depot listener, the one every peer sled reads from. */
+static void test_agent_limits__slowloris_depot(void **state)
+{
+    slowloris(*state, true, "depot");
 }
 
 #define ART (1024u * 1024)
@@ -658,6 +674,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_limits__slowloris_head,
                                         setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_agent_limits__slowloris_head,
+                                        setup_tls, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_limits__slowloris_depot,
                                         setup_tls, teardown),
         cmocka_unit_test_setup_teardown(test_agent_limits__slow_body,
                                         setup_plain, teardown),

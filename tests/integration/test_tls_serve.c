@@ -4,15 +4,24 @@
  * of the replicator API against every role (allowed: neither 401 nor 403;
  * refused: 401/403 JSON, nothing changed: no trust root added, no sled
  * registered), sled registration only for the sled's own id, revocations
- * read from the database on SIGHUP, the expiry gauge, and the usage error
- * without --tls-* or --insecure-plaintext.
+ * read from the database on SIGHUP, the expiry gauge, the usage error
+ * without --tls-* or --insecure-plaintext, and (issue 10) an idle flood:
+ * with an open-file limit of 1,024, 1,100 connections that never start
+ * their handshake and 100 that finished it and send nothing do not keep a
+ * legitimate request from an answer, nor make the log flood.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -39,16 +48,20 @@ static long req(struct fx *f, char **body, const struct tls_cred *c,
                            data ? strlen(data) : 0);
 }
 
-static void start_serve(struct fx *f)
+/* Start serve; nofile: under `prlimit --nofile=1024:1024`. */
+static void start_serve_as(struct fx *f, bool nofile)
 {
     struct tls_cred me = tls_rig_cred(&f->g, "controller-ctl");
-    char *argv[] = {f->bin, "serve", "--db", f->conninfo, "--staging",
+    char *argv[] = {"/usr/bin/prlimit", "--nofile=1024:1024", "--",
+                    f->bin, "serve", "--db", f->conninfo, "--staging",
                     f->staging, "--listen", "127.0.0.1:0", "--port-file",
                     f->portf, "--no-periodic", "--tls-ca", f->g.ca,
                     "--tls-cert", me.cert, "--tls-key", me.key, NULL};
+    char **args = nofile ? argv : argv + 3;
     json_t *pj = NULL;
 
-    assert_int_equal(proc_spawn(&f->srv, f->bin, argv, NULL, f->log), 0);
+    unlink(f->portf);
+    assert_int_equal(proc_spawn(&f->srv, args[0], args, NULL, f->log), 0);
     if (proc_wait_port_file(&pj, f->portf, f->srv, 60000) < 0) {
         testutil_print_tail("serve", f->log, 4000);
         fail_msg("replicator serve did not start");
@@ -56,6 +69,11 @@ static void start_serve(struct fx *f)
     f->port = (uint16_t)json_integer_value(json_object_get(pj, "api"));
     json_decref(pj);
     tls_cred_release(&me);
+}
+
+static void start_serve(struct fx *f)
+{
+    start_serve_as(f, false);
 }
 
 static int setup(void **state)
@@ -273,6 +291,84 @@ static void test_tls_serve__usage(void **state)
     mem_free(log);
 }
 
+#define IDLE_CONNS 1100
+#define IDLE_TLS 100
+#define IDLE_ADDRS 16
+
+/* A TCP connection from 127.0.0.(2 + i % IDLE_ADDRS) that sends nothing. */
+static int idle_connect(int i, uint16_t port)
+{
+    struct sockaddr_in src = {0}, dst = {0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(i % IDLE_ADDRS));
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons(port);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    return fd;
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static unsigned long long metric(const char *text, const char *name)
+{
+    const char *p = text ? strstr(text, name) : NULL;
+
+    return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+static void test_tls_serve__idle_flood(void **state)
+{
+    struct fx *f = *state;
+    static int fds[IDLE_CONNS];
+    struct tls_conn *tc[IDLE_TLS];
+    char *m = NULL;
+    int64_t t0, ms;
+    long st, log0, log1;
+
+    proc_free(f->srv);
+    f->srv = NULL;
+    start_serve_as(f, true);
+    log0 = file_size(f->log);
+    for (int i = 0; i < IDLE_TLS; i++)
+        tc[i] = tls_rig_connect(f->g.ca, &f->ctl, f->port);
+    for (int i = 0; i < IDLE_CONNS; i++)
+        fds[i] = idle_connect(i, f->port);
+    t0 = testutil_now_ms();
+    st = req(f, &m, &f->op, "GET", "/metrics", NULL);
+    ms = testutil_now_ms() - t0;
+    printf("# replicator tls: legitimate GET /metrics with %d idle and %d "
+           "handshaken idle connections: %ld in %lld ms\n", IDLE_CONNS,
+           IDLE_TLS, st, (long long)ms);
+    assert_int_equal(st, 200);
+    assert_true(ms < 5000); /* a liveness bound, not a performance claim */
+    printf("# idle closed %llu, accept failures %llu\n",
+           metric(m, "httpd_idle_evicted_total{listener=\"api\"} "),
+           metric(m, "httpd_accept_failed_total{listener=\"api\"} "));
+    assert_true(metric(m, "httpd_idle_evicted_total{listener=\"api\"} ") +
+                metric(m, "httpd_accept_failed_total{listener=\"api\"} ") >
+                0);
+    mem_free(m);
+    testutil_sleep_ms(3000);
+    log1 = file_size(f->log);
+    printf("# log %ld bytes from the flood to 3 s after\n", log1 - log0);
+    assert_true(log0 >= 0 && log1 - log0 < 100000);
+    for (int i = 0; i < IDLE_CONNS; i++)
+        close(fds[i]);
+    for (int i = 0; i < IDLE_TLS; i++)
+        tls_rig_conn_close(tc[i]);
+    assert_int_equal(req(f, NULL, &f->op, "GET", "/metrics", NULL), 200);
+}
+
 static int group_setup(void **state)
 {
     return pgtest_group_setup(state);
@@ -286,6 +382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls_serve__revoked_from_db,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_serve__usage, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tls_serve__idle_flood, setup,
                                         teardown),
     };
 

@@ -423,8 +423,14 @@ int tls_rig_conn_send(struct tls_conn *c, const void *data, size_t len)
 
 bool tls_rig_conn_closed(struct tls_conn *c, long timeout_ms)
 {
+    return tls_rig_conn_drained(c, timeout_ms, NULL);
+}
+
+bool tls_rig_conn_drained(struct tls_conn *c, long timeout_ms,
+                          uint64_t *bytes)
+{
     int64_t end = testutil_now_ms() + timeout_ms;
-    char buf[512];
+    char buf[16384];
 
     for (;;) {
         struct pollfd pfd = {c->fd, POLLIN, 0};
@@ -436,8 +442,11 @@ bool tls_rig_conn_closed(struct tls_conn *c, long timeout_ms)
         if (SSL_pending(c->ssl) == 0 && poll(&pfd, 1, (int)left) <= 0)
             continue;
         n = SSL_read(c->ssl, buf, sizeof(buf));
-        if (n > 0)
+        if (n > 0) {
+            if (bytes)
+                *bytes += (uint64_t)n;
             continue;
+        }
         if (SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_READ) {
             ERR_clear_error();
             continue;

@@ -83,6 +83,9 @@ int tls_rig_conn_send(struct tls_conn *c, const void *data, size_t len);
 /* Whether the server closed c (EOF, reset, alert) within timeout_ms;
  * what it sends before is discarded. */
 bool tls_rig_conn_closed(struct tls_conn *c, long timeout_ms);
+/* The same, adding the bytes read meanwhile to *bytes (may be NULL). */
+bool tls_rig_conn_drained(struct tls_conn *c, long timeout_ms,
+                          uint64_t *bytes);
 void tls_rig_conn_close(struct tls_conn *c);
 
 /*

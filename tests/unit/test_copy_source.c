@@ -64,6 +64,30 @@ static void test_copy_source__accepted(void **state)
     assert_int_equal(url("http://255.255.255.254:80", false), 0);
 }
 
+/* The artifact's length (issue 10): optional, an integer >= 0. */
+static void test_copy_source__length(void **state)
+{
+    struct copy_source s;
+    struct err e;
+
+    (void)state;
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\"}",
+                           false, &e), 0);
+    assert_int_equal(s.length, -1);
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\","
+                               " \"length\": 8388608}", false, &e), 0);
+    assert_int_equal(s.length, 8388608);
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\","
+                               " \"length\": 0}", false, &e), 0);
+    assert_int_equal(s.length, 0);
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\","
+                               " \"length\": -1}", false, &e), ERR_INVAL);
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\","
+                               " \"length\": \"8\"}", false, &e), ERR_INVAL);
+    assert_int_equal(parse(&s, "{\"depot_base_url\": \"http://10.1.2.3:1\","
+                               " \"length\": 1.5}", false, &e), ERR_INVAL);
+}
+
 static void test_copy_source__issue_9_address_forms(void **state)
 {
     static const char *const bad[] = {
@@ -143,6 +167,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_copy_source__accepted),
+        cmocka_unit_test(test_copy_source__length),
         cmocka_unit_test(test_copy_source__issue_9_address_forms),
         cmocka_unit_test(test_copy_source__scheme_follows_tls),
         cmocka_unit_test(test_copy_source__body_shape),

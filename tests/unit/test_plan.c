@@ -486,6 +486,48 @@ static void test_plan__new_sled(void **state)
     world_free(w);
 }
 
+/* A source whose copies failed lately (issue 10: avoid_source) serves no
+ * copy while another holder can; when it is the only holder it still
+ * serves (an artifact is never left unreplicated for it); swarm copies
+ * name it as their first source only without another holder. */
+static void test_plan__avoided_source(void **state)
+{
+    struct world *w = world_new(5, 10, 2);
+    struct plan *p;
+
+    (void)state;
+    for (size_t a = 0; a < 10; a++) {
+        CNT(w, 0, a) = 2;
+        CNT(w, 1, a) = 2;
+    }
+    w->sleds[0].avoid_source = true;
+    p = plan_ok(w);
+    assert_int_equal(p->summary.copies, 30);
+    for (size_t i = 0; i < p->n_reqs; i++)
+        assert_int_not_equal(p->reqs[i].source, 0);
+    plan_free(p);
+    /* swarm copies too */
+    for (size_t a = 0; a < 10; a++)
+        w->arts[a].has_pieces = true;
+    for (size_t s = 2; s < 5; s++)
+        w->sleds[s].pieces = true;
+    p = plan_ok(w);
+    for (size_t i = 0; i < p->n_reqs; i++)
+        assert_int_not_equal(p->reqs[i].source, 0);
+    plan_free(p);
+    /* the only holder of artifact 0: it serves it */
+    for (size_t a = 0; a < 10; a++) {
+        w->arts[a].has_pieces = false;
+        CNT(w, 1, a) = 0;
+    }
+    for (size_t s = 2; s < 5; s++)
+        w->sleds[s].pieces = false;
+    p = plan_ok(w);
+    assert_int_equal(count_kind_art(p, PLAN_COPY, 0), 4);
+    plan_free(p);
+    world_free(w);
+}
+
 /* Swarm copies (issue 13): with a manifest and a holder, every sled that
  * takes swarm copies copies in wave 0 from a holder, whatever
  * max_copies_per_source; the others still go in epidemic waves; without
@@ -1104,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_plan__simple_replicate),
         cmocka_unit_test(test_plan__put_fanout_default),
         cmocka_unit_test(test_plan__new_sled),
+        cmocka_unit_test(test_plan__avoided_source),
         cmocka_unit_test(test_plan__swarm_wave_zero),
         cmocka_unit_test(test_plan__swarm_started),
         cmocka_unit_test(test_plan__recopy),

@@ -269,6 +269,18 @@ static void test_task_status__parse_list(void **state)
     assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err), 0);
     assert_true(s.pieces); /* issue 13: it takes swarm copies */
     json_object_del(l, "features");
+    assert_int_equal(s.n_failed_src, 0);
+    /* issue 10: sources whose copies failed lately; non-strings ignored */
+    json_object_set_new(l, "copy_sources_failed",
+                        json_pack("[s, i, s]", "http://10.0.0.1:12348", 3,
+                                  "https://[fd00::2]:12348"));
+    assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err), 0);
+    assert_int_equal(s.n_failed_src, 2);
+    assert_string_equal(s.failed_src[0], "http://10.0.0.1:12348");
+    assert_string_equal(s.failed_src[1], "https://[fd00::2]:12348");
+    json_object_del(l, "copy_sources_failed");
+    assert_int_equal(collect_parse_list(&s, l, 7, f.ci.arts, 3, &err), 0);
+    assert_int_equal(s.n_failed_src, 0);
     /* ahead of G: isolate */
     assert_int_equal(collect_parse_list(&s, l, 6, f.ci.arts, 3, &err),
                      ERR_CONFLICT);
