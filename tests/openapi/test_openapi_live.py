@@ -57,8 +57,8 @@ def run(*argv):
 class Client:
     """Requests to one listener of one document, each response checked."""
 
-    def __init__(self, checker, doc, base, contexts, plaintext=False):
-        self.checker, self.doc, self.plaintext = checker, doc, plaintext
+    def __init__(self, checker, doc, base, contexts):
+        self.checker, self.doc = checker, doc
         scheme, rest = base.split("://", 1)
         self.host, port = rest.rstrip("/").rsplit(":", 1)
         self.port, self.tls = int(port), scheme == "https"
@@ -88,13 +88,17 @@ class Client:
             resp = conn.getresponse()
             data = resp.read()
             status, rtype = resp.status, resp.getheader("Content-Type")
+            rid = resp.getheader("x-request-id")
         except (ssl.SSLError, ConnectionError) as e:
-            # a TLS listener may end the handshake for a missing certificate
             raise AssertionError("%s %s as %s: %s" % (method, path, role, e))
         finally:
             conn.close()
         self.checker.check(self.doc, method, template, status, rtype, data,
                            "%s %s as %s" % (method, path, role))
+        if status >= 400 and data and \
+                json.loads(data).get("request_id") != rid:
+            raise AssertionError("%s %s: the error's request_id is not its "
+                                 "x-request-id %s" % (method, path, rid))
         if want is not None and status != want:
             raise AssertionError("%s %s as %s: %d, expected %d: %s" % (
                 method, path, role, status, want, data[:300]))
