@@ -361,9 +361,27 @@ def main():
         print("FAIL: %s" % e)
         return 1
     finally:
-        subprocess.run([sim, "--dir", rack, "down", "--purge"],
-                       capture_output=True)
+        subprocess.run([sim, "--dir", rack, "down"], capture_output=True)
+        if sanitizer_reports(rack):
+            print("FAIL: a sanitizer reported in the rack's logs")
+            return 1  # the servers' errors win
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sanitizer_reports(rack):
+    """Sanitizer reports (an ASan build) in the servers' logs, printed."""
+    found = False
+    for d, _, files in os.walk(rack):
+        for fn in files:
+            if not fn.endswith(".log"):
+                continue
+            with open(os.path.join(d, fn), errors="replace") as f:
+                for line in f:
+                    if "Sanitizer" in line or "runtime error:" in line:
+                        print("%s: %s" % (os.path.join(d, fn),
+                                          line.rstrip()))
+                        found = True
+    return found
 
 
 if __name__ == "__main__":
