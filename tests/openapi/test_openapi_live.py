@@ -260,6 +260,21 @@ def settle(api):
         time.sleep(0.2)
 
 
+def wait_held(agents, hexes):
+    """Until every sled holds every artifact on both datasets (the task's
+    copies run on after its run)."""
+    end = time.monotonic() + 60
+    for ag in agents:
+        while True:
+            _, ls = ag.call("GET", "/artifacts", want=200)
+            if all(ls["list"].get(h, 0) >= 2 for h in hexes):
+                break
+            if time.monotonic() > end:
+                raise AssertionError("artifacts not held after 60 s: %s"
+                                     % ls)
+            time.sleep(0.2)
+
+
 def drive_depot(dp, h, length):
     """Returns the artifact's bytes."""
     A = "/artifact/sha256/{sha256}"
@@ -348,9 +363,11 @@ def main():
         settle(api)
         art = up["artifacts"][0]
         s0, s1 = st["sleds"][0], st["sleds"][1]
+        ag = Client(checker, "sledagent.json", s0["api_url"], ctx)
+        wait_held([ag, Client(checker, "sledagent.json", s1["api_url"], ctx)],
+                  [a["sha256"] for a in up["artifacts"]])
         dp = Client(checker, "depot.json", s0["depot_url"], ctx)
         data = drive_depot(dp, art["sha256"], art["length"])
-        ag = Client(checker, "sledagent.json", s0["api_url"], ctx)
         drive_agent(ag, art["sha256"], data, s1["depot_url"])
         drive_replicator_last(api, st)
         checker.expect_every_operation()
