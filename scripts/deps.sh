@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libevent-dev libcurl4-openssl-dev libpq-dev libssl-dev zlib1g-dev
       libzip-dev libjansson-dev libcmocka-dev
       postgresql postgresql-client procps zip unzip
-      python3-jsonschema  # tests/integration/omicron/validate.py
+      python3-jsonschema  # tests/integration/omicron, tests/openapi
       chromium chromium-driver python3-selenium) # tests/browser
 if [ "${RACKDEPOT_BENCH_DEPS:-0}" = 1 ]; then
   PKGS+=(nginx wrk)
