@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,9 @@ struct fx {
     char *dir, *sock_path, *portf, *log;
     int sock;
     struct proc *p;
+    struct pg *pg;     /* the replicator's test only */
+    char *conninfo;
+    bool passed;       /* set at the end of a test body */
     int ready, watchdogs, stopping; /* messages seen, in order of arrival */
     int watchdogs_after_ready;
 };
@@ -100,12 +104,15 @@ static bool wait_count(struct fx *f, const int *counter, int want,
     return true;
 }
 
-static void fx_setup(struct fx *f, const char *prefix)
+static int setup(void **state)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct fx *f = mem_calloc(1, sizeof(*f));
 
-    memset(f, 0, sizeof(*f));
-    assert_int_equal(testutil_tmpdir(&f->dir, prefix), 0);
+    assert_non_null(f);
+    f->sock = -1;
+    *state = f;
+    assert_int_equal(testutil_tmpdir(&f->dir, "sdnotify"), 0);
     f->sock_path = testutil_join(f->dir, "notify.sock");
     f->portf = testutil_join(f->dir, "port.json");
     f->log = testutil_join(f->dir, "daemon.log");
@@ -117,22 +124,32 @@ static void fx_setup(struct fx *f, const char *prefix)
     f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(f->sock >= 0);
     assert_int_equal(bind(f->sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return 0;
 }
 
-static void fx_teardown(struct fx *f, bool passed)
+/* Stops the daemon whether the test passed or failed (its log then). */
+static int teardown(void **state)
 {
-    if (!passed)
+    struct fx *f = *state;
+
+    if (!f->passed && f->log)
         testutil_print_tail("daemon", f->log, 4000);
     if (f->p) {
         proc_stop(f->p, 30000);
         proc_free(f->p);
     }
-    close(f->sock);
-    testutil_rmrf(f->dir);
+    pg_stop(f->pg);
+    if (f->sock >= 0)
+        close(f->sock);
+    if (f->dir)
+        testutil_rmrf(f->dir);
     mem_free(f->dir);
     mem_free(f->sock_path);
     mem_free(f->portf);
     mem_free(f->log);
+    mem_free(f->conninfo);
+    mem_free(f);
+    return 0;
 }
 
 /*
@@ -175,77 +192,71 @@ static void check_notify_sequence(struct fx *f)
 
 static void test_sdnotify__sledagent(void **state)
 {
-    struct fx f;
+    struct fx *f = *state;
     char *bin = proc_bin_path("sledagent");
-    char *a, *b, env_sock[200];
+    char *a = testutil_join(f->dir, "A"), *b = testutil_join(f->dir, "B");
+    char env_sock[200];
     char *env[] = {env_sock, "WATCHDOG_USEC=" WATCHDOG_USEC, NULL};
 
-    (void)state;
-    fx_setup(&f, "sdnotify-agent");
-    a = testutil_join(f.dir, "A");
-    b = testutil_join(f.dir, "B");
     assert_int_equal(mkdir(a, 0755), 0);
     assert_int_equal(mkdir(b, 0755), 0);
-    snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", f.sock_path);
+    snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", f->sock_path);
     {
         char *argv[] = {bin, "--dataset", a, "--dataset", b, "--listen",
                         "127.0.0.1:0", "--depot-listen", "127.0.0.1:0",
-                        "--port-file", f.portf, "--insecure-plaintext",
+                        "--port-file", f->portf, "--insecure-plaintext",
                         "--scrub-rate", "0", NULL};
 
-        assert_int_equal(proc_spawn(&f.p, bin, argv, env, f.log), 0);
+        assert_int_equal(proc_spawn(&f->p, bin, argv, env, f->log), 0);
     }
-    check_notify_sequence(&f);
-    fx_teardown(&f, true);
+    check_notify_sequence(f);
     mem_free(a);
     mem_free(b);
     mem_free(bin);
+    f->passed = true;
 }
 
 static void test_sdnotify__replicator(void **state)
 {
-    struct pg *pg = NULL;
+    struct fx *f = *state;
     struct err err = ERR_INIT;
-    struct fx f;
     char *bin = proc_bin_path("replicator");
-    char *conninfo = NULL, *staging, env_sock[200];
+    char *staging = testutil_join(f->dir, "staging");
+    char env_sock[200];
     char *env[] = {env_sock, "WATCHDOG_USEC=" WATCHDOG_USEC, NULL};
     int code = -1;
 
-    (void)state;
-    fx_setup(&f, "sdnotify-repl");
-    if (pg_start(&pg, &err) < 0)
+    if (pg_start(&f->pg, &err) < 0)
         fail_msg("postgres: %s", err.msg);
-    assert_int_equal(pg_create_db(&conninfo, pg, "sdnotify", &err), 0);
+    assert_int_equal(pg_create_db(&f->conninfo, f->pg, "sdnotify", &err), 0);
     {
-        char *argv[] = {bin, "db", "migrate", "--db", conninfo, NULL};
+        char *argv[] = {bin, "db", "migrate", "--db", f->conninfo, NULL};
 
         assert_int_equal(proc_run(&code, bin, argv, NULL, WAIT_MS), 0);
         assert_int_equal(code, 0);
     }
-    staging = testutil_join(f.dir, "staging");
-    snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", f.sock_path);
+    snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", f->sock_path);
     {
         char *argv[] = {bin, "serve", "--insecure-plaintext", "--db",
-                        conninfo, "--staging", staging, "--listen",
-                        "127.0.0.1:0", "--port-file", f.portf,
+                        f->conninfo, "--staging", staging, "--listen",
+                        "127.0.0.1:0", "--port-file", f->portf,
                         "--no-periodic", NULL};
 
-        assert_int_equal(proc_spawn(&f.p, bin, argv, env, f.log), 0);
+        assert_int_equal(proc_spawn(&f->p, bin, argv, env, f->log), 0);
     }
-    check_notify_sequence(&f);
-    fx_teardown(&f, true);
-    pg_stop(pg);
+    check_notify_sequence(f);
     mem_free(staging);
-    mem_free(conninfo);
     mem_free(bin);
+    f->passed = true;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sdnotify__sledagent),
-        cmocka_unit_test(test_sdnotify__replicator),
+        cmocka_unit_test_setup_teardown(test_sdnotify__sledagent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sdnotify__replicator, setup,
+                                        teardown),
     };
 
     mem_init();
