@@ -34,6 +34,13 @@ for p in "${pkgs[@]}"; do
   debs+=("$f")
 done
 
+# What the packages create and purge keeps (the rackdepot user, the state
+# directories): removed again at the end if this run created them.
+user_existed=0
+getent passwd rackdepot >/dev/null && user_existed=1
+state_existed=0
+[ -e /var/lib/rackdepot ] && state_existed=1
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/package_check.XXXXXX")
 chmod 0755 "$work" # rack-sim's PostgreSQL runs as postgres
 cleanup() {
@@ -42,6 +49,14 @@ cleanup() {
       >/dev/null 2>&1 || true
   fi
   dpkg --purge "${pkgs[@]}" >/dev/null 2>&1 || true
+  if [ "$state_existed" = 0 ]; then
+    for d in sledagent/a sledagent/b sledagent replicator/staging replicator ""; do
+      rmdir "/var/lib/rackdepot/$d" 2>/dev/null || true
+    done
+  fi
+  if [ "$user_existed" = 0 ] && getent passwd rackdepot >/dev/null; then
+    userdel rackdepot 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
