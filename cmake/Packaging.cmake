@@ -10,7 +10,7 @@
 # itself. Man pages come from help2man run on the built binaries (skipped,
 # with a note, where help2man is missing or the build is sanitized).
 # Packaging files live in packaging/ (units, config, sysusers.d,
-# tmpfiles.d, maintainer scripts).
+# tmpfiles.d, maintainer scripts, man/*.h2m: extra man page sections).
 
 set(RD_PKG_DIR ${CMAKE_SOURCE_DIR}/packaging)
 set(RD_PKG_OUT ${CMAKE_BINARY_DIR}/packaging)
@@ -37,12 +37,21 @@ foreach(entry ${RD_MAN_PAGES})
   install(TARGETS ${bin} RUNTIME DESTINATION bin COMPONENT ${comp})
   if(HELP2MAN AND GZIP AND NOT SANITIZE)
     set(man ${RD_PKG_OUT}/man/${bin}.1)
+    # packaging/man/BIN.h2m: extra sections (FILES, SEE ALSO), if any.
+    set(h2m ${RD_PKG_DIR}/man/${bin}.h2m)
+    set(include_args "")
+    set(h2m_dep "")
+    if(EXISTS ${h2m})
+      set(include_args --include ${h2m})
+      set(h2m_dep ${h2m})
+    endif()
     add_custom_command(OUTPUT ${man}.gz
       COMMAND ${CMAKE_COMMAND} -E make_directory ${RD_PKG_OUT}/man
       COMMAND ${HELP2MAN} --no-info --no-discard-stderr --section 1
-              --name "${what}" --output ${man} $<TARGET_FILE:${bin}>
+              --name "${what}" ${include_args} --output ${man}
+              $<TARGET_FILE:${bin}>
       COMMAND ${GZIP} -9nf ${man}
-      DEPENDS ${bin}
+      DEPENDS ${bin} ${h2m_dep}
       COMMENT "help2man ${bin}")
     list(APPEND rd_man_outputs ${man}.gz)
     install(FILES ${man}.gz DESTINATION share/man/man1 COMPONENT ${comp})
