@@ -22,6 +22,7 @@
 #include "common/httpd.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/sdnotify.h"
 #include "replicator/api.h"
 #include "replicator/config.h"
 #include "replicator/db/db.h"
@@ -37,6 +38,7 @@ struct serve {
     struct api *api;
     struct task *task;
     struct ui_listener *ui;    /* --ui-listen, or NULL */
+    struct sdnotify *notify;   /* NULL when not under systemd */
     struct event *tick;
     struct event *sigterm;
     struct event *sigint;
@@ -73,6 +75,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
     (void)what;
     log_info("shutdown", "{s:i}", "signal", (int)sig);
+    sdnotify_stopping(s->notify);
     api_shutdown(s->api);
     ui_listener_stop_accepting(s->ui);
     task_shutdown(s->task);
@@ -191,6 +194,7 @@ static int add_signals(struct serve *s)
 
 static void serve_release(struct serve *s)
 {
+    sdnotify_free(s->notify);
     ui_listener_free(s->ui);
     api_free(s->api);
     task_free(s->task);
@@ -266,6 +270,12 @@ int serve_main(int argc, char **argv)
              "periodic", cfg.periodic, "min_sled_replication",
              (json_int_t)cfg.min_sled_replication, "open_file_limit",
              (json_int_t)nofile);
+    /* Schema checked, staging open, listeners bound: ready. */
+    if (sdnotify_ready(&s.notify, s.base) < 0) {
+        fprintf(stderr, "replicator serve: cannot start the watchdog "
+                        "timer\n");
+        goto out;
+    }
     event_base_dispatch(s.base);
     code = 0;
 out:

@@ -7,6 +7,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libevent-dev libcurl4-openssl-dev libpq-dev libssl-dev zlib1g-dev
       libzip-dev libjansson-dev libcmocka-dev
+      libsystemd-dev  # common/sdnotify.c (Type=notify units)
+      help2man systemd  # man pages; systemd-analyze (scripts/package_check.sh)
       postgresql postgresql-client procps zip unzip
       python3-jsonschema  # tests/integration/omicron, tests/openapi
       chromium chromium-driver python3-selenium) # tests/browser

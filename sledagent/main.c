@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "common/sdnotify.h"
 #include "common/version.h"
 #include "sledagent/agent.h"
 #include "sledagent/startcheck.h"
@@ -203,13 +204,20 @@ static int write_port_file(const char *path, unsigned api, unsigned depot,
     return fsutil_write_atomic(path, NULL, text, (size_t)n, 0644, err);
 }
 
+/* The loop and the service manager's notifier (on_signal's argument). */
+struct loop {
+    struct event_base *base;
+    struct sdnotify *notify; /* NULL when not under systemd */
+};
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-    struct event_base *base = arg;
+    struct loop *l = arg;
 
     (void)what;
     log_info("shutdown", "{s:i}", "signal", (int)sig);
-    event_base_loopbreak(base);
+    sdnotify_stopping(l->notify);
+    event_base_loopbreak(l->base);
 }
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
@@ -429,6 +437,7 @@ static int run(struct args *a)
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     struct agent *ag = NULL;
+    struct loop loop = {0};
     uint64_t nofile = 0;
     int rc = 0;
 
@@ -453,8 +462,9 @@ static int run(struct args *a)
     /* Signals first: whoever waits for the port file may SIGTERM us as
      * soon as it appears, and must get a clean shutdown, not a death by
      * the default action. */
-    sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-    sigint = evsignal_new(base, SIGINT, on_signal, base);
+    loop.base = base;
+    sigterm = evsignal_new(base, SIGTERM, on_signal, &loop);
+    sigint = evsignal_new(base, SIGINT, on_signal, &loop);
     sighup = evsignal_new(base, SIGHUP, on_hup, ag);
     if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) < 0 ||
         evsignal_add(sigint, NULL) < 0 || evsignal_add(sighup, NULL) < 0) {
@@ -472,9 +482,16 @@ static int run(struct args *a)
              "api_port", (int)agent_api_port(ag), "depot_port",
              (int)agent_depot_port(ag), "open_file_limit",
              (json_int_t)nofile);
+    /* Listeners bound, datasets open, port file written: ready. */
+    if (sdnotify_ready(&loop.notify, base) < 0) {
+        fprintf(stderr, "sledagent: cannot start the watchdog timer\n");
+        rc = 1;
+        goto out;
+    }
     event_base_dispatch(base);
     agent_stop_accepting(ag);
 out:
+    sdnotify_free(loop.notify);
     agent_free(ag);
     if (sigterm)
         event_free(sigterm);
