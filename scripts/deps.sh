@@ -8,6 +8,7 @@ PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libevent-dev libcurl4-openssl-dev libpq-dev libssl-dev zlib1g-dev
       libzip-dev libjansson-dev libcmocka-dev
       postgresql postgresql-client procps zip unzip
+      iproute2 nftables  # rack-sim --net netns (docs/RACK-SIM.md)
       python3-jsonschema) # tests/integration/omicron/validate.py
 if [ "${RACKDEPOT_BENCH_DEPS:-0}" = 1 ]; then
   PKGS+=(nginx wrk)

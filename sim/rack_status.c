@@ -12,6 +12,8 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "sim/rack_http.h"
+#include "sim/rack_link.h"
+#include "sim/rack_net.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -22,7 +24,8 @@ int rack_sled_inventory(json_t **out, const struct rack *r, size_t k,
 {
     char url[96];
 
-    rack_url(url, sizeof(url), r, r->sleds[k].api_port, "/artifacts");
+    rack_url(url, sizeof(url), r, 's', k, r->sleds[k].api_port,
+             "/artifacts");
     return rack_http_get_json(out, url, timeout_ms, err);
 }
 
@@ -45,8 +48,12 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
                   (json_int_t)s->depot_port, "dataset_dirs", "A",
                   access(a, F_OK) == 0, "B", access(b, F_OK) == 0,
                   "quota_bytes", (json_int_t)s->quota_bytes);
-    rack_url(api, sizeof(api), r, s->api_port, "");
-    rack_url(depot, sizeof(depot), r, s->depot_port, "");
+    rack_url(api, sizeof(api), r, 's', k, s->api_port, "");
+    rack_url(depot, sizeof(depot), r, 's', k, s->depot_port, "");
+    if (o && r->netns) {
+        rack_net_member_json(o, r, 's', k);
+        json_object_set_new(o, "link", rack_link_json(r, k));
+    }
     if (o) {
         json_object_set_new(o, "dataset_quota",
                             json_pack("[I,I]", (json_int_t)s->quota_ds[0],
@@ -77,11 +84,13 @@ static json_t *repl_json(const struct rack *r, size_t i, long timeout_ms)
     json_t *task = NULL, *o;
     char url[128], base[64];
 
-    rack_url(base, sizeof(base), r, p->port, "");
+    rack_url(base, sizeof(base), r, 'r', i, p->port, "");
     o = json_pack("{s:I, s:I, s:b, s:I, s:s, s:s}", "index", (json_int_t)i,
                   "pid", (json_int_t)(alive ? p->p.pid : 0), "alive", alive,
                   "port", (json_int_t)p->port, "url", base, "state",
                   alive ? p->state : "down");
+    if (o && r->netns)
+        rack_net_member_json(o, r, 'r', i);
     snprintf(url, sizeof(url), "%s/background-tasks/"
              "tuf_artifact_replication", base);
     if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
@@ -104,6 +113,8 @@ json_t *rack_status_collect(const struct rack *r, long timeout_ms)
                    r->dir, "mode", r->tls ? "tls" : "plaintext", "tls",
                    r->tls, "rack_id", r->rack_id, "replicator_url", url,
                    "sleds", "replicators", "pki", rack_pki_json(r));
+    if (st)
+        json_object_set_new(st, "net", rack_net_json(r));
     if (!st)
         return NULL;
     sleds = json_object_get(st, "sleds");
