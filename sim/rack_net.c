@@ -247,9 +247,18 @@ static int rack_ns_sysctls(void *arg)
     return rc;
 }
 
+bool rack_net_ns_exists(const struct rack *r, char kind, size_t i)
+{
+    char ns[RACK_NET_NAME_MAX], path[sizeof(NETNS_DIR) + RACK_NET_NAME_MAX];
+
+    rack_net_ns(ns, sizeof(ns), r, kind, i);
+    snprintf(path, sizeof(path), "%s/%s", NETNS_DIR, ns);
+    return access(path, F_OK) == 0;
+}
+
 /* One member: namespace, veth into the bridge, address and route. */
-static int member_up(const struct rack *r, char kind, size_t i,
-                     struct err *err)
+int rack_net_member_up(const struct rack *r, char kind, size_t i,
+                       struct err *err)
 {
     char rk[RACK_NET_NAME_MAX], ns[RACK_NET_NAME_MAX], port[16];
     char addr[RACK_NET_ADDR_MAX], p48[64];
@@ -327,11 +336,11 @@ int rack_net_up(const struct rack *r, struct err *err)
     if (rc == 0)
         rc = rack_net_run(r, "ip", err, "-n %s link set br0 up", rk);
     if (rc == 0)
-        rc = member_up(r, 'd', 0, err);
+        rc = rack_net_member_up(r, 'd', 0, err);
     for (size_t i = 0; rc == 0 && i < r->nrepls; i++)
-        rc = member_up(r, 'r', i, err);
+        rc = rack_net_member_up(r, 'r', i, err);
     for (size_t k = 0; rc == 0 && k < r->nsleds; k++)
-        rc = member_up(r, 's', k, err);
+        rc = rack_net_member_up(r, 's', k, err);
     if (rc == 0)
         rc = host_up(r, err);
     return rc;

@@ -74,6 +74,17 @@ int rack_net_check(struct err *err);
 int rack_net_up(const struct rack *r, struct err *err);
 
 /*
+ * Add member kind/i to r's running network: its namespace, veth into the
+ * bridge, address and route (a sled added to a running rack). Errors:
+ * ERR_IO.
+ */
+int rack_net_member_up(const struct rack *r, char kind, size_t i,
+                       struct err *err);
+
+/* Whether member kind/i's namespace exists. */
+bool rack_net_ns_exists(const struct rack *r, char kind, size_t i);
+
+/*
  * Remove every namespace named with r's prefix and the host veth (which
  * takes the route and every veth with it). Safe when none exist.
  * Returns 0 or ERR_IO (something could not be removed).

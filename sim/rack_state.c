@@ -159,7 +159,11 @@ static json_t *to_json(const struct rack *r)
             goto fail;
     }
     if (json_object_set_new(root, "net", json_string(r->netns ? "netns" :
-                                                     "loopback")) < 0)
+                                                     "loopback")) < 0 ||
+        json_object_set_new(root, "link_rate",
+                            json_integer((json_int_t)r->link_rate)) < 0 ||
+        json_object_set_new(root, "link_delay_us",
+                            json_integer((json_int_t)r->link_delay_us)) < 0)
         goto fail;
     if (json_object_set_new(root, "sleds", sleds) < 0) {
         sleds = NULL;
@@ -246,6 +250,9 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
         r->rate_limit = u;
     r->period = get_uint(v, "period");
     r->netns = jsonu_str(v, "net") && !strcmp(jsonu_str(v, "net"), "netns");
+    if (jsonu_u64(&u, json_object_get(v, "link_rate")) == 0)
+        r->link_rate = u;
+    r->link_delay_us = get_uint(v, "link_delay_us");
     r->min_repl = get_uint(v, "min_sled_replication");
     db = json_object_get(v, "db");
     copy_str(r->conninfo, sizeof(r->conninfo), db, "conninfo");

@@ -76,6 +76,8 @@ struct rack {
     char rack_id[40];      /* UUID of the rack PKI under D/pki; "" before */
     uint64_t rate_limit;   /* per-sled link cap, bytes/s, 0 = off */
     bool netns;            /* --net netns: a namespace per member (rack_net) */
+    uint64_t link_rate;    /* --link-rate of up: a new sled's link */
+    unsigned link_delay_us; /* --link-delay of up */
     unsigned period;       /* replicator reconciliation period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     char conninfo[PATH_MAX + 64];

@@ -161,6 +161,16 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     rc = rack_bin(bin, sizeof(bin), "sledagent", err);
     if (rc < 0)
         return rc;
+    /* A sled new to a running netns rack gets its namespace and link. */
+    if (r->netns && !rack_net_ns_exists(r, 's', k)) {
+        s->link.rate = r->link_rate;
+        s->link.delay_us = r->link_delay_us;
+        rc = rack_net_member_up(r, 's', k, err);
+        if (rc == 0)
+            rc = rack_link_setup(r, k, err);
+        if (rc < 0)
+            return rc;
+    }
     rack_path_sled(sdir, sizeof(sdir), r, k);
     rack_path_dataset(a, sizeof(a), r, k, 'A');
     rack_path_dataset(b, sizeof(b), r, k, 'B');
@@ -507,6 +517,8 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     r->tls = o->tls;
     r->rate_limit = o->rate_limit;
     r->netns = o->netns;
+    r->link_rate = o->link_rate;
+    r->link_delay_us = o->link_delay_us;
     r->period = o->period ? o->period : 2;
     r->min_repl = o->min_repl ? o->min_repl : 3;
     rc = make_dir(r, o->dir, err);

@@ -53,7 +53,8 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
   endif()
   # Scenarios that involve the network run on a netns rack as well.
   if(RD_UID STREQUAL "0")
-    foreach(t test_e2e_sled_partition)
+    foreach(t test_e2e_sled_partition test_e2e_sled_stop test_e2e_sleds_added
+              test_e2e_two_replicators test_e2e_disk_full test_e2e_db_restore)
       if(TEST ${t})
         add_test(NAME ${t}_netns COMMAND ${t})
         get_test_property(${t} ENVIRONMENT rd_e2e_env)
