@@ -205,7 +205,7 @@ static int end_loss(const struct rack *r, size_t k, struct err *err)
             rc = rack_net_run(r, "ip", err, "netns exec %s nft add rule "
                               "netdev rdloss%zu %s meta protocol ip6 ip6 "
                               "nexthdr != ipv6-icmp numgen random mod 100000 "
-                              "< %u drop", rk, k, chains[c][0],
+                              "< %u counter drop", rk, k, chains[c][0],
                               l->loss_milli);
     }
     if (rc < 0)
