@@ -110,16 +110,24 @@ int rack_link_parse_loss(unsigned *out, const char *s)
     return 0;
 }
 
-/* The two ends of sled k's link: namespace and device. End 0 is the
- * sled's eth0 (out of the sled), end 1 the bridge port (into it). */
-static void link_end(char ns[RACK_NET_NAME_MAX], char dev[16],
-                     const struct rack *r, size_t k, int end)
+/* The two ends of member kind/i's link (a sled 's' or a replicator
+ * 'r'): namespace and device. End 0 is the member's eth0 (out of it), end
+ * 1 the bridge port (into it). */
+static void member_end(char ns[RACK_NET_NAME_MAX], char dev[16],
+                       const struct rack *r, char kind, size_t i, int end)
 {
-    rack_net_ns(ns, RACK_NET_NAME_MAX, r, end == 0 ? 's' : 'k', k);
+    rack_net_ns(ns, RACK_NET_NAME_MAX, r, end == 0 ? kind : 'k', i);
     if (end == 0)
         snprintf(dev, 16, "eth0");
     else
-        snprintf(dev, 16, "s%zu", k);
+        snprintf(dev, 16, "%c%zu", kind, i);
+}
+
+/* As member_end for sled k. */
+static void link_end(char ns[RACK_NET_NAME_MAX], char dev[16],
+                     const struct rack *r, size_t k, int end)
+{
+    member_end(ns, dev, r, 's', k, end);
 }
 
 /* "rate Rbps ceil Rbps burst B cburst B" of l into out. */
@@ -160,14 +168,14 @@ static int end_delay(const struct rack *r, const char *ns, const char *dev,
 }
 
 /* verb "add" (a new tree) or "change" the rate and delay of one end. */
-static int end_shape(const struct rack *r, size_t k, int end,
-                     const char *verb, struct err *err)
+static int end_shape(const struct rack *r, char kind, size_t i, int end,
+                     const struct rack_link *l, const char *verb,
+                     struct err *err)
 {
     char ns[RACK_NET_NAME_MAX], dev[16], rate[128];
-    const struct rack_link *l = &r->sleds[k].link;
     int rc;
 
-    link_end(ns, dev, r, k, end);
+    member_end(ns, dev, r, kind, i, end);
     htb_rate(rate, sizeof(rate), l);
     rc = rack_net_run(r, "tc", err, "-n %s class %s dev %s parent 1: "
                       "classid 1:10 htb %s", ns, verb, dev, rate);
@@ -215,17 +223,18 @@ static int end_loss(const struct rack *r, size_t k, struct err *err)
     return rc;
 }
 
-static int end_tree(const struct rack *r, size_t k, int end, struct err *err)
+static int end_tree(const struct rack *r, char kind, size_t i, int end,
+                    const struct rack_link *l, struct err *err)
 {
     char ns[RACK_NET_NAME_MAX], dev[16];
     int rc;
 
-    link_end(ns, dev, r, k, end);
+    member_end(ns, dev, r, kind, i, end);
     rack_net_run(r, "tc", NULL, "-n %s qdisc del dev %s root", ns, dev);
     rc = rack_net_run(r, "tc", err, "-n %s qdisc add dev %s root handle 1: "
                       "htb default 10", ns, dev);
     if (rc == 0)
-        rc = end_shape(r, k, end, "add", err);
+        rc = end_shape(r, kind, i, end, l, "add", err);
     if (rc == 0)
         rc = rack_net_run(r, "tc", err, "-n %s class add dev %s parent 1: "
                           "classid 1:20 htb rate 1mbit", ns, dev);
@@ -295,10 +304,10 @@ static int cuts_apply(const struct rack *r, size_t k, struct err *err)
 
 int rack_link_setup(const struct rack *r, size_t k, struct err *err)
 {
-    int rc = end_tree(r, k, 0, err);
+    int rc = end_tree(r, 's', k, 0, &r->sleds[k].link, err);
 
     if (rc == 0)
-        rc = end_tree(r, k, 1, err);
+        rc = end_tree(r, 's', k, 1, &r->sleds[k].link, err);
     if (rc == 0)
         rc = end_loss(r, k, err);
     if (rc == 0)
@@ -306,12 +315,21 @@ int rack_link_setup(const struct rack *r, size_t k, struct err *err)
     return rc;
 }
 
+int rack_link_setup_repl(const struct rack *r, size_t i, struct err *err)
+{
+    struct rack_link l = {r->link_rate, r->link_delay_us, 0, 0};
+
+    /* Out of the controller only, as --rate-limit caps its PUTs: the
+     * operator's upload into it stays uncapped. */
+    return end_tree(r, 'r', i, 0, &l, err);
+}
+
 int rack_link_apply(const struct rack *r, size_t k, struct err *err)
 {
-    int rc = end_shape(r, k, 0, "change", err);
+    int rc = end_shape(r, 's', k, 0, &r->sleds[k].link, "change", err);
 
     if (rc == 0)
-        rc = end_shape(r, k, 1, "change", err);
+        rc = end_shape(r, 's', k, 1, &r->sleds[k].link, "change", err);
     if (rc == 0)
         rc = end_loss(r, k, err);
     return rc;

@@ -7,9 +7,13 @@
  * namespace (traffic into it):
  *
  *   root 1: htb, default class 1:10
- *     1:10 htb rate R (uncapped: 100gbit) -> 10: netem delay/jitter/loss
- *     1:20 htb (the cut class)            -> 20: netem loss 100%
+ *     1:10 htb rate R (uncapped: 100gbit) [-> 10: netem delay/jitter]
+ *     1:20 htb (the cut class)            -> 20: pfifo limit 0 (drops all)
  *
+ * Delay and jitter need the kernel's netem (absent on some kernels: then
+ * --delay fails saying so). Random loss is an nftables netdev table in
+ * the rack namespace on the bridge port (hooks egress and ingress: both
+ * directions, on the wire, ICMPv6 spared), with drop counters.
  * A partition is u32 filters sending the cut traffic to 1:20: everything
  * (the whole link), or what goes to / comes from one peer's address
  * (--from), on one end only for --one-way; neighbour discovery (ICMPv6
@@ -48,6 +52,14 @@ int rack_link_parse_loss(unsigned *out, const char *s);
  * filters. Errors: ERR_IO (a tc command failed; D/net.log).
  */
 int rack_link_setup(const struct rack *r, size_t k, struct err *err);
+
+/*
+ * The controller's link gets the rack's cap too (r->link_rate and
+ * r->link_delay_us), in the direction out of it only, as --rate-limit caps
+ * the PUTs of `replicator serve` and not the operator's uploads: the same
+ * tree on replicator i's eth0, without cuts. Errors: ERR_IO.
+ */
+int rack_link_setup_repl(const struct rack *r, size_t i, struct err *err);
 
 /* Change sled k's rate and netem parameters to r->sleds[k].link. */
 int rack_link_apply(const struct rack *r, size_t k, struct err *err);

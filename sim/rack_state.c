@@ -21,6 +21,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "sim/rack_net.h"
 
 #define STATE_NAME "rack.json"
 #define STATE_MAX_BYTES (1u << 20)
@@ -144,8 +145,13 @@ static json_t *to_json(const struct rack *r)
                       (json_int_t)s->quota_bytes, "dataset_quota",
                       (json_int_t)s->quota_ds[0], (json_int_t)s->quota_ds[1],
                       "state", s->state, "datasets", a, b);
-        if (o && r->netns)
+        if (o && r->netns) {
+            char addr[RACK_NET_ADDR_MAX];
+
+            rack_net_addr(addr, sizeof(addr), r, 's', k);
+            json_object_set_new(o, "address", json_string(addr));
             json_object_set_new(o, "link", link_json(s));
+        }
         if (!o || json_array_append_new(sleds, o) < 0)
             goto fail;
     }
@@ -155,6 +161,12 @@ static json_t *to_json(const struct rack *r)
                               "process", proc_json(&p->p), "port",
                               (json_int_t)p->port, "state", p->state);
 
+        if (o && r->netns) {
+            char addr[RACK_NET_ADDR_MAX];
+
+            rack_net_addr(addr, sizeof(addr), r, 'r', i);
+            json_object_set_new(o, "address", json_string(addr));
+        }
         if (!o || json_array_append_new(repls, o) < 0)
             goto fail;
     }

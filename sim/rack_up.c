@@ -549,7 +549,10 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
-        rc = rack_start_repl(r, i, err);
+        if (r->netns)
+            rc = rack_link_setup_repl(r, i, err);
+        if (rc == 0)
+            rc = rack_start_repl(r, i, err);
         if (rc == 0 && !o->quiet) {
             char url[128];
 
