@@ -21,6 +21,8 @@
 #define FLAP_STOP_MS 5000
 #define NETEM_LIMIT 100000 /* packets; a delayed fast link queues many */
 #define BURST_MIN 65536u   /* bytes; at least one GSO packet */
+#define LEAF_QUEUE_MS 100u /* a capped link's queue, at its rate */
+#define LEAF_QUEUE_MIN (256u << 10) /* bytes */
 
 /* Digits with an optional fraction of up to 3 places: value x 1000. */
 static int parse_milli(uint64_t *out, const char **s)
@@ -145,17 +147,29 @@ static void htb_rate(char *out, size_t cap, const struct rack_link *l)
         snprintf(out, cap, "rate 100gbit ceil 100gbit");
 }
 
-/* The netem leaf of class 1:10 (delay and jitter) as l says: replaced,
- * or removed (the class's default fifo) when l has neither. */
-static int end_delay(const struct rack *r, const char *ns, const char *dev,
-                     const struct rack_link *l, struct err *err)
+/*
+ * The leaf of class 1:10 as l says: netem for delay and jitter; else, on
+ * a capped link, a byte fifo holding LEAF_QUEUE_MS at the rate (at least
+ * LEAF_QUEUE_MIN), a switch port's buffer, where htb's default leaf
+ * would queue txqueuelen (1000) packets of up to 64 KiB each: seconds of
+ * queue at a few MiB/s; else (uncapped) htb's default.
+ */
+static int end_leaf(const struct rack *r, const char *ns, const char *dev,
+                    const struct rack_link *l, struct err *err)
 {
+    uint64_t q = l->rate / 1000 * LEAF_QUEUE_MS;
     int rc;
 
     if (!l->delay_us && !l->jitter_us) {
-        rack_net_run(r, "tc", NULL, "-n %s qdisc del dev %s parent 1:10", ns,
-                     dev);
-        return 0;
+        if (!l->rate) {
+            rack_net_run(r, "tc", NULL, "-n %s qdisc del dev %s parent 1:10",
+                         ns, dev);
+            return 0;
+        }
+        return rack_net_run(r, "tc", err, "-n %s qdisc replace dev %s "
+                            "parent 1:10 handle 10: bfifo limit %llu", ns,
+                            dev, (unsigned long long)(q < LEAF_QUEUE_MIN ?
+                                                      LEAF_QUEUE_MIN : q));
     }
     rc = rack_net_run(r, "tc", err, "-n %s qdisc replace dev %s parent 1:10 "
                       "handle 10: netem limit %d delay %uus %uus", ns, dev,
@@ -180,7 +194,7 @@ static int end_shape(const struct rack *r, char kind, size_t i, int end,
     rc = rack_net_run(r, "tc", err, "-n %s class %s dev %s parent 1: "
                       "classid 1:10 htb %s", ns, verb, dev, rate);
     if (rc == 0)
-        rc = end_delay(r, ns, dev, l, err);
+        rc = end_leaf(r, ns, dev, l, err);
     return rc;
 }
 

@@ -7,7 +7,8 @@
  * namespace (traffic into it):
  *
  *   root 1: htb, default class 1:10
- *     1:10 htb rate R (uncapped: 100gbit) [-> 10: netem delay/jitter]
+ *     1:10 htb rate R (uncapped: 100gbit) -> 10: netem delay/jitter, or
+ *          bfifo of 100 ms at R (capped), or htb's default (uncapped)
  *     1:20 htb (the cut class)            -> 20: pfifo limit 0 (drops all)
  *
  * Delay and jitter need the kernel's netem (absent on some kernels: then
