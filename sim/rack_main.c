@@ -3,7 +3,8 @@
  * rack-sim: command-line entry point of the simulated rack. Parses the
  * options (anywhere on the line) and the command words of DESIGN.md
  * section 9, loads the rack's state file, dispatches to rack_up,
- * rack_fault, rack_db, rack_status or rack_demo, and saves the state file
+ * rack_fault, rack_link (netns racks: link, partition, heal), rack_db,
+ * rack_status or rack_demo, and saves the state file
  * back. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 #include <getopt.h>
