@@ -46,8 +46,9 @@ static void ula(char out[24], const struct rack *r)
     struct sha256 h;
 
     dir_hash(&h, r);
-    snprintf(out, 24, "fd%02x:%02x%02x:%02x%02x", h.b[4], h.b[5], h.b[6],
-             h.b[7], h.b[8]);
+    /* Canonical text (RFC 5952: no leading zeros in a group). */
+    snprintf(out, 24, "%x:%x:%x", 0xfd00u | h.b[4],
+             (unsigned)h.b[5] << 8 | h.b[6], (unsigned)h.b[7] << 8 | h.b[8]);
 }
 
 void rack_net_prefix48(char *out, size_t cap, const struct rack *r)

@@ -137,6 +137,32 @@ static long long int_of(const json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
+/* A netns sled's link impairments and cuts, for the NOTE column. */
+static void link_note(FILE *f, const json_t *l)
+{
+    const json_t *c;
+    size_t i;
+
+    if (!l)
+        return;
+    if (int_of(l, "rate") > 0)
+        fprintf(f, "rate %lld B/s ", int_of(l, "rate"));
+    if (int_of(l, "delay_us") > 0)
+        fprintf(f, "delay %lld us ", int_of(l, "delay_us"));
+    if (json_real_value(json_object_get(l, "loss_percent")) > 0)
+        fprintf(f, "loss %.3f %% ",
+                json_real_value(json_object_get(l, "loss_percent")));
+    if (int_of(l, "flap_secs") > 0)
+        fprintf(f, "flapping every %lld s ", int_of(l, "flap_secs"));
+    json_array_foreach(json_object_get(l, "cuts"), i, c) {
+        if (json_is_integer(json_object_get(c, "from")))
+            fprintf(f, "cut %s from sled %lld ", jsonu_str(c, "dir"),
+                    int_of(c, "from"));
+        else
+            fprintf(f, "cut %s ", jsonu_str(c, "dir"));
+    }
+}
+
 void rack_status_print(FILE *f, const json_t *st, bool verbose)
 {
     const json_t *a = json_object_get(st, "sleds"), *db, *o;
@@ -148,6 +174,11 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
             json_is_true(json_object_get(st, "tls")) ? "mutual TLS" :
             "plaintext", jsonu_str(st, "replicator_url"),
             jsonu_str(json_object_get(st, "pki"), "ca"));
+    o = json_object_get(st, "net");
+    if (jsonu_str(o, "mode") && !strcmp(jsonu_str(o, "mode"), "netns"))
+        fprintf(f, "network: namespaces, prefix %s, rack namespace %s, host "
+                "link %s\n\n", jsonu_str(o, "prefix"),
+                jsonu_str(o, "rack_namespace"), jsonu_str(o, "host_link"));
     fprintf(f, "%-5s %-8s %-12s %-6s %-6s %-5s %-4s %-4s %s\n", "SLED", "PID",
             "STATE", "API", "DEPOT", "DIRS", "GEN", "ARTS", "NOTE");
     json_array_foreach(a, i, o) {
@@ -174,6 +205,9 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
             if (json_integer_value(json_array_get(
                     json_object_get(o, "dataset_quota"), q)) > 0)
                 fprintf(f, "dataset %c filled ", q == 0 ? 'A' : 'B');
+        if (jsonu_str(o, "address"))
+            fprintf(f, "[%s] ", jsonu_str(o, "address"));
+        link_note(f, json_object_get(o, "link"));
         fprintf(f, "%s\n", note ? note : "");
         if (verbose && arts) {
             const char *h;
