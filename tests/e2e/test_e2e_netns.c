@@ -148,6 +148,52 @@ static char proc_state(pid_t pid)
     return p && p[1] && p[2] ? p[2] : '?';
 }
 
+/* Whether `tc -n NS WHAT show dev DEV` says want. */
+static bool tc_says(struct e2e *t, const char *ns, const char *what,
+                    const char *dev, const char *want)
+{
+    char *out = NULL;
+    bool found;
+
+    assert_int_equal(e2e_runv(t, &out, 20000, "/usr/sbin/tc", "-n", ns, what,
+                              "show", "dev", dev, (char *)NULL), 0);
+    found = out && strstr(out, want) != NULL;
+    if (!found)
+        fprintf(stderr, "tc -n %s %s show dev %s: no \"%s\" in:\n%s\n", ns,
+                what, dev, want, out ? out : "");
+    mem_free(out);
+    return found;
+}
+
+/* `link 0 --rate 2M` reaches both ends of the link's htb class; --delay
+ * either puts netem there or, where the kernel has none, fails saying so
+ * and changes nothing. */
+static void check_link_cmd(struct e2e *t)
+{
+    char sns[RACK_NET_NAME_MAX], kns[RACK_NET_NAME_MAX], *out = NULL;
+    int code;
+
+    rack_net_ns(sns, sizeof(sns), &t->r, 's', 0);
+    rack_net_ns(kns, sizeof(kns), &t->r, 'k', 0);
+    e2e_sim(t, NULL, "link", "0", "--rate", "2M", (char *)NULL);
+    assert_int_equal(t->r.sleds[0].link.rate, 2u << 20);
+    assert_true(tc_says(t, sns, "class", "eth0", "rate 16777Kbit"));
+    assert_true(tc_says(t, kns, "class", "s0", "rate 16777Kbit"));
+    code = e2e_sim_code(t, &out, "link", "0", "--delay", "5ms", (char *)NULL);
+    if (code == 0) {
+        assert_true(tc_says(t, sns, "qdisc", "eth0", "netem"));
+        assert_int_equal(t->r.sleds[0].link.delay_us, 5000);
+    } else {
+        assert_int_equal(code, 1);
+        assert_non_null(strstr(out, "CONFIG_NET_SCH_NETEM"));
+        assert_int_equal(t->r.sleds[0].link.delay_us, 0);
+    }
+    mem_free(out);
+    e2e_sim(t, NULL, "link", "0", "--rate", "0", "--delay", "0",
+            (char *)NULL);
+    assert_true(tc_says(t, sns, "class", "eth0", "rate 100Gbit"));
+}
+
 static void test_e2e_netns__partition_converge_heal(void **state)
 {
     struct e2e *t = *state;
@@ -198,6 +244,7 @@ static void test_e2e_netns__partition_converge_heal(void **state)
     assert_int_equal(json_integer_value(json_object_get(inv, "generation")),
                      t->poll.gen[0]);
     json_decref(inv);
+    check_link_cmd(t);
     fprintf(stderr, "netns scenario took %.1f s\n",
             (double)e2e_elapsed(t) / 1000.0);
     mem_free(z1);
