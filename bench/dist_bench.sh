@@ -26,6 +26,12 @@
 # (polls, /metrics, status) go as the operator over TLS, on kept-alive
 # connections in both modes. With two modes, T(N) tls/plaintext is printed.
 #
+# Link caps: a mode with the suffix -tc (tls-tc, plaintext-tc; issue 14)
+# runs the rack on a real network (`rack-sim up --net netns --link-rate C`,
+# root only): every sled's and the controller's veth capped by the kernel
+# (tc htb, both directions) instead of the in-process token buckets of
+# --rate-limit. With tls and tls-tc both measured, T(N) tc/tb is printed.
+#
 # Before the racks, the machine's own capacity is measured (sha256 of
 # 256 MiB from page cache; two parallel fsync'd dd copies of it) and N x C
 # printed against it: the links, not the machine, must be the bottleneck.
@@ -38,7 +44,8 @@
 #   DIST_ARTIFACTS  K (default 8)
 #   DIST_ART_BYTES  bytes per artifact (default 4194304; S = K x this)
 #   DIST_RUNS       racks per N and mode (default 1; the median T is kept)
-#   DIST_MODES      modes, in run 1's order (default "tls plaintext")
+#   DIST_MODES      modes, in run 1's order (default "tls plaintext"; also
+#                   tls-tc, plaintext-tc: kernel link caps on a netns rack)
 #   DIST_PERIOD     replicator activation period, s (default 2, rack-sim's)
 #   DIST_POLL_MS    sled poll interval (default 200)
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
@@ -120,7 +127,9 @@ import http.client, json, sys, time
 from benchconn import conn
 rack, t0, out, k, poll_ms, timeout = sys.argv[1], float(sys.argv[2]), \
     sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-ports = [s["api_port"] for s in json.load(open(rack + "/rack.json"))["sleds"]]
+sl = json.load(open(rack + "/rack.json"))["sleds"]
+ports = [s["api_port"] for s in sl]
+hosts = [s.get("address", "127.0.0.1") for s in sl]
 conns = {}
 done = {}
 last_print = 0.0
@@ -132,7 +141,7 @@ while True:
         n = 0
         try:
             if i not in conns:
-                conns[i] = conn(p, 2)
+                conns[i] = conn(p, 2, hosts[i])
             conns[i].request("GET", "/artifacts")
             r = conns[i].getresponse()
             body = r.read()
@@ -178,7 +187,7 @@ def ts(s):
 dead = []
 def metric(i, port, name):
     try:
-        c = conn(port, 5)
+        c = conn(port, 5, rj["sleds"][i].get("address", "127.0.0.1"))
         c.request("GET", "/metrics")
         body = c.getresponse().read().decode()
         c.close()
@@ -283,11 +292,13 @@ EOF
 # time convergence, take it down. Prints the analysis JSON with T added.
 # Runs in a subshell: rack_client's exports stay in it.
 one_rack() {
-    local n=$1 run=$2 mode=$3 url t0 i res id=$1-$2-$3 flag=()
+    local n=$1 run=$2 mode=$3 url t0 i res id=$1-$2-$3 flag=() cap
     local RACK=$T/rack-$id
-    [ "$mode" = plaintext ] && flag=(--insecure-plaintext)
-    log "N=$n run $run $mode: rack-sim up --sleds $n --rate-limit $RATE --period $PERIOD ${flag[*]}"
-    timeout 180 "$BIN/rack-sim" up --sleds "$n" --rate-limit "$RATE" \
+    [ "${mode%-tc}" = plaintext ] && flag=(--insecure-plaintext)
+    cap=(--rate-limit "$RATE")
+    [ "${mode%-tc}" != "$mode" ] && cap=(--net netns --link-rate "$RATE")
+    log "N=$n run $run $mode: rack-sim up --sleds $n ${cap[*]} --period $PERIOD ${flag[*]}"
+    timeout 180 "$BIN/rack-sim" up --sleds "$n" "${cap[@]}" \
         --period "$PERIOD" --no-blind-trust --dir "$RACK" ${flag[@]+"${flag[@]}"} \
         >"$T/up-$id.log" 2>&1 || { cat "$T/up-$id.log" >&2; die "rack-sim up failed"; }
     rack_client "$BIN/rack-sim" "$RACK"
@@ -304,7 +315,7 @@ one_rack() {
         >"$T/upload-$id.log" 2>&1 || { cat "$T/upload-$id.log" >&2; die "upload failed"; }
     poll "$RACK" "$t0" "$T/poll-$id.json"
     # was the controller's link capped? (the replicator's command line)
-    python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["replicators"][0]["process"]["pid"]; print("yes" if b"--rate-limit" in open("/proc/%d/cmdline" % p, "rb").read() else "no")' \
+    python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); p=j["replicators"][0]["process"]["pid"]; print("tc" if j.get("net") == "netns" else "yes" if b"--rate-limit" in open("/proc/%d/cmdline" % p, "rb").read() else "no")' \
         "$RACK/rack.json" >"$T/ctrlcap-$id" 2>/dev/null || echo unknown >"$T/ctrlcap-$id"
     # the run that moved the data ends (its counters are added) after the
     # sleds converged: wait for a later, converged run (bounded)
@@ -319,7 +330,7 @@ one_rack() {
     cp "$RACK/replicator-0/replicator.log" "$T/replicator-$id.log"
     # a sled that died: keep its log (the rack directory is purged)
     for i in $(seq 0 $((n - 1))); do
-        curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} -m 5 -o /dev/null "${url%%://*}://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
+        curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} -m 5 -o /dev/null "${url%%://*}://$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]; a=s.get("address"); print(("[%s]" % a if a else "127.0.0.1") + ":%d" % s["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
             { cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$id-sled-$i.log)"; }
     done
     timeout 60 "$BIN/rack-sim" --dir "$RACK" down --purge >/dev/null 2>&1 || true
@@ -437,6 +448,17 @@ for mode in "${MODES[@]}"; do
             "$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["share"])' "${RES[$n-1-$mode]}")"
     done
 done
+# kernel link caps against token buckets, N by N (tls and tls-tc measured)
+if [[ " ${MODES[*]} " == *" tls "* && " ${MODES[*]} " == *" tls-tc "* ]]; then
+    for n in "${SLEDS[@]}"; do
+        a=${TN[$n-tls-tc]} b=${TN[$n-tls]}
+        if [ "$a" = nan ] || [ "$b" = nan ]; then
+            printf 'SUMMARY|dist|T(%s) tc/tb|%s|%s|nan|-|-\n' "$n" "$a" "$b"
+        else
+            printf 'SUMMARY|dist|T(%s) tc/tb|%s|%s|%s|-|-\n' "$n" "$a" "$b" "$(ratio "$a" "$b")"
+        fi
+    done
+fi
 # TLS against plaintext, N by N (both modes measured)
 if [[ " ${MODES[*]} " == *" tls "* && " ${MODES[*]} " == *" plaintext "* ]]; then
     for n in "${SLEDS[@]}"; do

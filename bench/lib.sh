@@ -265,21 +265,22 @@ rack_client() {
 }
 
 # bench_py_conn DIR: write DIR/benchconn.py, for the benchmarks' Python
-# (PYTHONPATH=DIR; from benchconn import conn): conn(port, timeout) is an
-# http.client connection to 127.0.0.1:port, over mutual TLS 1.3 as the
+# (PYTHONPATH=DIR; from benchconn import conn): conn(port, timeout[, host])
+# is an http.client connection to host (127.0.0.1; an IPv6 literal without
+# brackets on a netns rack):port, over mutual TLS 1.3 as the
 # operator when RACKDEPOT_TLS_CA is set (rack_client), plain otherwise.
 bench_py_conn() {
     cat >"$1/benchconn.py" <<'EOF'
 import http.client, os, ssl
-def conn(port, timeout):
+def conn(port, timeout, host="127.0.0.1"):
     ca = os.environ.get("RACKDEPOT_TLS_CA")
     if not ca:
-        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        return http.client.HTTPConnection(host, port, timeout=timeout)
     ctx = ssl.create_default_context(cafile=ca)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(os.environ["RACKDEPOT_TLS_CERT"],
                         os.environ["RACKDEPOT_TLS_KEY"])
-    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+    return http.client.HTTPSConnection(host, port, timeout=timeout,
                                        context=ctx)
 EOF
 }

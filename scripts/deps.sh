@@ -10,6 +10,7 @@ PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libsystemd-dev  # common/sdnotify.c (Type=notify units)
       help2man systemd  # man pages; systemd-analyze (scripts/package_check.sh)
       postgresql postgresql-client procps zip unzip
+      iproute2 nftables  # rack-sim --net netns (docs/RACK-SIM.md)
       python3-jsonschema  # tests/integration/omicron, tests/openapi
       chromium chromium-driver python3-selenium) # tests/browser
 if [ "${RACKDEPOT_BENCH_DEPS:-0}" = 1 ]; then

@@ -258,7 +258,7 @@ static void summary(struct demo *d, size_t problems)
         struct buf b = BUF_INIT;
         long status = 0;
 
-        rack_url(url, sizeof(url), d->r, d->r->sleds[k].api_port,
+        rack_url(url, sizeof(url), d->r, 's', k, d->r->sleds[k].api_port,
                  "/metrics");
         if (rack_http_get(&status, &b, url, 2000, NULL) == 0 &&
             status == 200 && buf_putc(&b, '\0') == 0) {
@@ -366,8 +366,13 @@ int rack_demo(const struct rack_demo_opts *o)
     /* --keep: the rack outlives the demo, for a look (issue 15) */
     up.foreground = !o->keep;
     up.tls = o->tls;
-    printf("rack-sim demo: %zu sleds, 1 replicator, %s\n", up.sleds,
-           o->tls ? "mutual TLS (--tls)" : "plaintext (--insecure-plaintext)");
+    up.netns = o->netns;
+    up.link_rate = o->link_rate;
+    up.link_delay_us = o->link_delay_us;
+    printf("rack-sim demo: %zu sleds, 1 replicator, %s, %s\n", up.sleds,
+           o->tls ? "mutual TLS (--tls)" : "plaintext (--insecure-plaintext)",
+           o->netns ? "a network namespace per member (--net netns)" :
+           "loopback");
     rc = rack_up(d.r, &up, &err);
     if (rc < 0)
         goto out;

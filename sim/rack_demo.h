@@ -24,6 +24,9 @@ struct rack_demo_opts {
     uint64_t rate_limit; /* per-sled link cap, 0 = off */
     bool keep;           /* leave the rack directory (stopped) */
     bool tls;            /* mutual TLS, else --insecure-plaintext */
+    bool netns;          /* --net netns (root): a namespace per member */
+    uint64_t link_rate;  /* --link-rate (netns), bytes/s */
+    unsigned link_delay_us; /* --link-delay (netns) */
 };
 
 /* Run the demo. Returns the exit code: 0 success, 1 failure. */

@@ -3,7 +3,7 @@
  * rack_fault: fault injection on a running rack. Sled process faults
  * (stop = SIGTERM, kill = SIGKILL, restart on the same datasets and ports,
  * partition = SIGSTOP so the sled neither answers nor sends, heal =
- * SIGCONT), dataset faults (remove = rm -rf, restore = re-create it empty
+ * SIGCONT; on a netns rack rack-sim cuts the link instead, rack_link), dataset faults (remove = rm -rf, restore = re-create it empty
  * and lift any fill, fill = restart the sled with --quota-bytes 1 so every
  * write gets 507, corrupt = flip one byte in the middle of a stored
  * artifact file), a ledger from a previous life (both ledgers rewritten to

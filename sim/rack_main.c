@@ -3,7 +3,8 @@
  * rack-sim: command-line entry point of the simulated rack. Parses the
  * options (anywhere on the line) and the command words of DESIGN.md
  * section 9, loads the rack's state file, dispatches to rack_up,
- * rack_fault, rack_db, rack_status or rack_demo, and saves the state file
+ * rack_fault, rack_link (netns racks: link, partition, heal), rack_db,
+ * rack_status or rack_demo, and saves the state file
  * back. Exit codes: 0 success, 1 the operation failed, 2 usage error.
  */
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "sim/rack_db.h"
 #include "sim/rack_demo.h"
 #include "sim/rack_fault.h"
+#include "sim/rack_link.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -30,14 +32,18 @@ static const char usage[] =
     "                [--rate-limit BYTES_PER_SEC] [--period SECONDS]\n"
     "                [--min-sled-replication N] [--no-blind-trust]\n"
     "                [--foreground] [--tls | --insecure-plaintext]\n"
+    "                [--net loopback|netns] [--link-rate R] [--link-delay D]\n"
     "       rack-sim [--dir D] status [--json] [--verbose]\n"
     "       rack-sim [--dir D] env\n"
     "       rack-sim --version\n"
     "       rack-sim [--dir D] down [--purge]\n"
     "       rack-sim demo [--sleds N] [--demo-size-mib MIB]\n"
     "                [--demo-artifacts K] [--rate-limit B] [--keep]\n"
-    "                [--tls | --insecure-plaintext]\n"
+    "                [--tls | --insecure-plaintext] [--net loopback|netns]\n"
     "       rack-sim [--dir D] stop|kill|restart|partition|heal SLED\n"
+    "       rack-sim [--dir D] partition SLED [--from SLED2] [--one-way in|out]\n"
+    "       rack-sim [--dir D] link SLED [--rate R] [--delay D] [--jitter J]\n"
+    "                [--loss P] [--flap SECS]      (netns racks)\n"
     "       rack-sim [--dir D] dataset remove|restore|fill|corrupt SLED A|B\n"
     "                [HASH]\n"
     "       rack-sim [--dir D] ledger previous-life SLED GEN\n"
@@ -52,7 +58,8 @@ static const char usage[] =
 enum {
     O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PERIOD, O_MINR, O_NOBLIND,
     O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP,
-    O_TLS, O_PLAIN
+    O_TLS, O_PLAIN, O_NET, O_LRATE, O_LDELAY, O_LINKRATE, O_DELAY, O_JITTER,
+    O_LOSS, O_FROM, O_ONEWAY, O_FLAP
 };
 
 static const struct option longopts[] = {
@@ -73,6 +80,16 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, O_HELP},
     {"tls", no_argument, NULL, O_TLS},
     {"insecure-plaintext", no_argument, NULL, O_PLAIN},
+    {"net", required_argument, NULL, O_NET},
+    {"link-rate", required_argument, NULL, O_LRATE},
+    {"link-delay", required_argument, NULL, O_LDELAY},
+    {"rate", required_argument, NULL, O_LINKRATE},
+    {"delay", required_argument, NULL, O_DELAY},
+    {"jitter", required_argument, NULL, O_JITTER},
+    {"loss", required_argument, NULL, O_LOSS},
+    {"from", required_argument, NULL, O_FROM},
+    {"one-way", required_argument, NULL, O_ONEWAY},
+    {"flap", required_argument, NULL, O_FLAP},
     {NULL, 0, NULL, 0},
 };
 
@@ -81,6 +98,8 @@ struct cli {
     struct rack_up_opts up;
     struct rack_demo_opts demo;
     bool json, verbose, purge;
+    /* link and partition (netns racks); NULL when not given */
+    const char *rate, *delay, *jitter, *loss, *from, *oneway, *flap;
     int npos;
     char **pos;
 };
@@ -127,7 +146,7 @@ static int parse(struct cli *c, int argc, char **argv)
             exit(0);
         }
         v = 0;
-        if (optarg && opt != O_DIR &&
+        if (optarg && opt != O_DIR && opt < O_NET &&
             parse_u64(&v, optarg) < 0) {
             fprintf(stderr, "rack-sim: bad number %s\n", optarg);
             return -1;
@@ -149,6 +168,36 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_KEEP: c->demo.keep = true; break;
         case O_TLS: c->up.tls = c->demo.tls = true; modes |= 1; break;
         case O_PLAIN: c->up.tls = c->demo.tls = false; modes |= 2; break;
+        case O_NET:
+            if (strcmp(optarg, "netns") && strcmp(optarg, "loopback")) {
+                fprintf(stderr, "rack-sim: --net is loopback or netns\n");
+                return -1;
+            }
+            c->up.netns = c->demo.netns = !strcmp(optarg, "netns");
+            break;
+        case O_LRATE:
+            if (rack_link_parse_rate(&c->up.link_rate, optarg) < 0) {
+                fprintf(stderr, "rack-sim: bad --link-rate %s (bytes/s, "
+                        "K/M/G)\n", optarg);
+                return -1;
+            }
+            c->demo.link_rate = c->up.link_rate;
+            break;
+        case O_LDELAY:
+            if (rack_link_parse_us(&c->up.link_delay_us, optarg) < 0) {
+                fprintf(stderr, "rack-sim: bad --link-delay %s (e.g. 5ms, "
+                        "300us)\n", optarg);
+                return -1;
+            }
+            c->demo.link_delay_us = c->up.link_delay_us;
+            break;
+        case O_LINKRATE: c->rate = optarg; break;
+        case O_DELAY: c->delay = optarg; break;
+        case O_JITTER: c->jitter = optarg; break;
+        case O_LOSS: c->loss = optarg; break;
+        case O_FROM: c->from = optarg; break;
+        case O_ONEWAY: c->oneway = optarg; break;
+        case O_FLAP: c->flap = optarg; break;
         default: return -1;
         }
     }
@@ -205,10 +254,40 @@ static int status_cmd(struct cli *c, struct rack *r)
     return 0;
 }
 
+/* partition on a netns rack: --from and --one-way. */
+static int partition_cmd(struct cli *c, struct rack *r, int k,
+                         struct err *err)
+{
+    int from = -1;
+    char dir = 'b';
+
+    if (c->from && (from = rack_sled_index(r, c->from, err)) < 0)
+        return from;
+    if (c->oneway && strcmp(c->oneway, "in") && strcmp(c->oneway, "out"))
+        return usage_error("--one-way is in or out");
+    if (c->oneway)
+        dir = c->oneway[0] == 'i' ? 'i' : 'o';
+    return rack_link_cut(r, (size_t)k, from, dir, err);
+}
+
 static int sled_fault_cmd(struct cli *c, struct rack *r, struct err *err)
 {
     int k = rack_sled_index(r, c->pos[1], err);
-    int rc = k < 0 ? k : rack_fault_sled(r, (size_t)k, c->pos[0], err);
+    bool part = !strcmp(c->pos[0], "partition");
+    int rc;
+
+    if (k >= 0 && !r->netns && (c->from || c->oneway))
+        return err_set(err, ERR_INVAL, "--from and --one-way need a netns "
+                       "rack (rack-sim up --net netns); a loopback "
+                       "partition is SIGSTOP of the whole sled");
+    if (k < 0)
+        rc = k;
+    else if (r->netns && part)
+        rc = partition_cmd(c, r, k, err);
+    else if (r->netns && !strcmp(c->pos[0], "heal"))
+        rc = rack_link_heal(r, (size_t)k, err);
+    else
+        rc = rack_fault_sled(r, (size_t)k, c->pos[0], err);
 
     if (rc == 0)
         printf("sled %d: %s\n", k, r->sleds[k].state);
@@ -280,6 +359,73 @@ static int repl_cmd(struct cli *c, struct rack *r, struct err *err)
     return rc;
 }
 
+/* Parse a link option's value; 2 (usage) when bad. */
+static int link_opt(const char *name, const char *v,
+                    int (*parse_fn)(unsigned *, const char *), unsigned *out)
+{
+    if (parse_fn(out, v) < 0) {
+        fprintf(stderr, "rack-sim: bad --%s %s\n", name, v);
+        return 2;
+    }
+    return 0;
+}
+
+static int link_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    int k = rack_sled_index(r, c->pos[1], err), rc = 0;
+    struct rack_link *l, old;
+    unsigned secs = 0;
+    uint64_t v;
+
+    if (k < 0)
+        return k;
+    if (!r->netns)
+        return err_set(err, ERR_INVAL, "link needs a netns rack (rack-sim up "
+                       "--net netns); a loopback rack has --rate-limit");
+    if (!c->rate && !c->delay && !c->jitter && !c->loss && !c->flap)
+        return usage_error("link SLED needs --rate, --delay, --jitter, "
+                           "--loss or --flap");
+    l = &r->sleds[k].link;
+    old = *l;
+    if (c->rate && strcmp(c->rate, "0") == 0)
+        l->rate = 0;
+    else if (c->rate && rack_link_parse_rate(&l->rate, c->rate) < 0)
+        return fprintf(stderr, "rack-sim: bad --rate %s (bytes/s, K/M/G; 0: "
+                       "uncapped)\n", c->rate), 2;
+    if (c->delay)
+        rc = link_opt("delay", c->delay, rack_link_parse_us, &l->delay_us);
+    if (rc == 0 && c->jitter)
+        rc = link_opt("jitter", c->jitter, rack_link_parse_us,
+                      &l->jitter_us);
+    if (rc == 0 && c->loss)
+        rc = link_opt("loss", c->loss, rack_link_parse_loss,
+                      &l->loss_milli);
+    if (rc == 0 && c->flap && (parse_u64(&v, c->flap) < 0 || v > 3600))
+        return fprintf(stderr, "rack-sim: bad --flap %s (seconds, 0 "
+                       "stops)\n", c->flap), 2;
+    if (rc) {
+        *l = old;
+        return rc;
+    }
+    secs = c->flap ? (unsigned)v : 0;
+    if (c->rate || c->delay || c->jitter || c->loss)
+        rc = rack_link_apply(r, (size_t)k, err);
+    if (rc < 0) {
+        /* What the kernel has is what the state says. */
+        *l = old;
+        rack_link_apply(r, (size_t)k, NULL);
+        return rc;
+    }
+    if (c->flap)
+        rc = rack_link_flap(r, (size_t)k, secs, err);
+    if (rc == 0)
+        printf("sled %d link: rate %llu B/s, delay %u us, jitter %u us, "
+               "loss %u.%03u %%%s\n", k, (unsigned long long)l->rate,
+               l->delay_us, l->jitter_us, l->loss_milli / 1000,
+               l->loss_milli % 1000, secs ? ", flapping" : "");
+    return rc;
+}
+
 static bool is_sled_fault(const char *cmd)
 {
     return !strcmp(cmd, "stop") || !strcmp(cmd, "kill") ||
@@ -309,7 +455,19 @@ static int rack_cmd(bool *save, struct cli *c, struct rack *r,
     }
     if (!strcmp(cmd, "db") && n == 3)
         return db_cmd(c, r, err);
+    if (!strcmp(cmd, "link-flap-run") && n == 3) {
+        /* Internal: the process `link --flap` starts. */
+        uint64_t secs;
+        int k = rack_sled_index(r, c->pos[1], err);
+
+        if (k < 0 || parse_u64(&secs, c->pos[2]) < 0 || secs == 0 ||
+            secs > 3600)
+            return usage_error("link-flap-run SLED SECS");
+        return rack_link_flap_run(r, (size_t)k, (unsigned)secs);
+    }
     *save = true;
+    if (!strcmp(cmd, "link") && n == 2)
+        return link_cmd(c, r, err);
     if (is_sled_fault(cmd) && n == 2)
         return sled_fault_cmd(c, r, err);
     if (!strcmp(cmd, "dataset") && (n == 4 || n == 5))

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "sim/rack_http.h"
+#include "sim/rack_net.h"
 #include "sim/rack_state.h"
 #include "sim/rack_up.h"
 
@@ -140,18 +141,24 @@ static int ensure_ca(struct rack *r, const char *bin, struct err *err)
     }
 }
 
-/* Issue role:id's leaf unless both of its files exist. */
+/*
+ * Issue role:id's leaf unless both of its files exist. A service's leaf
+ * (kind 's' or 'r', index i) names both addresses it may serve on: the
+ * loopback one and its netns address (derived from the rack directory),
+ * so one PKI serves the rack in either network mode.
+ */
 static int ensure_leaf(const struct rack *r, const char *bin,
-                       const char *role, const char *id, bool ip,
+                       const char *role, const char *id, char kind, size_t i,
                        const struct rack_cred *c, struct err *err)
 {
-    char dir[PATH_MAX];
+    char dir[PATH_MAX], v6[RACK_NET_ADDR_MAX];
     const char *a[] = {"issue", "--dir", dir, "--role", role, "--id", id,
                        "--out-cert", c->cert, "--out-key", c->key,
-                       ip ? "--ip" : NULL, "127.0.0.1", NULL};
+                       kind ? "--ip" : NULL, "127.0.0.1", "--ip", v6, NULL};
 
     if (access(c->cert, F_OK) == 0 && access(c->key, F_OK) == 0)
         return 0;
+    rack_net_addr(v6, sizeof(v6), r, kind, i);
     rack_pki_dir(dir, sizeof(dir), r);
     unlink(c->cert);
     unlink(c->key);
@@ -168,16 +175,17 @@ int rack_pki_ensure(struct rack *r, struct err *err)
         rc = ensure_ca(r, bin, err);
     rack_cred_operator(&c, r);
     if (rc == 0)
-        rc = ensure_leaf(r, bin, "operator", RACK_OPERATOR_ID, false, &c,
+        rc = ensure_leaf(r, bin, "operator", RACK_OPERATOR_ID, 0, 0, &c,
                          err);
     for (size_t i = 0; rc == 0 && i < r->nrepls; i++) {
         rack_repl_cert_id(id, sizeof(id), i);
         rack_cred_repl(&c, r, i);
-        rc = ensure_leaf(r, bin, "controller", id, true, &c, err);
+        rc = ensure_leaf(r, bin, "controller", id, 'r', i, &c, err);
     }
     for (size_t k = 0; rc == 0 && k < r->nsleds; k++) {
         rack_cred_sled(&c, r, k);
-        rc = ensure_leaf(r, bin, "sled", r->sleds[k].id, true, &c, err);
+        rc = ensure_leaf(r, bin, "sled", r->sleds[k].id, 's', k, &c,
+                         err);
     }
     return rc;
 }
@@ -202,10 +210,13 @@ const char *rack_scheme(const struct rack *r)
     return r->tls ? "https" : "http";
 }
 
-void rack_url(char *out, size_t cap, const struct rack *r, unsigned port,
-              const char *path)
+void rack_url(char *out, size_t cap, const struct rack *r, char kind,
+              size_t i, unsigned port, const char *path)
 {
-    snprintf(out, cap, "%s://127.0.0.1:%u%s", rack_scheme(r), port, path);
+    char host[RACK_NET_ADDR_MAX + 2];
+
+    rack_member_host(host, sizeof(host), r, kind, i, true);
+    snprintf(out, cap, "%s://%s:%u%s", rack_scheme(r), host, port, path);
 }
 
 void rack_pki_use_cred(const struct rack *r, const struct rack_cred *c)

@@ -72,9 +72,13 @@ void rack_tls_args(char **argv, int *n, const struct rack_cred *c,
 /* "https" or "http" for r's mode. */
 const char *rack_scheme(const struct rack *r);
 
-/* scheme://127.0.0.1:port + path (path may be ""). */
-void rack_url(char *out, size_t cap, const struct rack *r, unsigned port,
-              const char *path);
+/*
+ * scheme://HOST:port + path (path may be "") of member kind ('s' sled,
+ * 'r' replicator) i: HOST 127.0.0.1, or on a netns rack the member's
+ * bracketed IPv6 address (rack_net).
+ */
+void rack_url(char *out, size_t cap, const struct rack *r, char kind,
+              size_t i, unsigned port, const char *path);
 
 /*
  * Point rack-sim's own requests (rack_http) at r's mode: the operator's

@@ -22,6 +22,7 @@
 
 #include "common/err.h"
 #include "common/jsonutil.h"
+#include "sim/rack_net.h"
 
 #define GUARD_MAX_PIDS 1024
 
@@ -70,7 +71,7 @@ void rack_proc_catch_signals(void)
 
 /* Child side of rack_proc_spawn: only async-signal-safe calls. */
 static void child(char *const argv[], const char *log_path, bool pdeath,
-                  pid_t parent, int report_fd)
+                  const char *netns, pid_t parent, int report_fd)
 {
     sigset_t none;
     int fd, e, rfd = report_fd;
@@ -86,6 +87,8 @@ static void child(char *const argv[], const char *log_path, bool pdeath,
         if (getppid() != parent)
             _exit(127); /* rack-sim died before prctl */
     }
+    if (netns && rack_net_enter(netns) < 0)
+        goto fail;
     signal(SIGPIPE, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
@@ -112,6 +115,12 @@ fail:
 int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
                     bool pdeath, struct err *err)
 {
+    return rack_proc_spawn_ns(out, argv, log_path, pdeath, NULL, err);
+}
+
+int rack_proc_spawn_ns(pid_t *out, char *const argv[], const char *log_path,
+                       bool pdeath, const char *netns, struct err *err)
+{
     pid_t parent = getpid(), pid;
     int p[2], e = 0;
     ssize_t n;
@@ -128,7 +137,7 @@ int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
     }
     if (pid == 0) {
         close(p[0]);
-        child(argv, log_path, pdeath, parent, p[1]);
+        child(argv, log_path, pdeath, netns, parent, p[1]);
     }
     close(p[1]);
     /* Also set it from the parent: no window where a signal to the

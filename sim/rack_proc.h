@@ -31,6 +31,11 @@ struct err;
 int rack_proc_spawn(pid_t *out, char *const argv[], const char *log_path,
                     bool pdeath, struct err *err);
 
+/* As rack_proc_spawn, the child joining network namespace netns (a name
+ * under /run/netns; NULL: stay) before exec. */
+int rack_proc_spawn_ns(pid_t *out, char *const argv[], const char *log_path,
+                       bool pdeath, const char *netns, struct err *err);
+
 /* Start time of pid (clock ticks since boot, from /proc), 0 if gone. */
 uint64_t rack_proc_starttime(pid_t pid);
 

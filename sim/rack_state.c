@@ -21,6 +21,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "common/parse.h"
+#include "sim/rack_net.h"
 
 #define STATE_NAME "rack.json"
 #define STATE_MAX_BYTES (1u << 20)
@@ -70,6 +71,52 @@ static void proc_from(struct rack_proc_rec *p, const json_t *o)
         p->start = v;
 }
 
+static json_t *link_json(const struct rack_sled *s)
+{
+    json_t *cuts = json_array();
+
+    for (size_t c = 0; cuts && c < s->ncuts; c++) {
+        char dir[2] = {s->cuts[c].dir, '\0'};
+
+        json_array_append_new(cuts, json_pack("{s:i, s:s}", "from",
+                                              s->cuts[c].from, "dir", dir));
+    }
+    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "rate",
+                     (json_int_t)s->link.rate, "delay_us",
+                     (json_int_t)s->link.delay_us, "jitter_us",
+                     (json_int_t)s->link.jitter_us, "loss_milli",
+                     (json_int_t)s->link.loss_milli, "cuts", cuts,
+                     "flap", proc_json(&s->flap), "flap_secs",
+                     (json_int_t)s->flap_secs);
+}
+
+static void link_from(struct rack_sled *s, const json_t *o)
+{
+    const json_t *cuts = json_object_get(o, "cuts");
+    uint64_t u = 0;
+
+    if (jsonu_u64(&u, json_object_get(o, "rate")) == 0)
+        s->link.rate = u;
+    s->link.delay_us = (unsigned)json_integer_value(json_object_get(o,
+                                                                "delay_us"));
+    s->link.jitter_us = (unsigned)json_integer_value(json_object_get(o,
+                                                               "jitter_us"));
+    s->link.loss_milli = (unsigned)json_integer_value(json_object_get(o,
+                                                              "loss_milli"));
+    s->flap_secs = (unsigned)json_integer_value(json_object_get(o,
+                                                                "flap_secs"));
+    proc_from(&s->flap, json_object_get(o, "flap"));
+    s->ncuts = 0;
+    for (size_t c = 0; c < json_array_size(cuts) && c < RACK_MAX_CUTS; c++) {
+        const json_t *e = json_array_get(cuts, c);
+        const char *d = jsonu_str(e, "dir");
+
+        s->cuts[c].from = (int)json_integer_value(json_object_get(e, "from"));
+        s->cuts[c].dir = d && (d[0] == 'i' || d[0] == 'o') ? d[0] : 'b';
+        s->ncuts++;
+    }
+}
+
 static json_t *to_json(const struct rack *r)
 {
     json_t *root = json_pack(
@@ -98,6 +145,13 @@ static json_t *to_json(const struct rack *r)
                       (json_int_t)s->quota_bytes, "dataset_quota",
                       (json_int_t)s->quota_ds[0], (json_int_t)s->quota_ds[1],
                       "state", s->state, "datasets", a, b);
+        if (o && r->netns) {
+            char addr[RACK_NET_ADDR_MAX];
+
+            rack_net_addr(addr, sizeof(addr), r, 's', k);
+            json_object_set_new(o, "address", json_string(addr));
+            json_object_set_new(o, "link", link_json(s));
+        }
         if (!o || json_array_append_new(sleds, o) < 0)
             goto fail;
     }
@@ -108,9 +162,22 @@ static json_t *to_json(const struct rack *r)
                               "port", (json_int_t)p->port, "ui_port",
                               (json_int_t)p->ui_port, "state", p->state);
 
+        if (o && r->netns) {
+            char addr[RACK_NET_ADDR_MAX];
+
+            rack_net_addr(addr, sizeof(addr), r, 'r', i);
+            json_object_set_new(o, "address", json_string(addr));
+        }
         if (!o || json_array_append_new(repls, o) < 0)
             goto fail;
     }
+    if (json_object_set_new(root, "net", json_string(r->netns ? "netns" :
+                                                     "loopback")) < 0 ||
+        json_object_set_new(root, "link_rate",
+                            json_integer((json_int_t)r->link_rate)) < 0 ||
+        json_object_set_new(root, "link_delay_us",
+                            json_integer((json_int_t)r->link_delay_us)) < 0)
+        goto fail;
     if (json_object_set_new(root, "sleds", sleds) < 0) {
         sleds = NULL;
         goto fail;
@@ -195,6 +262,10 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
     if (jsonu_u64(&u, json_object_get(v, "rate_limit")) == 0)
         r->rate_limit = u;
     r->period = get_uint(v, "period");
+    r->netns = jsonu_str(v, "net") && !strcmp(jsonu_str(v, "net"), "netns");
+    if (jsonu_u64(&u, json_object_get(v, "link_rate")) == 0)
+        r->link_rate = u;
+    r->link_delay_us = get_uint(v, "link_delay_us");
     r->min_repl = get_uint(v, "min_sled_replication");
     db = json_object_get(v, "db");
     copy_str(r->conninfo, sizeof(r->conninfo), db, "conninfo");
@@ -218,6 +289,7 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
                                                              "dataset_quota"),
                                              d)) == 0)
                 s->quota_ds[d] = u;
+        link_from(s, json_object_get(o, "link"));
     }
     r->nsleds = i;
     a = json_object_get(v, "replicators");

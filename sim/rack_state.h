@@ -28,6 +28,25 @@ struct rack_proc_rec {
     uint64_t start; /* /proc start time, guards against pid reuse */
 };
 
+/*
+ * A sled's link on a netns rack (rack_link): tc caps and netem impairments,
+ * both directions. Zero: no impairment.
+ */
+struct rack_link {
+    uint64_t rate;      /* bytes/s, 0 = uncapped */
+    unsigned delay_us;  /* netem delay */
+    unsigned jitter_us; /* netem jitter */
+    unsigned loss_milli; /* netem loss, thousandths of a percent */
+};
+
+#define RACK_MAX_CUTS 16
+
+/* One cut of a sled's link (rack-sim partition on a netns rack). */
+struct rack_cut {
+    int from;  /* the peer sled, -1: every peer (the whole link) */
+    char dir;  /* 'b' both directions, 'i' into the sled, 'o' out of it */
+};
+
 struct rack_sled {
     struct rack_proc_rec p;
     char id[40];          /* stable UUID */
@@ -36,6 +55,11 @@ struct rack_sled {
     uint64_t quota_bytes; /* --quota-bytes given now (both datasets) */
     uint64_t quota_ds[2]; /* --quota-bytes-a/-b given now (dataset fill) */
     char state[16];       /* running|stopped|killed|partitioned */
+    struct rack_link link; /* netns racks: the link's impairments */
+    size_t ncuts;          /* netns racks: active partitions */
+    struct rack_cut cuts[RACK_MAX_CUTS];
+    struct rack_proc_rec flap; /* the `link --flap` process, pid 0: none */
+    unsigned flap_secs;
 };
 
 struct rack_repl {
@@ -52,6 +76,9 @@ struct rack {
     bool tls;              /* services serve and call mutual TLS (rack_pki) */
     char rack_id[40];      /* UUID of the rack PKI under D/pki; "" before */
     uint64_t rate_limit;   /* per-sled link cap, bytes/s, 0 = off */
+    bool netns;            /* --net netns: a namespace per member (rack_net) */
+    uint64_t link_rate;    /* --link-rate of up: a new sled's link */
+    unsigned link_delay_us; /* --link-delay of up */
     unsigned period;       /* replicator reconciliation period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     char conninfo[PATH_MAX + 64];

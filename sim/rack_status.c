@@ -12,6 +12,8 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "sim/rack_http.h"
+#include "sim/rack_link.h"
+#include "sim/rack_net.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -22,7 +24,8 @@ int rack_sled_inventory(json_t **out, const struct rack *r, size_t k,
 {
     char url[96];
 
-    rack_url(url, sizeof(url), r, r->sleds[k].api_port, "/artifacts");
+    rack_url(url, sizeof(url), r, 's', k, r->sleds[k].api_port,
+             "/artifacts");
     return rack_http_get_json(out, url, timeout_ms, err);
 }
 
@@ -45,8 +48,12 @@ static json_t *sled_json(const struct rack *r, size_t k, long timeout_ms)
                   (json_int_t)s->depot_port, "dataset_dirs", "A",
                   access(a, F_OK) == 0, "B", access(b, F_OK) == 0,
                   "quota_bytes", (json_int_t)s->quota_bytes);
-    rack_url(api, sizeof(api), r, s->api_port, "");
-    rack_url(depot, sizeof(depot), r, s->depot_port, "");
+    rack_url(api, sizeof(api), r, 's', k, s->api_port, "");
+    rack_url(depot, sizeof(depot), r, 's', k, s->depot_port, "");
+    if (o && r->netns) {
+        rack_net_member_json(o, r, 's', k);
+        json_object_set_new(o, "link", rack_link_json(r, k));
+    }
     if (o) {
         json_object_set_new(o, "dataset_quota",
                             json_pack("[I,I]", (json_int_t)s->quota_ds[0],
@@ -77,7 +84,7 @@ static json_t *repl_json(const struct rack *r, size_t i, long timeout_ms)
     json_t *task = NULL, *o;
     char url[128], base[64];
 
-    rack_url(base, sizeof(base), r, p->port, "");
+    rack_url(base, sizeof(base), r, 'r', i, p->port, "");
     o = json_pack("{s:I, s:I, s:b, s:I, s:s, s:s}", "index", (json_int_t)i,
                   "pid", (json_int_t)(alive ? p->p.pid : 0), "alive", alive,
                   "port", (json_int_t)p->port, "url", base, "state",
@@ -86,6 +93,8 @@ static json_t *repl_json(const struct rack *r, size_t i, long timeout_ms)
         snprintf(url, sizeof(url), "http://127.0.0.1:%u/ui", p->ui_port);
         json_object_set_new(o, "ui_url", json_string(url));
     }
+    if (o && r->netns)
+        rack_net_member_json(o, r, 'r', i);
     snprintf(url, sizeof(url), "%s/background-tasks/"
              "tuf_artifact_replication", base);
     if (o && alive && rack_http_get_json(&task, url, timeout_ms, NULL) == 0)
@@ -108,6 +117,8 @@ json_t *rack_status_collect(const struct rack *r, long timeout_ms)
                    r->dir, "mode", r->tls ? "tls" : "plaintext", "tls",
                    r->tls, "rack_id", r->rack_id, "replicator_url", url,
                    "sleds", "replicators", "pki", rack_pki_json(r));
+    if (st)
+        json_object_set_new(st, "net", rack_net_json(r));
     if (!st)
         return NULL;
     sleds = json_object_get(st, "sleds");
@@ -136,6 +147,32 @@ static long long int_of(const json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
+/* A netns sled's link impairments and cuts, for the NOTE column. */
+static void link_note(FILE *f, const json_t *l)
+{
+    const json_t *c;
+    size_t i;
+
+    if (!l)
+        return;
+    if (int_of(l, "rate") > 0)
+        fprintf(f, "rate %lld B/s ", int_of(l, "rate"));
+    if (int_of(l, "delay_us") > 0)
+        fprintf(f, "delay %lld us ", int_of(l, "delay_us"));
+    if (json_real_value(json_object_get(l, "loss_percent")) > 0)
+        fprintf(f, "loss %.3f %% ",
+                json_real_value(json_object_get(l, "loss_percent")));
+    if (int_of(l, "flap_secs") > 0)
+        fprintf(f, "flapping every %lld s ", int_of(l, "flap_secs"));
+    json_array_foreach(json_object_get(l, "cuts"), i, c) {
+        if (json_is_integer(json_object_get(c, "from")))
+            fprintf(f, "cut %s from sled %lld ", jsonu_str(c, "dir"),
+                    int_of(c, "from"));
+        else
+            fprintf(f, "cut %s ", jsonu_str(c, "dir"));
+    }
+}
+
 void rack_status_print(FILE *f, const json_t *st, bool verbose)
 {
     const json_t *a = json_object_get(st, "sleds"), *db, *o;
@@ -150,6 +187,11 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
     if (jsonu_str(st, "ui_url"))
         fprintf(f, "status page %s\n", jsonu_str(st, "ui_url"));
     fputc('\n', f);
+    o = json_object_get(st, "net");
+    if (jsonu_str(o, "mode") && !strcmp(jsonu_str(o, "mode"), "netns"))
+        fprintf(f, "network: namespaces, prefix %s, rack namespace %s, host "
+                "link %s\n\n", jsonu_str(o, "prefix"),
+                jsonu_str(o, "rack_namespace"), jsonu_str(o, "host_link"));
     fprintf(f, "%-5s %-8s %-12s %-6s %-6s %-5s %-4s %-4s %s\n", "SLED", "PID",
             "STATE", "API", "DEPOT", "DIRS", "GEN", "ARTS", "NOTE");
     json_array_foreach(a, i, o) {
@@ -176,6 +218,9 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
             if (json_integer_value(json_array_get(
                     json_object_get(o, "dataset_quota"), q)) > 0)
                 fprintf(f, "dataset %c filled ", q == 0 ? 'A' : 'B');
+        if (jsonu_str(o, "address"))
+            fprintf(f, "[%s] ", jsonu_str(o, "address"));
+        link_note(f, json_object_get(o, "link"));
         fprintf(f, "%s\n", note ? note : "");
         if (verbose && arts) {
             const char *h;

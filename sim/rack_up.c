@@ -21,6 +21,8 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "sim/pgembed.h"
+#include "sim/rack_link.h"
+#include "sim/rack_net.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -101,13 +103,13 @@ void rack_repl_url(char *out, size_t cap, const struct rack *r)
     for (size_t i = 0; i < r->nrepls; i++) {
         if (r->repls[i].port && rack_proc_alive(r->repls[i].p.pid,
                                                 r->repls[i].p.start)) {
-            rack_url(out, cap, r, r->repls[i].port, "");
+            rack_url(out, cap, r, 'r', i, r->repls[i].port, "");
             return;
         }
     }
     for (size_t i = 0; i < r->nrepls; i++) {
         if (r->repls[i].port) {
-            rack_url(out, cap, r, r->repls[i].port, "");
+            rack_url(out, cap, r, 'r', i, r->repls[i].port, "");
             return;
         }
     }
@@ -116,15 +118,18 @@ void rack_repl_url(char *out, size_t cap, const struct rack *r)
 /*
  * Starts argv (output to log) as process rec, in state "running" (state
  * holds 16 bytes), and waits for its port file; *pf is the file's JSON.
- * On failure the process is killed and state is "stopped".
+ * On a netns rack it runs in namespace netns. On failure the process is
+ * killed and state is "stopped".
  */
 static int spawn_and_wait(json_t **pf, struct rack_proc_rec *rec,
                           char state[16], char *const argv[],
                           const char *ports, const char *log,
-                          const struct rack *r, struct err *err)
+                          const struct rack *r, const char *netns,
+                          struct err *err)
 {
     pid_t pid = 0;
-    int rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    int rc = rack_proc_spawn_ns(&pid, argv, log, r->foreground,
+                                r->netns ? netns : NULL, err);
 
     if (rc < 0)
         return rc;
@@ -144,8 +149,8 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
 {
     struct rack_sled *s = &r->sleds[k];
     char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
-    char listen[64], depot[64], rate[32], quota[32], quota_ds[2][32];
-    char scrub[32];
+    char listen[80], depot[80], rate[32], quota[32], quota_ds[2][32];
+    char scrub[32], host[RACK_NET_ADDR_MAX + 2], ns[RACK_NET_NAME_MAX];
     char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
     char *argv[40];
     struct rack_cred cred;
@@ -156,13 +161,25 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     rc = rack_bin(bin, sizeof(bin), "sledagent", err);
     if (rc < 0)
         return rc;
+    /* A sled new to a running netns rack gets its namespace and link. */
+    if (r->netns && !rack_net_ns_exists(r, 's', k)) {
+        s->link.rate = r->link_rate;
+        s->link.delay_us = r->link_delay_us;
+        rc = rack_net_member_up(r, 's', k, err);
+        if (rc == 0)
+            rc = rack_link_setup(r, k, err);
+        if (rc < 0)
+            return rc;
+    }
     rack_path_sled(sdir, sizeof(sdir), r, k);
     rack_path_dataset(a, sizeof(a), r, k, 'A');
     rack_path_dataset(b, sizeof(b), r, k, 'B');
     snprintf(ports, sizeof(ports), "%s/ports.json", sdir);
     snprintf(log, sizeof(log), "%s/agent.log", sdir);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", s->api_port);
-    snprintf(depot, sizeof(depot), "127.0.0.1:%u", s->depot_port);
+    rack_member_host(host, sizeof(host), r, 's', k, true);
+    rack_net_ns(ns, sizeof(ns), r, 's', k);
+    snprintf(listen, sizeof(listen), "%s:%u", host, s->api_port);
+    snprintf(depot, sizeof(depot), "%s:%u", host, s->depot_port);
     unlink(ports);
     argv[n++] = bin;
     argv[n++] = "--dataset";
@@ -213,7 +230,7 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     if (access(a, F_OK) < 0 && access(b, F_OK) < 0)
         argv[n++] = "--allow-degraded-start";
     argv[n] = NULL;
-    rc = spawn_and_wait(&pf, &s->p, s->state, argv, ports, log, r, err);
+    rc = spawn_and_wait(&pf, &s->p, s->state, argv, ports, log, r, ns, err);
     if (rc < 0)
         return rc;
     if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
@@ -228,8 +245,9 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
 {
     struct rack_repl *p = &r->repls[i];
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
-    char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
-    char minr[16], rate[32], ui[64];
+    char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[80], period[16];
+    char minr[16], rate[32], ui[64], host[RACK_NET_ADDR_MAX + 2];
+    char ns[RACK_NET_NAME_MAX];
     char *argv[32];
     struct rack_cred cred;
     json_t *pf = NULL;
@@ -246,7 +264,9 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         return rc;
     snprintf(ports, sizeof(ports), "%s/ports.json", rdir);
     snprintf(log, sizeof(log), "%s/replicator.log", rdir);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", p->port);
+    rack_member_host(host, sizeof(host), r, 'r', i, true);
+    rack_net_ns(ns, sizeof(ns), r, 'r', i);
+    snprintf(listen, sizeof(listen), "%s:%u", host, p->port);
     snprintf(period, sizeof(period), "%u", r->period ? r->period : 2);
     snprintf(minr, sizeof(minr), "%u", r->min_repl ? r->min_repl : 3);
     unlink(ports);
@@ -261,9 +281,13 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     argv[n++] = "--port-file";
     argv[n++] = ports;
     /* the status page, plaintext on loopback (replicator/ui.h) */
+    /* (a netns rack's replicator has its own loopback, which the host
+     * cannot reach: its page is the API's /ui, for the operator) */
     snprintf(ui, sizeof(ui), "127.0.0.1:%u", p->ui_port);
-    argv[n++] = "--ui-listen";
-    argv[n++] = ui;
+    if (!r->netns) {
+        argv[n++] = "--ui-listen";
+        argv[n++] = ui;
+    }
     argv[n++] = "--period";
     argv[n++] = period;
     argv[n++] = "--min-sled-replication";
@@ -279,7 +303,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         argv[n++] = rate;
     }
     argv[n] = NULL;
-    rc = spawn_and_wait(&pf, &p->p, p->state, argv, ports, log, r, err);
+    rc = spawn_and_wait(&pf, &p->p, p->state, argv, ports, log, r, ns, err);
     if (rc < 0)
         return rc;
     if (jsonu_u64(&v, json_object_get(pf, "api")) == 0)
@@ -359,9 +383,23 @@ static int check_reachable(const char *dir, struct err *err)
     }
 }
 
+struct pg_start {
+    const char *root;
+    struct err *err;
+};
+
+static int pg_start(void *arg)
+{
+    struct pg_start *a = arg;
+
+    return pgembed_start(&kept_pg, a->root, a->err);
+}
+
 static int start_db(struct rack *r, bool quiet, struct err *err)
 {
     char root[PATH_MAX + 8], log[PATH_MAX + 32], bin[PATH_MAX];
+    char ns[RACK_NET_NAME_MAX];
+    struct pg_start a = {root, err};
     char *conninfo = NULL;
     int rc, code = 0;
 
@@ -369,7 +407,10 @@ static int start_db(struct rack *r, bool quiet, struct err *err)
     rc = check_reachable(r->dir, err);
     if (rc < 0)
         return rc;
-    rc = pgembed_start(&kept_pg, root, err);
+    /* On a netns rack the postmaster (forked by pgembed) lives in the
+     * database's namespace; it serves its Unix socket only. */
+    rack_net_ns(ns, sizeof(ns), r, 'd', 0);
+    rc = r->netns ? rack_net_within(ns, pg_start, &a, err) : pg_start(&a);
     if (rc < 0)
         return rc;
     snprintf(r->pgdata, sizeof(r->pgdata), "%s/data",
@@ -433,6 +474,8 @@ static int start_sleds(struct rack *r, bool quiet, struct err *err)
         rc = rack_mkdirs(a, err);
         if (rc == 0)
             rc = rack_mkdirs(b, err);
+        if (rc == 0 && r->netns)
+            rc = rack_link_setup(r, k, err);
         if (rc == 0)
             rc = rack_start_sled(r, k, err);
         if (rc == 0 && !quiet)
@@ -445,6 +488,25 @@ static int start_sleds(struct rack *r, bool quiet, struct err *err)
     return rc;
 }
 
+/*
+ * A netns rack's network (rack_net_up also removes what a killed rack-sim
+ * left); on a loopback rack only such leftovers of the same directory.
+ */
+static int start_net(struct rack *r, bool quiet, struct err *err)
+{
+    char p48[64];
+    int rc;
+
+    if (!r->netns)
+        return rack_net_leftovers(r) && geteuid() == 0 ?
+               rack_net_down(r, err) : 0;
+    rc = rack_net_up(r, err);
+    rack_net_prefix48(p48, sizeof(p48), r);
+    if (rc == 0 && !quiet)
+        printf("network: namespaces per member, rack prefix %s\n", p48);
+    return rc;
+}
+
 int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
 {
     struct rack old;
@@ -454,6 +516,11 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
         o->replicators > RACK_MAX_REPLICATORS)
         return err_set(err, ERR_INVAL, "need 1..%d sleds and 1..%d "
                        "replicators", RACK_MAX_SLEDS, RACK_MAX_REPLICATORS);
+    if (o->netns && (rc = rack_net_check(err)) < 0)
+        return rc;
+    if (!o->netns && (o->link_rate || o->link_delay_us))
+        return err_set(err, ERR_INVAL, "--link-rate and --link-delay need "
+                       "--net netns (a loopback rack: --rate-limit)");
     if (o->dir && rack_state_load(&old, o->dir, NULL) == 0 &&
         rack_any_alive(&old))
         return err_set(err, ERR_CONFLICT, "%s holds a running rack (rack-sim "
@@ -463,6 +530,9 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     r->blind_trust = o->blind_trust;
     r->tls = o->tls;
     r->rate_limit = o->rate_limit;
+    r->netns = o->netns;
+    r->link_rate = o->link_rate;
+    r->link_delay_us = o->link_delay_us;
     r->period = o->period ? o->period : 2;
     r->min_repl = o->min_repl ? o->min_repl : 3;
     rc = make_dir(r, o->dir, err);
@@ -478,6 +548,8 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     r->nsleds = o->sleds;
     r->nrepls = o->replicators;
     for (size_t k = 0; k < r->nsleds; k++) {
+        r->sleds[k].link.rate = o->link_rate;
+        r->sleds[k].link.delay_us = o->link_delay_us;
         rack_sled_uuid(r->sleds[k].id, k);
         snprintf(r->sleds[k].state, sizeof(r->sleds[k].state), "new");
     }
@@ -485,14 +557,23 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
         snprintf(r->repls[i].state, sizeof(r->repls[i].state), "new");
     rc = start_pki(r, o->quiet, err);
     if (rc == 0)
+        rc = start_net(r, o->quiet, err);
+    if (rc == 0)
         rc = start_db(r, o->quiet, err);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
-        rc = rack_start_repl(r, i, err);
-        if (rc == 0 && !o->quiet)
-            printf("replicator %zu: %s://127.0.0.1:%u (pid %ld)\n", i,
-                   rack_scheme(r), r->repls[i].port, (long)r->repls[i].p.pid);
+        if (r->netns)
+            rc = rack_link_setup_repl(r, i, err);
+        if (rc == 0)
+            rc = rack_start_repl(r, i, err);
+        if (rc == 0 && !o->quiet) {
+            char url[128];
+
+            rack_url(url, sizeof(url), r, 'r', i, r->repls[i].port, "");
+            printf("replicator %zu: %s (pid %ld)\n", i, url,
+                   (long)r->repls[i].p.pid);
+        }
     }
     if (rc == 0)
         rc = start_sleds(r, o->quiet, err);
@@ -521,6 +602,8 @@ int rack_down(struct rack *r, bool purge, struct err *err)
 {
     int rc = 0, e;
 
+    for (size_t k = 0; k < r->nsleds; k++)
+        rack_link_flap_stop(r, k);
     for (size_t k = 0; k < r->nsleds; k++) {
         struct rack_sled *s = &r->sleds[k];
 
@@ -547,6 +630,14 @@ int rack_down(struct rack *r, bool purge, struct err *err)
             rc = err_set(err, e, "PostgreSQL in %s did not stop", r->pgdata);
         r->pg.pid = 0;
     }
+    /* Processes first: a namespace lives on while one runs in it. */
+    if (r->netns || (rack_net_leftovers(r) && geteuid() == 0)) {
+        e = rack_net_down(r, rc == 0 ? err : NULL);
+        if (e < 0 && rc == 0)
+            rc = e;
+    }
+    for (size_t k = 0; k < r->nsleds; k++)
+        r->sleds[k].ncuts = 0;
     if (purge) {
         char link[PATH_MAX];
         ssize_t n = readlink(RACK_CURRENT_LINK, link, sizeof(link) - 1);

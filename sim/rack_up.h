@@ -29,6 +29,9 @@ struct rack_up_opts {
     bool tls;              /* mutual TLS (else --insecure-plaintext) */
     bool foreground;       /* children die with this rack-sim (demo, tests) */
     bool quiet;            /* no progress lines on stdout */
+    bool netns;            /* --net netns: namespaces, veth, tc (root) */
+    uint64_t link_rate;    /* --link-rate (netns): bytes/s per sled link */
+    unsigned link_delay_us; /* --link-delay (netns) */
 };
 
 /*

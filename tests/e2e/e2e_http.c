@@ -24,7 +24,7 @@
 
 void e2e_repl_url(char *out, size_t cap, const struct e2e *t, size_t i)
 {
-    rack_url(out, cap, &t->r, t->r.repls[i].port, "");
+    rack_url(out, cap, &t->r, 'r', i, t->r.repls[i].port, "");
 }
 
 json_t *e2e_task(struct e2e *t, size_t i)
@@ -33,7 +33,7 @@ json_t *e2e_task(struct e2e *t, size_t i)
     struct err err = ERR_INIT;
     json_t *doc = NULL;
 
-    rack_url(url, sizeof(url), &t->r, t->r.repls[i].port,
+    rack_url(url, sizeof(url), &t->r, 'r', i, t->r.repls[i].port,
              "/background-tasks/tuf_artifact_replication");
     if (rack_http_get_json(&doc, url, 10000, &err) < 0)
         fail_msg("task status of replicator %zu: %s", i, err.msg);
@@ -62,7 +62,8 @@ uint64_t e2e_sled_metric(struct e2e *t, size_t k, const char *name)
     long status = 0;
     uint64_t v = 0;
 
-    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].api_port, "/metrics");
+    rack_url(url, sizeof(url), &t->r, 's', k, t->r.sleds[k].api_port,
+             "/metrics");
     if (rack_http_get(&status, &b, url, 3000, &err) == 0 && status == 200 &&
         buf_putc(&b, '\0') == 0)
         v = rack_metric_sum(b.data, name);
@@ -87,7 +88,8 @@ int e2e_depot_get(long *status, struct buf *body, struct e2e *t, size_t k,
     int rc;
 
     snprintf(path, sizeof(path), "/artifact/sha256/%s", hash);
-    rack_url(url, sizeof(url), &t->r, t->r.sleds[k].depot_port, path);
+    rack_url(url, sizeof(url), &t->r, 's', k, t->r.sleds[k].depot_port,
+             path);
     rack_cred_repl(&c, &t->r, 0);
     rack_pki_use_cred(&t->r, &c);
     rc = rack_http_get(status, body, url, 10000, err);

@@ -30,6 +30,7 @@
 #include "common/mem.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_status.h"
+#include "sim/rack_net.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
@@ -65,19 +66,27 @@ struct e2e *e2e_new(const char *prefix)
     return t;
 }
 
-void e2e_free(struct e2e *t)
+int e2e_free(struct e2e *t)
 {
     char log[PATH_MAX + 16];
-    int code = 0;
+    int code = 0, ret = 0;
     const char *keep = getenv("RD_E2E_KEEP");
+    size_t left;
 
     if (!t)
-        return;
+        return 0;
     snprintf(log, sizeof(log), "%s/down.log", t->dir);
     {
         char *down[] = {t->rs, "--dir", t->dir, "down", NULL};
 
         proc_run(&code, t->rs, down, log, 60000);
+    }
+    /* A netns rack leaves no namespace or link behind. */
+    left = t->r.dir[0] ? rack_net_leftovers(&t->r) : 0;
+    if (left) {
+        fprintf(stderr, "e2e: %zu namespaces/links of %s left after down\n",
+                left, t->dir);
+        ret = -1;
     }
     if (keep && *keep == '1')
         fprintf(stderr, "e2e: kept %s\n", t->dir);
@@ -91,13 +100,15 @@ void e2e_free(struct e2e *t)
     mem_free(t->mk);
     mem_free(t->repl);
     mem_free(t);
+    return ret;
 }
 
 int e2e_teardown(void **state)
 {
-    e2e_free(*state);
+    int rc = e2e_free(*state);
+
     *state = NULL;
-    return 0;
+    return rc;
 }
 
 int64_t e2e_elapsed(const struct e2e *t)
@@ -256,10 +267,18 @@ char *e2e_mode_flag(void)
     return NULL;
 }
 
+char *e2e_net_flag(void)
+{
+    const char *n = getenv("RD_E2E_NET");
+
+    return n && !strcmp(n, "netns") ? "--net=netns" : NULL;
+}
+
 void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
 {
     char *argv[MAX_ARGS], ns[16], nr[16];
     va_list ap;
+    size_t n;
     int code;
 
     snprintf(ns, sizeof(ns), "%zu", sleds);
@@ -274,9 +293,13 @@ void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
     argv[7] = t->dir;
     argv[8] = "--period";
     argv[9] = "2";
-    argv[10] = e2e_mode_flag();
+    n = 10;
+    if (e2e_mode_flag())
+        argv[n++] = e2e_mode_flag();
+    if (e2e_net_flag())
+        argv[n++] = e2e_net_flag();
     va_start(ap, repls);
-    collect_args(argv, argv[10] ? 11 : 10, ap);
+    collect_args(argv, n, ap);
     va_end(ap);
     code = run_argv(t, NULL, CMD_TIMEOUT_MS, argv);
     if (code != 0) {
@@ -285,8 +308,10 @@ void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...)
     }
     reload(t);
     /* The rack runs in the mode asked for (or rack-sim's default). */
-    fprintf(stderr, "e2e: rack on %s\n",
-            t->r.tls ? "mutual TLS" : "plaintext");
+    fprintf(stderr, "e2e: rack on %s, %s\n",
+            t->r.tls ? "mutual TLS" : "plaintext",
+            t->r.netns ? "a namespace per member" : "loopback");
+    assert_int_equal(t->r.netns, e2e_net_flag() != NULL);
     assert_int_equal(t->r.tls, e2e_mode_flag() ? !strcmp(e2e_mode_flag(), "--tls")
                                            : RACK_TLS_DEFAULT);
 }

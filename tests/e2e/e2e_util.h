@@ -62,10 +62,13 @@ struct e2e {
 /* New harness with a fresh directory $TMPDIR/rdtest-<prefix>-XXXXXX. */
 struct e2e *e2e_new(const char *prefix);
 
-/* `rack-sim down`, remove the directory (unless RD_E2E_KEEP), free. */
-void e2e_free(struct e2e *t);
+/* `rack-sim down`, remove the directory (unless RD_E2E_KEEP), free.
+ * Returns -1 when a namespace or link of the rack (rack_net) is left
+ * after the down, else 0. */
+int e2e_free(struct e2e *t);
 
-/* cmocka teardown: e2e_free(*state), also after a failed assertion. */
+/* cmocka teardown: e2e_free(*state), also after a failed assertion;
+ * fails the test when e2e_free says something was left behind. */
 int e2e_teardown(void **state);
 
 /*
@@ -89,8 +92,12 @@ int e2e_sim_code(struct e2e *t, char **out, ...);
  */
 char *e2e_mode_flag(void);
 
+/* "--net=netns" when RD_E2E_NET is "netns" (a scenario's netns run,
+ * tests/cmake/sim.cmake), else NULL: the loopback rack. */
+char *e2e_net_flag(void);
+
 /* `rack-sim up --sleds N --replicators M --dir D --period 2 [mode]
- * extra...`; asserts the rack runs in that mode. */
+ * [net] extra...`; asserts the rack runs in that mode and network. */
 void e2e_up(struct e2e *t, size_t sleds, size_t repls, ...);
 
 /* tuf-mkrepo --random COUNT:BYTES --seed SEED into D/NAME; returns path. */

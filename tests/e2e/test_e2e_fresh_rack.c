@@ -84,7 +84,7 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
     assert_int_equal(rack_state_load(r, dir, &err), 0);
     fprintf(stderr, "e2e: rack on %s\n", r->tls ? "mutual TLS" : "plaintext");
     rack_pki_use(r); /* on TLS, our requests present the operator's cert */
-    rack_url(url, sizeof(url), r, r->repls[0].port, "");
+    rack_url(url, sizeof(url), r, 'r', 0, r->repls[0].port, "");
     {
         char *upload[] = {repl, "--url", url, "repo", "upload", zip, NULL};
 
@@ -110,7 +110,7 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
     assert_int_equal(rack_check_datasets(stderr, r, wanted), 0);
 
     /* The controller PUT each artifact to at most MIN_REPL sleds. */
-    rack_url(url, sizeof(url), r, r->repls[0].port,
+    rack_url(url, sizeof(url), r, 'r', 0, r->repls[0].port,
              "/background-tasks/tuf_artifact_replication");
     assert_int_equal(rack_http_get_json(&task, url, 5000, &err), 0);
     ring = json_object_get(task, "request_ring");
@@ -144,7 +144,8 @@ static void test_e2e_fresh_rack__one_upload_converges(void **state)
         struct buf b = BUF_INIT;
         long status = 0;
 
-        rack_url(url, sizeof(url), r, r->sleds[k].api_port, "/metrics");
+        rack_url(url, sizeof(url), r, 's', k, r->sleds[k].api_port,
+                 "/metrics");
         assert_int_equal(rack_http_get(&status, &b, url, 5000, &err), 0);
         assert_int_equal(buf_putc(&b, '\0'), 0);
         depot += rack_metric_sum(b.data, "sledagent_depot_bytes_total");

@@ -532,6 +532,43 @@ static void test_rack_sim__partition_heal(void **state)
     assert_true(get_artifacts(port, 5000, NULL) > 0);
 }
 
+/* rack-sim ARGS exits code, saying want (on stdout or stderr). */
+static void rs_fails(int code, const char *want, const char *args)
+{
+    struct buf out = BUF_INIT;
+    int got = rs(&out, "%s", args);
+
+    if (got != code || !strstr(out.data, want))
+        fail_msg("rack-sim %s: exit %d, wanted %d saying \"%s\":\n%s", args,
+                 got, code, want, out.data);
+    buf_release(&out);
+}
+
+/* On a loopback rack the netns-only link and partition options are
+ * refused, saying what they need, and change nothing; bad values are
+ * usage errors (issue 14). */
+static void test_rack_sim__netns_options_refused(void **state)
+{
+    json_t *st;
+
+    (void)state;
+    rs_fails(1, "need a netns rack", "partition 0 --from 1");
+    rs_fails(1, "need a netns rack", "partition 0 --one-way out");
+    rs_fails(1, "needs a netns rack", "link 0 --rate 1M");
+    rs_fails(1, "need --net netns", "up --sleds 1 --link-rate 1M");
+    rs_fails(2, "--net is loopback or netns", "up --sleds 1 --net bogus");
+    rs_fails(2, "bad --link-rate", "up --sleds 1 --net netns --link-rate x");
+    rs_fails(2, "bad --link-delay", "up --sleds 1 --link-delay 5parsecs");
+    st = status_json();
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st, "net"), "mode")), "loopback");
+    assert_string_equal(json_string_value(json_object_get(sled(st, 0),
+                                                          "state")),
+                        "running");
+    assert_null(json_object_get(sled(st, 0), "namespace"));
+    json_decref(st);
+}
+
 /* Give sled k one artifact (generation 1000: far ahead of the database). */
 static void put_artifact(long port, char hex[65])
 {
@@ -763,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_rack_sim__http_presents_operator_cert),
         cmocka_unit_test(test_rack_sim__stop_kill_restart),
         cmocka_unit_test(test_rack_sim__partition_heal),
+        cmocka_unit_test(test_rack_sim__netns_options_refused),
         cmocka_unit_test(test_rack_sim__dataset_faults),
         cmocka_unit_test(test_rack_sim__ledger_previous_life),
         cmocka_unit_test(test_rack_sim__db_snapshot_restore),
