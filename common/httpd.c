@@ -307,6 +307,8 @@ void httpd_reply_error(struct httpd_req *r, int status, const char *code,
         return;
     if (status == 429)
         httpd_req_add_header(r, "Retry-After", "1");
+    else if (status == 503) /* e.g. no database primary during a failover */
+        httpd_req_add_header(r, "Retry-After", "2");
     v = httpd_error_json(r->id, code, msg);
     httpd_reply_json(r, status, v);
     json_decref(v);

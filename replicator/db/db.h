@@ -129,6 +129,11 @@ typedef int (*db_txn_fn)(struct db *db, void *arg, struct err *err);
 int db_txn(struct db *db, bool read_only, db_txn_fn fn, void *arg,
            struct err *err);
 
+/* Whether err says no database server could be reached (a db_open that
+ * could not connect, or a db_txn that gave up waiting: DB_UNAVAIL_MSG), as
+ * opposed to a refusal or a bug. Pure. */
+bool db_err_unavailable(const struct err *err);
+
 /* Bound on each wait for a read-write server (default DB_UNAVAIL_WAIT_MS). */
 void db_set_unavail_wait(struct db *db, long ms);
 

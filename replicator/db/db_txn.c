@@ -42,6 +42,17 @@ enum db_err_class db_classify(const char *state, bool conn_ok)
     return conn_ok ? DB_ERR_FATAL : DB_ERR_RECONNECT;
 }
 
+bool db_err_unavailable(const struct err *err)
+{
+    static const char conn[] = "database connection: ";
+
+    if (!err)
+        return false;
+    if (err->code == ERR_UNAVAIL)
+        return !strncmp(err->msg, DB_UNAVAIL_MSG, strlen(DB_UNAVAIL_MSG));
+    return err->code == ERR_DB && !strncmp(err->msg, conn, strlen(conn));
+}
+
 void db_set_unavail_wait(struct db *db, long ms)
 {
     db->unavail_wait_ms = ms > 0 ? ms : DB_UNAVAIL_WAIT_MS;

@@ -46,7 +46,9 @@
     "equest_ring_total\":0,\"repos_replicated_total\":0,\"repos_failed_to" \
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
     "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"isolated_sle" \
-    "ds\":[],\"stuck_repos\":[],\"prune\":null,\"held_generations\":[],\"last_activation\":null,\"config\":" \
+    "ds\":[],\"stuck_repos\":[],\"prune\":null,\"database\":{\"available" \
+    "\":true,\"unavailable_runs_total\":0},\"held_generations\":[],\"la" \
+    "st_activation\":null,\"config\":" \
     "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
     "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2,\"stuck_" \
     "after_secs\":1200}}"
