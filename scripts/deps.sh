@@ -8,6 +8,8 @@ PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libevent-dev libcurl4-openssl-dev libpq-dev libssl-dev zlib1g-dev
       libzip-dev libjansson-dev libcmocka-dev
       postgresql postgresql-client procps zip unzip
+      # rack-sim --db-ha (issue 11): pg_auto_failover monitor and keepers
+      postgresql-15-auto-failover pg-auto-failover-cli util-linux
       python3-jsonschema) # tests/integration/omicron/validate.py
 if [ "${RACKDEPOT_BENCH_DEPS:-0}" = 1 ]; then
   PKGS+=(nginx wrk)

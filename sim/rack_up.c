@@ -21,6 +21,7 @@
 #include "common/jsonutil.h"
 #include "common/mem.h"
 #include "sim/pgembed.h"
+#include "sim/rack_dbha.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -288,6 +289,8 @@ bool rack_any_alive(const struct rack *r)
     for (size_t i = 0; i < r->nrepls; i++)
         if (rack_proc_alive(r->repls[i].p.pid, r->repls[i].p.start))
             return true;
+    if (rack_dbha_alive(r))
+        return true;
     return r->pgdata[0] && rack_pg_pid(r->pgdata) > 0 &&
            rack_proc_alive(rack_pg_pid(r->pgdata), 0);
 }
@@ -351,9 +354,9 @@ static int check_reachable(const char *dir, struct err *err)
 
 static int start_db(struct rack *r, bool quiet, struct err *err)
 {
-    char root[PATH_MAX + 8], log[PATH_MAX + 32], bin[PATH_MAX];
+    char root[PATH_MAX + 8];
     char *conninfo = NULL;
-    int rc, code = 0;
+    int rc;
 
     snprintf(root, sizeof(root), "%s/pg", r->dir);
     rc = check_reachable(r->dir, err);
@@ -375,6 +378,15 @@ static int start_db(struct rack *r, bool quiet, struct err *err)
     mem_free(conninfo);
     if (!quiet)
         printf("database: %s\n", r->conninfo);
+    return 0;
+}
+
+/* `replicator db migrate` against r->conninfo. */
+static int migrate(struct rack *r, struct err *err)
+{
+    char log[PATH_MAX + 32], bin[PATH_MAX];
+    int rc, code = 0;
+
     rc = rack_bin(bin, sizeof(bin), "replicator", err);
     if (rc < 0)
         return rc;
@@ -474,8 +486,13 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     for (size_t i = 0; i < r->nrepls; i++)
         snprintf(r->repls[i].state, sizeof(r->repls[i].state), "new");
     rc = start_pki(r, o->quiet, err);
+    if (rc == 0 && o->db_ha)
+        rc = check_reachable(r->dir, err);
     if (rc == 0)
-        rc = start_db(r, o->quiet, err);
+        rc = o->db_ha ? rack_dbha_up(r, o->quiet, err)
+                      : start_db(r, o->quiet, err);
+    if (rc == 0)
+        rc = migrate(r, err);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
@@ -530,6 +547,11 @@ int rack_down(struct rack *r, bool purge, struct err *err)
                          i, (long)p->p.pid);
         p->p.pid = 0;
         snprintf(p->state, sizeof(p->state), "stopped");
+    }
+    if (r->db_ha) {
+        e = rack_dbha_down(r, err);
+        if (e < 0 && rc == 0)
+            rc = e;
     }
     if (r->pgdata[0]) {
         e = rack_pg_stop_dir(r->pgdata, STOP_TIMEOUT_MS);
