@@ -283,7 +283,7 @@ static int attempt_once(struct db *db, bool read_only, db_txn_fn fn,
         rc = db->lose_commit_reply ? commit_reply_lost(db, err)
                                    : db_exec_script(db, "commit", "COMMIT",
                                                     err);
-        *commit_lost = rc < 0 && token &&
+        *commit_lost = rc < 0 && !read_only &&
             db_classify(db->sqlstate, !db->lost) == DB_ERR_RECONNECT;
     }
     db->in_txn = false;
@@ -322,6 +322,11 @@ int db_txn(struct db *db, bool read_only, db_txn_fn fn, void *arg,
                 sweep(db);
             return 0;
         }
+        if (commit_lost && !marked)
+            return rewrap(err, ERR_UNAVAIL, DB_UNAVAIL_MSG ": the connection "
+                          "was lost during COMMIT and, without the "
+                          "txn_outcome table (run `replicator db migrate`), "
+                          "the outcome is unknown: ", "");
         if (commit_lost) {
             int done = decide(db, token, err);
 

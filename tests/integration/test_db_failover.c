@@ -5,12 +5,14 @@
  * one database per test): the error classes; a backend terminated in the
  * middle of a transaction (57P01) is reconnected and the transaction runs
  * again, once; a COMMIT whose reply is lost after the server committed is
- * found done by its outcome marker (not run twice); a COMMIT that dies
+ * found done by its outcome marker (not run twice), and without the
+ * marker table is reported as an unknown outcome; a COMMIT that dies
  * before committing is run again; a server restarted mid-transaction and
  * a server down for a while are waited for; a server down for longer than
  * the wait gives "database unavailable" and changes nothing.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,7 +77,7 @@ static long count_of(struct db *db, const char *k)
     return n;
 }
 
-static struct db *fresh(struct db **other)
+static struct db *fresh_as(struct db **other, bool markers)
 {
     struct err e = ERR_INIT;
     char *ci = NULL;
@@ -83,16 +85,22 @@ static struct db *fresh(struct db **other)
 
     assert_int_equal(db_exec_script(db, "fixture", SQL_TABLE, &e), 0);
     /* The outcome markers of schema 0006, as the migration creates them. */
-    assert_int_equal(db_exec_script(db, "markers", "CREATE TABLE txn_outcome "
-                                    "(token UUID PRIMARY KEY, committed_at "
-                                    "TIMESTAMPTZ NOT NULL DEFAULT now())",
-                                    &e), 0);
+    if (markers)
+        assert_int_equal(db_exec_script(db, "markers", "CREATE TABLE "
+                                        "txn_outcome (token UUID PRIMARY KEY, "
+                                        "committed_at TIMESTAMPTZ NOT NULL "
+                                        "DEFAULT now())", &e), 0);
     if (other)
         assert_int_equal(db_open(other, ci, &e), 0);
     db_close(db);
     assert_int_equal(db_open(&db, ci, &e), 0);
     mem_free(ci);
     return db;
+}
+
+static struct db *fresh(struct db **other)
+{
+    return fresh_as(other, true);
 }
 
 static void test_db_failover__classes(void **state)
@@ -162,6 +170,22 @@ static void test_db_failover__commit_reply_lost_is_done(void **state)
     assert_int_equal(st.unknown_commits, 1);
     assert_int_equal(st.unknown_done, 1);
     assert_true(st.reconnects >= 1);
+    db_close(db);
+}
+
+/* Without the marker table (a database not migrated to 0006) a lost
+ * COMMIT is reported as an unknown outcome, never run a second time. */
+static void test_db_failover__commit_reply_lost_unmarked(void **state)
+{
+    struct err e = ERR_INIT;
+    struct body b = {"unmarked", 0, lose_reply, NULL};
+    struct db *db = fresh_as(NULL, false);
+
+    (void)state;
+    assert_int_equal(db_txn(db, false, bump_txn, &b, &e), ERR_UNAVAIL);
+    assert_non_null(strstr(e.msg, "the outcome is unknown"));
+    assert_int_equal(b.runs, 1);
+    assert_int_equal(count_of(db, "unmarked"), 1); /* it had committed */
     db_close(db);
 }
 
@@ -282,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_db_failover__classes),
         cmocka_unit_test(test_db_failover__terminated_mid_transaction),
         cmocka_unit_test(test_db_failover__commit_reply_lost_is_done),
+        cmocka_unit_test(test_db_failover__commit_reply_lost_unmarked),
         cmocka_unit_test(test_db_failover__commit_died_runs_again),
         cmocka_unit_test(test_db_failover__server_restarted_mid_transaction),
         cmocka_unit_test(test_db_failover__server_down_then_back),
