@@ -12,9 +12,9 @@
  * the wait gives "database unavailable" and changes nothing.
  */
 #include <pthread.h>
-#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
