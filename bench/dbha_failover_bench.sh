@@ -62,8 +62,10 @@ healthy() {
     dbjson | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-s = sorted((n["role"], n["state"]) for n in d["nodes"] if n["name"] != "monitor")
-sys.exit(0 if s == [("primary", "primary"), ("secondary", "secondary")] else 1)'
+s = sorted((n["state"], n["assigned_state"], n["running"])
+           for n in d["nodes"] if n["name"] != "monitor")
+sys.exit(0 if s == [("primary", "primary", True),
+                    ("secondary", "secondary", True)] else 1)'
 }
 
 # until_ok CMD...: run CMD until it exits 0; prints the time of that exit.
@@ -85,7 +87,7 @@ done
 "$BIN/replicator" activate >/dev/null 2>&1 || true
 MON_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["db"]["ha"][0]["port"])' "$RACK/rack.json")
 BASE=$(psql -h 127.0.0.1 -p "$MON_PORT" -U postgres -d pg_auto_failover -Atc \
-    "SELECT sum(setting::int) / 1000.0 FROM pg_settings WHERE name IN
+    "SELECT round(sum(setting::int) / 1000.0, 1) FROM pg_settings WHERE name IN
      ('pgautofailover.node_considered_unhealthy_timeout',
       'pgautofailover.primary_demote_timeout')")
 log "baseline (monitor's unhealthy + demote timeouts): ${BASE} s"

@@ -171,6 +171,23 @@ static int autoctl_run(struct ctx *x, size_t node, char *const *args,
     return rc;
 }
 
+/* autoctl_run, tried up to 5 times 1 s apart: `config set` and `reload`
+ * on a keeper busy with a state change fail now and then (exit 12). */
+static int autoctl_retry(struct ctx *x, size_t node, char *const *args,
+                         struct err *err)
+{
+    int rc = 0;
+
+    for (int i = 0; i < 5; i++) {
+        if (i > 0)
+            rack_sleep_ms(1000);
+        rc = autoctl_run(x, node, args, err);
+        if (rc == 0 || rc == ERR_TIMEOUT)
+            break;
+    }
+    return rc;
+}
+
 /* Start `pg_autoctl run` for node i in the background, recorded in r. */
 static int autoctl_start(struct ctx *x, struct rack *r, size_t i,
                          struct err *err)
@@ -396,12 +413,12 @@ static int create_node(struct ctx *x, struct rack *r, size_t i,
                        (char *)keeper_tuning[k][0],
                        (char *)keeper_tuning[k][1], NULL};
 
-        rc = autoctl_run(x, i, set, err);
+        rc = autoctl_retry(x, i, set, err);
     }
     if (rc == 0) {
         char *reload[] = {"reload", "--pgdata", data, NULL};
 
-        rc = autoctl_run(x, i, reload, err);
+        rc = autoctl_retry(x, i, reload, err);
     }
     return rc;
 }
