@@ -323,6 +323,9 @@ static void test_serve_e2e__issue_11_database_down(void **state)
     assert_int_equal(r.status, 503);
     assert_true(http_client_header(&r, "Retry-After", ra, sizeof(ra)));
     assert_string_equal(ra, "2");
+    assert_int_equal(buf_append(&r.headers, "", 1), 0);
+    assert_null(strstr(strstr(r.headers.data, "Retry-After") + 1,
+                       "Retry-After")); /* exactly one */
     http_client_resp_release(&r);
 
     assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 1);
