@@ -92,16 +92,24 @@ static const char *primary_name(json_t *st)
     return NULL;
 }
 
+/* Node n runs and reports and is assigned state want (a dead node's
+ * reported state stays what it last reported). */
+static bool settled(json_t *n, const char *want)
+{
+    return json_is_true(json_object_get(n, "running")) &&
+           !strcmp(json_string_value(json_object_get(n, "state")), want) &&
+           !strcmp(json_string_value(json_object_get(n, "assigned_state")),
+                   want);
+}
+
+/* arg (the old primary) is the secondary and the other node the primary,
+ * both settled: the pair is synchronous again. */
 static bool rejoined(struct e2e *t, void *arg)
 {
-    json_t *st = db_status(t), *n = node(st, arg);
-    /* Reported and assigned: a dead node's reported state stays what it
-     * last reported. */
-    bool ok = json_is_true(json_object_get(n, "running")) &&
-              !strcmp(json_string_value(json_object_get(n, "state")),
-                      "secondary") &&
-              !strcmp(json_string_value(json_object_get(n, "assigned_state")),
-                      "secondary");
+    json_t *st = db_status(t);
+    const char *other = strcmp(arg, "node1") ? "node1" : "node2";
+    bool ok = settled(node(st, arg), "secondary") &&
+              settled(node(st, other), "primary");
 
     json_decref(st);
     return ok;
