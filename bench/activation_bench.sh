@@ -26,7 +26,10 @@
 # alternated from round to round, so a loaded machine weighs on both alike.
 # The baseline's curl presents the operator's certificate on TLS (a new
 # handshake per sled per round: it is the network part, not a target).
-# With two modes, the activation's tls/plaintext ratio is printed.
+# With two modes, the activation's tls/plaintext ratio is printed. Mode
+# `dbha` is mutual TLS on `rack-sim up --db-ha` (pg_auto_failover, a
+# synchronous standby: issue 11); with tls and dbha, the dbha/tls ratio is
+# printed (goal <= 1.2).
 #
 # Usage: bench/activation_bench.sh
 # Environment:
@@ -103,6 +106,7 @@ use() {
 rack_up() {
     local mode=$1 flag=() conv=0 ok i
     [ "$mode" = plaintext ] && flag=(--insecure-plaintext)
+    [ "$mode" = dbha ] && flag=(--db-ha)
     timeout 180 "$BIN/rack-sim" up --sleds "$N" --period 3600 --no-blind-trust \
         --dir "$T/rack-$mode" ${flag[@]+"${flag[@]}"} >"$T/up-$mode.log" 2>&1 ||
         { cat "$T/up-$mode.log" >&2; die "rack-sim up ($mode) failed"; }
@@ -228,6 +232,12 @@ for mode in "${MODES[@]}"; do
 done
 echo
 printf '%s\n' "${SUMS[@]}"
+if [[ " ${MODES[*]} " == *" tls "* && " ${MODES[*]} " == *" dbha "* ]]; then
+    summary activation "run_ms_${N}_sleds dbha/tls" "${MR[dbha]}" "${MR[tls]}" \
+        "$(calc "${MR[dbha]} / ${MR[tls]}")" '<=' 1.2
+    summary activation "activate_cli_ms_${N}_sleds dbha/tls" "${MC[dbha]}" "${MC[tls]}" \
+        "$(calc "${MC[dbha]} / ${MC[tls]}")" '<=' 1.2
+fi
 if [[ " ${MODES[*]} " == *" tls "* && " ${MODES[*]} " == *" plaintext "* ]]; then
     summary activation "run_ms_${N}_sleds tls/plaintext" "${MR[tls]}" "${MR[plaintext]}" \
         "$(calc "${MR[tls]} / ${MR[plaintext]}")" '<=' 1.5

@@ -312,6 +312,26 @@ void httpd_reply_json(struct httpd_req *r, int status, const json_t *v)
     mem_free(s);
 }
 
+/* Whether the reply's extra headers already hold a Retry-After (added by
+ * httpd_req_add_header, one "Name: value\r\n" line each). */
+static bool has_retry_after(const struct httpd_req *r)
+{
+    static const char name[] = "Retry-After:";
+    const char *p = r->out_headers.data;
+    size_t left = r->out_headers.len;
+
+    while (p && left >= sizeof(name) - 1) {
+        const char *eol = memchr(p, '\n', left);
+        size_t n = eol ? (size_t)(eol - p) + 1 : left;
+
+        if (!strncasecmp(p, name, sizeof(name) - 1))
+            return true;
+        p += n;
+        left -= n;
+    }
+    return false;
+}
+
 void httpd_reply_error(struct httpd_req *r, int status, const char *code,
                        const char *msg)
 {
@@ -319,8 +339,11 @@ void httpd_reply_error(struct httpd_req *r, int status, const char *code,
 
     if (!httpd_req_open(r))
         return;
-    if (status == 429)
+    /* A handler may have set its own Retry-After: never send two. */
+    if (status == 429 && !has_retry_after(r))
         httpd_req_add_header(r, "Retry-After", "1");
+    else if (status == 503 && !has_retry_after(r)) /* e.g. a failover */
+        httpd_req_add_header(r, "Retry-After", "2");
     v = httpd_error_json(r->id, code, msg);
     httpd_reply_json(r, status, v);
     json_decref(v);

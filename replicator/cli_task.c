@@ -101,6 +101,7 @@ static void human_summary(const json_t *s)
 static void human_status(const json_t *st)
 {
     const json_t *v, *la = json_object_get(st, "last_activation");
+    const json_t *dbs = json_object_get(st, "database");
     size_t i;
 
     printf("task tuf_artifact_replication: %s, %" JSON_INTEGER_FORMAT
@@ -113,6 +114,11 @@ static void human_status(const json_t *st)
     if (json_is_object(la))
         printf("last activation: %s at %" JSON_INTEGER_FORMAT " ms\n",
                jsonu_str(la, "reason"), ival(la, "time_ms"));
+    if (json_is_false(json_object_get(dbs, "available")))
+        printf("DATABASE UNAVAILABLE since %" JSON_INTEGER_FORMAT " ms (%"
+               JSON_INTEGER_FORMAT " runs changed nothing): %s\n",
+               ival(dbs, "unavailable_since_ms"),
+               ival(dbs, "unavailable_runs_total"), jsonu_str(dbs, "error"));
     print_counters("last run", json_object_get(st, "last_run_counters"));
     print_counters("lifetime", json_object_get(st, "lifetime_counters"));
     printf("\n%-38s %-12s %10s %9s %9s  %s\n", "SLED", "STATE", "GENERATION",

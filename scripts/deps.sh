@@ -10,6 +10,8 @@ PKGS=(build-essential cmake pkg-config git ca-certificates curl
       libsystemd-dev  # common/sdnotify.c (Type=notify units)
       help2man systemd  # man pages; systemd-analyze (scripts/package_check.sh)
       postgresql postgresql-client procps zip unzip
+      # rack-sim --db-ha (issue 11): pg_auto_failover monitor and keepers
+      postgresql-15-auto-failover pg-auto-failover-cli util-linux
       iproute2 nftables  # rack-sim --net netns (docs/RACK-SIM.md)
       python3-jsonschema  # tests/integration/omicron, tests/openapi
       chromium chromium-driver python3-selenium) # tests/browser

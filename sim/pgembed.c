@@ -360,6 +360,29 @@ void pgembed_stop(struct pgembed *pg)
     mem_free(pg);
 }
 
+int pgembed_halt(struct pgembed *pg, struct err *err)
+{
+    char ctl[PATH_MAX + 8], log[PATH_MAX + 16];
+    char *argv[] = {ctl, "-D", pg->data, "-m", "fast", "-w", "-s", "stop",
+                    NULL};
+
+    snprintf(ctl, sizeof(ctl), "%s/pg_ctl", pg->bindir);
+    snprintf(log, sizeof(log), "%s/pg_ctl.log", pg->dir);
+    return run(pg, argv, log, err);
+}
+
+int pgembed_resume(struct pgembed *pg, struct err *err)
+{
+    char ctl[PATH_MAX + 8], log[PATH_MAX + 16], slog[PATH_MAX + 16];
+    char *argv[] = {ctl, "-D", pg->data, "-l", slog, "-w", "-t", "60", "-s",
+                    "start", NULL};
+
+    snprintf(ctl, sizeof(ctl), "%s/pg_ctl", pg->bindir);
+    snprintf(log, sizeof(log), "%s/pg_ctl.log", pg->dir);
+    snprintf(slog, sizeof(slog), "%s/server.log", pg->dir);
+    return run(pg, argv, log, err);
+}
+
 const char *pgembed_socket_dir(const struct pgembed *pg)
 {
     return pg->dir;

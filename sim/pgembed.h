@@ -32,6 +32,14 @@ int pgembed_start(struct pgembed **out, const char *root, struct err *err);
  */
 void pgembed_stop(struct pgembed *pg);
 
+/*
+ * Stop the server (fast shutdown: sessions get 57P01) keeping its
+ * directory, and start it again (waiting until it accepts connections):
+ * a database restart for failover tests. Errors: ERR_IO (pg_ctl failed).
+ */
+int pgembed_halt(struct pgembed *pg, struct err *err);
+int pgembed_resume(struct pgembed *pg, struct err *err);
+
 /* Directory holding the socket (borrowed). */
 const char *pgembed_socket_dir(const struct pgembed *pg);
 

@@ -22,8 +22,7 @@
 #define DB_NAME "rackdepot"
 #define DB_TIMEOUT_MS 120000
 
-/* bindir of the PostgreSQL installation, as pgembed chooses it. */
-static int pg_bindir(char *out, size_t cap, struct err *err)
+int rack_pg_bindir(char *out, size_t cap, struct err *err)
 {
     const char *env = getenv("RACKDEPOT_PG_BINDIR");
     struct dirent *e;
@@ -84,18 +83,23 @@ static int run_tool(const struct rack *r, const char *tool, char **args,
     char *argv[24];
     int rc, code = 0, n = 0;
 
-    rc = pg_bindir(dir, sizeof(dir), err);
+    rc = rack_pg_bindir(dir, sizeof(dir), err);
     if (rc < 0)
         return rc;
     snprintf(bin, sizeof(bin), "%s/%s", dir, tool);
     sock_dir(sock, sizeof(sock), r);
     argv[n++] = bin;
-    argv[n++] = "-h";
-    argv[n++] = sock;
-    argv[n++] = "-U";
-    argv[n++] = "postgres";
-    argv[n++] = "-d";
-    argv[n++] = DB_NAME;
+    if (r->db_ha) { /* the multi-host URL: whichever node is primary */
+        argv[n++] = "-d";
+        argv[n++] = (char *)r->conninfo;
+    } else {
+        argv[n++] = "-h";
+        argv[n++] = sock;
+        argv[n++] = "-U";
+        argv[n++] = "postgres";
+        argv[n++] = "-d";
+        argv[n++] = DB_NAME;
+    }
     for (; *args && n < 22; args++)
         argv[n++] = *args;
     argv[n] = NULL;

@@ -6,7 +6,8 @@
  * live database while the replicators keep running (the fault being
  * simulated: a controller database restored from an earlier backup).
  * The client tools come from the same PostgreSQL installation as pgembed's
- * server and connect over the cluster's Unix socket as the postgres role.
+ * server and connect over the cluster's Unix socket as the postgres role
+ * (on a --db-ha rack: with the multi-host URL, to the primary).
  * Main thread only.
  */
 #ifndef SIM_RACK_DB_H
@@ -16,6 +17,13 @@
 
 struct err;
 struct rack;
+
+/*
+ * bindir of the PostgreSQL installation, as pgembed chooses it
+ * ($RACKDEPOT_PG_BINDIR, else the newest /usr/lib/postgresql/N/bin).
+ * Errors: ERR_UNAVAIL.
+ */
+int rack_pg_bindir(char *out, size_t cap, struct err *err);
 
 /*
  * Dump the database to D/db-snapshots/NAME.dump (NAME: [A-Za-z0-9_.-]).

@@ -18,6 +18,7 @@
 #include "common/parse.h"
 #include "common/version.h"
 #include "sim/rack_db.h"
+#include "sim/rack_dbha.h"
 #include "sim/rack_demo.h"
 #include "sim/rack_fault.h"
 #include "sim/rack_link.h"
@@ -33,6 +34,7 @@ static const char usage[] =
     "                [--min-sled-replication N] [--no-blind-trust]\n"
     "                [--foreground] [--tls | --insecure-plaintext]\n"
     "                [--net loopback|netns] [--link-rate R] [--link-delay D]\n"
+    "                [--db-ha]\n"
     "       rack-sim [--dir D] status [--json] [--verbose]\n"
     "       rack-sim [--dir D] env\n"
     "       rack-sim --version\n"
@@ -48,6 +50,9 @@ static const char usage[] =
     "                [HASH]\n"
     "       rack-sim [--dir D] ledger previous-life SLED GEN\n"
     "       rack-sim [--dir D] db snapshot|restore NAME | db sql STATEMENT\n"
+    "       rack-sim [--dir D] db status [--json]\n"
+    "       rack-sim [--dir D] db kill-primary|kill-secondary|kill-monitor\n"
+    "       rack-sim [--dir D] db restart monitor|node1|node2\n"
     "       rack-sim [--dir D] replicator kill|restart I\n"
     "SLED is an index (0..N-1) or sled-K. Without --dir: $RACK_SIM_DIR,\n"
     "then the rack of the last `up` (" RACK_CURRENT_LINK ").\n"
@@ -59,7 +64,7 @@ enum {
     O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PERIOD, O_MINR, O_NOBLIND,
     O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP,
     O_TLS, O_PLAIN, O_NET, O_LRATE, O_LDELAY, O_LINKRATE, O_DELAY, O_JITTER,
-    O_LOSS, O_FROM, O_ONEWAY, O_FLAP
+    O_LOSS, O_FROM, O_ONEWAY, O_FLAP, O_DBHA
 };
 
 static const struct option longopts[] = {
@@ -90,6 +95,7 @@ static const struct option longopts[] = {
     {"from", required_argument, NULL, O_FROM},
     {"one-way", required_argument, NULL, O_ONEWAY},
     {"flap", required_argument, NULL, O_FLAP},
+    {"db-ha", no_argument, NULL, O_DBHA},
     {NULL, 0, NULL, 0},
 };
 
@@ -198,6 +204,7 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_FROM: c->from = optarg; break;
         case O_ONEWAY: c->oneway = optarg; break;
         case O_FLAP: c->flap = optarg; break;
+        case O_DBHA: c->up.db_ha = true; break;
         default: return -1;
         }
     }
@@ -344,6 +351,27 @@ static int db_cmd(struct cli *c, struct rack *r, struct err *err)
     return rc;
 }
 
+/* db status|kill-primary|kill-secondary|kill-monitor|restart NODE. */
+static int dbha_cmd(struct cli *c, struct rack *r, struct err *err)
+{
+    const char *op = c->pos[1], *name = "";
+    int rc;
+
+    if (!strcmp(op, "status") && c->npos == 2)
+        return rack_dbha_status(stdout, r, c->json, err);
+    if ((c->npos == 2 && strncmp(op, "kill-", 5) == 0) ||
+        (c->npos == 3 && !strcmp(op, "restart"))) {
+        rc = rack_dbha_fault(r, op, c->npos == 3 ? c->pos[2] : NULL, &name,
+                             err);
+        if (rc == 0)
+            printf("db %s: %s %s\n", op, name,
+                   strcmp(op, "restart") ? "killed" : "restarted");
+        return rc;
+    }
+    return usage_error("db status [--json] | db kill-primary|kill-secondary|"
+                       "kill-monitor | db restart NODE");
+}
+
 static int repl_cmd(struct cli *c, struct rack *r, struct err *err)
 {
     uint64_t i;
@@ -453,7 +481,7 @@ static int rack_cmd(bool *save, struct cli *c, struct rack *r,
                    r->dir);
         return rc;
     }
-    if (!strcmp(cmd, "db") && n == 3)
+    if (!strcmp(cmd, "db") && n == 3 && strcmp(c->pos[1], "restart"))
         return db_cmd(c, r, err);
     if (!strcmp(cmd, "link-flap-run") && n == 3) {
         /* Internal: the process `link --flap` starts. */
@@ -468,6 +496,8 @@ static int rack_cmd(bool *save, struct cli *c, struct rack *r,
     *save = true;
     if (!strcmp(cmd, "link") && n == 2)
         return link_cmd(c, r, err);
+    if (!strcmp(cmd, "db") && (n == 2 || n == 3))
+        return dbha_cmd(c, r, err);
     if (is_sled_fault(cmd) && n == 2)
         return sled_fault_cmd(c, r, err);
     if (!strcmp(cmd, "dataset") && (n == 4 || n == 5))

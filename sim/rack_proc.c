@@ -330,7 +330,8 @@ int rack_pg_stop_dir(const char *datadir, long timeout_ms)
 
 /* ---- guard --------------------------------------------------------------- */
 
-/* Stop every cluster under dir/pg (pgembed: dir/pg/pg.XXXXXX/data). */
+/* Stop every cluster under dir/pg (pgembed: dir/pg/pg.XXXXXX/data) and
+ * dir/dbha (rack_dbha). */
 static void guard_stop_pg(const char *dir)
 {
     char root[PATH_MAX], data[PATH_MAX + 300];
@@ -347,6 +348,13 @@ static void guard_stop_pg(const char *dir)
     }
     if (d)
         closedir(d);
+    /* --db-ha: the monitor's and the nodes' clusters (rack_dbha). */
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const n[] = {"monitor", "node1", "node2"};
+
+        snprintf(data, sizeof(data), "%s/dbha/%s", dir, n[i]);
+        rack_pg_stop_dir(data, 3000);
+    }
 }
 
 static void guard_main(const char *dir, int fd)

@@ -178,6 +178,19 @@ static json_t *to_json(const struct rack *r)
         json_object_set_new(root, "link_delay_us",
                             json_integer((json_int_t)r->link_delay_us)) < 0)
         goto fail;
+    if (r->db_ha) {
+        json_t *ha = json_array();
+
+        for (size_t i = 0; ha && i < RACK_DB_NODES; i++)
+            json_array_append_new(
+                ha, json_pack("{s:o, s:I, s:s}", "process",
+                              proc_json(&r->dbn[i].p), "port",
+                              (json_int_t)r->dbn[i].port, "state",
+                              r->dbn[i].state));
+        if (!ha || json_object_set_new(json_object_get(root, "db"), "ha",
+                                       ha) < 0)
+            goto fail;
+    }
     if (json_object_set_new(root, "sleds", sleds) < 0) {
         sleds = NULL;
         goto fail;
@@ -272,6 +285,15 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
     copy_str(r->pgdata, sizeof(r->pgdata), db, "data");
     copy_str(r->pgbindir, sizeof(r->pgbindir), db, "bindir");
     proc_from(&r->pg, json_object_get(db, "postmaster"));
+    a = json_object_get(db, "ha");
+    r->db_ha = json_array_size(a) == RACK_DB_NODES;
+    for (i = 0; r->db_ha && i < RACK_DB_NODES; i++) {
+        json_t *o = json_array_get(a, i);
+
+        proc_from(&r->dbn[i].p, json_object_get(o, "process"));
+        r->dbn[i].port = get_uint(o, "port");
+        copy_str(r->dbn[i].state, sizeof(r->dbn[i].state), o, "state");
+    }
     a = json_object_get(v, "sleds");
     for (i = 0; i < json_array_size(a) && i < RACK_MAX_SLEDS; i++) {
         json_t *o = json_array_get(a, i);

@@ -69,6 +69,15 @@ struct rack_repl {
     char state[16]; /* running|killed|stopped */
 };
 
+/* One pg_auto_failover process of a --db-ha rack: 0 the monitor, 1 and 2
+ * the PostgreSQL nodes (rack_dbha.h). */
+#define RACK_DB_NODES 3
+struct rack_dbnode {
+    struct rack_proc_rec p; /* `pg_autoctl run` (its process group) */
+    unsigned port;          /* PostgreSQL port on 127.0.0.1 */
+    char state[16];         /* running|killed|stopped */
+};
+
 struct rack {
     char dir[PATH_MAX];
     bool foreground;       /* children die with rack-sim (demo, tests) */
@@ -85,6 +94,8 @@ struct rack {
     char pgdata[PATH_MAX];  /* the cluster's data directory */
     char pgbindir[PATH_MAX];
     struct rack_proc_rec pg;
+    bool db_ha;             /* pg_auto_failover monitor + two nodes */
+    struct rack_dbnode dbn[RACK_DB_NODES];
     size_t nsleds;
     struct rack_sled sleds[RACK_MAX_SLEDS];
     size_t nrepls;

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/jsonutil.h"
+#include "sim/rack_dbha.h"
 #include "sim/rack_http.h"
 #include "sim/rack_link.h"
 #include "sim/rack_net.h"
@@ -137,6 +138,9 @@ json_t *rack_status_collect(const struct rack *r, long timeout_ms)
                                             (json_int_t)(pgalive ? pgpid : 0),
                                             "alive", pgalive, "conninfo",
                                             r->conninfo, "data", r->pgdata));
+    if (r->db_ha) /* details: `rack-sim db status` */
+        json_object_set_new(json_object_get(st, "db"), "ha",
+                            json_boolean(rack_dbha_alive(r)));
     return st;
 }
 
@@ -244,6 +248,13 @@ void rack_status_print(FILE *f, const json_t *st, bool verbose)
             fprintf(f, "-\n");
     }
     db = json_object_get(st, "db");
+    if (json_object_get(db, "ha")) {
+        fprintf(f, "\ndb: pg_auto_failover (%s; see `rack-sim db status`), "
+                "%s\n", json_is_true(json_object_get(db, "ha"))
+                             ? "running" : "down",
+                jsonu_str(db, "conninfo"));
+        return;
+    }
     fprintf(f, "\ndb: %s, pid %lld, %s\n",
             json_is_true(json_object_get(db, "alive")) ? "running" : "down",
             int_of(db, "pid"), jsonu_str(db, "conninfo"));

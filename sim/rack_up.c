@@ -23,6 +23,7 @@
 #include "sim/pgembed.h"
 #include "sim/rack_link.h"
 #include "sim/rack_net.h"
+#include "sim/rack_dbha.h"
 #include "sim/rack_pki.h"
 #include "sim/rack_proc.h"
 #include "sim/rack_state.h"
@@ -322,6 +323,8 @@ bool rack_any_alive(const struct rack *r)
     for (size_t i = 0; i < r->nrepls; i++)
         if (rack_proc_alive(r->repls[i].p.pid, r->repls[i].p.start))
             return true;
+    if (rack_dbha_alive(r))
+        return true;
     return r->pgdata[0] && rack_pg_pid(r->pgdata) > 0 &&
            rack_proc_alive(rack_pg_pid(r->pgdata), 0);
 }
@@ -397,11 +400,11 @@ static int pg_start(void *arg)
 
 static int start_db(struct rack *r, bool quiet, struct err *err)
 {
-    char root[PATH_MAX + 8], log[PATH_MAX + 32], bin[PATH_MAX];
+    char root[PATH_MAX + 8];
     char ns[RACK_NET_NAME_MAX];
     struct pg_start a = {root, err};
     char *conninfo = NULL;
-    int rc, code = 0;
+    int rc;
 
     snprintf(root, sizeof(root), "%s/pg", r->dir);
     rc = check_reachable(r->dir, err);
@@ -426,6 +429,15 @@ static int start_db(struct rack *r, bool quiet, struct err *err)
     mem_free(conninfo);
     if (!quiet)
         printf("database: %s\n", r->conninfo);
+    return 0;
+}
+
+/* `replicator db migrate` against r->conninfo. */
+static int migrate(struct rack *r, struct err *err)
+{
+    char log[PATH_MAX + 32], bin[PATH_MAX];
+    int rc, code = 0;
+
     rc = rack_bin(bin, sizeof(bin), "replicator", err);
     if (rc < 0)
         return rc;
@@ -521,6 +533,10 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     if (!o->netns && (o->link_rate || o->link_delay_us))
         return err_set(err, ERR_INVAL, "--link-rate and --link-delay need "
                        "--net netns (a loopback rack: --rate-limit)");
+    if (o->netns && o->db_ha)
+        return err_set(err, ERR_INVAL, "--db-ha runs its database nodes on "
+                       "the host's loopback, which a netns rack's "
+                       "replicators cannot reach: use one or the other");
     if (o->dir && rack_state_load(&old, o->dir, NULL) == 0 &&
         rack_any_alive(&old))
         return err_set(err, ERR_CONFLICT, "%s holds a running rack (rack-sim "
@@ -556,10 +572,15 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     for (size_t i = 0; i < r->nrepls; i++)
         snprintf(r->repls[i].state, sizeof(r->repls[i].state), "new");
     rc = start_pki(r, o->quiet, err);
+    if (rc == 0 && o->db_ha)
+        rc = check_reachable(r->dir, err);
     if (rc == 0)
         rc = start_net(r, o->quiet, err);
     if (rc == 0)
-        rc = start_db(r, o->quiet, err);
+        rc = o->db_ha ? rack_dbha_up(r, o->quiet, err)
+                      : start_db(r, o->quiet, err);
+    if (rc == 0)
+        rc = migrate(r, err);
     if (rc < 0)
         goto out;
     for (size_t i = 0; i < r->nrepls && rc == 0; i++) {
@@ -623,6 +644,11 @@ int rack_down(struct rack *r, bool purge, struct err *err)
                          i, (long)p->p.pid);
         p->p.pid = 0;
         snprintf(p->state, sizeof(p->state), "stopped");
+    }
+    if (r->db_ha) {
+        e = rack_dbha_down(r, err);
+        if (e < 0 && rc == 0)
+            rc = e;
     }
     if (r->pgdata[0]) {
         e = rack_pg_stop_dir(r->pgdata, STOP_TIMEOUT_MS);

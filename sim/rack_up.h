@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * rack_up: bringing a rack up and down. `up` creates the rack directory
- * and its PKI (rack_pki), starts an embedded PostgreSQL (pgembed under D/pg), migrates it, starts
- * M replicators and N sledagents on free loopback ports and records them
- * in D/rack.json; `down` stops them by process id. Also starting one sled
+ * and its PKI (rack_pki), starts an embedded PostgreSQL (pgembed under
+ * D/pg; with --db-ha pg_auto_failover under D/dbha, rack_dbha), migrates
+ * it, starts M replicators and N sledagents on free loopback ports and
+ * records them in D/rack.json; `down` stops them by process id. Also starting one sled
  * or replicator again with its recorded ports (restart and faults), and
  * running the project's tools (replicator CLI, tuf-mkrepo) to completion.
  * Main thread only.
@@ -32,6 +33,7 @@ struct rack_up_opts {
     bool netns;            /* --net netns: namespaces, veth, tc (root) */
     uint64_t link_rate;    /* --link-rate (netns): bytes/s per sled link */
     unsigned link_delay_us; /* --link-delay (netns) */
+    bool db_ha;            /* pg_auto_failover monitor + 2 nodes (rack_dbha) */
 };
 
 /*

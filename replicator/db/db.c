@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * db: libpq connection, parameterised execution and the SERIALIZABLE
- * transaction runner with bounded, jittered retry on 40001/40P01; also the
- * column helpers of db_internal.h and the schema-version check. Owns the
- * PGconn. One thread at a time per struct db (see db.h).
+ * db: libpq connection, parameterised execution (a statement outside a
+ * transaction runs as its own db_txn, so it rides through a failover too),
+ * the column helpers of db_internal.h and the schema-version check. Owns
+ * the PGconn; the transaction runner is db_txn.c. One thread at a time per
+ * struct db (see db.h).
  */
 #include "replicator/db/db.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -19,13 +21,7 @@
 #include "common/sha256.h"
 #include "replicator/db/db_internal.h"
 #include "replicator/db/db_migrate.h"
-
-struct db {
-    PGconn *conn;
-    char sqlstate[6];
-    unsigned retries;
-    unsigned int seed; /* backoff jitter */
-};
+#include "replicator/db/db_priv.h"
 
 static void quiet_notice(void *arg, const char *message)
 {
@@ -56,6 +52,8 @@ int db_open(struct db **out, const char *conninfo, struct err *err)
     }
     PQsetNoticeProcessor(db->conn, quiet_notice, NULL);
     db->seed = (unsigned int)time(NULL) ^ (unsigned int)(uintptr_t)db;
+    db->outcome_table = -1;
+    db->unavail_wait_ms = DB_UNAVAIL_WAIT_MS;
     *out = db;
     db = NULL;
 out:
@@ -82,11 +80,6 @@ const char *db_sqlstate(const struct db *db)
     return db->sqlstate;
 }
 
-unsigned db__txn_retries(const struct db *db)
-{
-    return db->retries;
-}
-
 /* Record the failure of res (NULL: libpq itself failed) and set err. */
 static int fail(struct db *db, const PGresult *res, const char *what,
                 struct err *err)
@@ -96,12 +89,42 @@ static int fail(struct db *db, const PGresult *res, const char *what,
                           : NULL;
 
     snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        db->lost = true;
     if (!msg || !*msg)
         msg = PQerrorMessage(db->conn);
     if (!res && PQstatus(db->conn) == CONNECTION_OK)
         return err_set(err, ERR_NOMEM, "%s: out of memory", what);
     return err_set(err, ERR_DB, "%s: %s (SQLSTATE %s)", what, msg,
                    state ? state : "none");
+}
+
+/* One statement run outside a transaction: as a transaction of its own. */
+struct single {
+    PGresult **out;
+    const char *what, *sql;
+    int nparams;
+    const char *const *params;
+};
+
+static int single_txn(struct db *db, void *arg, struct err *err)
+{
+    struct single *a = arg;
+
+    if (a->out) {
+        PQclear(*a->out);
+        *a->out = NULL;
+    }
+    return db_exec(a->out, db, a->what, a->sql, a->nparams, a->params, err);
+}
+
+/* Whether sql only reads: it starts with SELECT (a data-modifying WITH
+ * counts as a write). */
+static bool reads_only(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0;
 }
 
 int db_exec(PGresult **out, struct db *db, const char *what, const char *sql,
@@ -113,6 +136,11 @@ int db_exec(PGresult **out, struct db *db, const char *what, const char *sql,
 
     if (out)
         *out = NULL;
+    if (!db->in_txn) {
+        struct single a = {out, what, sql, nparams, params};
+
+        return db_txn(db, reads_only(sql), single_txn, &a, err);
+    }
     res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -147,82 +175,21 @@ int db_exec_on_id(struct db *db, const char *noun, const char *what,
 int db_exec_script(struct db *db, const char *what, const char *sql,
                    struct err *err)
 {
-    PGresult *res = PQexec(db->conn, sql);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    PGresult *res = NULL;
+    ExecStatusType st;
     int rc = 0;
+
+    if (!db->in_txn && PQstatus(db->conn) != CONNECTION_OK) {
+        rc = db_reconnect(db, err);
+        if (rc < 0)
+            return rc;
+    }
+    res = PQexec(db->conn, sql);
+    st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         rc = fail(db, res, what, err);
     PQclear(res);
-    return rc;
-}
-
-static int retryable(const struct db *db)
-{
-    return strcmp(db->sqlstate, "40001") == 0 ||
-           strcmp(db->sqlstate, "40P01") == 0;
-}
-
-static void rollback(struct db *db)
-{
-    PGresult *res = PQexec(db->conn, "ROLLBACK");
-
-    PQclear(res);
-}
-
-static void backoff(struct db *db, unsigned attempt)
-{
-    long base_us = 1000L << (attempt < 7 ? attempt : 7); /* 1 ms .. 128 ms */
-    long us;
-    struct timespec ts;
-
-    if (base_us > 100000)
-        base_us = 100000;
-    /* jitter: uniformly in [base/2, base*3/2) */
-    us = base_us / 2 + (long)(rand_r(&db->seed) % (unsigned)base_us);
-    ts.tv_sec = us / 1000000;
-    ts.tv_nsec = (us % 1000000) * 1000;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-int db_txn(struct db *db, bool read_only, db_txn_fn fn, void *arg,
-           struct err *err)
-{
-    const char *begin = read_only
-        ? "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY"
-        : "BEGIN ISOLATION LEVEL SERIALIZABLE";
-    unsigned attempt;
-    int rc = 0;
-
-    if (PQstatus(db->conn) != CONNECTION_OK)
-        PQreset(db->conn); /* a lost connection gets one reconnect */
-    for (attempt = 0; attempt < DB_TXN_MAX_ATTEMPTS; attempt++) {
-        if (attempt > 0) {
-            db->retries++;
-            backoff(db, attempt);
-        }
-        db->sqlstate[0] = '\0';
-        rc = db_exec_script(db, "begin transaction", begin, err);
-        if (rc < 0)
-            goto out;
-        rc = fn(db, arg, err);
-        if (rc == 0)
-            rc = db_exec_script(db, "commit", "COMMIT", err);
-        if (rc == 0)
-            goto out;
-        rollback(db);
-        if (rc != ERR_DB || !retryable(db))
-            goto out;
-    }
-    {
-        char last[ERR_MSG_MAX];
-
-        snprintf(last, sizeof(last), "%s", err ? err->msg : "");
-        rc = err_set(err, ERR_DB, "transaction still failing after %d "
-                     "attempts: %s", DB_TXN_MAX_ATTEMPTS, last);
-    }
-out:
     return rc;
 }
 

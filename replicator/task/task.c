@@ -545,6 +545,10 @@ static void load_done(int rc, const struct err *err, void *p)
         r->load_err = *err;
     if (t->freeing)
         return; /* task_free frees the run */
+    if (rc < 0 && db_err_unavailable(&r->load_err))
+        log_warn("database_unavailable", "{s:I, s:s, s:s}", "run",
+                 (json_int_t)r->id, "error", r->load_err.msg, "action",
+                 "run recorded as failed; no sled was asked to change");
     prune_reported(t, r);
     /* The stored clocks are the rack's: they replace this process's. */
     if (rc == 0 && r->clocks_rc == 0)

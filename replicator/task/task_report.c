@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "replicator/db/db.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "replicator/staging.h"
@@ -222,6 +223,8 @@ static json_t *summary_json(const struct task_run *r,
         return NULL;
     if (r->load_rc < 0)
         json_object_set_new(sum, "error", json_string(r->load_err.msg));
+    if (r->load_rc < 0 && db_err_unavailable(&r->load_err))
+        json_object_set_new(sum, "database_unavailable", json_true());
     if (r->held)
         json_object_set_new(sum, "held_reason", json_string(r->held_reason));
     json_object_set_new(sum, "sleds_held", json_integer((json_int_t)n->held));

@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/jsonutil.h"
+#include "replicator/db/db.h"
 #include "common/mem.h"
 #include "common/prom.h"
 #include "replicator/staging.h"
@@ -485,6 +486,15 @@ void task_status_record_run(struct task_status *s, const struct task_run *r,
     }
     /* decided at the end of this run (task_report_decide) */
     s->repos_failed_total += r->n_fail;
+    if (r->load_rc < 0 && db_err_unavailable(&r->load_err)) {
+        if (!s->db_unavailable)
+            s->db_unavailable_since_ms = r->started_ms;
+        s->db_unavailable = true;
+        s->db_unavailable_runs_total++;
+        snprintf(s->db_error, sizeof(s->db_error), "%s", r->load_err.msg);
+    } else if (r->load_rc == 0) {
+        s->db_unavailable = false;
+    }
     if (r->load_rc < 0)
         return;
     s->generation = r->wanted.generation;
@@ -577,6 +587,17 @@ json_t *task_status_json(struct task *t, size_t ring_offset,
     json_object_set_new(o, "held_sleds", held_sleds_json(s->last_sleds));
     json_object_set_new(o, "stuck_repos", or_empty(s->last_stuck));
     json_object_set(o, "prune", s->last_prune ? s->last_prune : json_null());
+    json_object_set_new(
+        o, "database",
+        s->db_unavailable
+            ? json_pack("{s:b, s:I, s:s, s:I}", "available", 0,
+                        "unavailable_since_ms",
+                        (json_int_t)s->db_unavailable_since_ms, "error",
+                        s->db_error, "unavailable_runs_total",
+                        (json_int_t)s->db_unavailable_runs_total)
+            : json_pack("{s:b, s:I}", "available", 1,
+                        "unavailable_runs_total",
+                        (json_int_t)s->db_unavailable_runs_total));
     json_object_set_new(
         o, "held_generations",
         s->last_held ? json_pack("[{s:I, s:s}]", "generation",

@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "common/err.h"
 #include "replicator/task/guard.h"
 #include "replicator/task/status.h"
 #include "replicator/task/stuck.h"
@@ -51,6 +52,12 @@ struct task_status {
     uint64_t repos_replicated_total;  /* staged repos dropped */
     uint64_t repos_failed_total;      /* repos marked failed */
     uint64_t bogus_total;
+    /* The database as the last run found it (issue 11): unreachable
+     * (no primary answered), since when, why, and how many runs so far. */
+    bool db_unavailable;
+    int64_t db_unavailable_since_ms;
+    char db_error[ERR_MSG_MAX];
+    uint64_t db_unavailable_runs_total;
 };
 
 /* Empty status with a ring of STATUS_RING_CAP. Returns 0 or ERR_NOMEM. */

@@ -4,7 +4,8 @@
 if(TARGET replicator_db)
   rd_unit_test(test_db_embed
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_db_embed.c LIBS replicator_db)
-  foreach(t test_db_migrate test_db_repo test_db_access test_db_prune)
+  foreach(t test_db_migrate test_db_repo test_db_access test_db_prune
+          test_db_failover)
     if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c)
       rd_test(${t} LABELS integration
         SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/integration/${t}.c

@@ -4,8 +4,10 @@
  * private server per binary, one database per test): N jobs on W workers
  * open at most W connections (the runner's counter and pg_stat_activity
  * agree), connections are reused, a backend terminated while idle
- * (pg_terminate_backend from another session) or during a job is
- * replaced by the next job, and jobs_free closes every connection.
+ * (pg_terminate_backend from another session) is replaced by the next
+ * job, a job whose statement keeps killing its own backend is reconnected
+ * and retried a bounded number of times and then fails as "database
+ * unavailable", and jobs_free closes every connection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,11 +198,14 @@ static void test_jobs__terminated_backend_is_replaced(void **state)
     assert_true(b.pid != a.pid);
     assert_int_equal(jobs__opened(js), 2);
 
-    /* Killed during a job: that job fails, the next one reconnects. */
+    /* Killed during every attempt of a job: db_txn reconnects and runs it
+     * again, DB_TXN_MAX_RECONNECTS times, then gives up; the next job
+     * runs on a fresh connection. */
     c.sql = "SELECT pg_terminate_backend(pg_backend_pid())";
     run_probes(base, js, &c, 1);
-    assert_int_equal(c.rc, ERR_DB);
-    assert_non_null(strstr(c.msg, "probe: "));
+    assert_int_equal(c.rc, ERR_UNAVAIL);
+    assert_non_null(strstr(c.msg, DB_UNAVAIL_MSG ": the connection kept "
+                                  "failing: probe: "));
     d.sql = SQL_PID;
     run_probes(base, js, &d, 1);
     assert_int_equal(d.rc, 0);

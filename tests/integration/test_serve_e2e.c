@@ -7,7 +7,8 @@
  * converges to every artifact on both datasets, that the controller PUT
  * each artifact to at most min_sled_replication sleds (the rest moved
  * between peers), that /metrics answers, and that serve exits 0 on SIGTERM;
- * and that a missing --staging directory is created (issue 15).
+ * what the operator sees while the database is down (issue 11), and that
+ * a missing --staging directory is created (issue 15).
  */
 #include <arpa/inet.h>
 #include <limits.h>
@@ -275,6 +276,91 @@ static void test_serve_e2e__issue_10_activate_failed_run(void **state)
     assert_int_equal(cli(f, NULL, "activate", NULL, NULL), 1);
 }
 
+/* ---- issue 11: no database server answering ---- */
+
+static bool log_says_retrying(void *arg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    bool yes;
+
+    if (testutil_read_file(&text, &len, arg) < 0)
+        return false;
+    yes = strstr(text, "answered 503") && strstr(text, "retrying in 2 s");
+    mem_free(text);
+    return yes;
+}
+
+/*
+ * While no database server answers: the API says 503 with Retry-After, an
+ * activation fails and its run says "database_unavailable", the status
+ * says so (`database.available` false); `replicator repo upload` started
+ * meanwhile retries the 503 on its own (announcing it) and succeeds once
+ * the database is back, after which the status says the database is
+ * available again.
+ */
+static void test_serve_e2e__issue_11_database_down(void **state)
+{
+    struct fx *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    struct err err = ERR_INIT;
+    char *mk = proc_bin_path("tuf-mkrepo");
+    char *zip = fx_path(f, "repo.zip"), *ulog = fx_path(f, "upload.log");
+    struct proc *up = NULL;
+    json_t *sum = NULL, *st = NULL;
+    char url[160], ra[16] = "";
+    int code = -1;
+
+    start_serve(f);
+    {
+        char *argv[] = {mk, "--out", zip, "--system-version", "1.0.0",
+                        "--random", "2:1000", NULL};
+
+        assert_int_equal(proc_run(&code, mk, argv, NULL, 60000), 0);
+        assert_int_equal(code, 0);
+    }
+    assert_int_equal(pg_halt(f->pg, &err), 0);
+    snprintf(url, sizeof(url), "%s/v1/system/update/repositories", f->url);
+    assert_int_equal(http_client_get(&r, url), 0);
+    assert_int_equal(r.status, 503);
+    assert_true(http_client_header(&r, "Retry-After", ra, sizeof(ra)));
+    assert_string_equal(ra, "2");
+    assert_int_equal(buf_append(&r.headers, "", 1), 0);
+    assert_null(strstr(strstr(r.headers.data, "Retry-After") + 1,
+                       "Retry-After")); /* exactly one */
+    http_client_resp_release(&r);
+
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 1);
+    assert_true(json_is_true(json_object_get(sum, "database_unavailable")));
+    json_decref(sum);
+    assert_int_equal(cli(f, &st, "status", NULL, NULL), 0);
+    assert_true(json_is_false(json_object_get(
+        json_object_get(st, "database"), "available")));
+    json_decref(st);
+
+    {
+        char *argv[] = {f->bin, "--url", f->url, "repo", "upload", zip, NULL};
+
+        assert_int_equal(proc_spawn(&up, f->bin, argv, NULL, ulog), 0);
+    }
+    assert_true(testutil_wait_for(log_says_retrying, ulog, 60000));
+    assert_int_equal(pg_resume(f->pg, &err), 0);
+    assert_int_equal(proc_wait(up, 120000), 0);
+    assert_int_equal(proc_exit_code(up), 0);
+    proc_free(up);
+
+    assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 0);
+    assert_null(json_object_get(sum, "database_unavailable"));
+    json_decref(sum);
+    assert_int_equal(cli(f, &st, "status", NULL, NULL), 0);
+    assert_true(json_is_true(json_object_get(
+        json_object_get(st, "database"), "available")));
+    json_decref(st);
+    mem_free(ulog);
+    mem_free(zip);
+    mem_free(mk);
+}
+
 /* ---- issue 10: hostile clients against the replicator's API ---- */
 
 #define IDLE_CONNS 1100
@@ -529,6 +615,8 @@ int main(void)
             test_serve_e2e__issue_10_hostile_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_serve_e2e__staging_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_serve_e2e__issue_11_database_down, setup, teardown),
     };
 
     mem_init();

@@ -156,6 +156,22 @@ int pg_create_db(char **out, struct pg *h, const char *prefix,
     return rc;
 }
 
+int pg_halt(struct pg *h, struct err *err)
+{
+    if (!h->emb)
+        return err_set(err, ERR_UNAVAIL, "the server of $RACKDEPOT_TEST_DB "
+                       "is not ours to stop");
+    return pgembed_halt(h->emb, err);
+}
+
+int pg_resume(struct pg *h, struct err *err)
+{
+    if (!h->emb)
+        return err_set(err, ERR_UNAVAIL, "the server of $RACKDEPOT_TEST_DB "
+                       "is not ours to start");
+    return pgembed_resume(h->emb, err);
+}
+
 void pg_stop(struct pg *h)
 {
     char sql[128];

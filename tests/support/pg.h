@@ -26,6 +26,14 @@ int pg_start(struct pg **out, struct err *err);
 int pg_create_db(char **out, struct pg *h, const char *prefix,
                  struct err *err);
 
+/*
+ * Stop the private server (fast shutdown, directory kept) and start it
+ * again: a database restart for failover tests. Errors: ERR_UNAVAIL (an
+ * external server: not ours to stop), ERR_IO.
+ */
+int pg_halt(struct pg *h, struct err *err);
+int pg_resume(struct pg *h, struct err *err);
+
 /* Stop/detach and free. NULL is a no-op. */
 void pg_stop(struct pg *h);
 

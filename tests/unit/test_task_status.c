@@ -47,7 +47,9 @@
     "tal\":0,\"bogus_entries_total\":0,\"last_run\":null,\"last_run_ok\":" \
     "false,\"sleds\":[],\"repos\":[],\"lost_artifacts\":[],\"grid\":null" \
     ",\"bytes\":{\"put\":0,\"copy\":0},\"isolated_sle" \
-    "ds\":[],\"held_sleds\":[],\"stuck_repos\":[],\"prune\":null,\"held_generations\":[],\"last_activation\":null,\"config\":" \
+    "ds\":[],\"held_sleds\":[],\"stuck_repos\":[],\"prune\":null,\"database\":{\"available" \
+    "\":true,\"unavailable_runs_total\":0},\"held_generations\":[],\"la" \
+    "st_activation\":null,\"config\":" \
     "{\"period_secs\":300,\"periodic\":true,\"min_sled_replication\":3,\"" \
     "max_inflight\":0,\"max_per_target\":2,\"max_per_source\":2,\"stuck_" \
     "after_secs\":1200}}"
