@@ -272,10 +272,14 @@ static void test_agent_config__no_dataset_503(void **state)
     const char *one[] = {H1};
     char url[256];
 
-    /* Restart the agent with both dataset directories gone. */
+    /* Restart the agent with both dataset directories gone (told to
+     * start anyway: without the flag it refuses, test_agent_startup). */
+    static const char *const degraded[] = {"--allow-degraded-start", NULL};
+
     assert_int_equal(agentproc_stop(f->a, 20000), 0);
     assert_int_equal(testutil_rmrf(agentproc_dataset(f->a, 0)), 0);
     assert_int_equal(testutil_rmrf(agentproc_dataset(f->a, 1)), 0);
+    assert_int_equal(agentproc_set_args(f->a, degraded), 0);
     assert_int_equal(agentproc_start(f->a), 0);
 
     assert_int_equal(agentproc_put_config(f->a, 1, one, 1), 503);
