@@ -43,7 +43,8 @@
 #   DIST_POLL_MS    sled poll interval (default 200)
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
 #   BENCH_TMPDIR    parent of the temp dir (default /var/tmp)
-#   BENCH_KEEP=1    keep the temp dir (per-rack logs, status, poll results)
+#   BENCH_KEEP=1    keep the temp dir (per-rack logs, every sled's agent.log,
+#                   status, poll results)
 # Output: a table, then SUMMARY|dist|... lines (bench/README.md format).
 
 set -euo pipefail
@@ -322,6 +323,11 @@ one_rack() {
         curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} -m 5 -o /dev/null "${url%%://*}://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
             { cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$id-sled-$i.log)"; }
     done
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        for i in $(seq 0 $((n - 1))); do
+            cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log" 2>/dev/null || true
+        done
+    fi
     timeout 60 "$BIN/rack-sim" --dir "$RACK" down --purge >/dev/null 2>&1 || true
     python3 -c 'import json,sys; a=json.loads(sys.argv[1]); p=json.load(open(sys.argv[2])); a["T"]=p["T"]; a["converged"]=p["converged"]; a["ctrl_cap"]=open(sys.argv[3]).read().strip(); print(json.dumps(a))' \
         "$res" "$T/poll-$id.json" "$T/ctrlcap-$id"
