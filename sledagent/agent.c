@@ -25,6 +25,7 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/copy.h"
 #include "sledagent/depot.h"
+#include "sledagent/depot_have.h"
 #include "sledagent/registration.h"
 
 static void count(struct agent *a, const char *route, int status)
@@ -116,9 +117,16 @@ int agent_new(struct agent **out, struct event_base *base,
     api_svc.api_versions = agent_api_versions(&api_svc.n_api_versions);
     depot_svc.api_versions = depot_versions(&depot_svc.n_api_versions);
     if (opts->rate_limit) {
-        size_t rate = (size_t)opts->rate_limit;
+        /* refilled every AGENT_RATE_TICK_MS, not libevent's default second:
+         * with a one-second tick the bucket empties at the tick's start and
+         * every reply (a 429, a /have bitmap, a piece's first bytes) waits
+         * up to a second for the next one */
+        const struct timeval tick = {0, AGENT_RATE_TICK_MS * 1000};
+        size_t rate = (size_t)(opts->rate_limit * AGENT_RATE_TICK_MS / 1000);
 
-        a->rate_cfg = ev_token_bucket_cfg_new(rate, rate, rate, rate, NULL);
+        if (rate < 1)
+            rate = 1;
+        a->rate_cfg = ev_token_bucket_cfg_new(rate, rate, rate, rate, &tick);
         a->rate_group = a->rate_cfg
                             ? bufferevent_rate_limit_group_new(base,
                                                                a->rate_cfg)
@@ -223,6 +231,7 @@ void agent_free(struct agent *a)
      * and copies go before the store, whose close invalidates unfinished
      * writes. */
     agent_revoke_close(a);
+    depot_have_end_all(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);

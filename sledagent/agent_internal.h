@@ -8,9 +8,12 @@
 #ifndef SLEDAGENT_AGENT_INTERNAL_H
 #define SLEDAGENT_AGENT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "common/sha256.h"
 #include "sledagent/agent.h"
+#include "sledagent/depot.h"
 #include "sledagent/revstate.h"
 
 struct bufferevent_rate_limit_group;
@@ -23,8 +26,11 @@ struct prom;
 struct registration;
 struct tls_revoked;
 struct workq;
+struct have_wait;
 
 #define AGENT_MAX_COUNTERS 128
+/* the --rate-limit token bucket's refill period (agent.c) */
+#define AGENT_RATE_TICK_MS 50
 
 /* Replies per (route label, status), for GET /metrics. */
 struct agent_counter {
@@ -57,7 +63,16 @@ struct agent {
     size_t rev_in_force;
     struct workq *rev_wq;
     bool rev_writing;
-    unsigned depot_ranged; /* ranged reads being sent (depot.c) */
+    /* ranged reads being sent (depot.c): how many, and of each the
+     * artifact, its first byte and whether it is a write in progress */
+    unsigned depot_ranged;
+    struct depot_stream {
+        bool used, partial;
+        struct sha256 h;
+        uint64_t start;
+    } depot_streams[DEPOT_PIECE_STREAMS];
+    struct have_wait *have_waits; /* held /have?after=N (depot_have.c) */
+    unsigned nhave_waits;
 };
 
 /* POST /artifacts-config/reset (agent_reset.c): the operator-authorised

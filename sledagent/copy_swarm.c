@@ -56,7 +56,9 @@
 #include "sledagent/copy_source.h"
 #include "sledagent/store/store.h"
 
-#define SWARM_TICK_MS 100
+#define SWARM_TICK_MS 50
+/* a source that answered 429 is asked again after this */
+#define SWARM_BUSY_MS 250
 #define SWARM_BACKOFF_MAX_MS 30000
 #define SWARM_HAVE_CAP (64u * 1024)
 #define SWARM_MANIFEST_RETRY_MS 200
@@ -91,6 +93,10 @@ struct swarm_source {
     enum src_state state;
     uint64_t pieces, bytes;
     char error[ERR_MSG_MAX];
+    uint32_t have_n;            /* pieces in its last bitmap */
+    bool have_ok;               /* its last /have was a bitmap: ask with
+                                   ?after=have_n, the depot holds it */
+    bool no_wait;               /* it refused ?after= (400): poll */
     int64_t absent_ms;          /* since when /have is 404; 0: it is not */
     bool lost;                  /* had pieces, then 404: its write is gone */
 };
@@ -102,6 +108,7 @@ struct swarm_req {
     int src;
     uint8_t *buf;
     size_t got, len;
+    int64_t started_ms;
     bool longer;                /* the source sent more than the piece */
 };
 
@@ -510,16 +517,22 @@ static void have_parse(struct swarm_source *s, const struct buf *b)
     size_t n = 0;
 
     sha256_to_hex(mhex, &sw->mid);
+    s->have_ok = false;
     if (v && json_is_true(json_object_get(v, "complete"))) {
         s->complete = true;
     } else if (hx && mh && !strcmp(mh, mhex) &&
                strlen(hx) == 2 * ((size_t)(sw->count + 7) / 8)) {
         if (hex_decode(s->have, sw->count / 8 + 1, &n, hx, strlen(hx)) < 0)
             memset(s->have, 0, sw->count / 8 + 1);
+        else
+            s->have_ok = true;
     } else {
         /* another manifest, or nothing: no piece we can use */
         memset(s->have, 0, sw->count / 8 + 1);
     }
+    s->have_n = 0;
+    for (uint32_t i = 0; i < sw->count; i++)
+        s->have_n += bit(s->have, i);
     json_decref(v);
 }
 
@@ -567,7 +580,12 @@ static void have_done(struct httpc *h, void *arg)
         s->absent_ms = 0;
         have_parse(s, httpc_body(h));
     } else if (rc == 0 && status == 404) {
+        s->have_ok = false;
         have_absent(s);
+    } else if (rc == 0 && status == 400 && s->have_ok) {
+        /* a depot without the long-poll: poll it */
+        s->no_wait = true;
+        s->have_ok = false;
     } else if (rc == 0 && status == 429) {
         /* busy: next round */
     } else {
@@ -583,11 +601,15 @@ static void have_ask(struct swarm_source *s)
 {
     struct swarm *sw = s->sw;
     struct httpc_spec sp = {0};
-    char url[COPY_SOURCE_URL_MAX + 100];
+    char url[COPY_SOURCE_URL_MAX + 120];
 
     s->have_ms = now_ms();
-    snprintf(url, sizeof(url), "%s/artifact/sha256/%s/have", s->src.base,
-             sw->hex);
+    if (s->have_ok && !s->no_wait)
+        snprintf(url, sizeof(url), "%s/artifact/sha256/%s/have?after=%u",
+                 s->src.base, sw->hex, (unsigned)s->have_n);
+    else
+        snprintf(url, sizeof(url), "%s/artifact/sha256/%s/have",
+                 s->src.base, sw->hex);
     sp.url = url;
     sp.sink.kind = HTTPC_SINK_BUF;
     sp.sink.cap = SWARM_HAVE_CAP;
@@ -665,6 +687,11 @@ static void req_done(struct httpc *h, void *arg)
     bool longer = q->longer;
     uint64_t retry_after = httpc_retry_after(h);
 
+    if (log_enabled(LOG_DEBUG))
+        log_debug("swarm_piece", "{s:s, s:i, s:s, s:i, s:I, s:I}", "sha256",
+                  sw->hex, "piece", (int)piece, "source", s->src.base,
+                  "status", (int)status, "bytes", (json_int_t)got, "ms",
+                  (json_int_t)(now_ms() - q->started_ms));
     httpc_free(h);
     q->h = NULL;
     q->buf = NULL;
@@ -691,17 +718,30 @@ static void req_done(struct httpc *h, void *arg)
         }
     } else if (status == 429) {
         mem_free(buf);
+        /* all its streams busy, or this piece already on its way from it
+         * to another copy (depot.c): take this piece from another holder
+         * (its next bitmap lists it again) */
+        if (s->have && !s->complete) {
+            s->have[piece / 8] &= (uint8_t)~(1u << (piece % 8));
+            recount(sw);
+        }
         s->state = SRC_BACKOFF;
-        /* busy, not failing: wait as told (capped like a backoff) */
-        if (retry_after == 0 || retry_after > SWARM_BACKOFF_MAX_MS / 1000)
+        /* busy, not failing: its piece streams end every fraction of a
+         * second, so ask again after SWARM_BUSY_MS, not Retry-After's
+         * whole second (unless it asks for longer; capped like a
+         * backoff) */
+        if (retry_after > SWARM_BACKOFF_MAX_MS / 1000)
             retry_after = 1;
-        s->retry_at_ms = now_ms() + 1000 * (int64_t)retry_after;
+        s->retry_at_ms = now_ms() + (retry_after > 1
+                                         ? 1000 * (int64_t)retry_after
+                                         : SWARM_BUSY_MS);
     } else if (status == 404 || status == 416) {
         mem_free(buf);
         if (s->have)
             s->have[piece / 8] &= (uint8_t)~(1u << (piece % 8));
         s->complete = false;
-        s->have_ms = 0; /* read its bitmap again */
+        s->have_ms = 0; /* read its bitmap again, at once */
+        s->have_ok = false;
         if (++s->misses >= 3) {
             s->misses = 0;
             source_failed(s, "source lost pieces it listed");
@@ -796,6 +836,7 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     q->src = src;
     q->got = 0;
     q->len = (size_t)len;
+    q->started_ms = now_ms();
     q->longer = false;
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s", s->src.base,
              sw->hex);
@@ -838,8 +879,11 @@ static void schedule(struct swarm *sw)
 
         if (c->state == SRC_BACKOFF && now >= c->retry_at_ms)
             c->state = SRC_ACTIVE;
+        /* a source that sent a bitmap is asked again at once: its depot
+         * holds the request until it has more (depot_have.c) */
         if (c->state == SRC_ACTIVE && !c->complete && !c->have_req &&
-            (c->have_ms == 0 || now - c->have_ms >= SWARM_HAVE_MS))
+            ((c->have_ok && !c->no_wait) || c->have_ms == 0 ||
+             now - c->have_ms >= SWARM_HAVE_MS))
             have_ask(c);
     }
     for (unsigned k = 0; k < SWARM_INFLIGHT; k++)

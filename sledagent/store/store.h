@@ -329,6 +329,14 @@ int store_partial_open(struct store *st, const struct sha256 *h,
 int store_have(struct store *st, const struct sha256 *h, struct buf *out,
                struct err *err);
 /*
+ * Pieces verified so far of the write of h in progress here with a
+ * manifest (the one store_have describes); ERR_NOTFOUND when there is
+ * none (h is complete here, or neither). Cheap: no file is opened. Loop
+ * thread.
+ */
+int store_have_count(struct store *st, const struct sha256 *h,
+                     uint32_t *count);
+/*
  * Append the canonical manifest of a positional write of h in progress
  * here to out when its piece size is piece_size (0: any). ERR_NOTFOUND:
  * no such write; ERR_NOMEM. Loop thread.

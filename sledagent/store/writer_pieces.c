@@ -648,6 +648,17 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
     return rc < 0 ? err_set(err, ERR_NOMEM, "out of memory") : 0;
 }
 
+int store_have_count(struct store *st, const struct sha256 *h,
+                     uint32_t *count)
+{
+    struct store_write *w = partial_find(st, h);
+
+    if (!w)
+        return ERR_NOTFOUND;
+    *count = done_count(w);
+    return 0;
+}
+
 int store_partial_manifest(struct store *st, const struct sha256 *h,
                            uint64_t piece_size, struct buf *out,
                            struct err *err)
