@@ -120,10 +120,24 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
         reply_416(r, size);
         return;
     }
+    /* a PUT target sends each piece once in STORE_PIECE_RESEND_MS: its
+     * link is the only source of the newest pieces, so a second copy of
+     * one is a new piece not sent; the copies take it from the peer that
+     * got it (its /have long-poll tells them within a piece's time). Once
+     * that time passed it sends it again (that peer may be no candidate
+     * of the asker, or gone); after the PUT it serves freely. */
+    if (store_partial_sent(a->st, h, rg.start, false)) {
+        close(fd);
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "this piece was sent once: ask its "
+                          "other holders");
+        return;
+    }
     if (!piece_stream_take(r, a, h, rg.start, true)) {
         close(fd);
         return;
     }
+    store_partial_sent(a->st, h, rg.start, true);
     b = evbuffer_new();
     if (!b || evbuffer_add_file(b, fd, (ev_off_t)rg.start,
                                 (ev_off_t)rg.len) < 0) {

@@ -337,6 +337,16 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
 int store_have_count(struct store *st, const struct sha256 *h,
                      uint32_t *count);
 /*
+ * Whether the depot began to send the piece holding byte off of a
+ * streamed write of h in progress (a PUT with manifest_sha256) less than
+ * STORE_PIECE_RESEND_MS ago; with mark, record that it is being sent now.
+ * False when there is no such write. The depot sends each piece of a PUT
+ * in progress once in that time (depot.c). Loop thread.
+ */
+#define STORE_PIECE_RESEND_MS 2000
+bool store_partial_sent(struct store *st, const struct sha256 *h,
+                        uint64_t off, bool mark);
+/*
  * Append the canonical manifest of a positional write of h in progress
  * here to out when its piece size is piece_size (0: any). ERR_NOTFOUND:
  * no such write; ERR_NOMEM. Loop thread.

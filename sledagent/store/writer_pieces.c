@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -98,6 +99,8 @@ void writer_pieces_free(struct store_write *w)
         w->ptmp[d] = NULL;
     }
     mem_free(w->have);
+    mem_free(w->sent_ms);
+    w->sent_ms = NULL;
     mem_free(w->queued);
     mem_free(w->wbits);
     mem_free(w->rbuf);
@@ -593,6 +596,35 @@ int store_partial_open(struct store *st, const struct sha256 *h,
     if (!any)
         return err_set(err, ERR_NOTFOUND, "no write of this artifact here");
     return err_set(err, ERR_INVAL, "range not inside verified pieces");
+}
+
+bool store_partial_sent(struct store *st, const struct sha256 *h,
+                        uint64_t off, bool mark)
+{
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        struct timespec ts;
+        int64_t now;
+        uint64_t i;
+
+        if (!serves(w, h) || !w->sm)
+            continue;
+        i = off / w->sm->piece_size;
+        if (i >= w->sm->count)
+            return false;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        if (w->sent_ms && w->sent_ms[i] &&
+            now - w->sent_ms[i] < STORE_PIECE_RESEND_MS)
+            return true;
+        if (mark) {
+            if (!w->sent_ms)
+                w->sent_ms = mem_calloc(w->sm->count, sizeof(*w->sent_ms));
+            if (w->sent_ms)
+                w->sent_ms[i] = now;
+        }
+        return false;
+    }
+    return false;
 }
 
 int store_have(struct store *st, const struct sha256 *h, struct buf *out,
