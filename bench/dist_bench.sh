@@ -37,6 +37,12 @@
 #   DIST_RATE       C, bytes/s per link (default 4194304 = 4 MiB/s)
 #   DIST_ARTIFACTS  K (default 8)
 #   DIST_ART_BYTES  bytes per artifact (default 4194304; S = K x this)
+#   DIST_PIECE_SIZE piece size of the manifests (`rack-sim up --piece-size`,
+#                   default 262144; 0: the replicator's default, 4 MiB). The
+#                   links here are ~1000x slower than a rack's, so the piece
+#                   is scaled down too: what matters is the time of one
+#                   piece at C against S/C (4 MiB at 1 MiB/s is 4 s a hop;
+#                   4 MiB at 10 Gb/s is 3 ms)
 #   DIST_RUNS       racks per N and mode (default 1; the median T is kept)
 #   DIST_MODES      modes, in run 1's order (default "tls plaintext")
 #   DIST_PERIOD     replicator activation period, s (default 2, rack-sim's)
@@ -59,6 +65,7 @@ S=$((K * ART))
 RUNS=${DIST_RUNS:-1}
 PERIOD=${DIST_PERIOD:-2}
 POLL_MS=${DIST_POLL_MS:-200}
+PIECE=${DIST_PIECE_SIZE:-262144}
 TIMEOUT=${DIST_TIMEOUT:-300}
 read -r -a MODES <<<"${DIST_MODES:-tls plaintext}"
 SLEDS=("$@")
@@ -287,6 +294,7 @@ one_rack() {
     local n=$1 run=$2 mode=$3 url t0 i res id=$1-$2-$3 flag=()
     local RACK=$T/rack-$id
     [ "$mode" = plaintext ] && flag=(--insecure-plaintext)
+    [ "$PIECE" != 0 ] && flag+=(--piece-size "$PIECE")
     log "N=$n run $run $mode: rack-sim up --sleds $n --rate-limit $RATE --period $PERIOD ${flag[*]}"
     timeout 180 "$BIN/rack-sim" up --sleds "$n" --rate-limit "$RATE" \
         --period "$PERIOD" --no-blind-trust --dir "$RACK" ${flag[@]+"${flag[@]}"} \
@@ -349,7 +357,7 @@ export PYTHONPATH=$T
 CTRL_CAP=no
 "$BIN/replicator" serve --help 2>&1 | grep -q -- '--rate-limit' && CTRL_CAP=yes
 BOUND=$(calc "$S / $RATE")
-log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, S/C = ${BOUND}s, controller capped: $CTRL_CAP, modes: ${MODES[*]}, temp dir $T"
+log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, piece size $PIECE, S/C = ${BOUND}s, controller capped: $CTRL_CAP, modes: ${MODES[*]}, temp dir $T"
 log "machine: $(machine)"
 capacity
 log "capacity: sha256 ${CAP_HASH} MiB/s, two fsync'd copies ${CAP_WRITE} MiB/s; largest N x C = $(calc "${SLEDS[-1]} * $RATE / $MIB") MiB/s"

@@ -51,6 +51,7 @@ struct rack {
     bool tls;              /* services serve and call mutual TLS (rack_pki) */
     char rack_id[40];      /* UUID of the rack PKI under D/pki; "" before */
     uint64_t rate_limit;   /* per-sled link cap, bytes/s, 0 = off */
+    uint64_t piece_size;   /* replicators' --piece-size, 0 = theirs */
     unsigned period;       /* replicator reconciliation period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     char conninfo[PATH_MAX + 64];

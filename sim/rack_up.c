@@ -225,7 +225,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     struct rack_repl *p = &r->repls[i];
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
     char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[64], period[16];
-    char minr[16], rate[32];
+    char minr[16], rate[32], psize[32];
     char *argv[32];
     struct rack_cred cred;
     json_t *pf = NULL;
@@ -269,6 +269,12 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
         argv[n++] = "--rate-limit";
         argv[n++] = rate;
+    }
+    if (r->piece_size) {
+        snprintf(psize, sizeof(psize), "%llu",
+                 (unsigned long long)r->piece_size);
+        argv[n++] = "--piece-size";
+        argv[n++] = psize;
     }
     argv[n] = NULL;
     rc = spawn_and_wait(&pf, &p->p, p->state, argv, ports, log, r, err);
@@ -453,6 +459,7 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     r->blind_trust = o->blind_trust;
     r->tls = o->tls;
     r->rate_limit = o->rate_limit;
+    r->piece_size = o->piece_size;
     r->period = o->period ? o->period : 2;
     r->min_repl = o->min_repl ? o->min_repl : 3;
     rc = make_dir(r, o->dir, err);
