@@ -324,14 +324,17 @@ int store_partial_open(struct store *st, const struct sha256 *h,
  * verified copy {"complete":true,"length":N}; for a positional write in
  * progress {"complete":false,"have":"<hex bitmap>","length":N,
  * "manifest_sha256":"<hex>","piece_size":P,"pieces":COUNT} (bit i is byte
- * i/8, bit i%8, LSB first). ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
+ * i/8, bit i%8, LSB first; a PUT in progress leaves out the pieces its
+ * depot sent in the last STORE_PIECE_RESEND_MS, see store_partial_sent).
+ * ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
  */
 int store_have(struct store *st, const struct sha256 *h, struct buf *out,
                struct err *err);
 /*
- * Pieces verified so far of the write of h in progress here with a
- * manifest (the one store_have describes); ERR_NOTFOUND when there is
- * none (h is complete here, or neither). Cheap: no file is opened. Loop
+ * The bits store_have sets for the write of h in progress here with a
+ * manifest: its pieces verified so far, less those a PUT's depot sent in
+ * the last STORE_PIECE_RESEND_MS; ERR_NOTFOUND when there is no such
+ * write (h is complete here, or neither). Cheap: no file is opened. Loop
  * thread.
  */
 int store_have_count(struct store *st, const struct sha256 *h,
