@@ -97,6 +97,14 @@ static void manifest_done(struct httpc *h, void *arg)
             return;
         }
         swarm_drop_source(s, "bad manifest");
+    } else if (rc < 0 && s->state != SRC_DROPPED) {
+        /* kept for the copy's error (a revoked or unreachable source),
+         * without httpc's "GET <url>: " (the source is known) */
+        const char *m = err.msg, *why = strstr(m, ": ");
+
+        if (!strncmp(m, "GET ", 4) && why)
+            m = why + 2;
+        snprintf(s->error, sizeof(s->error), "%s", m);
     }
     httpc_free(h);
     sw->mnext++;
@@ -116,8 +124,14 @@ void swarm_manifest_next(struct swarm *sw)
     if (sw->mnext >= sw->nsrc) {
         sw->mnext = 0;
         if (swarm_now_ms() >= sw->mdeadline_ms) {
-            swarm_fail(sw, 502, "no candidate gave a manifest matching "
-                    "manifest_sha256");
+            char msg[ERR_MSG_MAX];
+
+            snprintf(msg, sizeof(msg), "no candidate gave a manifest "
+                     "matching manifest_sha256%s%.*s%s",
+                     sw->src[0].error[0] ? " (first candidate: " : "",
+                     ERR_MSG_MAX / 2, sw->src[0].error,
+                     sw->src[0].error[0] ? ")" : "");
+            swarm_fail(sw, 502, msg);
             return;
         }
         sw->mretry_ms = swarm_now_ms() + SWARM_MANIFEST_RETRY_MS; /* the tick */
