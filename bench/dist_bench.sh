@@ -43,6 +43,12 @@
 #   DIST_RATE       C, bytes/s per link (default 4194304 = 4 MiB/s)
 #   DIST_ARTIFACTS  K (default 8)
 #   DIST_ART_BYTES  bytes per artifact (default 4194304; S = K x this)
+#   DIST_PIECE_SIZE piece size of the manifests (`rack-sim up --piece-size`,
+#                   default 262144; 0: the replicator's default, 4 MiB). The
+#                   links here are ~1000x slower than a rack's, so the piece
+#                   is scaled down too: what matters is the time of one
+#                   piece at C against S/C (4 MiB at 1 MiB/s is 4 s a hop;
+#                   4 MiB at 10 Gb/s is 3 ms)
 #   DIST_RUNS       racks per N and mode (default 1; the median T is kept)
 #   DIST_MODES      modes, in run 1's order (default "tls plaintext"; also
 #                   tls-tc, plaintext-tc: kernel link caps on a netns rack)
@@ -50,7 +56,8 @@
 #   DIST_POLL_MS    sled poll interval (default 200)
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
 #   BENCH_TMPDIR    parent of the temp dir (default /var/tmp)
-#   BENCH_KEEP=1    keep the temp dir (per-rack logs, status, poll results)
+#   BENCH_KEEP=1    keep the temp dir (per-rack logs, every sled's agent.log,
+#                   status, poll results)
 # Output: a table, then SUMMARY|dist|... lines (bench/README.md format).
 
 set -euo pipefail
@@ -65,6 +72,7 @@ S=$((K * ART))
 RUNS=${DIST_RUNS:-1}
 PERIOD=${DIST_PERIOD:-2}
 POLL_MS=${DIST_POLL_MS:-200}
+PIECE=${DIST_PIECE_SIZE:-262144}
 TIMEOUT=${DIST_TIMEOUT:-300}
 read -r -a MODES <<<"${DIST_MODES:-tls plaintext}"
 SLEDS=("$@")
@@ -295,6 +303,7 @@ one_rack() {
     local n=$1 run=$2 mode=$3 url t0 i res id=$1-$2-$3 flag=() cap
     local RACK=$T/rack-$id
     [ "${mode%-tc}" = plaintext ] && flag=(--insecure-plaintext)
+    [ "$PIECE" != 0 ] && flag+=(--piece-size "$PIECE")
     cap=(--rate-limit "$RATE")
     [ "${mode%-tc}" != "$mode" ] && cap=(--net netns --link-rate "$RATE")
     log "N=$n run $run $mode: rack-sim up --sleds $n ${cap[*]} --period $PERIOD ${flag[*]}"
@@ -333,6 +342,11 @@ one_rack() {
         curl -s ${CURL_TLS[@]+"${CURL_TLS[@]}"} -m 5 -o /dev/null "${url%%://*}://$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["sleds"][int(sys.argv[2])]; a=s.get("address"); print(("[%s]" % a if a else "127.0.0.1") + ":%d" % s["api_port"])' "$RACK/rack.json" "$i")/artifacts" ||
             { cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log"; touch "$T/.keep"; log "N=$n run $run: sled $i does not answer (log kept: $T/agent-$id-sled-$i.log)"; }
     done
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        for i in $(seq 0 $((n - 1))); do
+            cp "$RACK/sled-$i/agent.log" "$T/agent-$id-sled-$i.log" 2>/dev/null || true
+        done
+    fi
     timeout 60 "$BIN/rack-sim" --dir "$RACK" down --purge >/dev/null 2>&1 || true
     python3 -c 'import json,sys; a=json.loads(sys.argv[1]); p=json.load(open(sys.argv[2])); a["T"]=p["T"]; a["converged"]=p["converged"]; a["ctrl_cap"]=open(sys.argv[3]).read().strip(); print(json.dumps(a))' \
         "$res" "$T/poll-$id.json" "$T/ctrlcap-$id"
@@ -354,7 +368,7 @@ export PYTHONPATH=$T
 CTRL_CAP=no
 "$BIN/replicator" serve --help 2>&1 | grep -q -- '--rate-limit' && CTRL_CAP=yes
 BOUND=$(calc "$S / $RATE")
-log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, S/C = ${BOUND}s, controller capped: $CTRL_CAP, modes: ${MODES[*]}, temp dir $T"
+log "dist: S = $K x $ART = $S bytes, C = $RATE bytes/s, piece size $PIECE, S/C = ${BOUND}s, controller capped: $CTRL_CAP, modes: ${MODES[*]}, temp dir $T"
 log "machine: $(machine)"
 capacity
 log "capacity: sha256 ${CAP_HASH} MiB/s, two fsync'd copies ${CAP_WRITE} MiB/s; largest N x C = $(calc "${SLEDS[-1]} * $RATE / $MIB") MiB/s"

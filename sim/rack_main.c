@@ -32,6 +32,7 @@ static const char usage[] =
     "usage: rack-sim up --sleds N [--replicators M] [--dir D]\n"
     "                [--rate-limit BYTES_PER_SEC] [--period SECONDS]\n"
     "                [--min-sled-replication N] [--no-blind-trust]\n"
+    "                [--piece-size BYTES]\n"
     "                [--foreground] [--tls | --insecure-plaintext]\n"
     "                [--net loopback|netns] [--link-rate R] [--link-delay D]\n"
     "                [--db-ha]\n"
@@ -61,7 +62,7 @@ static const char usage[] =
     "See docs/RACK-SIM.md.\n";
 
 enum {
-    O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PERIOD, O_MINR, O_NOBLIND,
+    O_DIR = 256, O_SLEDS, O_REPLS, O_RATE, O_PSIZE, O_PERIOD, O_MINR, O_NOBLIND,
     O_FG, O_JSON, O_VERBOSE, O_PURGE, O_SIZE, O_NART, O_KEEP, O_HELP,
     O_TLS, O_PLAIN, O_NET, O_LRATE, O_LDELAY, O_LINKRATE, O_DELAY, O_JITTER,
     O_LOSS, O_FROM, O_ONEWAY, O_FLAP, O_DBHA
@@ -72,6 +73,7 @@ static const struct option longopts[] = {
     {"sleds", required_argument, NULL, O_SLEDS},
     {"replicators", required_argument, NULL, O_REPLS},
     {"rate-limit", required_argument, NULL, O_RATE},
+    {"piece-size", required_argument, NULL, O_PSIZE},
     {"period", required_argument, NULL, O_PERIOD},
     {"min-sled-replication", required_argument, NULL, O_MINR},
     {"no-blind-trust", no_argument, NULL, O_NOBLIND},
@@ -162,6 +164,7 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_SLEDS: c->up.sleds = (size_t)v; c->demo.sleds = (size_t)v; break;
         case O_REPLS: c->up.replicators = (size_t)v; break;
         case O_RATE: c->up.rate_limit = v; c->demo.rate_limit = v; break;
+        case O_PSIZE: c->up.piece_size = v; break;
         case O_PERIOD: c->up.period = (unsigned)v; break;
         case O_MINR: c->up.min_repl = (unsigned)v; break;
         case O_NOBLIND: c->up.blind_trust = false; break;

@@ -120,10 +120,12 @@ static void link_from(struct rack_sled *s, const json_t *o)
 static json_t *to_json(const struct rack *r)
 {
     json_t *root = json_pack(
-        "{s:s, s:b, s:b, s:b, s:s, s:I, s:I, s:I, s:{s:s, s:s, s:s, s:o}}",
+        "{s:s, s:b, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:{s:s, s:s, s:s, "
+        "s:o}}",
         "dir", r->dir, "foreground", r->foreground, "blind_trust",
         r->blind_trust, "tls", r->tls, "rack_id", r->rack_id,
-        "rate_limit", (json_int_t)r->rate_limit, "period",
+        "rate_limit", (json_int_t)r->rate_limit, "piece_size",
+        (json_int_t)r->piece_size, "period",
         (json_int_t)r->period, "min_sled_replication", (json_int_t)r->min_repl,
         "db", "conninfo", r->conninfo, "data", r->pgdata, "bindir",
         r->pgbindir, "postmaster", proc_json(&r->pg));
@@ -274,6 +276,8 @@ int rack_state_load(struct rack *r, const char *dir, struct err *err)
     copy_str(r->rack_id, sizeof(r->rack_id), v, "rack_id");
     if (jsonu_u64(&u, json_object_get(v, "rate_limit")) == 0)
         r->rate_limit = u;
+    if (jsonu_u64(&u, json_object_get(v, "piece_size")) == 0)
+        r->piece_size = u;
     r->period = get_uint(v, "period");
     r->netns = jsonu_str(v, "net") && !strcmp(jsonu_str(v, "net"), "netns");
     if (jsonu_u64(&u, json_object_get(v, "link_rate")) == 0)

@@ -88,6 +88,7 @@ struct rack {
     bool netns;            /* --net netns: a namespace per member (rack_net) */
     uint64_t link_rate;    /* --link-rate of up: a new sled's link */
     unsigned link_delay_us; /* --link-delay of up */
+    uint64_t piece_size;   /* replicators' --piece-size, 0 = theirs */
     unsigned period;       /* replicator reconciliation period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     char conninfo[PATH_MAX + 64];

@@ -247,7 +247,7 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
     struct rack_repl *p = &r->repls[i];
     char bin[PATH_MAX], rdir[PATH_MAX], staging[PATH_MAX + 16];
     char ports[PATH_MAX + 16], log[PATH_MAX + 16], listen[80], period[16];
-    char minr[16], rate[32], ui[64], host[RACK_NET_ADDR_MAX + 2];
+    char minr[16], rate[32], ui[64], psize[32], host[RACK_NET_ADDR_MAX + 2];
     char ns[RACK_NET_NAME_MAX];
     char *argv[32];
     struct rack_cred cred;
@@ -302,6 +302,12 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
         argv[n++] = "--rate-limit";
         argv[n++] = rate;
+    }
+    if (r->piece_size) {
+        snprintf(psize, sizeof(psize), "%llu",
+                 (unsigned long long)r->piece_size);
+        argv[n++] = "--piece-size";
+        argv[n++] = psize;
     }
     argv[n] = NULL;
     rc = spawn_and_wait(&pf, &p->p, p->state, argv, ports, log, r, ns, err);
@@ -549,6 +555,7 @@ int rack_up(struct rack *r, const struct rack_up_opts *o, struct err *err)
     r->netns = o->netns;
     r->link_rate = o->link_rate;
     r->link_delay_us = o->link_delay_us;
+    r->piece_size = o->piece_size;
     r->period = o->period ? o->period : 2;
     r->min_repl = o->min_repl ? o->min_repl : 3;
     rc = make_dir(r, o->dir, err);

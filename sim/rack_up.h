@@ -24,6 +24,7 @@ struct rack_up_opts {
     size_t replicators;
     const char *dir;       /* NULL: a new directory under $TMPDIR or /tmp */
     uint64_t rate_limit;   /* bytes/s per sled, 0 = off */
+    uint64_t piece_size;   /* replicators' --piece-size, 0 = default */
     unsigned period;       /* replicator period, seconds */
     unsigned min_repl;     /* --min-sled-replication */
     bool blind_trust;      /* replicators --blindly-trust-repo-root */

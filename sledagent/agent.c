@@ -25,6 +25,7 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/copy.h"
 #include "sledagent/depot.h"
+#include "sledagent/depot_have.h"
 #include "sledagent/registration.h"
 
 static void count(struct agent *a, const char *route, int status)
@@ -116,13 +117,29 @@ int agent_new(struct agent **out, struct event_base *base,
     api_svc.api_versions = agent_api_versions(&api_svc.n_api_versions);
     depot_svc.api_versions = depot_versions(&depot_svc.n_api_versions);
     if (opts->rate_limit) {
-        size_t rate = (size_t)opts->rate_limit;
+        /* refilled every AGENT_RATE_TICK_MS, not libevent's default second:
+         * with a one-second tick the bucket empties at the tick's start and
+         * every reply (a 429, a /have bitmap, a piece's first bytes) waits
+         * up to a second for the next one */
+        const struct timeval tick = {0, AGENT_RATE_TICK_MS * 1000};
+        size_t rate = (size_t)(opts->rate_limit * AGENT_RATE_TICK_MS / 1000);
 
-        a->rate_cfg = ev_token_bucket_cfg_new(rate, rate, rate, rate, NULL);
+        if (rate < 1)
+            rate = 1;
+        a->rate_cfg = ev_token_bucket_cfg_new(rate, rate, rate, rate, &tick);
         a->rate_group = a->rate_cfg
                             ? bufferevent_rate_limit_group_new(base,
                                                                a->rate_cfg)
                             : NULL;
+        /* libevent lets each connection move a tick's tokens / members at
+         * a time (at least min_share, the bucket going negative); with 50
+         * ms ticks and the dozens of connections of a swarm that is a few
+         * hundred bytes a read, and a PUT body then costs thousands of
+         * loop turns a second. A quarter of a tick's tokens keeps reads
+         * and writes large; the average rate is unchanged. */
+        if (a->rate_group)
+            bufferevent_rate_limit_group_set_min_share(
+                a->rate_group, rate / 4 > 4096 ? rate / 4 : 4096);
         if (!a->rate_group) {
             rc = err_set(err, ERR_NOMEM, "cannot create the rate limit");
             goto out;
@@ -227,6 +244,7 @@ void agent_free(struct agent *a)
      * writes. */
     agent_revoke_close(a);
     agent_override_close(a);
+    depot_have_end_all(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);

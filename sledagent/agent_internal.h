@@ -13,7 +13,9 @@
 
 #include <jansson.h>
 
+#include "common/sha256.h"
 #include "sledagent/agent.h"
+#include "sledagent/depot.h"
 #include "sledagent/override.h"
 #include "sledagent/revstate.h"
 
@@ -28,8 +30,11 @@ struct prom;
 struct registration;
 struct tls_revoked;
 struct workq;
+struct have_wait;
 
 #define AGENT_MAX_COUNTERS 128
+/* the --rate-limit token bucket's refill period (agent.c) */
+#define AGENT_RATE_TICK_MS 50
 
 /* Replies per (route label, status), for GET /metrics. */
 struct agent_counter {
@@ -62,7 +67,16 @@ struct agent {
     size_t rev_in_force;
     struct workq *rev_wq;
     bool rev_writing;
-    unsigned depot_ranged; /* ranged reads being sent (depot.c) */
+    /* ranged reads being sent (depot.c): how many, and of each the
+     * artifact, its first byte and whether it is a write in progress */
+    unsigned depot_ranged;
+    struct depot_stream {
+        bool used, partial;
+        struct sha256 h;
+        uint64_t start;
+    } depot_streams[DEPOT_PIECE_STREAMS];
+    struct have_wait *have_waits; /* held /have?after=N (depot_have.c) */
+    unsigned nhave_waits;
     /* The out-of-band install hold (agent_override.c): the override
      * held, its reader's worker and timer, whether a read or a clear is
      * under way, and a count of clears (a read started before one is

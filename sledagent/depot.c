@@ -22,35 +22,65 @@
 #include "common/pieces.h"
 #include "common/sha256.h"
 #include "sledagent/agent_internal.h"
+#include "sledagent/depot_have.h"
 #include "sledagent/range.h"
-
-/* Marks a reply counted in a->depot_ranged until it is sent. */
-static char piece_stream_mark;
 
 /*
  * A ranged read (a swarm copy's piece) may start: at most
  * DEPOT_PIECE_STREAMS at once, so that one holder's link is not split
  * among every copy of the rack (each piece then takes long to arrive,
  * and the same piece is sent to many); beyond that 429 with Retry-After
- * (the copy fetches from its other candidates meanwhile). On true the
- * reply is counted until depot_piece_stream_done sees it sent.
+ * (the copy fetches from its other candidates meanwhile). A range of a
+ * write in progress (`partial`) that this depot is already sending is
+ * refused the same way: its link is the scarcest of the rack (a PUT
+ * target is the only holder of its newest pieces), so it sends each
+ * piece once at a time and the copies take the second copy from the
+ * peer that got the first (issue 13). On true the reply holds a stream
+ * until depot_piece_stream_done sees it sent.
  */
-static bool piece_stream_take(struct httpd_req *r, struct agent *a)
+static bool piece_stream_take(struct httpd_req *r, struct agent *a,
+                              const struct sha256 *h, uint64_t start,
+                              bool partial)
 {
-    if (a->depot_ranged >= DEPOT_PIECE_STREAMS) {
+    struct depot_stream *free_slot = NULL;
+    const char *why = NULL;
+
+    for (unsigned i = 0; i < DEPOT_PIECE_STREAMS; i++) {
+        struct depot_stream *d = &a->depot_streams[i];
+
+        if (!d->used) {
+            if (!free_slot)
+                free_slot = d;
+        } else if (partial && d->partial && d->start == start &&
+                   sha256_eq(&d->h, h)) {
+            why = "this piece is being sent: ask its other holders";
+        }
+    }
+    if (!why && !free_slot)
+        why = "too many ranged reads";
+    if (why) {
         httpd_req_add_header(r, "Retry-After", "1");
-        httpd_reply_error(r, 429, NULL, "too many ranged reads");
+        httpd_reply_error(r, 429, NULL, why);
         return false;
     }
+    free_slot->used = true;
+    free_slot->partial = partial;
+    free_slot->h = *h;
+    free_slot->start = start;
     a->depot_ranged++;
-    httpd_req_set_data(r, &piece_stream_mark);
+    httpd_req_set_data(r, free_slot);
     return true;
 }
 
 void depot_piece_stream_done(struct agent *a, const struct httpd_req *r)
 {
-    if (httpd_req_data(r) == &piece_stream_mark && a->depot_ranged > 0)
-        a->depot_ranged--;
+    const void *d = httpd_req_data(r);
+
+    for (unsigned i = 0; i < DEPOT_PIECE_STREAMS; i++)
+        if (d == &a->depot_streams[i] && a->depot_streams[i].used) {
+            a->depot_streams[i].used = false;
+            a->depot_ranged--;
+        }
 }
 
 static void reply_416(struct httpd_req *r, uint64_t size)
@@ -88,10 +118,24 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
         reply_416(r, size);
         return;
     }
-    if (!piece_stream_take(r, a)) {
+    /* a PUT target sends each piece once in STORE_PIECE_RESEND_MS: its
+     * link is the only source of the newest pieces, so a second copy of
+     * one is a new piece not sent; the copies take it from the peer that
+     * got it (its /have long-poll tells them within a piece's time). Once
+     * that time passed it sends it again (that peer may be no candidate
+     * of the asker, or gone); after the PUT it serves freely. */
+    if (store_partial_sent(a->st, h, rg.start, false)) {
+        close(fd);
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "this piece was sent once: ask its "
+                          "other holders");
+        return;
+    }
+    if (!piece_stream_take(r, a, h, rg.start, true)) {
         close(fd);
         return;
     }
+    store_partial_sent(a->st, h, rg.start, true);
     snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
              (unsigned long long)rg.start,
              (unsigned long long)(rg.start + rg.len - 1),
@@ -128,7 +172,7 @@ static void depot_request(struct httpd_req *r, void *arg)
         return;
     }
     if (rr == RANGE_PARTIAL && httpd_req_method(r) == HTTPD_GET &&
-        !piece_stream_take(r, a)) {
+        !piece_stream_take(r, a, &h, rg.start, false)) {
         close(fd);
         return;
     }
@@ -202,23 +246,6 @@ static void depot_pieces(struct httpd_req *r, void *arg)
     if (rc < 0)
         httpd_reply_err(r, &err);
     else if (!pending)
-        httpd_reply_data(r, 200, "application/json", doc.data, doc.len);
-    buf_release(&doc);
-}
-
-/* GET /artifact/sha256/{sha256}/have (issue 13): which pieces are
- * verified here (store_have). */
-static void depot_have(struct httpd_req *r, void *arg)
-{
-    struct agent *a = arg;
-    struct err err = ERR_INIT;
-    struct buf doc = BUF_INIT;
-    struct sha256 h;
-
-    httpd_req_sha256(&h, r, 0);
-    if (store_have(a->st, &h, &doc, &err) < 0)
-        httpd_reply_err(r, &err);
-    else
         httpd_reply_data(r, 200, "application/json", doc.data, doc.len);
     buf_release(&doc);
 }

@@ -343,10 +343,31 @@ int store_partial_open(struct store *st, const struct sha256 *h,
  * verified copy {"complete":true,"length":N}; for a positional write in
  * progress {"complete":false,"have":"<hex bitmap>","length":N,
  * "manifest_sha256":"<hex>","piece_size":P,"pieces":COUNT} (bit i is byte
- * i/8, bit i%8, LSB first). ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
+ * i/8, bit i%8, LSB first; a PUT in progress leaves out the pieces its
+ * depot sent in the last STORE_PIECE_RESEND_MS, see store_partial_sent).
+ * ERR_NOTFOUND: neither; ERR_NOMEM. Loop thread.
  */
 int store_have(struct store *st, const struct sha256 *h, struct buf *out,
                struct err *err);
+/*
+ * The bits store_have sets for the write of h in progress here with a
+ * manifest: its pieces verified so far, less those a PUT's depot sent in
+ * the last STORE_PIECE_RESEND_MS; ERR_NOTFOUND when there is no such
+ * write (h is complete here, or neither). Cheap: no file is opened. Loop
+ * thread.
+ */
+int store_have_count(struct store *st, const struct sha256 *h,
+                     uint32_t *count);
+/*
+ * Whether the depot began to send the piece holding byte off of a
+ * streamed write of h in progress (a PUT with manifest_sha256) less than
+ * STORE_PIECE_RESEND_MS ago; with mark, record that it is being sent now.
+ * False when there is no such write. The depot sends each piece of a PUT
+ * in progress once in that time (depot.c). Loop thread.
+ */
+#define STORE_PIECE_RESEND_MS 2000
+bool store_partial_sent(struct store *st, const struct sha256 *h,
+                        uint64_t off, bool mark);
 /*
  * Append the canonical manifest of a positional write of h in progress
  * here to out when its piece size is piece_size (0: any). ERR_NOTFOUND:

@@ -91,6 +91,9 @@ struct store_write {
     uint32_t pnext;            /* worker: the piece being received */
     uint32_t sm_done;          /* under mu: pieces 0..sm_done-1 matched
                                   and are written to every active file */
+    int64_t *sent_ms;          /* loop: when the depot last began to send
+                                  each piece (store_partial_sent),
+                                  monotonic ms, 0 never; NULL: none yet */
 };
 
 /* --- writer_pieces.c: positional writes --------------------------------- */

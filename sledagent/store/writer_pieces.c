@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -98,6 +99,8 @@ void writer_pieces_free(struct store_write *w)
         w->ptmp[d] = NULL;
     }
     mem_free(w->have);
+    mem_free(w->sent_ms);
+    w->sent_ms = NULL;
     mem_free(w->queued);
     mem_free(w->wbits);
     mem_free(w->rbuf);
@@ -595,6 +598,65 @@ int store_partial_open(struct store *st, const struct sha256 *h,
     return err_set(err, ERR_INVAL, "range not inside verified pieces");
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the depot began to send piece i of streamed write w less than
+ * STORE_PIECE_RESEND_MS before now. */
+static bool sent_recently(const struct store_write *w, uint64_t i,
+                          int64_t now)
+{
+    return w->sent_ms && w->sent_ms[i] &&
+           now - w->sent_ms[i] < STORE_PIECE_RESEND_MS;
+}
+
+bool store_partial_sent(struct store *st, const struct sha256 *h,
+                        uint64_t off, bool mark)
+{
+    for (struct store_write *w = st->writes; w; w = w->next) {
+        int64_t now = mono_ms();
+        uint64_t i;
+
+        if (!serves(w, h) || !w->sm)
+            continue;
+        i = off / w->sm->piece_size;
+        if (i >= w->sm->count)
+            return false;
+        if (sent_recently(w, i, now))
+            return true;
+        if (mark) {
+            if (!w->sent_ms)
+                w->sent_ms = mem_calloc(w->sm->count, sizeof(*w->sent_ms));
+            if (w->sent_ms)
+                w->sent_ms[i] = now;
+        }
+        return false;
+    }
+    return false;
+}
+
+int store_have_count(struct store *st, const struct sha256 *h,
+                     uint32_t *count)
+{
+    struct store_write *w = partial_find(st, h);
+    int64_t now = mono_ms();
+    uint32_t n;
+
+    if (!w)
+        return ERR_NOTFOUND;
+    n = done_count(w);
+    *count = n;
+    if (!w->pm)
+        for (uint32_t i = 0; i < n; i++)
+            *count -= sent_recently(w, i, now);
+    return 0;
+}
+
 int store_have(struct store *st, const struct sha256 *h, struct buf *out,
                struct err *err)
 {
@@ -624,16 +686,19 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
     if (w->pm) {
         hex_encode(hx, w->have, nbytes);
     } else {
-        /* a streamed write has a verified prefix */
+        /* a streamed write has a verified prefix; the pieces its depot
+         * sent in the last STORE_PIECE_RESEND_MS are left out: it would
+         * refuse them (store_partial_sent), the peer that got one has it */
         uint8_t *bits = mem_calloc(1, nbytes + 1);
         uint32_t done = done_count(w);
+        int64_t now = mono_ms();
 
         if (!bits) {
             mem_free(hx);
             return err_set(err, ERR_NOMEM, "out of memory");
         }
         for (uint32_t i = 0; i < done; i++)
-            set_bit(bits, i, true);
+            set_bit(bits, i, !sent_recently(w, i, now));
         hex_encode(hx, bits, nbytes);
         mem_free(bits);
     }

@@ -9,7 +9,8 @@
  * that serves a manifest of other bytes (dropped, "bad manifest") and a
  * manifest hash no candidate matches (502, nothing written); a sled in the
  * middle of a swarm copy serving its verified pieces (206 inside them, 416
- * outside, 404 without Range, /have, /pieces) to a third sled that copies
+ * outside, 404 without Range, /have and its long-poll ?after=N, /pieces)
+ * to a third sled that copies
  * from it; the depot's cap on ranged reads at once (429); a sled taking a
  * slow PUT that names its manifest (the fake plays the replicator that
  * serves it) serves the verified pieces before the PUT ends, and a second
@@ -645,6 +646,21 @@ static void test_agent_swarm__serve_in_progress(void **state)
     assert_string_equal(
         json_string_value(json_object_get(doc, "manifest_sha256")), mhex);
     json_decref(doc);
+    /* the long-poll: after=3 is answered (8 verified), after=8 at its
+     * deadline (no piece comes: the fake serves half) with the same
+     * bitmap; another query is 400 */
+    assert_int_equal(depot_get(f->b, x.hex, "/have?after=3", NULL, &r), 200);
+    doc = http_client_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "have")),
+                        "ff00");
+    json_decref(doc);
+    assert_int_equal(depot_get(f->b, x.hex, "/have?after=8", NULL, &r), 200);
+    doc = http_client_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "have")),
+                        "ff00");
+    json_decref(doc);
+    assert_int_equal(depot_get(f->b, x.hex, "/have?after=x", NULL, &r), 400);
+    assert_int_equal(depot_get(f->b, x.hex, "/have?since=1", NULL, &r), 400);
     assert_int_equal(depot_get(f->b, x.hex, "/pieces", NULL, &r), 200);
     assert_memory_equal(r.body.data, fk.manifest.data, fk.manifest.len);
     /* a third sled copies from the sled in progress: the first half now */

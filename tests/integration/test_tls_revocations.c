@@ -10,7 +10,8 @@
  * datasets and read back after a restart, a pushed operator certificate
  * refused on new connections and on a connection already open, and sled
  * A's copy client refusing sled B as a copy source once B is revoked
- * (while a copy from B just before succeeded).
+ * (while a copy from B just before succeeded), and A's swarming copy
+ * (issue 13) refusing B as its only candidate the same way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include "common/err.h"
 #include "common/jsonutil.h"
 #include "common/mem.h"
+#include "common/pieces.h"
 #include "common/sha256.h"
 #include "tests/integration/tls_rig.h"
 #include "tests/support/agentproc.h"
@@ -555,6 +557,50 @@ static void test_tls_revocations__copy_source_refused(void **state)
                          NULL, 0), 200);
 }
 
+/* The manifest hash of data (ART_BYTES) in pieces of PIECES_SIZE_MIN. */
+static void manifest_hex(char out[SHA256_HEX_LEN + 1], const char *hex,
+                         const char *data)
+{
+    struct pieces_builder *pb = NULL;
+    struct pieces m = PIECES_INIT;
+    struct sha256 h, id;
+
+    assert_int_equal(sha256_from_hex(&h, hex), 0);
+    assert_int_equal(pieces_builder_new(&pb, PIECES_SIZE_MIN, NULL), 0);
+    assert_int_equal(pieces_builder_update(pb, data, ART_BYTES), 0);
+    assert_int_equal(pieces_builder_finish(&m, pb, &h, NULL), 0);
+    pieces_builder_free(pb);
+    assert_int_equal(pieces_id(&id, &m, NULL), 0);
+    sha256_to_hex(out, &id);
+    pieces_release(&m);
+}
+
+/* Pushed "sled:B": A's swarming copy (issue 13) refuses B as its only
+ * candidate too: 502 naming the revocation, nothing stored. */
+static void test_tls_revocations__swarm_source_refused(void **state)
+{
+    struct fx *f = *state;
+    char copy[640], path[160], mhex[SHA256_HEX_LEN + 1], *body = NULL;
+    long st;
+
+    manifest_hex(mhex, f->x, f->xdata);
+    snprintf(copy, sizeof(copy), "{\"depot_base_url\":\"https://127.0.0.1:"
+             "%d\",\"source_sled_id\":\"%s\",\"pieces\":{"
+             "\"manifest_sha256\":\"%s\",\"piece_size\":%u,\"length\":%u}}",
+             agentproc_depot_port(f->b), TLS_RIG_SLED2, mhex,
+             PIECES_SIZE_MIN, ART_BYTES);
+    assert_int_equal(put_rev(f, NULL, &f->ctl, "{\"version\":4,\"revoked\":"
+                             "[\"sled:" TLS_RIG_SLED2 "\"]}"), 204);
+    snprintf(path, sizeof(path), "/artifacts/%s/copy-from-depot?"
+             "generation=1", f->x);
+    st = req(f, &body, &f->ctl, api(f->a), "POST", path, copy, strlen(copy));
+    printf("# swarm copy from revoked B: %ld %s\n", st, body ? body : "");
+    assert_error(st, body, 502, "identity sled:" TLS_RIG_SLED2 " is revoked",
+                 "swarm copy from revoked B");
+    mem_free(body);
+    assert_int_equal(count(f, f->x), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +614,8 @@ int main(void)
             test_tls_revocations__operator_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_tls_revocations__copy_source_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_tls_revocations__swarm_source_refused, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

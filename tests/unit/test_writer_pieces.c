@@ -508,6 +508,62 @@ static void test_writer_pieces__stream_serves_prefix(void **state)
     mem_free(data);
 }
 
+/* A PUT target's depot sends each piece of its streamed write once in
+ * STORE_PIECE_RESEND_MS (store_partial_sent), and store_have_count
+ * follows the verified prefix; neither applies once the write is done. */
+static void test_writer_pieces__stream_sends_once(void **state)
+{
+    struct fx *fx = *state;
+    struct store_write *w = NULL;
+    struct pieces m = PIECES_INIT;
+    struct res r = {0};
+    struct sha256 h, other, mid;
+    struct err err = ERR_INIT;
+    struct serve_q q;
+    char mhex[SHA256_HEX_LEN + 1];
+    uint32_t n = 99;
+    void *data;
+
+    make_blob(&data, &h, LEN, 93);
+    memset(&other, 7, sizeof(other));
+    manifest_of(&m, data, LEN, &h);
+    assert_int_equal(pieces_id(&mid, &m, NULL), 0);
+    sha256_to_hex(mhex, &mid);
+    fx_open(fx);
+    assert_int_equal(put_config(fx, 1, &h, 1, &err), 0);
+    assert_int_equal(store_write_begin(fx->st, &w, &h, 1, LEN, &err), 0);
+    assert_int_equal(store_have_count(fx->st, &h, &n), ERR_NOTFOUND);
+    assert_int_equal(store_write_stream_pieces(w, &m, &err), 0);
+    assert_int_equal(store_have_count(fx->st, &h, &n), 0);
+    assert_int_equal(n, 0);
+    stream(w, data, 0, 2 * PSIZE);
+    q.h = &h;
+    q.off = PSIZE;
+    q.len = PSIZE;
+    assert_true(wait_for(fx, served, &q, 5000));
+    assert_int_equal(store_have_count(fx->st, &h, &n), 0);
+    assert_int_equal(n, 2);
+    assert_false(store_partial_sent(fx->st, &h, 0, false));
+    assert_false(store_partial_sent(fx->st, &h, 0, true)); /* sent now */
+    assert_true(store_partial_sent(fx->st, &h, 0, false));
+    assert_true(store_partial_sent(fx->st, &h, PSIZE - 1, true));
+    assert_false(store_partial_sent(fx->st, &h, PSIZE, false));
+    /* /have leaves the piece just sent out, and so does its count */
+    have_is(fx, &h, "02", mhex);
+    assert_int_equal(store_have_count(fx->st, &h, &n), 0);
+    assert_int_equal(n, 1);
+    assert_false(store_partial_sent(fx->st, &other, 0, false));
+    stream(w, data, 2 * PSIZE, LEN - 2 * PSIZE);
+    store_write_finish(w, wdone_cb, &r);
+    assert_true(wait_flag(fx, &r.done, 10000));
+    assert_int_equal(r.rc, 0);
+    /* complete: served whole, no write in progress */
+    assert_false(store_partial_sent(fx->st, &h, 0, false));
+    assert_int_equal(store_have_count(fx->st, &h, &n), ERR_NOTFOUND);
+    pieces_release(&m);
+    mem_free(data);
+}
+
 static void test_writer_pieces__stream_bad_piece(void **state)
 {
     struct fx *fx = *state;
@@ -568,6 +624,7 @@ int main(void)
         T(test_writer_pieces__abort_and_bad_index),
         T(test_writer_pieces__serve_partial),
         T(test_writer_pieces__stream_serves_prefix),
+        T(test_writer_pieces__stream_sends_once),
         T(test_writer_pieces__stream_bad_piece),
 #undef T
     };
