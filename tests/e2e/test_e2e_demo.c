@@ -48,9 +48,14 @@ static void test_e2e_demo__small_demo_converges(void **state)
     assert_int_equal(testutil_read_file(&out, &len, log), 0);
     if (code != 0)
         fail_msg("rack-sim demo exited %d:\n%s", code, out);
-    /* It says its mode, rack-sim's default, on the first line. */
-    assert_non_null(strstr(out, RACK_TLS_DEFAULT ? "(--tls)\n"
-                                                 : "(--insecure-plaintext)\n"));
+    /* It says its mode, rack-sim's default, and its network (loopback,
+     * the default) on the first line. */
+    assert_non_null(strstr(out, RACK_TLS_DEFAULT
+                                    ? "mutual TLS (--tls), loopback\n"
+                                    : "plaintext (--insecure-plaintext), "
+                                      "loopback\n"));
+    /* and the status page's URL */
+    assert_non_null(strstr(out, "status page: http://127.0.0.1:"));
     assert_non_null(strstr(out, "== summary =="));
     assert_non_null(strstr(out, "upload 1.0.0"));
     assert_non_null(strstr(out, "prune 1.0.0"));
