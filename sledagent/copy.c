@@ -667,6 +667,11 @@ const struct copies_opts *copies_opts(const struct copies *cs)
     return &cs->opts;
 }
 
+void copies_count_bytes(struct copies *cs, uint64_t len)
+{
+    cs->bytes_total += len;
+}
+
 struct swarm **copies_swarms(struct copies *cs)
 {
     return &cs->swarms;

@@ -113,6 +113,9 @@ void copies_cancel_all(struct copies *cs);
 struct httpc_loop *copies_loop(struct copies *cs);
 const struct copies_opts *copies_opts(const struct copies *cs);
 struct swarm **copies_swarms(struct copies *cs);
+/* Count len bytes received by a swarm copy in sledagent_copy_bytes_total
+ * (whole copies count theirs as they arrive). */
+void copies_count_bytes(struct copies *cs, uint64_t len);
 
 /* For copy_swarm.c: a reference to the revocation set in force now (the
  * pushed list and --tls-revoked, copies_set_revoked), NULL when none is

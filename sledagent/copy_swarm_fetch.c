@@ -71,6 +71,7 @@ static int req_data(const char *p, size_t len, void *arg)
     }
     memcpy(q->buf + q->got, p, len);
     q->got += len;
+    copies_count_bytes(q->sw->cs, len);
     return 0;
 }
 

@@ -57,6 +57,17 @@ static void test_e2e_demo__small_demo_converges(void **state)
     /* and the status page's URL */
     assert_non_null(strstr(out, "status page: http://127.0.0.1:"));
     assert_non_null(strstr(out, "== summary =="));
+    /* what the depots served was copied (swarm copies count their bytes) */
+    {
+        const char *l = strstr(out, "sled -> sled (depot):");
+        unsigned long long served = 0, copied = 0;
+
+        assert_non_null(l);
+        assert_int_equal(sscanf(l, "sled -> sled (depot): %llu MiB served, "
+                                   "%llu MiB copied", &served, &copied), 2);
+        assert_true(served > 0);
+        assert_true(copied > 0);
+    }
     assert_non_null(strstr(out, "upload 1.0.0"));
     assert_non_null(strstr(out, "prune 1.0.0"));
     assert_non_null(strstr(out, "no sled generation decreased: ok"));
