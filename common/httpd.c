@@ -2,7 +2,8 @@
 /*
  * httpd: replies, request accessors and pure helpers (request ids, error
  * JSON, strict query and path parsing) of the HTTP server; the
- * connection, parsing and body handling is in httpd_stream.c. Loop thread only,
+ * connection, parsing and body handling is in httpd_conn.c,
+ * httpd_head.c, httpd_body.c and httpd_send.c. Loop thread only,
  * except the pure helpers.
  */
 #include "common/httpd.h"

@@ -4,7 +4,7 @@
  * the httpd server, as a pure incremental state machine: bytes in (any
  * split), the spans of decoded body bytes and the state out. No sockets,
  * no allocation, nothing buffered: the caller moves the body bytes
- * itself (httpd_stream.c moves them between evbuffers without a copy).
+ * itself (httpd_body.c moves them between evbuffers without a copy).
  *
  * Strict framing: chunk-size is 1 to 16 hex digits (17 or more, leading
  * zeros included, is an overflow), optionally followed by BWS and chunk

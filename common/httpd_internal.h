@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * httpd_internal: the server, connection and request records shared by
- * httpd.c (replies and helpers), httpd_stream.c (connections, parsing,
- * bodies) and httpd_route.c (matching the route table, dispatch). Loop
- * thread only.
+ * httpd.c (replies and helpers), the connection files (httpd_listen.c,
+ * httpd_conn.c, httpd_head.c, httpd_body.c, httpd_send.c: their own
+ * shared parts in httpd_conn.h) and httpd_route.c (matching the route
+ * table, dispatch). Loop thread only.
  */
 #ifndef COMMON_HTTPD_INTERNAL_H
 #define COMMON_HTTPD_INTERNAL_H
@@ -39,7 +40,7 @@ enum conn_state {
 
 struct httpd_slot;
 
-/* One connection (httpd_stream.c; its limits in httpd_limits.c). */
+/* One connection (httpd_conn.c; its limits in httpd_limits.c). */
 struct httpd_conn {
     struct httpd_conn *next, *prev;
     struct httpd *h;
@@ -188,7 +189,7 @@ void httpd__rate_start(struct httpd_conn *c);
 /* The TLS handshake deadline passed (counted). */
 void httpd__handshake_timeout(struct httpd_conn *c);
 
-/* Send the reply of r on its connection (httpd_stream.c). Takes body's
+/* Send the reply of r on its connection (httpd_send.c). Takes body's
  * content; body may be NULL. */
 void httpd__send(struct httpd_req *r, int status, const char *ctype,
                  struct evbuffer *body);

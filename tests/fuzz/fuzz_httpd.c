@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * fuzz_httpd: harness for the connections of common/httpd_stream.c
- * (request heads as the connection reads them, Content-Length, keep-alive,
- * buffered, streamed and rejected bodies, replies). The head parser itself
+ * fuzz_httpd: harness for the connections of common/httpd_conn.c,
+ * httpd_head.c, httpd_body.c and httpd_send.c (request heads as the
+ * connection reads them, Content-Length, keep-alive, buffered, streamed
+ * and rejected bodies, replies). The head parser itself
  * (common/httpd_parse.c) and the chunked-body decoder
  * (common/httpd_chunked.c) have direct, much faster harnesses,
  * fuzz_httpd_parse; this one drives the public API: one
