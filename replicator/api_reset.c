@@ -12,8 +12,8 @@
  * restored from its trash/); refused (409) while the mass-deletion guard
  * holds the database's generation. requested_by is the operator's identity once
  * mutual TLS gives one; until then "operator (request <request id>)".
- * Operator role once roles exist. Loop thread, except reset_work
- * (worker).
+ * Operator role once roles exist. Calling the sled: api_sledcall.c.
+ * Loop thread, except reset_work (worker).
  */
 #include "replicator/api_task.h"
 
@@ -27,43 +27,32 @@
 #include "common/err.h"
 #include "common/httpd.h"
 #include "common/httpd_route.h"
-#include "common/ipaddr.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/sha256.h"
+#include "replicator/api_sledcall.h"
 #include "replicator/db/push_db.h"
-#include "replicator/db/sled_db.h"
 #include "replicator/db/wanted_db.h"
-#include "replicator/task/sledreq.h"
-#include "replicator/task/task.h"
 
 #define RESET_TEXT_MAX 200
 #define RESET_MSG_MAX 320
 
 struct rjob {
-    struct task *t;
-    struct httpd_req *r;
-    char id[DB_UUID_STR];
+    struct sledcall call;
     uint64_t generation;      /* asked for; 0: the database's */
     char reason[RESET_TEXT_MAX];
     char requested_by[RESET_TEXT_MAX];
-    struct sled_db_sled sled; /* api_address owned */
-    bool expunged;
     struct wanted_db wanted;
-    struct sledreq *req;
 };
 
 static void rjob_free(struct rjob *j)
 {
     if (!j)
         return;
-    sledreq_free(j->req);
-    mem_free(j->sled.api_address);
+    sledcall_release(&j->call);
     wanted_db_release(&j->wanted);
-    if (j->r)
-        httpd_req_unref(j->r);
     mem_free(j);
 }
 
@@ -71,10 +60,8 @@ static int reset_work(struct db *db, void *arg, struct err *err)
 {
     struct rjob *j = arg;
     struct push_db_state push;
-    int rc = sled_db_get(&j->sled, &j->expunged, db, j->id, err);
+    int rc = sledcall_read_sled(&j->call, db, err);
 
-    if (rc == 0 && j->expunged)
-        return err_set(err, ERR_CONFLICT, "sled %s is expunged", j->id);
     if (rc == 0)
         rc = wanted_db_read(&j->wanted, db, err);
     if (rc == 0)
@@ -132,69 +119,40 @@ static void sled_done(struct sledreq *q, void *arg)
     char msg[RESET_MSG_MAX];
 
     if (!v) {
-        log_warn("sled_ledger_reset_failed", "{s:s, s:s}", "sled", j->id,
-                 "error", sledreq_error(q));
-        snprintf(msg, sizeof(msg), "sled %s: %s", j->id, sledreq_error(q));
-        httpd_reply_error(j->r, 502, "SLED_RESET_FAILED", msg);
+        log_warn("sled_ledger_reset_failed", "{s:s, s:s}", "sled",
+                 j->call.id, "error", sledreq_error(q));
+        snprintf(msg, sizeof(msg), "sled %s: %s", j->call.id,
+                 sledreq_error(q));
+        httpd_reply_error(j->call.r, 502, "SLED_RESET_FAILED", msg);
         rjob_free(j);
         return;
     }
     log_warn("sled_ledger_reset", "{s:s, s:I, s:O, s:s, s:s}", "sled",
-             j->id, "generation", (json_int_t)j->generation,
+             j->call.id, "generation", (json_int_t)j->generation,
              "previous_generation", json_object_get(v, "previous_generation"),
              "reason", j->reason, "requested_by", j->requested_by);
-    reply = json_pack("{s:s, s:I, s:O, s:I}", "id", j->id, "generation",
+    reply = json_pack("{s:s, s:I, s:O, s:I}", "id", j->call.id, "generation",
                       (json_int_t)j->generation, "previous_generation",
                       json_object_get(v, "previous_generation"), "artifacts",
                       (json_int_t)j->wanted.count);
     json_decref(v);
-    if (reply)
-        httpd_reply_json(j->r, 200, reply);
-    else
-        httpd_reply_error(j->r, 500, NULL, "out of memory");
+    sledcall_reply(&j->call, reply);
     json_decref(reply);
-    task_activate(j->t, TASK_REASON_SLED);
     rjob_free(j);
 }
 
 /* Send the reset to the sled (loop). 0 or a negative code with err. */
 static int send_reset(struct rjob *j, struct err *err)
 {
-    const struct task_config *c = task_config(j->t);
-    char host[IPADDR_HOST_MAX], url[128];
-    struct err why = ERR_INIT;
-    struct sledreq_opts o;
-    char *body = NULL;
-    uint16_t port;
-    bool v6;
-    int rc = ipaddr_parse_endpoint(host, &port, &v6, j->sled.api_address,
-                                   &why);
+    char *body = reset_body(j);
+    int rc;
 
-    if (rc < 0)
-        return err_set(err, ERR_CONFLICT, "sled %s cannot be reached: its "
-                       "registration is invalid (%s)", j->id, why.msg);
-    snprintf(url, sizeof(url), "%s://%s%s%s:%u/artifacts-config/reset",
-             c->tls.cert_file ? "https" : "http", v6 ? "[" : "", host,
-             v6 ? "]" : "", (unsigned)port);
-    if (!(body = reset_body(j)))
+    if (!body)
         return err_set(err, ERR_NOMEM, "out of memory");
-    memset(&o, 0, sizeof(o));
-    o.method = "POST";
-    o.url = url;
-    o.json_body = body;
-    o.connect_secs = c->connect_secs;
-    o.stall_secs = c->stall_secs;
-    o.total_secs = c->request_secs;
-    if (c->tls.cert_file) {
-        o.tls = &c->tls; /* the sled must present its own certificate */
-        o.peer_id = j->id;
-    }
-    log_info("sled_request", "{s:s, s:s, s:s, s:I}", "sled", j->id,
-             "method", "POST", "url", url, "generation",
-             (json_int_t)j->generation);
-    rc = sledreq_start(&j->req, task_http_loop(j->t), &o, sled_done, j);
+    rc = sledcall_send(&j->call, "POST", "/artifacts-config/reset", body,
+                       j->generation, sled_done, j, err);
     mem_free(body);
-    return rc < 0 ? err_set(err, rc, "cannot start the sled request") : 0;
+    return rc;
 }
 
 static void reset_done(int rc, const struct err *err, void *arg)
@@ -204,7 +162,7 @@ static void reset_done(int rc, const struct err *err, void *arg)
 
     if (rc == 0 && send_reset(j, &e) == 0)
         return; /* sled_done answers */
-    httpd_reply_err(j->r, rc < 0 ? err : &e);
+    httpd_reply_err(j->call.r, rc < 0 ? err : &e);
     rjob_free(j);
 }
 
@@ -244,8 +202,7 @@ void api_sled_reset_ledger(struct task *t, struct httpd_req *r)
         httpd_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    j->t = t;
-    snprintf(j->id, sizeof(j->id), "%s", httpd_req_capture(r, 0));
+    sledcall_init(&j->call, t, r);
     snprintf(j->reason, sizeof(j->reason), "operator reset");
     /* The operator's certificate identity replaces this once mTLS
      * exists (issue 9): today anyone who reaches the API is "operator". */
@@ -256,10 +213,6 @@ void api_sled_reset_ledger(struct task *t, struct httpd_req *r)
         mem_free(j);
         return;
     }
-    j->r = r;
-    httpd_req_ref(r);
-    if (task_job(t, reset_work, reset_done, j) < 0) {
-        httpd_reply_error(r, 500, NULL, "out of memory");
+    if (sledcall_job(&j->call, r, reset_work, reset_done, j) < 0)
         rjob_free(j);
-    }
 }

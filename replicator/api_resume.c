@@ -9,8 +9,8 @@
  * at warn and activates the task, whose next run converges the sled with
  * the rest. The sled's refusals come back as the sled said them: 409
  * OVERRIDE_MISMATCH (held by another override) or NO_OVERRIDE (none held),
- * nothing changed. Operator role. Loop thread, except resume_work
- * (worker).
+ * nothing changed. Operator role. Calling the sled: api_sledcall.c.
+ * Loop thread, except resume_work (worker).
  */
 #include "replicator/api_task.h"
 
@@ -23,48 +23,34 @@
 #include "common/httpd.h"
 #include "common/httpd_route.h"
 #include "common/httpd_tls.h"
-#include "common/ipaddr.h"
 #include "common/jsonutil.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/tls.h"
-#include "replicator/db/sled_db.h"
-#include "replicator/task/sledreq.h"
-#include "replicator/task/task.h"
+#include "replicator/api_sledcall.h"
 
 #define RESUME_MSG_MAX 400
 
 struct sjob {
-    struct task *t;
-    struct httpd_req *r;
-    char id[DB_UUID_STR];
+    struct sledcall call;
     char override[DB_UUID_STR];
     char requested_by[TLS_ID_MAX + 16];
-    struct sled_db_sled sled; /* api_address owned */
-    bool expunged;
-    struct sledreq *req;
 };
 
 static void sjob_free(struct sjob *j)
 {
     if (!j)
         return;
-    sledreq_free(j->req);
-    mem_free(j->sled.api_address);
-    if (j->r)
-        httpd_req_unref(j->r);
+    sledcall_release(&j->call);
     mem_free(j);
 }
 
 static int resume_work(struct db *db, void *arg, struct err *err)
 {
     struct sjob *j = arg;
-    int rc = sled_db_get(&j->sled, &j->expunged, db, j->id, err);
 
-    if (rc == 0 && j->expunged)
-        return err_set(err, ERR_CONFLICT, "sled %s is expunged", j->id);
-    return rc;
+    return sledcall_read_sled(&j->call, db, err);
 }
 
 static void sled_done(struct sledreq *q, void *arg)
@@ -76,64 +62,38 @@ static void sled_done(struct sledreq *q, void *arg)
     json_t *reply;
 
     if (st != 200) {
-        log_warn("sled_resume_failed", "{s:s, s:s, s:s}", "sled", j->id,
-                 "override", j->override, "error", sledreq_error(q));
-        snprintf(msg, sizeof(msg), "sled %s: %s", j->id, sledreq_error(q));
+        log_warn("sled_resume_failed", "{s:s, s:s, s:s}", "sled",
+                 j->call.id, "override", j->override, "error",
+                 sledreq_error(q));
+        snprintf(msg, sizeof(msg), "sled %s: %s", j->call.id,
+                 sledreq_error(q));
         if (st == 409 && !strcmp(code, "OVERRIDE_MISMATCH"))
-            httpd_reply_error(j->r, 409, "OVERRIDE_MISMATCH", msg);
+            httpd_reply_error(j->call.r, 409, "OVERRIDE_MISMATCH", msg);
         else if (st == 404 && !strcmp(code, "NO_OVERRIDE"))
-            httpd_reply_error(j->r, 409, "NO_OVERRIDE", msg);
+            httpd_reply_error(j->call.r, 409, "NO_OVERRIDE", msg);
         else
-            httpd_reply_error(j->r, 502, "SLED_RESUME_FAILED", msg);
+            httpd_reply_error(j->call.r, 502, "SLED_RESUME_FAILED", msg);
         sjob_free(j);
         return;
     }
-    log_warn("sled_resumed", "{s:s, s:s, s:s, s:s}", "sled", j->id,
+    log_warn("sled_resumed", "{s:s, s:s, s:s, s:s}", "sled", j->call.id,
              "override", j->override, "requested_by", j->requested_by,
-             "request_id", httpd_req_id(j->r));
-    reply = json_pack("{s:s, s:s, s:b}", "id", j->id, "override",
+             "request_id", httpd_req_id(j->call.r));
+    reply = json_pack("{s:s, s:s, s:b}", "id", j->call.id, "override",
                       j->override, "resumed", 1);
-    if (reply)
-        httpd_reply_json(j->r, 200, reply);
-    else
-        httpd_reply_error(j->r, 500, NULL, "out of memory");
+    sledcall_reply(&j->call, reply);
     json_decref(reply);
-    task_activate(j->t, TASK_REASON_SLED);
     sjob_free(j);
 }
 
 /* Send the clear to the sled (loop). 0 or a negative code with err. */
 static int send_resume(struct sjob *j, struct err *err)
 {
-    const struct task_config *c = task_config(j->t);
-    char host[IPADDR_HOST_MAX], url[192];
-    struct err why = ERR_INIT;
-    struct sledreq_opts o;
-    uint16_t port;
-    bool v6;
-    int rc = ipaddr_parse_endpoint(host, &port, &v6, j->sled.api_address,
-                                   &why);
+    char path[64];
 
-    if (rc < 0)
-        return err_set(err, ERR_CONFLICT, "sled %s cannot be reached: its "
-                       "registration is invalid (%s)", j->id, why.msg);
-    snprintf(url, sizeof(url), "%s://%s%s%s:%u/artifacts-override/%s",
-             c->tls.cert_file ? "https" : "http", v6 ? "[" : "", host,
-             v6 ? "]" : "", (unsigned)port, j->override);
-    memset(&o, 0, sizeof(o));
-    o.method = "DELETE";
-    o.url = url;
-    o.connect_secs = c->connect_secs;
-    o.stall_secs = c->stall_secs;
-    o.total_secs = c->request_secs;
-    if (c->tls.cert_file) {
-        o.tls = &c->tls; /* the sled must present its own certificate */
-        o.peer_id = j->id;
-    }
-    log_info("sled_request", "{s:s, s:s, s:s}", "sled", j->id, "method",
-             "DELETE", "url", url);
-    rc = sledreq_start(&j->req, task_http_loop(j->t), &o, sled_done, j);
-    return rc < 0 ? err_set(err, rc, "cannot start the sled request") : 0;
+    snprintf(path, sizeof(path), "/artifacts-override/%s", j->override);
+    return sledcall_send(&j->call, "DELETE", path, NULL, 0, sled_done, j,
+                         err);
 }
 
 static void resume_done(int rc, const struct err *err, void *arg)
@@ -143,7 +103,7 @@ static void resume_done(int rc, const struct err *err, void *arg)
 
     if (rc == 0 && send_resume(j, &e) == 0)
         return; /* sled_done answers */
-    httpd_reply_err(j->r, rc < 0 ? err : &e);
+    httpd_reply_err(j->call.r, rc < 0 ? err : &e);
     sjob_free(j);
 }
 
@@ -185,8 +145,7 @@ void api_sled_resume(struct task *t, struct httpd_req *r)
         httpd_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    j->t = t;
-    snprintf(j->id, sizeof(j->id), "%s", httpd_req_capture(r, 0));
+    sledcall_init(&j->call, t, r);
     snprintf(j->requested_by, sizeof(j->requested_by), "%s%s%s",
              peer ? tls_role_name(peer->role) : "plaintext",
              peer ? ":" : "", peer ? peer->id : "");
@@ -195,10 +154,6 @@ void api_sled_resume(struct task *t, struct httpd_req *r)
         mem_free(j);
         return;
     }
-    j->r = r;
-    httpd_req_ref(r);
-    if (task_job(t, resume_work, resume_done, j) < 0) {
-        httpd_reply_error(r, 500, NULL, "out of memory");
+    if (sledcall_job(&j->call, r, resume_work, resume_done, j) < 0)
         sjob_free(j);
-    }
 }
