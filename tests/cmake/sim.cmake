@@ -10,7 +10,7 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
   add_dependencies(test_rack_sim rack-sim)
   file(GLOB RD_E2E_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/*.c)
   # Only test_e2e_*.c are tests; e2e_util.c and e2e_http.c are the
-  # scenarios' shared harness.
+  # scenarios' shared harness, attacks_*.c part of test_e2e_attacks.
   list(FILTER RD_E2E_SOURCES INCLUDE REGEX "/test_e2e_[^/]*\\.c$")
   # Netns racks (rack-sim --net netns, issue 14) need root: their scenario
   # and the netns runs below are registered only when the build is
@@ -59,9 +59,12 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
 endif()
 # The attack scenario (issue 9) is about mutual TLS: it forces RD_E2E_MODE
 # to tls itself, and uses the TLS listener tests' OpenSSL client and the
-# PKI library (another CA of the same rack id).
+# PKI library (another CA of the same rack id). Its rig and attacks are
+# in e2e/attacks_rig.c and e2e/attacks_routes.c.
 if(TEST test_e2e_attacks)
   target_sources(test_e2e_attacks PRIVATE
+                 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/attacks_rig.c
+                 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/attacks_routes.c
                  ${CMAKE_CURRENT_SOURCE_DIR}/integration/tls_rig.c)
   target_link_libraries(test_e2e_attacks PRIVATE replicator_core)
   set_property(TEST test_e2e_attacks APPEND PROPERTY ENVIRONMENT
