@@ -68,38 +68,6 @@ struct fx {
     int nfds;
 };
 
-/* utime + stime of pid in clock ticks, -1 if unreadable. */
-static long cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    FILE *f;
-    size_t n;
-    const char *p;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
-     * majflt cmajflt utime stime (fields 3..15) */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%lu %lu", &ut, &st) != 2)
-        return -1;
-    return (long)(ut + st);
-}
-
-static long file_size(const char *path)
-{
-    struct stat sb;
-
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
 /* A TCP connection from 127.0.0.(2 + i % IDLE_ADDRS) to port; -1 on error. */
 static int idle_connect(int i, int port)
 {
@@ -254,8 +222,8 @@ static char *idle_flood(struct fx *f, const char *label)
     open_idle(f, agentproc_api_port(f->a));
     printf("# %s: %d idle connections opened in %lld ms\n", label, f->nfds,
            (long long)(testutil_now_ms() - t0));
-    cpu0 = cpu_ticks(pid);
-    log0 = file_size(agentproc_log_path(f->a));
+    cpu0 = testutil_cpu_ticks(pid);
+    log0 = testutil_file_size(agentproc_log_path(f->a));
     t0 = testutil_now_ms();
     st = legit_metrics(f, &body, &ms);
     printf("# %s: legitimate GET /metrics answered %ld in %lld ms\n", label,
@@ -266,8 +234,8 @@ static char *idle_flood(struct fx *f, const char *label)
     assert_true(ms < ANSWER_MS_MAX);
     /* the window: the idle connections stay open, nothing else happens */
     testutil_sleep_ms(WINDOW_MS);
-    cpu1 = cpu_ticks(pid);
-    log1 = file_size(agentproc_log_path(f->a));
+    cpu1 = testutil_cpu_ticks(pid);
+    log1 = testutil_file_size(agentproc_log_path(f->a));
     t1 = testutil_now_ms();
     assert_true(cpu0 >= 0 && cpu1 >= 0 && log0 >= 0 && log1 >= 0);
     cpu_share = (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) /

@@ -366,35 +366,6 @@ static void test_serve_e2e__issue_11_database_down(void **state)
 #define IDLE_CONNS 1100
 #define IDLE_ADDRS 16
 
-static long cpu_ticks(pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long ut = 0, st = 0;
-    const char *p;
-    FILE *fp;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%lu %lu", &ut, &st) != 2)
-        return -1;
-    return (long)(ut + st);
-}
-
-static long file_size(const char *path)
-{
-    struct stat sb;
-
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
 static int idle_connect(int i, int port)
 {
     struct sockaddr_in src = {0}, dst = {0};
@@ -465,8 +436,8 @@ static void test_serve_e2e__issue_10_hostile_clients(void **state)
     pid = proc_pid(f->srv);
     for (int i = 0; i < IDLE_CONNS; i++)
         fds[i] = idle_connect(i, port);
-    cpu0 = cpu_ticks(pid);
-    log0 = file_size(f->slog);
+    cpu0 = testutil_cpu_ticks(pid);
+    log0 = testutil_file_size(f->slog);
     t0 = testutil_now_ms();
     st = metrics(f, &ms, &evicted);
     printf("# replicator: legitimate GET /metrics with %d idle connections: "
@@ -476,8 +447,8 @@ static void test_serve_e2e__issue_10_hostile_clients(void **state)
     assert_true(ms < 5000);
     assert_true(evicted > 0);
     testutil_sleep_ms(3000); /* the measurement window */
-    cpu1 = cpu_ticks(pid);
-    log1 = file_size(f->slog);
+    cpu1 = testutil_cpu_ticks(pid);
+    log1 = testutil_file_size(f->slog);
     t1 = testutil_now_ms();
     assert_true(cpu0 >= 0 && cpu1 >= 0 && log0 >= 0 && log1 >= 0);
     printf("# replicator: CPU %.1f %% of a core, log %.0f bytes/s over "

@@ -312,13 +312,6 @@ static int idle_connect(int i, uint16_t port)
     return fd;
 }
 
-static long file_size(const char *path)
-{
-    struct stat sb;
-
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
 static unsigned long long metric(const char *text, const char *name)
 {
     const char *p = text ? strstr(text, name) : NULL;
@@ -338,7 +331,7 @@ static void test_tls_serve__idle_flood(void **state)
     proc_free(f->srv);
     f->srv = NULL;
     start_serve_as(f, true);
-    log0 = file_size(f->log);
+    log0 = testutil_file_size(f->log);
     for (int i = 0; i < IDLE_TLS; i++)
         tc[i] = tls_rig_connect(f->g.ca, &f->ctl, f->port);
     for (int i = 0; i < IDLE_CONNS; i++)
@@ -359,7 +352,7 @@ static void test_tls_serve__idle_flood(void **state)
                 0);
     mem_free(m);
     testutil_sleep_ms(3000);
-    log1 = file_size(f->log);
+    log1 = testutil_file_size(f->log);
     printf("# log %ld bytes from the flood to 3 s after\n", log1 - log0);
     assert_true(log0 >= 0 && log1 - log0 < 100000);
     for (int i = 0; i < IDLE_CONNS; i++)

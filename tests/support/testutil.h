@@ -3,7 +3,8 @@
  * testutil: small helpers every integration and fault test needs: unique
  * temporary directories and their recursive removal, polling with a hard
  * timeout (testutil_wait_for, never a bare sleep), random data, whole-file
- * read/write, path joining and the sha256 of a file or a buffer.
+ * read/write, path joining, the sha256 of a file or a buffer, a file's
+ * size and a process's CPU time.
  * Allocation through mem_*; any thread (no shared state except the random
  * generator, which is per thread).
  */
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/sha256.h"
 
@@ -69,6 +71,12 @@ int testutil_read_file(char **out, size_t *len_out, const char *path);
 
 /* Whether path exists (lstat succeeds). */
 bool testutil_exists(const char *path);
+
+/* Size of the file at path in bytes; -1 if it cannot be stat'ed. */
+long testutil_file_size(const char *path);
+
+/* utime + stime of process pid in clock ticks; -1 if unreadable. */
+long testutil_cpu_ticks(pid_t pid);
 
 /* Number of entries (not . or ..) in directory path; -1 if unreadable. */
 long testutil_dir_count(const char *path);
