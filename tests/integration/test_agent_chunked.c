@@ -32,26 +32,6 @@
 
 static const char *const te_chunked[] = {"Transfer-Encoding: chunked", NULL};
 
-/* A memory body handed to curl at most `piece` bytes per read: each read
- * becomes one chunk on the wire. */
-struct pieces {
-    const char *data;
-    size_t len, piece;
-};
-
-static long pieces_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct pieces *p = arg;
-    size_t n = p->len - (size_t)offset;
-
-    if (n > cap)
-        n = cap;
-    if (n > p->piece)
-        n = p->piece;
-    memcpy(buf, p->data + offset, n);
-    return (long)n;
-}
-
 /* PUT data chunked (by libcurl, in pieces of `piece` bytes) to hex. */
 static long put_chunked(struct agentproc *a, const char *hex, uint64_t gen,
                         const void *data, size_t len, size_t piece,
@@ -59,7 +39,7 @@ static long put_chunked(struct agentproc *a, const char *hex, uint64_t gen,
 {
     struct http_client_resp own = HTTP_CLIENT_RESP_INIT;
     struct http_client_req req = {0};
-    struct pieces p = {data, len, piece};
+    struct http_client_pieces p = {data, len, piece};
     struct err err = ERR_INIT;
     char url[256];
     long st;
@@ -68,7 +48,7 @@ static long put_chunked(struct agentproc *a, const char *hex, uint64_t gen,
              agentproc_api_url(a), hex, (unsigned long long)gen);
     req.method = "PUT";
     req.url = url;
-    req.gen = pieces_gen;
+    req.gen = http_client_pieces_gen;
     req.gen_arg = &p;
     req.content_length = len;
     req.headers = te_chunked;

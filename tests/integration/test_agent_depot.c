@@ -238,26 +238,6 @@ static void test_agent_depot__copy_between_agents(void **state)
     f->passed = true;
 }
 
-/*
- * A loopback port that refuses connections: bound (so nobody else gets it)
- * but never listening. *fd_out is closed by the caller.
- */
-static int dead_port(int *fd_out)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    *fd_out = fd;
-    return ntohs(sa.sin_port);
-}
-
 static void test_agent_depot__copy_checks_and_502(void **state)
 {
     static const char *const bad_bodies[] = {
@@ -272,7 +252,8 @@ static void test_agent_depot__copy_checks_and_502(void **state)
     long st;
 
     agenttest_art_make(&x, 10000);
-    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", dead_port(&dead_fd));
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d",
+             http_client_refused_port(&dead_fd));
     copy_body(body, sizeof(body), dead);
     /* No config: 400 (not 502: checked before contacting the source). */
     assert_int_equal(post_copy(f->a, x.hex, "?generation=1", body, &r), 400);

@@ -199,25 +199,6 @@ static long call(struct rec *r, struct http_client_resp *resp,
     return resp->status;
 }
 
-/* A memory body handed to curl in pieces: each read is one chunk. */
-struct pieces {
-    const char *data;
-    size_t len, piece;
-};
-
-static long pieces_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct pieces *p = arg;
-    size_t n = p->len - (size_t)offset;
-
-    if (n > cap)
-        n = cap;
-    if (n > p->piece)
-        n = p->piece;
-    memcpy(buf, p->data + offset, n);
-    return (long)n;
-}
-
 /* artifact_put: PUT /artifacts/{hex}?generation=gen, a streamed (chunked)
  * body. The agent refuses Content-Length with Transfer-Encoding, so a 200
  * also shows that curl sent no length, as reqwest does not. */
@@ -226,7 +207,7 @@ static long put_artifact(struct rec *r, struct http_client_resp *resp,
                          const void *data, size_t len)
 {
     struct http_client_req req = {0};
-    struct pieces p = {data, len, 64 * 1024 - 7};
+    struct http_client_pieces p = {data, len, 64 * 1024 - 7};
     struct err e = ERR_INIT;
     char url[256];
 
@@ -234,7 +215,7 @@ static long put_artifact(struct rec *r, struct http_client_resp *resp,
              agentproc_api_url(a), hex, (unsigned long long)gen);
     req.method = "PUT";
     req.url = url;
-    req.gen = pieces_gen;
+    req.gen = http_client_pieces_gen;
     req.gen_arg = &p;
     req.content_length = len; /* curl's progress only: not sent */
     req.headers = hdr_put;
@@ -360,24 +341,6 @@ static const char *error_code(json_t *v)
     const char *s = json_string_value(json_object_get(v, "error_code"));
 
     return s ? s : "";
-}
-
-/* A loopback port bound but not listening (connections refused); the
- * socket in *fd_out keeps it taken. */
-static int dead_port(int *fd_out)
-{
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    assert_true(fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    *fd_out = fd;
-    return ntohs(sa.sin_port);
 }
 
 /* Wait until GET /artifacts of a lists hex with count copies. */
@@ -535,7 +498,8 @@ static void converse(struct agentproc_fixture *f, struct rec *r)
     st = copy_from_depot(r, &resp, f->b, y.hex, 2,
                          agentproc_depot_url(f->a));
     assert_in_range(st, 400, 599);
-    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", dead_port(&fd));
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d",
+             http_client_refused_port(&fd));
     st = copy_from_depot(r, &resp, f->b, y.hex, 2, dead);
     assert_in_range(st, 400, 599);
     close(fd);

@@ -41,25 +41,6 @@ static char *fx_path(struct fx *f, const char *name)
     return p;
 }
 
-struct pieces {
-    const char *data;
-    size_t len;
-};
-
-/* 10000 bytes per read: each becomes one chunk on the wire. */
-static long pieces_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct pieces *p = arg;
-    size_t n = p->len - (size_t)offset;
-
-    if (n > cap)
-        n = cap;
-    if (n > 10000)
-        n = 10000;
-    memcpy(buf, p->data + offset, n);
-    return (long)n;
-}
-
 /* No upload is staged (the directory is empty or absent). */
 static bool no_upload(void *arg)
 {
@@ -77,7 +58,7 @@ static void test_serve_chunked__upload(void **state)
     char *zip = fx_path(f, "repo.zip");
     char *uploads = fx_path(f, "staging/uploads");
     struct err err = ERR_INIT;
-    struct pieces p;
+    struct http_client_pieces p;
     char *data = NULL;
     size_t len = 0;
     char url[256];
@@ -114,9 +95,10 @@ static void test_serve_chunked__upload(void **state)
     /* The zip, chunked: ingested as with a Content-Length. */
     p.data = data;
     p.len = len;
+    p.piece = 10000; /* each read becomes one chunk on the wire */
     req.method = "PUT";
     req.url = url;
-    req.gen = pieces_gen;
+    req.gen = http_client_pieces_gen;
     req.gen_arg = &p;
     req.content_length = len;
     req.headers = te;

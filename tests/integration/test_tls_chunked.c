@@ -27,25 +27,6 @@
 
 #define ART_LEN (2u * 1024 * 1024 + 3)
 
-struct pieces {
-    const char *data;
-    size_t len;
-};
-
-/* 5000 bytes per read: one chunk each on the wire. */
-static long pieces_gen(void *buf, size_t cap, uint64_t offset, void *arg)
-{
-    struct pieces *p = arg;
-    size_t n = p->len - (size_t)offset;
-
-    if (n > cap)
-        n = cap;
-    if (n > 5000)
-        n = 5000;
-    memcpy(buf, p->data + offset, n);
-    return (long)n;
-}
-
 /* "list" count of hex in GET /artifacts, as the controller. */
 static long count(struct tls_rig *g, const struct tls_cred *ctl,
                   uint16_t port, const char *hex)
@@ -76,7 +57,7 @@ static void test_tls_chunked__put(void **state)
     struct http_client_req req = {0};
     struct err err = ERR_INIT;
     struct sha256 h;
-    struct pieces p;
+    struct http_client_pieces p;
     char hex[SHA256_HEX_LEN + 1], cfg[256], url[256], path[160];
     char *data = mem_alloc(ART_LEN);
     uint16_t port;
@@ -105,11 +86,12 @@ static void test_tls_chunked__put(void **state)
     snprintf(path, sizeof(path), "/artifacts/%s?generation=1", hex);
     p.data = data;
     p.len = ART_LEN;
+    p.piece = 5000; /* each read becomes one chunk on the wire */
     snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", (unsigned)port,
              path);
     req.method = "PUT";
     req.url = url;
-    req.gen = pieces_gen;
+    req.gen = http_client_pieces_gen;
     req.gen_arg = &p;
     req.content_length = ART_LEN;
     req.headers = te;

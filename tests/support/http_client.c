@@ -11,12 +11,17 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "common/err.h"
 #include "common/httpc.h"
@@ -99,6 +104,20 @@ static void spec_init(struct httpc_spec *sp, const struct http_client_req *req,
         sp->body.data = req->body;
         sp->body.len = req->body_len;
     }
+}
+
+long http_client_pieces_gen(void *buf, size_t cap, uint64_t offset,
+                            void *arg)
+{
+    struct http_client_pieces *p = arg;
+    size_t n = p->len - (size_t)offset;
+
+    if (n > cap)
+        n = cap;
+    if (n > p->piece)
+        n = p->piece;
+    memcpy(buf, p->data + offset, n);
+    return (long)n;
 }
 
 int http_client_request(struct http_client_resp *resp,
@@ -266,6 +285,22 @@ int http_client_join(struct http_client_async *a,
     pthread_mutex_destroy(&a->lock);
     mem_free(a);
     return rc;
+}
+
+int http_client_refused_port(int *fd_out)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *fd_out = fd;
+    return ntohs(sa.sin_port);
 }
 
 int http_client_raw_connect(int *fd_out, int port)

@@ -7,8 +7,10 @@
  *   response status, body and headers.
  * - http_client_start()/_join(): the same request on its own thread, so a
  *   test can act (kill the server, fill the write slots) while it runs.
+ * - http_client_pieces_gen: a memory body sent in pieces (chunked).
  * - http_client_raw_*: a raw TCP sender for malformed HTTP (short or long
- *   bodies, oversized headers, idle connections) that curl will not send.
+ *   bodies, oversized headers, idle connections) that curl will not send;
+ *   http_client_refused_port: a port where connecting is refused.
  * SIGPIPE is ignored process-wide on first use (a peer closing mid-body
  * must be an error, not the death of the test). Any thread; one request
  * per struct.
@@ -35,6 +37,19 @@ struct http_client_async;
  */
 typedef long (*http_client_gen_fn)(void *buf, size_t cap, uint64_t offset,
                                    void *arg);
+
+/*
+ * A memory body handed over at most piece bytes at a time (each read
+ * becomes one chunk of a chunked body): http_client_pieces_gen's arg.
+ */
+struct http_client_pieces {
+    const char *data;
+    size_t len, piece;
+};
+
+/* http_client_gen_fn over a struct http_client_pieces. */
+long http_client_pieces_gen(void *buf, size_t cap, uint64_t offset,
+                            void *arg);
 
 struct http_client_req {
     const char *method;        /* "GET" when NULL */
@@ -105,6 +120,13 @@ bool http_client_done(struct http_client_async *a);
  */
 int http_client_join(struct http_client_async *a,
                      struct http_client_resp *resp);
+
+/*
+ * A loopback port bound but not listening: connecting to it is refused
+ * while *fd_out (the bound socket, close it after) keeps it taken. Fails
+ * the test when no socket can be bound.
+ */
+int http_client_refused_port(int *fd_out);
 
 /* Raw TCP: connect to 127.0.0.1:port. Returns 0 and *fd_out, or ERR_IO. */
 int http_client_raw_connect(int *fd_out, int port);
