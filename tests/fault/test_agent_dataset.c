@@ -91,38 +91,6 @@ static void test_agent_dataset__removed_then_repaired(void **state)
     f->passed = true;
 }
 
-/* Largest value of a non-comment metric line whose name has word. */
-static double metric_max(const char *text, const char *word)
-{
-    const char *p = text;
-    double best = -1;
-
-    while (p && *p) {
-        const char *eol = strchr(p, '\n');
-        size_t n = eol ? (size_t)(eol - p) : strlen(p);
-        char line[512];
-
-        if (n < sizeof(line) && *p != '#') {
-            char *sp;
-
-            memcpy(line, p, n);
-            line[n] = '\0';
-            sp = strrchr(line, ' ');
-            if (sp) {
-                *sp = '\0';
-                if (strstr(line, word)) {
-                    double v = strtod(sp + 1, NULL);
-
-                    if (v > best)
-                        best = v;
-                }
-            }
-        }
-        p = eol ? eol + 1 : NULL;
-    }
-    return best;
-}
-
 static void test_agent_dataset__corruption_scrubbed(void **state)
 {
     struct agentproc_fixture *f = *state;
@@ -155,7 +123,7 @@ static void test_agent_dataset__corruption_scrubbed(void **state)
     assert_int_equal(http_client_get(&r, url), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(r.body.data);
-    if (metric_max(r.body.data, "corrupt") < 1.0)
+    if (agenttest_metric_max(r.body.data, "corrupt", NULL) < 1.0)
         fail_msg("no corruption metric >= 1 in:\n%s", r.body.data);
     agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);

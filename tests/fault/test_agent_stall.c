@@ -31,21 +31,6 @@
 
 static const char *const source_args[] = {"--rate-limit", "2097152", NULL};
 
-static long post_copy(struct agentproc *a, const char *hex, const char *base)
-{
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[256], body[256];
-    long st = -1;
-
-    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation=1",
-             agentproc_api_url(a), hex);
-    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
-    if (http_client_send(&r, "POST", url, body, strlen(body)) == 0)
-        st = r.status;
-    http_client_resp_release(&r);
-    return st;
-}
-
 struct copy_arg {
     struct agentproc *a;
     const char *hex;
@@ -110,7 +95,9 @@ static void test_agent_stall__sigstopped_source(void **state)
     assert_int_equal(agentproc_start(f->b), 0);
     assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
 
-    assert_int_equal(post_copy(f->b, hex, agentproc_depot_url(f->a)), 202);
+    assert_int_equal(
+        agenttest_post_copy(f->b, hex, 1, agentproc_depot_url(f->a), NULL),
+        202);
     c.a = f->b;
     c.hex = hex;
     c.state = NULL;
@@ -132,7 +119,9 @@ static void test_agent_stall__sigstopped_source(void **state)
     assert_int_equal(agentproc_count(f->b, hex), 0);
 
     assert_int_equal(proc_signal(agentproc_proc(f->a), SIGCONT), 0);
-    assert_int_equal(post_copy(f->b, hex, agentproc_depot_url(f->a)), 202);
+    assert_int_equal(
+        agenttest_post_copy(f->b, hex, 1, agentproc_depot_url(f->a), NULL),
+        202);
     assert_true(testutil_wait_for(count_two, &c, 30000));
     c.state = "done";
     assert_true(copy_is(&c));

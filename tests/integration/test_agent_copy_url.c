@@ -53,19 +53,6 @@ static int loopback(int *fd_out, bool listening)
     return ntohs(sa.sin_port);
 }
 
-static long post_copy(struct agentproc *a, const char *hex, const char *base,
-                      struct http_client_resp *r)
-{
-    char url[256], body[512];
-
-    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation=2",
-             agentproc_api_url(a), hex);
-    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
-    if (http_client_send(r, "POST", url, body, strlen(body)) < 0)
-        return -1;
-    return r->status;
-}
-
 static void test_agent_copy_url__issue_9_no_scanning(void **state)
 {
     static const struct form forms[] = {
@@ -91,7 +78,7 @@ static void test_agent_copy_url__issue_9_no_scanning(void **state)
 
         snprintf(base, sizeof(base), "%s%d%s", forms[i].pre, port,
                  forms[i].post);
-        st = post_copy(f->a, x.hex, base, &r);
+        st = agenttest_post_copy(f->a, x.hex, 2, base, &r);
         if (st != 400)
             fail_msg("copy from <%s>: status %ld, want 400", base, st);
         agenttest_assert_error_shape(&r);
@@ -122,7 +109,7 @@ static void test_agent_copy_url__trap_untouched(void **state)
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
         snprintf(base, sizeof(base), "%s%d%s", forms[i].pre, port,
                  forms[i].post);
-        assert_int_equal(post_copy(f->a, x.hex, base, &r), 400);
+        assert_int_equal(agenttest_post_copy(f->a, x.hex, 2, base, &r), 400);
     }
     /* nothing was contacted: no connection is queued on the trap */
     assert_int_equal(accept(trap, NULL, NULL), -1);
@@ -146,7 +133,7 @@ static void test_agent_copy_url__connect_error_not_reflected(void **state)
     cfg[0] = x.hex;
     assert_int_equal(agentproc_put_config(f->a, 2, cfg, 1), 204);
     snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
-    assert_int_equal(post_copy(f->a, x.hex, base, &r), 502);
+    assert_int_equal(agenttest_post_copy(f->a, x.hex, 2, base, &r), 502);
     agenttest_assert_error_shape(&r);
     assert_non_null(strstr(r.body.data, "unreachable"));
     assert_null(strstr(r.body.data, "refused"));

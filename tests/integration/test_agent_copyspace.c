@@ -36,19 +36,6 @@
 
 static const char *const quota_args[] = {"--quota-bytes", "2097152", NULL};
 
-static long post_copy(struct agentproc *a, const char *hex, uint64_t gen,
-                      const char *base, struct http_client_resp *r)
-{
-    char url[256], body[256];
-
-    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation="
-             "%llu", agentproc_api_url(a), hex, (unsigned long long)gen);
-    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
-    if (http_client_send(r, "POST", url, body, strlen(body)) < 0)
-        return -1;
-    return r->status;
-}
-
 /* The GET /copies entry of hex: its state and error into out/err_out. */
 static bool copy_entry(struct agentproc *a, const char *hex, char *state,
                        size_t cap, char *err_out, size_t ecap)
@@ -132,14 +119,16 @@ static void test_agent_copyspace__507_before_202(void **state)
                                             NULL), 200);
     /* The target has a 2 MiB quota: 3 MiB cannot fit. */
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
-    assert_int_equal(post_copy(f->a, hbig, 1, agentproc_depot_url(f->b), &r),
-                     507);
+    assert_int_equal(
+        agenttest_post_copy(f->a, hbig, 1, agentproc_depot_url(f->b), &r),
+        507);
     if (agentproc_check_error(&r, &e) < 0)
         fail_msg("%s", e.msg);
     assert_nothing_stored(f->a, hbig);
     /* 1 MiB fits. */
-    assert_int_equal(post_copy(f->a, hsmall, 1, agentproc_depot_url(f->b),
-                               &r), 202);
+    assert_int_equal(
+        agenttest_post_copy(f->a, hsmall, 1, agentproc_depot_url(f->b), &r),
+        202);
     c.a = f->a;
     c.hex = hsmall;
     c.want = 2;
@@ -227,7 +216,7 @@ static void test_agent_copyspace__no_length_source_over_quota(void **state)
     snprintf(base, sizeof(base), "http://127.0.0.1:%d", d.port);
     assert_int_equal(agentproc_put_config(f->a, 1, cfg, 1), 204);
     /* Unknown length: accepted, then refused as the bytes pass the quota. */
-    assert_int_equal(post_copy(f->a, hex, 1, base, &r), 202);
+    assert_int_equal(agenttest_post_copy(f->a, hex, 1, base, &r), 202);
     s.a = f->a;
     s.hex = hex;
     s.want = "failed";

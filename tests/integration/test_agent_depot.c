@@ -301,38 +301,6 @@ static void test_agent_depot__copy_checks_and_502(void **state)
     f->passed = true;
 }
 
-/* Largest value of a non-comment metric line whose name has both words. */
-static double metric_max(const char *text, const char *w1, const char *w2)
-{
-    const char *p = text;
-    double best = -1;
-
-    while (p && *p) {
-        const char *eol = strchr(p, '\n');
-        size_t n = eol ? (size_t)(eol - p) : strlen(p);
-        char line[512];
-
-        if (n < sizeof(line) && *p != '#') {
-            char *sp;
-
-            memcpy(line, p, n);
-            line[n] = '\0';
-            sp = strrchr(line, ' ');
-            if (sp) {
-                *sp = '\0';
-                if (strstr(line, w1) && strstr(line, w2)) {
-                    double v = strtod(sp + 1, NULL);
-
-                    if (v > best)
-                        best = v;
-                }
-            }
-        }
-        p = eol ? eol + 1 : NULL;
-    }
-    return best;
-}
-
 static void test_agent_depot__metrics(void **state)
 {
     struct agentproc_fixture *f = *state;
@@ -350,7 +318,7 @@ static void test_agent_depot__metrics(void **state)
     assert_non_null(strstr(r.body.data, "# TYPE "));
     /* Bytes written: at least the artifact's size (once per dataset or
      * once per request, either way >= 123456). */
-    if (metric_max(r.body.data, "bytes", "writ") < 123456.0)
+    if (agenttest_metric_max(r.body.data, "bytes", "writ") < 123456.0)
         fail_msg("no metric for bytes written >= 123456 in:\n%s",
                  r.body.data);
     http_client_resp_release(&r);

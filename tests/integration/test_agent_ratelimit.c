@@ -21,28 +21,13 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
+#include "tests/support/agenttest.h"
 #include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define MIB (1024u * 1024)
 
 static const char *const limited_args[] = {"--rate-limit", "2097152", NULL};
-
-static long post_copy(struct agentproc *a, const char *hex, uint64_t gen,
-                      const char *base)
-{
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[256], body[256];
-    long st = -1;
-
-    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation="
-             "%llu", agentproc_api_url(a), hex, (unsigned long long)gen);
-    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
-    if (http_client_send(&r, "POST", url, body, strlen(body)) == 0)
-        st = r.status;
-    http_client_resp_release(&r);
-    return st;
-}
 
 struct count_arg {
     struct agentproc *a;
@@ -102,7 +87,9 @@ static void test_agent_ratelimit__put_get_copies(void **state)
 
     /* A copy pulling from the limited source. */
     t0 = testutil_now_ms();
-    assert_int_equal(post_copy(f->b, hx, 1, agentproc_depot_url(f->a)), 202);
+    assert_int_equal(
+        agenttest_post_copy(f->b, hx, 1, agentproc_depot_url(f->a), NULL),
+        202);
     c.a = f->b;
     c.h1 = hx;
     c.h2 = NULL;
@@ -116,8 +103,12 @@ static void test_agent_ratelimit__put_get_copies(void **state)
     assert_int_equal(agentproc_put_artifact(f->b, hz, 1, data + big, part,
                                             NULL), 200);
     t0 = testutil_now_ms();
-    assert_int_equal(post_copy(f->a, hy, 1, agentproc_depot_url(f->b)), 202);
-    assert_int_equal(post_copy(f->a, hz, 1, agentproc_depot_url(f->b)), 202);
+    assert_int_equal(
+        agenttest_post_copy(f->a, hy, 1, agentproc_depot_url(f->b), NULL),
+        202);
+    assert_int_equal(
+        agenttest_post_copy(f->a, hz, 1, agentproc_depot_url(f->b), NULL),
+        202);
     c.a = f->a;
     c.h1 = hy;
     c.h2 = hz;

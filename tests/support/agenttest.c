@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define PATTERN_CHUNK (1u << 16)
@@ -158,4 +161,53 @@ void agenttest_pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
     sha256_release(&ctx);
     sha256_to_hex(hex, &h);
     mem_free(chunk);
+}
+
+long agenttest_post_copy(struct agentproc *a, const char *hex, uint64_t gen,
+                         const char *base, struct http_client_resp *r)
+{
+    struct http_client_resp own = HTTP_CLIENT_RESP_INIT;
+    struct http_client_resp *resp = r ? r : &own;
+    char url[256], body[512];
+    long st = -1;
+
+    snprintf(url, sizeof(url), "%s/artifacts/%s/copy-from-depot?generation="
+             "%llu", agentproc_api_url(a), hex, (unsigned long long)gen);
+    snprintf(body, sizeof(body), "{\"depot_base_url\": \"%s\"}", base);
+    if (http_client_send(resp, "POST", url, body, strlen(body)) == 0)
+        st = resp->status;
+    http_client_resp_release(&own);
+    return st;
+}
+
+double agenttest_metric_max(const char *text, const char *w1,
+                            const char *w2)
+{
+    const char *p = text;
+    double best = -1;
+
+    while (p && *p) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        char line[512];
+
+        if (n < sizeof(line) && *p != '#') {
+            char *sp;
+
+            memcpy(line, p, n);
+            line[n] = '\0';
+            sp = strrchr(line, ' ');
+            if (sp) {
+                *sp = '\0';
+                if (strstr(line, w1) && (!w2 || strstr(line, w2))) {
+                    double v = strtod(sp + 1, NULL);
+
+                    if (v > best)
+                        best = v;
+                }
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return best;
 }

@@ -4,8 +4,9 @@
  * (tests/integration/test_agent_*.c, tests/fault/test_agent_*.c) on top of
  * agentproc: random artifacts, the cmocka fixture macros, the check of
  * DESIGN.md invariant 2, wait conditions on the list, counts, tmp/ and
- * file hashes, in-place corruption, and a request body generator that
- * stalls at a chosen offset. Failures are cmocka assertions. Test main
+ * file hashes, in-place corruption, a request body generator that
+ * stalls at a chosen offset, POST copy-from-depot, and the largest value
+ * of a metric. Failures are cmocka assertions. Test main
  * thread only, except agenttest_stream_gen (the client's thread).
  */
 #ifndef TESTS_SUPPORT_AGENTTEST_H
@@ -105,6 +106,20 @@ struct agenttest_stream {
 
 /* http_client body generator; arg is a struct agenttest_stream. */
 long agenttest_stream_gen(void *buf, size_t cap, uint64_t offset, void *arg);
+
+/*
+ * POST /artifacts/{hex}/copy-from-depot?generation=gen {"depot_base_url":
+ * base} to a; the status (-1: no answer). The response goes to r, or is
+ * released when r is NULL.
+ */
+long agenttest_post_copy(struct agentproc *a, const char *hex, uint64_t gen,
+                         const char *base, struct http_client_resp *r);
+
+/* The largest value among the sample lines (not # comments) of
+ * Prometheus text whose name and labels contain w1 and w2 (w2 NULL:
+ * only w1); -1 when none does. */
+double agenttest_metric_max(const char *text, const char *w1,
+                            const char *w2);
 
 /* sha256 hex of len bytes of testutil_pattern(seed). */
 void agenttest_pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
