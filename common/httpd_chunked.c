@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/httpd_parse.h"
 #include "common/limits.h"
 
@@ -48,17 +49,6 @@ bool httpd_chunked_done(const struct httpd_chunked *d)
 uint64_t httpd_chunked_total(const struct httpd_chunked *d)
 {
     return d->total;
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* RFC 9110 tchar: the bytes of a field name. */
@@ -112,7 +102,7 @@ static int step(struct httpd_chunked *d, unsigned char c, struct err *err)
         return fail(d, err, ERR_LIMIT, "chunked trailers over the limit");
     switch (d->state) {
     case S_SIZE:
-        v = hexval(c);
+        v = hex_digit((char)c);
         if (v >= 0) {
             if (++d->ndigits > CHUNK_SIZE_DIGITS_MAX)
                 return fail(d, err, ERR_INVAL, "chunk size overflow");
