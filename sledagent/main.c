@@ -27,6 +27,7 @@
 #include "common/version.h"
 #include "sledagent/agent.h"
 #include "sledagent/startcheck.h"
+#include "sledagent/override.h"
 #include "sledagent/override_cli.h"
 
 /* Default background re-hash rate (see parse_args()). */
@@ -181,19 +182,6 @@ static void random_uuid(char out[37])
              b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static bool uuid_ok(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-            return false;
-    }
-    return true;
-}
-
 static int write_port_file(const char *path, unsigned api, unsigned depot,
                            struct err *err)
 {
@@ -336,7 +324,7 @@ static int apply_opt(struct args *a, int c, const char *arg)
             return bad_usage("bad --depot-listen", arg);
         return 0;
     case O_ID:
-        if (!uuid_ok(arg))
+        if (!override_uuid_ok(arg))
             return bad_usage("--id must be a UUID", arg);
         a->o.id = arg;
         return 0;
