@@ -265,19 +265,28 @@ int tls_cert_validity(int64_t *not_before, int64_t *not_after,
     return rc;
 }
 
-int tls_cert_file_validity(int64_t *not_before, int64_t *not_after,
-                           const char *path, struct err *err)
+/* The first PEM certificate of the file at path into *out (X509_free). */
+static int read_cert_file(X509 **out, const char *path, struct err *err)
 {
     FILE *f = fopen(path, "re");
-    X509 *x = NULL;
-    int rc;
 
     if (!f)
         return err_set(err, ERR_IO, "%s: cannot open", path);
-    x = PEM_read_X509(f, NULL, NULL, NULL);
+    *out = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
-    if (!x)
+    if (!*out)
         return err_set(err, ERR_IO, "%s: no PEM certificate", path);
+    return 0;
+}
+
+int tls_cert_file_validity(int64_t *not_before, int64_t *not_after,
+                           const char *path, struct err *err)
+{
+    X509 *x = NULL;
+    int rc = read_cert_file(&x, path, err);
+
+    if (rc < 0)
+        return rc;
     rc = tls_cert_validity(not_before, not_after, x, err);
     X509_free(x);
     return rc;
@@ -288,17 +297,13 @@ int tls_cert_file_identity(struct tls_identity *out, const char *path,
 {
     char uri[TLS_URI_MAX + 1], rack[TLS_RACK_ID_LEN + 1] = "";
     size_t plen = sizeof(TLS_URI_PREFIX) - 1;
-    FILE *f = fopen(path, "re");
     X509 *x = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!f)
-        return err_set(err, ERR_IO, "%s: cannot open", path);
-    x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    if (!x)
-        return err_set(err, ERR_IO, "%s: no PEM certificate", path);
+    rc = read_cert_file(&x, path, err);
+    if (rc < 0)
+        return rc;
     rc = cert_uri(uri, x, err);
     /* our own rack is whatever our certificate names */
     if (rc == 0 && strlen(uri) > plen + TLS_RACK_ID_LEN)
