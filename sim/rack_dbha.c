@@ -188,18 +188,15 @@ static int autoctl_retry(struct ctx *x, size_t node, char *const *args,
     return rc;
 }
 
-/* Start `pg_autoctl run` for node i in the background, recorded in r. */
-static int autoctl_start(struct ctx *x, struct rack *r, size_t i,
-                         struct err *err)
+/* Spawn pg_autoctl args for node i in the background (its output to
+ * log), recorded in r as running. */
+static int node_spawn(struct ctx *x, struct rack *r, size_t i,
+                      char *const *args, const char *log, struct err *err)
 {
-    char data[PATH_MAX + 32], log[PATH_MAX + 32];
-    char *args[] = {"run", "--pgdata", data, NULL};
     char *argv[48];
     pid_t pid = 0;
     int rc;
 
-    node_dir(data, sizeof(data), r, i);
-    node_log(log, sizeof(log), r, i);
     build_argv(argv, 48, x, args);
     rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
     if (rc < 0)
@@ -208,6 +205,18 @@ static int autoctl_start(struct ctx *x, struct rack *r, size_t i,
     r->dbn[i].p.start = rack_proc_starttime(pid);
     snprintf(r->dbn[i].state, sizeof(r->dbn[i].state), "running");
     return 0;
+}
+
+/* Start `pg_autoctl run` for node i in the background, recorded in r. */
+static int autoctl_start(struct ctx *x, struct rack *r, size_t i,
+                         struct err *err)
+{
+    char data[PATH_MAX + 32], log[PATH_MAX + 32];
+    char *args[] = {"run", "--pgdata", data, NULL};
+
+    node_dir(data, sizeof(data), r, i);
+    node_log(log, sizeof(log), r, i);
+    return node_spawn(x, r, i, args, log, err);
 }
 
 /* A libpq connection to node i's database dbname, or NULL. */
@@ -389,8 +398,6 @@ static int create_node(struct ctx *x, struct rack *r, size_t i,
                     "--monitor", mon, "--auth", "trust", "--no-ssl",
                     "--pgctl", x->pgctl, "--dbname", "rackdepot", "--name",
                     (char *)node_names[i], "--run", NULL};
-    char *argv[48];
-    pid_t pid = 0;
     int rc;
 
     node_dir(data, sizeof(data), r, i);
@@ -398,13 +405,9 @@ static int create_node(struct ctx *x, struct rack *r, size_t i,
     snprintf(port, sizeof(port), "%u", r->dbn[i].port);
     snprintf(mon, sizeof(mon), "postgres://autoctl_node@127.0.0.1:%u/"
              "pg_auto_failover?sslmode=disable", r->dbn[0].port);
-    build_argv(argv, 48, x, args);
-    rc = rack_proc_spawn(&pid, argv, log, r->foreground, err);
+    rc = node_spawn(x, r, i, args, log, err);
     if (rc < 0)
         return rc;
-    r->dbn[i].p.pid = pid;
-    r->dbn[i].p.start = rack_proc_starttime(pid);
-    snprintf(r->dbn[i].state, sizeof(r->dbn[i].state), "running");
     rc = wait_state(r, i, i == 1 ? "single" : "secondary", i == 1 ? 0 : 1,
                     err);
     for (size_t k = 0; rc == 0 && k < sizeof(keeper_tuning) /
