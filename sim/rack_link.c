@@ -25,18 +25,31 @@
 #define LEAF_QUEUE_MIN (256u << 10) /* bytes */
 
 /* Digits with an optional fraction of up to 3 places: value x 1000. */
+/* The decimal digits at *p (at least one) into *out; *p past them. */
+static int parse_digits(uint64_t *out, const char **p)
+{
+    uint64_t v = 0;
+    const char *q = *p;
+
+    if (*q < '0' || *q > '9')
+        return ERR_INVAL;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        if (v > UINT64_MAX / 10 - 10)
+            return ERR_INVAL;
+        v = v * 10 + (uint64_t)(*q - '0');
+    }
+    *out = v;
+    *p = q;
+    return 0;
+}
+
 static int parse_milli(uint64_t *out, const char **s)
 {
     uint64_t v = 0, frac = 0, scale = 1000;
     const char *p = *s;
 
-    if (*p < '0' || *p > '9')
+    if (parse_digits(&v, &p) < 0)
         return ERR_INVAL;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > UINT64_MAX / 10 - 10)
-            return ERR_INVAL;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
     if (*p == '.') {
         p++;
         if (*p < '0' || *p > '9')
@@ -60,13 +73,8 @@ int rack_link_parse_rate(uint64_t *out, const char *s)
     uint64_t v = 0, mul = 1;
     const char *p = s;
 
-    if (*p < '0' || *p > '9')
+    if (parse_digits(&v, &p) < 0)
         return ERR_INVAL;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > UINT64_MAX / 10 - 10)
-            return ERR_INVAL;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
     if (*p == 'K' || *p == 'k')
         mul = 1ull << 10;
     else if (*p == 'M' || *p == 'm')
