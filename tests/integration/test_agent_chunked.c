@@ -59,41 +59,6 @@ static long put_chunked(struct agentproc *a, const char *hex, uint64_t gen,
     return st;
 }
 
-static void assert_stored(struct agentproc *a, const struct agenttest_art *x)
-{
-    for (int i = 0; i < 2; i++) {
-        char *path = agentproc_path(a, i, x->hex);
-        char *got = NULL;
-        size_t len = 0;
-
-        assert_non_null(path);
-        if (testutil_read_file(&got, &len, path) < 0)
-            fail_msg("%s missing", path);
-        assert_int_equal(len, x->len);
-        assert_memory_equal(got, x->data, x->len);
-        mem_free(got);
-        mem_free(path);
-    }
-    assert_int_equal(agentproc_count(a, x->hex), 2);
-}
-
-/* Nothing of hex anywhere: not listed, no file, tmp/ empty soon. */
-static void assert_nothing_stored(struct agentproc *a, const char *hex)
-{
-    for (int i = 0; i < 2; i++) {
-        char *path = agentproc_path(a, i, hex);
-
-        assert_non_null(path);
-        if (testutil_exists(path))
-            fail_msg("%s exists", path);
-        mem_free(path);
-    }
-    if (!testutil_wait_for(agenttest_tmp_empty, a, 15000))
-        fail_msg("tmp/ not empty after 15 s");
-    assert_int_equal(agentproc_count(a, hex), 0);
-    assert_true(agentproc_alive(a));
-}
-
 /* Append data as chunks of `csize` bytes (odd ones with an extension),
  * then the last chunk with a trailer. */
 static void chunk_encode(struct buf *b, const char *data, size_t len,
@@ -163,12 +128,12 @@ static void test_agent_chunked__stores_on_both(void **state)
     assert_int_equal(
         json_integer_value(json_object_get(v, "successful_writes")), 2);
     json_decref(v);
-    assert_stored(f->a, &x);
+    agenttest_assert_stored(f->a, &x);
     assert_true(agenttest_tmp_empty(f->a));
     /* One byte per chunk. */
     assert_int_equal(put_chunked(f->a, y.hex, 2, y.data, y.len, 1, NULL),
                      200);
-    assert_stored(f->a, &y);
+    agenttest_assert_stored(f->a, &y);
     agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     agenttest_art_free(&x);
@@ -209,7 +174,7 @@ static void test_agent_chunked__curl_from_pipe(void **state)
     assert_int_equal(testutil_read_file(&code, &code_len, code_path), 0);
     assert_int_equal(code_len, 3);
     assert_memory_equal(code, "200", 3);
-    assert_stored(f->a, &x);
+    agenttest_assert_stored(f->a, &x);
     mem_free(code);
     mem_free(log);
     mem_free(code_path);
@@ -257,7 +222,7 @@ static void test_agent_chunked__raw_keep_alive(void **state)
         buf_release(&r2);
     }
     close(fd);
-    assert_stored(f->a, &x);
+    agenttest_assert_stored(f->a, &x);
     buf_release(&b);
     buf_release(&resp);
     agenttest_art_free(&x);
@@ -281,10 +246,10 @@ static void test_agent_chunked__wrong_body(void **state)
     agenttest_assert_error_shape(&r);
     assert_int_equal(put_chunked(f->a, x.hex, 1, x.data, x.len - 1, 4096,
                                  &r), 400);
-    assert_nothing_stored(f->a, x.hex);
+    agenttest_assert_nothing_stored(f->a, x.hex);
     assert_int_equal(put_chunked(f->a, x.hex, 1, x.data, x.len, 4096, &r),
                      200);
-    assert_stored(f->a, &x);
+    agenttest_assert_stored(f->a, &x);
     http_client_resp_release(&r);
     agenttest_art_free(&x);
     agenttest_art_free(&y);
@@ -330,14 +295,14 @@ static void test_agent_chunked__bad_framing(void **state)
             fail_msg("case %zu: status %d, want 400 or a close", i, st);
         if (!bad[i].eof && st != 400)
             fail_msg("case %zu: closed without a 400", i);
-        assert_nothing_stored(f->a, x.hex);
+        agenttest_assert_nothing_stored(f->a, x.hex);
     }
     /* The same artifact, framed well, is stored. */
     buf_reset(&b);
     chunked_head(&b, x.hex, 1);
     chunk_encode(&b, x.data, x.len, 5);
     assert_int_equal(raw_exchange(f->a, b.data, b.len, false), 200);
-    assert_stored(f->a, &x);
+    agenttest_assert_stored(f->a, &x);
     buf_release(&b);
     agenttest_art_free(&x);
     f->passed = true;
@@ -383,7 +348,7 @@ static void test_agent_chunked__refused_shapes(void **state)
         assert_true(n > 0 && (size_t)n < sizeof(req));
         assert_int_equal(raw_exchange(f->a, req, (size_t)n, false),
                          bad[i].status);
-        assert_nothing_stored(f->a, x.hex);
+        agenttest_assert_nothing_stored(f->a, x.hex);
     }
     f->passed = true;
     agenttest_art_free(&x);
@@ -410,7 +375,7 @@ static void test_agent_chunked__over_cap_413(void **state)
     assert_int_equal(put_chunked(f->a, big.hex, 1, big.data, big.len, 1000,
                                  &r), 413);
     agenttest_assert_error_shape(&r);
-    assert_nothing_stored(f->a, big.hex);
+    agenttest_assert_nothing_stored(f->a, big.hex);
     chunked_head(&b, big.hex, 1);
     assert_int_equal(buf_puts(&b, "401\r\n"), 0);
     assert_int_equal(raw_exchange(f->a, b.data, b.len, false), 413);
@@ -418,11 +383,11 @@ static void test_agent_chunked__over_cap_413(void **state)
     chunked_head(&b, big.hex, 1);
     assert_int_equal(buf_puts(&b, "ffffffffffffffff\r\n"), 0);
     assert_int_equal(raw_exchange(f->a, b.data, b.len, false), 413);
-    assert_nothing_stored(f->a, big.hex);
+    agenttest_assert_nothing_stored(f->a, big.hex);
     /* Exactly the cap is fine. */
     assert_int_equal(put_chunked(f->a, edge.hex, 1, edge.data, edge.len, 100,
                                  &r), 200);
-    assert_stored(f->a, &edge);
+    agenttest_assert_stored(f->a, &edge);
     buf_release(&b);
     http_client_resp_release(&r);
     agenttest_art_free(&big);
@@ -448,10 +413,10 @@ static void test_agent_chunked__space_runs_out_507(void **state)
     assert_int_equal(put_chunked(f->a, big.hex, 1, big.data, big.len, 16384,
                                  &r), 507);
     agenttest_assert_error_shape(&r);
-    assert_nothing_stored(f->a, big.hex);
+    agenttest_assert_nothing_stored(f->a, big.hex);
     assert_int_equal(put_chunked(f->a, small.hex, 1, small.data, small.len,
                                  100, &r), 200);
-    assert_stored(f->a, &small);
+    agenttest_assert_stored(f->a, &small);
     http_client_resp_release(&r);
     agenttest_art_free(&big);
     agenttest_art_free(&small);

@@ -81,19 +81,6 @@ static bool copy_in_state(void *arg)
                       sizeof(s->err)) && !strcmp(st, s->want);
 }
 
-/* Nothing of hex on either dataset of a, and tmp/ empty (polled). */
-static void assert_nothing_stored(struct agentproc *a, const char *hex)
-{
-    for (int i = 0; i < 2; i++) {
-        char *p = agentproc_path(a, i, hex);
-
-        assert_false(testutil_exists(p));
-        mem_free(p);
-    }
-    assert_true(testutil_wait_for(agenttest_tmp_empty, a, 10000));
-    assert_int_equal(agentproc_count(a, hex), 0);
-}
-
 static void test_agent_copyspace__507_before_202(void **state)
 {
     struct agentproc_fixture *f = *state;
@@ -124,7 +111,7 @@ static void test_agent_copyspace__507_before_202(void **state)
         507);
     if (agentproc_check_error(&r, &e) < 0)
         fail_msg("%s", e.msg);
-    assert_nothing_stored(f->a, hbig);
+    agenttest_assert_nothing_stored(f->a, hbig);
     /* 1 MiB fits. */
     assert_int_equal(
         agenttest_post_copy(f->a, hsmall, 1, agentproc_depot_url(f->b), &r),
@@ -224,7 +211,7 @@ static void test_agent_copyspace__no_length_source_over_quota(void **state)
         fail_msg("copy of a 3 MiB body past a 2 MiB quota did not fail");
     if (!strstr(s.err, "space") && !strstr(s.err, "quota"))
         fail_msg("copy error does not name space or quota: %s", s.err);
-    assert_nothing_stored(f->a, hex);
+    agenttest_assert_nothing_stored(f->a, hex);
     pthread_join(d.th, NULL);
     close(d.lfd);
     assert_true(agentproc_alive(f->a));

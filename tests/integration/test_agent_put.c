@@ -27,41 +27,6 @@
 
 #define HX "3333333333333333333333333333333333333333333333333333333333333333"
 
-/* File hex exists on dataset i with exactly data. */
-static void assert_stored(struct agentproc *a, int i,
-                          const struct agenttest_art *x)
-{
-    char *path = agentproc_path(a, i, x->hex);
-    char *got = NULL;
-    size_t len = 0;
-
-    assert_non_null(path);
-    if (testutil_read_file(&got, &len, path) < 0)
-        fail_msg("%s missing", path);
-    assert_int_equal(len, x->len);
-    assert_memory_equal(got, x->data, x->len);
-    mem_free(got);
-    mem_free(path);
-}
-
-static void assert_absent(struct agentproc *a, const char *hex)
-{
-    for (int i = 0; i < 2; i++) {
-        char *path = agentproc_path(a, i, hex);
-
-        assert_non_null(path);
-        if (testutil_exists(path))
-            fail_msg("%s exists", path);
-        mem_free(path);
-    }
-}
-
-static void assert_tmp_empty_soon(struct agentproc *a)
-{
-    if (!testutil_wait_for(agenttest_tmp_empty, a, 15000))
-        fail_msg("tmp/ not empty after 15 s");
-}
-
 static void test_agent_put__stores_on_both(void **state)
 {
     struct agentproc_fixture *f = *state;
@@ -82,15 +47,15 @@ static void test_agent_put__stores_on_both(void **state)
     assert_int_equal(
         json_integer_value(json_object_get(v, "successful_writes")), 2);
     json_decref(v);
-    assert_stored(f->a, 0, &x);
-    assert_stored(f->a, 1, &x);
+    agenttest_assert_file(f->a, 0, &x);
+    agenttest_assert_file(f->a, 1, &x);
     /* Durable at 200: tmp/ is already clean. */
     assert_true(agenttest_tmp_empty(f->a));
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
     /* The same PUT again is harmless. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 3, x.data, x.len,
                                             NULL), 200);
-    assert_stored(f->a, 0, &x);
+    agenttest_assert_file(f->a, 0, &x);
     /* An empty artifact is an artifact too. */
     {
         struct agenttest_art e;
@@ -101,7 +66,7 @@ static void test_agent_put__stores_on_both(void **state)
         assert_int_equal(agentproc_put_config(f->a, 4, cfg2, 2), 204);
         assert_int_equal(agentproc_put_artifact(f->a, e.hex, 4, "", 0, NULL),
                          200);
-        assert_stored(f->a, 1, &e);
+        agenttest_assert_file(f->a, 1, &e);
         agenttest_art_free(&e);
     }
     agenttest_assert_invariant(f->a);
@@ -147,13 +112,13 @@ static void test_agent_put__generation_checks(void **state)
                      r.status);
         agenttest_assert_error_shape(&r);
     }
-    assert_absent(f->a, x.hex);
+    agenttest_assert_absent(f->a, x.hex);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     /* Hash not in the config: 400, nothing stored. */
     assert_int_equal(agentproc_put_artifact(f->a, HX, 5, x.data, x.len, &r),
                      400);
     agenttest_assert_error_shape(&r);
-    assert_absent(f->a, HX);
+    agenttest_assert_absent(f->a, HX);
     /* And the right one still works afterwards. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 5, x.data, x.len,
                                             NULL), 200);
@@ -184,13 +149,13 @@ static void test_agent_put__body_hash_mismatch(void **state)
                                             &r), 400);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data,
                                             x.len - 1, &r), 400);
-    assert_absent(f->a, x.hex);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_absent(f->a, x.hex);
+    agenttest_assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
                                             NULL), 200);
-    assert_stored(f->a, 0, &x);
-    assert_stored(f->a, 1, &x);
+    agenttest_assert_file(f->a, 0, &x);
+    agenttest_assert_file(f->a, 1, &x);
     agenttest_assert_invariant(f->a);
     http_client_resp_release(&r);
     agenttest_art_free(&x);
@@ -267,12 +232,12 @@ static void test_agent_put__over_body_cap_413(void **state)
     assert_int_equal(agentproc_put_artifact(f->a, big.hex, 1, big.data,
                                             big.len, &r), 413);
     agenttest_assert_error_shape(&r);
-    assert_absent(f->a, big.hex);
+    agenttest_assert_absent(f->a, big.hex);
     /* Exactly the cap is allowed. */
     assert_int_equal(agentproc_put_artifact(f->a, edge.hex, 1, edge.data,
                                             edge.len, &r), 200);
-    assert_stored(f->a, 0, &edge);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_file(f->a, 0, &edge);
+    agenttest_assert_tmp_empty_soon(f->a);
     http_client_resp_release(&r);
     agenttest_art_free(&big);
     agenttest_art_free(&edge);
@@ -296,12 +261,12 @@ static void test_agent_put__over_quota_507(void **state)
     assert_int_equal(agentproc_put_artifact(f->a, big.hex, 1, big.data,
                                             big.len, &r), 507);
     agenttest_assert_error_shape(&r);
-    assert_absent(f->a, big.hex);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_absent(f->a, big.hex);
+    agenttest_assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_put_artifact(f->a, small.hex, 1, small.data,
                                             small.len, &r), 200);
-    assert_stored(f->a, 0, &small);
-    assert_stored(f->a, 1, &small);
+    agenttest_assert_file(f->a, 0, &small);
+    agenttest_assert_file(f->a, 1, &small);
     http_client_resp_release(&r);
     agenttest_art_free(&big);
     agenttest_art_free(&small);
@@ -331,7 +296,7 @@ static void test_agent_put__quota_of_one_dataset(void **state)
     assert_int_equal(
         json_integer_value(json_object_get(j, "successful_writes")), 1);
     json_decref(j);
-    assert_stored(f->a, 1, &big);
+    agenttest_assert_file(f->a, 1, &big);
     pa = agentproc_path(f->a, 0, big.hex);
     assert_false(testutil_exists(pa));
     mem_free(pa);
@@ -358,8 +323,8 @@ static void test_agent_put__reserve_507(void **state)
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
                                             &r), 507);
     agenttest_assert_error_shape(&r);
-    assert_absent(f->a, x.hex);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_absent(f->a, x.hex);
+    agenttest_assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     http_client_resp_release(&r);
     agenttest_art_free(&x);
@@ -521,14 +486,14 @@ static void test_agent_put__short_body_then_close(void **state)
     h.hex = x.hex;
     assert_true(testutil_wait_for(idle_for, &h, 15000));
     assert_true(agentproc_alive(f->a));
-    assert_absent(f->a, x.hex);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_absent(f->a, x.hex);
+    agenttest_assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 0);
     /* A retry succeeds. */
     assert_int_equal(agentproc_put_artifact(f->a, x.hex, 1, x.data, x.len,
                                             NULL), 200);
-    assert_stored(f->a, 0, &x);
-    assert_stored(f->a, 1, &x);
+    agenttest_assert_file(f->a, 0, &x);
+    agenttest_assert_file(f->a, 1, &x);
     buf_release(&b);
     agenttest_art_free(&x);
     f->passed = true;
@@ -558,8 +523,8 @@ static void test_agent_put__body_longer_than_length(void **state)
     close(fd);
     /* The first Content-Length bytes are the body: that is a valid PUT. */
     assert_int_equal(http_client_raw_status(&resp), 200);
-    assert_stored(f->a, 0, &x);
-    assert_stored(f->a, 1, &x);
+    agenttest_assert_file(f->a, 0, &x);
+    agenttest_assert_file(f->a, 1, &x);
     assert_true(agentproc_alive(f->a));
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
     agenttest_assert_invariant(f->a);
@@ -641,9 +606,9 @@ static void test_agent_put__concurrent_same_hash(void **state)
     assert_true(r1.status == 200 || r1.status == 429);
     assert_true(r2.status == 200 || r2.status == 429);
     assert_true(r1.status == 200 || r2.status == 200);
-    assert_stored(f->a, 0, &x);
-    assert_stored(f->a, 1, &x);
-    assert_tmp_empty_soon(f->a);
+    agenttest_assert_file(f->a, 0, &x);
+    agenttest_assert_file(f->a, 1, &x);
+    agenttest_assert_tmp_empty_soon(f->a);
     assert_int_equal(agentproc_count(f->a, x.hex), 2);
     agenttest_assert_invariant(f->a);
     http_client_resp_release(&r1);

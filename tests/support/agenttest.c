@@ -37,6 +37,56 @@ void agenttest_art_free(struct agenttest_art *x)
     mem_free(x->data);
 }
 
+void agenttest_assert_file(struct agentproc *a, int i,
+                           const struct agenttest_art *x)
+{
+    char *path = agentproc_path(a, i, x->hex);
+    char *got = NULL;
+    size_t len = 0;
+
+    assert_non_null(path);
+    if (testutil_read_file(&got, &len, path) < 0)
+        fail_msg("%s missing", path);
+    assert_int_equal(len, x->len);
+    assert_memory_equal(got, x->data, x->len);
+    mem_free(got);
+    mem_free(path);
+}
+
+void agenttest_assert_stored(struct agentproc *a,
+                             const struct agenttest_art *x)
+{
+    for (int i = 0; i < 2; i++)
+        agenttest_assert_file(a, i, x);
+    assert_int_equal(agentproc_count(a, x->hex), 2);
+}
+
+void agenttest_assert_absent(struct agentproc *a, const char *hex)
+{
+    for (int i = 0; i < 2; i++) {
+        char *path = agentproc_path(a, i, hex);
+
+        assert_non_null(path);
+        if (testutil_exists(path))
+            fail_msg("%s exists", path);
+        mem_free(path);
+    }
+}
+
+void agenttest_assert_tmp_empty_soon(struct agentproc *a)
+{
+    if (!testutil_wait_for(agenttest_tmp_empty, a, 15000))
+        fail_msg("tmp/ not empty after 15 s");
+}
+
+void agenttest_assert_nothing_stored(struct agentproc *a, const char *hex)
+{
+    agenttest_assert_absent(a, hex);
+    agenttest_assert_tmp_empty_soon(a);
+    assert_int_equal(agentproc_count(a, hex), 0);
+    assert_true(agentproc_alive(a));
+}
+
 void agenttest_assert_invariant(struct agentproc *a)
 {
     struct err e = ERR_INIT;

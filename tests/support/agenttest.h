@@ -2,12 +2,13 @@
 /*
  * agenttest: the helpers shared by the sledagent black-box tests
  * (tests/integration/test_agent_*.c, tests/fault/test_agent_*.c) on top of
- * agentproc: random artifacts, the cmocka fixture macros, the check of
- * DESIGN.md invariant 2, wait conditions on the list, counts, tmp/ and
- * file hashes, in-place corruption, a request body generator that
- * stalls at a chosen offset, POST copy-from-depot, and the largest value
- * of a metric. Failures are cmocka assertions. Test main
- * thread only, except agenttest_stream_gen (the client's thread).
+ * agentproc: random artifacts, the cmocka fixture macros, what the
+ * datasets hold (or do not), the check of DESIGN.md invariant 2, wait
+ * conditions on the list, counts, tmp/ and file hashes, in-place
+ * corruption, a request body generator that stalls at a chosen offset,
+ * POST copy-from-depot, and the largest value of a metric. Failures are
+ * cmocka assertions. Test main thread only, except agenttest_stream_gen
+ * (the client's thread).
  */
 #ifndef TESTS_SUPPORT_AGENTTEST_H
 #define TESTS_SUPPORT_AGENTTEST_H
@@ -42,6 +43,21 @@ struct agenttest_art {
 /* Fill x with len random bytes (x->data owned: agenttest_art_free). */
 void agenttest_art_make(struct agenttest_art *x, size_t len);
 void agenttest_art_free(struct agenttest_art *x);
+
+/* Fail the test unless dataset i (0: A, 1: B) of a holds the file of x
+ * with exactly its bytes. */
+void agenttest_assert_file(struct agentproc *a, int i,
+                           const struct agenttest_art *x);
+/* ... unless both datasets hold x and GET /artifacts counts 2 copies. */
+void agenttest_assert_stored(struct agentproc *a,
+                             const struct agenttest_art *x);
+/* ... unless neither dataset has a file hex. */
+void agenttest_assert_absent(struct agentproc *a, const char *hex);
+/* ... unless both datasets' tmp/ are empty within 15 s. */
+void agenttest_assert_tmp_empty_soon(struct agentproc *a);
+/* ... unless hex is absent, tmp/ empties within 15 s, GET /artifacts
+ * counts no copy and the agent is alive (a refused upload left nothing). */
+void agenttest_assert_nothing_stored(struct agentproc *a, const char *hex);
 
 /* Fail the test unless DESIGN.md invariant 2 holds on a's datasets. */
 void agenttest_assert_invariant(struct agentproc *a);
