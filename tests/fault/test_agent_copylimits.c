@@ -17,8 +17,6 @@
  *    length is refused before the 202.
  * Test thread, and the source's thread.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -115,21 +113,10 @@ static void *source_run(void *arg)
 
 static void source_start(struct source *s, int64_t announce, unsigned trickle)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-
     memset(s, 0, sizeof(*s));
     s->announce = announce;
     s->trickle = trickle;
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->lfd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(s->lfd, 16), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &sl), 0);
-    s->port = ntohs(sa.sin_port);
+    s->lfd = http_client_listener(&s->port, 16);
     assert_int_equal(pthread_create(&s->th, NULL, source_run, s), 0);
 }
 

@@ -18,8 +18,6 @@
 #include <unistd.h>
 #include <poll.h>
 #include <pthread.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -168,18 +166,7 @@ static void *fake_depot_run(void *arg)
 
 static void fake_depot_start(struct fake_depot *d)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-
-    d->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(d->lfd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(d->lfd, 4), 0);
-    assert_int_equal(getsockname(d->lfd, (struct sockaddr *)&sa, &sl), 0);
-    d->port = ntohs(sa.sin_port);
+    d->lfd = http_client_listener(&d->port, 4);
     assert_int_equal(pthread_create(&d->th, NULL, fake_depot_run, d), 0);
 }
 

@@ -32,8 +32,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -697,25 +695,17 @@ static void test_agent_omicron__issue_12_copy_from_reference_depot(void **state)
     struct http_client_resp resp = HTTP_CLIENT_RESP_INIT;
     struct fake_depot d;
     struct agenttest_art y;
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
     struct rec r = {NULL, 0};
     const char *cfg[1];
     char url[64];
+    int port;
 
     agenttest_art_make(&y, 300000);
     memset(&d, 0, sizeof(d));
     d.data = y.data;
     d.len = y.len;
-    d.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(d.fd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(d.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(d.fd, 4), 0);
-    assert_int_equal(getsockname(d.fd, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    d.fd = http_client_listener(&port, 4);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
     assert_int_equal(pthread_create(&d.thread, NULL, fake_depot_main, &d),
                      0);
     r.f = fopen("/dev/null", "w");

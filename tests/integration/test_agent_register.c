@@ -19,8 +19,6 @@
 #include <unistd.h>
 #include <poll.h>
 #include <pthread.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -124,20 +122,9 @@ static void *fake_repl_run(void *arg)
 
 static void fake_repl_start(struct fake_repl *f)
 {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-
     memset(f, 0, sizeof(*f));
     pthread_mutex_init(&f->mu, NULL);
-    f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(f->lfd >= 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(f->lfd, 16), 0);
-    assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sa, &sl), 0);
-    f->port = ntohs(sa.sin_port);
+    f->lfd = http_client_listener(&f->port, 16);
     assert_int_equal(pthread_create(&f->th, NULL, fake_repl_run, f), 0);
 }
 

@@ -287,7 +287,9 @@ int http_client_join(struct http_client_async *a,
     return rc;
 }
 
-int http_client_refused_port(int *fd_out)
+/* A socket bound to a free loopback port (its number returned),
+ * listening unless backlog < 0. */
+static int loopback_socket(int *fd_out, int backlog)
 {
     struct sockaddr_in sa;
     socklen_t sl = sizeof(sa);
@@ -298,9 +300,24 @@ int http_client_refused_port(int *fd_out)
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    if (backlog >= 0)
+        assert_int_equal(listen(fd, backlog), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
     *fd_out = fd;
     return ntohs(sa.sin_port);
+}
+
+int http_client_refused_port(int *fd_out)
+{
+    return loopback_socket(fd_out, -1);
+}
+
+int http_client_listener(int *port_out, int backlog)
+{
+    int fd = -1;
+
+    *port_out = loopback_socket(&fd, backlog);
+    return fd;
 }
 
 int http_client_raw_connect(int *fd_out, int port)

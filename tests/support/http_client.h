@@ -10,7 +10,8 @@
  * - http_client_pieces_gen: a memory body sent in pieces (chunked).
  * - http_client_raw_*: a raw TCP sender for malformed HTTP (short or long
  *   bodies, oversized headers, idle connections) that curl will not send;
- *   http_client_refused_port: a port where connecting is refused.
+ *   http_client_refused_port: a port where connecting is refused;
+ *   http_client_listener: a fake server's listening socket.
  * SIGPIPE is ignored process-wide on first use (a peer closing mid-body
  * must be an error, not the death of the test). Any thread; one request
  * per struct.
@@ -127,6 +128,10 @@ int http_client_join(struct http_client_async *a,
  * the test when no socket can be bound.
  */
 int http_client_refused_port(int *fd_out);
+
+/* A loopback socket listening (backlog) on a free port, its port in
+ * *port_out: a fake server's listener. Fails the test on error. */
+int http_client_listener(int *port_out, int backlog);
 
 /* Raw TCP: connect to 127.0.0.1:port. Returns 0 and *fd_out, or ERR_IO. */
 int http_client_raw_connect(int *fd_out, int port);

@@ -24,8 +24,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -37,6 +35,7 @@
 #include "common/mem.h"
 #include "common/workq.h"
 #include "replicator/task/sledreq.h"
+#include "tests/support/http_client.h"
 #include "tests/support/testutil.h"
 
 #define BODY_LEN (256u * 1024)
@@ -102,19 +101,8 @@ static void *server_run(void *arg)
 
 static void server_start(struct server *s)
 {
-    struct sockaddr_in a;
-    socklen_t al = sizeof(a);
-
     memset(s, 0, sizeof(*s));
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->lfd >= 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 16), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
-    s->port = ntohs(a.sin_port);
+    s->lfd = http_client_listener(&s->port, 16);
     assert_int_equal(pthread_create(&s->th, NULL, server_run, s), 0);
 }
 

@@ -24,8 +24,6 @@
 #include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -184,18 +182,9 @@ static void *accept_run(void *arg)
 
 static void server_start(struct tserver *s, SSL_CTX *ctx)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-
     memset(s, 0, sizeof(*s));
     s->ctx = ctx;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s->lfd >= 0);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->lfd, 16), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &len), 0);
-    s->port = ntohs(a.sin_port);
+    s->lfd = http_client_listener(&s->port, 16);
     assert_int_equal(pthread_create(&s->th, NULL, accept_run, s), 0);
 }
 
