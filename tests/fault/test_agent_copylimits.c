@@ -162,28 +162,17 @@ struct copy_want {
 static bool copy_is(void *arg)
 {
     struct copy_want *w = arg;
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[160];
-    json_t *v = NULL, *e;
+    json_t *v = agenttest_copies(w->a), *e = agenttest_copy_of(v, w->hex);
+    const char *s = json_string_value(json_object_get(e, "state"));
+    const char *m = json_string_value(json_object_get(e, "error"));
     bool yes = false;
 
-    snprintf(url, sizeof(url), "%s/copies", agentproc_api_url(w->a));
-    if (http_client_get(&r, url) == 0 && r.status == 200)
-        v = http_client_json(&r);
-    for (size_t i = 0; (e = json_array_get(v, i)) != NULL; i++) {
-        const char *h = json_string_value(json_object_get(e, "sha256"));
-        const char *s = json_string_value(json_object_get(e, "state"));
-        const char *m = json_string_value(json_object_get(e, "error"));
-
-        if (!h || strcmp(h, w->hex))
-            continue;
+    if (e) {
         yes = s && !strcmp(s, w->state);
         snprintf(w->error, sizeof(w->error), "%s", m ? m : "");
         w->bytes = (long long)json_integer_value(json_object_get(e, "bytes"));
-        break;
     }
     json_decref(v);
-    http_client_resp_release(&r);
     return yes;
 }
 

@@ -40,30 +40,17 @@ struct copy_arg {
 static bool copy_is(void *arg)
 {
     struct copy_arg *c = arg;
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[128];
-    json_t *v = NULL, *e;
-    bool yes = false;
-
-    snprintf(url, sizeof(url), "%s/copies", agentproc_api_url(c->a));
-    if (http_client_get(&r, url) == 0 && r.status == 200)
-        v = http_client_json(&r);
     /* newest first: the first entry of hex is the latest copy */
-    for (size_t i = 0; (e = json_array_get(v, i)) != NULL; i++) {
-        const char *h = json_string_value(json_object_get(e, "sha256"));
-        const char *s = json_string_value(json_object_get(e, "state"));
+    json_t *v = agenttest_copies(c->a), *e = agenttest_copy_of(v, c->hex);
+    const char *s = json_string_value(json_object_get(e, "state"));
+    bool yes;
 
-        if (!h || strcmp(h, c->hex))
-            continue;
-        if (c->state)
-            yes = s && !strcmp(s, c->state);
-        else
-            yes = s && !strcmp(s, "running") &&
-                  json_integer_value(json_object_get(e, "bytes")) > 0;
-        break;
-    }
+    if (c->state)
+        yes = s && !strcmp(s, c->state);
+    else
+        yes = s && !strcmp(s, "running") &&
+              json_integer_value(json_object_get(e, "bytes")) > 0;
     json_decref(v);
-    http_client_resp_release(&r);
     return yes;
 }
 

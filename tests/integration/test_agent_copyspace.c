@@ -38,29 +38,16 @@ static const char *const quota_args[] = {"--quota-bytes", "2097152", NULL};
 static bool copy_entry(struct agentproc *a, const char *hex, char *state,
                        size_t cap, char *err_out, size_t ecap)
 {
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[128];
-    json_t *v = NULL, *e;
-    size_t i;
-    bool found = false;
+    json_t *v = agenttest_copies(a), *e = agenttest_copy_of(v, hex);
+    const char *s = json_string_value(json_object_get(e, "state"));
+    const char *m = json_string_value(json_object_get(e, "error"));
 
-    snprintf(url, sizeof(url), "%s/copies", agentproc_api_url(a));
-    if (http_client_get(&r, url) == 0 && r.status == 200)
-        v = http_client_json(&r);
-    json_array_foreach(v, i, e) {
-        const char *h = json_string_value(json_object_get(e, "sha256"));
-        const char *s = json_string_value(json_object_get(e, "state"));
-        const char *m = json_string_value(json_object_get(e, "error"));
-
-        if (!found && h && s && !strcmp(h, hex)) {
-            snprintf(state, cap, "%s", s);
-            snprintf(err_out, ecap, "%s", m ? m : "");
-            found = true;
-        }
+    if (s) {
+        snprintf(state, cap, "%s", s);
+        snprintf(err_out, ecap, "%s", m ? m : "");
     }
     json_decref(v);
-    http_client_resp_release(&r);
-    return found;
+    return s != NULL;
 }
 
 struct state_arg {

@@ -230,6 +230,33 @@ long agenttest_post_copy(struct agentproc *a, const char *hex, uint64_t gen,
     return st;
 }
 
+json_t *agenttest_copies(struct agentproc *a)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[128];
+    json_t *v = NULL;
+
+    snprintf(url, sizeof(url), "%s/copies", agentproc_api_url(a));
+    if (http_client_get(&r, url) == 0 && r.status == 200)
+        v = http_client_json(&r);
+    http_client_resp_release(&r);
+    return v;
+}
+
+json_t *agenttest_copy_of(json_t *copies, const char *hex)
+{
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(copies, i, e) {
+        const char *h = json_string_value(json_object_get(e, "sha256"));
+
+        if (h && !strcmp(h, hex))
+            return e;
+    }
+    return NULL;
+}
+
 double agenttest_metric_max(const char *text, const char *w1,
                             const char *w2)
 {

@@ -6,7 +6,8 @@
  * datasets hold (or do not), the check of DESIGN.md invariant 2, wait
  * conditions on the list, counts, tmp/ and file hashes, in-place
  * corruption, a request body generator that stalls at a chosen offset,
- * POST copy-from-depot, and the largest value of a metric. Failures are
+ * POST copy-from-depot and GET /copies, and the largest value of a
+ * metric. Failures are
  * cmocka assertions. Test main thread only, except agenttest_stream_gen
  * (the client's thread).
  */
@@ -17,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <jansson.h>
 
 #include "common/sha256.h"
 #include "tests/support/agentproc.h"
@@ -130,6 +133,12 @@ long agenttest_stream_gen(void *buf, size_t cap, uint64_t offset, void *arg);
  */
 long agenttest_post_copy(struct agentproc *a, const char *hex, uint64_t gen,
                          const char *base, struct http_client_resp *r);
+
+/* GET /copies of a: the array (json_decref), NULL unless 200 with JSON. */
+json_t *agenttest_copies(struct agentproc *a);
+/* The first (newest) entry of copies whose sha256 is hex (borrowed), or
+ * NULL. */
+json_t *agenttest_copy_of(json_t *copies, const char *hex);
 
 /* The largest value among the sample lines (not # comments) of
  * Prometheus text whose name and labels contain w1 and w2 (w2 NULL:
