@@ -312,6 +312,7 @@ static void report(const struct cfg *c, const struct hostile_cfg *hc,
     struct result clean[MAX_ROUNDS], hostile[MAX_ROUNDS], warm;
     double ratio[MAX_ROUNDS], load[3] = {0};
     unsigned long reopened = 0;
+    double hostile_cpu = 0, hostile_wall = 0;
     struct cfg cc = *c;
 
     cc.secs = 2;
@@ -325,12 +326,15 @@ static void report(const struct cfg *c, const struct hostile_cfg *hc,
            HOSTILE_HEADS, HOSTILE_READERS);
     for (int i = 0; i < rounds; i++) {
         struct hostile *h;
+        double t0;
 
         run(&clean[i], c, per_kind);
+        t0 = now_ms();
         if (!(h = hostile_start(hc)))
             abort();
         run(&hostile[i], c, per_kind);
-        reopened += hostile_stop(h);
+        reopened += hostile_stop(h, &hostile_cpu);
+        hostile_wall += (now_ms() - t0) / 1e3;
         ratio[i] = clean[i].p99 > 0 ? hostile[i].p99 / clean[i].p99 : 0;
         printf(" round %d\n", i + 1);
         print("clean", &clean[i]);
@@ -344,9 +348,11 @@ static void report(const struct cfg *c, const struct hostile_cfg *hc,
     (void)getloadavg(load, 3);
     printf("median of %d rounds: p99 clean %.2f ms, hostile %.2f ms; "
            "p99 ratio hostile/clean %.2f (goal <= 2); hostile connections "
-           "closed by the server and reopened: %lu; load average %.1f %.1f "
-           "%.1f\n", rounds, clean[rounds / 2].p99, hostile[rounds / 2].p99,
-           ratio[rounds / 2], reopened, load[0], load[1], load[2]);
+           "closed by the server and reopened: %lu; the hostile clients' "
+           "CPU: %.0f %% of a core; load average %.1f %.1f %.1f\n", rounds,
+           clean[rounds / 2].p99, hostile[rounds / 2].p99, ratio[rounds / 2],
+           reopened, hostile_wall > 0 ? 100.0 * hostile_cpu / hostile_wall
+                                      : 0.0, load[0], load[1], load[2]);
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include "bench/load_hostile.h"
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct hostile {
     size_t n;
     int stop, ready; /* atomics */
     unsigned long reopened;
+    double cpu_s; /* the thread's user + system time */
     pthread_t th;
 };
 
@@ -93,6 +95,7 @@ static void tick(struct hostile *h, struct hconn *x, size_t i)
 static void *hostile_run(void *arg)
 {
     struct hostile *h = arg;
+    struct rusage ru;
 
     for (size_t i = 0; i < h->n; i++)
         hopen(h, &h->v[i], i);
@@ -106,6 +109,9 @@ static void *hostile_run(void *arg)
     }
     for (size_t i = 0; i < h->n; i++)
         lconn_close(&h->v[i].c);
+    if (getrusage(RUSAGE_THREAD, &ru) == 0)
+        h->cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     return NULL;
 }
 
@@ -154,13 +160,14 @@ struct hostile *hostile_start(const struct hostile_cfg *c)
     return h;
 }
 
-unsigned long hostile_stop(struct hostile *h)
+unsigned long hostile_stop(struct hostile *h, double *cpu_s)
 {
     unsigned long n;
 
     __atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
     pthread_join(h->th, NULL);
     n = h->reopened;
+    *cpu_s += h->cpu_s;
     mem_free(h->v);
     mem_free(h);
     sleep(1); /* the server sees them closed */

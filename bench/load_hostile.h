@@ -36,7 +36,9 @@ struct hostile;
 struct hostile *hostile_start(const struct hostile_cfg *c);
 
 /* Stop, close everything, free. Returns how many connections the server
- * closed and were reopened meanwhile. */
-unsigned long hostile_stop(struct hostile *h);
+ * closed and were reopened meanwhile; adds the CPU time the hostile
+ * thread used (user + system, seconds) to *cpu_s: on a small machine it
+ * is taken from the server and the legitimate clients. */
+unsigned long hostile_stop(struct hostile *h, double *cpu_s);
 
 #endif
