@@ -1,27 +1,27 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * load_bench: issue 10 deliver 6, "load that a rack really sees", against
- * one sledagent (plaintext, started here from build/bin/sledagent through
- * tests/support/agentproc). Legitimate clients on keep-alive connections
- * from 127.0.0.1, L per kind (default 4): GET /artifacts, GET
- * /artifacts-config (API) and a 64 KiB Range read of an 8 MiB artifact
- * (depot; at most DEPOT_PIECE_STREAMS at once, so none is refused), each
- * as fast as it is answered for S seconds (default 10). Twice: clean, then
- * with hostile clients from 127.0.0.2-17 running all along (the issue's
- * list): I idle connections (default 1000, half per listener, reopened
- * when closed), slowloris heads on both listeners (50, one byte a second,
- * reopened) and readers that ask for the whole 8 MiB artifact and never
- * read (20, reopened). Prints requests/s, p50/p99/max latency of each run
- * and the ratio hostile p99 / clean p99 (issue goal <= 2). After a 2 s
- * warm-up, R rounds (default 3) of a clean run then a hostile one; the
- * medians of the rounds are reported with every round's figures.
- * Usage: load_bench [SECS] [L] [IDLE] [R]   (build/bin, next to sledagent)
+ * load_bench: issue 10 deliver 6, "load that a rack really sees": the
+ * legitimate clients, the runs and their figures. Three targets:
+ * - sledagent (default): one sledagent on plaintext started here
+ *   (tests/support/agentproc) with an 8 MiB artifact;
+ * - sledagent --tls: sled 0 of a mutual-TLS rack (load_rack.c), as the
+ *   controller;
+ * - replicator [--tls]: the replicator of such a rack (TLS or plaintext),
+ *   as the operator.
+ * Legitimate clients on keep-alive connections from 127.0.0.1, L per kind
+ * (default 4), each as fast as it is answered for S seconds (default 10):
+ * on a sled GET /artifacts, GET /artifacts-config (API) and a 64 KiB Range
+ * read of an 8 MiB artifact (depot); on the replicator the task status
+ * (limit=50), the sled list and the repository list. Twice: clean, then
+ * with the hostile clients of load_hostile.c running all along (I idle,
+ * default 1000, half per listener; 50 slowloris heads; 20 readers of the
+ * largest reply that never read). Prints requests/s, p50/p99/max latency
+ * of each run and the ratio hostile p99 / clean p99 (issue goal <= 2).
+ * After a 2 s warm-up, R rounds (default 3) of a clean run then a hostile
+ * one; the medians of the rounds are reported with every round's figures.
+ * Usage: load_bench [--tls] [--replicator] [SECS] [L] [IDLE] [R]
+ *   (build/bin, next to sledagent, rack-sim, tuf-mkrepo and replicator)
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,32 +29,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/load_conn.h"
+#include "bench/load_hostile.h"
+#include "bench/load_rack.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
 #include "tests/support/testutil.h"
 
 #define ART_LEN (8u * 1024 * 1024)
 #define RANGE_LEN (64u * 1024)
-#define SLOW_HEADS 50
-#define SLOW_READERS 20
-#define HOSTILE_ADDRS 16
-#define MAX_IDLE 4000
+#define K_N 3
+#define CONN_MS 10000
 
-enum kind { K_LIST, K_CONFIG, K_RANGE, K_N };
+/* One kind of legitimate request. */
+struct kind {
+    const char *name;
+    int port;
+    char path[160];
+    bool range; /* a random 64 KiB Range of the ART_LEN artifact */
+};
 
 struct cfg {
-    int api, depot;
-    char hex[65];
+    bool tls;
+    struct kind k[K_N];
     int secs;
 };
 
 struct worker {
     const struct cfg *c;
-    enum kind k;
+    const struct kind *k;
     unsigned seed;
     double *lat;           /* ms */
     size_t n, cap;
@@ -70,45 +76,18 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* A TCP connection to 127.0.0.1:port from 127.0.0.(1 + from) (0: any). */
-static int dial(int port, int from)
-{
-    struct sockaddr_in src = {0}, dst = {0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (fd < 0)
-        return -1;
-    if (from > 0) {
-        src.sin_family = AF_INET;
-        src.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)from);
-        if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons((uint16_t)port);
-    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* One request on a keep-alive connection: 0 on a 2xx with its whole
  * body read, -1 otherwise (the caller reconnects). */
-static int exchange(int fd, const char *req, size_t len)
+static int exchange(struct lconn *c, const char *req, size_t len)
 {
     static __thread char buf[RANGE_LEN + 8192];
     size_t have = 0, head, body;
     const char *e, *cl;
 
-    if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len)
+    if (lconn_send(c, req, len) < 0)
         return -1;
     for (;;) {
-        ssize_t n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
+        ssize_t n = lconn_recv(c, buf + have, sizeof(buf) - 1 - have);
 
         if (n <= 0)
             return -1;
@@ -133,7 +112,7 @@ static int exchange(int fd, const char *req, size_t len)
             have = head = 0;
             room = sizeof(buf);
         }
-        n = recv(fd, buf + have, room, 0);
+        n = lconn_recv(c, buf + have, room);
         if (n <= 0)
             return -1;
         have += (size_t)n;
@@ -144,38 +123,35 @@ static int exchange(int fd, const char *req, size_t len)
 static void *worker_run(void *arg)
 {
     struct worker *w = arg;
-    const struct cfg *c = w->c;
-    double end = now_ms() + 1000.0 * c->secs;
-    int fd = -1;
+    const struct kind *k = w->k;
+    double end = now_ms() + 1000.0 * w->c->secs;
+    struct lconn c = LCONN_INIT;
     char req[512];
 
     while (now_ms() < end) {
         size_t len;
         double t0;
 
-        if (w->k == K_RANGE) {
+        if (k->range) {
             unsigned long off = (unsigned long)(rand_r(&w->seed) %
                                                 (ART_LEN / RANGE_LEN)) *
                                 RANGE_LEN;
 
             len = (size_t)snprintf(req, sizeof(req),
-                                   "GET /artifact/sha256/%s HTTP/1.1\r\n"
-                                   "Host: x\r\nRange: bytes=%lu-%lu\r\n\r\n",
-                                   c->hex, off, off + RANGE_LEN - 1);
+                                   "GET %s HTTP/1.1\r\nHost: x\r\n"
+                                   "Range: bytes=%lu-%lu\r\n\r\n", k->path,
+                                   off, off + RANGE_LEN - 1);
         } else {
             len = (size_t)snprintf(req, sizeof(req),
                                    "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
-                                   w->k == K_LIST ? "/artifacts"
-                                                  : "/artifacts-config");
+                                   k->path);
         }
         t0 = now_ms();
-        if (fd < 0)
-            fd = dial(w->k == K_RANGE ? c->depot : c->api, 0);
-        if (fd < 0 || exchange(fd, req, len) < 0) {
+        if (c.fd < 0)
+            (void)lconn_open(&c, k->port, 0, w->c->tls, CONN_MS);
+        if (c.fd < 0 || exchange(&c, req, len) < 0) {
             w->errors++;
-            if (fd >= 0)
-                close(fd);
-            fd = -1;
+            lconn_close(&c);
             continue;
         }
         if (w->n == w->cap &&
@@ -184,132 +160,8 @@ static void *worker_run(void *arg)
             abort();
         w->lat[w->n++] = now_ms() - t0;
     }
-    if (fd >= 0)
-        close(fd);
+    lconn_close(&c);
     return NULL;
-}
-
-/* ---- hostile clients ---- */
-
-struct hostile {
-    const struct cfg *c;
-    int nidle;
-    int idle[MAX_IDLE];
-    int heads[SLOW_HEADS];
-    size_t head_pos[SLOW_HEADS];
-    int readers[SLOW_READERS];
-    volatile int stop;
-    unsigned long reopened;
-    pthread_t th;
-};
-
-static const char slow_head[] = "GET /artifacts HTTP/1.1\r\nHost: x\r\n"
-                                "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
-                                "\r\n";
-
-/* Whether fd was closed by the server (without blocking). */
-static bool gone(int fd)
-{
-    struct pollfd p = {fd, POLLIN, 0};
-    char b[4096];
-
-    if (fd < 0)
-        return true;
-    if (poll(&p, 1, 0) <= 0)
-        return false;
-    return recv(fd, b, sizeof(b), MSG_DONTWAIT) == 0 ||
-           (p.revents & (POLLHUP | POLLERR));
-}
-
-static int reader_open(const struct cfg *c, int i)
-{
-    char req[256];
-    int fd = dial(c->depot, 1 + i % HOSTILE_ADDRS);
-    int small = 4096;
-    int n;
-
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    n = snprintf(req, sizeof(req), "GET /artifact/sha256/%s HTTP/1.1\r\n"
-                 "Host: x\r\n\r\n", c->hex);
-    (void)send(fd, req, (size_t)n, MSG_NOSIGNAL);
-    return fd;
-}
-
-static void *hostile_run(void *arg)
-{
-    struct hostile *h = arg;
-    const struct cfg *c = h->c;
-
-    while (!h->stop) {
-        for (int i = 0; i < h->nidle; i++)
-            if (gone(h->idle[i])) {
-                h->reopened += h->idle[i] >= 0;
-                if (h->idle[i] >= 0)
-                    close(h->idle[i]);
-                h->idle[i] = dial(i % 2 ? c->depot : c->api,
-                                  1 + i % HOSTILE_ADDRS);
-            }
-        for (int i = 0; i < SLOW_HEADS; i++) {
-            if (h->heads[i] < 0 || gone(h->heads[i]) ||
-                h->head_pos[i] >= sizeof(slow_head) - 1 ||
-                send(h->heads[i], slow_head + h->head_pos[i]++, 1,
-                     MSG_NOSIGNAL) < 0) {
-                h->reopened += h->heads[i] >= 0;
-                if (h->heads[i] >= 0)
-                    close(h->heads[i]);
-                h->heads[i] = dial(i % 2 ? c->depot : c->api,
-                                   1 + i % HOSTILE_ADDRS);
-                h->head_pos[i] = 0;
-            }
-        }
-        for (int i = 0; i < SLOW_READERS; i++) {
-            struct pollfd p = {h->readers[i], POLLIN, 0};
-
-            /* never read the body: only look for the close */
-            if (h->readers[i] >= 0 &&
-                (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLHUP | POLLERR))))
-                continue;
-            h->reopened += h->readers[i] >= 0;
-            if (h->readers[i] >= 0)
-                close(h->readers[i]);
-            h->readers[i] = reader_open(c, i);
-        }
-        usleep(1000 * 1000);
-    }
-    for (int i = 0; i < h->nidle; i++)
-        if (h->idle[i] >= 0)
-            close(h->idle[i]);
-    for (int i = 0; i < SLOW_HEADS; i++)
-        if (h->heads[i] >= 0)
-            close(h->heads[i]);
-    for (int i = 0; i < SLOW_READERS; i++)
-        if (h->readers[i] >= 0)
-            close(h->readers[i]);
-    return NULL;
-}
-
-static void hostile_start(struct hostile *h, const struct cfg *c, int nidle)
-{
-    memset(h, 0, sizeof(*h));
-    h->c = c;
-    h->nidle = nidle;
-    for (int i = 0; i < nidle; i++)
-        h->idle[i] = -1;
-    for (int i = 0; i < SLOW_HEADS; i++)
-        h->heads[i] = -1;
-    for (int i = 0; i < SLOW_READERS; i++)
-        h->readers[i] = -1;
-    pthread_create(&h->th, NULL, hostile_run, h);
-    sleep(2); /* the hostile connections are open */
-}
-
-static void hostile_stop(struct hostile *h)
-{
-    h->stop = 1;
-    pthread_join(h->th, NULL);
-    sleep(1); /* the agent sees them closed */
 }
 
 /* ---- runs ---- */
@@ -338,7 +190,7 @@ static void run(struct result *out, const struct cfg *c, int per_kind)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < nw; i++) {
         w[i].c = c;
-        w[i].k = (enum kind)(i % K_N);
+        w[i].k = &c->k[i % K_N];
         w[i].seed = (unsigned)i * 7919u + 1;
         pthread_create(&w[i].th, NULL, worker_run, &w[i]);
     }
@@ -380,6 +232,69 @@ static int cmp_result_p99(const void *a, const void *b)
                       &((const struct result *)b)->p99);
 }
 
+/* ---- targets ---- */
+
+static void kind_set(struct kind *k, const char *name, int port,
+                     const char *path, const char *hex, bool range)
+{
+    k->name = name;
+    k->port = port;
+    snprintf(k->path, sizeof(k->path), "%s%s", path, hex ? hex : "");
+    k->range = range;
+}
+
+/* The plaintext sledagent of agentproc with an 8 MiB artifact. */
+static int agent_up(struct agentproc **a, char *hex)
+{
+    const char *hexes[1] = {hex};
+    char *data = mem_alloc(ART_LEN);
+
+    if (!data || agentproc_new(a, NULL) < 0 || agentproc_start(*a) < 0) {
+        fprintf(stderr, "load_bench: cannot start the agent\n");
+        return -1;
+    }
+    testutil_random(data, ART_LEN);
+    testutil_sha256_hex(hex, data, ART_LEN);
+    if (agentproc_put_config(*a, 1, hexes, 1) != 204 ||
+        agentproc_put_artifact(*a, hex, 1, data, ART_LEN, NULL) != 200) {
+        fprintf(stderr, "load_bench: cannot store the artifact\n");
+        mem_free(data);
+        return -1;
+    }
+    mem_free(data);
+    return 0;
+}
+
+static void sled_target(struct cfg *c, struct hostile_cfg *h, int api,
+                        int depot, const char *hex)
+{
+    kind_set(&c->k[0], "list", api, "/artifacts", NULL, false);
+    kind_set(&c->k[1], "config", api, "/artifacts-config", NULL, false);
+    kind_set(&c->k[2], "range", depot, "/artifact/sha256/", hex, true);
+    h->ports[0] = api;
+    h->ports[1] = depot;
+    h->nports = 2;
+    h->reader_port = depot;
+    h->reader_path = c->k[2].path; /* the whole artifact */
+    h->head_path = "/artifacts";
+}
+
+static void repl_target(struct cfg *c, struct hostile_cfg *h, int port)
+{
+    kind_set(&c->k[0], "status", port, "/background-tasks/"
+             "tuf_artifact_replication?limit=50", NULL, false);
+    kind_set(&c->k[1], "sleds", port, "/sled-agents", NULL, false);
+    kind_set(&c->k[2], "repos", port, "/v1/system/update/repositories",
+             NULL, false);
+    h->ports[0] = port;
+    h->nports = 1;
+    h->reader_port = port;
+    h->reader_path = "/background-tasks/tuf_artifact_replication?limit=200";
+    h->head_path = "/sled-agents";
+}
+
+/* ---- main ---- */
+
 #define MAX_ROUNDS 9
 
 /* A decimal argument, -1 when it is not one. */
@@ -391,64 +306,35 @@ static int arg_int(const char *s)
     return *s && !*end && v >= 0 && v <= 1000000 ? (int)v : -1;
 }
 
-int main(int argc, char **argv)
+static void report(const struct cfg *c, const struct hostile_cfg *hc,
+                   const char *target, int per_kind, int rounds)
 {
-    static struct hostile h;
-    struct cfg c = {0};
-    struct agentproc *a = NULL;
-    const char *hexes[1];
     struct result clean[MAX_ROUNDS], hostile[MAX_ROUNDS], warm;
-    double ratio[MAX_ROUNDS];
+    double ratio[MAX_ROUNDS], load[3] = {0};
     unsigned long reopened = 0;
-    struct rlimit rl;
-    char *data;
-    int per_kind, nidle, rounds, secs;
+    double hostile_cpu = 0, hostile_wall = 0;
+    struct cfg cc = *c;
 
-    mem_init();
-    secs = argc > 1 ? arg_int(argv[1]) : 10;
-    per_kind = argc > 2 ? arg_int(argv[2]) : 4;
-    nidle = argc > 3 ? arg_int(argv[3]) : 1000;
-    rounds = argc > 4 ? arg_int(argv[4]) : 3;
-    if (secs < 1 || per_kind < 1 || per_kind > 4 || nidle < 0 ||
-        nidle > MAX_IDLE || rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: load_bench [SECS>=1] [L 1..4] [IDLE "
-                "0..%d] [R 1..%d]\n", MAX_IDLE, MAX_ROUNDS);
-        return 2;
-    }
-    /* the hostile side needs its descriptors */
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    data = mem_alloc(ART_LEN);
-    if (!data || agentproc_new(&a, NULL) < 0 || agentproc_start(a) < 0) {
-        fprintf(stderr, "load_bench: cannot start the agent\n");
-        return 1;
-    }
-    testutil_random(data, ART_LEN);
-    testutil_sha256_hex(c.hex, data, ART_LEN);
-    hexes[0] = c.hex;
-    if (agentproc_put_config(a, 1, hexes, 1) != 204 ||
-        agentproc_put_artifact(a, c.hex, 1, data, ART_LEN, NULL) != 200) {
-        fprintf(stderr, "load_bench: cannot store the artifact\n");
-        return 1;
-    }
-    mem_free(data);
-    c.api = agentproc_api_port(a);
-    c.depot = agentproc_depot_port(a);
-    c.secs = 2;
-    run(&warm, &c, per_kind);
-    c.secs = secs;
-    printf("load_bench: sledagent, %d s per run, %d legitimate clients "
-           "(%d each: list, config, 64 KiB depot range); hostile: %d idle, "
-           "%d slowloris heads, %d non-reading depot readers\n", secs,
-           per_kind * K_N, per_kind, nidle, SLOW_HEADS, SLOW_READERS);
+    cc.secs = 2;
+    run(&warm, &cc, per_kind);
+    printf("load_bench: %s (%s), %d s per run, %d legitimate clients "
+           "(%d each: %s, %s, %s); hostile: %d idle%s, %d slowloris heads, "
+           "%d non-reading readers\n", target, c->tls ? "mutual TLS" :
+           "plaintext", c->secs, per_kind * K_N, per_kind, c->k[0].name,
+           c->k[1].name, c->k[2].name, hc->nidle, c->tls ? " (a third each: no "
+           "handshake, ClientHello only, after the handshake)" : "",
+           HOSTILE_HEADS, HOSTILE_READERS);
     for (int i = 0; i < rounds; i++) {
-        run(&clean[i], &c, per_kind);
-        hostile_start(&h, &c, nidle);
-        run(&hostile[i], &c, per_kind);
-        hostile_stop(&h);
-        reopened += h.reopened;
+        struct hostile *h;
+        double t0;
+
+        run(&clean[i], c, per_kind);
+        t0 = now_ms();
+        if (!(h = hostile_start(hc)))
+            abort();
+        run(&hostile[i], c, per_kind);
+        reopened += hostile_stop(h, &hostile_cpu);
+        hostile_wall += (now_ms() - t0) / 1e3;
         ratio[i] = clean[i].p99 > 0 ? hostile[i].p99 / clean[i].p99 : 0;
         printf(" round %d\n", i + 1);
         print("clean", &clean[i]);
@@ -459,11 +345,84 @@ int main(int argc, char **argv)
     qsort(clean, (size_t)rounds, sizeof(clean[0]), cmp_result_p99);
     qsort(hostile, (size_t)rounds, sizeof(hostile[0]), cmp_result_p99);
     qsort(ratio, (size_t)rounds, sizeof(ratio[0]), cmp_double);
+    (void)getloadavg(load, 3);
     printf("median of %d rounds: p99 clean %.2f ms, hostile %.2f ms; "
            "p99 ratio hostile/clean %.2f (goal <= 2); hostile connections "
-           "closed by the agent and reopened: %lu\n", rounds,
-           clean[rounds / 2].p99, hostile[rounds / 2].p99,
-           ratio[rounds / 2], reopened);
+           "closed by the server and reopened: %lu; the hostile clients' "
+           "CPU: %.0f %% of a core; load average %.1f %.1f %.1f\n", rounds,
+           clean[rounds / 2].p99, hostile[rounds / 2].p99, ratio[rounds / 2],
+           reopened, hostile_wall > 0 ? 100.0 * hostile_cpu / hostile_wall
+                                      : 0.0, load[0], load[1], load[2]);
+}
+
+int main(int argc, char **argv)
+{
+    struct cfg c = {0};
+    struct hostile_cfg hc = {0};
+    struct agentproc *a = NULL;
+    struct lrack rack = {0};
+    bool repl = false, rack_up = false;
+    const char *target;
+    struct rlimit rl;
+    int per_kind, nidle, rounds, secs, rc = 0;
+    char hex[65];
+
+    mem_init();
+    for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+        if (!strcmp(argv[1], "--tls"))
+            c.tls = true;
+        else if (!strcmp(argv[1], "--replicator"))
+            repl = true;
+        else
+            break;
+    }
+    secs = argc > 1 ? arg_int(argv[1]) : 10;
+    per_kind = argc > 2 ? arg_int(argv[2]) : 4;
+    nidle = argc > 3 ? arg_int(argv[3]) : 1000;
+    rounds = argc > 4 ? arg_int(argv[4]) : 3;
+    if (argc > 5 || secs < 1 || per_kind < 1 || per_kind > 4 || nidle < 0 ||
+        nidle > HOSTILE_MAX_IDLE || rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: load_bench [--tls] [--replicator] [SECS>=1] "
+                "[L 1..4] [IDLE 0..%d] [R 1..%d]\n", HOSTILE_MAX_IDLE,
+                MAX_ROUNDS);
+        return 2;
+    }
+    c.secs = secs;
+    hc.tls = c.tls;
+    hc.nidle = nidle;
+    /* the hostile side needs its descriptors */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (!c.tls && !repl) {
+        target = "sledagent";
+        if (agent_up(&a, hex) < 0) {
+            agentproc_free(a);
+            return 1;
+        }
+        sled_target(&c, &hc, agentproc_api_port(a), agentproc_depot_port(a),
+                    hex);
+    } else {
+        target = repl ? "replicator of a 2-sled rack-sim rack"
+                      : "sledagent of a 2-sled rack-sim rack";
+        if (lrack_up(&rack, c.tls) < 0)
+            return 1;
+        rack_up = true;
+        if (c.tls && lconn_tls_setup(rack.ca, repl ? rack.op_cert
+                                                   : rack.ctl_cert,
+                                     repl ? rack.op_key : rack.ctl_key) < 0)
+            rc = 1;
+        if (repl)
+            repl_target(&c, &hc, rack.repl_port);
+        else
+            sled_target(&c, &hc, rack.sled_api, rack.sled_depot, rack.hex);
+    }
+    if (rc == 0)
+        report(&c, &hc, target, per_kind, rounds);
+    lconn_tls_cleanup();
+    if (rack_up)
+        lrack_down(&rack);
     agentproc_free(a);
-    return 0;
+    return rc;
 }

@@ -230,6 +230,8 @@ int copies_failed_sources(const struct copies *cs, struct buf *out)
             continue;
         rc = buf_printf(out, "%s\"%s\"", n++ ? "," : "", c->source);
     }
+    if (rc == 0) /* and the swarm copies' first sources */
+        rc = copy_swarm_failed_sources(cs->swarms, since, out, &n);
     return rc < 0 ? rc : buf_puts(out, "]");
 }
 

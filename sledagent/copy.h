@@ -93,7 +93,8 @@ int copies_set_revoked(struct copies *cs, struct tls_revoked *set);
  * because of them (too slow, unreachable, a bad answer: an error that
  * starts with "source ") in the last COPY_SOURCE_FAILED_SECS, each once,
  * as a JSON array appended to out: GET /artifacts' "copy_sources_failed",
- * from which the controller's planner learns what to avoid. 0 or
+ * from which the controller's planner learns what to avoid; swarm
+ * copies count with their first source (copy_swarm_failed_sources). 0 or
  * ERR_NOMEM.
  */
 #define COPY_SOURCE_FAILED_SECS 600

@@ -211,6 +211,8 @@ void swarm_fail(struct swarm *sw, int status, const char *msg)
     if (sw->state == SW_DONE || sw->state == SW_FAILED)
         return;
     snprintf(sw->error, sizeof(sw->error), "%s", msg);
+    if (strncmp(msg, "source ", 7) == 0)
+        sw->failed_ms = swarm_now_ms();
     log_info("copy_failed", "{s:s, s:s, s:s, s:I, s:s}", "sha256", sw->hex,
              "mode", "swarm", "source", sw->src[0].src.base, "bytes",
              (json_int_t)sw->bytes, "error", sw->error);
@@ -292,6 +294,7 @@ static void on_finished(int rc, const struct err *err, unsigned datasets,
 
 void swarm_check_end(struct swarm *sw)
 {
+    char msg[ERR_MSG_MAX];
     bool alive = false;
 
     if (sw->state != SW_RUNNING)
@@ -304,8 +307,12 @@ void swarm_check_end(struct swarm *sw)
     }
     for (unsigned s = 0; s < sw->nsrc; s++)
         alive |= sw->src[s].state != SRC_DROPPED;
+    /* Both failures name the first source (the controller's, which its
+     * planner then avoids: an error starting "source ", srcavoid.h). */
     if (!alive) {
-        swarm_fail(sw, 502, "no source left");
+        snprintf(msg, sizeof(msg), "source %.100s failed (%.100s); no "
+                 "source left", sw->src[0].src.base, sw->src[0].error);
+        swarm_fail(sw, 502, msg);
         return;
     }
     if (sw->src[0].state == SRC_DROPPED && sw->gain_ms &&
@@ -313,7 +320,10 @@ void swarm_check_end(struct swarm *sw)
         for (unsigned s = 0; s < sw->nsrc; s++)
             if (sw->src[s].complete)
                 return;
-        swarm_fail(sw, 502, "first source lost, no progress from the others");
+        snprintf(msg, sizeof(msg), "source %.100s lost (%.100s), no "
+                 "progress from the others", sw->src[0].src.base,
+                 sw->src[0].error);
+        swarm_fail(sw, 502, msg);
     }
 }
 
@@ -486,6 +496,23 @@ int copy_swarm_json(const struct swarm *list, json_t *arr)
             json_decref(o);
             return ERR_NOMEM;
         }
+    }
+    return 0;
+}
+
+int copy_swarm_failed_sources(const struct swarm *list, int64_t since_ms,
+                              struct buf *out, unsigned *n)
+{
+    char quoted[COPY_SOURCE_URL_MAX + 3];
+
+    for (const struct swarm *sw = list; sw; sw = sw->next) {
+        if (!sw->failed_ms || sw->failed_ms < since_ms)
+            continue;
+        snprintf(quoted, sizeof(quoted), "\"%s\"", sw->src[0].src.base);
+        if (out->len && memmem(out->data, out->len, quoted, strlen(quoted)))
+            continue;
+        if (buf_printf(out, "%s%s", (*n)++ ? "," : "", quoted) < 0)
+            return ERR_NOMEM;
     }
     return 0;
 }

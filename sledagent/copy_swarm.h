@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+struct buf;
 struct copies;
 struct err;
 struct event_base;
@@ -65,6 +66,15 @@ int copy_swarm_start(struct copies *cs, struct store *st,
 
 /* Append the GET /copies entries of the swarm copies. 0 or ERR_NOMEM. */
 int copy_swarm_json(const struct swarm *list, json_t *arr);
+/*
+ * The first source (the controller's) of each swarm copy that failed
+ * because of it (an error starting "source ") at or after since_ms
+ * (CLOCK_MONOTONIC), as JSON strings appended to out after *n entries
+ * (a comma first when *n > 0), each URL once and none already in out.
+ * 0 or ERR_NOMEM.
+ */
+int copy_swarm_failed_sources(const struct swarm *list, int64_t since_ms,
+                              struct buf *out, unsigned *n);
 /* Piece requests running (they share --rate-limit with whole copies). */
 unsigned copy_swarm_transfers(const struct swarm *list);
 /* Give every running piece request the receive cap bps and the minimum

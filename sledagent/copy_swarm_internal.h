@@ -108,6 +108,7 @@ struct swarm {
     unsigned mnext;             /* next candidate to ask for it */
     int64_t mdeadline_ms, mretry_ms;
     int64_t gain_ms;            /* start, or the last piece verified */
+    int64_t failed_ms;          /* when it failed because of src[0] */
     uint64_t bytes;
     struct rng rng;
     struct revref *rev;         /* the revocations its requests check */

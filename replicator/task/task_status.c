@@ -104,6 +104,9 @@ static json_t *sleds_json(const struct task_run *r)
                       (json_int_t)s->bogus);
         if (o && s->error[0])
             json_object_set_new(o, "error", json_string(s->error));
+        if (o) /* a copy from it failed lately (srcavoid.h) */
+            json_object_set_new(o, "avoided_source",
+                                json_boolean(s->avoid_source));
         if (o && s->space_known) {
             json_object_set_new(o, "writable_bytes",
                                 json_integer((json_int_t)s->writable_bytes));
