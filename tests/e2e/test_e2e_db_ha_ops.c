@@ -156,14 +156,15 @@ static void test_e2e_db_ha_ops__primary_killed_mid_activation(void **state)
 {
     struct e2e *t = *state;
     char *z1 = e2e_mkrepo(t, "r1.zip", "1.0.0", 2, 64 * KIB, 211);
-    char *z2 = e2e_mkrepo(t, "r2.zip", "2.0.0", 4, 1 * MIB, 212);
+    char *z2 = e2e_mkrepo(t, "r2.zip", "2.0.0", 4, 2 * MIB, 212);
     struct mid_exec m = {0, 0};
     struct run_end e = {0, NULL};
     uint64_t before[SLEDS], want[2];
     const char *err;
     json_t *doc;
 
-    /* 1 MiB/s: 2.0.0's 4 MiB take seconds to reach the sleds. */
+    /* 1 MiB/s: 2.0.0's 8 MiB take seconds to reach the sleds (the PUTs
+     * of the run's Execute phase are capped too). */
     e2e_up(t, SLEDS, 1, "--db-ha", "--rate-limit", "1048576", (char *)NULL);
     upload_converge(t, z1, "1.0.0 converges");
     for (size_t k = 0; k < SLEDS; k++)
