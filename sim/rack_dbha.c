@@ -127,10 +127,10 @@ static int ctx_init(struct ctx *x, const struct rack *r, struct err *err)
     return 0;
 }
 
-/* argv = [setpriv ...] env -i VARS pg_autoctl args...; returns its length
+/* argv = [setpriv ...] env -i VARS prog args...; returns its length
  * (at most cap - 1; args beyond are dropped). */
-static size_t build_argv(char **argv, size_t cap, struct ctx *x,
-                         char *const *args)
+static size_t build_argv_prog(char **argv, size_t cap, struct ctx *x,
+                              char *prog, char *const *args)
 {
     size_t n = 0;
 
@@ -148,11 +148,18 @@ static size_t build_argv(char **argv, size_t cap, struct ctx *x,
     argv[n++] = x->home;
     argv[n++] = x->path;
     argv[n++] = "LC_ALL=C";
-    argv[n++] = AUTOCTL;
+    argv[n++] = prog;
     for (; *args && n + 1 < cap; args++)
         argv[n++] = *args;
     argv[n] = NULL;
     return n;
+}
+
+/* build_argv_prog of pg_autoctl. */
+static size_t build_argv(char **argv, size_t cap, struct ctx *x,
+                         char *const *args)
+{
+    return build_argv_prog(argv, cap, x, AUTOCTL, args);
 }
 
 /* Run pg_autoctl args to completion (log: the node's log). */
@@ -660,6 +667,51 @@ int rack_dbha_status(FILE *out, const struct rack *r, bool json,
     return 0;
 }
 
+/* Whether a process pid exists, a zombie too (PostgreSQL's lock file
+ * check counts it). */
+static bool pid_exists(pid_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/*
+ * `db restart` of a standby (standby.signal in its data directory) starts
+ * its PostgreSQL with pg_ctl before its keeper, which adopts a running
+ * server. A keeper started alone, when a peer changed while it was down,
+ * first rewrites pg_hba.conf and reloads; with PostgreSQL down the reload
+ * fails and the keeper gives up that loop before it would start
+ * PostgreSQL, every second, for good: the standby never comes back and a
+ * primary stuck on its way to `primary` keeps every commit waiting
+ * (docs/OPERATOR.md "Writes stop after the standby is lost while
+ * rejoining", decision D-NEW-dbha2-1). A node that was primary (no
+ * standby.signal) is left to its keeper, which must demote it first.
+ * The killed postmaster must be gone first (its lock file names it).
+ */
+static int standby_prestart(struct ctx *x, const struct rack *r, size_t i,
+                            struct err *err)
+{
+    char data[PATH_MAX + 32], sig[PATH_MAX + 64], log[PATH_MAX + 48];
+    char nlog[PATH_MAX + 32], *argv[48];
+    char *args[] = {"-D", data, "-w", "-t", "60", "-l", log, "start", NULL};
+    int code = 0, rc;
+
+    node_dir(data, sizeof(data), r, i);
+    snprintf(sig, sizeof(sig), "%s/standby.signal", data);
+    if (i == 0 || access(sig, F_OK) < 0)
+        return 0;
+    for (int k = 0; k < 150 && pid_exists(rack_pg_pid(data)); k++)
+        rack_sleep_ms(100);
+    snprintf(log, sizeof(log), "%s/dbha/%s-pg_ctl.log", r->dir,
+             node_names[i]);
+    node_log(nlog, sizeof(nlog), r, i);
+    build_argv_prog(argv, 48, x, x->pgctl, args);
+    rc = rack_run(&code, argv, nlog, 90000, err);
+    if (rc == 0 && code != 0)
+        rc = err_set(err, ERR_IO, "pg_ctl start of %s exited %d (see %s)",
+                     node_names[i], code, log);
+    return rc;
+}
+
 /*
  * Remove the pid files of node i's killed pg_autoctl (under
  * XDG_RUNTIME_DIR/pg_autoctl/PGDATA): a killed process can linger as a
@@ -719,8 +771,10 @@ int rack_dbha_fault(struct rack *r, const char *op, const char *node,
         if (rc == 0) {
             kill_node(r, (size_t)i); /* a postmaster left without keeper */
             drop_pidfiles(&x, (size_t)i);
-            rc = autoctl_start(&x, r, (size_t)i, err);
+            rc = standby_prestart(&x, r, (size_t)i, err);
         }
+        if (rc == 0)
+            rc = autoctl_start(&x, r, (size_t)i, err);
         return rc;
     }
     if (!strcmp(op, "kill-primary"))

@@ -9,8 +9,8 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
   target_link_libraries(test_rack_sim PRIVATE replicator_db)
   add_dependencies(test_rack_sim rack-sim)
   file(GLOB RD_E2E_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/*.c)
-  # Only test_e2e_*.c are tests; e2e_util.c and e2e_http.c are the
-  # scenarios' shared harness, attacks_*.c part of test_e2e_attacks.
+  # Only test_e2e_*.c are tests; e2e_util.c, e2e_http.c and e2e_dbha.c
+  # are the scenarios' shared harness, attacks_*.c part of test_e2e_attacks.
   list(FILTER RD_E2E_SOURCES INCLUDE REGEX "/test_e2e_[^/]*\\.c$")
   # Netns racks (rack-sim --net netns, issue 14) need root: their scenario
   # and the netns runs below are registered only when the build is
@@ -21,7 +21,8 @@ if(TARGET rack-sim AND TARGET rd_testsupport)
     list(FILTER RD_E2E_SOURCES EXCLUDE REGEX "/test_e2e_netns[^/]*\\.c$")
   endif()
   add_library(rd_e2eutil STATIC ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_util.c
-              ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_http.c)
+              ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_http.c
+              ${CMAKE_CURRENT_SOURCE_DIR}/e2e/e2e_dbha.c)
   target_link_libraries(rd_e2eutil PUBLIC rd_testsupport rd_racksim
                         replicator_db rackdepot_common PkgConfig::CMOCKA)
   foreach(src ${RD_E2E_SOURCES})

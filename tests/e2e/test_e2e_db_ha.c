@@ -32,88 +32,12 @@
 #include "common/mem.h"
 #include "sim/rack_db.h"
 #include "sim/rack_pki.h"
+#include "tests/e2e/e2e_dbha.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/proc.h"
 #include "tests/support/testutil.h"
 
 #define KIB 1024u
-
-/* One value from the database (through whichever node is primary now),
- * retried while the failover runs. */
-static long long db_value(struct e2e *t, const char *sql)
-{
-    int64_t deadline = testutil_now_ms() + 60000;
-    struct err err = ERR_INIT;
-    char out[64];
-
-    while (testutil_now_ms() < deadline) {
-        if (rack_db_sql(&t->r, sql, out, sizeof(out), &err) == 0)
-            return strtoll(out, NULL, 10);
-        testutil_sleep_ms(500);
-    }
-    fail_msg("database: %s: %s", sql, err.msg);
-    return -1;
-}
-
-static json_t *db_status(struct e2e *t)
-{
-    char *text = NULL;
-    json_t *j;
-
-    e2e_sim(t, &text, "db", "status", "--json", (char *)NULL);
-    j = json_loads(text, 0, NULL);
-    if (!j)
-        fail_msg("db status --json: not JSON: %s", text);
-    mem_free(text);
-    return j;
-}
-
-/* The node named name in a db status document (borrowed). */
-static json_t *node(json_t *st, const char *name)
-{
-    size_t i;
-    json_t *n;
-
-    json_array_foreach(json_object_get(st, "nodes"), i, n)
-        if (!strcmp(json_string_value(json_object_get(n, "name")), name))
-            return n;
-    fail_msg("no node %s in db status", name);
-    return NULL;
-}
-
-static const char *primary_name(json_t *st)
-{
-    size_t i;
-    json_t *n;
-
-    json_array_foreach(json_object_get(st, "nodes"), i, n)
-        if (!strcmp(json_string_value(json_object_get(n, "role")), "primary"))
-            return json_string_value(json_object_get(n, "name"));
-    return NULL;
-}
-
-/* Node n runs and reports and is assigned state want (a dead node's
- * reported state stays what it last reported). */
-static bool settled(json_t *n, const char *want)
-{
-    return json_is_true(json_object_get(n, "running")) &&
-           !strcmp(json_string_value(json_object_get(n, "state")), want) &&
-           !strcmp(json_string_value(json_object_get(n, "assigned_state")),
-                   want);
-}
-
-/* arg (the old primary) is the secondary and the other node the primary,
- * both settled: the pair is synchronous again. */
-static bool rejoined(struct e2e *t, void *arg)
-{
-    json_t *st = db_status(t);
-    const char *other = strcmp(arg, "node1") ? "node1" : "node2";
-    bool ok = settled(node(st, arg), "secondary") &&
-              settled(node(st, other), "primary");
-
-    json_decref(st);
-    return ok;
-}
 
 static void upload_converge(struct e2e *t, size_t repl, const char *zip,
                             const char *what)
@@ -141,10 +65,10 @@ static void test_e2e_db_ha__failover_loses_nothing(void **state)
     long long gen;
 
     e2e_up(t, 3, 2, "--db-ha", (char *)NULL);
-    st = db_status(t);
-    assert_string_equal(primary_name(st), "node1");
+    st = e2e_db_status(t);
+    assert_string_equal(e2e_db_primary(st), "node1");
     assert_string_equal(json_string_value(json_object_get(
-                            node(st, "node2"), "role")), "secondary");
+                            e2e_db_node(st, "node2"), "role")), "secondary");
     /* Synchronous while the standby is there. */
     assert_non_null(strstr(json_string_value(json_object_get(
                                st, "synchronous_standby_names")),
@@ -167,8 +91,8 @@ static void test_e2e_db_ha__failover_loses_nothing(void **state)
     gen = json_integer_value(json_object_get(doc, "generation"));
     assert_true(gen > 0);
     json_decref(doc);
-    st = db_status(t);
-    old_primary = primary_name(st);
+    st = e2e_db_status(t);
+    old_primary = e2e_db_primary(st);
     assert_non_null(old_primary);
     old_primary = strcmp(old_primary, "node1") ? "node2" : "node1";
     json_decref(st);
@@ -183,10 +107,11 @@ static void test_e2e_db_ha__failover_loses_nothing(void **state)
         fail_msg("the upload in flight during the failover failed");
     }
     proc_free(up);
-    assert_true(db_value(t, "SELECT generation FROM tuf_generation") >= gen);
-    assert_int_equal(db_value(t, "SELECT count(*) FROM tuf_repo WHERE "
+    assert_true(e2e_db_value(t, "SELECT generation FROM tuf_generation") >=
+                gen);
+    assert_int_equal(e2e_db_value(t, "SELECT count(*) FROM tuf_repo WHERE "
                                  "system_version = '3.0.0'"), 1);
-    assert_int_equal(db_value(t, "SELECT count(*) FROM tuf_repo"), 4);
+    assert_int_equal(e2e_db_value(t, "SELECT count(*) FROM tuf_repo"), 4);
     e2e_reload_wanted(t);
     assert_int_equal(json_object_size(t->wanted), 8);
     e2e_wait_converged(t, E2E_ALL, 90000, "the rack converges after the "
@@ -194,12 +119,13 @@ static void test_e2e_db_ha__failover_loses_nothing(void **state)
 
     /* The survivor is primary, without a standby: asynchronous, and says
      * so; uploads still work (an idempotent re-upload, too). */
-    st = db_status(t);
-    new_primary = primary_name(st);
+    st = e2e_db_status(t);
+    new_primary = e2e_db_primary(st);
     assert_non_null(new_primary);
     assert_string_not_equal(new_primary, old_primary);
     assert_string_equal(json_string_value(json_object_get(
-                            node(st, new_primary), "state")), "wait_primary");
+                            e2e_db_node(st, new_primary), "state")),
+                        "wait_primary");
     assert_string_equal(json_string_value(json_object_get(
                             st, "synchronous_standby_names")), "");
     json_decref(st);
@@ -210,11 +136,11 @@ static void test_e2e_db_ha__failover_loses_nothing(void **state)
     /* The old primary comes back as the standby; then the standby is
      * lost: the primary goes on. */
     e2e_sim(t, NULL, "db", "restart", old_primary, (char *)NULL);
-    e2e_wait(t, rejoined, (void *)old_primary, 120000,
+    e2e_wait(t, e2e_db_rejoined, (void *)old_primary, 120000,
              "the old primary rejoins as the secondary");
     e2e_sim(t, NULL, "db", "kill-secondary", (char *)NULL);
     upload_converge(t, 0, z5, "5.0.0 converges without the standby");
-    assert_int_equal(db_value(t, "SELECT count(*) FROM tuf_repo"), 5);
+    assert_int_equal(e2e_db_value(t, "SELECT count(*) FROM tuf_repo"), 5);
     e2e_check_final(t, E2E_ALL);
     fprintf(stderr, "db-ha scenario took %.1f s\n",
             (double)e2e_elapsed(t) / 1000.0);
