@@ -135,15 +135,6 @@ static void req_done(struct httpc *h, void *arg)
             s->have[piece / 8] &= (uint8_t)~(1u << (piece % 8));
             swarm_recount(sw);
         }
-        /* `Retry-After: 0`: this piece only (being sent, or sent once by
-         * a PUT target, depot.c): the source stays free for the others;
-         * backing it off (up to 2 s) left it idle while copies wanted
-         * its other pieces. A complete holder sends no such answer. */
-        if (retry_after == 0 && !s->complete) {
-            swarm_schedule(sw);
-            swarm_check_end(sw);
-            return;
-        }
         s->state = SRC_BACKOFF;
         /* busy, not failing: its piece streams end every fraction of a
          * second, so ask again after SWARM_BUSY_MS, not Retry-After's

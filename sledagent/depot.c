@@ -44,16 +44,6 @@
  */
 enum take { TAKE_OK, TAKE_HELD, TAKE_REFUSED };
 
-/* 429 for this piece only, not for the depot: `Retry-After: 0` tells the
- * swarm copy to take the piece from another holder and to go on asking
- * this one for others (copy_swarm_fetch.c), where `1` (every stream
- * busy) backs the source off. */
-static void reply_piece_busy(struct httpd_req *r, const char *why)
-{
-    httpd_req_add_header(r, "Retry-After", "0");
-    httpd_reply_error(r, 429, NULL, why);
-}
-
 static enum take piece_stream_take(struct httpd_req *r, struct agent *a,
                                    const struct depot_range *rg, bool queued)
 {
@@ -73,18 +63,17 @@ static enum take piece_stream_take(struct httpd_req *r, struct agent *a,
             why = "this piece is being sent: ask its other holders";
         }
     }
-    if (why) {
-        reply_piece_busy(r, why);
-        return TAKE_REFUSED;
-    }
     /* a stream that ended is kept for the held read it woke */
     if (!queued && nfree <= a->depot_woken)
         free_slot = NULL;
-    if (!free_slot) {
+    if (!why && !free_slot) {
         if (!queued && depot_queue_hold(a, r, rg))
             return TAKE_HELD;
+        why = "too many ranged reads";
+    }
+    if (why) {
         httpd_req_add_header(r, "Retry-After", "1");
-        httpd_reply_error(r, 429, NULL, "too many ranged reads");
+        httpd_reply_error(r, 429, NULL, why);
         return TAKE_REFUSED;
     }
     free_slot->used = true;
@@ -121,8 +110,9 @@ void depot_serve_range(struct httpd_req *r, struct agent *a,
      * of the asker, or gone); after the PUT it serves freely. */
     if (rg->partial && store_partial_sent(a->st, &rg->h, rg->start, false)) {
         close(rg->fd);
-        reply_piece_busy(r, "this piece was sent once: ask its other "
-                         "holders");
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "this piece was sent once: ask its "
+                          "other holders");
         return;
     }
     switch (piece_stream_take(r, a, rg, queued)) {
