@@ -57,7 +57,9 @@
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
 #   BENCH_TMPDIR    parent of the temp dir (default /var/tmp)
 #   BENCH_KEEP=1    keep the temp dir (per-rack logs, every sled's agent.log,
-#                   status, poll results)
+#                   status, poll results, and every sled's depot and copy
+#                   bytes sampled once a second: bench/dist_util.py DIR C
+#                   prints the uplink use over time and the 429 count)
 # Output: a table, then SUMMARY|dist|... lines (bench/README.md format).
 
 set -euo pipefail
