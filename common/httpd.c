@@ -212,11 +212,6 @@ bool httpd_req_open(const struct httpd_req *r)
     return r->conn != NULL && !r->replied;
 }
 
-const void *httpd_req_peer_key(const struct httpd_req *r)
-{
-    return r->conn ? (const void *)r->conn->slot : NULL;
-}
-
 void httpd_req_set_data(struct httpd_req *r, void *data)
 {
     r->data = data;

@@ -209,9 +209,6 @@ int httpd_req_body_length(const struct httpd_req *r, int64_t *out);
 const char *httpd_req_body(struct httpd_req *r, size_t *len);
 /* Whether the client is still there and no reply was sent. */
 bool httpd_req_open(const struct httpd_req *r);
-/* An opaque key of the client's address, equal for the open requests of
- * one peer address (its connection-limit slot); NULL once it is gone. */
-const void *httpd_req_peer_key(const struct httpd_req *r);
 /* Per-request handler data, and the label a handler sets for metrics. */
 void httpd_req_set_data(struct httpd_req *r, void *data);
 void *httpd_req_data(const struct httpd_req *r);

@@ -26,7 +26,6 @@
 #include "sledagent/copy.h"
 #include "sledagent/depot.h"
 #include "sledagent/depot_have.h"
-#include "sledagent/depot_queue.h"
 #include "sledagent/registration.h"
 
 static void count(struct agent *a, const char *route, int status)
@@ -246,7 +245,6 @@ void agent_free(struct agent *a)
     agent_revoke_close(a);
     agent_override_close(a);
     depot_have_end_all(a);
-    depot_queue_end_all(a);
     httpd_free(a->api);
     httpd_free(a->depot);
     copies_cancel_all(a->copies);

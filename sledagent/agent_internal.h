@@ -75,11 +75,6 @@ struct agent {
         struct sha256 h;
         uint64_t start;
     } depot_streams[DEPOT_PIECE_STREAMS];
-    /* ranged reads waiting for a stream (depot_queue.c), oldest first;
-     * how many, and how many were woken by a stream that ended (those
-     * streams are kept for them) */
-    struct piece_wait *piece_waits;
-    unsigned npiece_waits, depot_woken;
     struct have_wait *have_waits; /* held /have?after=N (depot_have.c) */
     unsigned nhave_waits;
     /* The out-of-band install hold (agent_override.c): the override

@@ -23,66 +23,53 @@
 #include "common/sha256.h"
 #include "sledagent/agent_internal.h"
 #include "sledagent/depot_have.h"
-#include "sledagent/depot_queue.h"
 #include "sledagent/range.h"
 
 /*
  * A ranged read (a swarm copy's piece) may start: at most
  * DEPOT_PIECE_STREAMS at once, so that one holder's link is not split
  * among every copy of the rack (each piece then takes long to arrive,
- * and the same piece is sent to many). Beyond that the read waits in the
- * depot's queue (depot_queue.c: bounded, per peer too, with a deadline)
- * for the next stream to end, so that the link has its next read ready;
- * a full queue or a passed deadline is 429 with Retry-After (the copy
- * fetches from its other candidates meanwhile). A range of a write in
- * progress (`partial`) that this depot is already sending is refused at
- * once: its link is the scarcest of the rack (a PUT target is the only
- * holder of its newest pieces), so it sends each piece once at a time
- * and the copies take the second copy from the peer that got the first
- * (issue 13). TAKE_OK: the reply holds a stream until
- * depot_piece_stream_done sees it sent.
+ * and the same piece is sent to many); beyond that 429 with Retry-After
+ * (the copy fetches from its other candidates meanwhile). A range of a
+ * write in progress (`partial`) that this depot is already sending is
+ * refused the same way: its link is the scarcest of the rack (a PUT
+ * target is the only holder of its newest pieces), so it sends each
+ * piece once at a time and the copies take the second copy from the
+ * peer that got the first (issue 13). On true the reply holds a stream
+ * until depot_piece_stream_done sees it sent.
  */
-enum take { TAKE_OK, TAKE_HELD, TAKE_REFUSED };
-
-static enum take piece_stream_take(struct httpd_req *r, struct agent *a,
-                                   const struct depot_range *rg, bool queued)
+static bool piece_stream_take(struct httpd_req *r, struct agent *a,
+                              const struct sha256 *h, uint64_t start,
+                              bool partial)
 {
     struct depot_stream *free_slot = NULL;
     const char *why = NULL;
-    unsigned nfree = 0;
 
     for (unsigned i = 0; i < DEPOT_PIECE_STREAMS; i++) {
         struct depot_stream *d = &a->depot_streams[i];
 
         if (!d->used) {
-            nfree++;
             if (!free_slot)
                 free_slot = d;
-        } else if (rg->partial && d->partial && d->start == rg->start &&
-                   sha256_eq(&d->h, &rg->h)) {
+        } else if (partial && d->partial && d->start == start &&
+                   sha256_eq(&d->h, h)) {
             why = "this piece is being sent: ask its other holders";
         }
     }
-    /* a stream that ended is kept for the held read it woke */
-    if (!queued && nfree <= a->depot_woken)
-        free_slot = NULL;
-    if (!why && !free_slot) {
-        if (!queued && depot_queue_hold(a, r, rg))
-            return TAKE_HELD;
+    if (!why && !free_slot)
         why = "too many ranged reads";
-    }
     if (why) {
         httpd_req_add_header(r, "Retry-After", "1");
         httpd_reply_error(r, 429, NULL, why);
-        return TAKE_REFUSED;
+        return false;
     }
     free_slot->used = true;
-    free_slot->partial = rg->partial;
-    free_slot->h = rg->h;
-    free_slot->start = rg->start;
+    free_slot->partial = partial;
+    free_slot->h = *h;
+    free_slot->start = start;
     a->depot_ranged++;
     httpd_req_set_data(r, free_slot);
-    return TAKE_OK;
+    return true;
 }
 
 void depot_piece_stream_done(struct agent *a, const struct httpd_req *r)
@@ -93,46 +80,7 @@ void depot_piece_stream_done(struct agent *a, const struct httpd_req *r)
         if (d == &a->depot_streams[i] && a->depot_streams[i].used) {
             a->depot_streams[i].used = false;
             a->depot_ranged--;
-            depot_queue_wake(a);
         }
-}
-
-void depot_serve_range(struct httpd_req *r, struct agent *a,
-                       const struct depot_range *rg, bool queued)
-{
-    char cr[80];
-
-    /* a PUT target sends each piece once in STORE_PIECE_RESEND_MS: its
-     * link is the only source of the newest pieces, so a second copy of
-     * one is a new piece not sent; the copies take it from the peer that
-     * got it (its /have long-poll tells them within a piece's time). Once
-     * that time passed it sends it again (that peer may be no candidate
-     * of the asker, or gone); after the PUT it serves freely. */
-    if (rg->partial && store_partial_sent(a->st, &rg->h, rg->start, false)) {
-        close(rg->fd);
-        httpd_req_add_header(r, "Retry-After", "1");
-        httpd_reply_error(r, 429, NULL, "this piece was sent once: ask its "
-                          "other holders");
-        return;
-    }
-    switch (piece_stream_take(r, a, rg, queued)) {
-    case TAKE_OK:
-        break;
-    case TAKE_HELD:
-        return; /* the queue has the fd */
-    case TAKE_REFUSED:
-        close(rg->fd);
-        return;
-    }
-    if (rg->partial)
-        store_partial_sent(a->st, &rg->h, rg->start, true);
-    snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
-             (unsigned long long)rg->start,
-             (unsigned long long)(rg->start + rg->len - 1),
-             (unsigned long long)rg->size);
-    httpd_req_add_header(r, "Content-Range", cr);
-    httpd_reply_file(r, 206, "application/octet-stream", rg->fd, rg->start,
-                     rg->len);
 }
 
 static void reply_416(struct httpd_req *r, uint64_t size)
@@ -156,6 +104,7 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
     struct err err = ERR_INIT;
     struct range rg;
     uint64_t size = 0;
+    char cr[80];
     int fd = -1;
 
     if (store_partial_length(a->st, h, &size, &err) < 0) {
@@ -169,10 +118,31 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
         reply_416(r, size);
         return;
     }
-    depot_serve_range(r, a,
-                      &(struct depot_range){*h, fd, rg.start, rg.len, size,
-                                            true},
-                      false);
+    /* a PUT target sends each piece once in STORE_PIECE_RESEND_MS: its
+     * link is the only source of the newest pieces, so a second copy of
+     * one is a new piece not sent; the copies take it from the peer that
+     * got it (its /have long-poll tells them within a piece's time). Once
+     * that time passed it sends it again (that peer may be no candidate
+     * of the asker, or gone); after the PUT it serves freely. */
+    if (store_partial_sent(a->st, h, rg.start, false)) {
+        close(fd);
+        httpd_req_add_header(r, "Retry-After", "1");
+        httpd_reply_error(r, 429, NULL, "this piece was sent once: ask its "
+                          "other holders");
+        return;
+    }
+    if (!piece_stream_take(r, a, h, rg.start, true)) {
+        close(fd);
+        return;
+    }
+    store_partial_sent(a->st, h, rg.start, true);
+    snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+             (unsigned long long)rg.start,
+             (unsigned long long)(rg.start + rg.len - 1),
+             (unsigned long long)size);
+    httpd_req_add_header(r, "Content-Range", cr);
+    httpd_reply_file(r, 206, "application/octet-stream", fd, rg.start,
+                     rg.len);
 }
 
 static void depot_request(struct httpd_req *r, void *arg)
@@ -201,11 +171,9 @@ static void depot_request(struct httpd_req *r, void *arg)
         close(fd);
         return;
     }
-    if (rr == RANGE_PARTIAL && httpd_req_method(r) == HTTPD_GET) {
-        depot_serve_range(r, a,
-                          &(struct depot_range){h, fd, rg.start, rg.len,
-                                                size, false},
-                          false);
+    if (rr == RANGE_PARTIAL && httpd_req_method(r) == HTTPD_GET &&
+        !piece_stream_take(r, a, &h, rg.start, false)) {
+        close(fd);
         return;
     }
     if (rr == RANGE_PARTIAL) {

@@ -8,28 +8,14 @@
 #ifndef SLEDAGENT_DEPOT_H
 #define SLEDAGENT_DEPOT_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
-#include "common/sha256.h"
 
 struct agent;
 struct httpd_req;
 struct httpd_route;
 
-/* Ranged reads the depot sends at once (issue 13); beyond, they wait in
- * depot_queue.c's queue, 429 when it is full. */
+/* Ranged reads the depot sends at once (issue 13); 429 beyond. */
 #define DEPOT_PIECE_STREAMS 4
-
-/* One ranged read to send: the artifact, its open file (a temp file of a
- * write in progress when partial), the range and the artifact's size. */
-struct depot_range {
-    struct sha256 h;
-    int fd;
-    uint64_t start, len, size;
-    bool partial;
-};
 
 /*
  * The depot's static route table (n routes); the handlers' arg is the
@@ -44,15 +30,7 @@ const struct httpd_route *depot_routes(size_t *n);
  */
 const char *const *depot_versions(size_t *n);
 
-/* The depot's sent hook saw reply r done: a ranged read ends (the oldest
- * held one is woken). Loop. */
+/* The depot's sent hook saw reply r done: a ranged read ends. Loop. */
 void depot_piece_stream_done(struct agent *a, const struct httpd_req *r);
-
-/*
- * Send rg (206; takes rg->fd) on a free stream, or hold it in the queue
- * (not when queued: it comes from there), or answer 429. Loop.
- */
-void depot_serve_range(struct httpd_req *r, struct agent *a,
-                       const struct depot_range *rg, bool queued);
 
 #endif
