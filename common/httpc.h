@@ -259,9 +259,6 @@ bool httpc_running(const struct httpc *h);
 /* Resume a transfer a callback paused with HTTPC_PAUSE. */
 void httpc_unpause(struct httpc *h);
 
-/* The event_base l runs on. */
-struct event_base *httpc_loop_base(const struct httpc_loop *l);
-
 /* Number of requests running on l. */
 unsigned httpc_loop_running(const struct httpc_loop *l);
 

@@ -227,11 +227,6 @@ void httpc_unpause(struct httpc *h)
         evtimer_add(h->loop->timer, &now);
 }
 
-struct event_base *httpc_loop_base(const struct httpc_loop *l)
-{
-    return l->base;
-}
-
 unsigned httpc_loop_running(const struct httpc_loop *l)
 {
     return l->running;

@@ -33,7 +33,6 @@
 #include "common/sha256.h"
 #include "common/tls.h"
 #include "sledagent/copy_swarm.h"
-#include "sledagent/recv_bucket.h"
 #include "sledagent/store/store.h"
 
 enum copy_state { COPY_RUNNING, COPY_DONE, COPY_FAILED };
@@ -81,17 +80,9 @@ struct copies {
     struct copy *list;
     struct revref *rev;         /* current; NULL: none revoked */
     struct swarm *swarms;       /* copy_swarm.c's */
-    struct recv_bucket *rb;     /* the swarms' part of max_recv_bps */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
-
-static void swarms_resume(void *arg)
-{
-    struct copies *cs = arg;
-
-    copy_swarm_resume(cs->swarms);
-}
 
 int copies_new(struct copies **out, struct httpc_loop *loop,
                const struct copies_opts *opts)
@@ -101,11 +92,6 @@ int copies_new(struct copies **out, struct httpc_loop *loop,
     *out = NULL;
     if (!cs)
         return ERR_NOMEM;
-    if (recv_bucket_new(&cs->rb, httpc_loop_base(loop), swarms_resume,
-                        cs) < 0) {
-        mem_free(cs);
-        return ERR_NOMEM;
-    }
     cs->loop = loop;
     cs->opts = *opts;
     if (!cs->opts.connect_secs)
@@ -270,26 +256,21 @@ static void set_failed(struct copy *c, const char *msg)
 
 /*
  * The sled's --rate-limit is shared by the running transfers: each whole
- * copy gets rate / (running transfers), updated whenever one starts or ends
+ * copy and each piece request of a swarm copy (copy_swarm.c) gets rate /
+ * (running transfers), updated whenever one starts or ends
  * (httpc_set_recv_bps: curl reads the cap on every progress check, so a
- * running transfer picks the new share up at once). The piece requests
- * of the swarm copies (copy_swarm.c) share the rest, rate x (piece
- * requests) / (running transfers), through one token bucket (cs->rb,
- * recv_bucket.c): a request whose source is slow leaves its part to the
- * others, where a fixed share per request left it unused (a copy took
- * ~0.76 of its link at N = 32; docs/PERFORMANCE.md 8.2).
+ * running transfer picks the new share up at once).
  */
 static void rate_update(struct copies *cs)
 {
-    unsigned running = 0, pieces;
+    unsigned running = 0;
     uint64_t share;
 
     if (!cs->opts.max_recv_bps)
         return;
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING && c->req;
-    pieces = copy_swarm_transfers(cs->swarms);
-    running += pieces;
+    running += copy_swarm_transfers(cs->swarms);
     if (!running)
         return;
     share = cs->opts.max_recv_bps / running;
@@ -300,12 +281,7 @@ static void rate_update(struct copies *cs)
             httpc_set_recv_bps(c->req, share);
             httpc_set_min_recv_bps(c->req, copies_min_rate(cs, share));
         }
-    if (pieces) {
-        recv_bucket_set_rate(cs->rb, share * pieces);
-        /* curl's own cap only binds a request that is alone */
-        copy_swarm_set_recv_bps(cs->swarms, share * pieces,
-                                copies_min_rate(cs, share));
-    }
+    copy_swarm_set_recv_bps(cs->swarms, share, copies_min_rate(cs, share));
 }
 
 void copies_rate_changed(struct copies *cs)
@@ -696,11 +672,6 @@ void copies_count_bytes(struct copies *cs, uint64_t len)
     cs->bytes_total += len;
 }
 
-struct recv_bucket *copies_recv_bucket(struct copies *cs)
-{
-    return cs->rb;
-}
-
 struct swarm **copies_swarms(struct copies *cs)
 {
     return &cs->swarms;
@@ -729,7 +700,6 @@ void copies_free(struct copies *cs)
     if (!cs)
         return;
     copy_swarm_free_all(cs->swarms);
-    recv_bucket_free(cs->rb);
     while (cs->list) {
         struct copy *c = cs->list;
 

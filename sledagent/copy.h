@@ -22,7 +22,6 @@ struct copies;
 struct httpc_loop;
 struct httpd_req;
 struct err;
-struct recv_bucket;
 struct sha256;
 struct store;
 struct store_write;
@@ -114,8 +113,6 @@ void copies_cancel_all(struct copies *cs);
 struct httpc_loop *copies_loop(struct copies *cs);
 const struct copies_opts *copies_opts(const struct copies *cs);
 struct swarm **copies_swarms(struct copies *cs);
-/* The receive cap the swarm copies' piece requests draw from. */
-struct recv_bucket *copies_recv_bucket(struct copies *cs);
 /* Count len bytes received by a swarm copy in sledagent_copy_bytes_total
  * (whole copies count theirs as they arrive). */
 void copies_count_bytes(struct copies *cs, uint64_t len);

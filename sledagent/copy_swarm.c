@@ -512,36 +512,6 @@ void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps,
             }
 }
 
-void copy_swarm_resume(struct swarm *list)
-{
-    static unsigned turn;
-    unsigned n = 0, k0, i = 0;
-
-    for (struct swarm *sw = list; sw; sw = sw->next)
-        for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
-            n += sw->req[k].h && sw->req[k].paused;
-    if (!n)
-        return;
-    k0 = turn++ % n;
-    /* two rounds: from the k0-th paused request to the end, then the
-     * rest; an unpaused request may take the bucket's tokens at once
-     * (curl hands its held bytes back) and the next ones pause again */
-    for (unsigned round = 0; round < 2; round++) {
-        i = 0;
-        for (struct swarm *sw = list; sw; sw = sw->next)
-            for (unsigned k = 0; k < SWARM_INFLIGHT; k++) {
-                struct swarm_req *q = &sw->req[k];
-
-                if (!q->h || !q->paused)
-                    continue;
-                if ((round == 0) == (i++ >= k0)) {
-                    q->paused = false;
-                    httpc_unpause(q->h);
-                }
-            }
-    }
-}
-
 void copy_swarm_cancel_all(struct swarm *list)
 {
     for (struct swarm *sw = list; sw; sw = sw->next)

@@ -72,9 +72,6 @@ unsigned copy_swarm_transfers(const struct swarm *list);
  * rate min_bps (copies_min_rate). */
 void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps,
                              uint64_t min_bps);
-/* The receive bucket refilled: unpause the piece requests it paused,
- * starting at a different one each time. */
-void copy_swarm_resume(struct swarm *list);
 /* Cancel every running swarm copy (before store_close). */
 void copy_swarm_cancel_all(struct swarm *list);
 /* Free them all (after store_close). */

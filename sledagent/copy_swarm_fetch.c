@@ -22,7 +22,6 @@
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "sledagent/recv_bucket.h"
 #include "sledagent/store/store.h"
 
 /* ---- pieces ------------------------------------------------------------- */
@@ -69,11 +68,6 @@ static int req_data(const char *p, size_t len, void *arg)
     if (len > q->len - q->got) {
         q->longer = true;
         return ERR_LIMIT;
-    }
-    /* the sled's receive cap, shared with the other requests */
-    if (!recv_bucket_take(copies_recv_bucket(q->sw->cs), len)) {
-        q->paused = true;
-        return HTTPC_PAUSE;
     }
     memcpy(q->buf + q->got, p, len);
     q->got += len;
@@ -252,7 +246,6 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     q->len = (size_t)len;
     q->started_ms = swarm_now_ms();
     q->longer = false;
-    q->paused = false;
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s", s->src.base,
              sw->hex);
     snprintf(range, sizeof(range), "Range: bytes=%llu-%llu",

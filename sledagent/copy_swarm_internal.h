@@ -82,7 +82,6 @@ struct swarm_req {
     size_t got, len;
     int64_t started_ms;
     bool longer;                /* the source sent more than the piece */
-    bool paused;                /* waiting for the receive bucket */
 };
 
 struct swarm {

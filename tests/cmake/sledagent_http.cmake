@@ -9,6 +9,3 @@ rd_unit_test(test_httpd SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpd.c)
 # unit label.
 rd_test(test_httpc LABELS integration TIMEOUT 120
         SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpc.c)
-# the swarm copies' shared receive cap (issue 13, docs/PERFORMANCE.md 8.2)
-rd_unit_test(test_recv_bucket SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_recv_bucket.c
-             ${CMAKE_SOURCE_DIR}/sledagent/recv_bucket.c)
