@@ -57,7 +57,9 @@
 #   DIST_TIMEOUT    seconds per rack before giving up (default 300)
 #   BENCH_TMPDIR    parent of the temp dir (default /var/tmp)
 #   BENCH_KEEP=1    keep the temp dir (per-rack logs, every sled's agent.log,
-#                   status, poll results)
+#                   status, poll results, and every sled's depot and copy
+#                   bytes sampled once a second: bench/dist_util.py DIR C
+#                   prints the uplink use over time and the 429 count)
 # Output: a table, then SUMMARY|dist|... lines (bench/README.md format).
 
 set -euo pipefail
@@ -131,7 +133,7 @@ capacity() {
 # count 2 (or DIST_TIMEOUT); write per-sled completion times.
 poll() {
     python3 - "$1" "$2" "$3" "$K" "$POLL_MS" "$TIMEOUT" <<'EOF'
-import http.client, json, sys, time
+import http.client, json, os, sys, time
 from benchconn import conn
 rack, t0, out, k, poll_ms, timeout = sys.argv[1], float(sys.argv[2]), \
     sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
@@ -140,8 +142,10 @@ ports = [s["api_port"] for s in sl]
 hosts = [s.get("address", "127.0.0.1") for s in sl]
 conns = {}
 done = {}
-last_print = 0.0
+last_print = last_metrics = 0.0
 samples = []
+metrics = []
+keep = bool(os.environ.get("BENCH_KEEP"))
 while True:
     tick = time.time()
     held = []
@@ -162,6 +166,25 @@ while True:
             done[i] = time.time() - t0
     el = time.time() - t0
     samples.append([round(el, 3), sum(held)])
+    if keep and el - last_metrics >= 1:
+        # BENCH_KEEP: each sled's depot bytes sent and copy bytes received,
+        # once a second (bench/dist_util.py: uplink use over time)
+        last_metrics = el
+        row = [round(el, 3), [], []]
+        for i in range(len(ports)):
+            d = c = 0.0
+            try:
+                conns[i].request("GET", "/metrics")
+                for line in conns[i].getresponse().read().decode().splitlines():
+                    if line.startswith("sledagent_depot_bytes_total "):
+                        d = float(line.split()[-1])
+                    elif line.startswith("sledagent_copy_bytes_total "):
+                        c = float(line.split()[-1])
+            except (OSError, KeyError, http.client.HTTPException):
+                conns.pop(i).close() if i in conns else None
+            row[1].append(d)
+            row[2].append(c)
+        metrics.append(row)
     if el - last_print >= 2:
         last_print = el
         print("  t=%5.1fs copies held %d/%d, sleds done %d/%d"
@@ -173,7 +196,7 @@ while True:
 res = {"converged": len(done) == len(ports),
        "T": max(done.values()) if len(done) == len(ports) else None,
        "sled_done": [done.get(i) for i in range(len(ports))],
-       "samples": samples}
+       "samples": samples, "metrics": metrics}
 json.dump(res, open(out, "w"))
 EOF
 }

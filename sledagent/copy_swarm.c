@@ -35,9 +35,10 @@
  *  6. every piece written: store_write_finish (fsync, whole sha256 against
  *     h, rename, directory fsync).
  *
- * Memory per copy: slots piece buffers (SWARM_INFLIGHT, fewer for pieces
- * over SWARM_BUF_BYTES / SWARM_INFLIGHT) counting the pieces being
- * written, the manifest, holders (2 bytes a piece), two bytes a piece of
+ * Memory per copy: slots piece buffers being fetched (SWARM_INFLIGHT,
+ * fewer for pieces over SWARM_BUF_BYTES / SWARM_INFLIGHT) and as many
+ * more being written (none fetched while slots are written), the
+ * manifest, holders (2 bytes a piece), two bytes a piece of
  * flags and one bitmap per candidate. Loop thread only.
  */
 #include "sledagent/copy_swarm_internal.h"

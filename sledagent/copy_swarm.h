@@ -30,7 +30,8 @@ struct swarm;
 
 /* candidate sources of one swarm copy (the first one included) */
 #define COPY_SWARM_SOURCES 8
-/* piece requests in flight, plus pieces being written, per copy */
+/* piece requests in flight per copy (and at most as many pieces being
+ * written: a fetch waits only when that many are) */
 #define SWARM_INFLIGHT 4
 /* bytes of piece buffers per copy (one piece when pieces are larger) */
 #define SWARM_BUF_BYTES (16u * 1024 * 1024)

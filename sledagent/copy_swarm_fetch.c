@@ -281,7 +281,7 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
 void swarm_schedule(struct swarm *sw)
 {
     int64_t now = swarm_now_ms();
-    unsigned used = sw->writing;
+    unsigned used = 0;
 
     if (sw->state != SW_RUNNING)
         return;
@@ -297,6 +297,11 @@ void swarm_schedule(struct swarm *sw)
              now - c->have_ms >= SWARM_HAVE_MS))
             swarm_have_ask(c);
     }
+    /* a piece being written holds its buffer but no longer its slot: the
+     * link keeps fetching while the worker writes (up to slots pieces
+     * written at once, so at most 2 x slots buffers) */
+    if (sw->writing >= sw->slots)
+        return;
     for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
         used += sw->req[k].h != NULL;
     for (unsigned k = 0; k < SWARM_INFLIGHT && used < sw->slots; k++) {

@@ -26,6 +26,7 @@
 #include "replicator/task/sledreq.h"
 #include "replicator/task/srcavoid.h"
 #include "replicator/task/status.h"
+#include "replicator/task/swarm_ring.h"
 
 #define EXEC_BUSY_MAX_SECS 5
 
@@ -426,10 +427,11 @@ static bool is_swarm(const struct execute *e, size_t i)
 /*
  * The candidates after the first of swarm copy `self` (docs/REPLICATION.md
  * "Swarming copies"): up to 3 other holders, then the targets of the
- * other swarm copies of the artifact in this plan, taken from the one
- * after self's position on, round the ring: every target is a candidate
- * of the next ones, so the candidate graph is connected and each sled is
- * named by about as many as it names. Appends `,"sources":[...]`.
+ * other swarm copies of the artifact in this plan at the offsets of
+ * swarm_ring.c ahead of self's position on the ring (1, 2, 4, 8, ...):
+ * the candidate graph is connected, each sled is named by about as many
+ * as it names, and a piece is a few hops from every target. Appends
+ * `,"sources":[...]`.
  */
 static int put_candidates(struct buf *out, const struct execute *e,
                           size_t self)
@@ -437,7 +439,7 @@ static int put_candidates(struct buf *out, const struct execute *e,
     const struct plan_request *r = &e->o.plan->reqs[self];
     const struct plan *p = e->o.plan;
     unsigned n = 0, holders = 0;
-    size_t pos = 0, nsib = 0;
+    size_t pos = 0, nsib = 0, off[7], noff;
     int rc = buf_puts(out, ", \"sources\": [");
 
     for (uint32_t s = 0; rc == 0 && s < e->o.ci->in.n_sleds && holders < 3;
@@ -459,8 +461,9 @@ static int put_candidates(struct buf *out, const struct execute *e,
         if (p->reqs[i].artifact == r->artifact && is_swarm(e, i))
             nsib++;
     }
-    for (size_t k = 1; rc == 0 && k < nsib && n < 7; k++) {
-        size_t want = (pos + k) % nsib, seen = 0;
+    noff = swarm_ring_offsets(nsib, off, sizeof(off) / sizeof(off[0]));
+    for (size_t k = 0; rc == 0 && k < noff && n < 7; k++) {
+        size_t want = (pos + off[k]) % nsib, seen = 0;
 
         for (size_t i = 0; i < p->n_reqs; i++) {
             uint32_t t;

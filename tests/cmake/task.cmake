@@ -70,3 +70,6 @@ if(TARGET replicator_core AND TARGET rd_testsupport)
     add_dependencies(test_registry sledagent)
   endif()
 endif()
+# the swarm copies' candidate offsets (issue 13, docs/PERFORMANCE.md 8.2)
+rd_unit_test(test_swarm_ring SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_swarm_ring.c
+             ${CMAKE_SOURCE_DIR}/replicator/task/swarm_ring.c)
