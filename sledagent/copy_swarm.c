@@ -318,8 +318,9 @@ void swarm_check_end(struct swarm *sw)
     }
     if (sw->src[0].state == SRC_DROPPED && sw->gain_ms &&
         swarm_now_ms() - sw->gain_ms >= SWARM_ORPHAN_MS) {
+        /* a dropped holder stays marked complete: it is no help */
         for (unsigned s = 0; s < sw->nsrc; s++)
-            if (sw->src[s].complete)
+            if (sw->src[s].complete && sw->src[s].state != SRC_DROPPED)
                 return;
         snprintf(msg, sizeof(msg), "source %.100s lost (%.100s), no "
                  "progress from the others", sw->src[0].src.base,

@@ -987,6 +987,59 @@ static void test_agent_swarm__put_fails_copy_fails(void **state)
     f->passed = true;
 }
 
+/* The first candidate, the only complete holder, dies mid-piece; the
+ * other candidate is alive but holds only half: once the half is taken
+ * nothing can progress, and the copy fails ("no progress from the
+ * others") instead of waiting forever, so that the controller re-plans.
+ * Regression: the dead holder still counted as complete, and the copy
+ * never ended (test_e2e_sled_stop, a sled stopped after its PUT). */
+static void test_agent_swarm__holder_lost_copy_fails(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1];
+    const char *others[1];
+    struct agenttest_art x;
+    struct fake holder, half;
+    struct copy_state cs;
+    const char *cfg[1];
+    json_t *e;
+    const char *err;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    assert_int_equal(start_agent(&f->b), 0);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    fake_start(&holder, &x, FAKE_KILL);
+    fake_start(&half, &x, FAKE_HALF);
+    manifest_hex(mhex, &x);
+    others[0] = half.base;
+    assert_int_equal(post_swarm(f->b, &x, mhex, holder.base, others, 1, &r),
+                     202);
+    cs.a = f->b;
+    cs.hex = x.hex;
+    cs.want = "failed";
+    assert_true(testutil_wait_for(copy_state_is, &cs, 60000));
+    e = swarm_entry(f->b, x.hex);
+    err = json_string_value(json_object_get(e, "error"));
+    if (!err || !strstr(err, "no progress from the others") ||
+        !strstr(err, holder.base)) {
+        char *s = json_dumps(e, 0);
+
+        fail_msg("copy error: %s", s);
+    }
+    json_decref(e);
+    assert_true(holder.killed);
+    assert_int_equal(agentproc_count(f->b, x.hex), 0);
+    assert_true(testutil_wait_for(agenttest_tmp_empty, f->b, 5000));
+    agenttest_assert_invariant(f->b);
+    fake_stop(&holder);
+    fake_stop(&half);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1001,6 +1054,7 @@ int main(void)
         AGENTTEST(test_agent_swarm__put_serves_pieces),
         AGENTTEST(test_agent_swarm__put_bad_piece),
         AGENTTEST(test_agent_swarm__put_fails_copy_fails),
+        AGENTTEST(test_agent_swarm__holder_lost_copy_fails),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
