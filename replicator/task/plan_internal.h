@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
  * plan_internal: what the planner's files share (plan.c: validation, the
- * index, the PUT/COPY/RECOPY passes and the request order; plan_summary.c:
- * pass 0, the summary and the artifact order). The planner's scratch
- * context and its per-artifact scratch view. Not for use outside
+ * index, request emission, the PUT pass and the request order;
+ * plan_summary.c: pass 0, the summary and the artifact order;
+ * plan_copy.c: the COPY and RECOPY passes in waves; plan_swarm.c: the
+ * swarm copies). The planner's scratch context, its per-artifact scratch
+ * view and the passes' entry points. Not for use outside
  * replicator/task/plan*.c. Pure: any thread, one context per plan_new.
  */
 #ifndef REPLICATOR_TASK_PLAN_INTERNAL_H
@@ -91,6 +93,16 @@ int plan_load_artifact(struct ctx *c, uint32_t a, struct err *err);
 void plan_unload_artifact(struct ctx *c, uint32_t a);
 
 /*
+ * plan.c: append a request to the plan and account for it (the target's
+ * and source's loads, the target's space, the artifact's last wave, the
+ * summary's counts; c->full at max_requests). *out is its index.
+ * Returns 0 or ERR_NOMEM.
+ */
+int plan_emit(int32_t *out, struct ctx *c, enum plan_kind kind,
+              uint32_t art, uint32_t target, int32_t source, int32_t dep,
+              uint32_t wave);
+
+/*
  * Pass 0 (plan_summary.c): fill c->p->summary (sled states, lost, at risk,
  * staged artifacts replicated enough, per-repo state), c->present,
  * c->prog_ok and c->work, and choose c->order (fewest holders first,
@@ -98,5 +110,40 @@ void plan_unload_artifact(struct ctx *c, uint32_t a);
  * a sled; err set) or ERR_NOMEM.
  */
 int plan_pass_summary(struct ctx *c, struct err *err);
+
+/*
+ * Pass 2 (plan_copy.c): COPY each artifact to every other missing usable
+ * sled with room, from its holders and this plan's PUT targets: the swarm
+ * copies first (plan_swarm), then epidemic waves. Counts the pairs left
+ * unplanned in the summary (requests_deferred, requests_no_space).
+ * Returns 0 or ERR_NOMEM.
+ */
+int plan_pass_copy(struct ctx *c);
+
+/*
+ * Pass 3 (plan_copy.c): RECOPY to sleds with 0 < count < healthy
+ * datasets, from any other holder, after the artifact's last wave.
+ * Returns 0 or ERR_NOMEM.
+ */
+int plan_pass_recopy(struct ctx *c);
+
+/*
+ * plan_swarm.c, in pass 2 before the epidemic waves of artifact art with
+ * sources src[0..nsrc). Swarm copies (issue 13; docs/REPLICATION.md
+ * "Swarming copies"): when the artifact has a piece manifest, every pending sled that advertises
+ * "pieces" copies it at once, its nominal source the least loaded holder
+ * (random among equals) in wave 0, or, with no holder yet, the least
+ * loaded PUT target of this plan in wave 1 (depends_on the PUT; `started`
+ * when that target advertises "pieces" too, so the copy is sent once the
+ * PUT has started, not once it succeeded): the sleds
+ * trade pieces among themselves (Execute names the candidates), so they
+ * need not wait for whole-artifact waves, and max_copies_per_source does
+ * not apply (a source's depot bounds its own load with 429).
+ * max_per_source and max_per_target still count them. The other pending
+ * sleds stay in pend[0..*npend) for the epidemic waves. Returns 0 or
+ * ERR_NOMEM.
+ */
+int plan_swarm(size_t *npend, size_t *dropped, struct ctx *c, uint32_t art,
+               size_t nsrc);
 
 #endif

@@ -3,7 +3,9 @@
 # compiled in directly so these tests depend only on rackdepot_common.
 set(RD_PLAN_SOURCES
   ${CMAKE_SOURCE_DIR}/replicator/task/plan.c
-  ${CMAKE_SOURCE_DIR}/replicator/task/plan_summary.c)
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan_copy.c
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan_summary.c
+  ${CMAKE_SOURCE_DIR}/replicator/task/plan_swarm.c)
 rd_unit_test(test_plan SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_plan.c
   ${RD_PLAN_SOURCES})
 rd_test(test_plan_property LABELS integration
