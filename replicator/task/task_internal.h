@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /*
- * task_internal: the task record shared by task.c (activation, run state
- * machine, jobs), task_report.c (the end-of-run decisions and summary)
- * and task_status.c (the reported state: status JSON, metrics). Loop
- * thread only.
+ * task_internal: the task record shared by task.c (the task's life,
+ * activation, jobs), task_run.c (a run's state, start, finish and end),
+ * task_flow.c (a run's phases: load, guard, collect, plan, execute),
+ * task_report.c (the end-of-run decisions and summary) and task_status.c
+ * (the reported state: status JSON, metrics). Loop thread only.
  */
 #ifndef REPLICATOR_TASK_TASK_INTERNAL_H
 #define REPLICATOR_TASK_TASK_INTERNAL_H
@@ -151,6 +152,30 @@ struct task {
     struct task_lost *lost;
     size_t n_lost;
 };
+
+/* task_run.c: the one place the run state changes (logged). */
+void task_set_state(struct task *t, enum task_state s);
+
+/* task_run.c: start run t->runs + 1 for reason: t->run set, state
+ * LOADING, the load job submitted (task_flow_load). Out of memory: logged,
+ * no run, state IDLE. */
+void task_run_start(struct task *t, enum task_reason reason);
+
+/* task_run.c: state FINISHING; decide the run's drops and failed marks
+ * and submit its finishing job, whose end ends the run (report, waiters,
+ * the next coalesced run). Inside task_free, ends the run at once. */
+void task_run_finish(struct task *t);
+
+/* task_run.c: free run r and all it holds; NULL is a no-op. */
+void task_run_free(struct task_run *r);
+
+/* task_run.c: call and free the waiters that run `run` covers (all of
+ * them when sum is NULL, which is what they are then called with). */
+void task_notify_waiters(struct task *t, uint64_t run, const json_t *sum);
+
+/* task_flow.c: submit run t->run's load job; its end starts the collect,
+ * and so on to Execute. Returns 0 or ERR_NOMEM (nothing submitted). */
+int task_flow_load(struct task *t);
 
 /* task_report.c: fill run->summary and the task's last_* status from a
  * finished run (loop). Returns 0 or ERR_NOMEM. */

@@ -702,7 +702,7 @@ static void test_replication_fake__rate_limit(void **state)
 
 /* max_inflight 0 (the default of task_config and of `replicator serve`)
  * is automatic: the run executes with max(8, 2 x sleds planned for), an
- * explicit value is kept (task.c, execute_start). */
+ * explicit value is kept (task_flow.c, execute_start). */
 static void test_replication_fake__auto_inflight(void **state)
 {
     struct task_config c;
