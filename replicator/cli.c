@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/api_version.h"
 #include "common/buf.h"
@@ -189,17 +190,61 @@ int cli_report(const struct cli *c, long status, const json_t *reply, int rc,
     return CLI_EXIT_FAILED;
 }
 
-int cli_simple(const struct cli *c, const char *method, const char *path,
-               const char *body, cli_human_fn human)
+int cli_request_retrying(long *status, json_t **out, const struct cli *c,
+                         const char *what, const char *method,
+                         const char *path, const char *body, FILE *upload,
+                         uint64_t upload_len, struct err *err)
+{
+    for (int attempt = 1;; attempt++) {
+        const char *msg;
+        int rc = cli_request(status, out, c, method, path, body, upload,
+                             upload_len, err);
+
+        if (rc < 0 || *status != 503 || attempt >= CLI_RETRY_TRIES)
+            return rc;
+        msg = *out ? jsonu_str(*out, "message") : NULL;
+        fprintf(stderr, "replicator: %s: the replicator answered 503 "
+                "(%s); retrying in %d s (attempt %d of %d)\n", what,
+                msg ? msg : "unavailable", CLI_RETRY_SECS, attempt + 1,
+                CLI_RETRY_TRIES);
+        json_decref(*out);
+        *out = NULL;
+        sleep(CLI_RETRY_SECS);
+        if (upload)
+            rewind(upload);
+    }
+}
+
+/* One request and its report; retried on 503 when retry_what is set. */
+static int simple(const struct cli *c, const char *retry_what,
+                  const char *method, const char *path, const char *body,
+                  cli_human_fn human)
 {
     struct err err = ERR_INIT;
     json_t *j = NULL;
     long status = 0;
-    int rc = cli_request(&status, &j, c, method, path, body, NULL, 0, &err);
+    int rc = retry_what
+                 ? cli_request_retrying(&status, &j, c, retry_what, method,
+                                        path, body, NULL, 0, &err)
+                 : cli_request(&status, &j, c, method, path, body, NULL, 0,
+                               &err);
     int code = cli_report(c, status, j, rc, &err, human);
 
     json_decref(j);
     return code;
+}
+
+int cli_simple(const struct cli *c, const char *method, const char *path,
+               const char *body, cli_human_fn human)
+{
+    return simple(c, NULL, method, path, body, human);
+}
+
+int cli_simple_retrying(const struct cli *c, const char *what,
+                        const char *method, const char *path,
+                        const char *body, cli_human_fn human)
+{
+    return simple(c, what, method, path, body, human);
 }
 
 bool cli_wants_help(int argc, char **argv)

@@ -60,6 +60,31 @@ int cli_report(const struct cli *c, long status, const json_t *reply, int rc,
 int cli_simple(const struct cli *c, const char *method, const char *path,
                const char *body, cli_human_fn human);
 
+/* A 503 (no database primary during a failover, a replicator shutting
+ * down) is retried: 20 tries 2 s apart outlast a failover (~10 s). */
+#define CLI_RETRY_TRIES 20
+#define CLI_RETRY_SECS 2
+
+/*
+ * cli_request, tried again while the replicator answers 503: at most
+ * CLI_RETRY_TRIES tries CLI_RETRY_SECS apart, each retry announced on
+ * stderr as "replicator: <what>: the replicator answered 503 (<its
+ * message>); retrying in 2 s (attempt n of 20)"; upload, if any, is
+ * rewound before each retry. Only for requests that are harmless to
+ * repeat (idempotent, or refused whole by a 503). Returns as cli_request,
+ * with the last answer (a 503 after the last try).
+ */
+int cli_request_retrying(long *status, json_t **out, const struct cli *c,
+                         const char *what, const char *method,
+                         const char *path, const char *body, FILE *upload,
+                         uint64_t upload_len, struct err *err);
+
+/* cli_simple with cli_request_retrying (what names the command on the
+ * retry lines). Returns the exit code. */
+int cli_simple_retrying(const struct cli *c, const char *what,
+                        const char *method, const char *path,
+                        const char *body, cli_human_fn human);
+
 /* Whether argv holds --help or -h. */
 bool cli_wants_help(int argc, char **argv);
 

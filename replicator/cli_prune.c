@@ -30,6 +30,9 @@ static const char prune_usage[] =
     "  enable   switch it on for every replicator of the rack.\n"
     "  disable  switch it off for every replicator (the reason is shown in\n"
     "           every status until it is switched on again).\n"
+    "A 503 (e.g. no database primary during a failover) is retried every\n"
+    "2 s, at most 20 times, each retry on stderr (switching twice is\n"
+    "harmless).\n"
     "Pin a repository with `replicator repo pin VERSION`.\n"
     "Exit codes: 0 success, 1 refused or failed, 2 usage error.\n";
 
@@ -81,9 +84,10 @@ static int set(const struct cli *c, bool enable, int argc, char **argv)
         json_decref(body);
         return CLI_EXIT_FAILED;
     }
-    code = cli_simple(c, "POST",
-                      enable ? PATH_POLICY "/enable" : PATH_POLICY "/disable",
-                      text, human_report);
+    code = cli_simple_retrying(c, "prune-policy", "POST",
+                               enable ? PATH_POLICY "/enable"
+                                      : PATH_POLICY "/disable",
+                               text, human_report);
     mem_free(text);
     json_decref(body);
     return code;
@@ -96,7 +100,8 @@ int cli_prune_main(const struct cli *c, int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (argc == 2 && !strcmp(argv[1], "show"))
-        return cli_simple(c, "GET", PATH_POLICY, NULL, human_report);
+        return cli_simple_retrying(c, "prune-policy", "GET", PATH_POLICY,
+                                   NULL, human_report);
     if (argc >= 2 && !strcmp(argv[1], "enable"))
         return set(c, true, argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "disable"))

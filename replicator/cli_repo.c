@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -19,9 +18,6 @@
 #include "common/jsonutil.h"
 
 #define PATH_REPOS "/v1/system/update/repositories"
-/* A 503 is retried: 20 tries 2 s apart outlast a failover (~10 s). */
-#define UPLOAD_TRIES 20
-#define UPLOAD_RETRY_SECS 2
 
 static const char repo_usage[] =
     "usage: replicator [--url URL] [--json] repo upload FILE\n"
@@ -32,8 +28,6 @@ static const char repo_usage[] =
     "          trust roots, recorded, and staged for replication. Progress\n"
     "          goes to stderr (a bar on a terminal, lines otherwise).\n"
     "          Re-uploading the same zip is harmless and re-stages it.\n"
-    "          A 503 (e.g. no database primary during a failover) is\n"
-    "          retried every 2 s, at most 20 times, each retry on stderr.\n"
     "  list    every recorded repository (pruned ones flagged).\n"
     "  prune   stop wanting the artifacts of system version VERSION (they\n"
     "          are deleted from sleds unless another repository lists\n"
@@ -41,6 +35,8 @@ static const char repo_usage[] =
     "  pin     the automatic pruner never prunes VERSION (`replicator\n"
     "          prune-policy show`); an operator's prune still does.\n"
     "  unpin   VERSION is prunable again once older than the newest kept.\n"
+    "upload, prune, pin and unpin retry a 503 (e.g. no database primary\n"
+    "during a failover) every 2 s, at most 20 times, each retry on stderr.\n"
     "Exit codes: 0 success, 1 refused or failed, 2 usage error.\n";
 
 static void human_repo(const json_t *j)
@@ -88,36 +84,6 @@ static void human_prune(const json_t *j)
                ? " (bumped)" : " (unchanged: the wanted set did not change)");
 }
 
-/*
- * PUT the zip; a 503 (no database primary during a failover, a replicator
- * shutting down) is retried UPLOAD_TRIES times UPLOAD_RETRY_SECS apart,
- * each retry announced on stderr. The upload is idempotent (keyed by the
- * archive's hash), so a retry after an unknown outcome is harmless.
- */
-static int send_retrying(long *status, json_t **j, const struct cli *c,
-                         const char *path, FILE *f, uint64_t len,
-                         struct err *err)
-{
-    int rc = 0;
-
-    for (int attempt = 1;; attempt++) {
-        const char *msg;
-
-        rc = cli_request(status, j, c, "PUT", path, NULL, f, len, err);
-        if (rc < 0 || *status != 503 || attempt >= UPLOAD_TRIES)
-            return rc;
-        msg = *j ? jsonu_str(*j, "message") : NULL;
-        fprintf(stderr, "replicator: upload: the replicator answered 503 "
-                "(%s); retrying in %d s (attempt %d of %d)\n",
-                msg ? msg : "unavailable", UPLOAD_RETRY_SECS, attempt + 1,
-                UPLOAD_TRIES);
-        json_decref(*j);
-        *j = NULL;
-        sleep(UPLOAD_RETRY_SECS);
-        rewind(f);
-    }
-}
-
 static int upload(const struct cli *c, const char *file)
 {
     struct err err = ERR_INIT;
@@ -142,8 +108,10 @@ static int upload(const struct cli *c, const char *file)
     if (!esc || buf_printf(&path, PATH_REPOS "?file_name=%s", esc) < 0)
         rc = err_set(&err, ERR_NOMEM, "out of memory");
     else
-        rc = send_retrying(&status, &j, c, path.data, f,
-                           (uint64_t)stt.st_size, &err);
+        /* Idempotent (keyed by the archive's hash): a retry after an
+         * unknown outcome is harmless. */
+        rc = cli_request_retrying(&status, &j, c, "upload", "PUT", path.data,
+                                  NULL, f, (uint64_t)stt.st_size, &err);
     code = cli_report(c, status, j, rc, &err, human_repo);
     curl_free(esc);
     buf_release(&path);
@@ -159,19 +127,22 @@ static void human_pin(const json_t *j)
            jsonu_str(j, "system_version"));
 }
 
-/* POST .../repositories/VERSION/verb. */
+/* POST .../repositories/VERSION/verb, retried on 503: a prune is all or
+ * nothing and a second one a no-op, pins are idempotent. */
 static int repo_post(const struct cli *c, const char *version,
                      const char *verb, cli_human_fn human)
 {
     struct buf path = BUF_INIT;
     char *esc = curl_easy_escape(NULL, version, 0);
+    char what[16];
     int code;
 
+    snprintf(what, sizeof(what), "repo %s", verb);
     if (!esc || buf_printf(&path, PATH_REPOS "/%s/%s", esc, verb) < 0) {
         fprintf(stderr, "replicator: out of memory\n");
         code = CLI_EXIT_FAILED;
     } else {
-        code = cli_simple(c, "POST", path.data, NULL, human);
+        code = cli_simple_retrying(c, what, "POST", path.data, NULL, human);
     }
     curl_free(esc);
     buf_release(&path);

@@ -291,13 +291,45 @@ static bool log_says_retrying(void *arg)
     return yes;
 }
 
+/* `replicator --url URL a1 a2 [a3]` started, its output in log. */
+static struct proc *cli_spawn(struct fx *f, const char *log, const char *a1,
+                              const char *a2, const char *a3)
+{
+    char *argv[] = {f->bin, "--url", f->url, (char *)a1, (char *)a2,
+                    (char *)a3, NULL};
+    struct proc *p = NULL;
+
+    assert_int_equal(proc_spawn(&p, f->bin, argv, NULL, log), 0);
+    return p;
+}
+
+/* The command behind p exited 0, and its log announced a retry naming
+ * it ("replicator: <what>: the replicator answered 503 ..."). */
+static void cli_retried_ok(struct proc *p, const char *log, const char *what)
+{
+    char line[96], *text = NULL;
+    size_t len = 0;
+
+    assert_int_equal(proc_wait(p, 120000), 0);
+    if (proc_exit_code(p) != 0)
+        testutil_print_tail(what, log, 4000);
+    assert_int_equal(proc_exit_code(p), 0);
+    proc_free(p);
+    snprintf(line, sizeof(line), "replicator: %s: the replicator answered 503",
+             what);
+    assert_int_equal(testutil_read_file(&text, &len, log), 0);
+    assert_non_null(strstr(text, line));
+    mem_free(text);
+}
+
 /*
  * While no database server answers: the API says 503 with Retry-After, an
  * activation fails and its run says "database_unavailable", the status
- * says so (`database.available` false); `replicator repo upload` started
- * meanwhile retries the 503 on its own (announcing it) and succeeds once
- * the database is back, after which the status says the database is
- * available again.
+ * says so (`database.available` false); `replicator repo upload` and
+ * `prune-policy show` started meanwhile retry the 503 on their own
+ * (announcing it) and succeed once the database is back, after which the
+ * status says the database is available again. So does `repo pin` in a
+ * second outage.
  */
 static void test_serve_e2e__issue_11_database_down(void **state)
 {
@@ -306,7 +338,8 @@ static void test_serve_e2e__issue_11_database_down(void **state)
     struct err err = ERR_INIT;
     char *mk = proc_bin_path("tuf-mkrepo");
     char *zip = fx_path(f, "repo.zip"), *ulog = fx_path(f, "upload.log");
-    struct proc *up = NULL;
+    char *plog = fx_path(f, "policy.log"), *pinlog = fx_path(f, "pin.log");
+    struct proc *up, *pol, *pin;
     json_t *sum = NULL, *st = NULL;
     char url[160], ra[16] = "";
     int code = -1;
@@ -338,16 +371,13 @@ static void test_serve_e2e__issue_11_database_down(void **state)
         json_object_get(st, "database"), "available")));
     json_decref(st);
 
-    {
-        char *argv[] = {f->bin, "--url", f->url, "repo", "upload", zip, NULL};
-
-        assert_int_equal(proc_spawn(&up, f->bin, argv, NULL, ulog), 0);
-    }
+    up = cli_spawn(f, ulog, "repo", "upload", zip);
+    pol = cli_spawn(f, plog, "prune-policy", "show", NULL);
     assert_true(testutil_wait_for(log_says_retrying, ulog, 60000));
+    assert_true(testutil_wait_for(log_says_retrying, plog, 60000));
     assert_int_equal(pg_resume(f->pg, &err), 0);
-    assert_int_equal(proc_wait(up, 120000), 0);
-    assert_int_equal(proc_exit_code(up), 0);
-    proc_free(up);
+    cli_retried_ok(up, ulog, "upload");
+    cli_retried_ok(pol, plog, "prune-policy");
 
     assert_int_equal(cli(f, &sum, "activate", NULL, NULL), 0);
     assert_null(json_object_get(sum, "database_unavailable"));
@@ -356,6 +386,19 @@ static void test_serve_e2e__issue_11_database_down(void **state)
     assert_true(json_is_true(json_object_get(
         json_object_get(st, "database"), "available")));
     json_decref(st);
+
+    /* repo pin (and so prune and unpin: one code path) across an outage */
+    assert_int_equal(pg_halt(f->pg, &err), 0);
+    pin = cli_spawn(f, pinlog, "repo", "pin", "1.0.0");
+    assert_true(testutil_wait_for(log_says_retrying, pinlog, 60000));
+    assert_int_equal(pg_resume(f->pg, &err), 0);
+    cli_retried_ok(pin, pinlog, "repo pin");
+    assert_int_equal(cli(f, &st, "repo", "list", NULL), 0);
+    assert_true(json_is_true(json_object_get(
+        json_array_get(json_object_get(st, "repositories"), 0), "pinned")));
+    json_decref(st);
+    mem_free(pinlog);
+    mem_free(plog);
     mem_free(ulog);
     mem_free(zip);
     mem_free(mk);
