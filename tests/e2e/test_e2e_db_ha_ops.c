@@ -218,8 +218,9 @@ static void test_e2e_db_ha_ops__primary_killed_mid_activation(void **state)
     mem_free(z2);
 }
 
-/* `replicator --json repo prune 1.0.0` on replicator 0, retried while the
- * failover runs (the CLI does not retry a 503 itself); the reply. */
+/* `replicator --json repo prune 1.0.0` on replicator 0, run again while
+ * the failover runs (the CLI retries a 503 itself, but not a refused
+ * connection or a reply lost with the primary); the reply. */
 static json_t *prune_retried(struct e2e *t)
 {
     int64_t deadline = testutil_now_ms() + 90000;
