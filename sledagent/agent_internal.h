@@ -68,10 +68,11 @@ struct agent {
     struct workq *rev_wq;
     bool rev_writing;
     /* ranged reads being sent (depot.c): how many, and of each the
-     * artifact, its first byte and whether it is a write in progress */
+     * artifact, its first byte and whether it is of a PUT in progress
+     * here (sent once at a time) */
     unsigned depot_ranged;
     struct depot_stream {
-        bool used, partial;
+        bool used, once;
         struct sha256 h;
         uint64_t start;
     } depot_streams[DEPOT_PIECE_STREAMS];

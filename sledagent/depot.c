@@ -31,16 +31,18 @@
  * among every copy of the rack (each piece then takes long to arrive,
  * and the same piece is sent to many); beyond that 429 with Retry-After
  * (the copy fetches from its other candidates meanwhile). A range of a
- * write in progress (`partial`) that this depot is already sending is
- * refused the same way: its link is the scarcest of the rack (a PUT
- * target is the only holder of its newest pieces), so it sends each
- * piece once at a time and the copies take the second copy from the
- * peer that got the first (issue 13). On true the reply holds a stream
- * until depot_piece_stream_done sees it sent.
+ * PUT in progress here (`once`) that this depot is already sending is
+ * refused the same way: a PUT target's link is the scarcest of the rack
+ * (it is the only holder of its newest pieces), so it sends each piece
+ * once at a time and the copies take the second copy from the peer that
+ * got the first (issue 13). A swarm copy in progress sends a piece to as
+ * many as ask (decision 60): every asker needs it, and its link is no
+ * scarcer than theirs. On true the reply holds a stream until
+ * depot_piece_stream_done sees it sent.
  */
 static bool piece_stream_take(struct httpd_req *r, struct agent *a,
                               const struct sha256 *h, uint64_t start,
-                              bool partial)
+                              bool once)
 {
     struct depot_stream *free_slot = NULL;
     const char *why = NULL;
@@ -51,7 +53,7 @@ static bool piece_stream_take(struct httpd_req *r, struct agent *a,
         if (!d->used) {
             if (!free_slot)
                 free_slot = d;
-        } else if (partial && d->partial && d->start == start &&
+        } else if (once && d->once && d->start == start &&
                    sha256_eq(&d->h, h)) {
             why = "this piece is being sent: ask its other holders";
         }
@@ -64,7 +66,7 @@ static bool piece_stream_take(struct httpd_req *r, struct agent *a,
         return false;
     }
     free_slot->used = true;
-    free_slot->partial = partial;
+    free_slot->once = once;
     free_slot->h = *h;
     free_slot->start = start;
     a->depot_ranged++;
@@ -131,7 +133,8 @@ static void depot_partial(struct httpd_req *r, struct agent *a,
                           "other holders");
         return;
     }
-    if (!piece_stream_take(r, a, h, rg.start, true)) {
+    if (!piece_stream_take(r, a, h, rg.start,
+                           store_partial_streamed(a->st, h))) {
         close(fd);
         return;
     }

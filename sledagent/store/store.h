@@ -358,6 +358,9 @@ int store_have(struct store *st, const struct sha256 *h, struct buf *out,
  */
 int store_have_count(struct store *st, const struct sha256 *h,
                      uint32_t *count);
+/* Whether a streamed write of h (a PUT with manifest_sha256) is in
+ * progress here: its depot is then the only holder of its newest pieces. */
+bool store_partial_streamed(struct store *st, const struct sha256 *h);
 /*
  * Whether the depot began to send the piece holding byte off of a
  * streamed write of h in progress (a PUT with manifest_sha256) less than

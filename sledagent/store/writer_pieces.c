@@ -640,6 +640,14 @@ bool store_partial_sent(struct store *st, const struct sha256 *h,
     return false;
 }
 
+bool store_partial_streamed(struct store *st, const struct sha256 *h)
+{
+    for (struct store_write *w = st->writes; w; w = w->next)
+        if (serves(w, h) && w->sm)
+            return true;
+    return false;
+}
+
 int store_have_count(struct store *st, const struct sha256 *h,
                      uint32_t *count)
 {

@@ -683,6 +683,62 @@ static void test_agent_swarm__serve_in_progress(void **state)
     f->passed = true;
 }
 
+/* A sled in the middle of a swarm copy (not a PUT target) sends one
+ * verified piece to two peers at once: both need it, and its link is no
+ * scarcer than theirs (only a PUT target sends a piece once at a time,
+ * depot.c). f->b sends 256 KiB/s, so the two reads of 256 KiB overlap. */
+static void test_agent_swarm__in_progress_piece_twice(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    static const char *const slow[] = {"--rate-limit", "262144", NULL};
+    const char *hdrs[2] = {"Range: bytes=0-262143", NULL};
+    struct http_client_async *as[2] = {0};
+    struct http_client_req req[2];
+    char mhex[SHA256_HEX_LEN + 1], url[256];
+    struct agenttest_art x;
+    struct fake fk;
+    const char *cfg[1];
+    struct verified_at_least v;
+
+    agenttest_art_make(&x, LEN);
+    cfg[0] = x.hex;
+    assert_int_equal(agentproc_new(&f->b, slow), 0);
+    assert_int_equal(agentproc_start(f->b), 0);
+    assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
+    fake_start(&fk, &x, FAKE_HALF);
+    manifest_hex(mhex, &x);
+    assert_int_equal(post_swarm(f->b, &x, mhex, fk.base, NULL, 0, &r), 202);
+    v.a = f->b;
+    v.hex = x.hex;
+    v.n = NPIECES / 2;
+    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
+             agentproc_depot_url(f->b), x.hex);
+    for (int i = 0; i < 2; i++) {
+        memset(&req[i], 0, sizeof(req[i]));
+        req[i].url = url;
+        req[i].headers = hdrs;
+        assert_int_equal(http_client_start(&as[i], &req[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        struct http_client_resp ri = HTTP_CLIENT_RESP_INIT;
+
+        assert_int_equal(http_client_join(as[i], &ri), 0);
+        if (ri.status != 206)
+            fail_msg("read %d of the same piece: %ld %.*s", i, ri.status,
+                     (int)ri.body.len, ri.body.data);
+        assert_int_equal(ri.body.len, 4 * PSIZE);
+        assert_memory_equal(ri.body.data, x.data, ri.body.len);
+        http_client_resp_release(&ri);
+    }
+    assert_int_equal(agentproc_count(f->b, x.hex), 0); /* still copying */
+    fake_stop(&fk);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
+}
+
 /* f->a, the good holder, slow enough that the fake gets pieces to serve */
 static const char *const slow_holder[] = {"--rate-limit", "262144", NULL};
 static const char *const quick_connect[] = {"--copy-connect-timeout", "2",
@@ -1050,6 +1106,7 @@ int main(void)
         AGENTTEST_ARGS(test_agent_swarm__bad_manifest, slow_holder),
         AGENTTEST_ARGS(test_agent_swarm__no_matching_manifest, quick_connect),
         AGENTTEST(test_agent_swarm__serve_in_progress),
+        AGENTTEST(test_agent_swarm__in_progress_piece_twice),
         AGENTTEST_ARGS(test_agent_swarm__piece_streams_capped, slow_holder),
         AGENTTEST(test_agent_swarm__put_serves_pieces),
         AGENTTEST(test_agent_swarm__put_bad_piece),
