@@ -36,6 +36,9 @@
  * each agent scrubs at this / nsleds, at least 1 MiB/s. */
 #define RACK_SCRUB_BUDGET (64ull << 20)
 #define RACK_SCRUB_MIN (1ull << 20)
+/* With a modelled link of rate R, a sled's --min-transfer-rate is R / this
+ * (at most sledagent's default, 64 KiB/s). */
+#define RACK_MIN_RATE_DIV 64
 
 /*
  * The running cluster outlives this process (`up` returns with the rack
@@ -151,7 +154,8 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     struct rack_sled *s = &r->sleds[k];
     char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
     char listen[80], depot[80], rate[32], quota[32], quota_ds[2][32];
-    char scrub[32], host[RACK_NET_ADDR_MAX + 2], ns[RACK_NET_NAME_MAX];
+    char scrub[32], minrate[32], host[RACK_NET_ADDR_MAX + 2];
+    char ns[RACK_NET_NAME_MAX];
     char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
     char *argv[40];
     struct rack_cred cred;
@@ -211,6 +215,19 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
         argv[n++] = "--rate-limit";
         argv[n++] = rate;
+    }
+    /* A slow modelled link (--rate-limit, --link-rate) carries the
+     * controller's PUT and the sled's own piece copies at once (on a tc
+     * link in one queue, where TCP can starve one flow for seconds): the
+     * slow-client floor is scaled to it, as docs/API.md asks of any rack
+     * with slow links, or a legitimate PUT is closed as a slow body. */
+    v = r->rate_limit ? r->rate_limit : r->link_rate;
+    if (v) {
+        v /= RACK_MIN_RATE_DIV;
+        snprintf(minrate, sizeof(minrate), "%llu",
+                 (unsigned long long)(v > 65536 ? 65536 : v ? v : 1));
+        argv[n++] = "--min-transfer-rate";
+        argv[n++] = minrate;
     }
     if (s->quota_bytes) {
         snprintf(quota, sizeof(quota), "%llu",

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include "common/mem.h"
 #include "tests/e2e/e2e_util.h"
+#include "tests/support/testutil.h"
 
 #define SLEDS 6
 #define STOPPED 5
@@ -41,6 +43,37 @@ static bool any_copy_held(struct e2e *t, void *arg)
     return false;
 }
 
+/* Whether sled k's command line holds "--min-transfer-rate want": a
+ * rack with a slow modelled link scales the slow-client floor to it
+ * (sim/rack_up.c), or the link's own traffic trips it. */
+static bool sled_has_min_rate(struct e2e *t, size_t k, const char *want)
+{
+    char *path = testutil_join(t->dir, "rack.json"), proc[64], cmd[8192];
+    json_t *r = json_load_file(path, 0, NULL);
+    json_int_t pid = json_integer_value(json_object_get(json_object_get(
+        json_array_get(json_object_get(r, "sleds"), k), "process"), "pid"));
+    FILE *f;
+    size_t len = 0;
+    bool found = false;
+
+    /* /proc files have no size: read what there is */
+    snprintf(proc, sizeof(proc), "/proc/%lld/cmdline", (long long)pid);
+    if (pid > 0 && (f = fopen(proc, "r"))) {
+        len = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+    }
+    cmd[len] = '\0';
+    for (size_t i = 0; i < len && !found; i += strlen(cmd + i) + 1) {
+        size_t next = i + strlen(cmd + i) + 1;
+
+        found = !strcmp(cmd + i, "--min-transfer-rate") && next < len &&
+                !strcmp(cmd + next, want);
+    }
+    json_decref(r);
+    mem_free(path);
+    return found;
+}
+
 static void test_e2e_sled_stop__stopped_mid_replication_catches_up(
     void **state)
 {
@@ -52,6 +85,7 @@ static void test_e2e_sled_stop__stopped_mid_replication_catches_up(
     int64_t ms;
 
     e2e_up(t, SLEDS, 1, "--rate-limit", "1048576", (char *)NULL);
+    assert_true(sled_has_min_rate(t, 0, "16384")); /* 1 MiB/s / 64 */
     z1 = e2e_mkrepo(t, "repo1.zip", "1.0.0", 4, ART_BYTES, 21);
     z2 = e2e_mkrepo(t, "repo2.zip", "2.0.0", 2, ART_BYTES, 22);
 
