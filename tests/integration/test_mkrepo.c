@@ -648,16 +648,20 @@ static void test_mkrepo__from_dir_key_and_seed(void **state)
     assert_non_null(fp);
     fputs("zone image bytes", fp);
     fclose(fp);
+    /* a fixed --expires: by default it is a week from the second of the
+     * run, and two runs a second apart would sign different roots */
     assert_int_equal(mkrepo("--out", f->zip, "--system-version", "1.0.0",
                             "--from-dir", dir, "--generate-key", key,
-                            "--meta-version", VERSION_S, NULL),
+                            "--meta-version", VERSION_S, "--expires",
+                            "2099-01-01T00:00:00Z", NULL),
                      0);
     check_repo(&c, f->zip, "1.0.0", NULL);
     expect(&c, "from-dir", NULL, 0);
     assert_int_equal(c.ntargets, 3);
     assert_int_equal(mkrepo("--out", zip2, "--system-version", "1.0.1",
                             "--from-dir", dir, "--key", key, "--meta-version",
-                            VERSION_S, NULL),
+                            VERSION_S, "--expires", "2099-01-01T00:00:00Z",
+                            NULL),
                      0);
     /* Same key: byte-identical 1.root.json. */
     assert_int_equal(zipread_open(&a, f->zip, &e), 0);
