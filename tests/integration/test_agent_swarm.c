@@ -605,6 +605,20 @@ static bool verified_at_least(void *arg)
     return got >= v->n;
 }
 
+/* b (started, wanting x) copies x from a fake that holds only the first
+ * half: returns once b verified that half (the copy then waits). */
+static void copy_half(struct agentproc *b, const struct agenttest_art *x,
+                      struct fake *fk, char mhex[SHA256_HEX_LEN + 1],
+                      struct http_client_resp *r)
+{
+    struct verified_at_least v = {b, x->hex, NPIECES / 2};
+
+    fake_start(fk, x, FAKE_HALF);
+    manifest_hex(mhex, x);
+    assert_int_equal(post_swarm(b, x, mhex, fk->base, NULL, 0, r), 202);
+    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+}
+
 static void test_agent_swarm__serve_in_progress(void **state)
 {
     struct agentproc_fixture *f = *state;
@@ -624,13 +638,7 @@ static void test_agent_swarm__serve_in_progress(void **state)
     assert_int_equal(start_agent(&c), 0);
     assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
     assert_int_equal(agentproc_put_config(c, 1, cfg, 1), 204);
-    fake_start(&fk, &x, FAKE_HALF);
-    manifest_hex(mhex, &x);
-    assert_int_equal(post_swarm(f->b, &x, mhex, fk.base, NULL, 0, &r), 202);
-    v.a = f->b;
-    v.hex = x.hex;
-    v.n = NPIECES / 2;
-    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    copy_half(f->b, &x, &fk, mhex, &r);
     /* f->b serves the verified half from its temp file, nothing else */
     assert_int_equal(depot_get(f->b, x.hex, "", "bytes=100-70000", &r), 206);
     assert_int_equal(r.body.len, 70000 - 100 + 1);
@@ -668,6 +676,8 @@ static void test_agent_swarm__serve_in_progress(void **state)
                                 0, &r),
                      202);
     v.a = c;
+    v.hex = x.hex;
+    v.n = NPIECES / 2;
     assert_true(testutil_wait_for(verified_at_least, &v, 30000));
     assert_int_equal(agentproc_count(f->b, x.hex), 0);
     /* the fake gets the rest: both complete, c from f->b */
@@ -699,20 +709,13 @@ static void test_agent_swarm__in_progress_piece_twice(void **state)
     struct agenttest_art x;
     struct fake fk;
     const char *cfg[1];
-    struct verified_at_least v;
 
     agenttest_art_make(&x, LEN);
     cfg[0] = x.hex;
     assert_int_equal(agentproc_new(&f->b, slow), 0);
     assert_int_equal(agentproc_start(f->b), 0);
     assert_int_equal(agentproc_put_config(f->b, 1, cfg, 1), 204);
-    fake_start(&fk, &x, FAKE_HALF);
-    manifest_hex(mhex, &x);
-    assert_int_equal(post_swarm(f->b, &x, mhex, fk.base, NULL, 0, &r), 202);
-    v.a = f->b;
-    v.hex = x.hex;
-    v.n = NPIECES / 2;
-    assert_true(testutil_wait_for(verified_at_least, &v, 30000));
+    copy_half(f->b, &x, &fk, mhex, &r);
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s",
              agentproc_depot_url(f->b), x.hex);
     for (int i = 0; i < 2; i++) {
