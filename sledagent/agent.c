@@ -26,6 +26,7 @@
 #include "sledagent/copy.h"
 #include "sledagent/depot.h"
 #include "sledagent/depot_have.h"
+#include "sledagent/inbound.h"
 #include "sledagent/registration.h"
 
 static void count(struct agent *a, const char *route, int status)
@@ -162,7 +163,10 @@ int agent_new(struct agent **out, struct event_base *base,
         co.tls.cert_file = opts->tls.cert;
         co.tls.key_file = opts->tls.key;
     }
-    if ((rc = copies_new(&a->copies, a->cv, &co)) < 0) {
+    if ((rc = copies_new(&a->copies, a->cv, &co)) < 0 ||
+        (rc = inbound_new(&a->inbound, base, a->copies,
+                          opts->link_rate ? opts->link_rate
+                                          : opts->rate_limit)) < 0) {
         err_set(err, rc, "out of memory");
         goto out;
     }
@@ -251,6 +255,7 @@ void agent_free(struct agent *a)
     registration_free(a->reg);
     store_close(a->st);
     copies_free(a->copies);
+    inbound_free(a->inbound);
     httpc_loop_free(a->cv);
     if (a->rate_group)
         bufferevent_rate_limit_group_free(a->rate_group);

@@ -26,6 +26,10 @@ struct agent_opts {
     uint16_t depot_port;
     struct store_opts store;
     uint64_t rate_limit;          /* bytes/s for the whole sled, 0 = off */
+    /* the rate of the link into the sled when the network caps it (not
+     * enforced here; 0: rate_limit): while a PUT body flows, copies take
+     * only what it leaves (inbound.h) */
+    uint64_t link_rate;
     unsigned copy_connect_secs;   /* copy connect timeout */
     unsigned copy_stall_secs;     /* copy no-progress timeout */
     uint64_t copy_min_rate;       /* copy source minimum, bytes/s */

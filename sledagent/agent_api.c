@@ -31,6 +31,7 @@
 #include "sledagent/agent_internal.h"
 #include "sledagent/copy.h"
 #include "sledagent/copy_swarm.h"
+#include "sledagent/inbound.h"
 #include "sledagent/put_pieces.h"
 
 /*
@@ -55,7 +56,20 @@ struct put {
     struct put_pieces *pp;
     struct evbuffer *held;
     bool finish_wait;
+    bool inflow; /* counted in a->inbound until the body stops */
 };
+
+/* The body started flowing, or stopped (ended, failed, client gone). */
+static void put_inflow(struct put *p, bool on)
+{
+    if (on == p->inflow)
+        return;
+    p->inflow = on;
+    if (on)
+        inbound_put_begin(p->a->inbound);
+    else
+        inbound_put_end(p->a->inbound);
+}
 
 /* ---- PUT /artifacts/{sha256} ---- */
 
@@ -70,6 +84,7 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
     int rc;
 
     (void)r;
+    inbound_put_bytes(p->a->inbound, n);
     if (p->restoring) {
         /* the restored copies answer: these bytes are not needed */
         evbuffer_drain(data, n);
@@ -79,6 +94,7 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
     if (p->pp) {
         /* bounded: reads are paused until the manifest is settled */
         if (evbuffer_add_buffer(p->held, data) < 0) {
+            put_inflow(p, false);
             put_pieces_free(p->pp);
             evbuffer_free(p->held);
             store_write_abort(p->w);
@@ -91,6 +107,7 @@ static int put_data(struct httpd_req *r, struct evbuffer *data,
     }
     rc = store_write_data(p->w, data);
     if (rc < 0) {
+        put_inflow(p, false);
         store_write_abort(p->w);
         p->w = NULL;
         httpd_req_set_data(p->r, NULL);
@@ -113,6 +130,7 @@ static void put_abort(struct httpd_req *r, void *arg)
     (void)r;
     log_info("artifact_put_aborted", "{s:s, s:I}", "sha256", p->hex,
              "bytes", (json_int_t)p->bytes);
+    put_inflow(p, false);
     if (p->restoring && !p->restored) {
         p->gone = true; /* freed by put_restored */
         return;
@@ -268,6 +286,7 @@ static void put_headers(struct httpd_req *r, void *arg)
         p->restoring = true;
         httpd_req_set_data(r, p);
         httpd_req_stream(r, put_data, put_abort, p);
+        put_inflow(p, true);
         log_info("artifact_put_from_trash", "{s:s, s:I, s:s}", "sha256",
                  p->hex, "generation", (json_int_t)gen, "request_id",
                  httpd_req_id(r));
@@ -298,6 +317,7 @@ static void put_headers(struct httpd_req *r, void *arg)
     }
     httpd_req_set_data(r, p);
     httpd_req_stream(r, put_data, put_abort, p);
+    put_inflow(p, true);
     if (p->pp)
         httpd_req_pause_read(r, true);
     log_info("artifact_put_started", "{s:s, s:I, s:I, s:s}", "sha256", p->hex,
@@ -315,6 +335,7 @@ static void put_request(struct httpd_req *r, void *arg)
     struct put *p = httpd_req_data(r);
 
     (void)arg;
+    put_inflow(p, false);
     httpd_req_ref(r);
     httpd_req_set_data(r, NULL);
     if (p->pp) {

@@ -21,6 +21,7 @@
 
 struct bufferevent_rate_limit_group;
 struct event;
+struct inbound;
 struct copies;
 struct httpc_loop;
 struct ev_token_bucket_cfg;
@@ -51,6 +52,7 @@ struct agent {
     struct httpd_tls *tls;  /* both listeners' TLS; NULL: plaintext */
     struct httpc_loop *cv; /* common/httpc loop driver */
     struct copies *copies;
+    struct inbound *inbound; /* PUT bodies first on the link in */
     struct ev_token_bucket_cfg *rate_cfg;
     struct bufferevent_rate_limit_group *rate_group;
     struct registration *reg;

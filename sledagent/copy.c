@@ -80,6 +80,10 @@ struct copies {
     struct copy *list;
     struct revref *rev;         /* current; NULL: none revoked */
     struct swarm *swarms;       /* copy_swarm.c's */
+    uint64_t recv_cap;          /* in force: max_recv_bps, or less while a
+                                   PUT body takes the link (inbound.c) */
+    bool room;                  /* copies_leave_room in force: */
+    int64_t tokens, tokens_ms;  /* the piece launch budget, and when */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
@@ -94,6 +98,7 @@ int copies_new(struct copies **out, struct httpc_loop *loop,
         return ERR_NOMEM;
     cs->loop = loop;
     cs->opts = *opts;
+    cs->recv_cap = opts->max_recv_bps;
     if (!cs->opts.connect_secs)
         cs->opts.connect_secs = 15;
     if (!cs->opts.stall_secs)
@@ -257,33 +262,81 @@ static void set_failed(struct copy *c, const char *msg)
 }
 
 /*
- * The sled's --rate-limit is shared by the running transfers: each whole
- * copy and each piece request of a swarm copy (copy_swarm.c) gets rate /
- * (running transfers), updated whenever one starts or ends
- * (httpc_set_recv_bps: curl reads the cap on every progress check, so a
- * running transfer picks the new share up at once).
+ * The receive cap in force (the sled's --rate-limit, or what a PUT body
+ * leaves of its link: copies_set_recv_cap) is shared by the running
+ * transfers: each whole copy and each piece request of a swarm copy
+ * (copy_swarm.c) gets cap / (running transfers), updated whenever one
+ * starts or ends or the cap changes (httpc_set_recv_bps: curl reads the
+ * cap on every progress check, so a running transfer picks the new share
+ * up at once). No cap: every transfer is uncapped.
  */
 static void rate_update(struct copies *cs)
 {
     unsigned running = 0;
-    uint64_t share;
+    uint64_t share = 0;
 
-    if (!cs->opts.max_recv_bps)
-        return;
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING && c->req;
     running += copy_swarm_transfers(cs->swarms);
     if (!running)
         return;
-    share = cs->opts.max_recv_bps / running;
-    if (share < 1024)
-        share = 1024;
+    if (cs->recv_cap) {
+        share = cs->recv_cap / running;
+        if (share < 1024)
+            share = 1024;
+    }
     for (struct copy *c = cs->list; c; c = c->next)
         if (c->state == COPY_RUNNING && c->req) {
             httpc_set_recv_bps(c->req, share);
             httpc_set_min_recv_bps(c->req, copies_min_rate(cs, share));
         }
     copy_swarm_set_recv_bps(cs->swarms, share, copies_min_rate(cs, share));
+}
+
+void copies_leave_room(struct copies *cs, uint64_t cap)
+{
+    uint64_t bps = cap ? cap : cs->opts.max_recv_bps;
+
+    if (cap && !cs->room) {
+        cs->tokens = 0;
+        cs->tokens_ms = mono_ms();
+    }
+    cs->room = cap != 0;
+    if (bps == cs->recv_cap)
+        return;
+    cs->recv_cap = bps;
+    rate_update(cs);
+}
+
+/*
+ * While room is left for a PUT, a swarm piece request of len bytes is
+ * launched only with the budget positive (it may go negative by one
+ * piece), refilled at the cap and holding at most a quarter second of
+ * it: the pieces asked for, not only curl's per-transfer limiter (which
+ * a kept-alive connection's window of data already sent overruns), keep
+ * the copies under the cap.
+ */
+bool copies_launch_take(struct copies *cs, uint64_t len)
+{
+    int64_t now, max;
+
+    if (!cs->room)
+        return true;
+    now = mono_ms();
+    max = (int64_t)(cs->recv_cap / 4);
+    cs->tokens += (int64_t)cs->recv_cap * (now - cs->tokens_ms) / 1000;
+    cs->tokens_ms = now;
+    if (cs->tokens > max)
+        cs->tokens = max;
+    if (cs->tokens <= 0)
+        return false;
+    cs->tokens -= (int64_t)len;
+    return true;
+}
+
+uint64_t copies_recv_cap(const struct copies *cs)
+{
+    return cs->recv_cap;
 }
 
 void copies_rate_changed(struct copies *cs)
@@ -460,8 +513,8 @@ static int copy_launch(struct copy *c, struct store_write *w)
     sp.connect_ms = 1000L * (long)cs->opts.connect_secs;
     /* No total timeout: large copies are slow, stalled ones are not. */
     sp.stall_secs = (long)cs->opts.stall_secs;
-    sp.max_recv_bps = cs->opts.max_recv_bps;
-    sp.min_recv_bps = copies_min_rate(cs, cs->opts.max_recv_bps);
+    sp.max_recv_bps = cs->recv_cap;
+    sp.min_recv_bps = copies_min_rate(cs, cs->recv_cap);
     if (cs->opts.tls.cert_file) {
         sp.tls = cs->opts.tls;
         sp.tls.roles = HTTPC_ROLE(TLS_ROLE_SLED);
@@ -656,6 +709,9 @@ int copies_metrics(const struct copies *cs, struct buf *out)
         prom_u64(&p, "sledagent_copies_total",
                  (const char *const[]){"state", states[i], NULL}, n[i]);
     prom_counter(&p, "sledagent_copy_bytes_total", NULL, cs->bytes_total);
+    /* what the copies may receive together now (inbound.h), 0: no cap */
+    prom_gauge(&p, "sledagent_copies_recv_cap_bytes_per_second", NULL,
+               cs->recv_cap);
     return prom_rc(&p);
 }
 

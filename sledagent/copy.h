@@ -10,6 +10,7 @@
 #ifndef SLEDAGENT_COPY_H
 #define SLEDAGENT_COPY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -47,6 +48,23 @@ struct copies_opts {
 
 /* The minimum rate of one transfer given its receive share (0: none). */
 uint64_t copies_min_rate(const struct copies *cs, uint64_t share);
+
+/* The receive cap the copies share now (0: none; max_recv_bps, or what
+ * copies_leave_room left them). */
+uint64_t copies_recv_cap(const struct copies *cs);
+
+/*
+ * Leave room on the link for PUT bodies (inbound.c): cap > 0, the copies
+ * together receive at most cap (curl's limiter on each transfer, and
+ * copies_launch_take on swarm piece requests), applied to the running
+ * transfers at once; cap 0, back to max_recv_bps and no launch budget.
+ */
+void copies_leave_room(struct copies *cs, uint64_t cap);
+
+/* Whether a swarm piece request of len bytes may start now (always, but
+ * while room is left for a PUT); when it may, len is taken from the
+ * budget. */
+bool copies_launch_take(struct copies *cs, uint64_t len);
 
 /* Returns 0 or ERR_NOMEM. */
 int copies_new(struct copies **out, struct httpc_loop *loop,

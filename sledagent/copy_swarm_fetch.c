@@ -229,12 +229,12 @@ static int pick_source(struct swarm *sw, uint32_t piece)
 static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
                   int src)
 {
-    const struct copies_opts *o = copies_opts(sw->cs);
     struct swarm_source *s = &sw->src[src];
     struct httpc_spec sp = {0};
     char url[COPY_SOURCE_URL_MAX + 100], range[80];
     const char *hdrs[2] = {range, NULL};
     uint64_t off = 0, len = 0;
+
     pieces_range(&off, &len, sw->length, sw->psize, piece);
     q->buf = mem_alloc((size_t)len);
     if (!q->buf)
@@ -260,9 +260,9 @@ static int launch(struct swarm *sw, struct swarm_req *q, uint32_t piece,
     sp.stall_secs = SWARM_STALL_SECS;
     /* the receive cap is shared by every transfer (copies_rate_changed
      * right after the start gives this one its share) */
-    sp.max_recv_bps = o->max_recv_bps;
+    sp.max_recv_bps = copies_recv_cap(sw->cs);
     /* a trickling holder fails the piece request (then backs off) */
-    sp.min_recv_bps = copies_min_rate(sw->cs, o->max_recv_bps);
+    sp.min_recv_bps = copies_min_rate(sw->cs, sp.max_recv_bps);
     swarm_fill_tls(&sp, sw, s);
     if (httpc_new(&q->h, &sp, NULL) < 0 ||
         httpc_start(copies_loop(sw->cs), q->h, req_done, q) < 0) {
@@ -314,7 +314,8 @@ void swarm_schedule(struct swarm *sw)
         if (piece < 0)
             break;
         src = pick_source(sw, (uint32_t)piece);
-        if (src < 0 || launch(sw, &sw->req[k], (uint32_t)piece, src) < 0)
+        if (src < 0 || !copies_launch_take(sw->cs, sw->psize) ||
+            launch(sw, &sw->req[k], (uint32_t)piece, src) < 0)
             break;
         used++;
     }

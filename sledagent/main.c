@@ -63,6 +63,10 @@ static const char usage[] =
     "  --quarantine-max-bytes N   quarantine/ cap per dataset, oldest\n"
     "                             deleted first (default 1073741824)\n"
     "  --rate-limit BYTES_PER_SEC cap of this sled's link (default 0 = off)\n"
+    "  --link-rate BYTES_PER_SEC  rate of the link into this sled, when the\n"
+    "                             network caps it (not enforced here;\n"
+    "                             default: --rate-limit): while a PUT body\n"
+    "                             arrives, copies leave it the link\n"
     "  --max-writes N             concurrent PUTs+copies, 429 above (def. 8)\n"
     "  --scrub-rate BYTES_PER_SEC background re-hash rate, start-up pass\n"
     "                             included (default 67108864; 0 = off)\n"
@@ -106,7 +110,7 @@ static const char usage[] =
 
 enum {
     O_DATASET = 256, O_LISTEN, O_DEPOT, O_ID, O_REPL, O_ADV, O_PORTFILE,
-    O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_MAXW, O_SCRUB,
+    O_MAXBODY, O_QUOTA, O_RESERVE, O_TRASH, O_RATE, O_LINK, O_MAXW, O_SCRUB,
     O_SCRUBINT, O_CCONN, O_CSTALL, O_LOG, O_HELP, O_REGINT, O_QUOTA_A,
     O_QUOTA_B, O_TLS_CA, O_TLS_CERT, O_TLS_KEY, O_PLAIN, O_TLS_REV,
     O_MAXCONN, O_MAXPEER, O_HEADT, O_MINRATE, O_RATEWIN, O_HSHAKE,
@@ -130,6 +134,7 @@ static const struct option longopts[] = {
     {"quarantine-retention", required_argument, NULL, O_QRET},
     {"quarantine-max-bytes", required_argument, NULL, O_QMAX},
     {"rate-limit", required_argument, NULL, O_RATE},
+    {"link-rate", required_argument, NULL, O_LINK},
     {"max-writes", required_argument, NULL, O_MAXW},
     {"scrub-rate", required_argument, NULL, O_SCRUB},
     {"scrub-interval", required_argument, NULL, O_SCRUBINT},
@@ -294,6 +299,11 @@ static int apply_number_opt(struct args *a, int c, const char *arg)
         if (v > 0 && v < 1024)
             return bad_usage("--rate-limit must be 0 or >= 1024", arg);
         a->o.rate_limit = v;
+        break;
+    case O_LINK:
+        if (v > 0 && v < 1024)
+            return bad_usage("--link-rate must be 0 or >= 1024", arg);
+        a->o.link_rate = v;
         break;
     case O_SCRUB: a->o.store.scrub_bytes_per_sec = v; break;
     case O_MINRATE: a->o.limits.min_rate_bps = v; break;

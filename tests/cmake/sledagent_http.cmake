@@ -9,3 +9,9 @@ rd_unit_test(test_httpd SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpd.c)
 # unit label.
 rd_test(test_httpc LABELS integration TIMEOUT 120
         SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_httpc.c)
+# What a PUT body leaves of the link to the copies (issue 13).
+if(TARGET sledagent_http)
+  rd_unit_test(test_inbound
+               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_inbound.c
+               LIBS sledagent_http rd_testsupport)
+endif()

@@ -5,7 +5,9 @@
  * of burst), a copy pulling 6 MiB from a rate-limited source as well, and
  * two concurrent copies into a rate-limited agent share its rate (3 MiB
  * each: about 3 s nominal, ~1.6 s measured as curl allows a burst; each
- * copy at the whole rate finished in ~0.8 s).
+ * copy at the whole rate finished in ~0.8 s). With --link-rate, a PUT
+ * body arriving lowers the copies' receive cap by its rate and the
+ * headroom, and the cap comes back when the body stops (inbound.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/agentproc.h"
@@ -28,6 +31,7 @@
 #define MIB (1024u * 1024)
 
 static const char *const limited_args[] = {"--rate-limit", "2097152", NULL};
+static const char *const link_args[] = {"--link-rate", "2097152", NULL};
 
 struct count_arg {
     struct agentproc *a;
@@ -159,6 +163,102 @@ static void test_agent_ratelimit__sigterm_with_transfers(void **state)
     f->passed = true;
 }
 
+/* The copies' receive cap a's /metrics shows (-1: none shown). */
+static double recv_cap(struct agentproc *a)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256];
+    double v = -1;
+
+    snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(a));
+    if (http_client_get(&r, url) == 0 && r.status == 200 && r.body.data &&
+        buf_append(&r.body, "", 1) == 0)
+        v = agenttest_metric_max(r.body.data,
+                                 "sledagent_copies_recv_cap_bytes_per_second",
+                                 NULL);
+    http_client_resp_release(&r);
+    return v;
+}
+
+struct cap_arg {
+    struct agentproc *a;
+    double want;
+};
+
+static bool cap_is(void *arg)
+{
+    struct cap_arg *c = arg;
+
+    return recv_cap(c->a) == c->want;
+}
+
+/*
+ * 2 MiB/s link, no cap of its own: the copies are uncapped (0) until a
+ * PUT body starts; then link - link/8 (1835008) with nothing arrived yet,
+ * link - 1 MiB - link/8 (786432) while 1 MiB that arrived at once is in
+ * the last second's window, link - link/8 again once it left the window,
+ * link/16 (the floor) while 2 MiB are in it, and uncapped once the client went away mid-body. Two PUTs: the cap
+ * stays until the last one stops.
+ */
+static void test_agent_ratelimit__put_takes_link(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    const size_t len = 4 * MIB;
+    char *data = mem_alloc(len), hx[SHA256_HEX_LEN + 1], head[512];
+    char hy[SHA256_HEX_LEN + 1];
+    const char *cfg[2] = {hx, hy};
+    struct cap_arg c = {f->a, 0};
+    int fd = -1, fd2 = -1;
+
+    assert_non_null(data);
+    testutil_random(data, len);
+    testutil_sha256_hex(hx, data, len);
+    testutil_sha256_hex(hy, data, len / 2);
+    assert_int_equal(agentproc_put_config(f->a, 1, cfg, 2), 204);
+    assert_true(recv_cap(f->a) == 0);
+
+    assert_int_equal(http_client_raw_connect(&fd, agentproc_api_port(f->a)),
+                     0);
+    snprintf(head, sizeof(head), "PUT /artifacts/%s?generation=1 HTTP/1.1\r\n"
+             "Host: x\r\nContent-Length: %zu\r\n\r\n", hx, len);
+    assert_int_equal(http_client_raw_send(fd, head, strlen(head)), 0);
+    c.want = 2097152 - 262144;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+
+    assert_int_equal(http_client_raw_send(fd, data, MIB), 0);
+    c.want = 2097152 - 1048576 - 262144;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+    c.want = 2097152 - 262144;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+    /* a second at the link's rate: the copies keep link/16 */
+    assert_int_equal(http_client_raw_send(fd, data + MIB, 2 * MIB), 0);
+    c.want = 2097152 / 16;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+
+    /* a second PUT; the first one's client goes away: still capped */
+    assert_int_equal(http_client_raw_connect(&fd2, agentproc_api_port(f->a)),
+                     0);
+    snprintf(head, sizeof(head), "PUT /artifacts/%s?generation=1 HTTP/1.1\r\n"
+             "Host: x\r\nContent-Length: %zu\r\n\r\n", hy, len / 2);
+    assert_int_equal(http_client_raw_send(fd2, head, strlen(head)), 0);
+    testutil_sleep_ms(300);
+    close(fd);
+    c.want = 2097152 - 262144;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+
+    /* the second body completes: its artifact is stored, no cap */
+    assert_int_equal(http_client_raw_send(fd2, data, len / 2), 0);
+    c.want = 0;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
+    assert_true(testutil_wait_for(agenttest_count_is,
+                                  &(struct agenttest_count){f->a, hy, 2},
+                                  10000));
+    assert_int_equal(agentproc_count(f->a, hx), 0);
+    close(fd2);
+    mem_free(data);
+    f->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +269,9 @@ int main(void)
             test_agent_ratelimit__sigterm_with_transfers,
             agentproc_fixture_setup, agentproc_fixture_teardown,
             (void *)limited_args),
+        cmocka_unit_test_prestate_setup_teardown(
+            test_agent_ratelimit__put_takes_link, agentproc_fixture_setup,
+            agentproc_fixture_teardown, (void *)link_args),
     };
 
     mem_init();

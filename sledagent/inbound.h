@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/*
+ * inbound: this sled's link into it, shared between the controller's PUT
+ * bodies and the sled's own copies. The PUT is the rack's scarcest flow
+ * (the controller sends each byte once, and every other sled's swarm
+ * copy of that artifact waits on it), while copies are pulls the sled
+ * paces itself. So while a PUT body flows, the copies together receive at
+ * most link - (the PUTs' rate over the last second) - headroom (at least
+ * INBOUND_FLOOR_DIV-th of the link; copies_leave_room), which lets the
+ * PUT's TCP flow grow into the headroom instead of fighting the copies in
+ * the link's queue; when no PUT flows the copies get the sled's
+ * --rate-limit back (or no cap). Off (every call a no-op) without a known link rate. Loop thread
+ * only.
+ */
+#ifndef SLEDAGENT_INBOUND_H
+#define SLEDAGENT_INBOUND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct copies;
+struct event_base;
+struct inbound;
+
+#define INBOUND_TICK_MS 250
+#define INBOUND_TICKS 4        /* the PUT rate is averaged over these */
+#define INBOUND_HEADROOM_DIV 8 /* link / this: room for the PUT to grow */
+#define INBOUND_FLOOR_DIV 16   /* the copies' cap never goes under this */
+
+/* link_bps: the rate of the link into the sled (0: off). cs is borrowed.
+ * Returns 0 or ERR_NOMEM. */
+int inbound_new(struct inbound **out, struct event_base *base,
+                struct copies *cs, uint64_t link_bps);
+void inbound_free(struct inbound *in);
+
+/* A PUT body starts flowing, n of its bytes arrived, it stopped (ended,
+ * failed or its client went away): every begin has one end. */
+void inbound_put_begin(struct inbound *in);
+void inbound_put_bytes(struct inbound *in, size_t n);
+void inbound_put_end(struct inbound *in);
+
+/* The copies' cap for a PUT rate of put_bps on a link of link_bps. */
+uint64_t inbound_copies_cap(uint64_t link_bps, uint64_t put_bps);
+
+#endif
