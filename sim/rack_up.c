@@ -154,10 +154,10 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
     struct rack_sled *s = &r->sleds[k];
     char bin[PATH_MAX], sdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
     char listen[80], depot[80], rate[32], quota[32], quota_ds[2][32];
-    char scrub[32], minrate[32], host[RACK_NET_ADDR_MAX + 2];
+    char scrub[32], minrate[32], lrate[32], host[RACK_NET_ADDR_MAX + 2];
     char ns[RACK_NET_NAME_MAX];
     char url[128], ports[PATH_MAX + 16], log[PATH_MAX + 16];
-    char *argv[40];
+    char *argv[48];
     struct rack_cred cred;
     json_t *pf = NULL;
     uint64_t v;
@@ -215,6 +215,15 @@ int rack_start_sled(struct rack *r, size_t k, struct err *err)
         snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
         argv[n++] = "--rate-limit";
         argv[n++] = rate;
+    }
+    /* A kernel-capped link: the sled shares it between the controller's
+     * PUT and its own copies (sledagent/inbound.h). A later `rack-sim
+     * link` change of the rate is not told to the sled. */
+    if (s->link.rate) {
+        snprintf(lrate, sizeof(lrate), "%llu",
+                 (unsigned long long)s->link.rate);
+        argv[n++] = "--link-rate";
+        argv[n++] = lrate;
     }
     /* A slow modelled link (--rate-limit, --link-rate) carries the
      * controller's PUT and the sled's own piece copies at once (on a tc
@@ -314,9 +323,15 @@ int rack_start_repl(struct rack *r, size_t i, struct err *err)
         argv[n++] = "--blindly-trust-repo-root";
     rack_cred_repl(&cred, r, i);
     rack_tls_args(argv, &n, &cred, r);
-    /* The controller's link gets the same cap as every sled's. */
-    if (r->rate_limit) {
-        snprintf(rate, sizeof(rate), "%llu", (unsigned long long)r->rate_limit);
+    /* The controller's link gets the same cap as every sled's. On a
+     * kernel-capped link (--link-rate) the replicator is told it too: it
+     * then sends one PUT at a time at the link's rate (docs/REPLICATION.md
+     * "Controller link cap") instead of several whose TCP flows starve
+     * one another in the link's queue. */
+    if (r->rate_limit || r->link_rate) {
+        snprintf(rate, sizeof(rate), "%llu",
+                 (unsigned long long)(r->rate_limit ? r->rate_limit
+                                                    : r->link_rate));
         argv[n++] = "--rate-limit";
         argv[n++] = rate;
     }
