@@ -88,11 +88,16 @@ void inbound_put_begin(struct inbound *in)
 
     if (!in->tick || in->puts++)
         return;
+    /* A new PUT is taken to fill the link until a second of it says
+     * otherwise: the copies make room at once (floor), before its flow
+     * ramps up into a queue full of theirs, and get back what it leaves
+     * as its measured rate replaces the assumed one. */
     for (unsigned i = 0; i < INBOUND_TICKS; i++)
-        in->ring[i] = 0;
+        in->ring[i] = in->link_bps * INBOUND_TICK_MS / 1000;
     in->bytes = 0;
     evtimer_add(in->tick, &tv);
-    copies_leave_room(in->cs, inbound_copies_cap(in->link_bps, 0));
+    copies_leave_room(in->cs, inbound_copies_cap(in->link_bps,
+                                                 put_rate(in)));
     log_debug("inbound_put_first", "{s:I}", "copies_cap",
               (json_int_t)copies_recv_cap(in->cs));
 }

@@ -5,12 +5,13 @@
  * (the controller sends each byte once, and every other sled's swarm
  * copy of that artifact waits on it), while copies are pulls the sled
  * paces itself. So while a PUT body flows, the copies together receive at
- * most link - (the PUTs' rate over the last second) - headroom (at least
- * INBOUND_FLOOR_DIV-th of the link; copies_leave_room), which lets the
- * PUT's TCP flow grow into the headroom instead of fighting the copies in
- * the link's queue; when no PUT flows the copies get the sled's
- * --rate-limit back (or no cap). Off (every call a no-op) without a known link rate. Loop thread
- * only.
+ * most link - (the PUTs' rate over the last second) - headroom, at least
+ * INBOUND_FLOOR_DIV-th of the link (copies_leave_room): the PUT's TCP
+ * flow grows into the headroom instead of fighting the copies in the
+ * link's queue. A new PUT counts as filling the link for its first
+ * second, so the copies make room before its flow ramps up. When no PUT
+ * flows the copies get the sled's --rate-limit back (or no cap). Off
+ * (every call a no-op) without a known link rate. Loop thread only.
  */
 #ifndef SLEDAGENT_INBOUND_H
 #define SLEDAGENT_INBOUND_H

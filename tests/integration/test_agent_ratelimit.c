@@ -194,11 +194,13 @@ static bool cap_is(void *arg)
 
 /*
  * 2 MiB/s link, no cap of its own: the copies are uncapped (0) until a
- * PUT body starts; then link - link/8 (1835008) with nothing arrived yet,
- * link - 1 MiB - link/8 (786432) while 1 MiB that arrived at once is in
- * the last second's window, link - link/8 again once it left the window,
- * link/16 (the floor) while 2 MiB are in it, and uncapped once the client went away mid-body. Two PUTs: the cap
- * stays until the last one stops.
+ * PUT body starts; then link/16 (the floor: a new PUT counts as filling
+ * the link for a second), link - link/8 (1835008) once a second passed
+ * with nothing arrived, link - 1 MiB - link/8 (786432) while 1 MiB that
+ * arrived at once is in the last second's window, link - link/8 again
+ * once it left the window, the floor while 2 MiB are in it. Two PUTs:
+ * the cap stays until the last one stops (the first one's client gone
+ * mid-body, the second one complete), then no cap.
  */
 static void test_agent_ratelimit__put_takes_link(void **state)
 {
@@ -222,6 +224,8 @@ static void test_agent_ratelimit__put_takes_link(void **state)
     snprintf(head, sizeof(head), "PUT /artifacts/%s?generation=1 HTTP/1.1\r\n"
              "Host: x\r\nContent-Length: %zu\r\n\r\n", hx, len);
     assert_int_equal(http_client_raw_send(fd, head, strlen(head)), 0);
+    c.want = 2097152 / 16;
+    assert_true(testutil_wait_for(cap_is, &c, 5000));
     c.want = 2097152 - 262144;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
 
