@@ -82,8 +82,9 @@ struct copies {
     struct swarm *swarms;       /* copy_swarm.c's */
     uint64_t recv_cap;          /* in force: max_recv_bps, or less while a
                                    PUT body takes the link (inbound.c) */
-    bool room;                  /* copies_leave_room in force: */
-    int64_t tokens, tokens_ms;  /* the piece launch budget, and when */
+    bool room;                  /* room left for a PUT (copies_leave_room) */
+    int64_t tokens, tokens_ms;  /* then: the piece launch budget, and when
+                                   it was last refilled */
     uint64_t bytes_total;
     uint64_t started, done, failed;
 };
@@ -263,7 +264,7 @@ static void set_failed(struct copy *c, const char *msg)
 
 /*
  * The receive cap in force (the sled's --rate-limit, or what a PUT body
- * leaves of its link: copies_set_recv_cap) is shared by the running
+ * leaves of its link: copies_leave_room) is shared by the running
  * transfers: each whole copy and each piece request of a swarm copy
  * (copy_swarm.c) gets cap / (running transfers), updated whenever one
  * starts or ends or the cap changes (httpc_set_recv_bps: curl reads the
