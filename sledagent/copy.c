@@ -262,6 +262,17 @@ static void set_failed(struct copy *c, const char *msg)
     set_failed_status(c, 502, msg);
 }
 
+/* Every running transfer's cap to share (0: uncapped). */
+static void rate_apply(struct copies *cs, uint64_t share)
+{
+    for (struct copy *c = cs->list; c; c = c->next)
+        if (c->state == COPY_RUNNING && c->req) {
+            httpc_set_recv_bps(c->req, share);
+            httpc_set_min_recv_bps(c->req, copies_min_rate(cs, share));
+        }
+    copy_swarm_set_recv_bps(cs->swarms, share, copies_min_rate(cs, share));
+}
+
 /*
  * The receive cap in force (the sled's --rate-limit, or what a PUT body
  * leaves of its link: copies_leave_room) is shared by the running
@@ -274,24 +285,20 @@ static void set_failed(struct copy *c, const char *msg)
 static void rate_update(struct copies *cs)
 {
     unsigned running = 0;
-    uint64_t share = 0;
+    uint64_t share;
 
+    /* uncapped: a transfer starts so (copies_leave_room lifted any cap) */
+    if (!cs->recv_cap)
+        return;
     for (const struct copy *c = cs->list; c; c = c->next)
         running += c->state == COPY_RUNNING && c->req;
     running += copy_swarm_transfers(cs->swarms);
     if (!running)
         return;
-    if (cs->recv_cap) {
-        share = cs->recv_cap / running;
-        if (share < 1024)
-            share = 1024;
-    }
-    for (struct copy *c = cs->list; c; c = c->next)
-        if (c->state == COPY_RUNNING && c->req) {
-            httpc_set_recv_bps(c->req, share);
-            httpc_set_min_recv_bps(c->req, copies_min_rate(cs, share));
-        }
-    copy_swarm_set_recv_bps(cs->swarms, share, copies_min_rate(cs, share));
+    share = cs->recv_cap / running;
+    if (share < 1024)
+        share = 1024;
+    rate_apply(cs, share);
 }
 
 void copies_leave_room(struct copies *cs, uint64_t cap)
@@ -306,7 +313,10 @@ void copies_leave_room(struct copies *cs, uint64_t cap)
     if (bps == cs->recv_cap)
         return;
     cs->recv_cap = bps;
-    rate_update(cs);
+    if (bps)
+        rate_update(cs);
+    else
+        rate_apply(cs, 0);
 }
 
 /*
