@@ -201,7 +201,7 @@ static void test_agent_lifecycle__help_and_bad_flags(void **state)
         "--dataset", "--listen", "--depot-listen", "--id", "--replicator",
         "--port-file", "--max-body-bytes", "--quota-bytes", "--reserve-bytes",
         "--trash-retention", "--rate-limit", "--log-level", "--max-writes",
-        "--scrub-rate", "--scrub-interval",
+        "--scrub-rate", "--scrub-interval", "--link-rate",
     };
     struct agentproc_fixture *f = *state;
     const char *a = agentproc_dataset(f->a, 0);
@@ -224,7 +224,17 @@ static void test_agent_lifecycle__help_and_bad_flags(void **state)
     const char *bad7[] = {"--dataset", a, "--dataset", b, "--listen",
                           "127.0.0.1:0", "--depot-listen", "127.0.0.1:0",
                           NULL};
-    const char *const *bads[] = {bad1, bad2, bad3, bad4, bad5, bad6, bad7};
+    /* a link rate under 1 KiB/s, and not a number (plaintext given, so
+     * only the flag is wrong) */
+    const char *bad8[] = {"--dataset", a, "--dataset", b, "--listen",
+                          "127.0.0.1:0", "--depot-listen", "127.0.0.1:0",
+                          "--insecure-plaintext", "--link-rate", "5", NULL};
+    const char *bad9[] = {"--dataset", a, "--dataset", b, "--listen",
+                          "127.0.0.1:0", "--depot-listen", "127.0.0.1:0",
+                          "--insecure-plaintext", "--link-rate", "fast",
+                          NULL};
+    const char *const *bads[] = {bad1, bad2, bad3, bad4, bad5,
+                                 bad6, bad7, bad8, bad9};
     char *log = testutil_join(agentproc_dir(f->a), "help.log");
     char *out = NULL;
     size_t len = 0;
