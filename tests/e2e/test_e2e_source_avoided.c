@@ -164,30 +164,31 @@ static bool avoided(json_t *st, const struct e2e *t, size_t k)
     return json_is_true(json_object_get(s, "avoided_source"));
 }
 
-/* Pieces of a running swarm copy: 0 until its manifest is verified
- * (before that, the copy is not yet accepted and a failure is a failed
- * request, not a failed copy). */
-static json_int_t manifest_pieces(const json_t *e)
+/* Verified pieces of a running swarm copy. Only a piece checked against
+ * the manifest shows that the manifest was verified (`pieces.total` is
+ * known from the request, before): until then the copy is not yet
+ * accepted and a failure is a failed request, not a failed copy. */
+static json_int_t verified_pieces(const json_t *e)
 {
     return e ? json_integer_value(json_object_get(
-                   json_object_get(e, "pieces"), "total"))
+                   json_object_get(e, "pieces"), "verified"))
              : 0;
 }
 
-/* Sled 1's copy of hex from sled 0 runs, past its manifest: freeze
- * sled 0. */
+/* Sled 1's copy of hex from sled 0 runs, past its manifest (a piece
+ * verified): freeze sled 0. */
 static void freeze_source_mid_copy(struct e2e *t, const char *hex)
 {
     int64_t end = testutil_now_ms() + WAIT_MS;
     json_t *doc = NULL, *e = NULL;
 
-    while (manifest_pieces(e) == 0 && testutil_now_ms() < end) {
+    while (verified_pieces(e) == 0 && testutil_now_ms() < end) {
         json_decref(doc);
         e = copy_entry(&doc, t, 1, hex, "running");
-        if (manifest_pieces(e) == 0)
+        if (verified_pieces(e) == 0)
             testutil_sleep_ms(100);
     }
-    if (manifest_pieces(e) == 0)
+    if (verified_pieces(e) == 0)
         e = NULL;
     if (!e)
         fail_msg("sled 1 never ran a copy of %s", hex);
