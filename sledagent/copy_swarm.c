@@ -12,7 +12,8 @@
  *     the controller sent and pieces_parse names h and its length; a
  *     candidate that sends other bytes is dropped ("bad manifest"); tried
  *     again in rounds until connect_secs passed (a PUT target may not have
- *     begun). Then the write (begun with the length, space reserved before
+ *     begun); one that has not answered in SWARM_MANIFEST_HEDGE_MS has the
+ *     next asked too, the first match wins. Then the write (begun with the length, space reserved before
  *     anyone was contacted) becomes positional and the caller gets 202.
  *  2. availability: GET /have of each active candidate at start, then a
  *     long-poll (?after=N) while pieces are missing; holders[i] counts
@@ -195,8 +196,7 @@ static void cancel_requests(struct swarm *sw)
         httpc_free(sw->src[i].have_req);
         sw->src[i].have_req = NULL;
     }
-    httpc_free(sw->mreq);
-    sw->mreq = NULL;
+    swarm_manifest_cancel(sw);
 }
 
 static void stop(struct swarm *sw)
@@ -335,11 +335,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    if (sw->state == SW_MANIFEST && !sw->mreq && sw->mretry_ms &&
-        swarm_now_ms() >= sw->mretry_ms) {
-        sw->mretry_ms = 0;
-        swarm_manifest_next(sw);
-    }
+    if (sw->state == SW_MANIFEST)
+        swarm_manifest_tick(sw);
     swarm_schedule(sw);
     swarm_check_end(sw);
 }

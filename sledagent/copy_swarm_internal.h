@@ -36,6 +36,10 @@ struct store_write;
 #define SWARM_BACKOFF_MAX_MS 30000
 #define SWARM_HAVE_CAP (64u * 1024)
 #define SWARM_MANIFEST_RETRY_MS 200
+/* a candidate that has not answered for the manifest this long is not
+ * waited for alone: the next one is asked too (a request stuck behind a
+ * full link queue or a lost SYN held whole copies for seconds) */
+#define SWARM_MANIFEST_HEDGE_MS 1000
 /* a candidate whose /have says 404 this long in a row (it never had any
  * of the artifact: a PUT target whose PUT never began, a copy target
  * that never got its manifest) counts one failure */
@@ -58,6 +62,7 @@ struct swarm_source {
     uint8_t *have;              /* its last bitmap; NULL: none yet */
     bool complete;              /* it holds the whole artifact */
     struct httpc *have_req;
+    struct httpc *mreq;         /* its manifest request, in flight */
     int64_t have_ms;            /* when its bitmap was last asked for */
     unsigned inflight, fails, misses;
     unsigned busy;              /* 429s in a row */
@@ -104,9 +109,10 @@ struct swarm {
     unsigned nsrc;
     struct swarm_req req[SWARM_INFLIGHT];
     unsigned slots, writing;
-    struct httpc *mreq;         /* the manifest request */
     unsigned mnext;             /* next candidate to ask for it */
+    unsigned minflight;         /* manifest requests in flight */
     int64_t mdeadline_ms, mretry_ms;
+    int64_t masked_ms;          /* when a candidate was last asked */
     int64_t gain_ms;            /* start, or the last piece verified */
     int64_t failed_ms;          /* when it failed because of src[0] */
     uint64_t bytes;
@@ -151,6 +157,8 @@ void swarm_fill_tls(struct httpc_spec *sp, const struct swarm *sw,
 /* copy_swarm_manifest.c: ask the next candidate for the manifest; once
  * one matches, the copy runs */
 void swarm_manifest_next(struct swarm *sw);
+void swarm_manifest_tick(struct swarm *sw);
+void swarm_manifest_cancel(struct swarm *sw);
 /* copy_swarm_have.c: ask s for its bitmap (a long-poll once it sent one) */
 void swarm_have_ask(struct swarm_source *s);
 /* copy_swarm_fetch.c: refresh bitmaps due, fill the free request slots */

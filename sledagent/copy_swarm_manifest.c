@@ -4,7 +4,8 @@
  * manifest from the candidates in order, accepted when its sha256 is the
  * manifest hash the controller sent and pieces_parse names the artifact
  * and its length (a candidate that sends other bytes is dropped, "bad
- * manifest"); asked again in rounds until connect_secs passed. Then the
+ * manifest"); the next candidate is asked as well when one is slow to
+ * answer; asked again in rounds until connect_secs passed. Then the
  * write turns positional, the caller gets 202 and the copy runs.
  */
 #include "sledagent/copy_swarm_internal.h"
@@ -81,19 +82,42 @@ static void start_running(struct swarm *sw)
     swarm_check_end(sw);
 }
 
+/* The candidate whose manifest request h is. */
+static struct swarm_source *manifest_source(struct swarm *sw,
+                                            const struct httpc *h)
+{
+    for (unsigned i = 0; i < sw->nsrc; i++)
+        if (sw->src[i].mreq == h)
+            return &sw->src[i];
+    return NULL;
+}
+
+void swarm_manifest_cancel(struct swarm *sw)
+{
+    for (unsigned i = 0; i < sw->nsrc; i++) {
+        httpc_free(sw->src[i].mreq);
+        sw->src[i].mreq = NULL;
+    }
+    sw->minflight = 0;
+}
+
 static void manifest_done(struct httpc *h, void *arg)
 {
     struct swarm *sw = arg;
-    struct swarm_source *s = &sw->src[sw->mnext];
+    struct swarm_source *s = manifest_source(sw, h);
     struct err err = ERR_INIT;
     int rc = httpc_result(h, &err);
     long status = httpc_status(h);
 
-    sw->mreq = NULL;
+    if (!s)
+        return; /* cannot be: every request in flight is a candidate's */
+    s->mreq = NULL;
+    sw->minflight--;
     if (rc == 0 && status == 200) {
         rc = manifest_accept(sw, httpc_body(h), &err);
         if (rc == 0) {
             httpc_free(h);
+            swarm_manifest_cancel(sw); /* the others asked meanwhile */
             start_running(sw);
             return;
         }
@@ -108,21 +132,28 @@ static void manifest_done(struct httpc *h, void *arg)
         snprintf(s->error, sizeof(s->error), "%s", m);
     }
     httpc_free(h);
-    sw->mnext++;
     swarm_manifest_next(sw);
 }
 
-/* Ask the next candidate for the manifest; after a round, wait a little
- * and go round again until the deadline. */
+/*
+ * Ask the next candidate for the manifest. The candidates are asked in
+ * order, one at a time while each answers; one that has not answered in
+ * SWARM_MANIFEST_HEDGE_MS has the next asked too (swarm_manifest_tick),
+ * and the first acceptable manifest wins. After a round with every
+ * request ended, wait a little and go round again until the deadline.
+ */
 void swarm_manifest_next(struct swarm *sw)
 {
     struct httpc_spec sp = {0};
     char url[COPY_SOURCE_URL_MAX + 160];
     struct swarm_source *s;
+    struct httpc *h = NULL;
 
     while (sw->mnext < sw->nsrc && sw->src[sw->mnext].state == SRC_DROPPED)
         sw->mnext++;
     if (sw->mnext >= sw->nsrc) {
+        if (sw->minflight)
+            return; /* the round ends with the last answer */
         sw->mnext = 0;
         if (swarm_now_ms() >= sw->mdeadline_ms) {
             char msg[ERR_MSG_MAX];
@@ -138,7 +169,7 @@ void swarm_manifest_next(struct swarm *sw)
         sw->mretry_ms = swarm_now_ms() + SWARM_MANIFEST_RETRY_MS; /* the tick */
         return;
     }
-    s = &sw->src[sw->mnext];
+    s = &sw->src[sw->mnext++];
     snprintf(url, sizeof(url), "%s/artifact/sha256/%s/pieces?piece_size=%u",
              s->src.base, sw->hex, (unsigned)sw->psize);
     sp.url = url;
@@ -147,10 +178,28 @@ void swarm_manifest_next(struct swarm *sw)
     sp.sink.cap = PIECES_DOC_MAX;
     sp.total_ms = 1000L * (long)copies_opts(sw->cs)->connect_secs;
     swarm_fill_tls(&sp, sw, s);
-    if (httpc_new(&sw->mreq, &sp, NULL) < 0 ||
-        httpc_start(copies_loop(sw->cs), sw->mreq, manifest_done, sw) < 0) {
-        httpc_free(sw->mreq);
-        sw->mreq = NULL;
+    if (httpc_new(&h, &sp, NULL) < 0 ||
+        httpc_start(copies_loop(sw->cs), h, manifest_done, sw) < 0) {
+        httpc_free(h);
         swarm_fail(sw, 500, "cannot start the manifest request");
+        return;
+    }
+    s->mreq = h;
+    sw->minflight++;
+    sw->masked_ms = swarm_now_ms();
+}
+
+/* From the copy's tick while it waits for the manifest. */
+void swarm_manifest_tick(struct swarm *sw)
+{
+    int64_t now = swarm_now_ms();
+
+    if (!sw->minflight) {
+        if (sw->mretry_ms && now >= sw->mretry_ms) {
+            sw->mretry_ms = 0;
+            swarm_manifest_next(sw);
+        }
+    } else if (now - sw->masked_ms >= SWARM_MANIFEST_HEDGE_MS) {
+        swarm_manifest_next(sw);
     }
 }

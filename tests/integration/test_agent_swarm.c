@@ -7,7 +7,9 @@
  * the other, never stored, the source listed as dropped in GET /copies); a
  * source killed mid-piece; a source that stalls mid-piece; a candidate
  * that serves a manifest of other bytes (dropped, "bad manifest") and a
- * manifest hash no candidate matches (502, nothing written); a sled in the
+ * manifest hash no candidate matches (502, nothing written); a first
+ * candidate that never answers for the manifest (the next is asked within
+ * a second, not after the connect timeout); a sled in the
  * middle of a swarm copy serving its verified pieces (206 inside them, 416
  * outside, 404 without Range, /have and its long-poll ?after=N, /pieces)
  * to a third sled that copies
@@ -56,6 +58,7 @@ enum fake_mode {
     FAKE_STALL,        /* half of every piece, then nothing */
     FAKE_BAD_MANIFEST, /* /pieces: the manifest of other bytes */
     FAKE_HALF,         /* has (and serves) only the first half */
+    FAKE_SILENT_MANIFEST, /* /pieces: never answers; the rest as GOOD */
 };
 
 /* A depot in this process: one thread per connection, keep-alive. */
@@ -120,6 +123,11 @@ static bool serve(struct fake *f, int fd, const char *req)
 
     if (sscanf(req, "GET %255s", path) != 1)
         return false;
+    if (strstr(path, "/pieces") && mode == FAKE_SILENT_MANIFEST) {
+        while (!f->stop)
+            testutil_sleep_ms(20);
+        return false;
+    }
     if (strstr(path, "/pieces")) {
         const struct buf *m =
             mode == FAKE_BAD_MANIFEST ? &f->bad_manifest : &f->manifest;
@@ -515,6 +523,49 @@ static void test_agent_swarm__source_stalls(void **state)
 static void test_agent_swarm__bad_manifest(void **state)
 {
     fault_case(state, FAKE_BAD_MANIFEST, "dropped", "bad manifest");
+}
+
+/* The first candidate takes the manifest request and never answers: the
+ * second is asked once SWARM_MANIFEST_HEDGE_MS (1 s) passed, so the copy
+ * starts (202) long before the first request's timeout (the default
+ * --copy-connect-timeout, 15 s: the 202 came after 15006 ms without the
+ * hedge). Under load a request stuck behind a full queue held whole
+ * copies this way (docs/REPLICATION.md). */
+static void test_agent_swarm__manifest_first_silent(void **state)
+{
+    struct agentproc_fixture *f = *state;
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char mhex[SHA256_HEX_LEN + 1];
+    const char *others[1];
+    struct agenttest_art x;
+    struct fake fk;
+    int64_t t0, took;
+    json_t *e;
+
+    two_agents(f, &x);
+    fake_start(&fk, &x, FAKE_SILENT_MANIFEST);
+    manifest_hex(mhex, &x);
+    others[0] = agentproc_depot_url(f->a);
+    t0 = testutil_now_ms();
+    assert_int_equal(post_swarm(f->b, &x, mhex, fk.base, others, 1, &r), 202);
+    took = testutil_now_ms() - t0;
+    print_message("202 after %lld ms (first candidate silent)\n",
+                  (long long)took);
+    if (took >= 10000)
+        fail_msg("202 after %lld ms: the copy waited for the silent "
+                 "candidate", (long long)took);
+    wait_stored(f->b, &x, 60000);
+    e = swarm_entry(f->b, x.hex);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "state")),
+                        "done");
+    json_decref(e);
+    agenttest_assert_invariant(f->b);
+    assert_true(testutil_wait_for(agenttest_tmp_empty, f->b, 5000));
+    fake_stop(&fk);
+    http_client_resp_release(&r);
+    agenttest_art_free(&x);
+    f->passed = true;
 }
 
 static void test_agent_swarm__no_matching_manifest(void **state)
@@ -1108,6 +1159,7 @@ int main(void)
         AGENTTEST_ARGS(test_agent_swarm__source_stalls, slow_holder),
         AGENTTEST_ARGS(test_agent_swarm__bad_manifest, slow_holder),
         AGENTTEST_ARGS(test_agent_swarm__no_matching_manifest, quick_connect),
+        AGENTTEST(test_agent_swarm__manifest_first_silent),
         AGENTTEST(test_agent_swarm__serve_in_progress),
         AGENTTEST(test_agent_swarm__in_progress_piece_twice),
         AGENTTEST_ARGS(test_agent_swarm__piece_streams_capped, slow_holder),
