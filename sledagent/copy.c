@@ -86,6 +86,7 @@ struct copies {
     int64_t tokens, tokens_ms;  /* then: the piece launch budget, and when
                                    it was last refilled */
     uint64_t bytes_total;
+    uint64_t pieces_yielded;    /* piece requests dropped for a PUT */
     uint64_t started, done, failed;
 };
 
@@ -298,19 +299,30 @@ static void rate_update(struct copies *cs)
     share = cs->recv_cap / running;
     if (share < 1024)
         share = 1024;
+    /* room left for a PUT: the cap may be a trickle, under which curl
+     * would wait seconds after each 16 KiB read (and only wake up then,
+     * the room long gone); the launch budget and the yield hold the swarm
+     * copies under it, this floor bounds a whole copy's wait */
+    if (cs->room && share < COPY_ROOM_SHARE_MIN)
+        share = COPY_ROOM_SHARE_MIN;
     rate_apply(cs, share);
 }
 
 void copies_leave_room(struct copies *cs, uint64_t cap)
 {
     uint64_t bps = cap ? cap : cs->opts.max_recv_bps;
+    bool was = cs->room;
 
     if (cap && !cs->room) {
         cs->tokens = 0;
         cs->tokens_ms = mono_ms();
     }
     cs->room = cap != 0;
-    if (bps == cs->recv_cap)
+    /* a PUT begins: the pieces in flight would come in alongside it for
+     * as long as they take, so they go back to the pool at once */
+    if (cs->room && !was)
+        cs->pieces_yielded += copy_swarm_yield(cs->swarms);
+    if (bps == cs->recv_cap && was == cs->room)
         return;
     cs->recv_cap = bps;
     if (bps)
@@ -720,6 +732,8 @@ int copies_metrics(const struct copies *cs, struct buf *out)
         prom_u64(&p, "sledagent_copies_total",
                  (const char *const[]){"state", states[i], NULL}, n[i]);
     prom_counter(&p, "sledagent_copy_bytes_total", NULL, cs->bytes_total);
+    prom_counter(&p, "sledagent_copy_pieces_yielded_total", NULL,
+                 cs->pieces_yielded);
     /* what the copies may receive together now (inbound.h), 0: no cap */
     prom_gauge(&p, "sledagent_copies_recv_cap_bytes_per_second", NULL,
                cs->recv_cap);

@@ -29,6 +29,9 @@ struct store_write;
 struct tls_revoked;
 
 #define COPY_KEEP 256
+/* while room is left for a PUT, a running transfer's share never goes
+ * under this (bytes/s; copy.c rate_update) */
+#define COPY_ROOM_SHARE_MIN 16384u
 
 struct copies_opts {
     unsigned connect_secs;  /* default 15 */
@@ -55,9 +58,11 @@ uint64_t copies_recv_cap(const struct copies *cs);
 
 /*
  * Leave room on the link for PUT bodies (inbound.c): cap > 0, the copies
- * together receive at most cap (curl's limiter on each transfer, and
- * copies_launch_take on swarm piece requests), applied to the running
- * transfers at once; cap 0, back to max_recv_bps and no launch budget.
+ * together receive at most cap (curl's limiter on each transfer, at
+ * least COPY_ROOM_SHARE_MIN, and copies_launch_take on swarm piece
+ * requests), applied to the running transfers at once, and the swarm
+ * copies' piece requests in flight go back to the pool
+ * (copy_swarm_yield); cap 0, back to max_recv_bps and no launch budget.
  */
 void copies_leave_room(struct copies *cs, uint64_t cap);
 

@@ -178,8 +178,12 @@ void swarm_reply(struct swarm *sw, int status, const char *msg)
     httpd_req_unref(r);
 }
 
-static void cancel_requests(struct swarm *sw)
+/* The piece requests in flight back to the pool (their sources unblamed);
+ * how many there were. */
+static unsigned cancel_pieces(struct swarm *sw)
 {
+    unsigned n = 0;
+
     for (unsigned k = 0; k < SWARM_INFLIGHT; k++) {
         struct swarm_req *q = &sw->req[k];
 
@@ -191,7 +195,14 @@ static void cancel_requests(struct swarm *sw)
         q->buf = NULL;
         sw->src[q->src].inflight--;
         sw->busy[q->piece] = 0;
+        n++;
     }
+    return n;
+}
+
+static void cancel_requests(struct swarm *sw)
+{
+    (void)cancel_pieces(sw);
     for (unsigned i = 0; i < sw->nsrc; i++) {
         httpc_free(sw->src[i].have_req);
         sw->src[i].have_req = NULL;
@@ -523,6 +534,16 @@ unsigned copy_swarm_transfers(const struct swarm *list)
     for (const struct swarm *sw = list; sw; sw = sw->next)
         for (unsigned k = 0; k < SWARM_INFLIGHT; k++)
             n += sw->req[k].h != NULL;
+    return n;
+}
+
+unsigned copy_swarm_yield(struct swarm *list)
+{
+    unsigned n = 0;
+
+    for (struct swarm *sw = list; sw; sw = sw->next)
+        if (sw->state == SW_RUNNING)
+            n += cancel_pieces(sw);
     return n;
 }
 

@@ -80,6 +80,10 @@ int copy_swarm_failed_sources(const struct swarm *list, int64_t since_ms,
 unsigned copy_swarm_transfers(const struct swarm *list);
 /* Give every running piece request the receive cap bps and the minimum
  * rate min_bps (copies_min_rate). */
+/* Room is left for a PUT (copies_leave_room): every running swarm copy
+ * drops its piece requests in flight; the pieces go back to the pool and
+ * no source is blamed. Returns how many were dropped. */
+unsigned copy_swarm_yield(struct swarm *list);
 void copy_swarm_set_recv_bps(struct swarm *list, uint64_t bps,
                              uint64_t min_bps);
 /* Cancel every running swarm copy (before store_close). */

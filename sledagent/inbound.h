@@ -6,9 +6,11 @@
  * copy of that artifact waits on it), while copies are pulls the sled
  * paces itself. So while a PUT body flows, the copies together receive at
  * most link - (the PUTs' rate over the last second) - headroom, at least
- * INBOUND_FLOOR_DIV-th of the link (copies_leave_room): the PUT's TCP
- * flow grows into the headroom instead of fighting the copies in the
- * link's queue. A new PUT counts as filling the link for its first
+ * INBOUND_FLOOR_DIV-th of the link (copies_leave_room): a trickle. The
+ * headroom is half the link: a PUT at half the link or more leaves the
+ * copies the trickle alone, since whatever they take of a link the PUT
+ * could fill comes off the PUT, the one flow every sled waits on; a slow
+ * PUT (a slow controller) leaves them the rest (decision 63). A new PUT counts as filling the link for its first
  * second, so the copies make room before its flow ramps up. When no PUT
  * flows the copies get the sled's --rate-limit back (or no cap). Off
  * (every call a no-op) without a known link rate. Loop thread only.
@@ -25,8 +27,8 @@ struct inbound;
 
 #define INBOUND_TICK_MS 250
 #define INBOUND_TICKS 4        /* the PUT rate is averaged over these */
-#define INBOUND_HEADROOM_DIV 8 /* link / this: room for the PUT to grow */
-#define INBOUND_FLOOR_DIV 16   /* the copies' cap never goes under this */
+#define INBOUND_HEADROOM_DIV 2  /* link / this: room for the PUT to grow */
+#define INBOUND_FLOOR_DIV 1024  /* the copies' cap never goes under this */
 
 /* link_bps: the rate of the link into the sled (0: off). cs is borrowed.
  * Returns 0 or ERR_NOMEM. */

@@ -194,13 +194,13 @@ static bool cap_is(void *arg)
 
 /*
  * 2 MiB/s link, no cap of its own: the copies are uncapped (0) until a
- * PUT body starts; then link/16 (the floor: a new PUT counts as filling
- * the link for a second), link - link/8 (1835008) once a second passed
- * with nothing arrived, link - 1 MiB - link/8 (786432) while 1 MiB that
- * arrived at once is in the last second's window, link - link/8 again
- * once it left the window, the floor while 2 MiB are in it. Two PUTs:
- * the cap stays until the last one stops (the first one's client gone
- * mid-body, the second one complete), then no cap.
+ * PUT body starts; then link/1024 (the floor: a new PUT counts as filling
+ * the link for a second), link - link/2 (1048576) once a second passed
+ * with nothing arrived, link - 512 KiB - link/2 (524288) while 512 KiB
+ * that arrived at once are in the last second's window, link - link/2
+ * again once they left the window, the floor while 2 MiB are in it. Two
+ * PUTs: the cap stays until the last one stops (the first one's client
+ * gone mid-body, the second one complete), then no cap.
  */
 static void test_agent_ratelimit__put_takes_link(void **state)
 {
@@ -224,19 +224,19 @@ static void test_agent_ratelimit__put_takes_link(void **state)
     snprintf(head, sizeof(head), "PUT /artifacts/%s?generation=1 HTTP/1.1\r\n"
              "Host: x\r\nContent-Length: %zu\r\n\r\n", hx, len);
     assert_int_equal(http_client_raw_send(fd, head, strlen(head)), 0);
-    c.want = 2097152 / 16;
+    c.want = 2097152 / 1024;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
-    c.want = 2097152 - 262144;
+    c.want = 2097152 - 1048576;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
 
-    assert_int_equal(http_client_raw_send(fd, data, MIB), 0);
-    c.want = 2097152 - 1048576 - 262144;
+    assert_int_equal(http_client_raw_send(fd, data, MIB / 2), 0);
+    c.want = 2097152 - 524288 - 1048576;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
-    c.want = 2097152 - 262144;
+    c.want = 2097152 - 1048576;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
-    /* a second at the link's rate: the copies keep link/16 */
-    assert_int_equal(http_client_raw_send(fd, data + MIB, 2 * MIB), 0);
-    c.want = 2097152 / 16;
+    /* a second at the link's rate: the copies keep link/1024 */
+    assert_int_equal(http_client_raw_send(fd, data + MIB / 2, 2 * MIB), 0);
+    c.want = 2097152 / 1024;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
 
     /* a second PUT; the first one's client goes away: still capped */
@@ -247,7 +247,7 @@ static void test_agent_ratelimit__put_takes_link(void **state)
     assert_int_equal(http_client_raw_send(fd2, head, strlen(head)), 0);
     testutil_sleep_ms(300);
     close(fd);
-    c.want = 2097152 - 262144;
+    c.want = 2097152 - 1048576;
     assert_true(testutil_wait_for(cap_is, &c, 5000));
 
     /* the second body completes: its artifact is stored, no cap */

@@ -26,17 +26,17 @@
 static void test_inbound__cap(void **state)
 {
     (void)state;
-    /* nothing arrived yet: all but the headroom (an eighth) */
-    assert_int_equal(inbound_copies_cap(MIB, 0), MIB - MIB / 8);
-    assert_int_equal(inbound_copies_cap(MIB, MIB / 2),
-                     MIB - MIB / 2 - MIB / 8);
-    /* the PUT near or over the link: the floor, a sixteenth */
-    assert_int_equal(inbound_copies_cap(MIB, MIB - MIB / 8), MIB / 16);
-    assert_int_equal(inbound_copies_cap(MIB, 4 * MIB), MIB / 16);
-    /* just above the floor, and a tiny link's floor of 1 KiB */
-    assert_int_equal(inbound_copies_cap(MIB, MIB - MIB / 8 - MIB / 16 - 1),
-                     MIB / 16 + 1);
-    assert_int_equal(inbound_copies_cap(4096, 0), 4096 - 512);
+    /* nothing arrived yet: all but the headroom (half the link) */
+    assert_int_equal(inbound_copies_cap(MIB, 0), MIB / 2);
+    assert_int_equal(inbound_copies_cap(MIB, MIB / 4), MIB / 4);
+    /* the PUT at half the link or more: the floor, a 1024th */
+    assert_int_equal(inbound_copies_cap(MIB, MIB / 2), 1024);
+    assert_int_equal(inbound_copies_cap(MIB, MIB - MIB / 8), 1024);
+    assert_int_equal(inbound_copies_cap(MIB, 4 * MIB), 1024);
+    /* just above the floor; a fast link's floor; a tiny link's of 1 KiB */
+    assert_int_equal(inbound_copies_cap(MIB, MIB / 2 - 1024 - 1), 1025);
+    assert_int_equal(inbound_copies_cap(1024 * MIB, 1024 * MIB), MIB);
+    assert_int_equal(inbound_copies_cap(4096, 0), 2048);
     assert_int_equal(inbound_copies_cap(4096, 4096), 1024);
 }
 
