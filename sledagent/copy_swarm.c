@@ -13,8 +13,9 @@
  *     candidate that sends other bytes is dropped ("bad manifest"); tried
  *     again in rounds until connect_secs passed (a PUT target may not have
  *     begun); one that has not answered in SWARM_MANIFEST_HEDGE_MS has the
- *     next asked too, the first match wins. Then the write (begun with the length, space reserved before
- *     anyone was contacted) becomes positional and the caller gets 202.
+ *     next asked too, the first match wins. Then the write (begun with the
+ *     length, space reserved before anyone was contacted) becomes
+ *     positional and the caller gets 202.
  *  2. availability: GET /have of each active candidate at start, then a
  *     long-poll (?after=N) while pieces are missing; holders[i] counts
  *     them.

@@ -10,10 +10,11 @@
  * headroom is half the link: a PUT at half the link or more leaves the
  * copies the trickle alone, since whatever they take of a link the PUT
  * could fill comes off the PUT, the one flow every sled waits on; a slow
- * PUT (a slow controller) leaves them the rest (decision 63). A new PUT counts as filling the link for its first
- * second, so the copies make room before its flow ramps up. When no PUT
- * flows the copies get the sled's --rate-limit back (or no cap). Off
- * (every call a no-op) without a known link rate. Loop thread only.
+ * PUT (a slow controller) leaves them the rest (decision 63). A new PUT
+ * counts as filling the link for its first second, so the copies make
+ * room before its flow ramps up. When no PUT flows the copies get the
+ * sled's --rate-limit back (or no cap). Off (every call a no-op) without
+ * a known link rate. Loop thread only.
  */
 #ifndef SLEDAGENT_INBOUND_H
 #define SLEDAGENT_INBOUND_H
