@@ -166,18 +166,8 @@ static void test_agent_ratelimit__sigterm_with_transfers(void **state)
 /* The copies' receive cap a's /metrics shows (-1: none shown). */
 static double recv_cap(struct agentproc *a)
 {
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[256];
-    double v = -1;
-
-    snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(a));
-    if (http_client_get(&r, url) == 0 && r.status == 200 && r.body.data &&
-        buf_append(&r.body, "", 1) == 0)
-        v = agenttest_metric_max(r.body.data,
-                                 "sledagent_copies_recv_cap_bytes_per_second",
-                                 NULL);
-    http_client_resp_release(&r);
-    return v;
+    return agenttest_agent_metric(
+        a, "sledagent_copies_recv_cap_bytes_per_second");
 }
 
 struct cap_arg {

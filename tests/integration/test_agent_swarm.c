@@ -569,21 +569,6 @@ static void test_agent_swarm__manifest_first_silent(void **state)
     f->passed = true;
 }
 
-/* The value of a counter or gauge on a's /metrics (-1: not shown). */
-static double metric(struct agentproc *a, const char *name)
-{
-    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
-    char url[256];
-    double v = -1;
-
-    snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(a));
-    if (http_client_get(&r, url) == 0 && r.status == 200 && r.body.data &&
-        buf_append(&r.body, "", 1) == 0)
-        v = agenttest_metric_max(r.body.data, name, NULL);
-    http_client_resp_release(&r);
-    return v;
-}
-
 struct metric_arg {
     struct agentproc *a;
     const char *name;
@@ -594,7 +579,7 @@ static bool metric_at_least(void *arg)
 {
     const struct metric_arg *m = arg;
 
-    return metric(m->a, m->name) >= m->min;
+    return agenttest_agent_metric(m->a, m->name) >= m->min;
 }
 
 /*
@@ -631,15 +616,15 @@ static void test_agent_swarm__put_yields_pieces(void **state)
                                 NULL, 0, &r), 202);
     flowing = (struct metric_arg){f->b, "sledagent_copy_bytes_total", 1};
     assert_true(testutil_wait_for(metric_at_least, &flowing, 10000));
-    assert_true(metric(f->b, "sledagent_copy_pieces_yielded_total") == 0);
+    yielded = (struct metric_arg){f->b, "sledagent_copy_pieces_yielded_total",
+                                  1};
+    assert_true(agenttest_agent_metric(f->b, yielded.name) == 0);
 
     assert_int_equal(http_client_raw_connect(&fd, agentproc_api_port(f->b)),
                      0);
     snprintf(head, sizeof(head), "PUT /artifacts/%s?generation=1 HTTP/1.1\r\n"
              "Host: x\r\nContent-Length: %zu\r\n\r\n", y.hex, y.len);
     assert_int_equal(http_client_raw_send(fd, head, strlen(head)), 0);
-    yielded = (struct metric_arg){f->b, "sledagent_copy_pieces_yielded_total",
-                                  1};
     assert_true(testutil_wait_for(metric_at_least, &yielded, 5000));
     assert_int_equal(http_client_raw_send(fd, y.data, y.len), 0);
     wait_stored(f->b, &y, 10000);

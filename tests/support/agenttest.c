@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "tests/support/http_client.h"
@@ -287,4 +288,18 @@ double agenttest_metric_max(const char *text, const char *w1,
         p = eol ? eol + 1 : NULL;
     }
     return best;
+}
+
+double agenttest_agent_metric(struct agentproc *a, const char *name)
+{
+    struct http_client_resp r = HTTP_CLIENT_RESP_INIT;
+    char url[256];
+    double v = -1;
+
+    snprintf(url, sizeof(url), "%s/metrics", agentproc_api_url(a));
+    if (http_client_get(&r, url) == 0 && r.status == 200 && r.body.data &&
+        buf_append(&r.body, "", 1) == 0)
+        v = agenttest_metric_max(r.body.data, name, NULL);
+    http_client_resp_release(&r);
+    return v;
 }

@@ -146,6 +146,10 @@ json_t *agenttest_copy_of(json_t *copies, const char *hex);
 double agenttest_metric_max(const char *text, const char *w1,
                             const char *w2);
 
+/* agenttest_metric_max(a's GET /metrics, name, NULL); -1 when the
+ * request fails or no sample matches. */
+double agenttest_agent_metric(struct agentproc *a, const char *name);
+
 /* sha256 hex of len bytes of testutil_pattern(seed). */
 void agenttest_pattern_hex(char hex[SHA256_HEX_LEN + 1], uint64_t seed,
                            uint64_t len);
